@@ -1,0 +1,261 @@
+"""Configuration: a TOML file, built-in defaults, secrets from the environment.
+
+Every key is declared here and documented in ``config.example.toml``. A
+mistake in the file (an unknown key, a wrong type, a bad value) stops the
+bot at start with the file, the key and what was expected; a typo must never
+be silently ignored and leave, say, reminders going out at the wrong hour.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+from messages import DEFAULT_LANGUAGE
+from storage.database import async_url
+from storage.errors import ConfigurationError, InvalidValue
+from storage.validation import check_email, check_language, check_timezone
+
+DEFAULT_CONFIG_FILE = Path("config.toml")
+
+# Environment variable -> (section, key). Secrets belong here rather than in
+# a file that may end up in a backup or a repository.
+ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "NMRF_DATABASE_URL": ("database", "url"),
+    "NMRF_TELEGRAM_TOKEN": ("telegram", "token"),
+    "NMRF_SLACK_BOT_TOKEN": ("slack", "bot_token"),
+    "NMRF_SLACK_APP_TOKEN": ("slack", "app_token"),
+    "NMRF_SLACK_SIGNING_SECRET": ("slack", "signing_secret"),
+}
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _pydantic(check: Callable[[str], str]) -> Callable[[str], str]:
+    """Report a storage.validation failure the way pydantic expects."""
+
+    def run(value: str) -> str:
+        try:
+            return check(value)
+        except InvalidValue as exc:
+            raise ValueError(str(exc).removeprefix("expected ")) from None
+
+    return run
+
+
+def _check_http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise InvalidValue(f"expected an http:// or https:// URL, got {value!r}")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_pydantic(check_email))]
+TimeZoneName = Annotated[str, AfterValidator(_pydantic(check_timezone))]
+Language = Annotated[str, AfterValidator(_pydantic(check_language))]
+HttpUrl = Annotated[str, AfterValidator(_pydantic(_check_http_url))]
+
+
+class DatabaseConfig(Section):
+    url: str = "sqlite:///./nmrf.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        try:
+            async_url(value)
+        except ConfigurationError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
+class TelegramConfig(Section):
+    token: SecretStr | None = None
+    # A self-hosted Bot API server answers at its own address.
+    base_url: HttpUrl = "https://api.telegram.org/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"\d+:[A-Za-z0-9_-]{20,}", value.get_secret_value()):
+            raise ValueError("a token from @BotFather, shaped '123456:ABC...'")
+        return value
+
+
+class SlackConfig(Section):
+    bot_token: SecretStr | None = None
+    app_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    # GovSlack's Web API is not at slack.com.
+    api_url: HttpUrl = "https://slack.com/api/"
+    mode: Literal["socket", "http"] = "socket"
+
+    @field_validator("bot_token")
+    @classmethod
+    def _bot_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("a bot token starting with 'xoxb-'")
+        return value
+
+    @field_validator("app_token")
+    @classmethod
+    def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("an app-level token starting with 'xapp-'")
+        return value
+
+
+class ScheduleConfig(Section):
+    timezone: TimeZoneName = "UTC"
+    working_days: list[Weekday] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    hours: str = "09:00-17:00"
+
+    @field_validator("working_days")
+    @classmethod
+    def _days(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one working day")
+        if len(set(value)) != len(value):
+            raise ValueError("each day once")
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        match = _HOURS.match(value)
+        if not match:
+            raise ValueError(f"a range 'HH:MM-HH:MM' such as '09:00-17:00', got {value!r}")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59 or (h1, m1) >= (h2, m2):
+            raise ValueError(f"a start before the end within one day, got {value!r}")
+        return value
+
+    @property
+    def window(self) -> tuple[time, time]:
+        start, end = self.hours.split("-")
+        return time.fromisoformat(start), time.fromisoformat(end)
+
+
+class SecretariatUserConfig(Section):
+    name: str = Field(min_length=1)
+    email: Email
+    language: Language = DEFAULT_LANGUAGE
+    # Defaults to [schedule] timezone.
+    timezone: TimeZoneName | None = None
+    telegram_user_id: int | None = None
+    slack_user_id: str | None = None
+
+
+class SecretariatConfig(Section):
+    users: list[SecretariatUserConfig] = Field(default_factory=list)
+
+
+class Config(Section):
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    telegram: TelegramConfig = Field(default_factory=TelegramConfig)
+    slack: SlackConfig = Field(default_factory=SlackConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    secretariat: SecretariatConfig = Field(default_factory=SecretariatConfig)
+
+
+def load_config(
+    path: Path | None = None, *, environ: Mapping[str, str] | None = None
+) -> Config:
+    """Read ``path`` (or ./config.toml if present), apply the environment, validate.
+
+    An explicitly named file must exist; the default one may be absent, and
+    then the built-in defaults apply (SQLite at ./nmrf.db).
+    """
+    environ = os.environ if environ is None else environ
+    source = path or DEFAULT_CONFIG_FILE
+    raw: dict[str, Any] = {}
+    if source.exists():
+        try:
+            raw = tomllib.loads(source.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigurationError(f"{source}: not valid TOML: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigurationError(f"{source}: cannot read: {exc}") from None
+    elif path is not None:
+        raise ConfigurationError(f"{source}: no such configuration file")
+
+    from_env: dict[tuple[str, str], str] = {}
+    for var, (section, key) in ENV_OVERRIDES.items():
+        value = environ.get(var)
+        if value:
+            section_table = raw.setdefault(section, {})
+            if isinstance(section_table, dict):
+                section_table[key] = value
+                from_env[(section, key)] = var
+
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigurationError(_describe(exc, source, from_env)) from None
+
+
+def _describe(exc: ValidationError, source: Path, from_env: dict[tuple[str, str], str]) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        key = _dotted(loc)
+        where = str(source)
+        if loc[:2] in from_env:
+            where = f"environment variable {from_env[loc[:2]]}"
+        if error["type"] == "extra_forbidden":
+            allowed = ", ".join(_allowed_keys(loc[:-1])) or "none"
+            lines.append(f"{where}: unknown key {key!r} (allowed here: {allowed})")
+            continue
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "value_error":
+            message = f"expected {message}"
+        elif not _is_secret(loc) and error["type"] not in ("missing",):
+            message = f"{message} (got {error.get('input')!r})"
+        lines.append(f"{where}: {key}: {message}")
+    return "\n".join(lines)
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _is_secret(loc: tuple[Any, ...]) -> bool:
+    return any(str(part) in ("token", "bot_token", "app_token", "signing_secret") for part in loc)
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: Any = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", None)
+        model = args[0] if args else annotation
+    return list(getattr(model, "model_fields", {}))

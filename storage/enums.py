@@ -1,0 +1,110 @@
+"""The closed vocabularies of the registry.
+
+Stored as strings with CHECK constraints (not native enums), so adding a
+value is a one-line migration on both SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class MechanismKind(StrEnum):
+    UPR = "upr"
+    TREATY_BODY = "treaty_body"
+    SPECIAL_PROCEDURE = "special_procedure"
+    REGIONAL = "regional"
+    OTHER = "other"
+
+
+class RecommendationKind(StrEnum):
+    RECOMMENDATION = "recommendation"
+    CONCERN_OBSERVATION = "concern_observation"
+    VOLUNTARY_PLEDGE = "voluntary_pledge"
+
+
+class UprPosition(StrEnum):
+    SUPPORTED = "supported"
+    NOTED = "noted"
+
+
+class Priority(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class ImportSource(StrEnum):
+    UHRI = "uhri"
+    UPRINFO = "uprinfo"
+    TEMPLATE = "template"
+
+
+class TagKind(StrEnum):
+    THEME = "theme"
+    SDG = "sdg"
+    AFFECTED_PERSONS = "affected_persons"
+    RECOMMENDING_STATE = "recommending_state"
+    COUNTRY_CONCERNED = "country_concerned"
+    REGION_CONCERNED = "region_concerned"
+    RECOMMENDING_REGION = "recommending_region"
+    RECOMMENDING_ORGANISATION = "recommending_organisation"
+    UPRINFO_ACTION = "uprinfo_action"
+
+
+class InstitutionKind(StrEnum):
+    MINISTRY = "ministry"
+    AGENCY = "agency"
+    PARLIAMENT = "parliament"
+    JUDICIARY = "judiciary"
+    STATISTICS_OFFICE = "statistics_office"
+    NHRI = "nhri"
+    LOCAL_GOVERNMENT = "local_government"
+    OTHER = "other"
+
+
+class FocalPointRole(StrEnum):
+    TECHNICAL = "technical"
+    SENIOR = "senior"
+    ALTERNATE = "alternate"
+    VALIDATOR = "validator"
+
+
+class Platform(StrEnum):
+    TELEGRAM = "telegram"
+    SLACK = "slack"
+
+
+class AssignmentRole(StrEnum):
+    LEAD = "lead"
+    CONTRIBUTING = "contributing"
+
+
+class DeadlineKind(StrEnum):
+    TREATY_REPORT = "treaty_report"
+    LIST_OF_ISSUES_REPLY = "list_of_issues_reply"
+    FOLLOW_UP_INFORMATION = "follow_up_information"
+    UPR_MIDTERM = "upr_midterm"
+    UPR_NATIONAL_REPORT = "upr_national_report"
+    INTERNAL_INPUT = "internal_input"
+    INFORMATION_REQUEST = "information_request"
+
+
+class ImplementationStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    PARTIALLY_IMPLEMENTED = "partially_implemented"
+    FULLY_IMPLEMENTED = "fully_implemented"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class Channel(StrEnum):
+    TELEGRAM = "telegram"
+    SLACK = "slack"
+    CLI = "cli"
+    IMPORT = "import"
+
+
+class EvidenceKind(StrEnum):
+    LINK = "link"
+    FILE = "file"

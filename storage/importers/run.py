@@ -1,0 +1,343 @@
+"""Run one import: read, check every row, write, all in one transaction.
+
+All or nothing: rows are written as they are read (so memory stays flat),
+but a single bad row anywhere rolls the whole file back, and the error lists
+every bad row found, not just the first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.assignments import assign
+from storage.audit import audit_record, current_actor
+from storage.enums import ImportSource
+from storage.errors import Conflict, NotFound, RegistryError
+from storage.importers import template, uhri, uprinfo
+from storage.importers.errors import ImportRejected, RowError, UnreadableFile
+from storage.importers.readers import Sheet, SourceRow, open_workbook, read_csv, read_worksheet, suffix_of
+from storage.importers.record import RecommendationRecord
+from storage.importers.writer import RecommendationWriter
+from storage.models import ImportRun, Recommendation
+from storage.network import Change, upsert_focal_point, upsert_institution
+from storage.selection import Selector
+from storage.types import utcnow
+
+_PROGRESS_EVERY = 250
+
+
+class Progress(Protocol):
+    """What the importer tells a progress bar; the CLI draws it with rich."""
+
+    def start(self, label: str, total: int | None) -> None: ...
+
+    def update(self, position: int) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class NoProgress:
+    def start(self, label: str, total: int | None) -> None:
+        pass
+
+    def update(self, position: int) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+@dataclass
+class TableCounts:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class ImportReport:
+    source: ImportSource
+    path: Path
+    tables: dict[str, TableCounts] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables.values())
+
+    def total(self, attr: str) -> int:
+        return sum(getattr(t, attr) for t in self.tables.values())
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    encoding: str | None = None
+    default_timezone: str = "UTC"
+    today: date | None = None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+async def import_file(
+    sessions: async_sessionmaker[AsyncSession],
+    source: ImportSource,
+    path: Path,
+    options: ImportOptions = ImportOptions(),
+    progress: Progress | None = None,
+) -> ImportReport:
+    progress = progress or NoProgress()
+    suffix = suffix_of(path)
+    started = utcnow()
+    report = ImportReport(source, path)
+    job = _ImportJob(path, options, progress, report)
+    async with sessions() as session:
+        async with session.begin():
+            for table, sheet in _sheets(source, path, suffix, options):
+                await job.run_table(session, source, table, sheet)
+            if job.errors:
+                # Leaving the block with an exception rolls everything back.
+                raise ImportRejected(str(path), sorted(job.errors))
+            await _record_run(session, report, path, started)
+    return report
+
+
+def _sheets(source: ImportSource, path: Path, suffix: str, options: ImportOptions) -> Iterator[tuple[str, Sheet]]:
+    """(table name, rows) in the order they must be written."""
+    if source is ImportSource.TEMPLATE:
+        yield from _template_sheets(path, suffix, options)
+        return
+    module = uhri if source is ImportSource.UHRI else uprinfo
+    required = set(module.REQUIRED)
+    if suffix == ".csv":
+        sheet = read_csv(path, options.encoding)
+    else:
+        workbook = open_workbook(path)
+        sheet = read_worksheet(path, workbook.worksheets[0], required)
+    headers = uhri.normalise_headers(sheet.headers) if source is ImportSource.UHRI else sheet.headers
+    missing = [c for c in module.COLUMNS if c in required and c not in headers]
+    if missing:
+        raise ImportRejected(
+            str(path),
+            [RowError(1, column, f"missing column: is this a {_LABEL[source]} file?", sheet.name) for column in missing],
+        )
+    yield "recommendations", sheet
+
+
+_LABEL = {ImportSource.UHRI: "UHRI export", ImportSource.UPRINFO: "UPR Info export", ImportSource.TEMPLATE: "template"}
+
+
+def _template_sheets(path: Path, suffix: str, options: ImportOptions) -> Iterator[tuple[str, Sheet]]:
+    if suffix == ".csv":
+        sheet = read_csv(path, options.encoding)
+        table = template.sheet_for_headers(sheet.headers)
+        if table is None:
+            expected = "; ".join(f"{name}: {', '.join(c.name for c in cols)}" for name, cols in template.SHEETS.items())
+            raise UnreadableFile(f"{path}: the columns match no template table (expected one of - {expected})")
+        yield table, sheet
+        return
+    workbook = open_workbook(path)
+    by_name = {ws.title.strip().lower(): ws for ws in workbook.worksheets}
+    unknown = [ws.title for ws in workbook.worksheets if ws.title.strip().lower() not in (*template.ORDER, "readme")]
+    if unknown:
+        raise UnreadableFile(
+            f"{path}: unknown sheet(s) {', '.join(map(repr, unknown))}; the template's sheets are "
+            f"{', '.join(template.ORDER)} (and README)"
+        )
+    if not any(name in by_name for name in template.ORDER):
+        raise UnreadableFile(f"{path}: no template sheet found ({', '.join(template.ORDER)})")
+    header_errors: list[RowError] = []
+    sheets = []
+    for table in template.ORDER:
+        if table not in by_name:
+            continue
+        sheet = read_worksheet(path, by_name[table], template.required(table))
+        header_errors += _template_header_errors(table, sheet)
+        sheets.append((table, sheet))
+    if header_errors:
+        raise ImportRejected(str(path), header_errors)
+    yield from sheets
+
+
+def _template_header_errors(table: str, sheet: Sheet) -> list[RowError]:
+    lowered = {h.lower() for h in sheet.headers}
+    errors = [RowError(1, c, "missing column", sheet.name) for c in sorted(template.required(table) - lowered)]
+    errors += [
+        RowError(1, c, f"unknown column for {table} (see the README sheet)", sheet.name)
+        for c in template.unknown_columns(table, sheet.headers)
+    ]
+    return errors
+
+
+class _ImportJob:
+    def __init__(self, path: Path, options: ImportOptions, progress: Progress, report: ImportReport) -> None:
+        self.path = path
+        self.options = options
+        self.progress = progress
+        self.report = report
+        self.errors: list[RowError] = []
+        self.today = options.today or date.today()
+
+    async def run_table(self, session: AsyncSession, source: ImportSource, table: str, sheet: Sheet) -> None:
+        counts = self.report.tables.setdefault(table, TableCounts())
+        label = f"{self.path.name}" + (f" [{sheet.name}]" if sheet.name else "")
+        self.progress.start(label, sheet.total)
+        try:
+            if table == "recommendations":
+                await self._recommendations(session, source, sheet, counts)
+            else:
+                await self._network(session, table, sheet, counts)
+        finally:
+            self.progress.update(sheet.total or sheet.position())
+            self.progress.finish()
+
+    async def _recommendations(self, session: AsyncSession, source: ImportSource, sheet: Sheet, counts: TableCounts) -> None:
+        parse: Callable[[SourceRow], RecommendationRecord | list[RowError]] = {
+            ImportSource.UHRI: uhri.parse_row,
+            ImportSource.UPRINFO: uprinfo.parse_row,
+            ImportSource.TEMPLATE: template.parse_recommendation,
+        }[source]
+        key_column = {ImportSource.UHRI: "OHCHR Annotation Id", ImportSource.UPRINFO: "Text", ImportSource.TEMPLATE: "id"}[source]
+        writer = RecommendationWriter(session)
+        seen = _SeenKeys()
+        occurrences: dict[str, int] = {}
+        for row in sheet.rows:
+            counts.rows += 1
+            if counts.rows % _PROGRESS_EVERY == 0:
+                self.progress.update(sheet.position())
+            parsed = parse(row)
+            if isinstance(parsed, list):
+                self.errors.extend(parsed)
+                continue
+            if source is ImportSource.UPRINFO:
+                # UPR Info has no ids; a recommendation made twice by one State
+                # in one review is two recommendations, numbered in file order.
+                n = occurrences[parsed.external_id] = occurrences.get(parsed.external_id, 0) + 1
+                if n > 1:
+                    parsed.external_id = f"{parsed.external_id}#{n}"
+            elif (first := seen.check(parsed.external_id, row.number)) is not None:
+                self.errors.append(
+                    RowError(row.number, key_column, f"{parsed.external_id!r} is also on row {first}", row.sheet)
+                )
+                continue
+            if not self.errors:
+                await writer.add(parsed)
+        if not self.errors:
+            await writer.flush()
+        counts.created += writer.counts.created
+        counts.updated += writer.counts.updated
+        counts.unchanged += writer.counts.unchanged
+
+    async def _network(self, session: AsyncSession, table: str, sheet: Sheet, counts: TableCounts) -> None:
+        seen = _SeenKeys()
+        for row in sheet.rows:
+            counts.rows += 1
+            if counts.rows % _PROGRESS_EVERY == 0:
+                self.progress.update(sheet.position())
+            parsed: Any
+            if table == "institutions":
+                parsed, key, key_column = template.parse_institution(row), "code", "code"
+            elif table == "focal_points":
+                parsed = template.parse_focal_point(row, self.today, self.options.default_timezone)
+                key = key_column = "email"
+            else:
+                parsed = template.parse_assignment(row)
+                key, key_column = "", "recommendation"
+            if isinstance(parsed, list):
+                self.errors.extend(parsed)
+                continue
+            identity = (
+                f"{parsed.recommendation}\x1f{parsed.institution_code}" if table == "assignments" else getattr(parsed, key)
+            )
+            if (first := seen.check(identity, row.number)) is not None:
+                self.errors.append(RowError(row.number, key_column, f"the same {table[:-1].replace('_', ' ')} is also on row {first}", row.sheet))
+                continue
+            try:
+                # A savepoint per row: one refused row must not poison the
+                # transaction for the rows after it, which we still check.
+                async with session.begin_nested():
+                    change = await self._write_network_row(session, table, parsed)
+            except RegistryError as exc:
+                self.errors.append(RowError(row.number, exc.field or "", str(exc), row.sheet))
+                continue
+            setattr(counts, change.value, getattr(counts, change.value) + 1)
+
+    async def _write_network_row(self, session: AsyncSession, table: str, parsed: Any) -> Change:
+        if table == "institutions":
+            return await upsert_institution(session, parsed)
+        if table == "focal_points":
+            return await upsert_focal_point(session, parsed)
+        rec_ids = list(
+            (await session.scalars(select(Recommendation.id).where(Recommendation.external_id == parsed.recommendation))).all()
+        )
+        if not rec_ids:
+            raise NotFound(f"no recommendation with id {parsed.recommendation!r}", field="recommendation")
+        if len(rec_ids) > 1:
+            raise Conflict(
+                f"{parsed.recommendation!r} names {len(rec_ids)} recommendations from different sources",
+                field="recommendation",
+            )
+        result = await assign(session, parsed.institution_code, Selector(ids=(rec_ids[0],)), parsed.role)
+        if result.created:
+            return Change.CREATED
+        return Change.UPDATED if result.role_changed else Change.UNCHANGED
+
+
+class _SeenKeys:
+    """Natural keys met so far in this file, to report duplicates with both rows.
+
+    Keys are kept as 8-byte digests: a full UHRI export has a quarter of a
+    million, and the import should not hold them all as strings.
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[int, int] = {}
+
+    def check(self, key: str, row: int) -> int | None:
+        digest = int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big")
+        first = self._rows.get(digest)
+        if first is None:
+            self._rows[digest] = row
+        return first
+
+
+async def _record_run(session: AsyncSession, report: ImportReport, path: Path, started: Any) -> None:
+    run = ImportRun(
+        source=report.source,
+        file_name=path.name,
+        sha256=file_sha256(path),
+        rows=report.rows,
+        created=report.total("created"),
+        updated=report.total("updated"),
+        unchanged=report.total("unchanged"),
+        actor=current_actor(),
+        started_at=started,
+        finished_at=utcnow(),
+    )
+    session.add(run)
+    await session.flush()
+    await audit_record(
+        session,
+        action="import",
+        entity="import_runs",
+        entity_id=str(run.id),
+        changes={
+            "source": report.source,
+            "file": path.name,
+            "sha256": run.sha256,
+            "tables": {name: vars(counts) for name, counts in report.tables.items()},
+        },
+    )

@@ -1,0 +1,435 @@
+"""The registry's tables.
+
+Read top to bottom: where recommendations come from (mechanisms, reviews,
+documents), the recommendations and their tags, who answers for them
+(institutions, focal points, assignments), when (deadlines), what was done
+(status updates, append-only), and the bookkeeping (audit log, import runs).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.enums import (
+    AssignmentRole,
+    Channel,
+    DeadlineKind,
+    EvidenceKind,
+    FocalPointRole,
+    ImplementationStatus,
+    ImportSource,
+    InstitutionKind,
+    MechanismKind,
+    Platform,
+    Priority,
+    RecommendationKind,
+    TagKind,
+    UprPosition,
+)
+from storage.types import UTCDateTime, utcnow
+
+# Alembic needs deterministic constraint names to alter them later.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def str_enum(enum_cls: type[StrEnum], name: str) -> Enum:
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+# --- where recommendations come from -------------------------------------
+
+
+class Mechanism(Base):
+    """A body that issues recommendations: UPR, a treaty body, a special procedure."""
+
+    __tablename__ = "mechanisms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[MechanismKind] = mapped_column(str_enum(MechanismKind, "mechanism_kind"))
+    treaty: Mapped[str | None] = mapped_column(String(200))
+
+
+class Review(Base):
+    """One review of one State by one mechanism, e.g. the UPR's third cycle."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("mechanism_id", "country", "label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mechanism_id: Mapped[int] = mapped_column(ForeignKey("mechanisms.id"))
+    country: Mapped[str] = mapped_column(String(200))
+    label: Mapped[str] = mapped_column(String(200))
+    cycle: Mapped[int | None] = mapped_column(Integer)
+    session: Mapped[int | None] = mapped_column(Integer)
+    review_date: Mapped[date | None] = mapped_column(Date)
+
+    mechanism: Mapped[Mechanism] = relationship()
+
+
+class Document(Base):
+    """A UN document that carries recommendations, e.g. ``CEDAW/C/IRQ/CO/8``."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(200), unique=True)
+    mechanism_id: Mapped[int | None] = mapped_column(ForeignKey("mechanisms.id"))
+    published_on: Mapped[date | None] = mapped_column(Date)
+    title: Mapped[str | None] = mapped_column(String(500))
+
+
+# --- recommendations -------------------------------------------------------
+
+
+class Cluster(Base, Timestamped):
+    """The secretariat's thematic grouping of recommendations."""
+
+    __tablename__ = "clusters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[Priority | None] = mapped_column(str_enum(Priority, "priority"))
+
+
+class Tag(Base):
+    """One value of a multi-valued attribute: a theme, an SDG target, a recommending State."""
+
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[TagKind] = mapped_column(str_enum(TagKind, "tag_kind"))
+    value: Mapped[str] = mapped_column(String(500))
+
+
+recommendation_tags = Table(
+    "recommendation_tags",
+    Base.metadata,
+    Column("recommendation_id", ForeignKey("recommendations.id"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id"), primary_key=True, index=True),
+)
+
+
+class Recommendation(Base, Timestamped):
+    __tablename__ = "recommendations"
+    __table_args__ = (
+        # The natural key: a UHRI annotation id, a UPR Info content key, or
+        # the secretariat's own id in the template. Re-imports upsert on it.
+        UniqueConstraint("source", "external_id"),
+        Index("ix_recommendations_country", "country"),
+        Index("ix_recommendations_mechanism_id", "mechanism_id"),
+        Index("ix_recommendations_cluster_id", "cluster_id"),
+        Index("ix_recommendations_external_id", "external_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[ImportSource] = mapped_column(str_enum(ImportSource, "import_source"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    paragraph: Mapped[str | None] = mapped_column(String(40))
+    country: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[RecommendationKind] = mapped_column(
+        str_enum(RecommendationKind, "recommendation_kind")
+    )
+    mechanism_id: Mapped[int] = mapped_column(ForeignKey("mechanisms.id"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id"))
+    upr_position: Mapped[UprPosition | None] = mapped_column(str_enum(UprPosition, "upr_position"))
+    # Committees grade follow-up replies A-E with sub-grades (B1, B2...); kept open.
+    follow_up_grade: Mapped[str | None] = mapped_column(String(8))
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"))
+    priority: Mapped[Priority | None] = mapped_column(str_enum(Priority, "priority"))
+    published_on: Mapped[date | None] = mapped_column(Date)
+    # Hash of everything imported for this row: an unchanged re-import writes nothing.
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+    mechanism: Mapped[Mechanism] = relationship()
+    document: Mapped[Document | None] = relationship()
+    review: Mapped[Review | None] = relationship()
+    cluster: Mapped[Cluster | None] = relationship()
+    tags: Mapped[list[Tag]] = relationship(secondary=recommendation_tags)
+
+
+# --- who answers for them --------------------------------------------------
+
+
+class Institution(Base, Timestamped):
+    """A ministry, agency, parliament, court or office that implements recommendations."""
+
+    __tablename__ = "institutions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[InstitutionKind] = mapped_column(str_enum(InstitutionKind, "institution_kind"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    parent: Mapped[Institution | None] = relationship(remote_side="Institution.id")
+
+
+class FocalPoint(Base, Timestamped):
+    """A person who answers for an institution.
+
+    A replaced focal point is closed (``active_to``) rather than deleted, so
+    the updates they gave keep their author.
+    """
+
+    __tablename__ = "focal_points"
+    __table_args__ = (
+        CheckConstraint("active_to IS NULL OR active_to >= active_from", name="active_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    role: Mapped[FocalPointRole] = mapped_column(str_enum(FocalPointRole, "focal_point_role"))
+    language: Mapped[str] = mapped_column(String(8))
+    timezone: Mapped[str] = mapped_column(String(64))
+    active_from: Mapped[date] = mapped_column(Date)
+    active_to: Mapped[date | None] = mapped_column(Date)
+
+    institution: Mapped[Institution] = relationship()
+    identities: Mapped[list[ChatIdentity]] = relationship(back_populates="focal_point")
+
+
+class SecretariatUser(Base, Timestamped):
+    __tablename__ = "secretariat_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    language: Mapped[str] = mapped_column(String(8))
+    timezone: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    identities: Mapped[list[ChatIdentity]] = relationship(back_populates="secretariat_user")
+
+
+class ChatIdentity(Base):
+    """Who a person is on one chat platform, e.g. a Telegram user id or a Slack member id."""
+
+    __tablename__ = "chat_identities"
+    __table_args__ = (
+        UniqueConstraint("platform", "workspace_id", "platform_user_id"),
+        CheckConstraint(
+            "(focal_point_id IS NULL) <> (secretariat_user_id IS NULL)", name="one_owner"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[Platform] = mapped_column(str_enum(Platform, "platform"))
+    # The Slack team id; empty for Telegram, which has no workspaces.
+    workspace_id: Mapped[str] = mapped_column(String(64), default="")
+    platform_user_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str | None] = mapped_column(String(64))
+    focal_point_id: Mapped[int | None] = mapped_column(ForeignKey("focal_points.id"), index=True)
+    secretariat_user_id: Mapped[int | None] = mapped_column(ForeignKey("secretariat_users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    focal_point: Mapped[FocalPoint | None] = relationship(back_populates="identities")
+    secretariat_user: Mapped[SecretariatUser | None] = relationship(back_populates="identities")
+
+
+class Assignment(Base):
+    __tablename__ = "assignments"
+    __table_args__ = (
+        UniqueConstraint("recommendation_id", "institution_id"),
+        # At most one lead institution per recommendation.
+        Index(
+            "uq_assignments_one_lead",
+            "recommendation_id",
+            unique=True,
+            sqlite_where=text("role = 'lead'"),
+            postgresql_where=text("role = 'lead'"),
+        ),
+        Index("ix_assignments_institution_id", "institution_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendations.id"))
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    role: Mapped[AssignmentRole] = mapped_column(str_enum(AssignmentRole, "assignment_role"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    assigned_by: Mapped[str] = mapped_column(String(200))
+
+    recommendation: Mapped[Recommendation] = relationship()
+    institution: Mapped[Institution] = relationship()
+
+
+# --- when ------------------------------------------------------------------
+
+deadline_recommendations = Table(
+    "deadline_recommendations",
+    Base.metadata,
+    Column("deadline_id", ForeignKey("deadlines.id"), primary_key=True),
+    Column("recommendation_id", ForeignKey("recommendations.id"), primary_key=True, index=True),
+)
+
+
+class Deadline(Base, Timestamped):
+    __tablename__ = "deadlines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[DeadlineKind] = mapped_column(str_enum(DeadlineKind, "deadline_kind"))
+    title: Mapped[str] = mapped_column(String(300))
+    # A calendar date in the State's own calendar: deadlines are days, not instants.
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    mechanism_id: Mapped[int | None] = mapped_column(ForeignKey("mechanisms.id"))
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id"))
+    # An internal input deadline points at the report deadline it serves.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("deadlines.id"))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    mechanism: Mapped[Mechanism | None] = relationship()
+    parent: Mapped[Deadline | None] = relationship(remote_side="Deadline.id")
+    recommendations: Mapped[list[Recommendation]] = relationship(
+        secondary=deadline_recommendations
+    )
+
+
+# --- what was done (append-only) -------------------------------------------
+
+
+class StatusUpdate(Base):
+    """One report of progress. Never updated or deleted (enforced by triggers).
+
+    The current status of a recommendation is the latest update, derived by
+    query; a correction is a new row pointing at the one it corrects.
+    """
+
+    __tablename__ = "status_updates"
+    __table_args__ = (
+        Index("ix_status_updates_recommendation_id_id", "recommendation_id", "id"),
+        CheckConstraint(
+            "NOT (author_focal_point_id IS NOT NULL AND author_secretariat_user_id IS NOT NULL)",
+            name="one_author",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendations.id"))
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"), index=True)
+    status: Mapped[ImplementationStatus] = mapped_column(
+        str_enum(ImplementationStatus, "implementation_status")
+    )
+    narrative: Mapped[str | None] = mapped_column(Text)
+    next_step: Mapped[str | None] = mapped_column(Text)
+    next_step_due_on: Mapped[date | None] = mapped_column(Date)
+    author_focal_point_id: Mapped[int | None] = mapped_column(ForeignKey("focal_points.id"))
+    author_secretariat_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("secretariat_users.id")
+    )
+    # Who, in words, even when the author is a command line or an import.
+    author_label: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel, "channel"))
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("status_updates.id"))
+    # Set from the platform's delivery id so a redelivered message stores nothing new.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    evidence: Mapped[list[Evidence]] = relationship(back_populates="status_update")
+
+
+class Evidence(Base):
+    """A link or a file given with a status update; append-only like the update."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status_update_id: Mapped[int] = mapped_column(ForeignKey("status_updates.id"), index=True)
+    kind: Mapped[EvidenceKind] = mapped_column(str_enum(EvidenceKind, "evidence_kind"))
+    url: Mapped[str | None] = mapped_column(Text)
+    file_name: Mapped[str | None] = mapped_column(String(500))
+    mime_type: Mapped[str | None] = mapped_column(String(200))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    platform_file_id: Mapped[str | None] = mapped_column(String(300))
+
+    status_update: Mapped[StatusUpdate] = relationship(back_populates="evidence")
+
+
+# --- bookkeeping -------------------------------------------------------------
+
+
+class AuditEntry(Base):
+    """One change to the registry: who, when, what. Append-only."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ImportRun(Base):
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[ImportSource] = mapped_column(str_enum(ImportSource, "import_source"))
+    file_name: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    created: Mapped[int] = mapped_column(Integer)
+    updated: Mapped[int] = mapped_column(Integer)
+    unchanged: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Tables whose rows are history: the migration adds triggers that refuse
+# UPDATE and DELETE on them, and storage.audit refuses them in the ORM.
+APPEND_ONLY_TABLES: tuple[str, ...] = ("status_updates", "evidence", "audit_log")

@@ -1,0 +1,231 @@
+"""The focal-point network: institutions and the people who answer for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.enums import FocalPointRole, InstitutionKind
+from storage.errors import Conflict, InvalidValue, NotFound
+from storage.models import FocalPoint, Institution
+from storage.validation import check_email, check_language, check_timezone, institution_code
+
+
+class Change(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class InstitutionData:
+    code: str
+    name: str
+    kind: InstitutionKind
+    parent_code: str | None = None
+
+
+@dataclass(frozen=True)
+class FocalPointData:
+    name: str
+    institution_code: str
+    role: FocalPointRole
+    language: str
+    timezone: str
+    active_from: date
+    email: str | None = None
+    active_to: date | None = None
+
+
+async def get_institution(session: AsyncSession, code: str) -> Institution:
+    found = await session.scalar(select(Institution).where(Institution.code == institution_code(code)))
+    if found is None:
+        raise NotFound(f"no institution with code {code!r} (see: nmrf-bot institutions list)", field="institution")
+    return found
+
+
+async def _resolve_parent(session: AsyncSession, data: InstitutionData, code: str) -> int | None:
+    if not data.parent_code:
+        return None
+    try:
+        parent = await get_institution(session, data.parent_code)
+    except NotFound as exc:
+        raise NotFound(f"{exc} (list a parent before its children)", field="parent") from None
+    if parent.code == code:
+        raise InvalidValue(f"institution {code!r} cannot be its own parent", field="parent")
+    # Walk up from the parent: meeting ourselves would close a loop.
+    ancestor: Institution | None = parent
+    while ancestor is not None and ancestor.parent_id is not None:
+        ancestor = await session.get(Institution, ancestor.parent_id)
+        if ancestor is not None and ancestor.code == code:
+            raise InvalidValue(f"making {parent.code!r} the parent of {code!r} would create a loop", field="parent")
+    return parent.id
+
+
+async def add_institution(session: AsyncSession, data: InstitutionData) -> Institution:
+    code = institution_code(data.code)
+    if await session.scalar(select(Institution.id).where(Institution.code == code)):
+        raise Conflict(f"an institution with code {code!r} exists already")
+    institution = Institution(
+        code=code, name=_name(data.name, 300), kind=data.kind, parent_id=await _resolve_parent(session, data, code)
+    )
+    session.add(institution)
+    await session.flush()
+    return institution
+
+
+async def upsert_institution(session: AsyncSession, data: InstitutionData) -> Change:
+    code = institution_code(data.code)
+    existing = await session.scalar(select(Institution).where(Institution.code == code))
+    if existing is None:
+        await add_institution(session, data)
+        return Change.CREATED
+    wanted = {"name": _name(data.name, 300), "kind": data.kind, "parent_id": await _resolve_parent(session, data, code)}
+    return apply_changes(existing, wanted)
+
+
+async def list_institutions(session: AsyncSession) -> list[tuple[Institution, int]]:
+    """Institutions with their number of active focal points, parents first by code."""
+    today = date.today()
+    active = (
+        select(FocalPoint.institution_id, func.count().label("n"))
+        .where(_active_on(today))
+        .group_by(FocalPoint.institution_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Institution, func.coalesce(active.c.n, 0))
+        .outerjoin(active, active.c.institution_id == Institution.id)
+        .options(selectinload(Institution.parent))
+        .order_by(Institution.code)
+    )
+    return [(inst, count) for inst, count in rows]
+
+
+def _active_on(day: date):  # type: ignore[no-untyped-def]
+    return (FocalPoint.active_from <= day) & or_(FocalPoint.active_to.is_(None), FocalPoint.active_to >= day)
+
+
+def check_focal_point(data: FocalPointData) -> FocalPointData:
+    """Validate and normalise what a person typed or a template held."""
+    if data.active_to is not None and data.active_to < data.active_from:
+        raise InvalidValue(f"active_to {data.active_to} is before active_from {data.active_from}")
+    return FocalPointData(
+        name=_name(data.name),
+        institution_code=institution_code(data.institution_code),
+        role=data.role,
+        language=check_language(data.language),
+        timezone=check_timezone(data.timezone),
+        active_from=data.active_from,
+        email=check_email(data.email) if data.email else None,
+        active_to=data.active_to,
+    )
+
+
+async def add_focal_point(session: AsyncSession, data: FocalPointData) -> FocalPoint:
+    data = check_focal_point(data)
+    institution = await get_institution(session, data.institution_code)
+    if data.email and await session.scalar(select(FocalPoint.id).where(FocalPoint.email == data.email)):
+        raise Conflict(f"a focal point with e-mail {data.email!r} exists already", field="email")
+    focal_point = FocalPoint(
+        name=data.name,
+        email=data.email,
+        institution_id=institution.id,
+        role=data.role,
+        language=data.language,
+        timezone=data.timezone,
+        active_from=data.active_from,
+        active_to=data.active_to,
+    )
+    session.add(focal_point)
+    await session.flush()
+    return focal_point
+
+
+async def upsert_focal_point(session: AsyncSession, data: FocalPointData) -> Change:
+    """By e-mail, the one key a ministry official reliably has."""
+    data = check_focal_point(data)
+    if not data.email:
+        raise InvalidValue("an e-mail address is needed to match the focal point on re-import")
+    existing = await session.scalar(select(FocalPoint).where(FocalPoint.email == data.email))
+    if existing is None:
+        await add_focal_point(session, data)
+        return Change.CREATED
+    institution = await get_institution(session, data.institution_code)
+    wanted = {
+        "name": data.name,
+        "institution_id": institution.id,
+        "role": data.role,
+        "language": data.language,
+        "timezone": data.timezone,
+        "active_from": data.active_from,
+        "active_to": data.active_to,
+    }
+    return apply_changes(existing, wanted)
+
+
+async def find_focal_point(session: AsyncSession, ref: str) -> FocalPoint:
+    """By id or by e-mail."""
+    if ref.isdigit():
+        found = await session.get(FocalPoint, int(ref))
+    else:
+        found = await session.scalar(select(FocalPoint).where(FocalPoint.email == ref.strip().lower()))
+    if found is None:
+        raise NotFound(f"no focal point {ref!r} (give an id or an e-mail; see: nmrf-bot focal-points list)")
+    return found
+
+
+async def end_focal_point(session: AsyncSession, ref: str, last_day: date) -> FocalPoint:
+    """Close a focal point's term; their past updates keep their name."""
+    focal_point = await find_focal_point(session, ref)
+    if last_day < focal_point.active_from:
+        raise InvalidValue(f"{last_day} is before this focal point started ({focal_point.active_from})")
+    focal_point.active_to = last_day
+    await session.flush()
+    return focal_point
+
+
+async def list_focal_points(
+    session: AsyncSession,
+    *,
+    institution: str | None = None,
+    role: FocalPointRole | None = None,
+    include_inactive: bool = False,
+    today: date | None = None,
+) -> list[FocalPoint]:
+    statement = (
+        select(FocalPoint)
+        .join(Institution)
+        .options(selectinload(FocalPoint.institution), selectinload(FocalPoint.identities))
+        .order_by(Institution.code, FocalPoint.role, FocalPoint.name)
+    )
+    if institution:
+        statement = statement.where(Institution.code == institution_code(institution))
+    if role:
+        statement = statement.where(FocalPoint.role == role)
+    if not include_inactive:
+        statement = statement.where(_active_on(today or date.today()))
+    return list((await session.scalars(statement)).all())
+
+
+def _name(value: str, limit: int = 200) -> str:
+    name = " ".join(value.split())
+    if not name:
+        raise InvalidValue("a name is required", field="name")
+    if len(name) > limit:
+        raise InvalidValue(f"a name is at most {limit} characters, got {len(name)}", field="name")
+    return name
+
+
+def apply_changes(obj: object, wanted: dict[str, object]) -> Change:
+    changed = False
+    for attr, value in wanted.items():
+        if getattr(obj, attr) != value:
+            setattr(obj, attr, value)
+            changed = True
+    return Change.UPDATED if changed else Change.UNCHANGED

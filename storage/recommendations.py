@@ -1,0 +1,160 @@
+"""Reading recommendations back: filtered, with their derived status, streamed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Select, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.enums import AssignmentRole, ImplementationStatus, RecommendationKind, TagKind, UprPosition
+from storage.models import (
+    Assignment,
+    Cluster,
+    Document,
+    Institution,
+    Mechanism,
+    Recommendation,
+    Review,
+    StatusUpdate,
+    Tag,
+    recommendation_tags,
+)
+from storage.selection import has_tag
+from storage.status import latest_update_ids
+from storage.validation import institution_code
+
+COLUMNS = (
+    "id",
+    "external_id",
+    "country",
+    "mechanism",
+    "cycle",
+    "document",
+    "paragraph",
+    "kind",
+    "position",
+    "status",
+    "lead",
+    "institutions",
+    "cluster",
+    "themes",
+    "recommending_states",
+    "text",
+)
+
+
+@dataclass(frozen=True)
+class RecommendationFilter:
+    country: str | None = None
+    mechanism: str | None = None
+    theme: str | None = None
+    institution: str | None = None
+    status: ImplementationStatus | None = None
+    position: UprPosition | None = None
+    kind: RecommendationKind | None = None
+    cluster: str | None = None
+    cycle: int | None = None
+
+
+def _tags(kind: TagKind) -> Any:
+    return (
+        select(func.aggregate_strings(Tag.value, "; "))
+        .select_from(recommendation_tags)
+        .join(Tag, Tag.id == recommendation_tags.c.tag_id)
+        .where(recommendation_tags.c.recommendation_id == Recommendation.id, Tag.kind == kind)
+        .scalar_subquery()
+    )
+
+
+def _institutions(role: AssignmentRole | None) -> Any:
+    statement = (
+        select(func.aggregate_strings(Institution.code, "; "))
+        .select_from(Assignment)
+        .join(Institution, Institution.id == Assignment.institution_id)
+        .where(Assignment.recommendation_id == Recommendation.id)
+    )
+    if role is not None:
+        statement = statement.where(Assignment.role == role)
+    return statement.scalar_subquery()
+
+
+def list_statement(filters: RecommendationFilter, limit: int | None = None) -> Select[Any]:
+    latest = latest_update_ids().subquery()
+    status = func.coalesce(StatusUpdate.status, literal(ImplementationStatus.NOT_STARTED.value))
+    statement = (
+        select(
+            Recommendation.id,
+            Recommendation.external_id,
+            Recommendation.country,
+            Mechanism.code.label("mechanism"),
+            Review.cycle.label("cycle"),
+            Document.symbol.label("document"),
+            Recommendation.paragraph,
+            Recommendation.kind,
+            Recommendation.upr_position.label("position"),
+            status.label("status"),
+            _institutions(AssignmentRole.LEAD).label("lead"),
+            _institutions(None).label("institutions"),
+            Cluster.name.label("cluster"),
+            _tags(TagKind.THEME).label("themes"),
+            _tags(TagKind.RECOMMENDING_STATE).label("recommending_states"),
+            Recommendation.text,
+        )
+        .join(Mechanism, Mechanism.id == Recommendation.mechanism_id)
+        .outerjoin(Review, Review.id == Recommendation.review_id)
+        .outerjoin(Document, Document.id == Recommendation.document_id)
+        .outerjoin(Cluster, Cluster.id == Recommendation.cluster_id)
+        .outerjoin(latest, latest.c.recommendation_id == Recommendation.id)
+        .outerjoin(StatusUpdate, StatusUpdate.id == latest.c.update_id)
+        .order_by(Recommendation.id)
+    )
+    f = filters
+    if f.country:
+        statement = statement.where(Recommendation.country.ilike(f.country))
+    if f.mechanism:
+        statement = statement.where(Mechanism.code.ilike(f.mechanism))
+    if f.theme:
+        statement = statement.where(has_tag(TagKind.THEME, f.theme))
+    if f.institution:
+        statement = statement.where(
+            Recommendation.id.in_(
+                select(Assignment.recommendation_id)
+                .join(Institution, Institution.id == Assignment.institution_id)
+                .where(Institution.code == institution_code(f.institution))
+            )
+        )
+    if f.status:
+        if f.status == ImplementationStatus.NOT_STARTED:
+            statement = statement.where(
+                or_(StatusUpdate.id.is_(None), StatusUpdate.status == ImplementationStatus.NOT_STARTED)
+            )
+        else:
+            statement = statement.where(StatusUpdate.status == f.status)
+    if f.position:
+        statement = statement.where(Recommendation.upr_position == f.position)
+    if f.kind:
+        statement = statement.where(Recommendation.kind == f.kind)
+    if f.cluster:
+        statement = statement.where(Cluster.name.ilike(f.cluster))
+    if f.cycle is not None:
+        statement = statement.where(Review.cycle == f.cycle)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return statement
+
+
+async def stream_recommendations(
+    session: AsyncSession, filters: RecommendationFilter, limit: int | None = None
+) -> AsyncIterator[dict[str, Any]]:
+    """Rows as dicts, fetched in pages so a full UHRI listing stays small in memory."""
+    result = await session.stream(list_statement(filters, limit).execution_options(yield_per=1000))
+    async for row in result:
+        yield {key: _plain(value) for key, value in row._mapping.items()}
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value

@@ -1,0 +1,73 @@
+"""Which recommendations a command is about: by id, by theme, by cluster..."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.enums import TagKind
+from storage.errors import InvalidValue, NotFound
+from storage.models import Cluster, Mechanism, Recommendation, Tag, recommendation_tags
+
+
+@dataclass(frozen=True)
+class Selector:
+    ids: tuple[int, ...] = ()
+    external_ids: tuple[str, ...] = ()
+    theme: str | None = None
+    cluster: str | None = None
+    # Narrow any of the above, e.g. a theme within one State's UPR recommendations.
+    country: str | None = None
+    mechanism: str | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.ids or self.external_ids or self.theme or self.cluster)
+
+
+def has_tag(kind: TagKind, value: str) -> object:
+    """Recommendations carrying a tag, compared without regard to case."""
+    return Recommendation.id.in_(
+        select(recommendation_tags.c.recommendation_id)
+        .join(Tag, Tag.id == recommendation_tags.c.tag_id)
+        .where(Tag.kind == kind, Tag.value.ilike(value))
+    )
+
+
+def selection_statement(selector: Selector) -> Select[tuple[int]]:
+    if selector.is_empty():
+        raise InvalidValue("say which recommendations: give ids, external ids, a theme or a cluster")
+    statement = select(Recommendation.id)
+    if selector.ids:
+        statement = statement.where(Recommendation.id.in_(selector.ids))
+    if selector.external_ids:
+        statement = statement.where(Recommendation.external_id.in_(selector.external_ids))
+    if selector.theme:
+        statement = statement.where(has_tag(TagKind.THEME, selector.theme))
+    if selector.cluster:
+        statement = statement.join(Cluster, Cluster.id == Recommendation.cluster_id).where(
+            Cluster.name.ilike(selector.cluster)
+        )
+    if selector.country:
+        statement = statement.where(Recommendation.country.ilike(selector.country))
+    if selector.mechanism:
+        statement = statement.join(Mechanism, Mechanism.id == Recommendation.mechanism_id).where(
+            Mechanism.code.ilike(selector.mechanism)
+        )
+    return statement.order_by(Recommendation.id)
+
+
+async def select_ids(session: AsyncSession, selector: Selector) -> list[int]:
+    """The ids selected. An id or external id asked for by name must exist:
+    a typo should fail loudly, not assign nine recommendations out of ten."""
+    for column, wanted in ((Recommendation.id, selector.ids), (Recommendation.external_id, selector.external_ids)):
+        if wanted:
+            known = set((await session.scalars(select(column).where(column.in_(wanted)))).all())
+            missing = [str(w) for w in wanted if w not in known]
+            if missing:
+                raise NotFound(f"no recommendation with {column.key.replace('_', ' ')} {', '.join(missing)}")
+    ids = list((await session.scalars(selection_statement(selector))).all())
+    if not ids:
+        raise NotFound("no recommendation matches")
+    return ids

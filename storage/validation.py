@@ -1,0 +1,50 @@
+"""Checks shared by the CLI, the importers and the configuration."""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from messages import SUPPORTED_LANGUAGES
+from storage.errors import InvalidValue
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_CODE = re.compile(r"[A-Z0-9][A-Z0-9_.-]{0,31}")
+
+
+def check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidValue(f"expected an IANA time zone such as 'Europe/Lisbon', got {value!r}") from None
+    return value
+
+
+def check_language(value: str) -> str:
+    if value not in SUPPORTED_LANGUAGES:
+        raise InvalidValue(f"expected one of {', '.join(SUPPORTED_LANGUAGES)}, got {value!r}")
+    return value
+
+
+def check_email(value: str) -> str:
+    if not _EMAIL.fullmatch(value):
+        raise InvalidValue(f"expected an e-mail address, got {value!r}")
+    return value.lower()
+
+
+def institution_code(value: str) -> str:
+    code = value.strip().upper()
+    if not _CODE.fullmatch(code):
+        raise InvalidValue(
+            f"expected a short code of letters, digits, '.', '_' or '-' (at most 32), got {value!r}"
+        )
+    return code
+
+
+def choice(enum_cls: type, value: str, what: str) -> object:
+    """An enum member from its value, or an error listing the allowed values."""
+    try:
+        return enum_cls(value.strip().lower())
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum_cls)
+        raise InvalidValue(f"{what}: expected one of {allowed}, got {value!r}") from None
