@@ -43,7 +43,8 @@ class FocalPointData:
 
 
 async def get_institution(session: AsyncSession, code: str) -> Institution:
-    found = await session.scalar(select(Institution).where(Institution.code == institution_code(code)))
+    code = institution_code(code)
+    found = await session.scalar(select(Institution).where(Institution.code == code))
     if found is None:
         raise NotFound(f"no institution with code {code!r} (see: nmrf-bot institutions list)", field="institution")
     return found

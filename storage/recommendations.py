@@ -46,6 +46,9 @@ COLUMNS = (
     "text",
 )
 
+# What fits a screen; JSON and CSV carry every column.
+TABLE_COLUMNS = ("id", "country", "mechanism", "cycle", "paragraph", "position", "status", "lead", "themes", "text")
+
 
 @dataclass(frozen=True)
 class RecommendationFilter:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from storage.errors import RegistryError
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class RowError:
     row: int
     column: str

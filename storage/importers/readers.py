@@ -40,6 +40,7 @@ class Sheet:
     # For a progress bar: how far through the file we are, in ``total`` units.
     total: int | None = None
     position: Callable[[], int] = lambda: 0
+    header_row: int = 1
 
 
 def detect_encoding(path: Path) -> str:
@@ -78,7 +79,11 @@ def _clean_header(value: Any) -> str:
     return "" if value is None else str(value).strip().lstrip("\ufeff")
 
 
-def read_csv(path: Path, encoding: str | None = None) -> Sheet:
+def _same(headers: list[str]) -> list[str]:
+    return headers
+
+
+def read_csv(path: Path, encoding: str | None = None, normalise: Callable[[list[str]], list[str]] = _same) -> Sheet:
     encoding = encoding or detect_encoding(path)
     try:
         codecs.lookup(encoding)
@@ -97,7 +102,7 @@ def read_csv(path: Path, encoding: str | None = None) -> Sheet:
     except (UnicodeDecodeError, csv.Error) as exc:
         text.close()
         raise UnreadableFile(f"{path}: cannot read as CSV ({encoding}): {exc}") from None
-    headers = [_clean_header(h) for h in header_row]
+    headers = normalise([_clean_header(h) for h in header_row])
 
     def rows() -> Iterator[SourceRow]:
         number = 1
@@ -128,14 +133,21 @@ def open_workbook(path: Path) -> Any:
         raise UnreadableFile(f"{path}: not a readable .xlsx workbook ({exc})") from None
 
 
-def read_worksheet(path: Path, worksheet: Any, required: set[str], header_search_rows: int = 10) -> Sheet:
+def read_worksheet(
+    path: Path,
+    worksheet: Any,
+    required: set[str],
+    normalise: Callable[[list[str]], list[str]] = _same,
+    header_search_rows: int = 10,
+) -> Sheet:
     """Rows of one worksheet. The header is the first row holding every required
-    column (exports sometimes put a title line above it)."""
+    column (exports sometimes put a title line above it); ``normalise`` maps
+    alternative spellings of a header to the one the importer expects."""
     name = worksheet.title
     head = list(worksheet.iter_rows(min_row=1, max_row=header_search_rows, values_only=True))
     header_index = None
     for index, row in enumerate(head):
-        cells = {_clean_header(c) for c in row}
+        cells = set(normalise([_clean_header(c) for c in row]))
         if required <= cells:
             header_index = index
             break
@@ -143,7 +155,7 @@ def read_worksheet(path: Path, worksheet: Any, required: set[str], header_search
         header_index = next((i for i, row in enumerate(head) if any(c is not None for c in row)), None)
     if header_index is None:
         raise UnreadableFile(f"{path}: sheet {name!r} is empty")
-    headers = [_clean_header(c) for c in head[header_index]]
+    headers = normalise([_clean_header(c) for c in head[header_index]])
     first_data_row = header_index + 2
     total = worksheet.max_row
     state = {"position": 0}
@@ -158,7 +170,9 @@ def read_worksheet(path: Path, worksheet: Any, required: set[str], header_search
             values = dict(zip(headers, record))
             yield SourceRow(number, values, sheet=name)
 
-    return Sheet(name, headers, rows(), total=total, position=lambda: state["position"])
+    return Sheet(
+        name, headers, rows(), total=total, position=lambda: state["position"], header_row=header_index + 1
+    )
 
 
 def suffix_of(path: Path) -> str:

@@ -110,7 +110,7 @@ async def import_file(
                 await job.run_table(session, source, table, sheet)
             if job.errors:
                 # Leaving the block with an exception rolls everything back.
-                raise ImportRejected(str(path), sorted(job.errors))
+                raise ImportRejected(str(path), job.sorted_errors())
             await _record_run(session, report, path, started)
     return report
 
@@ -123,17 +123,14 @@ def _sheets(source: ImportSource, path: Path, suffix: str, options: ImportOption
     module = uhri if source is ImportSource.UHRI else uprinfo
     required = set(module.REQUIRED)
     if suffix == ".csv":
-        sheet = read_csv(path, options.encoding)
+        sheet = read_csv(path, options.encoding, module.normalise_headers)
     else:
         workbook = open_workbook(path)
-        sheet = read_worksheet(path, workbook.worksheets[0], required)
-    headers = uhri.normalise_headers(sheet.headers) if source is ImportSource.UHRI else sheet.headers
-    missing = [c for c in module.COLUMNS if c in required and c not in headers]
+        sheet = read_worksheet(path, workbook.worksheets[0], required, module.normalise_headers)
+    missing = [c for c in module.COLUMNS if c in required and c not in sheet.headers]
     if missing:
-        raise ImportRejected(
-            str(path),
-            [RowError(1, column, f"missing column: is this a {_LABEL[source]} file?", sheet.name) for column in missing],
-        )
+        problem = f"missing column: is this a {_LABEL[source]}?"
+        raise ImportRejected(str(path), [RowError(sheet.header_row, c, problem, sheet.name) for c in missing])
     yield "recommendations", sheet
 
 
@@ -174,9 +171,10 @@ def _template_sheets(path: Path, suffix: str, options: ImportOptions) -> Iterato
 
 def _template_header_errors(table: str, sheet: Sheet) -> list[RowError]:
     lowered = {h.lower() for h in sheet.headers}
-    errors = [RowError(1, c, "missing column", sheet.name) for c in sorted(template.required(table) - lowered)]
+    row = sheet.header_row
+    errors = [RowError(row, c, "missing column", sheet.name) for c in sorted(template.required(table) - lowered)]
     errors += [
-        RowError(1, c, f"unknown column for {table} (see the README sheet)", sheet.name)
+        RowError(row, c, f"unknown column for {table} (see the README sheet)", sheet.name)
         for c in template.unknown_columns(table, sheet.headers)
     ]
     return errors
@@ -190,6 +188,13 @@ class _ImportJob:
         self.report = report
         self.errors: list[RowError] = []
         self.today = options.today or date.today()
+
+    def sorted_errors(self) -> list[RowError]:
+        """In the order a person reads the file: sheet by sheet as imported, then row, then column."""
+        rank: dict[str | None, int] = {}
+        for error in self.errors:
+            rank.setdefault(error.sheet, len(rank))
+        return sorted(self.errors, key=lambda e: (rank[e.sheet], e.row, e.column))
 
     async def run_table(self, session: AsyncSession, source: ImportSource, table: str, sheet: Sheet) -> None:
         counts = self.report.tables.setdefault(table, TableCounts())
@@ -233,10 +238,11 @@ class _ImportJob:
                     RowError(row.number, key_column, f"{parsed.external_id!r} is also on row {first}", row.sheet)
                 )
                 continue
-            if not self.errors:
-                await writer.add(parsed)
-        if not self.errors:
-            await writer.flush()
+            # Valid rows are written even after a bad one (the transaction is
+            # rolled back at the end), so that later rows and sheets referring
+            # to them are checked against the truth, not reported as missing.
+            await writer.add(parsed)
+        await writer.flush()
         counts.created += writer.counts.created
         counts.updated += writer.counts.updated
         counts.unchanged += writer.counts.unchanged

@@ -68,10 +68,6 @@ def normalise_headers(headers: list[str]) -> list[str]:
     return [ALIASES.get(h, h) for h in headers]
 
 
-def missing_columns(headers: list[str]) -> list[str]:
-    present = set(normalise_headers(headers))
-    return [c for c in COLUMNS if c in REQUIRED and c not in present]
-
 
 def _mechanism(value: object) -> str:
     """The body's code. Special procedure rows list the mandate and then
@@ -82,7 +78,7 @@ def _mechanism(value: object) -> str:
 
 
 def parse_row(row: SourceRow) -> RecommendationRecord | list[RowError]:
-    values = {ALIASES.get(k, k): v for k, v in row.values.items()}
+    values = row.values
     errors: list[RowError] = []
 
     def error(column: str, reason: str) -> None:

@@ -41,8 +41,8 @@ _FIELD_COLUMNS = {
 _SPACES = re.compile(r"\s+")
 
 
-def missing_columns(headers: list[str]) -> list[str]:
-    return [c for c in COLUMNS if c in REQUIRED and c not in headers]
+def normalise_headers(headers: list[str]) -> list[str]:
+    return headers
 
 
 def natural_key(country: str, session: int, recommending_state: str, text: str) -> str:

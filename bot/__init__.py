@@ -1,0 +1,1 @@
+"""The application: configuration, command line, and (later) the scheduler and chat adapters."""

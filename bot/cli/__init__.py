@@ -1,0 +1,54 @@
+"""``nmrf-bot``: the command line for the secretariat and the administrator."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from bot.cli.context import AppContext
+from bot.cli.db import db
+from bot.cli.imports import import_group
+from bot.cli.network import focal_points, institutions
+from bot.cli.recommendations import assign_command, clusters, deadlines, recommendations
+from bot.cli.secretariat import secretariat
+from storage.errors import RegistryError
+from storage.importers.errors import ImportRejected
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Configuration file (default: ./config.toml if present, else built-in defaults).",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """nmrf-bot: recommendations, focal points and deadlines for an NMRF secretariat."""
+    ctx.obj = AppContext(config_path)
+
+
+for command in (db, import_group, institutions, focal_points, assign_command, clusters, deadlines, recommendations, secretariat):
+    cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; a registry error is one clear line on stderr and exit status 1."""
+    try:
+        cli.main(args=argv, prog_name="nmrf-bot", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ImportRejected as exc:
+        click.echo(f"error: {exc}", err=True)
+        for line in exc.details():
+            click.echo(f"  {line}", err=True)
+        sys.exit(1)
+    except RegistryError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)

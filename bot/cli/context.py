@@ -1,0 +1,86 @@
+"""What every command shares: the configuration, the database, who is acting."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Config, load_config
+from storage.audit import acting_as
+from storage.database import create_engine, session_factory
+from storage.errors import ConfigurationError
+from storage.migrate import current_revision, head_revision
+
+T = TypeVar("T")
+
+
+class AppContext:
+    def __init__(self, config_path: str | None) -> None:
+        self._config_path = Path(config_path) if config_path else None
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        # Loaded on first use, so `nmrf-bot --help` works with a broken file.
+        if self._config is None:
+            self._config = load_config(self._config_path)
+        return self._config
+
+    @property
+    def actor(self) -> str:
+        try:
+            return f"cli:{getpass.getuser()}"
+        except (KeyError, OSError):
+            return "cli"
+
+    def run(
+        self,
+        work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]],
+        *,
+        check_schema: bool = True,
+    ) -> T:
+        return asyncio.run(self._run(work, check_schema))
+
+    async def _run(self, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]], check_schema: bool) -> T:
+        engine = create_engine(self.config.database.url)
+        try:
+            if check_schema:
+                await ensure_current_schema(engine)
+            with acting_as(self.actor):
+                return await work(session_factory(engine))
+        except OSError as exc:
+            raise ConfigurationError(f"cannot reach the database: {exc}") from None
+        finally:
+            await engine.dispose()
+
+    def run_with_engine(self, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+        async def go() -> T:
+            engine = create_engine(self.config.database.url)
+            try:
+                with acting_as(self.actor):
+                    return await work(engine)
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(go())
+
+
+async def ensure_current_schema(engine: AsyncEngine) -> None:
+    """Refuse to work on a database the code does not match, with the fix."""
+    try:
+        current = await current_revision(engine)
+    except (DBAPIError, OSError) as exc:
+        raise ConfigurationError(f"cannot open the database: {exc.__class__.__name__}: {exc}") from None
+    head = head_revision()
+    if current is None:
+        raise ConfigurationError("the database has no tables yet: run `nmrf-bot db upgrade` first")
+    if current != head:
+        raise ConfigurationError(
+            f"the database is at schema {current} and this version needs {head}: run `nmrf-bot db upgrade`"
+        )

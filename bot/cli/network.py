@@ -1,0 +1,174 @@
+"""``nmrf-bot institutions`` and ``nmrf-bot focal-points``."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.cli.context import AppContext
+from bot.cli.options import DATE, enum_choice, output_options
+from bot.output import write_rows
+from messages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
+from storage.enums import FocalPointRole, InstitutionKind
+from storage.network import (
+    FocalPointData,
+    InstitutionData,
+    add_focal_point,
+    add_institution,
+    end_focal_point,
+    list_focal_points,
+    list_institutions,
+)
+
+
+@click.group()
+def institutions() -> None:
+    """Ministries, agencies and other bodies that implement recommendations."""
+
+
+@institutions.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--kind", type=enum_choice(InstitutionKind), default=InstitutionKind.MINISTRY.value, show_default=True)
+@click.option("--parent", default=None, help="Code of the parent institution.")
+@click.pass_obj
+def institutions_add(app: AppContext, code: str, name: str, kind: str, parent: str | None) -> None:
+    """Add an institution, e.g. `institutions add MOJ "Ministry of Justice"`."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session, session.begin():
+            inst = await add_institution(session, InstitutionData(code, name, InstitutionKind(kind), parent))
+            return f"added institution {inst.code} (id {inst.id})"
+
+    click.echo(app.run(work))
+
+
+INSTITUTION_COLUMNS = ("id", "code", "name", "kind", "parent", "active", "focal_points")
+
+
+@institutions.command("list")
+@output_options
+@click.pass_obj
+def institutions_list(app: AppContext, fmt: str, limit: int | None) -> None:
+    """List institutions with their number of active focal points."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
+        async with sessions() as session:
+            return [
+                {
+                    "id": i.id,
+                    "code": i.code,
+                    "name": i.name,
+                    "kind": i.kind,
+                    "parent": i.parent.code if i.parent else None,
+                    "active": i.active,
+                    "focal_points": n,
+                }
+                for i, n in await list_institutions(session)
+            ]
+
+    write_rows(app.run(work), INSTITUTION_COLUMNS, fmt, limit)
+
+
+@click.group("focal-points")
+def focal_points() -> None:
+    """The people who answer for each institution."""
+
+
+@focal_points.command("add")
+@click.option("--name", required=True)
+@click.option("--institution", required=True, help="Institution code.")
+@click.option("--role", type=enum_choice(FocalPointRole), required=True)
+@click.option("--email", default=None)
+@click.option("--language", type=click.Choice(SUPPORTED_LANGUAGES), default=DEFAULT_LANGUAGE, show_default=True)
+@click.option("--timezone", default=None, help="IANA time zone (default: [schedule] timezone).")
+@click.option("--active-from", type=DATE, default=None, help="First day (default: today).")
+@click.pass_obj
+def focal_points_add(
+    app: AppContext,
+    name: str,
+    institution: str,
+    role: str,
+    email: str | None,
+    language: str,
+    timezone: str | None,
+    active_from: date | None,
+) -> None:
+    """Add a focal point to an institution."""
+    data = FocalPointData(
+        name=name,
+        institution_code=institution,
+        role=FocalPointRole(role),
+        language=language,
+        timezone=timezone or app.config.schedule.timezone,
+        active_from=active_from or date.today(),
+        email=email,
+    )
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session, session.begin():
+            fp = await add_focal_point(session, data)
+            return f"added focal point {fp.name} (id {fp.id})"
+
+    click.echo(app.run(work))
+
+
+@focal_points.command("end")
+@click.argument("focal_point")
+@click.option("--on", "last_day", type=DATE, default=None, help="Last day as focal point (default: today).")
+@click.pass_obj
+def focal_points_end(app: AppContext, focal_point: str, last_day: date | None) -> None:
+    """Close a focal point's term (by id or e-mail); their history stays."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session, session.begin():
+            fp = await end_focal_point(session, focal_point, last_day or date.today())
+            return f"{fp.name} is focal point until {fp.active_to}"
+
+    click.echo(app.run(work))
+
+
+FOCAL_POINT_COLUMNS = (
+    "id", "name", "email", "institution", "role", "language", "timezone", "active_from", "active_to", "platforms",
+)
+
+
+@focal_points.command("list")
+@click.option("--institution", default=None, help="Only this institution (code).")
+@click.option("--role", type=enum_choice(FocalPointRole), default=None)
+@click.option("--all", "include_inactive", is_flag=True, help="Include focal points whose term has ended.")
+@output_options
+@click.pass_obj
+def focal_points_list(
+    app: AppContext, institution: str | None, role: str | None, include_inactive: bool, fmt: str, limit: int | None
+) -> None:
+    """List focal points (active ones unless --all)."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
+        async with sessions() as session:
+            found = await list_focal_points(
+                session,
+                institution=institution,
+                role=FocalPointRole(role) if role else None,
+                include_inactive=include_inactive,
+            )
+            return [
+                {
+                    "id": fp.id,
+                    "name": fp.name,
+                    "email": fp.email,
+                    "institution": fp.institution.code,
+                    "role": fp.role,
+                    "language": fp.language,
+                    "timezone": fp.timezone,
+                    "active_from": fp.active_from,
+                    "active_to": fp.active_to,
+                    "platforms": sorted({i.platform.value for i in fp.identities}),
+                }
+                for fp in found
+            ]
+
+    write_rows(app.run(work), FOCAL_POINT_COLUMNS, fmt, limit)

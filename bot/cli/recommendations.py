@@ -1,0 +1,221 @@
+"""``nmrf-bot recommendations``, ``assign``, ``clusters`` and ``deadlines``."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.cli.context import AppContext
+from bot.cli.options import DATE, enum_choice, output_options, selector_from, selector_options
+from bot.output import RowWriter, write_rows
+from storage.assignments import assign
+from storage.clusters import add_cluster, list_clusters, put_in_cluster
+from storage.deadlines import DeadlineData, add_deadline, list_deadlines
+from storage.enums import (
+    AssignmentRole,
+    DeadlineKind,
+    ImplementationStatus,
+    Priority,
+    RecommendationKind,
+    UprPosition,
+)
+from storage.recommendations import COLUMNS, TABLE_COLUMNS, RecommendationFilter, stream_recommendations
+
+
+@click.group()
+def recommendations() -> None:
+    """Recommendations received from the UN human-rights mechanisms."""
+
+
+@recommendations.command("list")
+@click.option("--state", "country", default=None, help="State concerned, e.g. Uruguay.")
+@click.option("--mechanism", default=None, help="UPR, CEDAW, CRC, ...")
+@click.option("--theme", default=None)
+@click.option("--institution", default=None, help="Assigned to this institution (code).")
+@click.option("--status", type=enum_choice(ImplementationStatus), default=None, help="Current status.")
+@click.option("--position", type=enum_choice(UprPosition), default=None, help="UPR position.")
+@click.option("--kind", type=enum_choice(RecommendationKind), default=None)
+@click.option("--cluster", default=None)
+@click.option("--cycle", type=click.IntRange(min=1), default=None, help="UPR cycle.")
+@output_options
+@click.pass_obj
+def recommendations_list(app: AppContext, fmt: str, limit: int | None, **filters: Any) -> None:
+    """List recommendations with their current status and institutions."""
+    for key in ("status", "position", "kind"):
+        if filters[key]:
+            filters[key] = {"status": ImplementationStatus, "position": UprPosition, "kind": RecommendationKind}[key](
+                filters[key]
+            )
+    chosen = RecommendationFilter(**filters)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
+        writer = RowWriter(TABLE_COLUMNS if fmt == "table" else COLUMNS, fmt)
+        async with sessions() as session:
+            async for row in stream_recommendations(session, chosen, limit):
+                writer.write(row)
+        writer.close()
+        return writer.count
+
+    count = app.run(work)
+    if fmt == "table":
+        click.echo(f"{count} recommendation(s)", err=True)
+
+
+@click.command("assign")
+@click.option("--institution", required=True, help="Institution code.")
+@click.option("--role", type=enum_choice(AssignmentRole), default=AssignmentRole.LEAD.value, show_default=True)
+@click.option("--replace-lead", is_flag=True, help="Where another institution leads, make it contributing.")
+@selector_options
+@click.pass_obj
+def assign_command(app: AppContext, institution: str, role: str, replace_lead: bool, **kwargs: Any) -> None:
+    """Assign recommendations to an institution, by ids, theme or cluster."""
+    selector = selector_from(kwargs)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session, session.begin():
+            r = await assign(session, institution, selector, AssignmentRole(role), replace_lead=replace_lead)
+        extra = f", {r.leads_replaced} former lead(s) now contributing" if r.leads_replaced else ""
+        return f"{r.created} assigned, {r.role_changed} role changed, {r.unchanged} already assigned{extra}"
+
+    click.echo(app.run(work))
+
+
+@click.group()
+def clusters() -> None:
+    """The secretariat's thematic clusters."""
+
+
+@clusters.command("add")
+@click.argument("name")
+@click.option("--description", default=None)
+@click.option("--priority", type=enum_choice(Priority), default=None)
+@click.pass_obj
+def clusters_add(app: AppContext, name: str, description: str | None, priority: str | None) -> None:
+    """Add a cluster."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session, session.begin():
+            c = await add_cluster(session, name, description, Priority(priority) if priority else None)
+            return f"added cluster {c.name!r} (id {c.id})"
+
+    click.echo(app.run(work))
+
+
+@clusters.command("put")
+@click.argument("name")
+@selector_options
+@click.pass_obj
+def clusters_put(app: AppContext, name: str, **kwargs: Any) -> None:
+    """Put recommendations into a cluster, by ids, theme or cluster."""
+    selector = selector_from(kwargs)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session, session.begin():
+            moved = await put_in_cluster(session, name, selector)
+        return f"{moved} recommendation(s) put in {name!r}"
+
+    click.echo(app.run(work))
+
+
+@clusters.command("list")
+@output_options
+@click.pass_obj
+def clusters_list(app: AppContext, fmt: str, limit: int | None) -> None:
+    """List clusters with their number of recommendations."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
+        async with sessions() as session:
+            return [
+                {"id": c.id, "name": c.name, "priority": c.priority, "recommendations": n, "description": c.description}
+                for c, n in await list_clusters(session)
+            ]
+
+    write_rows(app.run(work), ("id", "name", "priority", "recommendations", "description"), fmt, limit)
+
+
+@click.group()
+def deadlines() -> None:
+    """Report due dates, follow-up replies and internal input deadlines."""
+
+
+@deadlines.command("add")
+@click.option("--kind", type=enum_choice(DeadlineKind), required=True)
+@click.option("--due", type=DATE, required=True, help="Due date, YYYY-MM-DD.")
+@click.option("--title", default=None, help="Default: mechanism and kind, e.g. 'CEDAW follow-up information'.")
+@click.option("--for-mechanism", "for_mechanism", default=None, help="The mechanism the deadline is owed to.")
+@click.option("--parent", type=int, default=None, help="For an internal input deadline: the deadline it serves.")
+@click.option("--notes", default=None)
+@selector_options
+@click.pass_obj
+def deadlines_add(
+    app: AppContext,
+    kind: str,
+    due: date,
+    title: str | None,
+    for_mechanism: str | None,
+    parent: int | None,
+    notes: str | None,
+    **kwargs: Any,
+) -> None:
+    """Add a deadline, optionally linked to recommendations (by ids, theme or cluster)."""
+    selector = selector_from(kwargs)
+    data = DeadlineData(
+        kind=DeadlineKind(kind), due_on=due, title=title, mechanism_code=for_mechanism, parent_id=parent, notes=notes
+    )
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session, session.begin():
+            d = await add_deadline(session, data, selector)
+            return f"added deadline {d.id}: {d.title}, due {d.due_on}"
+
+    click.echo(app.run(work))
+
+
+DEADLINE_COLUMNS = ("id", "kind", "title", "due_on", "mechanism", "parent", "recommendations", "notes")
+
+
+@deadlines.command("list")
+@click.option("--kind", type=enum_choice(DeadlineKind), default=None)
+@click.option("--from", "due_from", type=DATE, default=None, help="Due on or after.")
+@click.option("--to", "due_to", type=DATE, default=None, help="Due on or before.")
+@click.option("--mechanism", default=None)
+@output_options
+@click.pass_obj
+def deadlines_list(
+    app: AppContext,
+    kind: str | None,
+    due_from: date | None,
+    due_to: date | None,
+    mechanism: str | None,
+    fmt: str,
+    limit: int | None,
+) -> None:
+    """List deadlines by due date."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
+        async with sessions() as session:
+            found = await list_deadlines(
+                session,
+                kind=DeadlineKind(kind) if kind else None,
+                due_from=due_from,
+                due_to=due_to,
+                mechanism=mechanism,
+            )
+            return [
+                {
+                    "id": d.id,
+                    "kind": d.kind,
+                    "title": d.title,
+                    "due_on": d.due_on,
+                    "mechanism": d.mechanism.code if d.mechanism else None,
+                    "parent": d.parent_id,
+                    "recommendations": n,
+                    "notes": d.notes,
+                }
+                for d, n in found
+            ]
+
+    write_rows(app.run(work), DEADLINE_COLUMNS, fmt, limit)

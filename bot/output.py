@@ -1,0 +1,84 @@
+"""Printing rows as a table, JSON or CSV.
+
+JSON and CSV are written row by row as they arrive, so listing a quarter of
+a million recommendations does not hold them in memory; a table has to see
+every row to size its columns, and is meant for a person reading a screen.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from enum import Enum
+from typing import IO, Any
+
+from rich.console import Console
+from rich.table import Table
+
+FORMATS = ("table", "json", "csv")
+# In a table, long text is cut so rows stay short; JSON and CSV keep it whole.
+TABLE_TRUNCATE = 60
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return "; ".join(str(_plain(v)) for v in value)
+    return value
+
+
+class RowWriter:
+    def __init__(self, columns: Sequence[str], fmt: str, out: IO[str] | None = None) -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}")
+        self.columns = list(columns)
+        self.fmt = fmt
+        self.out = out or sys.stdout
+        self.count = 0
+        self._table_rows: list[list[str]] = []
+        if fmt == "csv":
+            self._csv = csv.writer(self.out, lineterminator="\n")
+            self._csv.writerow(self.columns)
+        elif fmt == "json":
+            self.out.write("[")
+
+    def write(self, row: dict[str, Any]) -> None:
+        values = [_plain(row.get(c)) for c in self.columns]
+        if self.fmt == "csv":
+            self._csv.writerow(["" if v is None else v for v in values])
+        elif self.fmt == "json":
+            self.out.write(("\n  " if self.count == 0 else ",\n  ") + json.dumps(dict(zip(self.columns, values)), ensure_ascii=False))
+        else:
+            self._table_rows.append([_cell(v) for v in values])
+        self.count += 1
+
+    def close(self) -> None:
+        if self.fmt == "json":
+            self.out.write("\n]\n" if self.count else "]\n")
+        elif self.fmt == "table":
+            table = Table(*self.columns, show_lines=False, header_style="bold")
+            for values in self._table_rows:
+                table.add_row(*values)
+            Console(file=self.out, width=max(120, len(self.columns) * 16), highlight=False).print(table)
+        self.out.flush()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    text = " ".join(str(value).split())
+    return text if len(text) <= TABLE_TRUNCATE else text[: TABLE_TRUNCATE - 1] + "…"
+
+
+def write_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, limit: int | None = None) -> int:
+    writer = RowWriter(columns, fmt)
+    for row in rows[:limit] if limit is not None else rows:
+        writer.write(row)
+    writer.close()
+    return writer.count

@@ -1,0 +1,97 @@
+"""Fixtures: a migrated database on every backend under test.
+
+SQLite always; PostgreSQL too when NMRF_TEST_DATABASE_URL is set (CI sets it).
+Databases are built by the real Alembic migrations, never by create_all, so
+the tests exercise what `nmrf-bot db upgrade` builds, triggers included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage.database import create_engine, session_factory
+from storage.migrate import upgrade
+from storage.models import Base
+from storage.reference import ensure_mechanisms
+
+PG_URL = os.environ.get("NMRF_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        if url.startswith("postgresql"):
+            async with engine.begin() as conn:
+                await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                await conn.execute(text("CREATE SCHEMA public"))
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file, copied for each test (migrating each time is slow)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    asyncio.run(_migrate(f"sqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_migrated() -> str | None:
+    if PG_URL:
+        asyncio.run(_migrate(PG_URL))
+    return PG_URL
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        async with session_factory(engine)() as session, session.begin():
+            await ensure_mechanisms(session)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, pg_migrated: str | None) -> Iterator[str]:
+    """A URL to a freshly migrated, empty database (mechanisms seeded)."""
+    if request.param == "sqlite":
+        path = tmp_path / "nmrf.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+    else:
+        assert pg_migrated
+        asyncio.run(_reset_postgres(pg_migrated))
+        yield pg_migrated
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    eng = create_engine(db_url)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return session_factory(engine)
+
+
+@pytest.fixture
+def backend(engine: AsyncEngine) -> str:
+    return engine.dialect.name

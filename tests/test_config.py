@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from bot.config import ENV_OVERRIDES, Config, load_config
+from storage.errors import ConfigurationError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def error_of(path: Path | None, environ: dict[str, str] | None = None) -> str:
+    with pytest.raises(ConfigurationError) as caught:
+        load_config(path, environ=environ or {})
+    return str(caught.value)
+
+
+def test_defaults_when_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = load_config(environ={})
+    assert config.database.url == "sqlite:///./nmrf.db"
+    assert config.telegram.mode == "polling"
+    assert config.slack.mode == "socket"
+    assert config.slack.api_url == "https://slack.com/api/"
+    assert config.schedule.working_days == ["mon", "tue", "wed", "thu", "fri"]
+    assert [t.isoformat() for t in config.schedule.window] == ["09:00:00", "17:00:00"]
+
+
+def test_default_config_toml_in_working_directory_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, '[schedule]\ntimezone = "America/Asuncion"\n')
+    assert load_config(environ={}).schedule.timezone == "America/Asuncion"
+
+
+def test_named_file_must_exist(tmp_path: Path) -> None:
+    message = error_of(tmp_path / "missing.toml")
+    assert "missing.toml: no such configuration file" in message
+
+
+def test_unknown_key_names_file_key_and_allowed_keys(tmp_path: Path) -> None:
+    path = write(tmp_path, '[telegram]\ntokn = "x"\n')
+    message = error_of(path)
+    assert message == f"{path}: unknown key 'telegram.tokn' (allowed here: token, base_url, mode)"
+
+
+def test_unknown_section(tmp_path: Path) -> None:
+    path = write(tmp_path, "[telegarm]\nmode = 'polling'\n")
+    assert "unknown key 'telegarm'" in error_of(path)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('[telegram]\nmode = "poll"\n', "telegram.mode: Input should be 'polling' or 'webhook' (got 'poll')"),
+        ('[slack]\nmode = "rtm"\n', "slack.mode: Input should be 'socket' or 'http'"),
+        ("[schedule]\nhours = 9\n", "schedule.hours: Input should be a valid string (got 9)"),
+        ('[schedule]\nhours = "17:00-09:00"\n', "schedule.hours: expected a start before the end"),
+        ('[schedule]\ntimezone = "Europe/Lisbn"\n', "schedule.timezone: expected an IANA time zone"),
+        ('[schedule]\nworking_days = ["mon", "fr"]\n', "schedule.working_days[1]: Input should be 'mon'"),
+        ('[schedule]\nworking_days = []\n', "schedule.working_days: expected at least one working day"),
+        ('[database]\nurl = "mysql://x"\n', "database.url: expected unsupported database 'mysql'"),
+        ('[slack]\napi_url = "slack.example"\n', "slack.api_url: expected an http:// or https:// URL"),
+        ('[[secretariat.users]]\nname = "A"\nemail = "nope"\n', "secretariat.users[0].email: expected an e-mail address"),
+        ('[[secretariat.users]]\nname = "A"\nemail = "a@b.org"\nlanguage = "de"\n', "secretariat.users[0].language: expected one of en, fr, es"),
+        ('[[secretariat.users]]\nemail = "a@b.org"\n', "secretariat.users[0].name: Field required"),
+        ("[database\n", "not valid TOML"),
+    ],
+)
+def test_bad_values_fail_with_file_key_and_expectation(tmp_path: Path, body: str, expected: str) -> None:
+    path = write(tmp_path, body)
+    message = error_of(path)
+    assert message.startswith(str(path))
+    assert expected in message
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    path = write(tmp_path, '[telegram]\nmode = "x"\n[schedule]\ntimezone = "Nowhere/City"\n')
+    assert len(error_of(path).splitlines()) == 2
+
+
+def test_environment_overrides_file_secrets(tmp_path: Path) -> None:
+    path = write(tmp_path, '[telegram]\ntoken = "1:AAAAAAAAAAAAAAAAAAAAAAAAAAAA"\n[database]\nurl = "sqlite:///a.db"\n')
+    env = {
+        "NMRF_TELEGRAM_TOKEN": "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        "NMRF_SLACK_BOT_TOKEN": "xoxb-1-2-3",
+        "NMRF_SLACK_APP_TOKEN": "xapp-1-2-3",
+        "NMRF_SLACK_SIGNING_SECRET": "s3cr3t",
+        "NMRF_DATABASE_URL": "postgresql://nmrf@db/nmrf",
+    }
+    config = load_config(path, environ=env)
+    assert config.telegram.token and config.telegram.token.get_secret_value() == env["NMRF_TELEGRAM_TOKEN"]
+    assert config.slack.bot_token and config.slack.bot_token.get_secret_value() == "xoxb-1-2-3"
+    assert config.slack.app_token and config.slack.app_token.get_secret_value() == "xapp-1-2-3"
+    assert config.slack.signing_secret and config.slack.signing_secret.get_secret_value() == "s3cr3t"
+    assert config.database.url == "postgresql://nmrf@db/nmrf"
+    # Secrets never show in a printed configuration.
+    shown = repr(config) + str(config)
+    for secret in ("ABCDEFGHIJKLMNOP", "s3cr3t", "xoxb-1-2-3", "xapp-1-2-3"):
+        assert secret not in shown
+
+
+def test_bad_secret_from_environment_names_the_variable_and_hides_the_value(tmp_path: Path) -> None:
+    message = error_of(None, {"NMRF_SLACK_BOT_TOKEN": "xoxp-user-token-value"})
+    assert "environment variable NMRF_SLACK_BOT_TOKEN: slack.bot_token: expected a bot token" in message
+    assert "xoxp-user-token-value" not in message
+
+
+def test_env_override_names_are_the_documented_ones() -> None:
+    assert set(ENV_OVERRIDES) == {
+        "NMRF_TELEGRAM_TOKEN",
+        "NMRF_SLACK_BOT_TOKEN",
+        "NMRF_SLACK_APP_TOKEN",
+        "NMRF_SLACK_SIGNING_SECRET",
+        "NMRF_DATABASE_URL",
+    }
+
+
+def _model_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
+    keys = set()
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        inner = getattr(annotation, "__args__", (annotation,))[0]
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys |= _model_keys(annotation, f"{prefix}{name}.")
+        elif isinstance(inner, type) and issubclass(inner, BaseModel):
+            keys |= _model_keys(inner, f"{prefix}{name}[].")
+        else:
+            keys.add(prefix + name)
+    return keys
+
+
+def _documented_keys(text: str) -> set[str]:
+    """Keys in config.example.toml, commented out or not."""
+    keys, section = set(), ""
+    for raw in text.splitlines():
+        line = raw.lstrip("# ").strip()
+        if line.startswith("[[") and line.endswith("]]"):
+            section = line[2:-2] + "[]."
+        elif line.startswith("[") and line.endswith("]"):
+            section = line[1:-1] + "."
+        elif "=" in line and not raw.startswith("##"):
+            key = line.split("=", 1)[0].strip()
+            if key.replace("_", "").isalnum():
+                keys.add(section + key)
+    return keys
+
+
+def test_example_config_documents_every_key_and_loads(tmp_path: Path) -> None:
+    example = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    assert _documented_keys(example) == _model_keys(Config)
+    tomllib.loads(example)
+    config = load_config(ROOT / "config.example.toml", environ={})
+    assert config.database.url.startswith("sqlite")

@@ -1,0 +1,86 @@
+"""The migrations build exactly the models, on every backend, and can be re-run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.migrate import alembic_config, current_revision, head_revision, upgrade
+from storage.models import Base, Mechanism
+from storage.reference import MECHANISMS
+
+
+def _diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, Base.metadata)
+
+
+async def test_database_is_at_head_with_every_table(engine: AsyncEngine) -> None:
+    assert await current_revision(engine) == head_revision()
+    async with engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert set(Base.metadata.tables) <= tables
+
+
+async def test_migrations_match_the_models(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        assert await conn.run_sync(_diff) == []
+
+
+async def test_upgrade_is_idempotent_and_seeds_mechanisms_once(engine: AsyncEngine) -> None:
+    await upgrade(engine)
+    await upgrade(engine)
+    async with engine.connect() as conn:
+        codes = (await conn.execute(select(Mechanism.code))).scalars().all()
+    assert sorted(codes) == sorted(m.code for m in MECHANISMS)
+    assert {"UPR", "CERD", "CCPR", "CESCR", "CEDAW", "CAT", "CRC", "CMW", "CRPD", "CED"} <= set(codes)
+
+
+def _downgrade(connection: Connection) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    command.downgrade(cfg, "base")
+
+
+async def test_downgrade_to_empty_then_upgrade_again(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(_downgrade)
+    async with engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert not (set(Base.metadata.tables) & tables)
+    await upgrade(engine)
+    assert await current_revision(engine) == head_revision()
+
+
+@pytest.mark.parametrize("table", ["status_updates", "evidence", "audit_log"])
+async def test_history_tables_refuse_update_and_delete_in_sql(engine: AsyncEngine, table: str) -> None:
+    """Even raw SQL, bypassing the ORM, cannot rewrite history."""
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO institutions (code, name, kind, active, created_at, updated_at) VALUES ('MOJ', 'Justice', 'ministry', true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        await conn.execute(text(
+            "INSERT INTO recommendations (source, external_id, text, country, kind, mechanism_id, content_hash, created_at, updated_at) "
+            "VALUES ('template', 'R1', 't', 'Uruguay', 'recommendation', 1, 'h', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ))
+        await conn.execute(text(
+            "INSERT INTO status_updates (recommendation_id, status, author_label, channel, created_at) "
+            "VALUES (1, 'in_progress', 'test', 'cli', CURRENT_TIMESTAMP)"
+        ))
+        await conn.execute(text("INSERT INTO evidence (status_update_id, kind, url) VALUES (1, 'link', 'https://x.example')"))
+        await conn.execute(text("INSERT INTO audit_log (at, actor, action, entity) VALUES (CURRENT_TIMESTAMP, 'test', 'insert', 'x')"))
+    async with engine.connect() as conn:
+        before = (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar()
+    column = {"status_updates": "status = 'fully_implemented'", "evidence": "url = 'https://y.example'", "audit_log": "actor = 'someone else'"}[table]
+    for statement in (f"UPDATE {table} SET {column}", f"DELETE FROM {table}"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with engine.begin() as conn:
+                await conn.execute(text(statement))
+    async with engine.connect() as conn:
+        assert (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == before
