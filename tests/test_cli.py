@@ -1,0 +1,199 @@
+"""The `nmrf-bot` command line, through its real entry point."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.conftest import FIXTURES
+from tests.factories import network_sheets, write_workbook
+
+
+class Cli:
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+
+    def __call__(self, *args: str, expect: int = 0) -> tuple[str, str]:
+        code = 0
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = self.capsys.readouterr()
+        assert code == expect, f"exit {code}, expected {expect}\nstdout: {out}\nstderr: {err}"
+        return out, err
+
+
+@pytest.fixture
+def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NMRF_DATABASE_URL", db_url)
+    return Cli(capsys)
+
+
+@pytest.fixture
+def empty_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NMRF_DATABASE_URL", raising=False)
+    return Cli(capsys)
+
+
+def test_fresh_directory_upgrade_creates_sqlite_default(empty_db: Cli, tmp_path: Path) -> None:
+    _, err = empty_db("recommendations", "list", expect=1)
+    assert err == "error: the database has no tables yet: run `nmrf-bot db upgrade` first\n"
+    out, _ = empty_db("db", "upgrade")
+    assert out.startswith("database at schema 0001 (was empty)")
+    assert (tmp_path / "nmrf.db").exists()
+    out, _ = empty_db("db", "status")
+    assert "up to date" in out
+
+
+def test_bad_config_is_one_clear_error(empty_db: Cli, tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[schedule]\nhours = "9-5"\n', encoding="utf-8")
+    _, err = empty_db("db", "upgrade", expect=1)
+    assert err.startswith("error: config.toml: schedule.hours: expected a range 'HH:MM-HH:MM'")
+    _, err = empty_db("--config", "elsewhere.toml", "db", "upgrade", expect=1)
+    assert err == "error: elsewhere.toml: no such configuration file\n"
+
+
+def test_import_and_list_in_every_format(cli: Cli) -> None:
+    out, _ = cli("import", "uprinfo", str(FIXTURES / "uprinfo_small.csv"), "--no-progress")
+    assert out == "uprinfo_small.csv: recommendations: 6 rows: 6 created, 0 updated, 0 unchanged\n"
+    out, _ = cli("import", "uprinfo", str(FIXTURES / "uprinfo_small.csv"), "--no-progress")
+    assert "0 created, 0 updated, 6 unchanged" in out
+
+    out, _ = cli("recommendations", "list", "--format", "json")
+    rows = json.loads(out)
+    assert len(rows) == 6 and {r["status"] for r in rows} == {"not_started"}
+    assert [r["position"] for r in rows if r["country"] == "Fiji"] == ["noted"]
+
+    out, _ = cli("recommendations", "list", "--format", "csv", "--state", "uruguay", "--position", "supported")
+    table = list(csv.DictReader(io.StringIO(out)))
+    assert len(table) == 3 and {r["country"] for r in table} == {"Uruguay"}
+
+    out, _ = cli("recommendations", "list", "--format", "json", "--limit", "2")
+    assert len(json.loads(out)) == 2
+
+    out, err = cli("recommendations", "list", "--theme", "detention")
+    assert "Adopt measures to improve the conditions" in out and err == "1 recommendation(s)\n"
+
+    out, _ = cli("recommendations", "list", "--format", "json", "--kind", "voluntary_pledge")
+    assert [r["recommending_states"] for r in json.loads(out)] == ["Uruguay"]
+
+
+def test_rejected_import_prints_every_bad_row_and_exits_1(cli: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session\n"
+        "Uruguay,,,,Spain,,,Accepted,4,Justice,18\n"
+        "Uruguay,,,Text,Spain,,,Perhaps,4,Justice,18\n",
+        encoding="utf-8",
+    )
+    _, err = cli("import", "uprinfo", str(bad), "--no-progress", expect=1)
+    lines = err.splitlines()
+    assert lines[0] == f"error: {bad}: 2 bad rows, nothing imported"
+    assert lines[1] == "  row 2, column 'Text': empty"
+    assert lines[2].startswith("  row 3, column 'Response':")
+    out, _ = cli("recommendations", "list", "--format", "json")
+    assert json.loads(out) == []
+
+
+def test_network_commands(cli: Cli) -> None:
+    cli("institutions", "add", "MOJ", "Ministry of Justice")
+    cli("institutions", "add", "prisons", "National Prison Service", "--kind", "agency", "--parent", "moj")
+    _, err = cli("institutions", "add", "MOJ", "Again", expect=1)
+    assert err == "error: an institution with code 'MOJ' exists already\n"
+    out, _ = cli("institutions", "list", "--format", "csv")
+    assert list(csv.DictReader(io.StringIO(out)))[1]["parent"] == "MOJ"
+
+    cli("focal-points", "add", "--name", "Ana Pérez", "--institution", "MOJ", "--role", "technical",
+        "--email", "ana@justicia.example", "--language", "es", "--timezone", "America/Montevideo", "--active-from", "2025-01-01")
+    _, err = cli("focal-points", "add", "--name", "X", "--institution", "MOJ", "--role", "technical", "--timezone", "Moon/Base", expect=1)
+    assert err.startswith("error: expected an IANA time zone")
+    _, err = cli("focal-points", "add", "--name", "X", "--institution", "MOJ", "--role", "boss", expect=2)
+    assert "Invalid value for '--role'" in err
+    out, _ = cli("focal-points", "list", "--format", "json")
+    assert [(f["name"], f["timezone"], f["language"]) for f in json.loads(out)] == [("Ana Pérez", "America/Montevideo", "es")]
+    cli("focal-points", "end", "ana@justicia.example", "--on", "2026-01-31")
+    out, _ = cli("focal-points", "list", "--format", "json")
+    assert json.loads(out) == []
+    out, _ = cli("focal-points", "list", "--all", "--format", "json")
+    assert json.loads(out)[0]["active_to"] == "2026-01-31"
+
+
+def test_assign_clusters_and_deadlines(cli: Cli) -> None:
+    cli("import", "uprinfo", str(FIXTURES / "uprinfo_small.csv"), "--no-progress")
+    cli("institutions", "add", "MOJ", "Ministry of Justice")
+    cli("institutions", "add", "MOW", "Ministry of Women")
+    out, _ = cli("assign", "--institution", "moj", "--theme", "Justice", "--country", "Uruguay")
+    assert out == "1 assigned, 0 role changed, 0 already assigned\n"
+    out, _ = cli("assign", "--institution", "MOJ", "--ids", "1-2", "--role", "contributing")
+    assert out == "1 assigned, 1 role changed, 0 already assigned\n"
+    _, err = cli("assign", "--institution", "MOJ", "--ids", "1,99", expect=1)
+    assert err == "error: no recommendation with id 99\n"
+    _, err = cli("assign", "--institution", "MOJ", expect=1)
+    assert err.startswith("error: say which recommendations")
+    _, err = cli("assign", "--institution", "MOJ", "--ids", "x", expect=2)
+    assert "expected ids such as '3,5,9' or '10-20'" in err
+
+    cli("clusters", "add", "Gender equality", "--priority", "high")
+    out, _ = cli("clusters", "put", "Gender equality", "--theme", "Women's rights")
+    assert out.startswith("1 recommendation(s)")
+    out, _ = cli("assign", "--institution", "MOW", "--cluster", "gender equality")
+    assert out.startswith("1 assigned")
+    out, _ = cli("recommendations", "list", "--institution", "MOW", "--format", "json")
+    assert [r["cluster"] for r in json.loads(out)] == ["Gender equality"]
+
+    out, _ = cli("deadlines", "add", "--kind", "upr_midterm", "--due", "2027-03-31", "--for-mechanism", "UPR", "--country", "Uruguay", "--theme", "Detention")
+    assert out.startswith("added deadline 1: UPR UPR mid-term report, due 2027-03-31")
+    cli("deadlines", "add", "--kind", "internal_input", "--due", "2026-12-15", "--parent", "1", "--title", "Inputs from ministries")
+    _, err = cli("deadlines", "add", "--kind", "internal_input", "--due", "2026-02-30", expect=2)
+    assert "expected a date as YYYY-MM-DD" in err
+    out, _ = cli("deadlines", "list", "--format", "json")
+    assert [(d["title"], d["recommendations"], d["parent"]) for d in json.loads(out)] == [
+        ("Inputs from ministries", 0, 1), ("UPR UPR mid-term report", 1, None)
+    ]
+    out, _ = cli("deadlines", "list", "--format", "json", "--to", "2026-12-31")
+    assert len(json.loads(out)) == 1
+
+
+def test_template_via_cli(cli: Cli, tmp_path: Path) -> None:
+    out, _ = cli("import", "write-template", str(tmp_path / "blank.xlsx"))
+    assert out == f"wrote {tmp_path / 'blank.xlsx'}\n"
+    path = write_workbook(tmp_path / "network.xlsx", network_sheets())
+    out, _ = cli("import", "template", str(path), "--no-progress")
+    assert "network.xlsx: assignments: 4 rows: 4 created" in out
+    out, _ = cli("recommendations", "list", "--format", "json", "--institution", "MOJ")
+    assert [(r["external_id"], r["lead"], r["institutions"]) for r in json.loads(out)] == [("R-1", "MOJ", "MOJ; PRISONS")]
+
+
+def test_secretariat_users_come_from_the_config(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(
+        '[schedule]\ntimezone = "America/Montevideo"\n'
+        '[[secretariat.users]]\nname = "María González"\nemail = "mgonzalez@cancilleria.example"\nlanguage = "es"\ntelegram_user_id = 42\n',
+        encoding="utf-8",
+    )
+    cli("db", "upgrade")
+    out, _ = cli("secretariat", "list", "--format", "json")
+    assert json.loads(out) == [
+        {"id": 1, "name": "María González", "email": "mgonzalez@cancilleria.example", "language": "es",
+         "timezone": "America/Montevideo", "active": True, "platforms": "telegram"}
+    ]
+    (tmp_path / "config.toml").write_text("", encoding="utf-8")
+    out, _ = cli("secretariat", "sync")
+    assert "1 deactivated" in out
+
+
+def test_list_without_limit_prints_every_row(cli: Cli, tmp_path: Path) -> None:
+    rows = ["id,text,mechanism,country"] + [f"R-{n},Recommendation number {n},UPR,Uruguay" for n in range(1, 1201)]
+    (tmp_path / "many.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    cli("import", "template", str(tmp_path / "many.csv"), "--no-progress")
+    out, _ = cli("recommendations", "list", "--format", "csv")
+    assert len(list(csv.DictReader(io.StringIO(out)))) == 1200
+    out, _ = cli("recommendations", "list", "--format", "csv", "--limit", "1000")
+    assert len(list(csv.DictReader(io.StringIO(out)))) == 1000
