@@ -121,9 +121,9 @@ async def test_deadlines_linked_to_recommendations_and_listed_by_date(sessions: 
         listed = [(d.title, d.due_on, n) for d, n in await list_deadlines(session)]
         only_upr = [d.title for d, _ in await list_deadlines(session, mechanism="UPR")]
         later = [d.title for d, _ in await list_deadlines(session, due_from=date(2027, 1, 1))]
-    assert listed == [("Ministries' inputs", date(2026, 12, 15), 0), ("UPR UPR mid-term report", date(2027, 3, 31), 1)]
-    assert only_upr == ["UPR UPR mid-term report"]
-    assert later == ["UPR UPR mid-term report"]
+    assert listed == [("Ministries' inputs", date(2026, 12, 15), 0), ("UPR mid-term report", date(2027, 3, 31), 1)]
+    assert only_upr == ["UPR mid-term report"]
+    assert later == ["UPR mid-term report"]
 
 
 @pytest.mark.parametrize(
@@ -150,3 +150,10 @@ async def test_input_deadline_after_its_report_is_refused(sessions: async_sessio
 
 def test_fixture_is_present() -> None:
     assert Path(FIXTURES / "uprinfo_small.csv").exists()
+
+
+async def test_default_deadline_titles(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session, session.begin():
+        follow_up = await add_deadline(session, DeadlineData(DeadlineKind.FOLLOW_UP_INFORMATION, date(2027, 1, 1), mechanism_code="cedaw"))
+        request = await add_deadline(session, DeadlineData(DeadlineKind.INFORMATION_REQUEST, date(2027, 1, 1)))
+    assert (follow_up.title, request.title) == ("CEDAW follow-up information", "Information request")

@@ -150,13 +150,13 @@ def test_assign_clusters_and_deadlines(cli: Cli) -> None:
     assert [r["cluster"] for r in json.loads(out)] == ["Gender equality"]
 
     out, _ = cli("deadlines", "add", "--kind", "upr_midterm", "--due", "2027-03-31", "--for-mechanism", "UPR", "--country", "Uruguay", "--theme", "Detention")
-    assert out.startswith("added deadline 1: UPR UPR mid-term report, due 2027-03-31")
+    assert out.startswith("added deadline 1: UPR mid-term report, due 2027-03-31")
     cli("deadlines", "add", "--kind", "internal_input", "--due", "2026-12-15", "--parent", "1", "--title", "Inputs from ministries")
     _, err = cli("deadlines", "add", "--kind", "internal_input", "--due", "2026-02-30", expect=2)
     assert "expected a date as YYYY-MM-DD" in err
     out, _ = cli("deadlines", "list", "--format", "json")
     assert [(d["title"], d["recommendations"], d["parent"]) for d in json.loads(out)] == [
-        ("Inputs from ministries", 0, 1), ("UPR UPR mid-term report", 1, None)
+        ("Inputs from ministries", 0, 1), ("UPR mid-term report", 1, None)
     ]
     out, _ = cli("deadlines", "list", "--format", "json", "--to", "2026-12-31")
     assert len(json.loads(out)) == 1
@@ -197,3 +197,14 @@ def test_list_without_limit_prints_every_row(cli: Cli, tmp_path: Path) -> None:
     assert len(list(csv.DictReader(io.StringIO(out)))) == 1200
     out, _ = cli("recommendations", "list", "--format", "csv", "--limit", "1000")
     assert len(list(csv.DictReader(io.StringIO(out)))) == 1000
+
+
+def test_demo_builds_its_own_sqlite_registry(empty_db: Cli, tmp_path: Path) -> None:
+    out, _ = empty_db("demo", "--database", str(tmp_path / "demo.db"))
+    assert "2. Imported the demo network through the template importer: 6 institutions, 6 focal points, 5 recommendations, 8 assignments." in out
+    assert "Ministries' inputs for the UPR mid-term report: due" in out
+    assert "URY-2-002" in out and "Detention and justice" in out
+    assert not (tmp_path / "nmrf.db").exists()
+    # Running it again starts afresh rather than failing on the old file.
+    again, _ = empty_db("demo", "--database", str(tmp_path / "demo.db"))
+    assert "5 recommendations" in again

@@ -8,6 +8,7 @@ import click
 
 from bot.cli.context import AppContext
 from bot.cli.db import db
+from bot.cli.demo import demo
 from bot.cli.imports import import_group
 from bot.cli.network import focal_points, institutions
 from bot.cli.recommendations import assign_command, clusters, deadlines, recommendations
@@ -30,7 +31,9 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     ctx.obj = AppContext(config_path)
 
 
-for command in (db, import_group, institutions, focal_points, assign_command, clusters, deadlines, recommendations, secretariat):
+for command in (
+    demo, db, import_group, institutions, focal_points, assign_command, clusters, deadlines, recommendations, secretariat
+):
     cli.add_command(command)
 
 

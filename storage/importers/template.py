@@ -44,7 +44,7 @@ class ColumnSpec:
 
 
 def _values(enum_cls: type) -> str:
-    return " | ".join(m.value for m in enum_cls)
+    return ", ".join(m.value for m in enum_cls)
 
 
 SHEETS: dict[str, tuple[ColumnSpec, ...]] = {
@@ -59,7 +59,7 @@ SHEETS: dict[str, tuple[ColumnSpec, ...]] = {
         ColumnSpec("name", True, "Full name"),
         ColumnSpec("institution", True, "Institution code"),
         ColumnSpec("role", True, _values(FocalPointRole)),
-        ColumnSpec("language", False, "en | fr | es (default en)"),
+        ColumnSpec("language", False, "en, fr or es (default en)"),
         ColumnSpec("timezone", False, "IANA time zone, e.g. America/Asuncion (default: [schedule] timezone)"),
         ColumnSpec("active_from", False, "First day as focal point, YYYY-MM-DD (default today)"),
         ColumnSpec("active_to", False, "Last day, YYYY-MM-DD, when replaced"),
