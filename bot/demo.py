@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.deadlines import DeadlineData, add_deadline
 from storage.enums import DeadlineKind, ImportSource
 from storage.importers.run import ImportOptions, ImportReport, import_file
+from storage.importers.template import write_workbook
 from storage.selection import Selector
 
 TIMEZONE = "America/Montevideo"
@@ -61,23 +62,11 @@ SHEETS: dict[str, list[list[object]]] = {
 }
 
 
-def write_demo_workbook(path: Path) -> Path:
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for name, rows in SHEETS.items():
-        sheet = workbook.create_sheet(name)
-        for row in rows:
-            sheet.append(row)
-    workbook.save(path)
-    return path
-
-
 async def load_demo(sessions: async_sessionmaker[AsyncSession], today: date) -> tuple[ImportReport, list[str]]:
     """Import the demo network and add the deadlines a secretariat would set."""
     with tempfile.TemporaryDirectory() as folder:
-        workbook = write_demo_workbook(Path(folder) / "demo-network.xlsx")
+        workbook = Path(folder) / "demo-network.xlsx"
+        write_workbook(workbook, SHEETS)
         report = await import_file(
             sessions, ImportSource.TEMPLATE, workbook, ImportOptions(default_timezone=TIMEZONE, today=today)
         )

@@ -53,7 +53,7 @@ class RowWriter:
         if self.fmt == "csv":
             self._csv.writerow(["" if v is None else v for v in values])
         elif self.fmt == "json":
-            self.out.write(("\n  " if self.count == 0 else ",\n  ") + json.dumps(dict(zip(self.columns, values)), ensure_ascii=False))
+            self.out.write(("\n  " if self.count == 0 else ",\n  ") + json.dumps(dict(zip(self.columns, values, strict=True)), ensure_ascii=False))
         else:
             self._table_rows.append([_cell(v) for v in values])
         self.count += 1

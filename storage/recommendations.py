@@ -23,7 +23,7 @@ from storage.models import (
     Tag,
     recommendation_tags,
 )
-from storage.selection import has_tag
+from storage.selection import conditions
 from storage.status import latest_update_ids
 from storage.validation import institution_code
 
@@ -116,12 +116,7 @@ def list_statement(filters: RecommendationFilter, limit: int | None = None) -> S
         .order_by(Recommendation.id)
     )
     f = filters
-    if f.country:
-        statement = statement.where(Recommendation.country.ilike(f.country))
-    if f.mechanism:
-        statement = statement.where(Mechanism.code.ilike(f.mechanism))
-    if f.theme:
-        statement = statement.where(has_tag(TagKind.THEME, f.theme))
+    statement = statement.where(*conditions(country=f.country, mechanism=f.mechanism, theme=f.theme, cluster=f.cluster))
     if f.institution:
         statement = statement.where(
             Recommendation.id.in_(
@@ -141,8 +136,6 @@ def list_statement(filters: RecommendationFilter, limit: int | None = None) -> S
         statement = statement.where(Recommendation.upr_position == f.position)
     if f.kind:
         statement = statement.where(Recommendation.kind == f.kind)
-    if f.cluster:
-        statement = statement.where(Cluster.name.ilike(f.cluster))
     if f.cycle is not None:
         statement = statement.where(Review.cycle == f.cycle)
     if limit is not None:

@@ -61,6 +61,18 @@ MECHANISMS: tuple[MechanismInfo, ...] = (
     ),
     MechanismInfo("CED", "Committee on Enforced Disappearances", MechanismKind.TREATY_BODY, "ICPPED"),
     MechanismInfo("SP", "Special Procedures of the Human Rights Council", MechanismKind.SPECIAL_PROCEDURE),
+    # Regional bodies whose recommendations NMRFs commonly track alongside the UN's.
+    MechanismInfo("ACHPR", "African Commission on Human and Peoples' Rights", MechanismKind.REGIONAL, "ACHPR Charter"),
+    MechanismInfo(
+        "ACERWC", "African Committee of Experts on the Rights and Welfare of the Child", MechanismKind.REGIONAL, "ACRWC"
+    ),
+    MechanismInfo("IACHR", "Inter-American Commission on Human Rights", MechanismKind.REGIONAL, "ACHR"),
+    MechanismInfo("ECSR", "European Committee of Social Rights", MechanismKind.REGIONAL, "European Social Charter"),
+    MechanismInfo(
+        "CPT", "European Committee for the Prevention of Torture", MechanismKind.REGIONAL, "ECPT"
+    ),
+    MechanismInfo("GREVIO", "Group of Experts on Action against Violence against Women", MechanismKind.REGIONAL, "Istanbul Convention"),
+    MechanismInfo("ECRI", "European Commission against Racism and Intolerance", MechanismKind.REGIONAL),
 )
 
 _KNOWN = {m.code: m for m in MECHANISMS}

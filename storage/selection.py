@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import TagKind
@@ -26,7 +26,7 @@ class Selector:
         return not (self.ids or self.external_ids or self.theme or self.cluster)
 
 
-def has_tag(kind: TagKind, value: str) -> object:
+def has_tag(kind: TagKind, value: str) -> ColumnElement[bool]:
     """Recommendations carrying a tag, compared without regard to case."""
     return Recommendation.id.in_(
         select(recommendation_tags.c.recommendation_id)
@@ -35,26 +35,35 @@ def has_tag(kind: TagKind, value: str) -> object:
     )
 
 
+def conditions(
+    *, country: str | None = None, mechanism: str | None = None, theme: str | None = None, cluster: str | None = None
+) -> list[ColumnElement[bool]]:
+    """The filters that selecting and listing share, as conditions on
+    recommendations alone (no joins), so any statement can add them."""
+    found: list[ColumnElement[bool]] = []
+    if country:
+        found.append(Recommendation.country.ilike(country))
+    if mechanism:
+        found.append(Recommendation.mechanism_id.in_(select(Mechanism.id).where(Mechanism.code.ilike(mechanism))))
+    if theme:
+        found.append(has_tag(TagKind.THEME, theme))
+    if cluster:
+        found.append(Recommendation.cluster_id.in_(select(Cluster.id).where(Cluster.name.ilike(cluster))))
+    return found
+
+
 def selection_statement(selector: Selector) -> Select[tuple[int]]:
     if selector.is_empty():
         raise InvalidValue("say which recommendations: give ids, external ids, a theme or a cluster")
-    statement = select(Recommendation.id)
+    statement = select(Recommendation.id).where(
+        *conditions(
+            country=selector.country, mechanism=selector.mechanism, theme=selector.theme, cluster=selector.cluster
+        )
+    )
     if selector.ids:
         statement = statement.where(Recommendation.id.in_(selector.ids))
     if selector.external_ids:
         statement = statement.where(Recommendation.external_id.in_(selector.external_ids))
-    if selector.theme:
-        statement = statement.where(has_tag(TagKind.THEME, selector.theme))
-    if selector.cluster:
-        statement = statement.join(Cluster, Cluster.id == Recommendation.cluster_id).where(
-            Cluster.name.ilike(selector.cluster)
-        )
-    if selector.country:
-        statement = statement.where(Recommendation.country.ilike(selector.country))
-    if selector.mechanism:
-        statement = statement.join(Mechanism, Mechanism.id == Recommendation.mechanism_id).where(
-            Mechanism.code.ilike(selector.mechanism)
-        )
     return statement.order_by(Recommendation.id)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from storage.importers.template import write_workbook as write_template_workbook
 from storage.importers.uhri import COLUMNS as UHRI_COLUMNS
 
 # Serial numbers as UHRI writes them (days since 1899-12-30; the second has a time part).
@@ -79,13 +80,7 @@ def write_uhri_xlsx(
 
 def write_workbook(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
     """Sheets given as header row followed by data rows."""
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for name, rows in sheets.items():
-        sheet = workbook.create_sheet(name)
-        for row in rows:
-            sheet.append(row)
-    workbook.save(path)
+    write_template_workbook(path, sheets)
     return path
 
 

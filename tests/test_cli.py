@@ -208,3 +208,12 @@ def test_demo_builds_its_own_sqlite_registry(empty_db: Cli, tmp_path: Path) -> N
     # Running it again starts afresh rather than failing on the old file.
     again, _ = empty_db("demo", "--database", str(tmp_path / "demo.db"))
     assert "5 recommendations" in again
+
+
+def test_unreachable_database_is_one_line(empty_db: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NMRF_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    _, err = empty_db("institutions", "list", expect=1)
+    assert err.startswith("error: cannot open the database:") and err.count("\n") == 1
+    monkeypatch.setenv("NMRF_DATABASE_URL", "sqlite:////nonexistent-dir/x.db")
+    _, err = empty_db("db", "upgrade", expect=1)
+    assert err.startswith("error: database: unable to open database file") and err.count("\n") == 1

@@ -137,3 +137,28 @@ async def test_blank_template_lists_every_column_and_imports_as_empty(sessions: 
     assert guide == {(sheet, c.name) for sheet in ORDER for c in SHEETS[sheet]}
     report = await import_file(sessions, ImportSource.TEMPLATE, path, OPTIONS)
     assert report.rows == 0
+
+
+class RecordingProgress:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, object]] = []
+
+    def start(self, label: str, total: int | None) -> None:
+        self.events.append(("start", total))
+
+    def update(self, position: int) -> None:
+        self.events.append(("update", position))
+
+    def finish(self) -> None:
+        self.events.append(("finish", None))
+
+
+async def test_progress_is_reported_through_a_large_file(sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> None:
+    path = tmp_path / "many.csv"
+    path.write_text("id,text,mechanism,country\n" + "".join(f"R-{n},Text {n},UPR,Uruguay\n" for n in range(1500)), encoding="utf-8")
+    progress = RecordingProgress()
+    await import_file(sessions, ImportSource.TEMPLATE, path, OPTIONS, progress)
+    size = path.stat().st_size
+    positions = [p for kind, p in progress.events if kind == "update"]
+    assert progress.events[0] == ("start", size) and progress.events[-1] == ("finish", None)
+    assert len(positions) >= 6 and positions == sorted(positions) and positions[-1] == size

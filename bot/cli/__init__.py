@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cli.context import AppContext
 from bot.cli.db import db
@@ -53,5 +54,13 @@ def main(argv: list[str] | None = None) -> None:
             click.echo(f"  {line}", err=True)
         sys.exit(1)
     except RegistryError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except SQLAlchemyError as exc:
+        # The driver's own message, without SQLAlchemy's SQL echo and link.
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        click.echo(f"error: database: {reason}", err=True)
+        sys.exit(1)
+    except OSError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

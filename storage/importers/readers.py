@@ -111,7 +111,8 @@ def read_csv(path: Path, encoding: str | None = None, normalise: Callable[[list[
                 number += 1
                 if not any(cell.strip() for cell in record):
                     continue
-                values = dict(zip(headers, record))
+                # A short row leaves trailing cells empty; a long one is reported.
+                values = dict(zip(headers, record, strict=False))
                 if len(record) > len(headers):
                     values[EXTRA_CELLS] = record[len(headers):]
                 yield SourceRow(number, values)
@@ -167,7 +168,8 @@ def read_worksheet(
             state["position"] = number
             if not any(c is not None and str(c).strip() for c in record):
                 continue
-            values = dict(zip(headers, record))
+            # Cells right of the last header have no column to belong to.
+            values = dict(zip(headers, record, strict=False))
             yield SourceRow(number, values, sheet=name)
 
     return Sheet(

@@ -260,6 +260,19 @@ def parse_assignment(row: SourceRow) -> AssignmentRow | list[RowError]:
     return r.errors or data
 
 
+def write_workbook(path: Any, sheets: dict[str, list[list[Any]]]) -> None:
+    """A template workbook from rows: for each sheet, the header then the data."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in sheets.items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    workbook.save(path)
+
+
 def write_blank_template(path: Any) -> None:
     """An .xlsx with one sheet per table, its headers, and a sheet explaining each column."""
     from openpyxl import Workbook

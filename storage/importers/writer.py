@@ -91,7 +91,7 @@ class RecommendationWriter:
             result = await self.session.execute(
                 table.insert().returning(table.c.id, sort_by_parameter_order=True), params
             )
-            for (rec_id,), (record, _) in zip(result.all(), new):
+            for (rec_id,), (record, _) in zip(result.all(), new, strict=True):
                 tag_rows.extend(self._tag_links(rec_id, record))
             self.counts.created += len(new)
         if changed:
