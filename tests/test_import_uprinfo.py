@@ -183,3 +183,16 @@ async def test_real_upr_info_sample(sessions: async_sessionmaker[AsyncSession], 
     legacy = mac_roman_cr_copy(REAL, tmp_path / "original.csv")
     again = await import_file(sessions, ImportSource.UPRINFO, legacy)
     assert (again.total("created"), again.total("updated"), again.total("unchanged")) == (0, 0, 1148)
+
+
+async def test_an_import_is_audited_with_its_actor_file_and_counts(sessions: async_sessionmaker[AsyncSession]) -> None:
+    from storage.audit import acting_as
+    from storage.models import AuditEntry
+
+    with acting_as("cli:ana"):
+        await import_file(sessions, ImportSource.UPRINFO, SMALL)
+    async with sessions() as session:
+        entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "import"))
+    assert entry is not None and entry.actor == "cli:ana"
+    assert entry.changes is not None and entry.changes["file"] == "uprinfo_small.csv"
+    assert entry.changes["tables"] == {"recommendations": {"rows": 6, "created": 6, "updated": 0, "unchanged": 0}}

@@ -84,3 +84,14 @@ async def test_history_tables_refuse_update_and_delete_in_sql(engine: AsyncEngin
                 await conn.execute(text(statement))
     async with engine.connect() as conn:
         assert (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == before
+
+
+async def test_sqlite_files_use_wal_and_enforce_foreign_keys(engine: AsyncEngine, backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("SQLite connection settings")
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+    with pytest.raises(DBAPIError, match="FOREIGN KEY"):
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO focal_points (name, institution_id, role, language, timezone, active_from, created_at, updated_at) VALUES ('x', 999, 'technical', 'en', 'UTC', '2026-01-01', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
