@@ -113,18 +113,12 @@ def worker(url: str, path: str) -> None:
 
 
 async def prepare(url: str) -> None:
-    from sqlalchemy import text
-
     from storage.database import create_engine
-    from storage.migrate import upgrade
+    from storage.migrate import rebuild_from_scratch
 
     engine = create_engine(url)
     try:
-        if url.startswith("postgresql"):
-            async with engine.begin() as conn:
-                await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-                await conn.execute(text("CREATE SCHEMA public"))
-        await upgrade(engine)
+        await rebuild_from_scratch(engine)
     finally:
         await engine.dispose()
 

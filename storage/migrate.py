@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -36,6 +37,19 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         await conn.run_sync(_upgrade, cfg, revision)
     async with session_factory(engine)() as session, session.begin():
         await ensure_mechanisms(session)
+
+
+async def rebuild_from_scratch(engine: AsyncEngine) -> None:
+    """Destroy every table and migrate an empty database to head.
+
+    For tests and benchmarks, never for a deployment. On PostgreSQL the
+    ``public`` schema is dropped; a SQLite file is expected to be new.
+    """
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    await upgrade(engine)
 
 
 def _current(connection: Connection) -> str | None:

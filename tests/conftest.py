@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.database import create_engine, session_factory
-from storage.migrate import upgrade
+from storage.migrate import rebuild_from_scratch
 from storage.models import Base
 from storage.reference import ensure_mechanisms
 
@@ -31,11 +31,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 async def _migrate(url: str) -> None:
     engine = create_engine(url)
     try:
-        if url.startswith("postgresql"):
-            async with engine.begin() as conn:
-                await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-                await conn.execute(text("CREATE SCHEMA public"))
-        await upgrade(engine)
+        await rebuild_from_scratch(engine)
     finally:
         await engine.dispose()
 
