@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.assignments import assign
@@ -106,6 +106,11 @@ async def import_file(
     job = _ImportJob(path, options, progress, report)
     async with sessions() as session:
         async with session.begin():
+            if session.get_bind().dialect.name == "postgresql":
+                # asyncpg prepares statements; after five runs PostgreSQL keeps
+                # a generic plan costed while the table was still empty (a
+                # sequential scan), and the table grows within this transaction.
+                await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             for table, sheet in _sheets(source, path, suffix, options):
                 await job.run_table(session, source, table, sheet)
             if job.errors:
