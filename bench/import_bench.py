@@ -197,7 +197,7 @@ def main() -> None:
                 f"{figures['rows'] / figures['seconds']:,.0f}",
                 f"{figures['peak_rss_mib']:.0f}",
             )
-    Console().print(table)
+    Console(width=120).print(table)
 
 
 if __name__ == "__main__":

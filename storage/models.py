@@ -430,6 +430,53 @@ class ImportRun(Base):
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+
+# --- conversations (the chat side) -------------------------------------------
+
+
+class ConversationState(Base):
+    """Where one person is in a conversation with the bot, kept in the
+    database so that a restart mid-conversation resumes where they were."""
+
+    __tablename__ = "conversation_states"
+    __table_args__ = (UniqueConstraint("platform", "workspace_id", "platform_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[Platform] = mapped_column(str_enum(Platform, "platform"))
+    workspace_id: Mapped[str] = mapped_column(String(64), default="")
+    platform_user_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Set from the engine's clock, never from the wall clock: the timeout of
+    # an abandoned conversation must follow the time the tests drive.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProcessedDelivery(Base):
+    """A platform delivery already handled: a redelivery of the same id
+    (Telegram update_id, Slack event_id) is acknowledged and ignored."""
+
+    __tablename__ = "processed_deliveries"
+
+    platform: Mapped[Platform] = mapped_column(str_enum(Platform, "platform"), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Invite(Base):
+    """A one-time code that links a chat account to a focal point."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Only a hash is stored: a leaked database must not hand out accounts.
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    focal_point_id: Mapped[int] = mapped_column(ForeignKey("focal_points.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 # Tables whose rows are history: the migration adds triggers that refuse
 # UPDATE and DELETE on them, and storage.audit refuses them in the ORM.
 APPEND_ONLY_TABLES: tuple[str, ...] = ("status_updates", "evidence", "audit_log")

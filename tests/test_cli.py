@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from storage.migrate import head_revision
 from tests.conftest import FIXTURES
 from tests.factories import network_sheets, write_workbook
 
@@ -47,7 +48,7 @@ def test_fresh_directory_upgrade_creates_sqlite_default(empty_db: Cli, tmp_path:
     _, err = empty_db("recommendations", "list", expect=1)
     assert err == "error: the database has no tables yet: run `nmrf-bot db upgrade` first\n"
     out, _ = empty_db("db", "upgrade")
-    assert out.startswith("database at schema 0001 (was empty)")
+    assert out.startswith(f"database at schema {head_revision()} (was empty)")
     assert (tmp_path / "nmrf.db").exists()
     out, _ = empty_db("db", "status")
     assert "up to date" in out

@@ -1,0 +1,81 @@
+"""The one seam between the conversation logic and the chat platforms.
+
+Handlers see only these types: who wrote (a ``ChatAddress``), what they
+wrote or pressed (an ``IncomingMessage``), and what to say back (an
+``OutgoingMessage`` with buttons). The Telegram and Slack adapters translate
+to and from their platforms; the fake gateway in the tests records replies.
+Nothing here imports telegram or slack_bolt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from storage.enums import Platform
+
+# Telegram refuses callback_data over 64 bytes; Slack's action value allows
+# 2,000 characters. The narrower limit binds both, so one payload serves both.
+MAX_ACTION_BYTES = 64
+
+
+@dataclass(frozen=True)
+class ChatAddress:
+    """A person in a direct conversation with the bot on one platform."""
+
+    platform: Platform
+    user_id: str
+    # Telegram: the private chat id; Slack: the DM channel (D...) once opened.
+    chat_id: str
+    # Slack team id; empty on Telegram.
+    workspace_id: str = ""
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str
+
+    def __post_init__(self) -> None:
+        if len(self.action.encode("utf-8")) > MAX_ACTION_BYTES:
+            raise ValueError(f"button action over {MAX_ACTION_BYTES} bytes: {self.action!r}")
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """A file a person sent: kept as evidence by name, type and size."""
+
+    name: str
+    mime_type: str | None
+    size_bytes: int | None
+    platform_file_id: str
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    address: ChatAddress
+    # The platform's own id for this delivery (Telegram update_id, Slack
+    # event_id or action trigger): a redelivery carries the same id.
+    delivery_id: str
+    text: str | None = None
+    action: str | None = None
+    files: tuple[ReceivedFile, ...] = ()
+    # The e-mail the platform knows for the user, when it tells (Slack).
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """What the bot says: ``key`` names the catalog entry, for tests and logs;
+    ``text`` is that entry rendered in the reader's language. The adapters
+    escape it for their markup; it is never markup itself."""
+
+    key: str
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = field(default_factory=tuple)
+
+
+class ChatGateway(Protocol):
+    """What a handler may do to a platform: send a message to a person."""
+
+    async def send(self, address: ChatAddress, message: OutgoingMessage) -> None: ...

@@ -1,0 +1,146 @@
+"""The conversation engine: one entry point for every message from any platform.
+
+For each delivery, in one transaction: skip it if it was handled before,
+find who wrote, resume their stored conversation state, route the message,
+store the new state. Replies go out only after the transaction committed,
+so nothing is said about an update that was not kept.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.chat_port import Button, ChatGateway, IncomingMessage, OutgoingMessage
+from handlers import browse, status_update
+from handlers.turn import Turn
+from messages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, SUPPORTED_LANGUAGES, t
+from storage.audit import acting_as
+from storage.conversations import State, first_delivery, focal_point_for, load_state, redeem_invite, save_state
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+DEFAULT_TIMEOUT = timedelta(minutes=30)
+
+
+class ConversationEngine:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        gateway: ChatGateway,
+        clock: Clock,
+        timeout: timedelta = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.sessions = sessions
+        self.gateway = gateway
+        self.clock = clock
+        self.timeout = timeout
+
+    async def handle(self, message: IncomingMessage) -> None:
+        address = message.address
+        now = self.clock()
+        replies: list[OutgoingMessage] = []
+        async with self.sessions() as session, session.begin():
+            if not await first_delivery(session, address.platform, message.delivery_id, now):
+                log.info("redelivery %s:%s ignored", address.platform.value, message.delivery_id)
+                return
+            focal_point = await focal_point_for(
+                session, address.platform, address.workspace_id, address.user_id, now.date()
+            )
+            if focal_point is None:
+                replies = await self._stranger(session, message, now)
+            else:
+                state = await load_state(session, address.platform, address.workspace_id, address.user_id)
+                if self._stale(state, now):
+                    state = State()
+                turn = Turn(message, session, focal_point, state, now)
+                with acting_as(f"{address.platform.value}:{focal_point.id}"):
+                    await self._route(turn)
+                await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, now)
+                replies = turn.replies
+        for reply in replies:
+            await self.gateway.send(address, reply)
+
+    def _stale(self, state: State, now: datetime) -> bool:
+        return state.name != "idle" and state.updated_at is not None and now - state.updated_at > self.timeout
+
+    async def _stranger(self, session: AsyncSession, message: IncomingMessage, now: datetime) -> list[OutgoingMessage]:
+        """An unknown account: an invite code links it; anything else is refused
+        and nothing about the person is kept beyond a log line."""
+        address = message.address
+        text = (message.text or "").strip()
+        code = text.removeprefix("/start").strip() if text.startswith("/start") else ""
+        if code:
+            focal_point = await redeem_invite(
+                session, code, address.platform, address.workspace_id, address.user_id, address.chat_id, now
+            )
+            if focal_point is not None:
+                lang = focal_point.language
+                return [
+                    OutgoingMessage(
+                        "onboarding.welcome",
+                        t(
+                            "onboarding.welcome",
+                            lang,
+                            name=focal_point.name,
+                            role=t(f"role.{focal_point.role.value}", lang),
+                            institution=focal_point.institution.name,
+                        ),
+                    )
+                ]
+            log.info("invalid invite code from %s user %s", address.platform.value, address.user_id)
+            return [OutgoingMessage("onboarding.bad_code", t("onboarding.bad_code", DEFAULT_LANGUAGE))]
+        log.info("refused unknown %s user %s", address.platform.value, address.user_id)
+        return [OutgoingMessage("refuse.unknown_user", t("refuse.unknown_user", DEFAULT_LANGUAGE))]
+
+    async def _route(self, turn: Turn) -> None:
+        message = turn.message
+        action = message.action
+        text = (message.text or "").strip()
+        command = text.split()[0].lower() if text.startswith("/") else ""
+        if action == "cancel" or command == "/cancel":
+            turn.reset()
+            turn.say("update.cancelled")
+        elif command in ("/help", "/start"):
+            turn.say("help.text")
+        elif command == "/mine":
+            turn.reset()
+            await browse.show_mine(turn)
+        elif command == "/language":
+            turn.say(
+                "language.choose",
+                tuple((Button(LANGUAGE_NAMES[lang], f"lang:{lang}"),) for lang in SUPPORTED_LANGUAGES),
+            )
+        elif action:
+            await self._on_action(turn, action)
+        elif message.files:
+            if not status_update.on_files(turn):
+                turn.say("unknown.command")
+        elif text and not command:
+            if not await status_update.on_text(turn, text):
+                turn.say("unknown.command")
+        else:
+            turn.say("unknown.command")
+
+    async def _on_action(self, turn: Turn, action: str) -> None:
+        verb, _, argument = action.partition(":")
+        if verb == "lang" and argument in SUPPORTED_LANGUAGES:
+            turn.focal_point.language = argument
+            turn.say("language.set")
+        elif verb == "mine" and argument.isdigit():
+            turn.reset()
+            await browse.show_mine(turn, int(argument))
+        elif verb == "rec" and argument.isdigit():
+            await browse.open_recommendation(turn, int(argument))
+        elif verb == "upd" and argument.isdigit():
+            await status_update.start(turn, int(argument))
+        elif verb == "same" and argument.isdigit():
+            turn.reset()
+            await status_update.no_change(turn, int(argument))
+        elif not await status_update.on_action(turn, action):
+            # A button from an old message, pressed after the conversation moved on.
+            turn.say("unknown.command")

@@ -1,0 +1,43 @@
+"""One incoming message on its way through the handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.chat_port import Button, IncomingMessage, OutgoingMessage
+from messages import t
+from storage.conversations import State
+from storage.models import FocalPoint
+
+
+@dataclass
+class Turn:
+    message: IncomingMessage
+    session: AsyncSession
+    focal_point: FocalPoint
+    state: State
+    now: datetime
+    replies: list[OutgoingMessage] = field(default_factory=list)
+
+    @property
+    def language(self) -> str:
+        return self.focal_point.language
+
+    def text(self, key: str, **values: object) -> str:
+        return t(key, self.language, **values)
+
+    def button(self, key: str, action: str) -> Button:
+        return Button(self.text(key), action)
+
+    def say(self, key: str, buttons: tuple[tuple[Button, ...], ...] = (), **values: object) -> None:
+        self.replies.append(OutgoingMessage(key, self.text(key, **values), buttons))
+
+    def go(self, name: str, **data: object) -> None:
+        """Move to a named state, keeping what was gathered unless replaced."""
+        self.state = State(name, {**self.state.data, **data})
+
+    def reset(self) -> None:
+        self.state = State()

@@ -1,0 +1,148 @@
+"""What the conversation engine keeps: states, handled deliveries, identities, invites."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.enums import Platform
+from storage.models import ChatIdentity, ConversationState, FocalPoint, Invite, ProcessedDelivery
+
+INVITE_LIFETIME = timedelta(days=14)
+
+
+@dataclass
+class State:
+    """A named step of a conversation and what has been gathered so far."""
+
+    name: str = "idle"
+    data: dict[str, Any] = field(default_factory=dict)
+    updated_at: datetime | None = None
+
+
+async def load_state(session: AsyncSession, platform: Platform, workspace_id: str, user_id: str) -> State:
+    row = await _state_row(session, platform, workspace_id, user_id)
+    if row is None:
+        return State()
+    return State(row.state, dict(row.data or {}), row.updated_at)
+
+
+async def save_state(
+    session: AsyncSession, platform: Platform, workspace_id: str, user_id: str, state: State, now: datetime
+) -> None:
+    row = await _state_row(session, platform, workspace_id, user_id)
+    if row is None:
+        row = ConversationState(platform=platform, workspace_id=workspace_id, platform_user_id=user_id)
+        session.add(row)
+    row.state, row.data, row.updated_at = state.name, dict(state.data), now
+    await session.flush()
+
+
+async def _state_row(
+    session: AsyncSession, platform: Platform, workspace_id: str, user_id: str
+) -> ConversationState | None:
+    return await session.scalar(
+        select(ConversationState).where(
+            ConversationState.platform == platform,
+            ConversationState.workspace_id == workspace_id,
+            ConversationState.platform_user_id == user_id,
+        )
+    )
+
+
+async def first_delivery(session: AsyncSession, platform: Platform, delivery_id: str, now: datetime) -> bool:
+    """Record a delivery; False when it was recorded before (a redelivery).
+
+    Recorded in the caller's transaction, with whatever the delivery caused:
+    if handling fails, the record goes too and a redelivery is handled afresh.
+    """
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = (
+        module.insert(ProcessedDelivery)
+        .values(platform=platform, delivery_id=delivery_id, processed_at=now)
+        .on_conflict_do_nothing()
+        .returning(ProcessedDelivery.delivery_id)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+async def focal_point_for(
+    session: AsyncSession, platform: Platform, workspace_id: str, user_id: str, today: Any
+) -> FocalPoint | None:
+    """The active focal point behind a chat account, if any."""
+    focal_point = await session.scalar(
+        select(FocalPoint)
+        .join(ChatIdentity, ChatIdentity.focal_point_id == FocalPoint.id)
+        .where(
+            ChatIdentity.platform == platform,
+            ChatIdentity.workspace_id == workspace_id,
+            ChatIdentity.platform_user_id == user_id,
+        )
+        .options(selectinload(FocalPoint.institution))
+    )
+    if focal_point is None or focal_point.active_from > today:
+        return None
+    if focal_point.active_to is not None and focal_point.active_to < today:
+        return None
+    return focal_point
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.strip().encode("utf-8")).hexdigest()
+
+
+async def create_invite(session: AsyncSession, focal_point_id: int, now: datetime) -> str:
+    """A fresh one-time code; only its hash is stored."""
+    code = secrets.token_urlsafe(12)
+    session.add(Invite(code_hash=_hash(code), focal_point_id=focal_point_id, created_at=now, expires_at=now + INVITE_LIFETIME))
+    await session.flush()
+    return code
+
+
+async def redeem_invite(
+    session: AsyncSession, code: str, platform: Platform, workspace_id: str, user_id: str, chat_id: str, now: datetime
+) -> FocalPoint | None:
+    """Link the chat account to the invite's focal point; None when the code is
+    unknown, used or expired. The account replaces any earlier one on that platform."""
+    invite = await session.scalar(select(Invite).where(Invite.code_hash == _hash(code)))
+    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        return None
+    invite.used_at = now
+    await link_identity(session, invite.focal_point_id, platform, workspace_id, user_id, chat_id)
+    return await session.scalar(
+        select(FocalPoint).where(FocalPoint.id == invite.focal_point_id).options(selectinload(FocalPoint.institution))
+    )
+
+
+async def link_identity(
+    session: AsyncSession, focal_point_id: int, platform: Platform, workspace_id: str, user_id: str, chat_id: str
+) -> None:
+    existing = await session.scalar(
+        select(ChatIdentity).where(
+            ChatIdentity.platform == platform,
+            ChatIdentity.workspace_id == workspace_id,
+            ChatIdentity.platform_user_id == user_id,
+        )
+    )
+    if existing is None:
+        session.add(
+            ChatIdentity(
+                platform=platform,
+                workspace_id=workspace_id,
+                platform_user_id=user_id,
+                chat_id=chat_id,
+                focal_point_id=focal_point_id,
+            )
+        )
+    else:
+        existing.focal_point_id, existing.secretariat_user_id, existing.chat_id = focal_point_id, None, chat_id
+    await session.flush()

@@ -1,0 +1,60 @@
+"""A fake chat platform for dialogue tests: it records what the bot says."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from bot.chat_port import ChatAddress, IncomingMessage, OutgoingMessage, ReceivedFile
+from storage.enums import Platform
+
+
+class FakeGateway:
+    def __init__(self) -> None:
+        self.sent: list[tuple[ChatAddress, OutgoingMessage]] = []
+
+    async def send(self, address: ChatAddress, message: OutgoingMessage) -> None:
+        self.sent.append((address, message))
+
+    def take(self) -> list[OutgoingMessage]:
+        out = [m for _, m in self.sent]
+        self.sent.clear()
+        return out
+
+
+@dataclass
+class FakeClock:
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+_ids = itertools.count(1000)
+
+
+@dataclass
+class Person:
+    """Someone typing and pressing buttons on one platform."""
+
+    user_id: str = "111"
+    platform: Platform = Platform.TELEGRAM
+
+    @property
+    def address(self) -> ChatAddress:
+        return ChatAddress(self.platform, self.user_id, chat_id=self.user_id)
+
+    def says(self, text: str, delivery_id: str | None = None) -> IncomingMessage:
+        return IncomingMessage(self.address, delivery_id or str(next(_ids)), text=text)
+
+    def presses(self, action: str, delivery_id: str | None = None) -> IncomingMessage:
+        return IncomingMessage(self.address, delivery_id or str(next(_ids)), action=action)
+
+    def sends_file(self, name: str, mime: str, size: int) -> IncomingMessage:
+        return IncomingMessage(
+            self.address, str(next(_ids)), files=(ReceivedFile(name, mime, size, f"file-{name}"),)
+        )
