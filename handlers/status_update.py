@@ -13,6 +13,7 @@ from datetime import date
 from bot.chat_port import Button
 from handlers.browse import is_assigned
 from handlers.turn import Turn
+from storage.conversations import State
 from messages import DATE_EXAMPLE, local_date
 from storage.enums import Channel, EvidenceKind, ImplementationStatus
 from storage.status import EvidenceData, UpdateData, current_status, record_update
@@ -30,10 +31,8 @@ async def start(turn: Turn, recommendation_id: int) -> None:
     if not await is_assigned(turn, recommendation_id):
         turn.say("recommendation.not_yours")
         return
-    turn.state.data = {}
-    turn.go("update.status", rec=recommendation_id, evidence=[])
-    statuses = [s for s in ImplementationStatus]
-    rows = tuple((turn.button(f"status.{s.value}", f"st:{s.value}"),) for s in statuses)
+    turn.state = State("update.status", {"rec": recommendation_id, "evidence": []})
+    rows = tuple((turn.button(f"status.{s.value}", f"st:{s.value}"),) for s in ImplementationStatus)
     turn.say("update.ask_status", rows + (_cancel_row(turn),), id=recommendation_id)
 
 
@@ -64,10 +63,7 @@ async def on_action(turn: Turn, action: str) -> bool:
     if action in ("skip", "done") and state == "update.evidence":
         _ask_next_step(turn)
         return True
-    if action == "skip" and state == "update.next_step":
-        _confirm(turn)
-        return True
-    if action == "skip" and state == "update.next_date":
+    if action == "skip" and state in ("update.next_step", "update.next_date"):
         _confirm(turn)
         return True
     if action == "save" and state == "update.confirm":
@@ -163,7 +159,9 @@ async def _save(turn: Turn) -> None:
         narrative=data.get("narrative"),
         next_step=data.get("next_step"),
         next_step_due_on=date.fromisoformat(data["next_date"]) if data.get("next_date") else None,
-        evidence=[EvidenceData(kind=EvidenceKind(e.pop("kind")), **e) for e in [dict(x) for x in data.get("evidence", [])]],
+        evidence=[
+            EvidenceData(**{**item, "kind": EvidenceKind(item["kind"])}) for item in data.get("evidence", [])
+        ],
     )
     await record_update(turn.session, update, at=turn.now)
     turn.say("update.saved", id=data["rec"])

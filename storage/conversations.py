@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from storage.enums import Platform
 from storage.models import ChatIdentity, ConversationState, FocalPoint, Invite, ProcessedDelivery
+from storage.network import active_on
 
 INVITE_LIFETIME = timedelta(days=14)
 
@@ -76,24 +77,20 @@ async def first_delivery(session: AsyncSession, platform: Platform, delivery_id:
 
 
 async def focal_point_for(
-    session: AsyncSession, platform: Platform, workspace_id: str, user_id: str, today: Any
+    session: AsyncSession, platform: Platform, workspace_id: str, user_id: str, today: date
 ) -> FocalPoint | None:
-    """The active focal point behind a chat account, if any."""
-    focal_point = await session.scalar(
+    """The focal point in office behind a chat account, if any."""
+    return await session.scalar(
         select(FocalPoint)
         .join(ChatIdentity, ChatIdentity.focal_point_id == FocalPoint.id)
         .where(
             ChatIdentity.platform == platform,
             ChatIdentity.workspace_id == workspace_id,
             ChatIdentity.platform_user_id == user_id,
+            active_on(today),
         )
         .options(selectinload(FocalPoint.institution))
     )
-    if focal_point is None or focal_point.active_from > today:
-        return None
-    if focal_point.active_to is not None and focal_point.active_to < today:
-        return None
-    return focal_point
 
 
 def _hash(code: str) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -95,7 +95,7 @@ async def list_institutions(session: AsyncSession) -> list[tuple[Institution, in
     today = date.today()
     active = (
         select(FocalPoint.institution_id, func.count().label("n"))
-        .where(_active_on(today))
+        .where(active_on(today))
         .group_by(FocalPoint.institution_id)
         .subquery()
     )
@@ -108,7 +108,8 @@ async def list_institutions(session: AsyncSession) -> list[tuple[Institution, in
     return [(inst, count) for inst, count in rows]
 
 
-def _active_on(day: date):  # type: ignore[no-untyped-def]
+def active_on(day: date) -> ColumnElement[bool]:
+    """Focal points in office on ``day``."""
     return (FocalPoint.active_from <= day) & or_(FocalPoint.active_to.is_(None), FocalPoint.active_to >= day)
 
 
@@ -210,7 +211,7 @@ async def list_focal_points(
     if role:
         statement = statement.where(FocalPoint.role == role)
     if not include_inactive:
-        statement = statement.where(_active_on(today or date.today()))
+        statement = statement.where(active_on(today or date.today()))
     return list((await session.scalars(statement)).all())
 
 

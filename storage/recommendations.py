@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 from sqlalchemy import Select, func, literal, or_, select
@@ -149,8 +148,4 @@ async def stream_recommendations(
     """Rows as dicts, fetched in pages so a full UHRI listing stays small in memory."""
     result = await session.stream(list_statement(filters, limit).execution_options(yield_per=1000))
     async for row in result:
-        yield {key: _plain(value) for key, value in row._mapping.items()}
-
-
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, Enum) else value
+        yield dict(row._mapping)

@@ -191,3 +191,11 @@ async def test_long_answers_and_markup_are_kept_verbatim(bot: ConversationEngine
         (update,) = await history(session, world["mine"])
     assert update.narrative == long_answer.strip() and len(long_answer) == 5000
     assert update.next_step == tricky
+
+
+async def test_a_replaced_focal_point_is_refused(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, world: dict[str, int]) -> None:
+    from storage.network import end_focal_point
+
+    async with sessions() as session, session.begin():
+        await end_focal_point(session, "ana@justicia.example", clock().date() - timedelta(days=1))
+    assert await chat(bot, gateway, ana.says("/mine")) == ["refuse.unknown_user"]

@@ -45,19 +45,12 @@ class AppContext:
         *,
         check_schema: bool = True,
     ) -> T:
-        return asyncio.run(self._run(work, check_schema))
-
-    async def _run(self, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]], check_schema: bool) -> T:
-        engine = create_engine(self.config.database.url)
-        try:
+        async def with_sessions(engine: AsyncEngine) -> T:
             if check_schema:
                 await ensure_current_schema(engine)
-            with acting_as(self.actor):
-                return await work(session_factory(engine))
-        except OSError as exc:
-            raise ConfigurationError(f"cannot reach the database: {exc}") from None
-        finally:
-            await engine.dispose()
+            return await work(session_factory(engine))
+
+        return self.run_with_engine(with_sessions)
 
     def run_with_engine(self, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
         async def go() -> T:
@@ -65,6 +58,8 @@ class AppContext:
             try:
                 with acting_as(self.actor):
                     return await work(engine)
+            except OSError as exc:
+                raise ConfigurationError(f"cannot reach the database: {exc}") from None
             finally:
                 await engine.dispose()
 
