@@ -73,6 +73,8 @@ class OutgoingMessage:
     key: str
     text: str
     buttons: tuple[tuple[Button, ...], ...] = field(default_factory=tuple)
+    # The bot waits for a typed answer: Slack offers a modal to write it in.
+    asks_for_text: bool = False
 
 
 class ChatGateway(Protocol):

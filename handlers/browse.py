@@ -1,6 +1,14 @@
-"""/mine: the recommendations assigned to one's institution, and one opened."""
+"""/mine: the recommendations assigned to one's institution, filtered and paged,
+and one opened.
+
+The chosen filter lives in the conversation state ("browse"), so paging keeps
+it and a restart does not lose it. Button actions carry ids, never names: a
+mandate's name can be longer than the 64 bytes a Telegram button holds.
+"""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -8,11 +16,26 @@ from sqlalchemy.orm import selectinload
 from bot.chat_port import Button
 from handlers.turn import Turn
 from messages import local_date
-from storage.models import Assignment, Recommendation, StatusUpdate
+from storage.conversations import State
+from storage.enums import ImplementationStatus
+from storage.models import (
+    Assignment,
+    Cluster,
+    Deadline,
+    Mechanism,
+    Recommendation,
+    StatusUpdate,
+    deadline_recommendations,
+)
 from storage.recommendations import RecommendationFilter, list_statement
 from storage.status import current_status
 
 PAGE_SIZE = 5
+# Offered in the filter menu: what is due soonest is what people look for.
+DEADLINES_OFFERED = 5
+# The last update may be corrected this long after it was given.
+CORRECTION_WINDOW = timedelta(hours=24)
+_FILTER_KINDS = ("s", "m", "c", "d")
 
 
 async def is_assigned(turn: Turn, recommendation_id: int) -> bool:
@@ -25,32 +48,44 @@ async def is_assigned(turn: Turn, recommendation_id: int) -> bool:
     return found is not None
 
 
+def _assigned_ids(turn: Turn):  # type: ignore[no-untyped-def]
+    return select(Assignment.recommendation_id).where(Assignment.institution_id == turn.focal_point.institution_id)
+
+
 async def show_mine(turn: Turn, page: int = 1) -> None:
     """A page of the institution's recommendations, one message each with its
     Update button; the paging buttons ride on the last one."""
+    chosen: dict[str, str] = dict(turn.state.data.get("filter", {})) if turn.state.name == "browse" else {}
+    turn.state = State("browse", {"filter": chosen})
     institution = turn.focal_point.institution
-    count = await turn.session.scalar(
-        select(func.count()).select_from(Assignment).where(Assignment.institution_id == institution.id)
-    ) or 0
+    filters, label = await _filter(turn, chosen)
+    statement = list_statement(filters)
+    count = await turn.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    header_buttons = (turn.button("button.filter", "filter"),)
+    if chosen:
+        header_buttons += (turn.button("button.show_all", "f:all"),)
     if count == 0:
-        turn.say("mine.empty", institution=institution.name)
+        if chosen:
+            turn.say("mine.none_match", (header_buttons,), institution=institution.name, filter=label)
+        else:
+            turn.say("mine.empty", institution=institution.name)
         return
     pages = -(-count // PAGE_SIZE)
     page = min(max(page, 1), pages)
-    statement = (
-        list_statement(RecommendationFilter(institution=institution.code))
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    )
-    rows = (await turn.session.execute(statement)).mappings().all()
+    rows = (await turn.session.execute(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))).mappings().all()
     paging: list[Button] = []
     if page > 1:
         paging.append(turn.button("button.previous_page", f"mine:{page - 1}"))
     if page < pages:
         paging.append(turn.button("button.next_page", f"mine:{page + 1}"))
-    turn.say("mine.header", institution=institution.name, count=count, page=page, pages=pages)
+    if chosen:
+        turn.say("mine.header_filtered", (header_buttons,), institution=institution.name, count=count, page=page, pages=pages, filter=label)
+    else:
+        turn.say("mine.header", (header_buttons,), institution=institution.name, count=count, page=page, pages=pages)
     for index, row in enumerate(rows):
-        buttons: tuple[tuple[Button, ...], ...] = ((turn.button("button.update", f"upd:{row['id']}"),),)
+        buttons: tuple[tuple[Button, ...], ...] = (
+            (turn.button("button.open", f"rec:{row['id']}"), turn.button("button.update", f"upd:{row['id']}")),
+        )
         if index == len(rows) - 1 and paging:
             buttons += (tuple(paging),)
         turn.say(
@@ -64,9 +99,120 @@ async def show_mine(turn: Turn, page: int = 1) -> None:
         )
 
 
+async def show_filters(turn: Turn) -> None:
+    """Every filter that would show something: statuses, and the mechanisms,
+    clusters and coming deadlines of the institution's recommendations."""
+    mine = _assigned_ids(turn)
+    rows: list[tuple[Button, ...]] = [
+        tuple(turn.button(f"status.{s.value}", f"f:s:{s.value}") for s in ImplementationStatus)
+    ]
+    mechanisms = (
+        await turn.session.execute(
+            select(Mechanism.id, Mechanism.code)
+            .distinct()
+            .join(Recommendation, Recommendation.mechanism_id == Mechanism.id)
+            .where(Recommendation.id.in_(mine))
+            .order_by(Mechanism.code)
+        )
+    ).all()
+    if mechanisms:
+        rows.append(tuple(Button(code, f"f:m:{mid}") for mid, code in mechanisms))
+    clusters = (
+        await turn.session.execute(
+            select(Cluster.id, Cluster.name)
+            .distinct()
+            .join(Recommendation, Recommendation.cluster_id == Cluster.id)
+            .where(Recommendation.id.in_(mine))
+            .order_by(Cluster.name)
+        )
+    ).all()
+    if clusters:
+        rows.append(tuple(Button(name, f"f:c:{cid}") for cid, name in clusters))
+    deadlines = (
+        await turn.session.scalars(
+            select(Deadline)
+            .where(
+                Deadline.due_on >= turn.now.date(),
+                Deadline.id.in_(
+                    select(deadline_recommendations.c.deadline_id).where(
+                        deadline_recommendations.c.recommendation_id.in_(mine)
+                    )
+                ),
+            )
+            .order_by(Deadline.due_on, Deadline.id)
+            .limit(DEADLINES_OFFERED)
+        )
+    ).all()
+    rows.extend((Button(_deadline_label(turn, d), f"f:d:{d.id}"),) for d in deadlines)
+    rows.append((turn.button("button.show_all", "f:all"), turn.button("button.cancel", "cancel")))
+    turn.say("mine.choose_filter", tuple(rows))
+
+
+async def apply_filter(turn: Turn, argument: str) -> None:
+    """``f:<kind>:<value>`` narrows the list, ``f:all`` clears it; then page 1."""
+    kind, _, value = argument.partition(":")
+    chosen: dict[str, str] = dict(turn.state.data.get("filter", {})) if turn.state.name == "browse" else {}
+    if kind == "all":
+        chosen = {}
+    elif kind in _FILTER_KINDS and value:
+        chosen[kind] = value
+    turn.state = State("browse", {"filter": chosen})
+    await show_mine(turn)
+
+
+async def _filter(turn: Turn, chosen: dict[str, str]) -> tuple[RecommendationFilter, str]:
+    """The storage filter for the chosen values, and how to say it to the reader."""
+    labels: list[str] = []
+    status = mechanism = cluster = None
+    deadline_id = None
+    if "s" in chosen and chosen["s"] in set(ImplementationStatus):
+        status = ImplementationStatus(chosen["s"])
+        labels.append(turn.text(f"status.{status.value}"))
+    if chosen.get("m", "").isdigit():
+        mechanism = await turn.session.scalar(select(Mechanism.code).where(Mechanism.id == int(chosen["m"])))
+        labels.append(mechanism or "?")
+    if chosen.get("c", "").isdigit():
+        cluster = await turn.session.scalar(select(Cluster.name).where(Cluster.id == int(chosen["c"])))
+        labels.append(cluster or "?")
+    if chosen.get("d", "").isdigit():
+        deadline = await turn.session.get(Deadline, int(chosen["d"]))
+        deadline_id = deadline.id if deadline else -1
+        labels.append(_deadline_label(turn, deadline) if deadline else "?")
+    filters = RecommendationFilter(
+        institution=turn.focal_point.institution.code,
+        status=status,
+        mechanism=mechanism,
+        cluster=cluster,
+        deadline_id=deadline_id,
+    )
+    return filters, ", ".join(labels)
+
+
+def _deadline_label(turn: Turn, deadline: Deadline) -> str:
+    return turn.text("deadline.label", title=deadline.title, date=local_date(deadline.due_on, turn.language))
+
+
+async def correctable_update(turn: Turn, recommendation_id: int) -> StatusUpdate | None:
+    """The latest update of the recommendation, if this person gave it less
+    than 24 hours ago: that one, and only that one, may be corrected."""
+    latest = await turn.session.scalar(
+        select(StatusUpdate)
+        .where(StatusUpdate.recommendation_id == recommendation_id)
+        .order_by(StatusUpdate.id.desc())
+        .limit(1)
+    )
+    if latest is None or latest.author_focal_point_id != turn.focal_point.id:
+        return None
+    if turn.now - latest.created_at > CORRECTION_WINDOW:
+        return None
+    return latest
+
+
 async def open_recommendation(turn: Turn, recommendation_id: int) -> None:
     rec = await turn.session.scalar(
-        select(Recommendation).where(Recommendation.id == recommendation_id).options(selectinload(Recommendation.mechanism))
+        select(Recommendation)
+        .where(Recommendation.id == recommendation_id)
+        .options(selectinload(Recommendation.mechanism), selectinload(Recommendation.document))
     )
     if rec is None or not await is_assigned(turn, recommendation_id):
         turn.say("recommendation.not_yours")
@@ -75,13 +221,18 @@ async def open_recommendation(turn: Turn, recommendation_id: int) -> None:
     last = await turn.session.scalar(
         select(func.max(StatusUpdate.created_at)).where(StatusUpdate.recommendation_id == rec.id)
     )
+    buttons = [turn.button("button.update", f"upd:{rec.id}"), turn.button("button.no_change", f"same:{rec.id}")]
+    correctable = await correctable_update(turn, rec.id)
+    if correctable is not None:
+        buttons.append(turn.button("button.correct_last", f"fix:{correctable.id}"))
+    source = " ".join(part for part in (rec.document.symbol if rec.document else None, rec.paragraph) if part)
     turn.say(
         "recommendation.detail",
-        ((turn.button("button.update", f"upd:{rec.id}"), turn.button("button.no_change", f"same:{rec.id}")),),
+        (tuple(buttons),),
         id=rec.id,
         mechanism=rec.mechanism.code,
-        source=rec.external_id,
+        source=source or rec.external_id,
         text=rec.text,
         status=turn.text(f"status.{status.value}"),
-        last_update=local_date(last.date(), turn.language) if last else turn.text("recommendation.never_updated"),
+        last_update=local_date(turn.local_day(last), turn.language) if last else turn.text("recommendation.never_updated"),
     )

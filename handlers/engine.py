@@ -14,12 +14,24 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.chat_port import Button, ChatGateway, IncomingMessage, OutgoingMessage
+from bot.chat_port import Button, ChatAddress, ChatGateway, IncomingMessage, OutgoingMessage
 from handlers import browse, status_update
 from handlers.turn import Turn
 from messages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, SUPPORTED_LANGUAGES, t
 from storage.audit import acting_as
-from storage.conversations import State, first_delivery, focal_point_for, load_state, redeem_invite, save_state
+from storage.conversations import (
+    State,
+    abandoned_dialogues,
+    close_abandoned,
+    first_delivery,
+    focal_point_by_email,
+    focal_point_for,
+    link_identity,
+    load_state,
+    redeem_invite,
+    save_state,
+)
+from storage.models import FocalPoint
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +67,11 @@ class ConversationEngine:
                 replies = await self._stranger(session, message, now)
             else:
                 state = await load_state(session, address.platform, address.workspace_id, address.user_id)
+                expired_rec = None
                 if self._stale(state, now):
+                    expired_rec = state.data.get("rec") if state.name.startswith("update.") else None
                     state = State()
-                turn = Turn(message, session, focal_point, state, now)
+                turn = Turn(message, session, focal_point, state, now, expired_rec=expired_rec)
                 with acting_as(f"{address.platform.value}:{focal_point.id}"):
                     await self._route(turn)
                 await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, now)
@@ -67,6 +81,27 @@ class ConversationEngine:
 
     def _stale(self, state: State, now: datetime) -> bool:
         return state.name != "idle" and state.updated_at is not None and now - state.updated_at > self.timeout
+
+    async def expire_abandoned(self) -> int:
+        """Close the dialogues abandoned for longer than the timeout and tell
+        each person, politely, that nothing was saved. Run periodically; with
+        several bot processes, each dialogue is closed and announced once."""
+        now = self.clock()
+        idle_since = now - self.timeout
+        async with self.sessions() as session:
+            abandoned = await abandoned_dialogues(session, idle_since)
+        told = 0
+        for dialogue in abandoned:
+            async with self.sessions() as session, session.begin():
+                if not await close_abandoned(session, dialogue.state_id, idle_since, now):
+                    continue
+            # A courtesy, sent after the close committed: a crash in between
+            # loses the note, never a status update.
+            address = ChatAddress(dialogue.platform, dialogue.user_id, dialogue.chat_id, dialogue.workspace_id)
+            key = "update.timed_out"
+            await self.gateway.send(address, OutgoingMessage(key, t(key, dialogue.language, id=dialogue.recommendation_id)))
+            told += 1
+        return told
 
     async def _stranger(self, session: AsyncSession, message: IncomingMessage, now: datetime) -> list[OutgoingMessage]:
         """An unknown account: an invite code links it; anything else is refused
@@ -79,21 +114,16 @@ class ConversationEngine:
                 session, code, address.platform, address.workspace_id, address.user_id, address.chat_id, now
             )
             if focal_point is not None:
-                lang = focal_point.language
-                return [
-                    OutgoingMessage(
-                        "onboarding.welcome",
-                        t(
-                            "onboarding.welcome",
-                            lang,
-                            name=focal_point.name,
-                            role=t(f"role.{focal_point.role.value}", lang),
-                            institution=focal_point.institution.name,
-                        ),
-                    )
-                ]
+                return [welcome(focal_point)]
             log.info("invalid invite code from %s user %s", address.platform.value, address.user_id)
             return [OutgoingMessage("onboarding.bad_code", t("onboarding.bad_code", DEFAULT_LANGUAGE))]
+        if message.email:
+            focal_point = await focal_point_by_email(session, message.email, now.date())
+            if focal_point is not None:
+                await link_identity(
+                    session, focal_point.id, address.platform, address.workspace_id, address.user_id, address.chat_id
+                )
+                return [welcome(focal_point)]
         log.info("refused unknown %s user %s", address.platform.value, address.user_id)
         return [OutgoingMessage("refuse.unknown_user", t("refuse.unknown_user", DEFAULT_LANGUAGE))]
 
@@ -106,10 +136,12 @@ class ConversationEngine:
             turn.reset()
             turn.say("update.cancelled")
         elif command in ("/help", "/start"):
-            turn.say("help.text")
+            turn.say(f"help.{message.address.platform.value}")
         elif command == "/mine":
             turn.reset()
             await browse.show_mine(turn)
+        elif command == "/filter":
+            await browse.show_filters(turn)
         elif command == "/language":
             turn.say(
                 "language.choose",
@@ -119,10 +151,18 @@ class ConversationEngine:
             await self._on_action(turn, action)
         elif message.files:
             if not status_update.on_files(turn):
-                turn.say("unknown.command")
+                self._not_understood(turn)
         elif text and not command:
             if not await status_update.on_text(turn, text):
-                turn.say("unknown.command")
+                self._not_understood(turn)
+        else:
+            turn.say("unknown.command")
+
+    @staticmethod
+    def _not_understood(turn: Turn) -> None:
+        # An answer to a question asked too long ago: say why it is not taken.
+        if turn.expired_rec is not None:
+            turn.say("update.timed_out", id=turn.expired_rec)
         else:
             turn.say("unknown.command")
 
@@ -132,8 +172,11 @@ class ConversationEngine:
             turn.focal_point.language = argument
             turn.say("language.set")
         elif verb == "mine" and argument.isdigit():
-            turn.reset()
             await browse.show_mine(turn, int(argument))
+        elif verb == "filter":
+            await browse.show_filters(turn)
+        elif verb == "f":
+            await browse.apply_filter(turn, argument)
         elif verb == "rec" and argument.isdigit():
             await browse.open_recommendation(turn, int(argument))
         elif verb == "upd" and argument.isdigit():
@@ -141,6 +184,24 @@ class ConversationEngine:
         elif verb == "same" and argument.isdigit():
             turn.reset()
             await status_update.no_change(turn, int(argument))
+        elif verb == "fix" and argument.isdigit():
+            await status_update.start_correction(turn, int(argument))
         elif not await status_update.on_action(turn, action):
             # A button from an old message, pressed after the conversation moved on.
-            turn.say("unknown.command")
+            self._not_understood(turn)
+
+
+def welcome(focal_point: FocalPoint) -> OutgoingMessage:
+    """The first thing a newly linked focal point reads, in their language."""
+    lang = focal_point.language
+    key = "onboarding.welcome"
+    return OutgoingMessage(
+        key,
+        t(
+            key,
+            lang,
+            name=focal_point.name,
+            role=t(f"role.{focal_point.role.value}", lang),
+            institution=focal_point.institution.name,
+        ),
+    )

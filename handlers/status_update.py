@@ -3,6 +3,8 @@
 States: update.status -> update.done -> update.evidence -> update.next_step
 -> update.next_date -> update.confirm. Each asks one thing; Skip moves on,
 Cancel drops everything. Nothing is stored until the person presses Save.
+A correction runs the same steps and is stored as a new update pointing at
+the one it corrects: history is never rewritten.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ import re
 from datetime import date
 
 from bot.chat_port import Button
-from handlers.browse import is_assigned
+from handlers.browse import correctable_update, is_assigned
 from handlers.turn import Turn
 from storage.conversations import State
 from messages import DATE_EXAMPLE, local_date
 from storage.enums import Channel, EvidenceKind, ImplementationStatus
+from storage.models import StatusUpdate
 from storage.status import EvidenceData, UpdateData, current_status, record_update
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
@@ -27,13 +30,25 @@ def _cancel_row(turn: Turn) -> tuple[Button, ...]:
     return (turn.button("button.cancel", "cancel"),)
 
 
-async def start(turn: Turn, recommendation_id: int) -> None:
+async def start(turn: Turn, recommendation_id: int, corrects: int | None = None) -> None:
     if not await is_assigned(turn, recommendation_id):
         turn.say("recommendation.not_yours")
         return
-    turn.state = State("update.status", {"rec": recommendation_id, "evidence": []})
+    turn.state = State("update.status", {"rec": recommendation_id, "evidence": [], "corrects": corrects})
     rows = tuple((turn.button(f"status.{s.value}", f"st:{s.value}"),) for s in ImplementationStatus)
-    turn.say("update.ask_status", rows + (_cancel_row(turn),), id=recommendation_id)
+    turn.say("update.ask_correction" if corrects else "update.ask_status", rows + (_cancel_row(turn),), id=recommendation_id)
+
+
+async def start_correction(turn: Turn, update_id: int) -> None:
+    """Correct one's own last update of a recommendation within 24 hours."""
+    corrected = await turn.session.get(StatusUpdate, update_id)
+    if corrected is None or not await is_assigned(turn, corrected.recommendation_id):
+        turn.say("recommendation.not_yours")
+        return
+    if await correctable_update(turn, corrected.recommendation_id) is not corrected:
+        turn.say("update.correct_window_over")
+        return
+    await start(turn, corrected.recommendation_id, corrects=corrected.id)
 
 
 async def no_change(turn: Turn, recommendation_id: int) -> None:
@@ -42,8 +57,8 @@ async def no_change(turn: Turn, recommendation_id: int) -> None:
         turn.say("recommendation.not_yours")
         return
     status = await current_status(turn.session, recommendation_id)
-    await record_update(turn.session, _update(turn, recommendation_id, status), at=turn.now)
-    turn.say("update.no_change_saved", id=recommendation_id)
+    saved = await record_update(turn.session, _update(turn, recommendation_id, status), at=turn.now)
+    turn.say("update.no_change_saved", ((turn.button("button.correct_last", f"fix:{saved.id}"),),), id=recommendation_id)
 
 
 async def on_action(turn: Turn, action: str) -> bool:
@@ -55,7 +70,7 @@ async def on_action(turn: Turn, action: str) -> bool:
         except ValueError:
             return False
         turn.go("update.done", status=status.value)
-        turn.say("update.ask_done", ((turn.button("button.skip", "skip"),), _cancel_row(turn)))
+        turn.ask("update.ask_done", ((turn.button("button.skip", "skip"),), _cancel_row(turn)))
         return True
     if action == "skip" and state == "update.done":
         _ask_evidence(turn)
@@ -83,11 +98,11 @@ async def on_text(turn: Turn, text: str) -> bool:
     if state == "update.evidence":
         links = _URL.findall(text) or [text]
         turn.state.data["evidence"] = turn.state.data.get("evidence", []) + [{"kind": "link", "url": u} for u in links]
-        turn.say("update.evidence_received", _evidence_buttons(turn), item=", ".join(links))
+        turn.ask("update.evidence_received", _evidence_buttons(turn), item=", ".join(links))
         return True
     if state == "update.next_step":
         turn.go("update.next_date", next_step=text)
-        turn.say(
+        turn.ask(
             "update.ask_next_date", ((turn.button("button.skip", "skip"),), _cancel_row(turn)), example=DATE_EXAMPLE
         )
         return True
@@ -95,7 +110,7 @@ async def on_text(turn: Turn, text: str) -> bool:
         try:
             due = date.fromisoformat(text)
         except ValueError:
-            turn.say("update.bad_date", (_cancel_row(turn),), example=DATE_EXAMPLE)
+            turn.ask("update.bad_date", (_cancel_row(turn),), example=DATE_EXAMPLE)
             return True
         turn.go("update.next_date", next_date=due.isoformat())
         _confirm(turn)
@@ -111,7 +126,7 @@ def on_files(turn: Turn) -> bool:
         for f in turn.message.files
     ]
     turn.state.data["evidence"] = turn.state.data.get("evidence", []) + files
-    turn.say("update.evidence_received", _evidence_buttons(turn), item=", ".join(f.name for f in turn.message.files))
+    turn.ask("update.evidence_received", _evidence_buttons(turn), item=", ".join(f.name for f in turn.message.files))
     return True
 
 
@@ -121,7 +136,7 @@ def _evidence_buttons(turn: Turn) -> tuple[tuple[Button, ...], ...]:
 
 def _ask_evidence(turn: Turn) -> None:
     turn.go("update.evidence")
-    turn.say(
+    turn.ask(
         "update.ask_evidence",
         ((turn.button("button.done", "done"), turn.button("button.skip", "skip")), _cancel_row(turn)),
     )
@@ -129,7 +144,7 @@ def _ask_evidence(turn: Turn) -> None:
 
 def _ask_next_step(turn: Turn) -> None:
     turn.go("update.next_step")
-    turn.say("update.ask_next_step", ((turn.button("button.skip", "skip"),), _cancel_row(turn)))
+    turn.ask("update.ask_next_step", ((turn.button("button.skip", "skip"),), _cancel_row(turn)))
 
 
 def _confirm(turn: Turn) -> None:
@@ -159,12 +174,13 @@ async def _save(turn: Turn) -> None:
         narrative=data.get("narrative"),
         next_step=data.get("next_step"),
         next_step_due_on=date.fromisoformat(data["next_date"]) if data.get("next_date") else None,
+        corrects_id=data.get("corrects"),
         evidence=[
             EvidenceData(**{**item, "kind": EvidenceKind(item["kind"])}) for item in data.get("evidence", [])
         ],
     )
-    await record_update(turn.session, update, at=turn.now)
-    turn.say("update.saved", id=data["rec"])
+    saved = await record_update(turn.session, update, at=turn.now)
+    turn.say("update.saved", ((turn.button("button.correct_last", f"fix:{saved.id}"),),), id=data["rec"])
     turn.reset()
 
 

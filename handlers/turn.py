@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,10 +22,16 @@ class Turn:
     state: State
     now: datetime
     replies: list[OutgoingMessage] = field(default_factory=list)
+    # The recommendation of a dialogue that timed out just before this message.
+    expired_rec: int | None = None
 
     @property
     def language(self) -> str:
         return self.focal_point.language
+
+    def local_day(self, moment: datetime) -> date:
+        """The day ``moment`` (stored in UTC) falls on where the reader is."""
+        return moment.astimezone(ZoneInfo(self.focal_point.timezone)).date()
 
     def text(self, key: str, **values: object) -> str:
         return t(key, self.language, **values)
@@ -34,6 +41,10 @@ class Turn:
 
     def say(self, key: str, buttons: tuple[tuple[Button, ...], ...] = (), **values: object) -> None:
         self.replies.append(OutgoingMessage(key, self.text(key, **values), buttons))
+
+    def ask(self, key: str, buttons: tuple[tuple[Button, ...], ...] = (), **values: object) -> None:
+        """Say something that waits for a typed answer."""
+        self.replies.append(OutgoingMessage(key, self.text(key, **values), buttons, asks_for_text=True))
 
     def go(self, name: str, **data: object) -> None:
         """Move to a named state, keeping what was gathered unless replaced."""

@@ -20,13 +20,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, UOWTransaction
 
 from storage.errors import AppendOnlyViolation
-from storage.models import APPEND_ONLY_TABLES, AuditEntry, Base, ImportRun
+from storage.models import APPEND_ONLY_TABLES, AuditEntry, Base, ConversationState, ImportRun, ProcessedDelivery
 from storage.types import utcnow
 
 _actor: ContextVar[str] = ContextVar("nmrf_audit_actor", default="system")
 
-# Rows that are their own history need no second copy in the audit log.
-_NOT_AUDITED = set(APPEND_ONLY_TABLES) | {ImportRun.__tablename__}
+# Rows that are their own history need no second copy in the audit log, and
+# the chat machinery (where a person is in a dialogue, which deliveries were
+# seen) changes on every message without changing the registry.
+_NOT_AUDITED = set(APPEND_ONLY_TABLES) | {
+    ImportRun.__tablename__,
+    ConversationState.__tablename__,
+    ProcessedDelivery.__tablename__,
+}
 
 
 def current_actor() -> str:

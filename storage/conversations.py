@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -59,6 +59,59 @@ async def _state_row(
     )
 
 
+@dataclass(frozen=True)
+class AbandonedDialogue:
+    state_id: int
+    platform: Platform
+    workspace_id: str
+    user_id: str
+    chat_id: str
+    language: str
+    recommendation_id: int | None
+
+
+async def abandoned_dialogues(session: AsyncSession, idle_since: datetime) -> list[AbandonedDialogue]:
+    """Status-update dialogues nobody has touched since ``idle_since``."""
+    rows = await session.execute(
+        select(ConversationState, ChatIdentity.chat_id, FocalPoint.language)
+        .join(
+            ChatIdentity,
+            and_(
+                ChatIdentity.platform == ConversationState.platform,
+                ChatIdentity.workspace_id == ConversationState.workspace_id,
+                ChatIdentity.platform_user_id == ConversationState.platform_user_id,
+            ),
+        )
+        .join(FocalPoint, FocalPoint.id == ChatIdentity.focal_point_id)
+        .where(ConversationState.state.like("update.%"), ConversationState.updated_at < idle_since)
+        .order_by(ConversationState.id)
+    )
+    return [
+        AbandonedDialogue(
+            state.id, state.platform, state.workspace_id, state.platform_user_id, chat_id or state.platform_user_id,
+            language, (state.data or {}).get("rec"),
+        )
+        for state, chat_id, language in rows
+    ]
+
+
+async def close_abandoned(session: AsyncSession, state_id: int, idle_since: datetime, now: datetime) -> bool:
+    """Return the dialogue to idle if it is still abandoned. False when the
+    person answered meanwhile or another bot process closed it first: the
+    condition in the UPDATE makes exactly one closer win."""
+    result = await session.execute(
+        update(ConversationState)
+        .where(
+            ConversationState.id == state_id,
+            ConversationState.state.like("update.%"),
+            ConversationState.updated_at < idle_since,
+        )
+        .values(state="idle", data={}, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
 async def first_delivery(session: AsyncSession, platform: Platform, delivery_id: str, now: datetime) -> bool:
     """Record a delivery; False when it was recorded before (a redelivery).
 
@@ -89,6 +142,16 @@ async def focal_point_for(
             ChatIdentity.platform_user_id == user_id,
             active_on(today),
         )
+        .options(selectinload(FocalPoint.institution))
+    )
+
+
+async def focal_point_by_email(session: AsyncSession, email: str, today: date) -> FocalPoint | None:
+    """The focal point in office with this e-mail: Slack tells a member's
+    verified workspace e-mail, which matches them without an invite."""
+    return await session.scalar(
+        select(FocalPoint)
+        .where(FocalPoint.email == email.strip().lower(), active_on(today))
         .options(selectinload(FocalPoint.institution))
     )
 

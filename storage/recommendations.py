@@ -20,6 +20,7 @@ from storage.models import (
     Review,
     StatusUpdate,
     Tag,
+    deadline_recommendations,
     recommendation_tags,
 )
 from storage.selection import conditions
@@ -60,6 +61,7 @@ class RecommendationFilter:
     kind: RecommendationKind | None = None
     cluster: str | None = None
     cycle: int | None = None
+    deadline_id: int | None = None
 
 
 def _tags(kind: TagKind) -> Any:
@@ -137,6 +139,14 @@ def list_statement(filters: RecommendationFilter, limit: int | None = None) -> S
         statement = statement.where(Recommendation.kind == f.kind)
     if f.cycle is not None:
         statement = statement.where(Review.cycle == f.cycle)
+    if f.deadline_id is not None:
+        statement = statement.where(
+            Recommendation.id.in_(
+                select(deadline_recommendations.c.recommendation_id).where(
+                    deadline_recommendations.c.deadline_id == f.deadline_id
+                )
+            )
+        )
     if limit is not None:
         statement = statement.limit(limit)
     return statement

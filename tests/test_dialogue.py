@@ -33,7 +33,7 @@ async def world(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
         await assign(session, "MOJ", Selector(ids=tuple(ids[:3])))
         await assign(session, "MOW", Selector(ids=tuple(ids[3:])))
         await link_identity(session, ana.id, Platform.TELEGRAM, "", "111", "111")
-    return {"ana": ana.id, "mine": ids[0], "not_mine": ids[4]}
+    return {"ana": ana.id, "mine": ids[0], "not_mine": ids[4], "mine_all": ids[:3]}
 
 
 @pytest.fixture
@@ -141,10 +141,134 @@ async def test_a_redelivered_message_is_handled_once(bot: ConversationEngine, ga
         assert await session.scalar(select(func.count()).select_from(StatusUpdate)) == 1
 
 
-async def test_an_abandoned_conversation_times_out(bot: ConversationEngine, gateway: FakeGateway, clock: FakeClock, world: dict[str, int]) -> None:
+async def test_an_answer_after_the_timeout_is_told_why_it_is_not_taken(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, world: dict[str, int]) -> None:
     await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), ana.presses("st:in_progress"))
     clock.advance(hours=2)
-    assert await chat(bot, gateway, ana.says("What was done, two hours later")) == ["unknown.command"]
+    await bot.handle(ana.says("What was done, two hours later"))
+    (reply,) = gateway.take()
+    assert reply.key == "update.timed_out" and f"#{world['mine']}" in reply.text
+    assert await chat(bot, gateway, ana.presses("save")) == ["unknown.command"]
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(StatusUpdate)) == 0
+
+
+async def test_abandoned_dialogues_are_closed_politely_once(sessions: async_sessionmaker[AsyncSession], gateway: FakeGateway, clock: FakeClock, world: dict[str, int]) -> None:
+    bot = ConversationEngine(sessions, gateway, clock, timeout=timedelta(minutes=20))
+    other_process = ConversationEngine(sessions, gateway, clock, timeout=timedelta(minutes=20))
+    await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), ana.presses("st:in_progress"))
+    clock.advance(minutes=19)
+    assert await bot.expire_abandoned() == 0
+    clock.advance(minutes=2)
+    assert await bot.expire_abandoned() == 1
+    assert await other_process.expire_abandoned() == 0
+    ((address, note),) = gateway.sent
+    assert (address.user_id, address.chat_id, note.key) == ("111", "111", "update.timed_out")
+    gateway.take()
+    # Closed, so the next answer starts afresh rather than resuming.
+    assert await chat(bot, gateway, ana.presses("skip")) == ["unknown.command"]
+
+
+async def test_mine_filters_by_status_mechanism_cluster_and_deadline(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, world: dict[str, int]) -> None:
+    from storage.clusters import add_cluster, put_in_cluster
+    from storage.deadlines import DeadlineData, add_deadline
+    from storage.enums import DeadlineKind
+
+    ids = world["mine_all"]
+    async with sessions() as session, session.begin():
+        await add_cluster(session, "Justice")
+        await put_in_cluster(session, "Justice", Selector(ids=(ids[1],)))
+        deadline = await add_deadline(session, DeadlineData(DeadlineKind.INTERNAL_INPUT, date(2027, 1, 15), "Inputs for the mid-term report"), Selector(ids=(ids[2],)))
+    await chat(bot, gateway, ana.presses(f"same:{ids[0]}"))
+    await chat(bot, gateway, ana.presses(f"upd:{ids[0]}"), ana.presses("st:in_progress"), ana.presses("skip"), ana.presses("skip"), ana.presses("skip"), ana.presses("save"))
+
+    await chat(bot, gateway, ana.says("/mine"))
+    await bot.handle(ana.presses("filter"))
+    (menu,) = gateway.take()
+    actions = [b.action for row in menu.buttons for b in row]
+    assert "f:s:in_progress" in actions and f"f:d:{deadline.id}" in actions and "f:all" in actions
+    assert any(a.startswith("f:m:") for a in actions) and any(a.startswith("f:c:") for a in actions)
+    assert "Inputs for the mid-term report (15 January 2027)" in [b.label for row in menu.buttons for b in row]
+
+    async def listed(action: str) -> list[str]:
+        await bot.handle(ana.presses(action))
+        return [m.text.split(":")[0] for m in gateway.take() if m.key == "recommendation.summary"]
+
+    assert await listed("f:s:in_progress") == [f"#{ids[0]} UPR "]
+    assert await listed("f:all") == [f"#{i} UPR " for i in ids]
+    cluster_action = next(a for a in actions if a.startswith("f:c:"))
+    assert await listed(cluster_action) == [f"#{ids[1]} UPR "]
+    assert await listed(f"f:d:{deadline.id}") == []  # cluster AND deadline: none
+    await listed("f:all")
+    assert await listed(f"f:d:{deadline.id}") == [f"#{ids[2]} UPR "]
+    await bot.handle(ana.presses("f:s:fully_implemented"))
+    (nothing,) = gateway.take()
+    assert nothing.key == "mine.none_match"
+
+
+async def test_paging_keeps_the_filter(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
+    from handlers.browse import PAGE_SIZE
+
+    async with sessions() as session, session.begin():
+        rest = list((await session.scalars(select(Recommendation.id).where(Recommendation.id.not_in(world["mine_all"])))).all())
+        await assign(session, "MOJ", Selector(ids=tuple(rest)), replace_lead=True)
+    assert len(world["mine_all"]) + len(rest) == PAGE_SIZE + 1
+    await bot.handle(ana.says("/mine"))
+    replies = gateway.take()
+    assert replies[0].text.endswith("Page 1 of 2.") and len(replies) == 1 + PAGE_SIZE
+    assert [b.action for b in replies[-1].buttons[-1]] == ["mine:2"]
+    await bot.handle(ana.presses("f:s:not_started"))
+    await bot.handle(ana.presses("mine:2"))
+    page_two = gateway.take()[-2:]
+    assert page_two[0].key == "mine.header_filtered" and page_two[0].text.endswith("Page 2 of 2.")
+
+
+async def test_the_last_update_can_be_corrected_for_24_hours_and_history_keeps_both(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, world: dict[str, int]) -> None:
+    rec = world["mine"]
+    await chat(bot, gateway, ana.presses(f"upd:{rec}"), ana.presses("st:fully_implemented"), ana.presses("skip"), ana.presses("skip"), ana.presses("skip"))
+    await bot.handle(ana.presses("save"))
+    (saved,) = gateway.take()
+    fix = saved.buttons[0][0].action
+    assert fix.startswith("fix:")
+    clock.advance(hours=23)
+    assert await chat(bot, gateway, ana.presses(fix)) == ["update.ask_correction"]
+    assert await chat(bot, gateway, ana.presses("st:partially_implemented"), ana.says("Only the law; the decree is pending."), ana.presses("skip"), ana.presses("skip"), ana.presses("save")) == [
+        "update.ask_done", "update.ask_evidence", "update.ask_next_step", "update.confirm", "update.saved",
+    ]
+    async with sessions() as session:
+        first, correction = await history(session, rec)
+    assert (first.status, correction.status, correction.corrects_id) == (S.FULLY_IMPLEMENTED, S.PARTIALLY_IMPLEMENTED, first.id)
+    # The detail view offers the correction only while it is possible.
+    await bot.handle(ana.presses(f"rec:{rec}"))
+    assert "fix:" in [b.action[:4] for b in gateway.take()[0].buttons[0]][-1]
+    clock.advance(hours=25)
+    await bot.handle(ana.presses(f"rec:{rec}"))
+    assert [b.action[:4] for b in gateway.take()[0].buttons[0]] == ["upd:", "same"]
+    assert await chat(bot, gateway, ana.presses(f"fix:{correction.id}")) == ["update.correct_window_over"]
+    # An older update is never correctable, even within the window.
+    assert await chat(bot, gateway, ana.presses(f"fix:{first.id}")) == ["update.correct_window_over"]
+
+
+async def test_someone_elses_update_cannot_be_corrected(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, world: dict[str, int]) -> None:
+    async with sessions() as session, session.begin():
+        bruno = await add_focal_point(session, FocalPointData("Bruno Silva", "MOJ", FocalPointRole.SENIOR, "en", "UTC", date(2025, 1, 1), "bruno@justicia.example"))
+        await link_identity(session, bruno.id, Platform.TELEGRAM, "", "444", "444")
+    await chat(bot, gateway, Person("444").presses(f"same:{world['mine']}"))
+    async with sessions() as session:
+        (update,) = await history(session, world["mine"])
+    assert await chat(bot, gateway, ana.presses(f"fix:{update.id}")) == ["update.correct_window_over"]
+
+
+async def test_a_slack_member_is_matched_by_workspace_email(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
+    from bot.chat_port import ChatAddress, IncomingMessage
+
+    address = ChatAddress(Platform.SLACK, "U0ANA", "D0ANA", "T0GOV")
+    await bot.handle(IncomingMessage(address, "Ev1", text="hello", email="ANA@justicia.example"))
+    assert [m.key for m in gateway.take()] == ["onboarding.welcome"]
+    await bot.handle(IncomingMessage(address, "Ev2", text="/mine"))
+    assert [m.key for m in gateway.take()][0] == "mine.header"
+    stranger = ChatAddress(Platform.SLACK, "U0EVE", "D0EVE", "T0GOV")
+    await bot.handle(IncomingMessage(stranger, "Ev3", text="hello", email="eve@elsewhere.example"))
+    assert [m.key for m in gateway.take()] == ["refuse.unknown_user"]
 
 
 async def test_strangers_are_refused_and_nothing_is_kept(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
