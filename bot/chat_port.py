@@ -81,3 +81,16 @@ class ChatGateway(Protocol):
     """What a handler may do to a platform: send a message to a person."""
 
     async def send(self, address: ChatAddress, message: OutgoingMessage) -> None: ...
+
+
+class RecipientUnreachable(Exception):
+    """The platform will not deliver to this person: they blocked the bot,
+    never opened it, or left the workspace. Retrying cannot help."""
+
+    def __init__(self, address: ChatAddress, reason: str) -> None:
+        super().__init__(f"{address.platform.value} user {address.user_id} unreachable: {reason}")
+        self.address, self.reason = address, reason
+
+
+class DeliveryFailed(Exception):
+    """A send still failing after every retry (the platform down, say)."""

@@ -14,13 +14,21 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from datetime import date
+
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage.assignments import assign
+from storage.conversations import link_identity
 from storage.database import create_engine, session_factory
+from storage.enums import FocalPointRole, ImportSource, InstitutionKind, Platform
+from storage.importers.run import import_file
 from storage.migrate import rebuild_from_scratch
-from storage.models import Base
+from storage.models import Base, Recommendation
+from storage.network import FocalPointData, InstitutionData, add_focal_point, add_institution
 from storage.reference import ensure_mechanisms
+from storage.selection import Selector
 
 PG_URL = os.environ.get("NMRF_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -91,3 +99,20 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 @pytest.fixture
 def backend(engine: AsyncEngine) -> str:
     return engine.dialect.name
+
+
+@pytest.fixture
+async def world(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+    """Six UPR recommendations; the Ministry of Justice answers for three."""
+    await import_file(sessions, ImportSource.UPRINFO, FIXTURES / "uprinfo_small.csv")
+    async with sessions() as session, session.begin():
+        await add_institution(session, InstitutionData("MOJ", "Ministry of Justice", InstitutionKind.MINISTRY))
+        await add_institution(session, InstitutionData("MOW", "Ministry of Women", InstitutionKind.MINISTRY))
+        ana = await add_focal_point(session, FocalPointData("Ana Pérez", "MOJ", FocalPointRole.TECHNICAL, "en", "America/Montevideo", date(2025, 1, 1), "ana@justicia.example"))
+        ids = list((await session.scalars(select(Recommendation.id).order_by(Recommendation.id))).all())
+        await assign(session, "MOJ", Selector(ids=tuple(ids[:3])))
+        await assign(session, "MOW", Selector(ids=tuple(ids[3:])))
+        await link_identity(session, ana.id, Platform.TELEGRAM, "", "111", "111")
+    return {"ana": ana.id, "mine": ids[0], "not_mine": ids[4], "mine_all": ids[:3]}
+
+

@@ -11,29 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.engine import ConversationEngine
 from storage.assignments import assign
 from storage.conversations import create_invite, link_identity
-from storage.enums import Channel, EvidenceKind, FocalPointRole, ImplementationStatus as S, ImportSource, InstitutionKind, Platform
-from storage.importers.run import import_file
+from storage.enums import Channel, EvidenceKind, FocalPointRole, ImplementationStatus as S, Platform
 from storage.models import ChatIdentity, ConversationState, FocalPoint, Recommendation, StatusUpdate
-from storage.network import FocalPointData, InstitutionData, add_focal_point, add_institution
+from storage.network import FocalPointData, add_focal_point
 from storage.selection import Selector
 from storage.status import history
-from tests.conftest import FIXTURES
 from tests.fakes import FakeClock, FakeGateway, Person
-
-
-@pytest.fixture
-async def world(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
-    """Six UPR recommendations; the Ministry of Justice answers for three."""
-    await import_file(sessions, ImportSource.UPRINFO, FIXTURES / "uprinfo_small.csv")
-    async with sessions() as session, session.begin():
-        await add_institution(session, InstitutionData("MOJ", "Ministry of Justice", InstitutionKind.MINISTRY))
-        await add_institution(session, InstitutionData("MOW", "Ministry of Women", InstitutionKind.MINISTRY))
-        ana = await add_focal_point(session, FocalPointData("Ana Pérez", "MOJ", FocalPointRole.TECHNICAL, "en", "America/Montevideo", date(2025, 1, 1), "ana@justicia.example"))
-        ids = list((await session.scalars(select(Recommendation.id).order_by(Recommendation.id))).all())
-        await assign(session, "MOJ", Selector(ids=tuple(ids[:3])))
-        await assign(session, "MOW", Selector(ids=tuple(ids[3:])))
-        await link_identity(session, ana.id, Platform.TELEGRAM, "", "111", "111")
-    return {"ana": ana.id, "mine": ids[0], "not_mine": ids[4], "mine_all": ids[:3]}
 
 
 @pytest.fixture

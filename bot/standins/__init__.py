@@ -1,0 +1,1 @@
+"""Local stand-ins of the Telegram Bot API and the Slack APIs, for the tests and the demo."""

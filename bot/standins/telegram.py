@@ -1,0 +1,505 @@
+"""A local stand-in of the Telegram Bot API, for the tests and the demo.
+
+It speaks the published protocol on 127.0.0.1 so that the real
+python-telegram-bot runs against it unchanged: ``/bot<token>/<method>`` with
+query-string, form-urlencoded, multipart or JSON parameters; results wrapped
+in ``{"ok": true, "result": ...}``; errors as ``{"ok": false, "error_code",
+"description", "parameters": {"retry_after"}}``; ``getUpdates`` with
+offset / limit / timeout semantics; webhooks with the secret-token header and
+redelivery until the bot answers 2xx. Every object it returns is parsed by
+python-telegram-bot's own ``de_json`` first, and a field the library does not
+know is a bug of the stand-in, so it can never teach the bot a wrong shape.
+
+People are simulated: ``user_sends``, ``user_presses``, ``user_sends_document``
+queue the updates a real user's client would cause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from telegram import Message, TelegramObject, Update, User, WebhookInfo
+
+from bot.standins.telegram_html import EntityError, parse_html, utf16_length
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_LENGTH = 4096
+MAX_CALLBACK_DATA_BYTES = 64
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.code, self.description, self.retry_after = code, description, retry_after
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"ok": False, "error_code": self.code, "description": self.description}
+        if self.retry_after is not None:
+            body["parameters"] = {"retry_after": self.retry_after}
+        return body
+
+
+def _checked(cls: type[TelegramObject], data: dict[str, Any]) -> dict[str, Any]:
+    """Parse with the library, refuse what it would not recognise."""
+    parsed = cls.de_json(data, None)  # type: ignore[arg-type]
+    if parsed is None or parsed.api_kwargs:
+        raise AssertionError(f"stand-in bug: {cls.__name__} fields unknown to python-telegram-bot: {parsed and parsed.api_kwargs}")
+    return data
+
+
+@dataclass
+class SentMessage:
+    chat_id: int
+    message_id: int
+    text: str
+    raw_text: str
+    parse_mode: str | None
+    entities: list[dict[str, Any]]
+    reply_markup: dict[str, Any] | None
+
+    @property
+    def callback_data(self) -> list[str]:
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [button["callback_data"] for row in rows for button in row if "callback_data" in button]
+
+    def button(self, label: str) -> str:
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        for row in rows:
+            for button in row:
+                if button["text"] == label:
+                    return str(button["callback_data"])
+        raise KeyError(f"no button {label!r} on message {self.message_id}")
+
+
+@dataclass
+class SimulatedUser:
+    id: int
+    first_name: str
+    username: str | None = None
+    language_code: str | None = None
+    started: bool = False
+    blocked: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        user: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.username:
+            user["username"] = self.username
+        if self.language_code:
+            user["language_code"] = self.language_code
+        return user
+
+
+@dataclass
+class _Throttle:
+    method: str
+    remaining: int
+    retry_after: int
+
+
+@dataclass
+class TelegramStandIn:
+    token: str
+    bot_username: str = "nmrf_test_bot"
+    bot_id: int = 7000001
+    # Not yet answered webhooks are retried after this many seconds.
+    webhook_retry_seconds: float = 0.2
+    users: dict[int, SimulatedUser] = field(default_factory=dict)
+    sent: list[SentMessage] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
+    answered_callbacks: list[str] = field(default_factory=list)
+    webhook_deliveries: list[tuple[int, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._pending: list[dict[str, Any]] = []
+        # Confirmed updates, kept so a test can have one delivered again.
+        self._delivered: list[dict[str, Any]] = []
+        self._in_flight: set[int] = set()
+        self._update_ids = itertools.count(500_000)
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self._new_update = asyncio.Event()
+        self._open_queries: set[str] = set()
+        self._throttles: list[_Throttle] = []
+        self._webhook: dict[str, Any] | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._runner: web.AppRunner | None = None
+        self._poller: asyncio.Event | None = None
+        self.port = 0
+
+    # --- running ---------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self.base_url
+
+    @property
+    def base_url(self) -> str:
+        """What to give python-telegram-bot as ``base_url`` (the token follows)."""
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    async def stop(self) -> None:
+        if self._webhook_task:
+            self._webhook_task.cancel()
+        if self._runner:
+            await self._runner.cleanup()
+
+    # --- simulated people -----------------------------------------------
+
+    def add_user(self, user_id: int, first_name: str, username: str | None = None, language_code: str | None = None) -> SimulatedUser:
+        self.users[user_id] = SimulatedUser(user_id, first_name, username, language_code)
+        return self.users[user_id]
+
+    def user_sends(self, user_id: int, text: str) -> int:
+        user = self.users[user_id]
+        if text.startswith("/start"):
+            user.started = True
+        message = self._incoming_message(user)
+        message["text"] = text
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_length(command)}]
+        return self._queue({"message": message})
+
+    def user_sends_document(self, user_id: int, file_name: str, mime_type: str, size: int, caption: str | None = None) -> int:
+        message = self._incoming_message(self.users[user_id])
+        message["document"] = {
+            "file_id": f"BQACAgQAAxkBAAI{next(self._update_ids)}",
+            "file_unique_id": f"AgAD{next(self._update_ids)}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": size,
+        }
+        if caption:
+            message["caption"] = caption
+        return self._queue({"message": message})
+
+    def user_presses(self, user_id: int, message: SentMessage, callback_data: str) -> int:
+        """Press a button the bot really sent: a made-up one cannot be pressed."""
+        if message.chat_id != user_id or callback_data not in message.callback_data:
+            raise AssertionError(f"message {message.message_id} to {message.chat_id} has no button {callback_data!r}")
+        query_id = str(next(self._update_ids) * 1000 + user_id % 1000)
+        self._open_queries.add(query_id)
+        query = {
+            "id": query_id,
+            "from": self.users[user_id].as_dict(),
+            "chat_instance": str(-user_id),
+            "data": callback_data,
+            "message": {
+                "message_id": message.message_id,
+                "date": int(time.time()),
+                "chat": self._chat(self.users[user_id]),
+                "from": self._bot_user(),
+                "text": message.text,
+                **({"reply_markup": message.reply_markup} if message.reply_markup else {}),
+            },
+        }
+        return self._queue({"callback_query": query})
+
+    def block(self, user_id: int) -> None:
+        self.users[user_id].blocked = True
+
+    def redeliver(self, update_id: int) -> None:
+        """Deliver an update again, as Telegram does when it never saw it confirmed."""
+        for update in self._delivered:
+            if update["update_id"] == update_id:
+                self._pending.append(update)
+                self._pending.sort(key=lambda u: u["update_id"])
+                self._new_update.set()
+                return
+        raise KeyError(f"update {update_id} was never delivered")
+
+    def throttle(self, method: str, times: int, retry_after: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with 429 Too Many Requests."""
+        self._throttles.append(_Throttle(method.lower(), times, retry_after))
+
+    def messages_to(self, chat_id: int) -> list[SentMessage]:
+        return [m for m in self.sent if m.chat_id == chat_id]
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    async def wait_for_messages(self, chat_id: int, count: int, timeout: float = 10) -> list[SentMessage]:
+        """Block until ``count`` messages reached ``chat_id`` in all."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages_to(chat_id)) < count:
+            if time.monotonic() > deadline:
+                got = [m.text[:60] for m in self.messages_to(chat_id)]
+                raise TimeoutError(f"{chat_id} got {len(got)} messages, expected {count}: {got}")
+            await asyncio.sleep(0.01)
+        return self.messages_to(chat_id)
+
+    async def wait_until_confirmed(self, timeout: float = 10) -> None:
+        """Block until the bot has taken (and confirmed) every queued update."""
+        deadline = time.monotonic() + timeout
+        while self._pending or self._in_flight:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(self._pending)} updates still pending")
+            await asyncio.sleep(0.01)
+
+    # --- the API -----------------------------------------------------------
+
+    def _queue(self, content: dict[str, Any]) -> int:
+        update = _checked(Update, {"update_id": next(self._update_ids), **content})
+        self._pending.append(update)
+        self._new_update.set()
+        if self._webhook:
+            self._kick_webhook()
+        return int(update["update_id"])
+
+    async def _dispatch(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"].lower()
+        self.calls.append(method)
+        try:
+            if request.match_info["token"] != self.token:
+                raise ApiError(401, "Unauthorized")
+            params = await _parameters(request)
+            for throttle in self._throttles:
+                if throttle.method == method and throttle.remaining > 0:
+                    throttle.remaining -= 1
+                    raise ApiError(429, f"Too Many Requests: retry after {throttle.retry_after}", throttle.retry_after)
+            handler = getattr(self, f"_m_{method}", None)
+            if handler is None:
+                raise ApiError(404, "Not Found")
+            result = await handler(params)
+        except ApiError as exc:
+            return web.json_response(exc.body(), status=exc.code)
+        return web.json_response({"ok": True, "result": result})
+
+    async def _m_getme(self, _: dict[str, Any]) -> dict[str, Any]:
+        me = {**self._bot_user(), "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}
+        return _checked(User, me)
+
+    async def _m_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self._webhook:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+        offset = _int(params, "offset", 0)
+        limit = _int(params, "limit", 100)
+        timeout = _int(params, "timeout", 0)
+        if not 1 <= limit <= 100:
+            limit = 100
+        # A newer getUpdates ends the one still waiting, as Telegram does.
+        if self._poller is not None:
+            self._poller.set()
+        me = self._poller = asyncio.Event()
+        self._confirm(offset)
+        deadline = time.monotonic() + timeout
+        while not self._pending and time.monotonic() < deadline:
+            self._new_update.clear()
+            waiter = asyncio.ensure_future(self._new_update.wait())
+            ender = asyncio.ensure_future(me.wait())
+            await asyncio.wait({waiter, ender}, timeout=deadline - time.monotonic(), return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            ender.cancel()
+            if me.is_set():
+                raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running")
+        if self._poller is me:
+            self._poller = None
+        batch = self._pending[:limit]
+        self._in_flight.update(u["update_id"] for u in batch)
+        return batch
+
+    def _confirm(self, offset: int) -> None:
+        """Updates below ``offset`` are confirmed and forgotten; a negative
+        offset keeps only the last ``-offset`` ones."""
+        if offset < 0:
+            dropped, self._pending = self._pending[:offset], self._pending[offset:]
+        else:
+            dropped = [u for u in self._pending if u["update_id"] < offset]
+            self._pending = [u for u in self._pending if u["update_id"] >= offset]
+        self._delivered.extend(dropped)
+        self._in_flight.difference_update(u["update_id"] for u in dropped)
+
+    async def _m_setwebhook(self, params: dict[str, Any]) -> bool:
+        url = str(params.get("url", ""))
+        if not url:
+            self._webhook = None
+            return True
+        if not url.startswith(("http://127.0.0.1", "https://")):
+            raise ApiError(400, "Bad Request: bad webhook: HTTPS url must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not (1 <= len(str(secret)) <= 256 and all(c.isalnum() or c in "_-" for c in str(secret))):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        if _flag(params, "drop_pending_updates"):
+            self._pending.clear()
+        self._webhook = {"url": url, "secret_token": secret}
+        self._kick_webhook()
+        return True
+
+    async def _m_deletewebhook(self, params: dict[str, Any]) -> bool:
+        self._webhook = None
+        if _flag(params, "drop_pending_updates"):
+            self._pending.clear()
+        return True
+
+    async def _m_getwebhookinfo(self, _: dict[str, Any]) -> dict[str, Any]:
+        info = {"url": self._webhook["url"] if self._webhook else "", "has_custom_certificate": False, "pending_update_count": len(self._pending)}
+        return _checked(WebhookInfo, info)
+
+    async def _m_setmycommands(self, params: dict[str, Any]) -> bool:
+        commands = params.get("commands")
+        if not isinstance(commands, list) or not all(isinstance(c, dict) and c.get("command") and c.get("description") for c in commands):
+            raise ApiError(400, "Bad Request: can't parse commands JSON object")
+        return True
+
+    async def _m_answercallbackquery(self, params: dict[str, Any]) -> bool:
+        query_id = str(params.get("callback_query_id", ""))
+        if query_id not in self._open_queries:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        self._open_queries.discard(query_id)
+        self.answered_callbacks.append(query_id)
+        return True
+
+    async def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = _int(params, "chat_id", 0)
+        user = self.users.get(chat_id)
+        if user is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        if user.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if not user.started:
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        raw = str(params.get("text", ""))
+        parse_mode = params.get("parse_mode")
+        if parse_mode not in (None, "", "HTML"):
+            raise ApiError(400, f"Bad Request: unsupported parse_mode {parse_mode!r} in this stand-in")
+        try:
+            text, entities = parse_html(raw) if parse_mode == "HTML" else (raw, [])
+        except EntityError as exc:
+            raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if utf16_length(text) > MAX_MESSAGE_LENGTH:
+            raise ApiError(400, "Bad Request: message is too long")
+        markup = params.get("reply_markup")
+        if markup is not None:
+            _check_inline_keyboard(markup)
+        message_id = next(self._message_ids.setdefault(chat_id, itertools.count(1)))
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "from": self._bot_user(),
+            "chat": self._chat(user),
+            "date": int(time.time()),
+            "text": text,
+        }
+        if entities:
+            message["entities"] = entities
+        if markup:
+            message["reply_markup"] = markup
+        _checked(Message, message)
+        self.sent.append(SentMessage(chat_id, message_id, text, raw, parse_mode, entities, markup))
+        return message
+
+    # --- webhooks ------------------------------------------------------------
+
+    def _kick_webhook(self) -> None:
+        if self._webhook_task is None or self._webhook_task.done():
+            self._webhook_task = asyncio.get_running_loop().create_task(self._deliver_webhooks())
+
+    async def _deliver_webhooks(self) -> None:
+        """One update at a time, in order, each until the bot answers 2xx."""
+        async with aiohttp.ClientSession() as http:
+            while self._webhook and self._pending:
+                update = self._pending[0]
+                headers = {"Content-Type": "application/json"}
+                if self._webhook.get("secret_token"):
+                    headers[SECRET_HEADER] = str(self._webhook["secret_token"])
+                try:
+                    async with http.post(self._webhook["url"], data=json.dumps(update), headers=headers, timeout=aiohttp.ClientTimeout(total=10)) as response:
+                        self.webhook_deliveries.append((update["update_id"], response.status))
+                        delivered = 200 <= response.status < 300
+                except (aiohttp.ClientError, asyncio.TimeoutError):
+                    self.webhook_deliveries.append((update["update_id"], 0))
+                    delivered = False
+                if delivered and self._pending and self._pending[0] is update:
+                    self._delivered.append(self._pending.pop(0))
+                elif not delivered:
+                    await asyncio.sleep(self.webhook_retry_seconds)
+
+    # --- shapes ------------------------------------------------------------------
+
+    def _bot_user(self) -> dict[str, Any]:
+        return {"id": self.bot_id, "is_bot": True, "first_name": "NMRF bot", "username": self.bot_username}
+
+    @staticmethod
+    def _chat(user: SimulatedUser) -> dict[str, Any]:
+        chat: dict[str, Any] = {"id": user.id, "type": "private", "first_name": user.first_name}
+        if user.username:
+            chat["username"] = user.username
+        return chat
+
+    def _incoming_message(self, user: SimulatedUser) -> dict[str, Any]:
+        chat_id = user.id
+        return {
+            "message_id": next(self._message_ids.setdefault(chat_id, itertools.count(1))),
+            "from": user.as_dict(),
+            "chat": self._chat(user),
+            "date": int(time.time()),
+        }
+
+
+def _check_inline_keyboard(markup: Any) -> None:
+    rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+    if not isinstance(rows, list):
+        raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+    for row in rows:
+        for button in row:
+            if not button.get("text"):
+                raise ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode("utf-8")) <= MAX_CALLBACK_DATA_BYTES:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+
+
+async def _parameters(request: web.Request) -> dict[str, Any]:
+    """Parameters from the query string and a form, multipart or JSON body.
+    Form values holding JSON (reply_markup, allowed_updates...) are decoded,
+    as the Bot API does for its object-typed parameters."""
+    params: dict[str, Any] = dict(request.query)
+    if request.can_read_body:
+        if request.content_type == "application/json":
+            params.update(await request.json())
+        else:
+            form = await request.post()
+            for key, value in form.items():
+                if isinstance(value, web.FileField):
+                    params[key] = {"file_name": value.filename, "size": len(value.file.read())}
+                else:
+                    params[key] = _maybe_json(str(value))
+    return params
+
+
+def _maybe_json(value: str) -> Any:
+    if value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _int(params: dict[str, Any], key: str, default: int) -> int:
+    value = params.get(key, default)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ApiError(400, f"Bad Request: invalid {key} specified") from None
+
+
+def _flag(params: dict[str, Any], key: str) -> bool:
+    return str(params.get(key, "")).lower() in ("true", "1")

@@ -1,0 +1,197 @@
+"""Telegram through python-telegram-bot v22's Application.
+
+Long polling by default: it needs no inbound port, which is what works
+behind a ministry firewall. Webhook mode registers the URL with a secret
+token; the web server (bot.web) checks the header and hands the update here.
+The Application is driven with initialize/start/updater rather than
+run_polling, so Telegram and Slack share one event loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.chat_port import ChatAddress, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable
+from bot.transports.retry import RetryPolicy, Verdict, with_retries
+from bot.transports.telegram_format import PARSE_MODE, render
+from storage.enums import Platform
+
+log = logging.getLogger(__name__)
+
+Handle = Callable[[IncomingMessage], Awaitable[None]]
+ALLOWED_UPDATES = ["message", "callback_query"]
+# The menu Telegram shows next to the text field.
+COMMANDS = [
+    BotCommand("mine", "Your recommendations"),
+    BotCommand("filter", "Show only some of them"),
+    BotCommand("language", "Change language"),
+    BotCommand("cancel", "Stop what you are doing"),
+    BotCommand("help", "What I can do"),
+]
+
+
+def webhook_secret(token: str) -> str:
+    """The secret Telegram echoes in X-Telegram-Bot-Api-Secret-Token, derived
+    from the bot token so there is no second secret to keep; it changes when
+    the token is revoked. Hex fits the allowed characters A-Z a-z 0-9 _ -."""
+    return hmac.new(token.encode(), b"nmrf-bot telegram webhook", hashlib.sha256).hexdigest()
+
+
+class TelegramTransport:
+    platform = Platform.TELEGRAM
+
+    def __init__(
+        self,
+        token: str,
+        handle: Handle,
+        *,
+        base_url: str = "https://api.telegram.org/bot",
+        mode: str = "polling",
+        webhook_url: str | None = None,
+        poll_timeout: int = 30,
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> None:
+        if mode == "webhook" and not webhook_url:
+            raise ValueError("webhook mode needs telegram.webhook_url")
+        self._handle = handle
+        self.mode = mode
+        self.webhook_url = webhook_url
+        self.secret = webhook_secret(token)
+        self._poll_timeout = poll_timeout
+        self._retry = retry
+        builder = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(base_url)
+            .base_file_url(base_url.removesuffix("/bot") + "/file/bot")
+            # Updates of one person must be handled in order.
+            .concurrent_updates(False)
+            .get_updates_read_timeout(poll_timeout + 10)
+        )
+        if mode == "webhook":
+            builder = builder.updater(None)
+        self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.username: str | None = None
+
+    async def start(self) -> None:
+        await self.application.initialize()
+        self.username = self.application.bot.username
+        await self.application.bot.set_my_commands(COMMANDS)
+        await self.application.start()
+        if self.mode == "polling":
+            assert self.application.updater is not None
+            await self.application.updater.start_polling(timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES)
+        else:
+            await self.application.bot.set_webhook(
+                url=str(self.webhook_url), secret_token=self.secret, allowed_updates=ALLOWED_UPDATES
+            )
+        log.info("telegram: @%s connected (%s)", self.username, self.mode)
+
+    async def stop(self) -> None:
+        if self.application.updater is not None and self.application.updater.running:
+            await self.application.updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    # --- inbound -------------------------------------------------------------
+
+    def accepts_webhook(self, secret_header: str | None) -> bool:
+        return secret_header is not None and hmac.compare_digest(secret_header, self.secret)
+
+    async def process_webhook(self, data: dict[str, Any]) -> None:
+        """One update from the web server; an exception means "not handled",
+        the server answers 500 and Telegram delivers it again."""
+        update = Update.de_json(data, self.application.bot)
+        await self.dispatch(update)
+
+    async def _on_update(self, update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        if isinstance(update, Update):
+            await self.dispatch(update)
+
+    async def dispatch(self, update: Update) -> None:
+        if update.callback_query is not None:
+            # Stops the spinner on the person's button, whatever follows.
+            try:
+                await update.callback_query.answer()
+            except (BadRequest, NetworkError) as exc:
+                log.info("telegram: callback not answered: %s", exc)
+        incoming = to_incoming(update)
+        if incoming is not None:
+            await self._handle(incoming)
+
+    # --- outbound ------------------------------------------------------------
+
+    async def send(self, address: ChatAddress, message: OutgoingMessage) -> None:
+        for text, keyboard in render(message):
+            async def call(text: str = text, keyboard: Any = keyboard) -> Any:
+                return await self.application.bot.send_message(
+                    chat_id=int(address.chat_id),
+                    text=text,
+                    parse_mode=PARSE_MODE,
+                    reply_markup=keyboard,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+
+            await with_retries(call, lambda exc, attempt: _judge(address, exc, attempt, self._retry), self._retry)
+
+
+def _judge(address: ChatAddress, exc: Exception, attempt: int, policy: RetryPolicy) -> Verdict:
+    if isinstance(exc, RetryAfter):
+        with warnings.catch_warnings():
+            # v22 warns that retry_after becomes a timedelta; both are handled.
+            warnings.simplefilter("ignore")
+            wait = exc.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        return Verdict(seconds, f"429, retry after {seconds:g}s")
+    if isinstance(exc, Forbidden):
+        raise RecipientUnreachable(address, exc.message) from exc
+    if isinstance(exc, BadRequest):
+        if "chat not found" in exc.message.lower():
+            raise RecipientUnreachable(address, exc.message) from exc
+        # Our own mistake (bad markup, too long): retrying sends it again.
+        return Verdict(None, exc.message)
+    if isinstance(exc, NetworkError):
+        return Verdict(policy.backoff(attempt), f"network: {exc.message}")
+    return Verdict(None, repr(exc))
+
+
+def to_incoming(update: Update) -> IncomingMessage | None:
+    """The neutral message for an update, or None for what the bot ignores
+    (groups and channels, edits, service messages)."""
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is None or user is None or chat.type != "private" or user.is_bot:
+        return None
+    address = ChatAddress(Platform.TELEGRAM, str(user.id), str(chat.id))
+    delivery = str(update.update_id)
+    if update.callback_query is not None:
+        return IncomingMessage(address, delivery, action=update.callback_query.data or "")
+    message = update.message
+    if message is None:
+        return None
+    files: list[ReceivedFile] = []
+    if message.document is not None:
+        doc = message.document
+        files.append(ReceivedFile(doc.file_name or "document", doc.mime_type, doc.file_size, doc.file_id))
+    if message.photo:
+        photo = message.photo[-1]  # the largest size
+        files.append(ReceivedFile(f"photo-{message.message_id}.jpg", "image/jpeg", photo.file_size, photo.file_id))
+    text = message.text or message.caption
+    if text is None and not files:
+        return None
+    if files:
+        # A caption on a file is a comment on the evidence, not an answer.
+        return IncomingMessage(address, delivery, files=tuple(files))
+    return IncomingMessage(address, delivery, text=text)
