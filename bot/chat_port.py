@@ -75,6 +75,16 @@ class OutgoingMessage:
     buttons: tuple[tuple[Button, ...], ...] = field(default_factory=tuple)
     # The bot waits for a typed answer: Slack offers a modal to write it in.
     asks_for_text: bool = False
+    # The reader's language, for what an adapter adds of its own (a modal's title).
+    language: str = "en"
+
+
+def command_words(platform: Platform) -> dict[str, str]:
+    """How a person spells each command on a platform, for messages that name
+    one: Telegram has /commands; on Slack a typed /word is taken by Slack
+    itself, so a DM holds the bare word (or /nmrf word)."""
+    prefix = "/" if platform is Platform.TELEGRAM else ""
+    return {name: prefix + name for name in ("mine", "help", "filter", "language", "cancel")}
 
 
 class ChatGateway(Protocol):

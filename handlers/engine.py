@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.chat_port import Button, ChatAddress, ChatGateway, IncomingMessage, OutgoingMessage
+from bot.chat_port import Button, ChatAddress, ChatGateway, IncomingMessage, OutgoingMessage, command_words
 from handlers import browse, status_update
 from handlers.turn import Turn
 from messages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, SUPPORTED_LANGUAGES, t
@@ -31,6 +31,7 @@ from storage.conversations import (
     redeem_invite,
     save_state,
 )
+from storage.enums import Platform
 from storage.models import FocalPoint
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,8 @@ class ConversationEngine:
             # loses the note, never a status update.
             address = ChatAddress(dialogue.platform, dialogue.user_id, dialogue.chat_id, dialogue.workspace_id)
             key = "update.timed_out"
-            await self.gateway.send(address, OutgoingMessage(key, t(key, dialogue.language, id=dialogue.recommendation_id)))
+            text = t(key, dialogue.language, id=dialogue.recommendation_id, **command_words(dialogue.platform))
+            await self.gateway.send(address, OutgoingMessage(key, text, language=dialogue.language))
             told += 1
         return told
 
@@ -114,7 +116,7 @@ class ConversationEngine:
                 session, code, address.platform, address.workspace_id, address.user_id, address.chat_id, now
             )
             if focal_point is not None:
-                return [welcome(focal_point)]
+                return [welcome(focal_point, address.platform)]
             log.info("invalid invite code from %s user %s", address.platform.value, address.user_id)
             return [OutgoingMessage("onboarding.bad_code", t("onboarding.bad_code", DEFAULT_LANGUAGE))]
         if message.email:
@@ -123,7 +125,7 @@ class ConversationEngine:
                 await link_identity(
                     session, focal_point.id, address.platform, address.workspace_id, address.user_id, address.chat_id
                 )
-                return [welcome(focal_point)]
+                return [welcome(focal_point, address.platform)]
         log.info("refused unknown %s user %s", address.platform.value, address.user_id)
         return [OutgoingMessage("refuse.unknown_user", t("refuse.unknown_user", DEFAULT_LANGUAGE))]
 
@@ -191,7 +193,7 @@ class ConversationEngine:
             self._not_understood(turn)
 
 
-def welcome(focal_point: FocalPoint) -> OutgoingMessage:
+def welcome(focal_point: FocalPoint, platform: Platform) -> OutgoingMessage:
     """The first thing a newly linked focal point reads, in their language."""
     lang = focal_point.language
     key = "onboarding.welcome"
@@ -203,5 +205,7 @@ def welcome(focal_point: FocalPoint) -> OutgoingMessage:
             name=focal_point.name,
             role=t(f"role.{focal_point.role.value}", lang),
             institution=focal_point.institution.name,
+            **command_words(platform),
         ),
+        language=lang,
     )

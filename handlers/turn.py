@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.chat_port import Button, IncomingMessage, OutgoingMessage
+from bot.chat_port import Button, IncomingMessage, OutgoingMessage, command_words
 from messages import t
 from storage.conversations import State
 from storage.models import FocalPoint
@@ -34,17 +34,17 @@ class Turn:
         return moment.astimezone(ZoneInfo(self.focal_point.timezone)).date()
 
     def text(self, key: str, **values: object) -> str:
-        return t(key, self.language, **values)
+        return t(key, self.language, **{**command_words(self.message.address.platform), **values})
 
     def button(self, key: str, action: str) -> Button:
         return Button(self.text(key), action)
 
     def say(self, key: str, buttons: tuple[tuple[Button, ...], ...] = (), **values: object) -> None:
-        self.replies.append(OutgoingMessage(key, self.text(key, **values), buttons))
+        self.replies.append(OutgoingMessage(key, self.text(key, **values), buttons, language=self.language))
 
     def ask(self, key: str, buttons: tuple[tuple[Button, ...], ...] = (), **values: object) -> None:
         """Say something that waits for a typed answer."""
-        self.replies.append(OutgoingMessage(key, self.text(key, **values), buttons, asks_for_text=True))
+        self.replies.append(OutgoingMessage(key, self.text(key, **values), buttons, asks_for_text=True, language=self.language))
 
     def go(self, name: str, **data: object) -> None:
         """Move to a named state, keeping what was gathered unless replaced."""

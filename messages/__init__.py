@@ -39,7 +39,7 @@ def catalog(language: str) -> dict[str, str]:
     return {str(m.id): str(m.string) for m in parsed if m.id and m.string}
 
 
-def t(key: str, language: str, **values: Any) -> str:
+def t(key: str, language: str, /, **values: Any) -> str:
     """The message ``key`` in ``language``, English when that language lacks it."""
     if language not in SUPPORTED_LANGUAGES:
         language = DEFAULT_LANGUAGE

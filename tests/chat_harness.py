@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
+from bot.standins.slack import Posted, SlackStandIn
 from bot.standins.telegram import SentMessage, TelegramStandIn
 
 TELEGRAM_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
@@ -39,4 +41,52 @@ class TelegramPerson:
     async def sends_document(self, name: str, mime: str, size: int, expect: int = 1) -> list[SentMessage]:
         before = len(self.inbox)
         self.standin.user_sends_document(self.user_id, name, mime, size)
+        return await self._replies(before, expect)
+
+
+@dataclass
+class SlackPerson:
+    """Someone in a DM with the bot in a Slack workspace."""
+
+    standin: SlackStandIn
+    user_id: str
+
+    @property
+    def inbox(self) -> list[Posted]:
+        return self.standin.messages_to(self.user_id)
+
+    async def _replies(self, before: int, expect: int) -> list[Posted]:
+        return (await self.standin.wait_for_messages(self.user_id, before + expect))[before:]
+
+    async def says(self, text: str, expect: int = 1) -> list[Posted]:
+        before = len(self.inbox)
+        self.standin.user_writes(self.user_id, text)
+        return await self._replies(before, expect)
+
+    def last_with(self, label: str) -> Posted:
+        return next(m for m in reversed(self.inbox) if label in m.buttons)
+
+    async def clicks(self, label: str, on: Posted | None = None, expect: int = 1) -> list[Posted]:
+        before = len(self.inbox)
+        self.standin.user_clicks(self.user_id, on or self.last_with(label), label)
+        return await self._replies(before, expect)
+
+    async def answers_in_modal(self, answer: str, expect: int = 1) -> list[Posted]:
+        """Press "Write the answer" on the last question, type, submit."""
+        views = len(self.standin.views)
+        self.standin.user_clicks(self.user_id, self.last_with("Write the answer"), "Write the answer")
+        while len(self.standin.views) == views:
+            await asyncio.sleep(0.01)
+        before = len(self.inbox)
+        self.standin.user_submits(self.user_id, self.standin.views[-1], answer)
+        return await self._replies(before, expect)
+
+    async def uploads(self, name: str, mime: str, size: int, expect: int = 1) -> list[Posted]:
+        before = len(self.inbox)
+        self.standin.user_uploads(self.user_id, name, mime, size)
+        return await self._replies(before, expect)
+
+    async def runs(self, command: str, text: str, expect: int = 1) -> list[Posted]:
+        before = len(self.inbox)
+        self.standin.user_runs(self.user_id, command, text)
         return await self._replies(before, expect)

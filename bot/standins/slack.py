@@ -1,0 +1,541 @@
+"""A local stand-in of Slack's Web API, Events API and Socket Mode.
+
+Faithful where the bot depends on it:
+- Web API at ``/api/<method>``: bearer or form token (``not_authed``,
+  ``invalid_auth``), HTTP 200 with ``{"ok": false, "error"}`` for errors,
+  HTTP 429 with ``Retry-After`` and ``ratelimited``; Block Kit limits checked
+  as Slack checks them (``invalid_blocks``, ``msg_too_long``).
+- Events API over HTTP: every request signed (``v0=`` HMAC-SHA256 over
+  ``v0:timestamp:body``); a request not answered 200 within 3 seconds is
+  retried with ``X-Slack-Retry-Num`` and ``X-Slack-Retry-Reason``.
+- Socket Mode: ``apps.connections.open`` with the app-level token gives a
+  ``ws://`` URL; the socket says ``hello``, sends envelopes, waits for the
+  ``{"envelope_id"}`` ack and redelivers an unacknowledged events_api
+  envelope with ``retry_attempt`` and ``retry_reason``.
+- What people type arrives as Slack sends it: ``&``, ``<``, ``>`` escaped,
+  links wrapped as ``<https://...>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import logging
+import re
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+MAX_BLOCKS_MESSAGE = 50
+MAX_BLOCKS_VIEW = 100
+MAX_SECTION_TEXT = 3000
+MAX_BUTTON_TEXT = 75
+MAX_ACTIONS_ELEMENTS = 25
+MAX_MESSAGE_TEXT = 40_000
+TRIGGER_LIFETIME = 3.0
+_URL = re.compile(r"https?://[^\s<>]+")
+
+
+class SlackError(Exception):
+    def __init__(self, error: str, status: int = 200, retry_after: int | None = None, messages: list[str] | None = None) -> None:
+        super().__init__(error)
+        self.error, self.status, self.retry_after, self.messages = error, status, retry_after, messages or []
+
+
+def sign(secret: str, timestamp: str, body: str) -> str:
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def slack_escape(text: str) -> str:
+    """What a Slack client does to typed text: escape, then wrap links."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _URL.sub(lambda m: f"<{m.group(0)}>", escaped)
+
+
+@dataclass
+class SlackUser:
+    id: str
+    name: str
+    email: str | None
+    deleted: bool = False
+    tz: str = "America/Montevideo"
+
+
+@dataclass
+class Posted:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+
+    @property
+    def shown(self) -> str:
+        """The text a person reads in the message body."""
+        parts = []
+        for block in self.blocks:
+            if block.get("type") == "section":
+                parts.append(_render(block["text"]))
+        return "\n".join(parts)
+
+    @property
+    def buttons(self) -> dict[str, dict[str, Any]]:
+        """label -> button element."""
+        return {
+            e["text"]["text"]: e
+            for b in self.blocks if b.get("type") == "actions"
+            for e in b["elements"] if e.get("type") == "button"
+        }
+
+
+def _render(text: dict[str, Any]) -> str:
+    if text["type"] == "plain_text":
+        return str(text["text"])
+    # mrkdwn: the three escapes undone; formatting is not simulated.
+    return str(text["text"]).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+@dataclass
+class _Envelope:
+    envelope_id: str
+    kind: str
+    payload: dict[str, Any]
+    retry_attempt: int = 0
+    retry_reason: str = ""
+    acked: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
+class SlackStandIn:
+    bot_token: str = "xoxb-1111-2222-standinbottoken"
+    app_token: str = "xapp-1-A0NMRF-3333-standinapptoken"
+    signing_secret: str = "standin-signing-secret"
+    team_id: str = "T0NMRF"
+    bot_user_id: str = "U0NMRFBOT"
+    # HTTP mode: where Slack posts events, interactivity and slash commands.
+    request_url: str | None = None
+    # Unacknowledged deliveries are retried after this many seconds (Slack: 3).
+    ack_timeout: float = TRIGGER_LIFETIME
+    max_retries: int = 3
+    users: dict[str, SlackUser] = field(default_factory=dict)
+    posted: list[Posted] = field(default_factory=list)
+    views: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
+    # (kind, retry number, HTTP status or "ack"/"timeout") per delivery attempt.
+    deliveries: list[tuple[str, int, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._ids = itertools.count(1)
+        self._dm: dict[str, str] = {}
+        self._triggers: dict[str, float] = {}
+        self._throttles: dict[str, list[int]] = {}
+        self._sockets: list[web.WebSocketResponse] = []
+        self._envelopes: dict[str, _Envelope] = {}
+        self._redelivered: dict[str, int] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # --- running ---------------------------------------------------------
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_get("/link/", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self.api_url
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for socket in list(self._sockets):
+            await socket.close()
+        if self._runner:
+            await self._runner.cleanup()
+
+    @property
+    def socket_connected(self) -> bool:
+        return any(not s.closed for s in self._sockets)
+
+    async def wait_for_socket(self, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.socket_connected:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the bot never opened a Socket Mode connection")
+            await asyncio.sleep(0.01)
+
+    # --- simulated people -----------------------------------------------
+
+    def add_user(self, user_id: str, name: str, email: str | None) -> SlackUser:
+        self.users[user_id] = SlackUser(user_id, name, email)
+        return self.users[user_id]
+
+    def dm_channel(self, user_id: str) -> str:
+        return self._dm.setdefault(user_id, "D" + user_id.removeprefix("U"))
+
+    def user_writes(self, user_id: str, text: str, files: list[dict[str, Any]] | None = None) -> str:
+        """A direct message to the bot; returns the event_id."""
+        event: dict[str, Any] = {
+            "type": "message",
+            "channel": self.dm_channel(user_id),
+            "user": user_id,
+            "text": slack_escape(text),
+            "ts": self._ts(),
+            "team": self.team_id,
+            "channel_type": "im",
+            "event_ts": self._ts(),
+        }
+        if files:
+            event["subtype"] = "file_share"
+            event["files"] = files
+        event_id = f"Ev{next(self._ids):08d}"
+        payload = {
+            "token": "verification-token-unused",
+            "team_id": self.team_id,
+            "api_app_id": "A0NMRF",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": self.team_id, "user_id": self.bot_user_id, "is_bot": True}],
+        }
+        self._deliver("events_api", payload)
+        return event_id
+
+    def user_uploads(self, user_id: str, name: str, mimetype: str, size: int) -> str:
+        file = {"id": f"F{next(self._ids):08d}", "name": name, "title": name, "mimetype": mimetype, "filetype": name.rsplit(".", 1)[-1], "size": size}
+        return self.user_writes(user_id, "", files=[file])
+
+    def user_clicks(self, user_id: str, message: Posted, label: str) -> str:
+        """Click a button the bot really posted; returns the trigger_id."""
+        button = message.buttons.get(label)
+        if button is None:
+            raise AssertionError(f"no button {label!r} on {message.ts}: {list(message.buttons)}")
+        trigger = self._trigger()
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user_id, "username": self.users[user_id].name, "team_id": self.team_id},
+            "api_app_id": "A0NMRF",
+            "team": {"id": self.team_id, "domain": "nmrf"},
+            "container": {"type": "message", "message_ts": message.ts, "channel_id": message.channel, "is_ephemeral": False},
+            "trigger_id": trigger,
+            "channel": {"id": message.channel, "name": "directmessage"},
+            "message": {"type": "message", "ts": message.ts, "text": message.text, "blocks": message.blocks, "user": self.bot_user_id},
+            "actions": [{
+                "type": "button", "action_id": button["action_id"], "block_id": "b", "value": button.get("value", ""),
+                "text": button["text"], "action_ts": self._ts(),
+            }],
+        }
+        self._deliver("interactive", payload)
+        return trigger
+
+    def user_submits(self, user_id: str, view: dict[str, Any], answer: str) -> None:
+        """Type ``answer`` into the modal's text input and press its submit button."""
+        block = next(b for b in view["blocks"] if b["type"] == "input")
+        element = block["element"]
+        if len(answer) > element.get("max_length", 3000):
+            raise AssertionError("Slack would not let the person type that much")
+        payload = {
+            "type": "view_submission",
+            "team": {"id": self.team_id, "domain": "nmrf"},
+            "user": {"id": user_id, "username": self.users[user_id].name, "team_id": self.team_id},
+            "api_app_id": "A0NMRF",
+            "trigger_id": self._trigger(),
+            "view": {
+                **view,
+                "state": {"values": {block["block_id"]: {element["action_id"]: {"type": "plain_text_input", "value": answer}}}},
+            },
+        }
+        self._deliver("interactive", payload)
+
+    def user_runs(self, user_id: str, command: str, text: str) -> None:
+        """A slash command, typed anywhere in the workspace."""
+        payload = {
+            "token": "verification-token-unused", "team_id": self.team_id, "team_domain": "nmrf",
+            "channel_id": "C0GENERAL", "channel_name": "general", "user_id": user_id,
+            "user_name": self.users[user_id].name, "command": command, "text": text,
+            "api_app_id": "A0NMRF", "response_url": f"http://127.0.0.1:{self.port}/api/response",
+            "trigger_id": self._trigger(),
+        }
+        self._deliver("slash_commands", payload)
+
+    def redeliver(self, delivery: str, reason: str = "http_timeout") -> None:
+        """Deliver again what carried this event_id or trigger_id, as Slack
+        does when it thinks the first delivery went unacknowledged."""
+        for envelope in list(self._envelopes.values()):
+            if delivery in (envelope.payload.get("event_id"), envelope.payload.get("trigger_id")):
+                attempt = self._redelivered[delivery] = self._redelivered.get(delivery, 0) + 1
+                self._spawn(self._send(envelope.kind, envelope.payload, attempt, reason))
+                return
+        raise KeyError(delivery)
+
+    def throttle(self, method: str, times: int, retry_after: int = 1) -> None:
+        self._throttles[method] = [retry_after] * times
+
+    def messages_to(self, user_id: str) -> list[Posted]:
+        channel = self.dm_channel(user_id)
+        return [p for p in self.posted if p.channel == channel]
+
+    async def wait_for_messages(self, user_id: str, count: int, timeout: float = 10) -> list[Posted]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages_to(user_id)) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{user_id} got {len(self.messages_to(user_id))} messages, expected {count}")
+            await asyncio.sleep(0.01)
+        return self.messages_to(user_id)
+
+    async def settle(self) -> None:
+        """Wait until every delivery so far was acknowledged or given up."""
+        while any(not t.done() for t in self._tasks):
+            await asyncio.sleep(0.01)
+
+    # --- delivery ------------------------------------------------------------
+
+    def _deliver(self, kind: str, payload: dict[str, Any]) -> None:
+        self._spawn(self._send(kind, payload, 0, ""))
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, kind: str, payload: dict[str, Any], attempt: int, reason: str) -> None:
+        """One delivery and, while unacknowledged, its retries. Interactivity
+        and slash commands are not retried by Slack: the person sees an error."""
+        while True:
+            acked = await (self._over_socket if self.socket_connected else self._over_http)(kind, payload, attempt, reason)
+            if acked or kind != "events_api" or attempt >= self.max_retries:
+                return
+            attempt, reason = attempt + 1, "timeout" if self.socket_connected else "http_timeout"
+
+    async def _over_socket(self, kind: str, payload: dict[str, Any], attempt: int, reason: str) -> bool:
+        envelope = _Envelope(f"env-{next(self._ids):06d}", kind, payload, attempt, reason)
+        self._envelopes[envelope.envelope_id] = envelope
+        message: dict[str, Any] = {
+            "envelope_id": envelope.envelope_id, "payload": payload, "type": kind,
+            "accepts_response_payload": kind != "events_api",
+        }
+        if kind == "events_api":
+            message["retry_attempt"], message["retry_reason"] = attempt, reason
+        socket = next(s for s in self._sockets if not s.closed)
+        await socket.send_str(json.dumps(message))
+        try:
+            await asyncio.wait_for(envelope.acked.wait(), self.ack_timeout)
+        except asyncio.TimeoutError:
+            self.deliveries.append((kind, attempt, "timeout"))
+            return False
+        self.deliveries.append((kind, attempt, "ack"))
+        return True
+
+    async def _over_http(self, kind: str, payload: dict[str, Any], attempt: int, reason: str) -> bool:
+        if self.request_url is None:
+            raise AssertionError("no Socket Mode connection and no request URL: nowhere to deliver")
+        self._envelopes[f"http-{next(self._ids)}"] = _Envelope("", kind, payload, attempt, reason)
+        if kind == "events_api":
+            body, content_type = json.dumps(payload), "application/json"
+        elif kind == "interactive":
+            body, content_type = urllib.parse.urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        else:
+            body, content_type = urllib.parse.urlencode(payload), "application/x-www-form-urlencoded"
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": sign(self.signing_secret, timestamp, body),
+        }
+        if attempt:
+            headers["X-Slack-Retry-Num"], headers["X-Slack-Retry-Reason"] = str(attempt), reason
+        try:
+            async with aiohttp.ClientSession() as http:
+                async with http.post(self.request_url, data=body.encode(), headers=headers, timeout=aiohttp.ClientTimeout(total=self.ack_timeout)) as response:
+                    self.deliveries.append((kind, attempt, str(response.status)))
+                    return response.status == 200
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            self.deliveries.append((kind, attempt, "timeout"))
+            return False
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse(autoping=True)
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        await socket.send_str(json.dumps({
+            "type": "hello", "num_connections": len(self._sockets),
+            "debug_info": {"host": "applink-standin", "approximate_connection_time": 18060},
+            "connection_info": {"app_id": "A0NMRF"},
+        }))
+        async for message in socket:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                ack = json.loads(message.data)
+                envelope = self._envelopes.get(ack.get("envelope_id", ""))
+                if envelope is not None:
+                    envelope.acked.set()
+        return socket
+
+    # --- the Web API -------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        self.calls.append(method)
+        params: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                params.update(await request.json())
+            else:
+                params.update({k: str(v) for k, v in (await request.post()).items()})
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or params.get("token")
+        try:
+            pending = self._throttles.get(method)
+            if pending:
+                raise SlackError("ratelimited", 429, pending.pop(0))
+            handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+            if handler is None:
+                raise SlackError("unknown_method")
+            wanted = self.app_token if method == "apps.connections.open" else self.bot_token
+            if not token:
+                raise SlackError("not_authed")
+            if token != wanted:
+                raise SlackError("not_allowed_token_type" if token in (self.app_token, self.bot_token) else "invalid_auth")
+            result = await handler(params)
+        except SlackError as exc:
+            body: dict[str, Any] = {"ok": False, "error": exc.error}
+            if exc.messages:
+                body["response_metadata"] = {"messages": exc.messages}
+            headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+            return web.json_response(body, status=exc.status, headers=headers)
+        return web.json_response({"ok": True, **result})
+
+    async def _m_auth_test(self, _: dict[str, Any]) -> dict[str, Any]:
+        return {"url": "https://nmrf.slack.com/", "team": "NMRF", "user": "nmrf-bot", "team_id": self.team_id,
+                "user_id": self.bot_user_id, "bot_id": "B0NMRFBOT", "is_enterprise_install": False}
+
+    async def _m_apps_connections_open(self, _: dict[str, Any]) -> dict[str, Any]:
+        return {"url": f"ws://127.0.0.1:{self.port}/link/?ticket={next(self._ids)}&app_id=A0NMRF"}
+
+    async def _m_conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(params.get("users", "")))
+        if user is None:
+            raise SlackError("user_not_found")
+        if user.deleted:
+            raise SlackError("user_disabled")
+        return {"channel": {"id": self.dm_channel(user.id)}}
+
+    async def _m_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(params.get("user", "")))
+        if user is None:
+            raise SlackError("user_not_found")
+        return {"user": self._user(user)}
+
+    async def _m_users_lookupByEmail(self, params: dict[str, Any]) -> dict[str, Any]:
+        email = str(params.get("email", "")).lower()
+        for user in self.users.values():
+            if user.email and user.email.lower() == email and not user.deleted:
+                return {"user": self._user(user)}
+        raise SlackError("users_not_found")
+
+    async def _m_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel", ""))
+        owner = next((u for u, c in self._dm.items() if c == channel), None)
+        if owner is None:
+            raise SlackError("channel_not_found")
+        if self.users[owner].deleted:
+            raise SlackError("account_inactive")
+        blocks = params.get("blocks")
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        text = str(params.get("text") or "")
+        if not text and not blocks:
+            raise SlackError("no_text")
+        if len(text) > MAX_MESSAGE_TEXT:
+            raise SlackError("msg_too_long")
+        if blocks:
+            _check_blocks(blocks, MAX_BLOCKS_MESSAGE)
+        ts = self._ts()
+        self.posted.append(Posted(channel, ts, text, blocks or []))
+        return {"channel": channel, "ts": ts, "message": {"type": "message", "user": self.bot_user_id, "text": text, "blocks": blocks or [], "ts": ts, "bot_id": "B0NMRFBOT"}}
+
+    async def _m_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        trigger = str(params.get("trigger_id", ""))
+        issued = self._triggers.pop(trigger, None)
+        if issued is None:
+            raise SlackError("invalid_trigger_id")
+        if time.monotonic() - issued > TRIGGER_LIFETIME:
+            raise SlackError("expired_trigger_id")
+        view = params.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            raise SlackError("invalid_arguments", messages=["[ERROR] must be a modal view [json-pointer:/view/type]"])
+        for key in ("title", "submit", "close"):
+            if key in view and len(view[key]["text"]) > 24:
+                raise SlackError("invalid_arguments", messages=[f"[ERROR] must be less than 25 characters [json-pointer:/view/{key}/text]"])
+        _check_blocks(view.get("blocks", []), MAX_BLOCKS_VIEW)
+        opened = {**view, "id": f"V{next(self._ids):08d}", "team_id": self.team_id, "hash": f"{time.time():.6f}", "state": {"values": {}}}
+        self.views.append(opened)
+        return {"view": opened}
+
+    # --- shapes ------------------------------------------------------------------
+
+    def _user(self, user: SlackUser) -> dict[str, Any]:
+        return {
+            "id": user.id, "team_id": self.team_id, "name": user.name, "deleted": user.deleted, "real_name": user.name,
+            "tz": user.tz, "is_bot": False,
+            "profile": {"real_name": user.name, "display_name": user.name, **({"email": user.email} if user.email else {})},
+        }
+
+    def _ts(self) -> str:
+        return f"{time.time():.6f}"[:-6] + f"{next(self._ids):06d}"
+
+    def _trigger(self) -> str:
+        trigger = f"{next(self._ids)}.{self.team_id}.{hashlib.sha1(str(time.time()).encode()).hexdigest()[:16]}"
+        self._triggers[trigger] = time.monotonic()
+        return trigger
+
+
+def _check_blocks(blocks: list[dict[str, Any]], limit: int) -> None:
+    if len(blocks) > limit:
+        raise SlackError("invalid_blocks", messages=[f"[ERROR] no more than {limit} items allowed [json-pointer:/blocks]"])
+    block_ids: set[str] = set()
+    for i, block in enumerate(blocks):
+        where = f"/blocks/{i}"
+        if "block_id" in block:
+            if block["block_id"] in block_ids or len(block["block_id"]) > 255:
+                raise SlackError("invalid_blocks", messages=[f"[ERROR] duplicate or too long block_id [json-pointer:{where}/block_id]"])
+            block_ids.add(block["block_id"])
+        kind = block.get("type")
+        if kind == "section":
+            text = block.get("text", {})
+            if text.get("type") not in ("plain_text", "mrkdwn") or not 1 <= len(text.get("text", "")) <= MAX_SECTION_TEXT:
+                raise SlackError("invalid_blocks", messages=[f"[ERROR] must be between 1 and {MAX_SECTION_TEXT} characters [json-pointer:{where}/text/text]"])
+        elif kind == "actions":
+            elements = block.get("elements", [])
+            if not 1 <= len(elements) <= MAX_ACTIONS_ELEMENTS:
+                raise SlackError("invalid_blocks", messages=[f"[ERROR] no more than {MAX_ACTIONS_ELEMENTS} items allowed [json-pointer:{where}/elements]"])
+            action_ids = [e.get("action_id") for e in elements]
+            if len(set(action_ids)) != len(action_ids):
+                raise SlackError("invalid_blocks", messages=[f"[ERROR] action_id must be unique [json-pointer:{where}/elements]"])
+            for j, element in enumerate(elements):
+                label = element.get("text", {}).get("text", "")
+                if not 1 <= len(label) <= MAX_BUTTON_TEXT or len(element.get("value", "")) > 2000:
+                    raise SlackError("invalid_blocks", messages=[f"[ERROR] must be less than {MAX_BUTTON_TEXT + 1} characters [json-pointer:{where}/elements/{j}/text/text]"])
+        elif kind == "input":
+            if len(block.get("label", {}).get("text", "")) > 2000 or block.get("element", {}).get("max_length", 0) > 3000:
+                raise SlackError("invalid_blocks", messages=[f"[ERROR] input too large [json-pointer:{where}]"])
+        elif kind not in ("divider", "context", "header"):
+            raise SlackError("invalid_blocks", messages=[f"[ERROR] unsupported type [json-pointer:{where}/type]"])

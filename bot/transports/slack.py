@@ -1,0 +1,234 @@
+"""Slack through slack-bolt's AsyncApp.
+
+Socket Mode by default (no inbound port); the HTTP Events API as an option,
+with bolt's signature verification on. Every listener acknowledges first and
+works after, so Slack always has its ack within 3 seconds.
+
+A redelivery never causes a second status update: the delivery id given to
+the engine comes from the payload (the event_id of an event, the trigger_id
+of a click or a slash command, the view id of a modal), which a retry
+repeats. No retry header is needed for that, which matters because bolt's
+async Socket Mode adapter long dropped ``retry_attempt`` (bolt-python #1484);
+the envelope's retry fields are logged here from the raw socket message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.chat_port import ChatAddress, DeliveryFailed, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable
+from bot.transports.slack_blocks import ACTION_PREFIX, MODAL_ACTION, MODAL_CALLBACK, render, unescape_incoming
+from messages import t
+from storage.enums import Platform
+
+log = logging.getLogger(__name__)
+
+Handle = Callable[[IncomingMessage], Awaitable[None]]
+COMMAND = "/nmrf"
+# Words a person may write in the DM instead of a slash command, which Slack
+# would take for one of its own.
+WORDS = {"help", "mine", "filter", "language", "cancel"}
+# "start CODE" redeems an invite code, as /start CODE does on Telegram.
+_START = re.compile(r"start\s+[A-Za-z0-9_-]{8,64}", re.IGNORECASE)
+# Slack's limit for a plain_text_input.
+MODAL_MAX_LENGTH = 3000
+_GONE = {"user_not_found", "user_disabled", "account_inactive", "channel_not_found", "cannot_dm_bot", "is_archived"}
+
+
+class SlackTransport:
+    platform = Platform.SLACK
+
+    def __init__(
+        self,
+        bot_token: str,
+        handle: Handle,
+        *,
+        app_token: str | None = None,
+        signing_secret: str | None = None,
+        api_url: str = "https://slack.com/api/",
+        mode: str = "socket",
+        rate_limit_retries: int = 5,
+    ) -> None:
+        if mode == "socket" and not app_token:
+            raise ValueError("Socket Mode needs slack.app_token (xapp-...)")
+        if mode == "http" and not signing_secret:
+            raise ValueError("HTTP mode needs slack.signing_secret to verify Slack's requests")
+        self.mode = mode
+        self._handle = handle
+        self._app_token = app_token
+        self.client = AsyncWebClient(token=bot_token, base_url=api_url)
+        # Waits what Retry-After says on 429; connection errors are retried by the default handler.
+        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries))
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=signing_secret or "",
+            request_verification_enabled=mode == "http",
+        )
+        self._socket: AsyncSocketModeHandler | None = None
+        self._dm_channels: dict[str, str] = {}
+        self._emails: dict[str, str | None] = {}
+        self._register()
+
+    # --- lifecycle -------------------------------------------------------------
+
+    async def start(self) -> None:
+        identity = await self.client.auth_test()
+        log.info("slack: connected to team %s as %s (%s)", identity.get("team_id"), identity.get("user_id"), self.mode)
+        if self.mode == "socket":
+            self._socket = AsyncSocketModeHandler(self.app, self._app_token)
+            self._socket.client.on_message_listeners.append(self._log_retry)
+            await self._socket.connect_async()
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        """The Events API, interactivity and slash commands over HTTP. bolt
+        verifies the signature and the timestamp; a forged or stale request
+        gets 401 and reaches no listener."""
+        response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    @staticmethod
+    async def _log_retry(message: Any) -> None:
+        try:
+            envelope = json.loads(message.data)
+        except (TypeError, ValueError):
+            return
+        if envelope.get("retry_attempt"):
+            log.info("slack: envelope %s is retry %s (%s)", envelope.get("envelope_id"), envelope["retry_attempt"], envelope.get("retry_reason"))
+
+    # --- inbound ---------------------------------------------------------------
+
+    def _register(self) -> None:
+        self.app.event("message")(self._on_message)
+        self.app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(self._on_action)
+        self.app.view(MODAL_CALLBACK)(self._on_answer)
+        self.app.command(COMMAND)(self._on_command)
+
+    async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        # Only what a person writes to the bot directly; not edits, not bots.
+        if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
+            return
+        user, team = event.get("user"), body.get("team_id") or event.get("team", "")
+        if not user:
+            return
+        address = ChatAddress(Platform.SLACK, user, event["channel"], team)
+        text = unescape_incoming(event.get("text") or "").strip()
+        files = tuple(
+            ReceivedFile(f.get("name") or f.get("title") or "file", f.get("mimetype"), f.get("size"), f["id"])
+            for f in event.get("files", [])
+        )
+        if text.lower() in WORDS:
+            text = "/" + text.lower()
+        elif _START.fullmatch(text):
+            text = "/start " + text.split(None, 1)[1]
+        email = await self._email(user)
+        delivery = body.get("event_id") or f"{event['channel']}:{event.get('ts')}"
+        await self._handle(IncomingMessage(address, delivery, text=text or None, files=files, email=email))
+
+    async def _on_action(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        value = action.get("value", "")
+        user = body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id") or await self._dm(user)
+        if value.startswith(MODAL_ACTION + ":"):
+            await self._open_modal(body, channel, value.partition(":")[2])
+            return
+        address = ChatAddress(Platform.SLACK, user, channel, body.get("team", {}).get("id", ""))
+        await self._handle(IncomingMessage(address, f"action:{body['trigger_id']}", action=value))
+
+    async def _on_answer(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        await ack()
+        values = [v for block in view["state"]["values"].values() for v in block.values()]
+        text = (values[0].get("value") or "").strip() if values else ""
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        user = body["user"]["id"]
+        address = ChatAddress(Platform.SLACK, user, metadata.get("channel") or await self._dm(user), body.get("team", {}).get("id", ""))
+        if text:
+            await self._handle(IncomingMessage(address, f"view:{view['id']}", text=text))
+
+    async def _on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+        await ack()
+        user = command["user_id"]
+        words = (command.get("text") or "help").strip()
+        address = ChatAddress(Platform.SLACK, user, await self._dm(user), command.get("team_id", ""))
+        email = await self._email(user)
+        await self._handle(IncomingMessage(address, f"command:{command['trigger_id']}", text="/" + words, email=email))
+
+    async def _open_modal(self, body: dict[str, Any], channel: str, language: str) -> None:
+        # The question is the message the button sits on.
+        sections = [b["text"]["text"] for b in body.get("message", {}).get("blocks", []) if b.get("type") == "section"]
+        question = ("\n".join(sections) or t("slack.modal_title", language))[:2000]
+        await self.client.views_open(
+            trigger_id=body["trigger_id"],
+            view={
+                "type": "modal",
+                "callback_id": MODAL_CALLBACK,
+                "private_metadata": json.dumps({"channel": channel}),
+                "title": {"type": "plain_text", "text": t("slack.modal_title", language)[:24]},
+                "submit": {"type": "plain_text", "text": t("slack.modal_submit", language)[:24]},
+                "close": {"type": "plain_text", "text": t("button.cancel", language)[:24]},
+                "blocks": [{
+                    "type": "input",
+                    "block_id": "answer",
+                    "label": {"type": "plain_text", "text": question},
+                    "element": {"type": "plain_text_input", "action_id": "answer", "multiline": True, "max_length": MODAL_MAX_LENGTH},
+                }],
+            },
+        )
+
+    async def _email(self, user: str) -> str | None:
+        """The member's workspace e-mail (scope users:read.email), once per process."""
+        if user not in self._emails:
+            try:
+                info = await self.client.users_info(user=user)
+                self._emails[user] = (info.get("user") or {}).get("profile", {}).get("email")
+            except SlackApiError as exc:
+                log.info("slack: no e-mail for %s: %s", user, exc.response.get("error"))
+                self._emails[user] = None
+        return self._emails[user]
+
+    # --- outbound --------------------------------------------------------------
+
+    async def _dm(self, user: str) -> str:
+        if user not in self._dm_channels:
+            opened = await self.client.conversations_open(users=user)
+            self._dm_channels[user] = opened["channel"]["id"]
+        return self._dm_channels[user]
+
+    async def send(self, address: ChatAddress, message: OutgoingMessage) -> None:
+        try:
+            channel = address.chat_id if address.chat_id.startswith("D") else await self._dm(address.user_id)
+            for text, blocks in render(message):
+                await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error"))
+            if error in _GONE:
+                raise RecipientUnreachable(address, error) from exc
+            raise DeliveryFailed(f"slack: {error}") from exc
+
+    async def lookup_by_email(self, email: str) -> str | None:
+        """The member id for an e-mail, or None when nobody in the workspace has it."""
+        try:
+            found = await self.client.users_lookupByEmail(email=email)
+        except SlackApiError as exc:
+            if exc.response.get("error") == "users_not_found":
+                return None
+            raise
+        return str(found["user"]["id"])
+

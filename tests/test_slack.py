@@ -1,0 +1,356 @@
+"""Slack end to end: the real slack-bolt AsyncApp and slack_sdk clients over
+real HTTP and WebSocket against the local Slack stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.chat_port import Button, ChatAddress, OutgoingMessage, RecipientUnreachable
+from bot.gateway import PlatformRouter
+from bot.standins.slack import SlackStandIn, sign
+from bot.transports.slack import SlackTransport
+from bot.transports.slack_blocks import MAX_BLOCKS, MAX_SECTION_TEXT, render, unescape_incoming
+from bot.web import SLACK_PATH, WebServer
+from handlers.engine import ConversationEngine
+from storage.conversations import create_invite, link_identity
+from storage.enums import EvidenceKind, ImplementationStatus as S, Platform
+from storage.models import ChatIdentity, ConversationState, StatusUpdate
+from storage.status import history
+from tests.chat_harness import SlackPerson
+from tests.fakes import FakeClock
+
+ANA = "U0ANA"
+
+
+@dataclass
+class SlackBot:
+    standin: SlackStandIn
+    engine: ConversationEngine
+    transport: SlackTransport
+    sessions: async_sessionmaker[AsyncSession]
+    clock: FakeClock
+    server: WebServer | None = None
+
+    async def start(self, mode: str) -> None:
+        router = PlatformRouter()
+        self.engine = ConversationEngine(self.sessions, router, self.clock)
+        self.transport = SlackTransport(
+            self.standin.bot_token, self.engine.handle, app_token=self.standin.app_token,
+            signing_secret=self.standin.signing_secret, api_url=self.standin.api_url, mode=mode,
+        )
+        router.register(self.transport)
+        if mode == "http":
+            self.server = WebServer(slack_handler=self.transport.handle_http)
+            await self.server.start("127.0.0.1", 0)
+            self.standin.request_url = f"http://127.0.0.1:{self.server.port}{SLACK_PATH}"
+        await self.transport.start()
+        if mode == "socket":
+            await self.standin.wait_for_socket()
+
+    async def stop(self) -> None:
+        await self.transport.stop()
+        if self.server is not None:
+            await self.server.stop()
+            self.server = None
+
+
+async def _slack_bot(sessions: async_sessionmaker[AsyncSession], mode: str) -> SlackBot:
+    standin = SlackStandIn()
+    await standin.start()
+    standin.add_user(ANA, "ana.perez", "ana@justicia.example")
+    async with sessions() as session, session.begin():
+        from storage.models import FocalPoint
+
+        ana_id = await session.scalar(select(FocalPoint.id).where(FocalPoint.email == "ana@justicia.example"))
+        await link_identity(session, ana_id, Platform.SLACK, standin.team_id, ANA, standin.dm_channel(ANA))  # type: ignore[arg-type]
+    bot = SlackBot(standin, None, None, sessions, FakeClock())  # type: ignore[arg-type]
+    await bot.start(mode)
+    return bot
+
+
+@pytest.fixture
+async def slack(sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> AsyncIterator[SlackBot]:
+    bot = await _slack_bot(sessions, "socket")
+    yield bot
+    await bot.stop()
+    await bot.standin.stop()
+
+
+@pytest.fixture
+async def slack_http(sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> AsyncIterator[SlackBot]:
+    bot = await _slack_bot(sessions, "http")
+    yield bot
+    await bot.stop()
+    await bot.standin.stop()
+
+
+async def count(sessions: async_sessionmaker[AsyncSession], model: type) -> int:
+    async with sessions() as session:
+        return await session.scalar(select(func.count()).select_from(model)) or 0
+
+
+async def test_a_full_update_over_socket_mode_with_a_modal(slack: SlackBot, world: dict[str, int]) -> None:
+    ana = SlackPerson(slack.standin, ANA)
+    header, *items = await ana.says("mine", expect=4)
+    assert header.shown.startswith("Ministry of Justice: 3 recommendations")
+    await ana.clicks("Give an update", on=items[0])
+    (question,) = await ana.clicks("partially implemented")
+    assert "Write the answer" in question.buttons
+    (evidence,) = await ana.answers_in_modal("Law 19.580 adopted; 1,200 officers trained.")
+    assert evidence.shown.startswith("Any evidence?")
+    await ana.says("see https://www.impo.com.uy/bases/leyes/19580-2017")
+    await ana.uploads("informe-2026.pdf", "application/pdf", 48213)
+    await ana.clicks("Done")
+    await ana.says("Regulatory decree")
+    (confirm,) = await ana.clicks("Skip")
+    assert "Regulatory decree" in confirm.shown
+    (saved,) = await ana.clicks("Save")
+    assert saved.shown.startswith("Saved.")
+
+    async with slack.sessions() as session:
+        (update,) = await history(session, world["mine"])
+    assert (update.status, update.narrative, update.next_step) == (S.PARTIALLY_IMPLEMENTED, "Law 19.580 adopted; 1,200 officers trained.", "Regulatory decree")
+    assert update.channel.value == "slack"
+    assert [(e.kind, e.url or e.file_name, e.size_bytes) for e in update.evidence] == [
+        (EvidenceKind.LINK, "https://www.impo.com.uy/bases/leyes/19580-2017", None),
+        (EvidenceKind.FILE, "informe-2026.pdf", 48213),
+    ]
+    # Every envelope was acknowledged on the first attempt.
+    assert {result for _, _, result in slack.standin.deliveries} == {"ack"}
+
+
+async def test_the_slash_command_and_dm_words(slack: SlackBot) -> None:
+    ana = SlackPerson(slack.standin, ANA)
+    assert len(await ana.runs("/nmrf", "mine", expect=4)) == 4
+    (help_text,) = await ana.says("help")
+    assert "/nmrf" in help_text.shown
+    (picker,) = await ana.runs("/nmrf", "language")
+    assert list(picker.buttons) == ["English", "Français", "Español"]
+    (done,) = await ana.clicks("Français")
+    assert done.shown == "Désormais, je vous écrirai en français."
+
+
+async def test_onboarding_by_workspace_email(slack: SlackBot, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
+    from datetime import date
+
+    from storage.enums import FocalPointRole
+    from storage.network import FocalPointData, add_focal_point
+
+    async with sessions() as session, session.begin():
+        await add_focal_point(session, FocalPointData("Bruno Silva", "MOJ", FocalPointRole.SENIOR, "es", "America/Montevideo", date(2025, 1, 1), "bruno@justicia.example"))
+    slack.standin.add_user("U0BRUNO", "bruno", "Bruno@Justicia.example")
+    bruno = SlackPerson(slack.standin, "U0BRUNO")
+    (welcome,) = await bruno.says("hola")
+    assert welcome.shown.startswith("Bienvenido/a, Bruno Silva.") and "Envíe mine para" in welcome.shown
+    assert len(await bruno.says("mine", expect=4)) == 4
+    # The invite command's path: the bot finds a member by e-mail.
+    assert await slack.transport.lookup_by_email("bruno@justicia.example") == "U0BRUNO"
+    assert await slack.transport.lookup_by_email("nobody@justicia.example") is None
+
+
+async def test_onboarding_by_invite_code_on_slack(slack: SlackBot, world: dict[str, int]) -> None:
+    async with slack.sessions() as session, session.begin():
+        code = await create_invite(session, world["ana"], slack.clock())
+    slack.standin.add_user("U0ANA2", "ana.personal", None)
+    (welcome,) = await SlackPerson(slack.standin, "U0ANA2").says(f"start {code}")
+    assert welcome.shown.startswith("Welcome, Ana Pérez.")
+
+
+async def test_an_unknown_member_is_refused_and_not_stored(slack: SlackBot) -> None:
+    slack.standin.add_user("U0EVE", "eve", "eve@elsewhere.example")
+    (refusal,) = await SlackPerson(slack.standin, "U0EVE").says("mine")
+    assert refusal.shown == "Sorry, I don't know you yet. Ask your NMRF secretariat for an invitation."
+    async with slack.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(ChatIdentity).where(ChatIdentity.platform_user_id == "U0EVE")) == 0
+        assert await session.scalar(select(func.count()).select_from(ConversationState).where(ConversationState.platform_user_id == "U0EVE")) == 0
+
+
+async def test_socket_mode_redelivery_is_handled_once(slack: SlackBot, world: dict[str, int]) -> None:
+    ana = SlackPerson(slack.standin, ANA)
+    items = (await ana.says("mine", expect=4))[1:]
+    await ana.clicks("Give an update", on=items[0])
+    await ana.clicks("in progress")
+    before = len(ana.inbox)
+    event_id = slack.standin.user_writes(ANA, "Protocol adopted.")
+    await slack.standin.wait_for_messages(ANA, before + 1)
+    # Slack thought the ack was lost: the same event again, retry_attempt 1 and 2.
+    slack.standin.redeliver(event_id, reason="timeout")
+    slack.standin.redeliver(event_id, reason="timeout")
+    await slack.standin.settle()
+    await ana.clicks("Skip")
+    await ana.clicks("Skip")
+    before = len(ana.inbox)
+    trigger = slack.standin.user_clicks(ANA, ana.last_with("Save"), "Save")
+    await slack.standin.wait_for_messages(ANA, before + 1)
+    slack.standin.redeliver(trigger)
+    await slack.standin.settle()
+    await asyncio.sleep(0.2)
+    assert len(ana.inbox) == before + 1
+    async with slack.sessions() as session:
+        (update,) = await history(session, world["mine"])
+    # Had the retry been handled, the narrative would also sit in the evidence.
+    assert (update.narrative, update.evidence) == ("Protocol adopted.", [])
+    retries = [(kind, n) for kind, n, _ in slack.standin.deliveries if n]
+    assert ("events_api", 1) in retries and ("events_api", 2) in retries
+
+
+async def test_unacknowledged_envelopes_are_redelivered_and_handled_once(sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
+    bot = await _slack_bot(sessions, "socket")
+    bot.standin.ack_timeout = 0.0005  # every ack "arrives late": Slack retries each event 3 times
+    try:
+        ana = SlackPerson(bot.standin, ANA)
+        await ana.says("mine", expect=4)
+        await bot.standin.settle()
+        await asyncio.sleep(0.2)
+        assert len(ana.inbox) == 4
+        assert [n for kind, n, _ in bot.standin.deliveries if kind == "events_api"] == [0, 1, 2, 3]
+    finally:
+        await bot.stop()
+        await bot.standin.stop()
+
+
+async def test_a_full_update_over_the_http_events_api(slack_http: SlackBot, world: dict[str, int]) -> None:
+    ana = SlackPerson(slack_http.standin, ANA)
+    items = (await ana.says("mine", expect=4))[1:]
+    await ana.clicks("Give an update", on=items[2])
+    await ana.clicks("fully implemented")
+    await ana.answers_in_modal("Done in 2026.")
+    await ana.clicks("Skip")
+    await ana.clicks("Skip")
+    await ana.clicks("Save")
+    async with slack_http.sessions() as session:
+        (update,) = await history(session, world["mine_all"][2])
+    assert (update.status, update.narrative) == (S.FULLY_IMPLEMENTED, "Done in 2026.")
+    assert {status for _, _, status in slack_http.standin.deliveries} == {"200"}
+
+
+async def test_an_events_api_retry_is_handled_once(slack_http: SlackBot, world: dict[str, int]) -> None:
+    ana = SlackPerson(slack_http.standin, ANA)
+    items = (await ana.says("mine", expect=4))[1:]
+    await ana.clicks("Give an update", on=items[0])
+    await ana.clicks("in progress")
+    before = len(ana.inbox)
+    event_id = slack_http.standin.user_writes(ANA, "Bill tabled.")
+    await slack_http.standin.wait_for_messages(ANA, before + 1)
+    slack_http.standin.redeliver(event_id)  # X-Slack-Retry-Num: 1, X-Slack-Retry-Reason: http_timeout
+    await slack_http.standin.settle()
+    await asyncio.sleep(0.2)
+    assert len(ana.inbox) == before + 1
+    await ana.clicks("Skip")
+    await ana.clicks("Skip")
+    await ana.clicks("Save")
+    async with slack_http.sessions() as session:
+        (update,) = await history(session, world["mine"])
+    assert (update.narrative, update.evidence) == ("Bill tabled.", [])
+    assert ("events_api", 1, "200") in slack_http.standin.deliveries
+
+
+async def test_forged_and_stale_requests_are_rejected_and_nothing_is_stored(slack_http: SlackBot, world: dict[str, int]) -> None:
+    import json
+
+    secret = slack_http.standin.signing_secret
+    body = json.dumps({
+        "type": "event_callback", "team_id": "T0NMRF", "event_id": "EvFORGED", "event_time": 1,
+        "event": {"type": "message", "channel": "DANA", "channel_type": "im", "user": ANA, "text": "mine", "ts": "1.1"},
+    })
+    now = str(int(time.time()))
+    stale = str(int(time.time()) - 10 * 60)
+    cases = [
+        {},  # unsigned
+        {"X-Slack-Request-Timestamp": now, "X-Slack-Signature": sign("not-the-secret", now, body)},
+        {"X-Slack-Request-Timestamp": now, "X-Slack-Signature": sign(secret, now, body + " ")},
+        {"X-Slack-Request-Timestamp": stale, "X-Slack-Signature": sign(secret, stale, body)},  # replayed
+    ]
+    async with aiohttp.ClientSession() as http:
+        for headers in cases:
+            async with http.post(str(slack_http.standin.request_url), data=body, headers={"Content-Type": "application/json", **headers}) as response:
+                assert response.status == 401
+    await asyncio.sleep(0.2)
+    assert slack_http.standin.messages_to(ANA) == []
+    async with slack_http.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(ConversationState)) == 0
+
+
+async def test_a_restart_mid_conversation_resumes(slack: SlackBot, world: dict[str, int]) -> None:
+    ana = SlackPerson(slack.standin, ANA)
+    items = (await ana.says("mine", expect=4))[1:]
+    await ana.clicks("Give an update", on=items[1])
+    await ana.clicks("not applicable")
+    await slack.stop()
+    await slack.start("socket")
+    await ana.says("Covered by the 2019 reform.")
+    await ana.clicks("Skip")
+    await ana.clicks("Skip")
+    await ana.clicks("Save")
+    async with slack.sessions() as session:
+        (update,) = await history(session, world["mine_all"][1])
+    assert (update.status, update.narrative) == (S.NOT_APPLICABLE, "Covered by the 2019 reform.")
+
+
+async def test_a_5000_character_answer_and_markup_kept_verbatim_shown_escaped(slack: SlackBot, world: dict[str, int]) -> None:
+    ana = SlackPerson(slack.standin, ANA)
+    tricky = "<b>bold</b> *bold* `code` &amp; =HYPERLINK(\"http://evil.example\",\"x\")"
+    long_answer = (tricky + " The ministry trained 1,200 police officers in 2026. " * 80)[:5000]
+    items = (await ana.says("mine", expect=4))[1:]
+    await ana.clicks("Give an update", on=items[0])
+    await ana.clicks("in progress")
+    await ana.says(long_answer)
+    await ana.clicks("Skip")
+    await ana.says(tricky)
+    (confirm,) = await ana.clicks("Skip")
+    sections = [b for b in confirm.blocks if b["type"] == "section"]
+    assert len(sections) == 2 and all(len(b["text"]["text"]) <= MAX_SECTION_TEXT for b in sections)
+    assert all(b["text"]["type"] == "plain_text" for b in sections)
+    assert tricky in confirm.shown and long_answer.strip()[:2500] in confirm.shown
+    assert "&lt;b&gt;bold&lt;/b&gt;" in confirm.text and "&amp;amp;" in confirm.text
+    await ana.clicks("Save")
+    async with slack.sessions() as session:
+        (update,) = await history(session, world["mine"])
+    assert update.narrative == long_answer.strip() and update.next_step == tricky
+
+
+async def test_429_retry_after_is_waited_out_and_the_message_delivered_once(slack: SlackBot) -> None:
+    slack.standin.throttle("chat.postMessage", times=2, retry_after=1)
+    ana = SlackPerson(slack.standin, ANA)
+    (reply,) = await ana.says("help")
+    assert reply.shown.startswith("I help you report")
+    assert slack.standin.calls.count("chat.postMessage") == 3 and len(ana.inbox) == 1
+
+
+async def test_a_member_who_left_is_unreachable(slack: SlackBot) -> None:
+    slack.standin.add_user("U0GONE", "gone", "gone@justicia.example").deleted = True
+    with pytest.raises(RecipientUnreachable, match="user_disabled"):
+        await slack.transport.send(ChatAddress(Platform.SLACK, "U0GONE", "", "T0NMRF"), OutgoingMessage("x", "hello"))
+
+
+def test_block_kit_limits_are_respected() -> None:
+    many_buttons = tuple((Button(f"Recommendation number {i} with a rather long label that goes on and on", f"rec:{i}"),) for i in range(60))
+    huge = OutgoingMessage("x", ("A paragraph of a report. " * 200 + "\n\n") * 60, many_buttons)
+    rendered = render(huge)
+    assert len(rendered) > 1
+    for fallback, blocks in rendered:
+        assert len(blocks) <= MAX_BLOCKS
+        for block in blocks:
+            if block["type"] == "section":
+                assert 1 <= len(block["text"]["text"]) <= MAX_SECTION_TEXT
+            else:
+                assert len(block["elements"]) <= 25
+                assert all(len(e["text"]["text"]) <= 75 for e in block["elements"])
+                assert len({e["action_id"] for e in block["elements"]}) == len(block["elements"])
+    shown = "".join(b["text"]["text"] for _, blocks in rendered for b in blocks if b["type"] == "section")
+    assert shown.replace("\n", "").replace(" ", "") == huge.text.replace("\n", "").replace(" ", "")
+    values = [e["value"] for _, blocks in rendered for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert values == [f"rec:{i}" for i in range(60)]
+
+
+def test_incoming_slack_text_is_given_back_as_typed() -> None:
+    assert unescape_incoming("&lt;b&gt;x&lt;/b&gt; &amp;amp; *y*") == "<b>x</b> &amp; *y*"
+    assert unescape_incoming("see <https://a.example/x?y=1&amp;z=2|a.example>") == "see https://a.example/x?y=1&z=2"
