@@ -24,6 +24,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from messages import DEFAULT_LANGUAGE
@@ -94,6 +95,8 @@ class TelegramConfig(Section):
     # A self-hosted Bot API server answers at its own address.
     base_url: HttpUrl = "https://api.telegram.org/bot"
     mode: Literal["polling", "webhook"] = "polling"
+    # Webhook mode: the public HTTPS address that reaches [http] at /telegram/webhook.
+    webhook_url: HttpUrl | None = None
 
     @field_validator("token")
     @classmethod
@@ -124,6 +127,20 @@ class SlackConfig(Section):
         if value is not None and not value.get_secret_value().startswith("xapp-"):
             raise ValueError("an app-level token starting with 'xapp-'")
         return value
+
+
+class HttpConfig(Section):
+    """The bot's own web server: Telegram webhooks, the Slack Events API, /healthz."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    # Serve /healthz even when no webhook or HTTP mode needs the server.
+    health: bool = False
+
+
+class ConversationConfig(Section):
+    # A status update left half-way is dropped, politely, after this long.
+    timeout_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
 
 
 class ScheduleConfig(Section):
@@ -177,6 +194,18 @@ class Config(Section):
     slack: SlackConfig = Field(default_factory=SlackConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     secretariat: SecretariatConfig = Field(default_factory=SecretariatConfig)
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    conversation: ConversationConfig = Field(default_factory=ConversationConfig)
+
+    @model_validator(mode="after")
+    def _modes_have_what_they_need(self) -> Config:
+        if self.telegram.token and self.telegram.mode == "webhook" and not self.telegram.webhook_url:
+            raise ValueError("telegram.mode = \"webhook\" needs telegram.webhook_url")
+        if self.slack.bot_token and self.slack.mode == "socket" and not self.slack.app_token:
+            raise ValueError("slack.mode = \"socket\" needs slack.app_token (xapp-..., or NMRF_SLACK_APP_TOKEN)")
+        if self.slack.bot_token and self.slack.mode == "http" and not self.slack.signing_secret:
+            raise ValueError("slack.mode = \"http\" needs slack.signing_secret (or NMRF_SLACK_SIGNING_SECRET)")
+        return self
 
 
 def load_config(
@@ -228,6 +257,10 @@ def _describe(exc: ValidationError, source: Path, from_env: dict[tuple[str, str]
             lines.append(f"{where}: unknown key {key!r} (allowed here: {allowed})")
             continue
         message = error["msg"].removeprefix("Value error, ")
+        if not loc:
+            # A rule across keys: the message names them itself.
+            lines.append(f"{where}: {message}")
+            continue
         if error["type"] == "value_error":
             message = f"expected {message}"
         elif not _is_secret(loc) and error["type"] not in ("missing",):

@@ -8,10 +8,12 @@ so nothing is said about an update that was not kept.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat_port import Button, ChatAddress, ChatGateway, IncomingMessage, OutgoingMessage, command_words
@@ -47,38 +49,55 @@ class ConversationEngine:
         gateway: ChatGateway,
         clock: Clock,
         timeout: timedelta = DEFAULT_TIMEOUT,
+        db_attempts: int = 3,
     ) -> None:
         self.sessions = sessions
         self.gateway = gateway
         self.clock = clock
         self.timeout = timeout
+        self.db_attempts = db_attempts
 
     async def handle(self, message: IncomingMessage) -> None:
+        """Handle one delivery. A database that is busy or briefly gone (SQLite
+        locked by a writer, a PostgreSQL failover) is retried: each attempt is
+        one whole transaction, so a retry repeats nothing. If it still fails
+        the person is told to try again, and nothing half-done was kept."""
+        for attempt in range(1, self.db_attempts + 1):
+            try:
+                replies = await self._handle_once(message)
+                break
+            except (OperationalError, InterfaceError) as exc:
+                if attempt == self.db_attempts:
+                    log.error("delivery %s not handled after %s attempts: %s", message.delivery_id, attempt, exc.__class__.__name__)
+                    key = "error.try_again"
+                    replies = [OutgoingMessage(key, t(key, DEFAULT_LANGUAGE))]
+                    break
+                await asyncio.sleep(0.1 * 2**attempt)
+        for reply in replies:
+            await self.gateway.send(message.address, reply)
+
+    async def _handle_once(self, message: IncomingMessage) -> list[OutgoingMessage]:
         address = message.address
         now = self.clock()
-        replies: list[OutgoingMessage] = []
         async with self.sessions() as session, session.begin():
             if not await first_delivery(session, address.platform, message.delivery_id, now):
                 log.info("redelivery %s:%s ignored", address.platform.value, message.delivery_id)
-                return
+                return []
             focal_point = await focal_point_for(
                 session, address.platform, address.workspace_id, address.user_id, now.date()
             )
             if focal_point is None:
-                replies = await self._stranger(session, message, now)
-            else:
-                state = await load_state(session, address.platform, address.workspace_id, address.user_id)
-                expired_rec = None
-                if self._stale(state, now):
-                    expired_rec = state.data.get("rec") if state.name.startswith("update.") else None
-                    state = State()
-                turn = Turn(message, session, focal_point, state, now, expired_rec=expired_rec)
-                with acting_as(f"{address.platform.value}:{focal_point.id}"):
-                    await self._route(turn)
-                await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, now)
-                replies = turn.replies
-        for reply in replies:
-            await self.gateway.send(address, reply)
+                return await self._stranger(session, message, now)
+            state = await load_state(session, address.platform, address.workspace_id, address.user_id)
+            expired_rec = None
+            if self._stale(state, now):
+                expired_rec = state.data.get("rec") if state.name.startswith("update.") else None
+                state = State()
+            turn = Turn(message, session, focal_point, state, now, expired_rec=expired_rec)
+            with acting_as(f"{address.platform.value}:{focal_point.id}"):
+                await self._route(turn)
+            await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, now)
+            return turn.replies
 
     def _stale(self, state: State, now: datetime) -> bool:
         return state.name != "idle" and state.updated_at is not None and now - state.updated_at > self.timeout

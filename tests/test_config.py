@@ -49,7 +49,7 @@ def test_named_file_must_exist(tmp_path: Path) -> None:
 def test_unknown_key_names_file_key_and_allowed_keys(tmp_path: Path) -> None:
     path = write(tmp_path, '[telegram]\ntokn = "x"\n')
     message = error_of(path)
-    assert message == f"{path}: unknown key 'telegram.tokn' (allowed here: token, base_url, mode)"
+    assert message == f"{path}: unknown key 'telegram.tokn' (allowed here: token, base_url, mode, webhook_url)"
 
 
 def test_unknown_section(tmp_path: Path) -> None:
@@ -152,6 +152,20 @@ def _documented_keys(text: str) -> set[str]:
             if key.replace("_", "").isalnum():
                 keys.add(section + key)
     return keys
+
+
+def test_a_mode_without_what_it_needs_is_refused(tmp_path: Path) -> None:
+    cases = {
+        '[slack]\nbot_token = "xoxb-1-2"\n': 'slack.mode = "socket" needs slack.app_token',
+        '[slack]\nbot_token = "xoxb-1-2"\nmode = "http"\n': 'slack.mode = "http" needs slack.signing_secret',
+        '[telegram]\ntoken = "1:AAAAAAAAAAAAAAAAAAAAAAAAAAAA"\nmode = "webhook"\n': 'telegram.mode = "webhook" needs telegram.webhook_url',
+    }
+    for text, expected in cases.items():
+        path = write(tmp_path, text)
+        with pytest.raises(ConfigurationError) as caught:
+            load_config(path, environ={})
+        assert str(caught.value) == f"{path}: {expected}" + str(caught.value).split(expected, 1)[1]
+        assert "xoxb-1-2" not in str(caught.value)
 
 
 def test_example_config_documents_every_key_and_loads(tmp_path: Path) -> None:

@@ -306,3 +306,26 @@ async def test_a_replaced_focal_point_is_refused(bot: ConversationEngine, gatewa
     async with sessions() as session, session.begin():
         await end_focal_point(session, "ana@justicia.example", clock().date() - timedelta(days=1))
     assert await chat(bot, gateway, ana.says("/mine")) == ["refuse.unknown_user"]
+
+
+async def test_a_busy_database_is_retried_and_a_dead_one_is_reported(sessions: async_sessionmaker[AsyncSession], gateway: FakeGateway, clock: FakeClock, world: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    import handlers.engine as engine_module
+
+    real = engine_module.first_delivery
+    failures = {"left": 2}
+
+    async def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(engine_module, "first_delivery", flaky)
+    bot = ConversationEngine(sessions, gateway, clock, db_attempts=3)
+    assert await chat(bot, gateway, ana.presses(f"same:{world['mine']}")) == ["update.no_change_saved"]
+    failures["left"] = 3
+    assert await chat(bot, gateway, ana.presses(f"same:{world['mine_all'][1]}")) == ["error.try_again"]
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(StatusUpdate)) == 1

@@ -13,6 +13,7 @@ from bot.cli.demo import demo
 from bot.cli.imports import import_group
 from bot.cli.network import focal_points, institutions
 from bot.cli.recommendations import assign_command, clusters, deadlines, recommendations
+from bot.cli.run import run
 from bot.cli.secretariat import secretariat
 from storage.errors import RegistryError
 from storage.importers.errors import ImportRejected
@@ -33,7 +34,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 
 for command in (
-    demo, db, import_group, institutions, focal_points, assign_command, clusters, deadlines, recommendations, secretariat
+    demo, db, import_group, institutions, focal_points, assign_command, clusters, deadlines, recommendations, secretariat, run
 ):
     cli.add_command(command)
 

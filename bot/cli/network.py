@@ -8,7 +8,11 @@ from typing import Any
 import click
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from zoneinfo import ZoneInfo
+
 from bot.cli.context import AppContext
+from bot.invites import Invitation, invite, telegram_username
+from bot.transports.slack import SlackTransport
 from bot.cli.options import DATE, enum_choice, output_options
 from bot.output import write_rows
 from messages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
@@ -22,6 +26,7 @@ from storage.network import (
     list_focal_points,
     list_institutions,
 )
+from storage.types import utcnow
 
 
 @click.group()
@@ -172,3 +177,44 @@ def focal_points_list(
             ]
 
     write_rows(app.run(work), FOCAL_POINT_COLUMNS, fmt, limit)
+
+
+@focal_points.command("invite")
+@click.argument("focal_point")
+@click.option("--no-slack", is_flag=True, help="Do not look the person up on Slack.")
+@click.pass_obj
+def focal_points_invite(app: AppContext, focal_point: str, no_slack: bool) -> None:
+    """A one-time invite for a focal point (by id or e-mail): a Telegram link
+    and a code for Slack. With Slack configured, a member with the focal
+    point's e-mail is linked at once and welcomed."""
+    config = app.config
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> Invitation:
+        username = None
+        if config.telegram.token is not None:
+            username = await telegram_username(config.telegram.token.get_secret_value(), config.telegram.base_url)
+        slack = None
+        if config.slack.bot_token is not None and not no_slack:
+            slack = SlackTransport(
+                config.slack.bot_token.get_secret_value(), _not_listening,
+                app_token=config.slack.app_token.get_secret_value() if config.slack.app_token else None,
+                signing_secret=config.slack.signing_secret.get_secret_value() if config.slack.signing_secret else None,
+                api_url=config.slack.api_url, mode=config.slack.mode,
+            )
+        return await invite(sessions, focal_point, utcnow(), bot_username=username, slack=slack)
+
+    found = app.run(work)
+    expires = found.expires_at.astimezone(ZoneInfo(config.schedule.timezone))
+    click.echo(f"Invitation for {found.name} ({found.institution}), usable once until {expires:%Y-%m-%d %H:%M %Z}:")
+    if found.telegram_link:
+        click.echo(f"  Telegram: {found.telegram_link}")
+    else:
+        click.echo("  Telegram: not configured ([telegram] token); the code works as /start CODE")
+    click.echo(f"  Slack:    write to the bot: start {found.code}   (or /nmrf start {found.code})")
+    if found.slack_user_id:
+        click.echo(f"  Slack:    matched by e-mail as {found.slack_user_id}; linked and welcomed")
+    click.echo(f"  Code:     {found.code}")
+
+
+async def _not_listening(_message: object) -> None:
+    raise AssertionError("the invite command does not receive messages")

@@ -145,7 +145,7 @@ class SlackTransport:
         await ack()
         value = action.get("value", "")
         user = body["user"]["id"]
-        channel = (body.get("channel") or {}).get("id") or await self._dm(user)
+        channel = (body.get("channel") or {}).get("id") or await self.open_dm(user)
         if value.startswith(MODAL_ACTION + ":"):
             await self._open_modal(body, channel, value.partition(":")[2])
             return
@@ -158,7 +158,7 @@ class SlackTransport:
         text = (values[0].get("value") or "").strip() if values else ""
         metadata = json.loads(view.get("private_metadata") or "{}")
         user = body["user"]["id"]
-        address = ChatAddress(Platform.SLACK, user, metadata.get("channel") or await self._dm(user), body.get("team", {}).get("id", ""))
+        address = ChatAddress(Platform.SLACK, user, metadata.get("channel") or await self.open_dm(user), body.get("team", {}).get("id", ""))
         if text:
             await self._handle(IncomingMessage(address, f"view:{view['id']}", text=text))
 
@@ -166,7 +166,7 @@ class SlackTransport:
         await ack()
         user = command["user_id"]
         words = (command.get("text") or "help").strip()
-        address = ChatAddress(Platform.SLACK, user, await self._dm(user), command.get("team_id", ""))
+        address = ChatAddress(Platform.SLACK, user, await self.open_dm(user), command.get("team_id", ""))
         email = await self._email(user)
         await self._handle(IncomingMessage(address, f"command:{command['trigger_id']}", text="/" + words, email=email))
 
@@ -205,7 +205,7 @@ class SlackTransport:
 
     # --- outbound --------------------------------------------------------------
 
-    async def _dm(self, user: str) -> str:
+    async def open_dm(self, user: str) -> str:
         if user not in self._dm_channels:
             opened = await self.client.conversations_open(users=user)
             self._dm_channels[user] = opened["channel"]["id"]
@@ -213,7 +213,7 @@ class SlackTransport:
 
     async def send(self, address: ChatAddress, message: OutgoingMessage) -> None:
         try:
-            channel = address.chat_id if address.chat_id.startswith("D") else await self._dm(address.user_id)
+            channel = address.chat_id if address.chat_id.startswith("D") else await self.open_dm(address.user_id)
             for text, blocks in render(message):
                 await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
         except SlackApiError as exc:

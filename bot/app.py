@@ -1,0 +1,115 @@
+"""The composition root: one process with the engine, the configured chat
+adapters, the web server when a mode needs it, and the scheduler.
+
+Everything the bot depends on is built here and handed down: the database
+sessions, the clock, the transports. Tests build the same pieces against
+the stand-ins; nothing below this module reads the configuration.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Config
+from bot.gateway import PlatformRouter
+from bot.transports.slack import SlackTransport
+from bot.transports.telegram import TelegramTransport
+from bot.web import WebServer
+from handlers.engine import ConversationEngine
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+# How often abandoned dialogues are looked for.
+SWEEP_SECONDS = 60
+
+
+class NothingToRun(Exception):
+    """No chat platform is configured."""
+
+
+class BotApp:
+    def __init__(
+        self,
+        config: Config,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.config = config
+        self.sessions = sessions
+        self.router = PlatformRouter()
+        self.engine = ConversationEngine(
+            sessions, self.router, clock, timeout=timedelta(minutes=config.conversation.timeout_minutes)
+        )
+        self.telegram: TelegramTransport | None = None
+        self.slack: SlackTransport | None = None
+        tg, sl = config.telegram, config.slack
+        if tg.token is not None:
+            self.telegram = TelegramTransport(
+                tg.token.get_secret_value(), self.engine.handle,
+                base_url=tg.base_url, mode=tg.mode, webhook_url=tg.webhook_url,
+            )
+            self.router.register(self.telegram)
+        if sl.bot_token is not None:
+            self.slack = SlackTransport(
+                sl.bot_token.get_secret_value(), self.engine.handle,
+                app_token=sl.app_token.get_secret_value() if sl.app_token else None,
+                signing_secret=sl.signing_secret.get_secret_value() if sl.signing_secret else None,
+                api_url=sl.api_url, mode=sl.mode,
+            )
+            self.router.register(self.slack)
+        if self.telegram is None and self.slack is None:
+            raise NothingToRun(
+                "no chat platform is configured: set NMRF_TELEGRAM_TOKEN, or NMRF_SLACK_BOT_TOKEN and "
+                "NMRF_SLACK_APP_TOKEN (see config.example.toml)"
+            )
+        needs_web = (tg.token is not None and tg.mode == "webhook") or (sl.bot_token is not None and sl.mode == "http")
+        self.web: WebServer | None = None
+        if needs_web or config.http.health:
+            self.web = WebServer(
+                telegram=self.telegram if tg.mode == "webhook" else None,
+                slack_handler=self.slack.handle_http if self.slack is not None and sl.mode == "http" else None,
+                health=self.health,
+            )
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.scheduler.add_job(
+            self.engine.expire_abandoned, "interval", seconds=SWEEP_SECONDS,
+            id="expire_abandoned_dialogues", max_instances=1, coalesce=True,
+        )
+
+    async def start(self) -> None:
+        # The web server first: Telegram checks the webhook URL when it is set.
+        if self.web is not None:
+            await self.web.start(self.config.http.host, self.config.http.port)
+        for transport in (self.telegram, self.slack):
+            if transport is not None:
+                await transport.start()
+        self.scheduler.start()
+
+    async def stop(self) -> None:
+        """Stop taking new messages first, then let the scheduler finish."""
+        for transport in (self.telegram, self.slack):
+            if transport is not None:
+                await transport.stop()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        if self.web is not None:
+            await self.web.stop()
+
+    async def health(self) -> dict[str, Any]:
+        report: dict[str, Any] = {"telegram": self.telegram is not None, "slack": self.slack is not None}
+        try:
+            async with self.sessions() as session:
+                await session.execute(text("SELECT 1"))
+            report["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            report["database"] = exc.__class__.__name__
+        report["ok"] = report["database"] == "ok"
+        return report
