@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.chat_port import Button
 from handlers.turn import Turn
-from messages import local_date
+from messages import local_date, local_number
 from storage.conversations import State
 from storage.enums import ImplementationStatus
 from storage.models import (
@@ -79,9 +79,9 @@ async def show_mine(turn: Turn, page: int = 1) -> None:
     if page < pages:
         paging.append(turn.button("button.next_page", f"mine:{page + 1}"))
     if chosen:
-        turn.say("mine.header_filtered", (header_buttons,), institution=institution.name, count=count, page=page, pages=pages, filter=label)
+        turn.say("mine.header_filtered", (header_buttons,), institution=institution.name, count=local_number(count, turn.language), page=page, pages=pages, filter=label)
     else:
-        turn.say("mine.header", (header_buttons,), institution=institution.name, count=count, page=page, pages=pages)
+        turn.say("mine.header", (header_buttons,), institution=institution.name, count=local_number(count, turn.language), page=page, pages=pages)
     for index, row in enumerate(rows):
         buttons: tuple[tuple[Button, ...], ...] = (
             (turn.button("button.open", f"rec:{row['id']}"), turn.button("button.update", f"upd:{row['id']}")),

@@ -125,8 +125,11 @@ def on_files(turn: Turn) -> bool:
         {"kind": "file", "file_name": f.name, "mime_type": f.mime_type, "size_bytes": f.size_bytes, "platform_file_id": f.platform_file_id}
         for f in turn.message.files
     ]
-    turn.state.data["evidence"] = turn.state.data.get("evidence", []) + files
-    turn.ask("update.evidence_received", _evidence_buttons(turn), item=", ".join(f.name for f in turn.message.files))
+    # A link in the file's caption is evidence too.
+    links = [{"kind": "link", "url": u} for u in _URL.findall(turn.message.text or "")]
+    turn.state.data["evidence"] = turn.state.data.get("evidence", []) + files + links
+    names = [f.name for f in turn.message.files] + [link["url"] for link in links]
+    turn.ask("update.evidence_received", _evidence_buttons(turn), item=", ".join(names))
     return True
 
 

@@ -38,9 +38,9 @@ class TelegramPerson:
         self.standin.user_presses(self.user_id, message, message.button(label))
         return await self._replies(before, expect)
 
-    async def sends_document(self, name: str, mime: str, size: int, expect: int = 1) -> list[SentMessage]:
+    async def sends_document(self, name: str, mime: str, size: int, caption: str | None = None, expect: int = 1) -> list[SentMessage]:
         before = len(self.inbox)
-        self.standin.user_sends_document(self.user_id, name, mime, size)
+        self.standin.user_sends_document(self.user_id, name, mime, size, caption)
         return await self._replies(before, expect)
 
 

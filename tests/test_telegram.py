@@ -79,8 +79,8 @@ async def test_a_full_update_over_long_polling(telegram: TelegramBot, world: dic
     (evidence_question,) = await ana.says("Law 19.580 adopted; 1,200 officers trained.")
     assert evidence_question.text.startswith("Any evidence?")
     await ana.says("https://www.impo.com.uy/bases/leyes/19580-2017")
-    (received,) = await ana.sends_document("informe-2026.pdf", "application/pdf", 48213)
-    assert "informe-2026.pdf" in received.text
+    (received,) = await ana.sends_document("informe-2026.pdf", "application/pdf", 48213, caption="Annex: https://www.gub.uy/annex-2026")
+    assert "informe-2026.pdf" in received.text and "annex-2026" in received.text
     await ana.presses("Done")
     await ana.says("Regulatory decree")
     (confirm,) = await ana.presses("Skip")
@@ -96,6 +96,7 @@ async def test_a_full_update_over_long_polling(telegram: TelegramBot, world: dic
     assert [(e.kind, e.url or e.file_name, e.mime_type, e.size_bytes) for e in update.evidence] == [
         (EvidenceKind.LINK, "https://www.impo.com.uy/bases/leyes/19580-2017", None, None),
         (EvidenceKind.FILE, "informe-2026.pdf", "application/pdf", 48213),
+        (EvidenceKind.LINK, "https://www.gub.uy/annex-2026", None, None),
     ]
     assert update.evidence[1].platform_file_id.startswith("BQACAgQ")  # type: ignore[union-attr]
 

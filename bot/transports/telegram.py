@@ -191,7 +191,4 @@ def to_incoming(update: Update) -> IncomingMessage | None:
     text = message.text or message.caption
     if text is None and not files:
         return None
-    if files:
-        # A caption on a file is a comment on the evidence, not an answer.
-        return IncomingMessage(address, delivery, files=tuple(files))
-    return IncomingMessage(address, delivery, text=text)
+    return IncomingMessage(address, delivery, text=text, files=tuple(files))
