@@ -1,0 +1,34 @@
+"""The Slack app manifest asks for exactly the scopes the adapter uses."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import bot.transports.slack as slack_module
+
+MANIFEST = Path(slack_module.__file__).with_name("slack-app-manifest.json")
+# What each Web API method and event needs (api.slack.com/methods, /events).
+NEEDS = {
+    "chat_postMessage": {"chat:write"},
+    "conversations_open": {"im:write"},
+    "users_info": {"users:read", "users:read.email"},
+    "users_lookupByEmail": {"users:read", "users:read.email"},
+    "views_open": set(),
+    "auth_test": set(),
+}
+
+
+def test_scopes_are_exactly_what_the_adapter_calls_for() -> None:
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    source = Path(slack_module.__file__).read_text(encoding="utf-8")
+    called = set(re.findall(r"self\.client\.(\w+)\(", source)) | set(re.findall(r"slack\.client\.(\w+)\(", source))
+    assert called <= set(NEEDS), f"a Web API method without a known scope: {called - set(NEEDS)}"
+    needed = set().union(*(NEEDS[m] for m in called))
+    # message.im events need im:history; /nmrf needs commands.
+    needed |= {"im:history", "commands"}
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == needed
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["message.im"]
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == [slack_module.COMMAND]
