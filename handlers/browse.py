@@ -106,28 +106,17 @@ async def show_filters(turn: Turn) -> None:
     rows: list[tuple[Button, ...]] = [
         tuple(turn.button(f"status.{s.value}", f"f:s:{s.value}") for s in ImplementationStatus)
     ]
-    mechanisms = (
-        await turn.session.execute(
-            select(Mechanism.id, Mechanism.code)
-            .distinct()
-            .join(Recommendation, Recommendation.mechanism_id == Mechanism.id)
-            .where(Recommendation.id.in_(mine))
-            .order_by(Mechanism.code)
-        )
-    ).all()
-    if mechanisms:
-        rows.append(tuple(Button(code, f"f:m:{mid}") for mid, code in mechanisms))
-    clusters = (
-        await turn.session.execute(
-            select(Cluster.id, Cluster.name)
-            .distinct()
-            .join(Recommendation, Recommendation.cluster_id == Cluster.id)
-            .where(Recommendation.id.in_(mine))
-            .order_by(Cluster.name)
-        )
-    ).all()
-    if clusters:
-        rows.append(tuple(Button(name, f"f:c:{cid}") for cid, name in clusters))
+    for kind, column_id, label, link in (
+        ("m", Mechanism.id, Mechanism.code, Recommendation.mechanism_id == Mechanism.id),
+        ("c", Cluster.id, Cluster.name, Recommendation.cluster_id == Cluster.id),
+    ):
+        used = (
+            await turn.session.execute(
+                select(column_id, label).distinct().join(Recommendation, link).where(Recommendation.id.in_(mine)).order_by(label)
+            )
+        ).all()
+        if used:
+            rows.append(tuple(Button(name, f"f:{kind}:{ident}") for ident, name in used))
     deadlines = (
         await turn.session.scalars(
             select(Deadline)

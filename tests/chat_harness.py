@@ -9,6 +9,11 @@ from bot.standins.slack import Posted, SlackStandIn
 from bot.standins.telegram import SentMessage, TelegramStandIn
 
 TELEGRAM_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
+# What a person may type that a careless bot would format, decode or run.
+TRICKY = "<b>bold</b> *bold* `code` &amp; =HYPERLINK(\"http://evil.example\",\"x\")"
+LONG_ANSWER = (TRICKY + " The ministry trained 1,200 police officers in 2026. " * 80)[:5000]
+# The world fixture assigns three recommendations to Ana's ministry.
+ASSIGNED = 3
 
 
 @dataclass
@@ -38,6 +43,12 @@ class TelegramPerson:
         self.standin.user_presses(self.user_id, message, message.button(label))
         return await self._replies(before, expect)
 
+    async def starts_update(self, item: int, status: str) -> None:
+        """/mine, Give an update on the item-th recommendation, pick the status."""
+        items = (await self.says("/mine", expect=1 + ASSIGNED))[1:]
+        await self.presses("Give an update", on=items[item])
+        await self.presses(status)
+
     async def sends_document(self, name: str, mime: str, size: int, caption: str | None = None, expect: int = 1) -> list[SentMessage]:
         before = len(self.inbox)
         self.standin.user_sends_document(self.user_id, name, mime, size, caption)
@@ -62,6 +73,18 @@ class SlackPerson:
         before = len(self.inbox)
         self.standin.user_writes(self.user_id, text)
         return await self._replies(before, expect)
+
+    async def starts_update(self, item: int, status: str) -> None:
+        items = (await self.says("mine", expect=1 + ASSIGNED))[1:]
+        await self.clicks("Give an update", on=items[item])
+        await self.clicks(status)
+
+    async def writes(self, text: str) -> str:
+        """Write and wait for the one reply; the event_id, to deliver it again."""
+        before = len(self.inbox)
+        event_id = self.standin.user_writes(self.user_id, text)
+        await self._replies(before, 1)
+        return event_id
 
     def last_with(self, label: str) -> Posted:
         return next(m for m in reversed(self.inbox) if label in m.buttons)

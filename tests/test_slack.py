@@ -22,9 +22,9 @@ from bot.web import SLACK_PATH, WebServer
 from handlers.engine import ConversationEngine
 from storage.conversations import create_invite, link_identity
 from storage.enums import EvidenceKind, ImplementationStatus as S, Platform
-from storage.models import ChatIdentity, ConversationState, StatusUpdate
+from storage.models import ChatIdentity, ConversationState
 from storage.status import history
-from tests.chat_harness import SlackPerson
+from tests.chat_harness import LONG_ANSWER, TRICKY, SlackPerson
 from tests.fakes import FakeClock
 
 ANA = "U0ANA"
@@ -90,11 +90,6 @@ async def slack_http(sessions: async_sessionmaker[AsyncSession], world: dict[str
     yield bot
     await bot.stop()
     await bot.standin.stop()
-
-
-async def count(sessions: async_sessionmaker[AsyncSession], model: type) -> int:
-    async with sessions() as session:
-        return await session.scalar(select(func.count()).select_from(model)) or 0
 
 
 async def test_a_full_update_over_socket_mode_with_a_modal(slack: SlackBot, world: dict[str, int]) -> None:
@@ -175,12 +170,8 @@ async def test_an_unknown_member_is_refused_and_not_stored(slack: SlackBot) -> N
 
 async def test_socket_mode_redelivery_is_handled_once(slack: SlackBot, world: dict[str, int]) -> None:
     ana = SlackPerson(slack.standin, ANA)
-    items = (await ana.says("mine", expect=4))[1:]
-    await ana.clicks("Give an update", on=items[0])
-    await ana.clicks("in progress")
-    before = len(ana.inbox)
-    event_id = slack.standin.user_writes(ANA, "Protocol adopted.")
-    await slack.standin.wait_for_messages(ANA, before + 1)
+    await ana.starts_update(0, "in progress")
+    event_id = await ana.writes("Protocol adopted.")
     # Slack thought the ack was lost: the same event again, retry_attempt 1 and 2.
     slack.standin.redeliver(event_id, reason="timeout")
     slack.standin.redeliver(event_id, reason="timeout")
@@ -219,9 +210,7 @@ async def test_unacknowledged_envelopes_are_redelivered_and_handled_once(session
 
 async def test_a_full_update_over_the_http_events_api(slack_http: SlackBot, world: dict[str, int]) -> None:
     ana = SlackPerson(slack_http.standin, ANA)
-    items = (await ana.says("mine", expect=4))[1:]
-    await ana.clicks("Give an update", on=items[2])
-    await ana.clicks("fully implemented")
+    await ana.starts_update(2, "fully implemented")
     await ana.answers_in_modal("Done in 2026.")
     await ana.clicks("Skip")
     await ana.clicks("Skip")
@@ -234,16 +223,13 @@ async def test_a_full_update_over_the_http_events_api(slack_http: SlackBot, worl
 
 async def test_an_events_api_retry_is_handled_once(slack_http: SlackBot, world: dict[str, int]) -> None:
     ana = SlackPerson(slack_http.standin, ANA)
-    items = (await ana.says("mine", expect=4))[1:]
-    await ana.clicks("Give an update", on=items[0])
-    await ana.clicks("in progress")
-    before = len(ana.inbox)
-    event_id = slack_http.standin.user_writes(ANA, "Bill tabled.")
-    await slack_http.standin.wait_for_messages(ANA, before + 1)
+    await ana.starts_update(0, "in progress")
+    event_id = await ana.writes("Bill tabled.")
+    replies = len(ana.inbox)
     slack_http.standin.redeliver(event_id)  # X-Slack-Retry-Num: 1, X-Slack-Retry-Reason: http_timeout
     await slack_http.standin.settle()
     await asyncio.sleep(0.2)
-    assert len(ana.inbox) == before + 1
+    assert len(ana.inbox) == replies
     await ana.clicks("Skip")
     await ana.clicks("Skip")
     await ana.clicks("Save")
@@ -281,9 +267,7 @@ async def test_forged_and_stale_requests_are_rejected_and_nothing_is_stored(slac
 
 async def test_a_restart_mid_conversation_resumes(slack: SlackBot, world: dict[str, int]) -> None:
     ana = SlackPerson(slack.standin, ANA)
-    items = (await ana.says("mine", expect=4))[1:]
-    await ana.clicks("Give an update", on=items[1])
-    await ana.clicks("not applicable")
+    await ana.starts_update(1, "not applicable")
     await slack.stop()
     await slack.start("socket")
     await ana.says("Covered by the 2019 reform.")
@@ -297,11 +281,8 @@ async def test_a_restart_mid_conversation_resumes(slack: SlackBot, world: dict[s
 
 async def test_a_5000_character_answer_and_markup_kept_verbatim_shown_escaped(slack: SlackBot, world: dict[str, int]) -> None:
     ana = SlackPerson(slack.standin, ANA)
-    tricky = "<b>bold</b> *bold* `code` &amp; =HYPERLINK(\"http://evil.example\",\"x\")"
-    long_answer = (tricky + " The ministry trained 1,200 police officers in 2026. " * 80)[:5000]
-    items = (await ana.says("mine", expect=4))[1:]
-    await ana.clicks("Give an update", on=items[0])
-    await ana.clicks("in progress")
+    tricky, long_answer = TRICKY, LONG_ANSWER
+    await ana.starts_update(0, "in progress")
     await ana.says(long_answer)
     await ana.clicks("Skip")
     await ana.says(tricky)

@@ -22,7 +22,7 @@ from storage.conversations import create_invite
 from storage.enums import EvidenceKind, ImplementationStatus as S, Platform
 from storage.models import ChatIdentity, ConversationState, StatusUpdate
 from storage.status import history
-from tests.chat_harness import TELEGRAM_TOKEN, TelegramPerson
+from tests.chat_harness import LONG_ANSWER, TELEGRAM_TOKEN, TRICKY, TelegramPerson
 from tests.fakes import FakeClock
 
 FAST = RetryPolicy(first_backoff=0.05)
@@ -144,9 +144,7 @@ async def test_a_redelivered_update_stores_one_status_update(telegram: TelegramB
 
 async def test_a_restart_mid_conversation_resumes(telegram: TelegramBot, world: dict[str, int]) -> None:
     ana = TelegramPerson(telegram.standin, 111)
-    items = (await ana.says("/mine", expect=4))[1:]
-    await ana.presses("Give an update", on=items[1])
-    await ana.presses("in progress")
+    await ana.starts_update(1, "in progress")
     await telegram.restart()
     (question,) = await ana.says("Draft bill sent to Parliament.")
     assert question.text.startswith("Any evidence?")
@@ -160,11 +158,8 @@ async def test_a_restart_mid_conversation_resumes(telegram: TelegramBot, world: 
 
 async def test_a_5000_character_answer_and_markup_kept_verbatim_shown_escaped(telegram: TelegramBot, world: dict[str, int]) -> None:
     ana = TelegramPerson(telegram.standin, 111)
-    tricky = "<b>bold</b> *bold* `code` &amp; =HYPERLINK(\"http://evil.example\",\"x\")"
-    long_answer = (tricky + " The ministry trained 1,200 police officers in 2026. " * 80)[:5000]
-    items = (await ana.says("/mine", expect=4))[1:]
-    await ana.presses("Give an update", on=items[0])
-    await ana.presses("in progress")
+    tricky, long_answer = TRICKY, LONG_ANSWER
+    await ana.starts_update(0, "in progress")
     await ana.says(long_answer)
     await ana.presses("Skip")
     await ana.says(tricky)
