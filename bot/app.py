@@ -83,6 +83,10 @@ class BotApp:
             self.engine.expire_abandoned, "interval", seconds=SWEEP_SECONDS,
             id="expire_abandoned_dialogues", max_instances=1, coalesce=True,
         )
+        self.scheduler.add_job(
+            self.engine.forget_old_deliveries, "interval", hours=24,
+            id="forget_old_deliveries", max_instances=1, coalesce=True,
+        )
 
     async def start(self) -> None:
         # The web server first: Telegram checks the webhook URL when it is set.

@@ -27,6 +27,7 @@ from storage.conversations import (
     close_abandoned,
     first_delivery,
     focal_point_by_email,
+    forget_old_deliveries,
     focal_point_for,
     link_identity,
     load_state,
@@ -98,6 +99,10 @@ class ConversationEngine:
                 await self._route(turn)
             await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, now)
             return turn.replies
+
+    async def forget_old_deliveries(self) -> int:
+        async with self.sessions() as session, session.begin():
+            return await forget_old_deliveries(session, self.clock())
 
     def _stale(self, state: State, now: datetime) -> bool:
         return state.name != "idle" and state.updated_at is not None and now - state.updated_at > self.timeout

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -18,6 +18,9 @@ from storage.models import ChatIdentity, ConversationState, FocalPoint, Invite, 
 from storage.network import active_on
 
 INVITE_LIFETIME = timedelta(days=14)
+# Telegram keeps an unconfirmed update for 24 hours and Slack retries for
+# minutes: a delivery record older than this can never meet its redelivery.
+DELIVERY_MEMORY = timedelta(days=7)
 
 
 @dataclass
@@ -127,6 +130,14 @@ async def first_delivery(session: AsyncSession, platform: Platform, delivery_id:
         .returning(ProcessedDelivery.delivery_id)
     )
     return (await session.execute(statement)).first() is not None
+
+
+async def forget_old_deliveries(session: AsyncSession, now: datetime) -> int:
+    """Drop delivery records no platform can redeliver any more; the count."""
+    result = await session.execute(
+        delete(ProcessedDelivery).where(ProcessedDelivery.processed_at < now - DELIVERY_MEMORY)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def focal_point_for(

@@ -329,3 +329,16 @@ async def test_a_busy_database_is_retried_and_a_dead_one_is_reported(sessions: a
     assert await chat(bot, gateway, ana.presses(f"same:{world['mine_all'][1]}")) == ["error.try_again"]
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(StatusUpdate)) == 1
+
+
+async def test_delivery_records_are_forgotten_once_no_redelivery_can_come(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, world: dict[str, int]) -> None:
+    from storage.models import ProcessedDelivery
+
+    await chat(bot, gateway, ana.says("/help", delivery_id="old"))
+    clock.advance(days=6)
+    await chat(bot, gateway, ana.says("/help", delivery_id="recent"))
+    assert await bot.forget_old_deliveries() == 0
+    clock.advance(days=2)
+    assert await bot.forget_old_deliveries() == 1
+    async with sessions() as session:
+        assert list((await session.scalars(select(ProcessedDelivery.delivery_id))).all()) == ["recent"]
