@@ -16,7 +16,16 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.chat_port import Button, ChatAddress, ChatGateway, IncomingMessage, OutgoingMessage, command_words
+from bot.chat_port import (
+    Button,
+    ChatAddress,
+    ChatGateway,
+    DeliveryFailed,
+    IncomingMessage,
+    OutgoingMessage,
+    RecipientUnreachable,
+    command_words,
+)
 from handlers import browse, status_update
 from handlers.turn import Turn
 from messages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, SUPPORTED_LANGUAGES, t
@@ -125,7 +134,12 @@ class ConversationEngine:
             address = ChatAddress(dialogue.platform, dialogue.user_id, dialogue.chat_id, dialogue.workspace_id)
             key = "update.timed_out"
             text = t(key, dialogue.language, id=dialogue.recommendation_id, **command_words(dialogue.platform))
-            await self.gateway.send(address, OutgoingMessage(key, text, language=dialogue.language))
+            try:
+                await self.gateway.send(address, OutgoingMessage(key, text, language=dialogue.language))
+            except (RecipientUnreachable, DeliveryFailed) as exc:
+                # One person out of reach must not keep the others from their note.
+                log.warning("timeout note to %s:%s not delivered: %s", dialogue.platform.value, dialogue.user_id, exc)
+                continue
             told += 1
         return told
 

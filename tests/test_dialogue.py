@@ -147,6 +147,17 @@ async def test_abandoned_dialogues_are_closed_politely_once(sessions: async_sess
     ((address, note),) = gateway.sent
     assert (address.user_id, address.chat_id, note.key) == ("111", "111", "update.timed_out")
     gateway.take()
+    # Someone out of reach (blocked the bot) does not stop the sweep.
+    from bot.chat_port import RecipientUnreachable
+
+    class Blocked(FakeGateway):
+        async def send(self, address, message):  # type: ignore[no-untyped-def]
+            raise RecipientUnreachable(address, "Forbidden: bot was blocked by the user")
+
+    await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"))
+    clock.advance(minutes=30)
+    assert await ConversationEngine(sessions, Blocked(), clock, timeout=timedelta(minutes=20)).expire_abandoned() == 0
+    gateway.take()
     # Closed, so the next answer starts afresh rather than resuming.
     assert await chat(bot, gateway, ana.presses("skip")) == ["unknown.command"]
 
