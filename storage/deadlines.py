@@ -50,7 +50,7 @@ async def add_deadline(session: AsyncSession, data: DeadlineData, selector: Sele
             raise NotFound(f"no deadline with id {data.parent_id}")
         if data.due_on > parent.due_on:
             raise InvalidValue(f"an input deadline ({data.due_on}) after the deadline it serves ({parent.due_on})")
-    title = (data.title or "").strip() or _default_title(data.kind, mechanism)
+    title = (data.title or "").strip() or deadline_title(data.kind, mechanism.code if mechanism else None)
     if len(title) > 300:
         raise InvalidValue(f"a title is at most 300 characters, got {len(title)}")
     deadline = Deadline(
@@ -71,12 +71,12 @@ async def add_deadline(session: AsyncSession, data: DeadlineData, selector: Sele
     return deadline
 
 
-def _default_title(kind: DeadlineKind, mechanism: Mechanism | None) -> str:
+def deadline_title(kind: DeadlineKind, mechanism_code: str | None) -> str:
     """'CEDAW follow-up information'; 'UPR mid-term report', not 'UPR UPR ...'."""
     title = KIND_TITLES[kind]
-    if mechanism is None or title.startswith(mechanism.code):
+    if mechanism_code is None or title.startswith(mechanism_code):
         return title[0].upper() + title[1:]
-    return f"{mechanism.code} {title}"
+    return f"{mechanism_code} {title}"
 
 
 async def list_deadlines(

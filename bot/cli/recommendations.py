@@ -9,11 +9,14 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli.context import AppContext
-from bot.cli.options import DATE, enum_choice, output_options, selector_from, selector_options
+from bot.cli.options import DATE, IDS, enum_choice, output_options, selector_from, selector_options
 from bot.output import RowWriter, write_rows
 from storage.assignments import assign
 from storage.clusters import add_cluster, list_clusters, put_in_cluster
+from storage.deadline_rules import parse_lead
+from storage.deadline_suggestions import Suggestion, accept as accept_suggestions, suggest
 from storage.deadlines import DeadlineData, add_deadline, list_deadlines
+from storage.errors import InvalidValue
 from storage.enums import (
     AssignmentRole,
     DeadlineKind,
@@ -219,3 +222,57 @@ def deadlines_list(
             ]
 
     write_rows(app.run(work), DEADLINE_COLUMNS, fmt, limit)
+
+
+SUGGESTION_COLUMNS = ("number", "kind", "due_on", "mechanism", "country", "serves", "recommendations", "exists", "basis")
+
+
+@deadlines.command("suggest")
+@click.option("--country", default=None, help="Only this State.")
+@click.option("--input-lead", default="6m", show_default=True, help="Inputs due this long before each report: 6m, 90d, 8w, 1y.")
+@click.option("--upr-review", "upr_reviews", multiple=True, metavar="STATE=YYYY-MM-DD", help="Date of a State's latest UPR review, when the data has none.")
+@click.option("--accept", default=None, help="Create these suggestions: numbers such as 1,3-4, or 'all'.")
+@output_options
+@click.pass_obj
+def deadlines_suggest(
+    app: AppContext, country: str | None, input_lead: str, upr_reviews: tuple[str, ...], accept: str | None, fmt: str, limit: int | None
+) -> None:
+    """Deadlines the mechanisms' calendars give for the recommendations in the
+    registry (follow-up information, periodic reports, UPR mid-term and national
+    reports, and the ministries' input deadlines before each). Nothing is
+    created without --accept; to override a date, add the deadline yourself."""
+    numbers_given = None if accept in (None, "all") else set(IDS.convert(accept, None, None))
+    try:
+        lead = parse_lead(input_lead)
+        reviews = {}
+        for item in upr_reviews:
+            state, _, when = item.partition("=")
+            reviews[state.strip().lower()] = date.fromisoformat(when.strip())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[list[Suggestion], list[str]]:
+        async with sessions() as session, session.begin():
+            found = await suggest(session, date.today(), country=country, input_lead=lead, upr_reviews=reviews)
+            created: list[str] = []
+            if accept:
+                numbers = numbers_given if numbers_given is not None else {s.number for s in found}
+                try:
+                    made = await accept_suggestions(session, found, numbers)
+                except ValueError as exc:
+                    raise InvalidValue(str(exc)) from None
+                created = [f"added deadline {d.id}: {d.title}, due {d.due_on}" for d in made]
+            return found, created
+
+    found, created = app.run(work)
+    if created or accept:
+        click.echo("\n".join(created) or "nothing new: every chosen suggestion is in the registry already")
+        return
+    rows = [
+        {
+            "number": s.number, "kind": s.kind, "due_on": s.due_on, "mechanism": s.mechanism, "country": s.country,
+            "serves": s.serves, "recommendations": len(s.recommendation_ids), "exists": s.exists, "basis": s.basis,
+        }
+        for s in found
+    ]
+    write_rows(rows, SUGGESTION_COLUMNS, fmt, limit)
