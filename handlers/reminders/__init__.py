@@ -1,0 +1,1 @@
+"""Reminders: when to write to whom about what, and escalation."""
