@@ -20,7 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, UOWTransaction
 
 from storage.errors import AppendOnlyViolation
-from storage.models import APPEND_ONLY_TABLES, AuditEntry, Base, ConversationState, ImportRun, ProcessedDelivery
+from storage.models import (
+    APPEND_ONLY_TABLES,
+    AuditEntry,
+    Base,
+    ConversationState,
+    ImportRun,
+    OutboxMessage,
+    ProcessedDelivery,
+    ReminderStep,
+)
 from storage.types import utcnow
 
 _actor: ContextVar[str] = ContextVar("nmrf_audit_actor", default="system")
@@ -32,6 +41,8 @@ _NOT_AUDITED = set(APPEND_ONLY_TABLES) | {
     ImportRun.__tablename__,
     ConversationState.__tablename__,
     ProcessedDelivery.__tablename__,
+    OutboxMessage.__tablename__,
+    ReminderStep.__tablename__,
 }
 
 

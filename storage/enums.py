@@ -108,3 +108,20 @@ class Channel(StrEnum):
 class EvidenceKind(StrEnum):
     LINK = "link"
     FILE = "file"
+
+
+class OutboxKind(StrEnum):
+    REMINDER = "reminder"
+    ESCALATION = "escalation"
+    OVERDUE_DIGEST = "overdue_digest"
+    UNREACHABLE_NOTICE = "unreachable_notice"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    # Claimed by a sender and being sent; after a crash, found with its lease run out.
+    SENDING = "sending"
+    SENT = "sent"
+    UNREACHABLE = "unreachable"
+    # Withdrawn before sending: the person snoozed, or the item was answered.
+    CANCELLED = "cancelled"

@@ -42,6 +42,8 @@ from storage.enums import (
     ImportSource,
     InstitutionKind,
     MechanismKind,
+    OutboxKind,
+    OutboxStatus,
     Platform,
     Priority,
     RecommendationKind,
@@ -237,6 +239,8 @@ class FocalPoint(Base, Timestamped):
     timezone: Mapped[str] = mapped_column(String(64))
     active_from: Mapped[date] = mapped_column(Date)
     active_to: Mapped[date | None] = mapped_column(Date)
+    # Set in chat ("snooze until", out of office): no reminder up to this day.
+    snoozed_until: Mapped[date | None] = mapped_column(Date)
 
     institution: Mapped[Institution] = relationship()
     identities: Mapped[list[ChatIdentity]] = relationship(back_populates="focal_point")
@@ -275,6 +279,10 @@ class ChatIdentity(Base):
     focal_point_id: Mapped[int | None] = mapped_column(ForeignKey("focal_points.id"), index=True)
     secretariat_user_id: Mapped[int | None] = mapped_column(ForeignKey("secretariat_users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The platform refused to deliver (blocked the bot, left the workspace):
+    # no more sends until the person writes again.
+    unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unreachable_reason: Mapped[str | None] = mapped_column(String(300))
 
     focal_point: Mapped[FocalPoint | None] = relationship(back_populates="identities")
     secretariat_user: Mapped[SecretariatUser | None] = relationship(back_populates="identities")
@@ -475,6 +483,64 @@ class Invite(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- reminders ------------------------------------------------------------------
+
+
+class OutboxMessage(Base):
+    """A message the bot owes someone, kept until the platform took it.
+
+    The unique ``key`` makes planning idempotent (one digest per person per
+    day); the status and the lease make sending exactly-once between bot
+    processes and resumable after a crash.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[OutboxKind] = mapped_column(str_enum(OutboxKind, "outbox_kind"))
+    platform: Mapped[Platform] = mapped_column(str_enum(Platform, "platform"))
+    workspace_id: Mapped[str] = mapped_column(String(64), default="")
+    platform_user_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    identity_id: Mapped[int | None] = mapped_column(ForeignKey("chat_identities.id"))
+    focal_point_id: Mapped[int | None] = mapped_column(ForeignKey("focal_points.id"), index=True)
+    secretariat_user_id: Mapped[int | None] = mapped_column(ForeignKey("secretariat_users.id"))
+    # {"key", "text", "language", "buttons": [[{"label", "action"}]]}, rendered
+    # when planned, in the reader's language.
+    message: Mapped[dict[str, Any]] = mapped_column(JSON)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The end of the reader's working window: later, it waits for the next one.
+    not_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    timezone: Mapped[str] = mapped_column(String(64))
+    status: Mapped[OutboxStatus] = mapped_column(str_enum(OutboxStatus, "outbox_status"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Found mid-send after a crash and sent again: it may have arrived twice.
+    ambiguous: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReminderStep(Base):
+    """One step of the reminder plan taken for a person and a deadline: a
+    reminder ("30" days before, "overdue-2"), an escalation ("escalate-1"),
+    or a step skipped because a later one superseded it (no outbox row)."""
+
+    __tablename__ = "reminder_steps"
+    __table_args__ = (UniqueConstraint("focal_point_id", "deadline_id", "step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    focal_point_id: Mapped[int] = mapped_column(ForeignKey("focal_points.id"))
+    deadline_id: Mapped[int] = mapped_column(ForeignKey("deadlines.id"), index=True)
+    step: Mapped[str] = mapped_column(String(32))
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # Tables whose rows are history: the migration adds triggers that refuse
