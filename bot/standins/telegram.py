@@ -17,9 +17,11 @@ queue the updates a real user's client would cause.
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import json
 import logging
+import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,6 +115,13 @@ class TelegramStandIn:
     bot_id: int = 7000001
     # Not yet answered webhooks are retried after this many seconds.
     webhook_retry_seconds: float = 0.2
+    # Telegram's broadcast limits, enforced with 429 when set: messages a
+    # second in all, and a second to one chat.
+    max_per_second: float | None = None
+    max_per_chat_per_second: float | None = None
+    # A 429 storm: this share of sendMessage calls refused at random.
+    refuse_fraction: float = 0.0
+    seed: int = 7
     users: dict[int, SimulatedUser] = field(default_factory=dict)
     sent: list[SentMessage] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
@@ -133,6 +142,10 @@ class TelegramStandIn:
         self._webhook_task: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
         self._poller: asyncio.Event | None = None
+        self._recent: collections.deque[float] = collections.deque()
+        self._last_to_chat: dict[int, float] = {}
+        self._random = random.Random(self.seed)
+        self.refused = 0
         self.port = 0
 
     # --- running ---------------------------------------------------------
@@ -365,6 +378,25 @@ class TelegramStandIn:
         self.answered_callbacks.append(query_id)
         return True
 
+    def _enforce_limits(self, chat_id: int) -> None:
+        now = time.monotonic()
+        if self.refuse_fraction and self._random.random() < self.refuse_fraction:
+            self.refused += 1
+            raise ApiError(429, "Too Many Requests: retry after 1", 1)
+        if self.max_per_second is not None:
+            while self._recent and now - self._recent[0] >= 1.0:
+                self._recent.popleft()
+            if len(self._recent) >= self.max_per_second:
+                self.refused += 1
+                raise ApiError(429, "Too Many Requests: retry after 1", 1)
+        if self.max_per_chat_per_second is not None:
+            last = self._last_to_chat.get(chat_id)
+            if last is not None and now - last < 1.0 / self.max_per_chat_per_second:
+                self.refused += 1
+                raise ApiError(429, "Too Many Requests: retry after 1", 1)
+        self._recent.append(now)
+        self._last_to_chat[chat_id] = now
+
     async def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = _int(params, "chat_id", 0)
         user = self.users.get(chat_id)
@@ -389,6 +421,7 @@ class TelegramStandIn:
         markup = params.get("reply_markup")
         if markup is not None:
             _check_inline_keyboard(markup)
+        self._enforce_limits(chat_id)
         message_id = next(self._message_ids.setdefault(chat_id, itertools.count(1)))
         message: dict[str, Any] = {
             "message_id": message_id,

@@ -1,0 +1,148 @@
+"""Sending what the outbox holds: claimed in batches, each at the platform's
+rate, each marked sent in its own transaction as soon as the platform took it.
+
+Nothing is dropped: a network failure or a platform still refusing after
+the transport's own retries sends the row back to pending with a backoff; a
+person the platform refuses for good (blocked the bot, left the workspace)
+is marked unreachable and the secretariat is told, once. A message that
+missed its reader's working window waits for the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.chat_port import Button, ChatAddress, ChatGateway, DeliveryFailed, OutgoingMessage, RecipientUnreachable
+from bot.ratelimit import SendLimits
+from handlers.reminders.working_time import WorkingTime
+from storage import outbox
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+# After a failed send: 1, 2, 4 ... minutes, at most an hour.
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def outgoing(row: OutboxMessage) -> OutgoingMessage:
+    stored = row.message
+    buttons = tuple(tuple(Button(b["label"], b["action"]) for b in line) for line in stored.get("buttons", []))
+    return OutgoingMessage(stored["key"], stored["text"], buttons, language=stored.get("language", "en"))
+
+
+class OutboxDispatcher:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        gateway: ChatGateway,
+        clock: Clock,
+        working_time: Callable[[str], WorkingTime],
+        *,
+        limits: SendLimits | None = None,
+        worker: str | None = None,
+        batch: int = 100,
+        concurrency: int = 8,
+        lease: timedelta = timedelta(minutes=15),
+        on_unreachable: Callable[[OutboxMessage, str], object] | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.gateway = gateway
+        self.clock = clock
+        self.working_time = working_time
+        self.limits = limits or SendLimits()
+        self.worker = worker or worker_name()
+        self.batch = batch
+        self.concurrency = concurrency
+        self.lease = lease
+        self.on_unreachable = on_unreachable
+
+    async def run_once(self) -> int:
+        """Claim one batch and send it; how many were claimed."""
+        async with self.sessions() as session, session.begin():
+            rows = await outbox.claim(session, self.worker, self.clock(), self.batch, self.lease)
+        if not rows:
+            return 0
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(row: OutboxMessage) -> None:
+            async with gate:
+                await self._send(row)
+
+        await asyncio.gather(*(one(row) for row in rows))
+        return len(rows)
+
+    async def drain(self) -> int:
+        """Send until nothing is due; the number claimed."""
+        total = 0
+        while claimed := await self.run_once():
+            total += claimed
+        return total
+
+    async def run_forever(self, stop: asyncio.Event, idle: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                claimed = await self.run_once()
+            except (OperationalError, InterfaceError) as exc:
+                log.warning("outbox: database busy (%s); trying again", exc.__class__.__name__)
+                claimed = 0
+            if not claimed:
+                try:
+                    await asyncio.wait_for(stop.wait(), idle)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def _send(self, row: OutboxMessage) -> None:
+        now = self.clock()
+        if row.not_after is not None and now >= row.not_after:
+            # Too late today: never in the reader's night or weekend.
+            window = self.working_time(row.timezone).next_window(now)
+            await self._finish(outbox.release, row.id, self.worker, window.start, None, window.end)
+            return
+        if row.ambiguous:
+            log.warning("outbox %s (%s) was cut off mid-send by a crash; sending it again", row.id, row.key)
+        address = ChatAddress(row.platform, row.platform_user_id, row.chat_id, row.workspace_id)
+        try:
+            await self.limits.acquire(row.platform, row.chat_id)
+            await self.gateway.send(address, outgoing(row))
+        except RecipientUnreachable as exc:
+            log.info("outbox %s: %s", row.id, exc)
+            if await self._finish(outbox.mark_unreachable, row, self.worker, self.clock(), exc.reason) and self.on_unreachable:
+                await _maybe_await(self.on_unreachable(row, exc.reason))
+            return
+        except (DeliveryFailed, OSError, asyncio.TimeoutError) as exc:
+            backoff = min(timedelta(minutes=2 ** max(row.attempts - 1, 0)), MAX_BACKOFF)
+            log.warning("outbox %s: not sent (%s); again in %s", row.id, exc, backoff)
+            await self._finish(outbox.release, row.id, self.worker, self.clock() + backoff, str(exc))
+            return
+        await self._finish(outbox.mark_sent, row.id, self.worker, self.clock())
+
+    async def _finish(self, step: Callable[..., object], *args: object) -> bool:
+        """Record the outcome, retrying a busy database: the send happened,
+        and losing the record of it would send it twice."""
+        for attempt in range(1, 8):
+            try:
+                async with self.sessions() as session, session.begin():
+                    return bool(await step(session, *args))  # type: ignore[misc]
+            except (OperationalError, InterfaceError):
+                if attempt == 7:
+                    raise
+                await asyncio.sleep(0.05 * 2**attempt)
+        return False
+
+
+async def _maybe_await(value: object) -> None:
+    if asyncio.iscoroutine(value):
+        await value

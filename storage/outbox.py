@@ -1,0 +1,141 @@
+"""The outbox: messages the bot owes people, from planned to sent.
+
+pending --claim--> sending --sent--> sent
+                      |----unreachable--> unreachable
+                      |----failed------> pending (later, with backoff)
+pending --withdraw--> cancelled
+
+A claim is one UPDATE over a sub-select that takes each row once: on
+PostgreSQL the sub-select locks with FOR UPDATE SKIP LOCKED, so two bot
+processes never claim the same row; SQLite has one writer at a time. A row
+still "sending" after its lease ran out belonged to a process that died
+mid-send: it is claimed again and flagged ``ambiguous``, because the
+platform may or may not have taken it before the crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.enums import OutboxKind, OutboxStatus, Platform
+from storage.models import ChatIdentity, OutboxMessage
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    key: str
+    kind: OutboxKind
+    platform: Platform
+    workspace_id: str
+    platform_user_id: str
+    chat_id: str
+    timezone: str
+    message: dict[str, Any]
+    due_at: datetime
+    not_after: datetime | None = None
+    identity_id: int | None = None
+    focal_point_id: int | None = None
+    secretariat_user_id: int | None = None
+
+
+async def enqueue(session: AsyncSession, new: NewMessage) -> int | None:
+    """Add a message unless one with its key exists; its id, or None."""
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        module.insert(OutboxMessage)
+        .values(**vars(new), status=OutboxStatus.PENDING, attempts=0, ambiguous=False)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboxMessage.id)
+    )
+    return (await session.execute(statement)).scalar()
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(
+        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.due_at <= now),
+        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now),
+    )
+
+
+async def claim(session: AsyncSession, worker: str, now: datetime, limit: int, lease: timedelta) -> list[OutboxMessage]:
+    """Take up to ``limit`` due rows for ``worker``, oldest due first."""
+    candidates = select(OutboxMessage.id).where(_claimable(now)).order_by(OutboxMessage.due_at, OutboxMessage.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    statement = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), _claimable(now))
+        .values(
+            # SET sees the row as it was: a row found "sending" was cut off mid-send.
+            ambiguous=or_(OutboxMessage.ambiguous, OutboxMessage.status == OutboxStatus.SENDING),
+            status=OutboxStatus.SENDING,
+            claimed_by=worker,
+            lease_until=now + lease,
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False)
+    )
+    rows = list((await session.scalars(statement)).all())
+    return sorted(rows, key=lambda r: (r.due_at, r.id))
+
+
+async def _finish(session: AsyncSession, row_id: int, worker: str, **values: Any) -> bool:
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.claimed_by == worker, OutboxMessage.status == OutboxStatus.SENDING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def mark_sent(session: AsyncSession, row_id: int, worker: str, now: datetime) -> bool:
+    return await _finish(session, row_id, worker, status=OutboxStatus.SENT, sent_at=now, lease_until=None)
+
+
+async def mark_unreachable(session: AsyncSession, row: OutboxMessage, worker: str, now: datetime, reason: str) -> bool:
+    """The platform refuses this person for good: stop, and remember it on
+    their chat identity so nothing more is planned for it."""
+    done = await _finish(session, row.id, worker, status=OutboxStatus.UNREACHABLE, last_error=reason[:2000], lease_until=None)
+    if done and row.identity_id is not None:
+        await session.execute(
+            update(ChatIdentity)
+            .where(ChatIdentity.id == row.identity_id, ChatIdentity.unreachable_since.is_(None))
+            .values(unreachable_since=now, unreachable_reason=reason[:300])
+            .execution_options(synchronize_session=False)
+        )
+    return done
+
+
+async def release(session: AsyncSession, row_id: int, worker: str, due_at: datetime, error: str | None, not_after: datetime | None = None) -> bool:
+    """Back to pending, to be tried again at ``due_at`` (a failed send, or a
+    message that missed its reader's working window)."""
+    values: dict[str, Any] = {"status": OutboxStatus.PENDING, "due_at": due_at, "lease_until": None, "claimed_by": None}
+    if error is not None:
+        values["last_error"] = error[:2000]
+    if not_after is not None:
+        values["not_after"] = not_after
+    return await _finish(session, row_id, worker, **values)
+
+
+async def withdraw(session: AsyncSession, *, focal_point_id: int, kinds: Sequence[OutboxKind]) -> int:
+    """Cancel what is still pending for a person (they snoozed)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.focal_point_id == focal_point_id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.kind.in_(list(kinds)),
+        )
+        .values(status=OutboxStatus.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

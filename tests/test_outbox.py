@@ -1,0 +1,162 @@
+"""The outbox and its dispatcher, against the Telegram stand-in over real HTTP."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.gateway import PlatformRouter
+from bot.outbox_dispatch import OutboxDispatcher
+from bot.ratelimit import SendLimits
+from bot.standins.telegram import TelegramStandIn
+from bot.transports.retry import RetryPolicy
+from bot.transports.telegram import TelegramTransport
+from handlers.reminders.working_time import WorkingTime
+from storage import outbox
+from storage.enums import OutboxKind, OutboxStatus, Platform
+from storage.models import ChatIdentity, OutboxMessage
+from tests.chat_harness import TELEGRAM_TOKEN
+from tests.fakes import FakeClock
+
+NOW = datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc)  # a Monday, 13:00 in Lisbon
+
+
+def message(key: str, user: int, due: datetime = NOW, not_after: datetime | None = None, identity: int | None = None) -> outbox.NewMessage:
+    return outbox.NewMessage(
+        key=key, kind=OutboxKind.REMINDER, platform=Platform.TELEGRAM, workspace_id="", platform_user_id=str(user),
+        chat_id=str(user), timezone="Europe/Lisbon", message={"key": "x", "text": f"reminder {key}", "language": "en", "buttons": [[{"label": "Open", "action": "rec:1"}]]},
+        due_at=due, not_after=not_after, identity_id=identity,
+    )
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[tuple[TelegramStandIn, TelegramTransport]]:
+    standin = TelegramStandIn(TELEGRAM_TOKEN)
+    await standin.start()
+    router = PlatformRouter()
+
+    async def nobody_writes(_message: object) -> None:
+        raise AssertionError
+
+    transport = TelegramTransport(TELEGRAM_TOKEN, nobody_writes, base_url=standin.base_url, retry=RetryPolicy(attempts=8, first_backoff=0.05))
+    await transport.application.initialize()
+    yield standin, transport
+    await transport.application.shutdown()
+    await standin.stop()
+
+
+def dispatcher(sessions: async_sessionmaker[AsyncSession], transport: TelegramTransport, clock: FakeClock, **kwargs: object) -> OutboxDispatcher:
+    router = PlatformRouter()
+    router.register(transport)
+    return OutboxDispatcher(
+        sessions, router, clock, lambda tz: WorkingTime(tz),
+        limits=SendLimits(per_platform={Platform.TELEGRAM: 1000.0}, per_chat={Platform.TELEGRAM: 1000.0}), **kwargs,  # type: ignore[arg-type]
+    )
+
+
+async def test_enqueue_is_idempotent_on_the_key(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session, session.begin():
+        first = await outbox.enqueue(session, message("digest:1:2026-11-23", 1))
+        again = await outbox.enqueue(session, message("digest:1:2026-11-23", 1))
+    assert first is not None and again is None
+
+
+async def test_a_429_storm_ends_with_every_message_delivered_once(sessions: async_sessionmaker[AsyncSession], telegram: tuple[TelegramStandIn, TelegramTransport]) -> None:
+    standin, transport = telegram
+    standin.refuse_fraction = 0.2
+    users = range(1001, 1031)
+    for user in users:
+        standin.add_user(user, f"user {user}").started = True
+    async with sessions() as session, session.begin():
+        for user in users:
+            for n in range(3):
+                await outbox.enqueue(session, message(f"m:{user}:{n}", user))
+    clock = FakeClock(NOW)
+    assert await dispatcher(sessions, transport, clock).drain() == 90
+    assert standin.refused > 5
+    delivered = Counter(m.text for m in standin.sent)
+    assert len(delivered) == 90 and set(delivered.values()) == {1}
+    async with sessions() as session:
+        statuses = Counter((await session.scalars(select(OutboxMessage.status))).all())
+    assert statuses == {OutboxStatus.SENT: 90}
+
+
+async def test_a_blocked_person_is_marked_unreachable_once(sessions: async_sessionmaker[AsyncSession], telegram: tuple[TelegramStandIn, TelegramTransport], world: dict[str, int]) -> None:
+    standin, transport = telegram
+    standin.add_user(111, "Ana").started = True
+    standin.block(111)
+    async with sessions() as session, session.begin():
+        identity = await session.scalar(select(ChatIdentity.id).where(ChatIdentity.platform_user_id == "111"))
+        await outbox.enqueue(session, message("m:1", 111, identity=identity))
+        await outbox.enqueue(session, message("m:2", 111, identity=identity))
+    told: list[str] = []
+
+    async def tell(row: OutboxMessage, reason: str) -> None:
+        told.append(f"{row.key}: {reason}")
+
+    await dispatcher(sessions, transport, FakeClock(NOW), on_unreachable=tell).drain()
+    async with sessions() as session:
+        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+        ident = await session.get(ChatIdentity, identity)
+    assert [r.status for r in rows] == [OutboxStatus.UNREACHABLE] * 2
+    assert ident is not None and ident.unreachable_since == NOW and "blocked" in (ident.unreachable_reason or "")
+    assert len(told) == 2 and "blocked" in told[0]
+    # Each was tried once: a refusal for good is not retried.
+    assert standin.calls.count("sendmessage") == 2
+
+
+async def test_a_message_that_missed_its_window_waits_for_the_next(sessions: async_sessionmaker[AsyncSession], telegram: tuple[TelegramStandIn, TelegramTransport]) -> None:
+    standin, transport = telegram
+    standin.add_user(1001, "Late").started = True
+    friday_evening = datetime(2026, 11, 27, 18, 0, tzinfo=timezone.utc)  # after 17:00 in Lisbon
+    async with sessions() as session, session.begin():
+        await outbox.enqueue(session, message("m:late", 1001, due=datetime(2026, 11, 27, 9, tzinfo=timezone.utc), not_after=datetime(2026, 11, 27, 17, tzinfo=timezone.utc)))
+    clock = FakeClock(friday_evening)
+    send = dispatcher(sessions, transport, clock)
+    await send.drain()
+    assert standin.sent == []
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxMessage))
+    assert row is not None and (row.status, row.due_at, row.not_after) == (OutboxStatus.PENDING, datetime(2026, 11, 30, 9, tzinfo=timezone.utc), datetime(2026, 11, 30, 17, tzinfo=timezone.utc))
+    clock.now = datetime(2026, 11, 30, 9, 1, tzinfo=timezone.utc)
+    await send.drain()
+    assert [m.text for m in standin.sent] == ["reminder m:late"]
+
+
+async def test_a_network_failure_is_retried_later_not_dropped(sessions: async_sessionmaker[AsyncSession], telegram: tuple[TelegramStandIn, TelegramTransport]) -> None:
+    standin, transport = telegram
+    standin.add_user(1001, "Ana").started = True
+    async with sessions() as session, session.begin():
+        await outbox.enqueue(session, message("m:1", 1001))
+    clock = FakeClock(NOW)
+    await standin.stop()  # the platform is unreachable
+    send = dispatcher(sessions, transport, clock)
+    transport._retry = RetryPolicy(attempts=2, first_backoff=0.01)
+    assert await send.drain() == 1
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxMessage))
+    assert row is not None and row.status is OutboxStatus.PENDING and row.due_at == NOW + timedelta(minutes=1) and row.last_error
+    await standin.start(port=standin.port)
+    clock.advance(minutes=2)
+    await send.drain()
+    assert [m.text for m in standin.sent] == ["reminder m:1"]
+
+
+async def test_a_claim_cut_off_by_a_crash_is_taken_again_and_flagged(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session, session.begin():
+        await outbox.enqueue(session, message("m:1", 1))
+        (taken,) = await outbox.claim(session, "crashed-worker", NOW, 10, timedelta(minutes=15))
+    assert not taken.ambiguous
+    async with sessions() as session, session.begin():
+        assert await outbox.claim(session, "other", NOW + timedelta(minutes=14), 10, timedelta(minutes=15)) == []
+        (again,) = await outbox.claim(session, "other", NOW + timedelta(minutes=16), 10, timedelta(minutes=15))
+    assert (again.claimed_by, again.ambiguous, again.attempts) == ("other", True, 2)
+    async with sessions() as session, session.begin():
+        # The crashed worker can no longer record anything for it.
+        assert not await outbox.mark_sent(session, again.id, "crashed-worker", NOW)
+        assert await outbox.mark_sent(session, again.id, "other", NOW)
