@@ -1,0 +1,271 @@
+"""The reminder plan: who is written to, on which local day, about what.
+
+Pure: it reads a ``Snapshot`` of the registry and returns ``Planned``
+messages; it never touches the database or a platform. The scheduler plans
+each person's today from live data (so editing a deadline reschedules
+without touching any job), and ``reminders preview`` runs the same function
+day after day on a copy, as if every message went out and nobody answered.
+
+The rules:
+- A deadline's reminder steps are days before it (60, 30, 14, 7, 3, 1 by
+  default, per kind in the configuration), then every 3 working days once
+  overdue. A step whose day fell on a weekend, a holiday or a snooze goes out
+  on the next working day; steps that piled up meanwhile are folded into the
+  latest, so a person back from leave gets one reminder, not five.
+- One digest a person a local day, listing every open item.
+- A recommendation is open for a deadline while its institution has given
+  no update on it since the reminders for that deadline began.
+- Escalation, per institution and deadline: after 2 delivered reminders, or
+  once the deadline passed, the alternate focal point is told; the next
+  step (or 3 working days after the deadline) the senior one. With no
+  alternate, the senior is told at the first escalation.
+- Each secretariat user gets one overdue digest a working day when any
+  input is overdue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from bot.chat_port import ChatAddress
+from handlers.reminders.working_time import WorkingTime
+from storage.enums import DeadlineKind, FocalPointRole, OutboxKind
+
+DEFAULT_STEPS = (60, 30, 14, 7, 3, 1)
+
+
+@dataclass(frozen=True)
+class Policy:
+    steps_days: tuple[int, ...] = DEFAULT_STEPS
+    steps_by_kind: dict[DeadlineKind, tuple[int, ...]] = field(default_factory=dict)
+    overdue_every: int = 3
+    # Overdue reminders stop after this many; the secretariat digest goes on.
+    overdue_max: int = 10
+    escalate_after: int = 2
+    hours: tuple[time, time] = (time(9), time(17))
+    working_days: frozenset[int] = frozenset(range(5))
+    country: str | None = None
+
+    def steps(self, kind: DeadlineKind) -> tuple[int, ...]:
+        return tuple(sorted(self.steps_by_kind.get(kind, self.steps_days), reverse=True))
+
+    def working_time(self, timezone: str, snoozed_until: date | None = None) -> WorkingTime:
+        start, end = self.hours
+        return WorkingTime(timezone, start, end, self.working_days, self.country, snoozed_until)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A focal point or a secretariat user, and where to write to them."""
+
+    kind: str  # "focal_point" or "secretariat"
+    id: int
+    name: str
+    language: str
+    timezone: str
+    address: ChatAddress | None
+    identity_id: int | None = None
+    snoozed_until: date | None = None
+    role: FocalPointRole | None = None
+    institution_id: int | None = None
+
+
+@dataclass(frozen=True)
+class DeadlineFacts:
+    id: int
+    title: str
+    kind: DeadlineKind
+    due_on: date
+    recommendations: frozenset[int]
+
+
+@dataclass
+class Snapshot:
+    focal_points: list[Recipient]
+    secretariat: list[Recipient]
+    institutions: dict[int, str]
+    deadlines: list[DeadlineFacts]
+    assigned: dict[int, frozenset[int]]
+    # (institution, deadline, recommendation) with an update since reminders began.
+    answered: set[tuple[int, int, int]] = field(default_factory=set)
+    # (person, deadline, step) already planned or skipped.
+    taken: set[tuple[int, int, str]] = field(default_factory=set)
+    # (institution, deadline) -> the reminder steps delivered to its focal points.
+    delivered: dict[tuple[int, int], set[str]] = field(default_factory=dict)
+    # (institution, deadline, level) -> the local day that escalation went out.
+    escalated: dict[tuple[int, int, int], date] = field(default_factory=dict)
+    keys: set[str] = field(default_factory=set)
+    labels: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Item:
+    deadline: DeadlineFacts
+    step: str
+    recommendations: tuple[int, ...]
+    institution_id: int
+
+
+@dataclass
+class Planned:
+    key: str
+    kind: OutboxKind
+    recipient: Recipient
+    day: date
+    send_at: datetime
+    not_after: datetime
+    items: list[Item] = field(default_factory=list)
+    # (person, deadline, step): sent with this message / folded into it.
+    taken: list[tuple[int, int, str]] = field(default_factory=list)
+    skipped: list[tuple[int, int, str]] = field(default_factory=list)
+    # Secretariat digest: (institution id, deadline, open recommendations).
+    overdue: list[tuple[int, DeadlineFacts, int]] = field(default_factory=list)
+
+
+def reminder_steps(deadline: DeadlineFacts, policy: Policy, calendar: WorkingTime, until: date) -> list[tuple[str, date]]:
+    """(step name, day it falls due), in order, up to ``until``."""
+    steps = [(str(days), deadline.due_on - timedelta(days=days)) for days in policy.steps(deadline.kind)]
+    day = calendar.add_working_days(deadline.due_on, 1)
+    for n in range(1, policy.overdue_max + 1):
+        if day > until:
+            break
+        steps.append((f"overdue-{n}", day))
+        day = calendar.add_working_days(day, policy.overdue_every)
+    return [(name, on) for name, on in steps if on <= until]
+
+
+def plan_day(day: date, snapshot: Snapshot, policy: Policy, include: Callable[[Recipient], bool] = lambda r: True) -> list[Planned]:
+    """Everything that goes out on local day ``day`` to the people ``include`` lets through."""
+    out: dict[str, Planned] = {}
+    calendars: dict[tuple[str, date | None], WorkingTime] = {}
+
+    def calendar(r: Recipient, snoozes: bool = True) -> WorkingTime:
+        key = (r.timezone, r.snoozed_until if snoozes else None)
+        if key not in calendars:
+            calendars[key] = policy.working_time(r.timezone, key[1])
+        return calendars[key]
+
+    def message(kind: OutboxKind, r: Recipient) -> Planned | None:
+        key = f"{kind.value}:{r.kind}:{r.id}:{day.isoformat()}"
+        if key in snapshot.keys or r.address is None or not include(r):
+            return None
+        window = calendar(r).window(day)
+        if window is None:
+            return None
+        if key not in out:
+            out[key] = Planned(key, kind, r, day, window.start, window.end)
+        return out[key]
+
+    by_institution: dict[int, dict[FocalPointRole, list[Recipient]]] = {}
+    for fp in snapshot.focal_points:
+        by_institution.setdefault(fp.institution_id or 0, {}).setdefault(fp.role or FocalPointRole.TECHNICAL, []).append(fp)
+
+    overdue_lines: list[tuple[int, DeadlineFacts, int]] = []
+    for institution, recommendations in sorted(snapshot.assigned.items()):
+        roles = by_institution.get(institution, {})
+        primary = roles.get(FocalPointRole.TECHNICAL) or roles.get(FocalPointRole.ALTERNATE) or roles.get(FocalPointRole.SENIOR) or []
+        for deadline in snapshot.deadlines:
+            still_open = tuple(sorted(
+                r for r in deadline.recommendations & recommendations if (institution, deadline.id, r) not in snapshot.answered
+            ))
+            if not still_open:
+                continue
+            if day > deadline.due_on:
+                overdue_lines.append((institution, deadline, len(still_open)))
+            for person in primary:
+                planned = message(OutboxKind.REMINDER, person)
+                if planned is None:
+                    continue
+                due = [(n, on) for n, on in reminder_steps(deadline, policy, calendar(person, False), day) if (person.id, deadline.id, n) not in snapshot.taken]
+                if not due:
+                    continue
+                step = due[-1][0]
+                planned.items.append(Item(deadline, step, still_open, institution))
+                planned.taken.append((person.id, deadline.id, step))
+                planned.skipped.extend((person.id, deadline.id, n) for n, _ in due[:-1])
+            _escalate(day, institution, deadline, still_open, roles, primary, snapshot, policy, calendar, message)
+
+    if overdue_lines:
+        for user in snapshot.secretariat:
+            planned = message(OutboxKind.OVERDUE_DIGEST, user)
+            if planned is not None:
+                planned.overdue = overdue_lines
+    return [p for p in out.values() if p.items or p.overdue]
+
+
+def _escalate(
+    day: date,
+    institution: int,
+    deadline: DeadlineFacts,
+    still_open: tuple[int, ...],
+    roles: dict[FocalPointRole, list[Recipient]],
+    primary: list[Recipient],
+    snapshot: Snapshot,
+    policy: Policy,
+    calendar: Callable[..., WorkingTime],
+    message: Callable[[OutboxKind, Recipient], Planned | None],
+) -> None:
+    """Level 1 goes with the step after ``escalate_after`` delivered reminders
+    (or once overdue), level 2 with the step after that (or 3 working days
+    overdue), and only on a later day than level 1."""
+    if not primary:
+        return
+    primary_ids = {p.id for p in primary}
+    alternates = [p for p in roles.get(FocalPointRole.ALTERNATE, []) if p.id not in primary_ids]
+    seniors = [p for p in roles.get(FocalPointRole.SENIOR, []) if p.id not in primary_ids]
+    schedule = calendar(primary[0], False)
+    step_days = [on for _, on in reminder_steps(deadline, policy, schedule, day)]
+    delivered = len(snapshot.delivered.get((institution, deadline.id), ()))
+
+    def reached(level: int) -> bool:
+        after = policy.escalate_after + level - 1
+        stepped = delivered >= after and len(step_days) > after
+        if level == 1:
+            return stepped or day > deadline.due_on
+        return stepped or day >= schedule.add_working_days(deadline.due_on, policy.overdue_every)
+
+    levels: list[tuple[int, list[Recipient]]] = []
+    if reached(1):
+        levels.append((1, alternates or seniors))
+    first = snapshot.escalated.get((institution, deadline.id, 1))
+    if alternates and first is not None and first < day and reached(2):
+        levels.append((2, seniors))
+    for level, people in levels:
+        step = f"escalate-{level}"
+        for person in people:
+            if (person.id, deadline.id, step) in snapshot.taken:
+                continue
+            planned = message(OutboxKind.ESCALATION, person)
+            if planned is None:
+                continue
+            planned.items.append(Item(deadline, step, still_open, institution))
+            planned.taken.append((person.id, deadline.id, step))
+
+
+def apply(snapshot: Snapshot, planned: list[Planned]) -> None:
+    """Record planned messages in the snapshot as if sent and not answered:
+    what ``reminders preview`` assumes of each next day."""
+    for p in planned:
+        snapshot.keys.add(p.key)
+        snapshot.taken.update(p.taken)
+        snapshot.taken.update(p.skipped)
+        for item in p.items:
+            if item.step.startswith("escalate-"):
+                snapshot.escalated.setdefault((item.institution_id, item.deadline.id, int(item.step[-1])), p.day)
+            else:
+                snapshot.delivered.setdefault((item.institution_id, item.deadline.id), set()).add(item.step)
+
+
+def simulate(snapshot: Snapshot, policy: Policy, first: date, last: date) -> list[Planned]:
+    """Every message the plan holds from ``first`` to ``last`` (local days),
+    assuming each goes out and nobody answers."""
+    planned: list[Planned] = []
+    day = first
+    while day <= last:
+        today = plan_day(day, snapshot, policy)
+        apply(snapshot, today)
+        planned.extend(today)
+        day += timedelta(days=1)
+    return planned
