@@ -10,7 +10,7 @@ Nothing here imports telegram or slack_bolt.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from storage.enums import Platform
 
@@ -78,13 +78,28 @@ class OutgoingMessage:
     # The reader's language, for what an adapter adds of its own (a modal's title).
     language: str = "en"
 
+    def to_dict(self) -> dict[str, Any]:
+        """For the outbox, which keeps a message until it is sent."""
+        return {
+            "key": self.key,
+            "text": self.text,
+            "language": self.language,
+            "asks_for_text": self.asks_for_text,
+            "buttons": [[{"label": b.label, "action": b.action} for b in row] for row in self.buttons],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OutgoingMessage:
+        buttons = tuple(tuple(Button(b["label"], b["action"]) for b in row) for row in data.get("buttons", []))
+        return cls(data["key"], data["text"], buttons, bool(data.get("asks_for_text")), data.get("language", "en"))
+
 
 def command_words(platform: Platform) -> dict[str, str]:
     """How a person spells each command on a platform, for messages that name
     one: Telegram has /commands; on Slack a typed /word is taken by Slack
     itself, so a DM holds the bare word (or /nmrf word)."""
     prefix = "/" if platform is Platform.TELEGRAM else ""
-    return {name: prefix + name for name in ("mine", "help", "filter", "language", "cancel")}
+    return {name: prefix + name for name in ("mine", "help", "filter", "language", "cancel", "snooze")}
 
 
 class ChatGateway(Protocol):

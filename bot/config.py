@@ -16,6 +16,7 @@ from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import holidays
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -75,6 +76,10 @@ Email = Annotated[str, AfterValidator(_pydantic(check_email))]
 TimeZoneName = Annotated[str, AfterValidator(_pydantic(check_timezone))]
 Language = Annotated[str, AfterValidator(_pydantic(check_language))]
 HttpUrl = Annotated[str, AfterValidator(_pydantic(_check_http_url))]
+DeadlineKindName = Literal[
+    "treaty_report", "list_of_issues_reply", "follow_up_information", "upr_midterm",
+    "upr_national_report", "internal_input", "information_request",
+]
 
 
 class DatabaseConfig(Section):
@@ -143,10 +148,43 @@ class ConversationConfig(Section):
     timeout_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
 
 
+class ReminderKindConfig(Section):
+    steps_days: list[int] = Field(min_length=1)
+
+
+class RemindersConfig(Section):
+    # Days before an input deadline on which its focal points are reminded.
+    steps_days: list[int] = Field(default_factory=lambda: [60, 30, 14, 7, 3, 1], min_length=1)
+    overdue_every_working_days: int = Field(default=3, ge=1, le=30)
+    overdue_max: int = Field(default=10, ge=0, le=100)
+    # Delivered, unanswered reminders before the alternate is told.
+    escalate_after: int = Field(default=2, ge=1, le=10)
+    # Other steps for some kinds of deadline, e.g. [reminders.kinds.treaty_report].
+    kinds: dict[DeadlineKindName, ReminderKindConfig] = Field(default_factory=dict)
+
+    @field_validator("steps_days")
+    @classmethod
+    def _positive(cls, value: list[int]) -> list[int]:
+        if any(d < 0 or d > 3650 for d in value) or len(set(value)) != len(value):
+            raise ValueError("distinct numbers of days between 0 and 3650")
+        return value
+
+
 class ScheduleConfig(Section):
     timezone: TimeZoneName = "UTC"
     working_days: list[Weekday] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
     hours: str = "09:00-17:00"
+    # ISO 3166 code of the State: its public holidays get no reminders.
+    country: str | None = None
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.upper() not in holidays.list_supported_countries():
+            raise ValueError(f"an ISO 3166 country code known to the holidays package, such as UY, PY, PT or FJ; got {value!r}")
+        return value.upper()
 
     @field_validator("working_days")
     @classmethod
@@ -195,6 +233,7 @@ class Config(Section):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     secretariat: SecretariatConfig = Field(default_factory=SecretariatConfig)
     http: HttpConfig = Field(default_factory=HttpConfig)
+    reminders: RemindersConfig = Field(default_factory=RemindersConfig)
     conversation: ConversationConfig = Field(default_factory=ConversationConfig)
 
     @model_validator(mode="after")

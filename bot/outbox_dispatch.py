@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.chat_port import Button, ChatAddress, ChatGateway, DeliveryFailed, OutgoingMessage, RecipientUnreachable
+from bot.chat_port import ChatAddress, ChatGateway, DeliveryFailed, OutgoingMessage, RecipientUnreachable
 from bot.ratelimit import SendLimits
 from handlers.reminders.working_time import WorkingTime
 from storage import outbox
@@ -35,12 +35,6 @@ MAX_BACKOFF = timedelta(hours=1)
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def outgoing(row: OutboxMessage) -> OutgoingMessage:
-    stored = row.message
-    buttons = tuple(tuple(Button(b["label"], b["action"]) for b in line) for line in stored.get("buttons", []))
-    return OutgoingMessage(stored["key"], stored["text"], buttons, language=stored.get("language", "en"))
 
 
 class OutboxDispatcher:
@@ -116,7 +110,7 @@ class OutboxDispatcher:
         address = ChatAddress(row.platform, row.platform_user_id, row.chat_id, row.workspace_id)
         try:
             await self.limits.acquire(row.platform, row.chat_id)
-            await self.gateway.send(address, outgoing(row))
+            await self.gateway.send(address, OutgoingMessage.from_dict(row.message))
         except RecipientUnreachable as exc:
             log.info("outbox %s: %s", row.id, exc)
             if await self._finish(outbox.mark_unreachable, row, self.worker, self.clock(), exc.reason) and self.on_unreachable:

@@ -26,7 +26,7 @@ from bot.chat_port import (
     RecipientUnreachable,
     command_words,
 )
-from handlers import browse, status_update
+from handlers import browse, snooze, status_update
 from handlers.turn import Turn
 from messages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, SUPPORTED_LANGUAGES, t
 from storage.audit import acting_as
@@ -39,6 +39,7 @@ from storage.conversations import (
     forget_old_deliveries,
     focal_point_for,
     link_identity,
+    mark_reachable,
     load_state,
     redeem_invite,
     save_state,
@@ -98,6 +99,8 @@ class ConversationEngine:
             )
             if focal_point is None:
                 return await self._stranger(session, message, now)
+            # Whoever writes can be written to again.
+            await mark_reachable(session, address.platform, address.workspace_id, address.user_id)
             state = await load_state(session, address.platform, address.workspace_id, address.user_id)
             expired_rec = None
             if self._stale(state, now):
@@ -182,6 +185,8 @@ class ConversationEngine:
             await browse.show_mine(turn)
         elif command == "/filter":
             await browse.show_filters(turn)
+        elif command == "/snooze":
+            await snooze.snooze(turn, text.partition(" ")[2])
         elif command == "/language":
             turn.say(
                 "language.choose",
@@ -224,6 +229,8 @@ class ConversationEngine:
         elif verb == "same" and argument.isdigit():
             turn.reset()
             await status_update.no_change(turn, int(argument))
+        elif verb == "snooze" and argument.isdigit():
+            await snooze.snooze(turn, argument)
         elif verb == "fix" and argument.isdigit():
             await status_update.start_correction(turn, int(argument))
         elif not await status_update.on_action(turn, action):

@@ -157,6 +157,20 @@ async def focal_point_for(
     )
 
 
+async def mark_reachable(session: AsyncSession, platform: Platform, workspace_id: str, user_id: str) -> None:
+    await session.execute(
+        update(ChatIdentity)
+        .where(
+            ChatIdentity.platform == platform,
+            ChatIdentity.workspace_id == workspace_id,
+            ChatIdentity.platform_user_id == user_id,
+            ChatIdentity.unreachable_since.is_not(None),
+        )
+        .values(unreachable_since=None, unreachable_reason=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def focal_point_by_email(session: AsyncSession, email: str, today: date) -> FocalPoint | None:
     """The focal point in office with this e-mail: Slack tells a member's
     verified workspace e-mail, which matches them without an invite."""

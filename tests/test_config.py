@@ -129,8 +129,11 @@ def _model_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
     for name, field in model.model_fields.items():
         annotation = field.annotation
         inner = getattr(annotation, "__args__", (annotation,))[0]
+        args = getattr(annotation, "__args__", ())
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             keys |= _model_keys(annotation, f"{prefix}{name}.")
+        elif getattr(annotation, "__origin__", None) is dict and isinstance(args[1], type) and issubclass(args[1], BaseModel):
+            keys |= _model_keys(args[1], f"{prefix}{name}.*.")
         elif isinstance(inner, type) and issubclass(inner, BaseModel):
             keys |= _model_keys(inner, f"{prefix}{name}[].")
         else:
@@ -147,6 +150,9 @@ def _documented_keys(text: str) -> set[str]:
             section = line[2:-2] + "[]."
         elif line.startswith("[") and line.endswith("]"):
             section = line[1:-1] + "."
+            # A table of tables, such as [reminders.kinds.treaty_report].
+            if section.startswith("reminders.kinds."):
+                section = "reminders.kinds.*."
         elif "=" in line and not raw.startswith("##"):
             key = line.split("=", 1)[0].strip()
             if key.replace("_", "").isalnum():
@@ -174,3 +180,26 @@ def test_example_config_documents_every_key_and_loads(tmp_path: Path) -> None:
     tomllib.loads(example)
     config = load_config(ROOT / "config.example.toml", environ={})
     assert config.database.url.startswith("sqlite")
+
+
+def test_deadline_kinds_in_the_configuration_are_the_registrys() -> None:
+    import typing
+
+    from bot.config import DeadlineKindName
+    from storage.enums import DeadlineKind
+
+    assert set(typing.get_args(DeadlineKindName)) == {k.value for k in DeadlineKind}
+
+
+def test_reminder_settings_are_checked(tmp_path: Path) -> None:
+    path = write(tmp_path, '[reminders]\nsteps_days = [30, 30]\n[reminders.kinds.treaty_report]\nsteps_days = [90]\n')
+    with pytest.raises(ConfigurationError, match="reminders.steps_days: expected distinct numbers of days"):
+        load_config(path, environ={})
+    path = write(tmp_path, '[reminders.kinds.treaty_reprot]\nsteps_days = [90]\n')
+    with pytest.raises(ConfigurationError, match="treaty_reprot"):
+        load_config(path, environ={})
+    path = write(tmp_path, '[schedule]\ncountry = "XX"\n')
+    with pytest.raises(ConfigurationError, match="schedule.country: expected an ISO 3166 country code"):
+        load_config(path, environ={})
+    config = load_config(write(tmp_path, '[schedule]\ncountry = "uy"\n[reminders.kinds.treaty_report]\nsteps_days = [90, 60]\n'), environ={})
+    assert config.schedule.country == "UY" and config.reminders.kinds["treaty_report"].steps_days == [90, 60]

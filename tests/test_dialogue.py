@@ -353,3 +353,38 @@ async def test_delivery_records_are_forgotten_once_no_redelivery_can_come(bot: C
     assert await bot.forget_old_deliveries() == 1
     async with sessions() as session:
         assert list((await session.scalars(select(ProcessedDelivery.delivery_id))).all()) == ["recent"]
+
+
+async def test_snooze_pauses_and_withdraws_planned_reminders(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, world: dict[str, int]) -> None:
+    from storage import outbox
+    from storage.enums import OutboxKind, OutboxStatus
+    from storage.models import OutboxMessage
+
+    async with sessions() as session, session.begin():
+        await outbox.enqueue(session, outbox.NewMessage(
+            key="reminder:focal_point:1:2026-11-24", kind=OutboxKind.REMINDER, platform=Platform.TELEGRAM, workspace_id="",
+            platform_user_id="111", chat_id="111", timezone="America/Montevideo", message={"key": "x", "text": "x"},
+            due_at=clock() + timedelta(days=1), focal_point_id=world["ana"],
+        ))
+    await bot.handle(ana.says("/snooze 2026-12-15"))
+    (reply,) = gateway.take()
+    assert reply.key == "snooze.set" and "15 December 2026" in reply.text
+    async with sessions() as session:
+        assert (await session.get(FocalPoint, world["ana"])).snoozed_until == date(2026, 12, 15)  # type: ignore[union-attr]
+        assert await session.scalar(select(OutboxMessage.status)) is OutboxStatus.CANCELLED
+    assert await chat(bot, gateway, ana.says("/snooze next week"), ana.says("/snooze 2020-01-01"), ana.says("/snooze 2031-01-01")) == ["snooze.usage"] * 3
+    assert await chat(bot, gateway, ana.says("/snooze off")) == ["snooze.off"]
+    # The digest's button: seven days, today included (local day in Montevideo).
+    assert await chat(bot, gateway, ana.presses("snooze:7")) == ["snooze.set"]
+    async with sessions() as session:
+        assert (await session.get(FocalPoint, world["ana"])).snoozed_until == date(2026, 11, 29)  # type: ignore[union-attr]
+
+
+async def test_writing_again_makes_an_unreachable_person_reachable(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, world: dict[str, int]) -> None:
+    async with sessions() as session, session.begin():
+        identity = await session.scalar(select(ChatIdentity).where(ChatIdentity.platform_user_id == "111"))
+        identity.unreachable_since, identity.unreachable_reason = clock(), "Forbidden: bot was blocked by the user"  # type: ignore[union-attr]
+    await chat(bot, gateway, ana.says("/help"))
+    async with sessions() as session:
+        identity = await session.scalar(select(ChatIdentity).where(ChatIdentity.platform_user_id == "111"))
+    assert identity is not None and identity.unreachable_since is None and identity.unreachable_reason is None

@@ -38,7 +38,6 @@ def message(key: str, user: int, due: datetime = NOW, not_after: datetime | None
 async def telegram() -> AsyncIterator[tuple[TelegramStandIn, TelegramTransport]]:
     standin = TelegramStandIn(TELEGRAM_TOKEN)
     await standin.start()
-    router = PlatformRouter()
 
     async def nobody_writes(_message: object) -> None:
         raise AssertionError

@@ -39,7 +39,7 @@ Handle = Callable[[IncomingMessage], Awaitable[None]]
 COMMAND = "/nmrf"
 # Words a person may write in the DM instead of a slash command, which Slack
 # would take for one of its own.
-WORDS = {"help", "mine", "filter", "language", "cancel"}
+WORDS = {"help", "mine", "filter", "language", "cancel", "snooze"}
 # "start CODE" redeems an invite code, as /start CODE does on Telegram.
 _START = re.compile(r"start\s+[A-Za-z0-9_-]{8,64}", re.IGNORECASE)
 # Slack's limit for a plain_text_input.
@@ -133,8 +133,9 @@ class SlackTransport:
             ReceivedFile(f.get("name") or f.get("title") or "file", f.get("mimetype"), f.get("size"), f["id"])
             for f in event.get("files", [])
         )
-        if text.lower() in WORDS:
-            text = "/" + text.lower()
+        first = text.split(None, 1)[0].lower() if text else ""
+        if text.lower() in WORDS or (first == "snooze" and len(text.split()) == 2):
+            text = "/" + text[0].lower() + text[1:]
         elif _START.fullmatch(text):
             text = "/start " + text.split(None, 1)[1]
         email = await self._email(user)

@@ -34,6 +34,7 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 COMMANDS = [
     BotCommand("mine", "Your recommendations"),
     BotCommand("filter", "Show only some of them"),
+    BotCommand("snooze", "Pause reminders until a date"),
     BotCommand("language", "Change language"),
     BotCommand("cancel", "Stop what you are doing"),
     BotCommand("help", "What I can do"),

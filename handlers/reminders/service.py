@@ -1,0 +1,113 @@
+"""Turning the plan into outbox rows, as each person's working day begins.
+
+``tick`` runs every minute (the scheduler) and plans, for every person whose
+window opens within ``lead`` or is open now, what their today holds. It is
+idempotent: the outbox key (one per person, kind and local day) and the
+unique reminder steps make a second tick, or a second bot process, add
+nothing. Planning close to the send keeps what was answered overnight out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.reminders.compose import compose, unreachable_notice
+from handlers.reminders.plan import Planned, Policy, Recipient, Snapshot, plan_day
+from handlers.reminders.snapshot import load_snapshot
+from storage import outbox
+from storage.enums import OutboxKind
+from storage.models import FocalPoint, Institution, OutboxMessage, ReminderStep
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+class ReminderService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], policy: Policy, clock: Clock, lead: timedelta = timedelta(minutes=10)) -> None:
+        self.sessions = sessions
+        self.policy = policy
+        self.clock = clock
+        self.lead = lead
+
+    async def tick(self) -> int:
+        """Plan what is due to go out today to people whose window is (about to be) open."""
+        now = self.clock()
+        async with self.sessions() as session:
+            snapshot = await load_snapshot(session, self.policy, now)
+        planned: list[Planned] = []
+        days = {self.policy.working_time(r.timezone).local_day(now) for r in snapshot.focal_points + snapshot.secretariat}
+        for day in sorted(days):
+            planned.extend(plan_day(day, snapshot, self.policy, self._opening(now, day)))
+        added = 0
+        async with self.sessions() as session, session.begin():
+            for p in planned:
+                added += await self._record(session, p, snapshot, now)
+        if added:
+            log.info("reminders: %s messages planned", added)
+        return added
+
+    def _opening(self, now: datetime, day: object) -> Callable[[Recipient], bool]:
+        def include(r: Recipient) -> bool:
+            calendar = self.policy.working_time(r.timezone, r.snoozed_until)
+            if calendar.local_day(now) != day:
+                return False
+            window = calendar.window(calendar.local_day(now))
+            return window is not None and window.start - self.lead <= now < window.end
+
+        return include
+
+    async def _record(self, session: AsyncSession, p: Planned, snapshot: Snapshot, now: datetime) -> int:
+        reader = p.recipient
+        assert reader.address is not None
+        message = compose(p, snapshot)
+        outbox_id = await outbox.enqueue(
+            session,
+            outbox.NewMessage(
+                key=p.key, kind=p.kind, platform=reader.address.platform, workspace_id=reader.address.workspace_id,
+                platform_user_id=reader.address.user_id, chat_id=reader.address.chat_id, timezone=reader.timezone,
+                message=message.to_dict(), due_at=p.send_at, not_after=p.not_after, identity_id=reader.identity_id,
+                focal_point_id=reader.id if reader.kind == "focal_point" else None,
+                secretariat_user_id=reader.id if reader.kind == "secretariat" else None,
+            ),
+        )
+        if outbox_id is None:
+            return 0  # planned already, by an earlier tick or another process
+        rows = [{"focal_point_id": f, "deadline_id": d, "step": s, "outbox_id": outbox_id, "created_at": now} for f, d, s in p.taken]
+        rows += [{"focal_point_id": f, "deadline_id": d, "step": s, "outbox_id": None, "created_at": now} for f, d, s in p.skipped]
+        if rows:
+            module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+            await session.execute(module.insert(ReminderStep).values(rows).on_conflict_do_nothing())
+        return 1
+
+    async def notify_unreachable(self, row: OutboxMessage, reason: str) -> None:
+        """Tell each secretariat user, once, that a focal point is out of reach."""
+        if row.focal_point_id is None:
+            return
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            person = await session.get(FocalPoint, row.focal_point_id)
+            snapshot = await load_snapshot(session, self.policy, now)
+            institution = await session.scalar(select(Institution.name).where(Institution.id == person.institution_id)) if person else None
+            for user in snapshot.secretariat:
+                if user.address is None or person is None:
+                    continue
+                window = self.policy.working_time(user.timezone).next_window(now)
+                notice = unreachable_notice(user.language, person.name, institution or "?", row.platform.value, reason)
+                await outbox.enqueue(
+                    session,
+                    outbox.NewMessage(
+                        key=f"unreachable:{row.identity_id or row.focal_point_id}:{user.id}:{now.date().isoformat()}",
+                        kind=OutboxKind.UNREACHABLE_NOTICE, platform=user.address.platform, workspace_id=user.address.workspace_id,
+                        platform_user_id=user.address.user_id, chat_id=user.address.chat_id, timezone=user.timezone,
+                        message=notice.to_dict(), due_at=max(now, window.start), not_after=window.end,
+                        identity_id=user.identity_id, secretariat_user_id=user.id,
+                    ),
+                )
+

@@ -1,0 +1,146 @@
+"""The registry as the reminder plan needs it, read in a few bulk queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.chat_port import ChatAddress
+from handlers.reminders.plan import DeadlineFacts, Policy, Recipient, Snapshot
+from storage.enums import OutboxStatus
+from storage.models import (
+    Assignment,
+    ChatIdentity,
+    Deadline,
+    FocalPoint,
+    Institution,
+    Mechanism,
+    OutboxMessage,
+    Recommendation,
+    ReminderStep,
+    SecretariatUser,
+    StatusUpdate,
+    deadline_recommendations,
+)
+from storage.network import active_on
+
+# Overdue deadlines stay in the plan this long (the overdue reminders end
+# sooner; the secretariat digest goes on).
+OVERDUE_HORIZON = timedelta(days=180)
+
+
+def _address(identity: ChatIdentity | None) -> ChatAddress | None:
+    if identity is None:
+        return None
+    return ChatAddress(identity.platform, identity.platform_user_id, identity.chat_id or identity.platform_user_id, identity.workspace_id)
+
+
+async def _reachable_identities(session: AsyncSession) -> tuple[dict[int, ChatIdentity], dict[int, ChatIdentity]]:
+    """The newest reachable identity of each focal point and secretariat user."""
+    focal: dict[int, ChatIdentity] = {}
+    secretariat: dict[int, ChatIdentity] = {}
+    rows = await session.scalars(
+        select(ChatIdentity).where(ChatIdentity.unreachable_since.is_(None)).order_by(ChatIdentity.created_at, ChatIdentity.id)
+    )
+    for identity in rows:
+        if identity.focal_point_id is not None:
+            focal[identity.focal_point_id] = identity
+        elif identity.secretariat_user_id is not None:
+            secretariat[identity.secretariat_user_id] = identity
+    return focal, secretariat
+
+
+async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) -> Snapshot:
+    today = now.date()
+    focal_identity, secretariat_identity = await _reachable_identities(session)
+    focal_points = [
+        Recipient(
+            "focal_point", fp.id, fp.name, fp.language, fp.timezone, _address(focal_identity.get(fp.id)),
+            identity_id=focal_identity[fp.id].id if fp.id in focal_identity else None,
+            snoozed_until=fp.snoozed_until, role=fp.role, institution_id=fp.institution_id,
+        )
+        for fp in await session.scalars(select(FocalPoint).where(active_on(today)).order_by(FocalPoint.id))
+    ]
+    secretariat = [
+        Recipient(
+            "secretariat", user.id, user.name, user.language, user.timezone, _address(secretariat_identity.get(user.id)),
+            identity_id=secretariat_identity[user.id].id if user.id in secretariat_identity else None,
+        )
+        for user in await session.scalars(select(SecretariatUser).where(SecretariatUser.active.is_(True)).order_by(SecretariatUser.id))
+    ]
+    institutions = dict((await session.execute(select(Institution.id, Institution.name))).tuples().all())
+
+    # A report served by input deadlines is reminded through them.
+    parents = select(Deadline.parent_id).where(Deadline.parent_id.is_not(None))
+    deadlines_rows = (
+        await session.scalars(
+            select(Deadline).where(Deadline.due_on >= today - OVERDUE_HORIZON, Deadline.id.not_in(parents)).order_by(Deadline.due_on, Deadline.id)
+        )
+    ).all()
+    links: dict[int, set[int]] = defaultdict(set)
+    if deadlines_rows:
+        for deadline_id, rec_id in await session.execute(
+            select(deadline_recommendations.c.deadline_id, deadline_recommendations.c.recommendation_id).where(
+                deadline_recommendations.c.deadline_id.in_([d.id for d in deadlines_rows])
+            )
+        ):
+            links[deadline_id].add(rec_id)
+    deadlines = [DeadlineFacts(d.id, d.title, d.kind, d.due_on, frozenset(links[d.id])) for d in deadlines_rows if links[d.id]]
+    recs = set().union(*(d.recommendations for d in deadlines)) if deadlines else set()
+
+    assigned: dict[int, set[int]] = defaultdict(set)
+    labels: dict[int, str] = {}
+    latest: dict[tuple[int, int], datetime] = {}
+    if recs:
+        rec_list = sorted(recs)
+        for chunk in (rec_list[i:i + 5000] for i in range(0, len(rec_list), 5000)):
+            for institution, rec in await session.execute(select(Assignment.institution_id, Assignment.recommendation_id).where(Assignment.recommendation_id.in_(chunk))):
+                assigned[institution].add(rec)
+            for rec, code, paragraph in await session.execute(
+                select(Recommendation.id, Mechanism.code, Recommendation.paragraph).join(Mechanism).where(Recommendation.id.in_(chunk))
+            ):
+                labels[rec] = f"{code} {paragraph or ''}".strip()
+            for institution, rec, at in await session.execute(
+                select(StatusUpdate.institution_id, StatusUpdate.recommendation_id, func.max(StatusUpdate.created_at))
+                .where(StatusUpdate.recommendation_id.in_(chunk), StatusUpdate.institution_id.is_not(None))
+                .group_by(StatusUpdate.institution_id, StatusUpdate.recommendation_id)
+            ):
+                latest[(institution, rec)] = at
+    answered: set[tuple[int, int, int]] = set()
+    for d in deadlines:
+        # Updates count from when this deadline's reminders begin.
+        since = datetime.combine(d.due_on - timedelta(days=max(policy.steps(d.kind), default=0)), datetime.min.time(), tzinfo=timezone.utc)
+        for institution, rec_ids in assigned.items():
+            for rec in d.recommendations & rec_ids:
+                at = latest.get((institution, rec))
+                if at is not None and at >= since:
+                    answered.add((institution, d.id, rec))
+
+    snapshot = Snapshot(focal_points, secretariat, institutions, deadlines, {i: frozenset(r) for i, r in assigned.items()}, answered, labels=labels)
+    zones = {fp.id: fp.timezone for fp in focal_points}
+    institution_of = {fp.id: fp.institution_id for fp in focal_points}
+    if deadlines:
+        steps = await session.execute(
+            select(ReminderStep.focal_point_id, ReminderStep.deadline_id, ReminderStep.step, OutboxMessage.status, OutboxMessage.due_at)
+            .outerjoin(OutboxMessage, OutboxMessage.id == ReminderStep.outbox_id)
+            .where(ReminderStep.deadline_id.in_([d.id for d in deadlines]))
+        )
+        for person, deadline_id, step, status, due_at in steps:
+            snapshot.taken.add((person, deadline_id, step))
+            institution = institution_of.get(person)
+            if institution is None or status is None:
+                continue
+            if step.startswith("escalate-") and status != OutboxStatus.CANCELLED:
+                local = due_at.astimezone(ZoneInfo(zones[person])).date()
+                key = (institution, deadline_id, int(step.rsplit("-", 1)[1]))
+                snapshot.escalated[key] = min(local, snapshot.escalated.get(key, date.max))
+            elif status == OutboxStatus.SENT:
+                snapshot.delivered.setdefault((institution, deadline_id), set()).add(step)
+    snapshot.keys = set(
+        (await session.scalars(select(OutboxMessage.key).where(OutboxMessage.due_at >= now - timedelta(days=3)))).all()
+    )
+    return snapshot
