@@ -8,6 +8,7 @@ the stand-ins; nothing below this module reads the configuration.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -19,16 +20,36 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Config
 from bot.gateway import PlatformRouter
+from bot.outbox_dispatch import OutboxDispatcher
 from bot.transports.slack import SlackTransport
 from bot.transports.telegram import TelegramTransport
 from bot.web import WebServer
 from handlers.engine import ConversationEngine
+from handlers.reminders.plan import Policy
+from handlers.reminders.service import ReminderService
+from handlers.reminders.working_time import parse_hours, weekday_numbers
+from storage.enums import DeadlineKind
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-# How often abandoned dialogues are looked for.
+# How often abandoned dialogues are looked for, and reminders planned.
 SWEEP_SECONDS = 60
+PLAN_SECONDS = 60
+
+
+def reminder_policy(config: Config) -> Policy:
+    r, schedule = config.reminders, config.schedule
+    return Policy(
+        steps_days=tuple(r.steps_days),
+        steps_by_kind={DeadlineKind(kind): tuple(k.steps_days) for kind, k in r.kinds.items()},
+        overdue_every=r.overdue_every_working_days,
+        overdue_max=r.overdue_max,
+        escalate_after=r.escalate_after,
+        hours=parse_hours(schedule.hours),
+        working_days=weekday_numbers(list(schedule.working_days)),
+        country=schedule.country,
+    )
 
 
 class NothingToRun(Exception):
@@ -78,7 +99,18 @@ class BotApp:
                 slack_handler=self.slack.handle_http if self.slack is not None and sl.mode == "http" else None,
                 health=self.health,
             )
+        self.policy = reminder_policy(config)
+        self.reminders = ReminderService(sessions, self.policy, clock)
+        self.dispatcher = OutboxDispatcher(
+            sessions, self.router, clock, self.policy.working_time, on_unreachable=self.reminders.notify_unreachable
+        )
+        self._stop_dispatch = asyncio.Event()
+        self._dispatch_task: asyncio.Task[None] | None = None
         self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.scheduler.add_job(
+            self.reminders.tick, "interval", seconds=PLAN_SECONDS,
+            id="plan_reminders", max_instances=1, coalesce=True, next_run_time=clock(),
+        )
         self.scheduler.add_job(
             self.engine.expire_abandoned, "interval", seconds=SWEEP_SECONDS,
             id="expire_abandoned_dialogues", max_instances=1, coalesce=True,
@@ -96,14 +128,19 @@ class BotApp:
             if transport is not None:
                 await transport.start()
         self.scheduler.start()
+        self._dispatch_task = asyncio.get_running_loop().create_task(self.dispatcher.run_forever(self._stop_dispatch))
 
     async def stop(self) -> None:
-        """Stop taking new messages first, then let the scheduler finish."""
+        """Stop planning, let the message being sent finish (a half-sent
+        reminder would be resent after the restart), then stop the adapters."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self._stop_dispatch.set()
+        if self._dispatch_task is not None:
+            await self._dispatch_task
         for transport in (self.telegram, self.slack):
             if transport is not None:
                 await transport.stop()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
         if self.web is not None:
             await self.web.stop()
 

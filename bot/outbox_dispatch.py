@@ -65,6 +65,9 @@ class OutboxDispatcher:
 
     async def run_once(self) -> int:
         """Claim one batch and send it; how many were claimed."""
+        async with self.sessions() as session:
+            if not await outbox.anything_due(session, self.clock()):
+                return 0
         async with self.sessions() as session, session.begin():
             rows = await outbox.claim(session, self.worker, self.clock(), self.batch, self.lease)
         if not rows:

@@ -64,6 +64,11 @@ def _claimable(now: datetime) -> Any:
     )
 
 
+async def anything_due(session: AsyncSession, now: datetime) -> bool:
+    """A read, so an idle sender does not take SQLite's write lock each poll."""
+    return (await session.scalar(select(OutboxMessage.id).where(_claimable(now)).limit(1))) is not None
+
+
 async def claim(session: AsyncSession, worker: str, now: datetime, limit: int, lease: timedelta) -> list[OutboxMessage]:
     """Take up to ``limit`` due rows for ``worker``, oldest due first."""
     candidates = select(OutboxMessage.id).where(_claimable(now)).order_by(OutboxMessage.due_at, OutboxMessage.id).limit(limit)

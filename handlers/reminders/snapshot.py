@@ -72,7 +72,7 @@ async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) ->
         )
         for user in await session.scalars(select(SecretariatUser).where(SecretariatUser.active.is_(True)).order_by(SecretariatUser.id))
     ]
-    institutions = dict((await session.execute(select(Institution.id, Institution.name))).tuples().all())
+    institutions: dict[int, str] = {i: name for i, name in await session.execute(select(Institution.id, Institution.name))}
 
     # A report served by input deadlines is reminded through them.
     parents = select(Deadline.parent_id).where(Deadline.parent_id.is_not(None))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from functools import cached_property
+from functools import cache, cached_property
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -49,9 +49,7 @@ class WorkingTime:
 
     @cached_property
     def _holidays(self) -> Container[date]:
-        if not self.country:
-            return frozenset()
-        return holidays.country_holidays(self.country)
+        return country_holidays(self.country) if self.country else frozenset()
 
     def is_working_day(self, day: date) -> bool:
         return (
@@ -110,6 +108,12 @@ class WorkingTime:
             # could mean, so it is kept.
             return instant
         return instant
+
+
+@cache
+def country_holidays(country: str) -> Container[date]:
+    """One calendar a country for the whole process: years fill in lazily."""
+    return holidays.country_holidays(country)
 
 
 def parse_hours(text: str) -> tuple[time, time]:

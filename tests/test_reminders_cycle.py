@@ -1,0 +1,150 @@
+"""A whole reporting cycle in seconds: the clock is moved hour by hour, the
+real planner, outbox, dispatcher and Telegram adapter run against the stand-in,
+and a focal point answers in the middle through the real conversation."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.gateway import PlatformRouter
+from bot.outbox_dispatch import OutboxDispatcher
+from bot.ratelimit import SendLimits
+from bot.standins.telegram import SentMessage, TelegramStandIn
+from bot.transports.retry import RetryPolicy
+from bot.transports.telegram import TelegramTransport
+from handlers.engine import ConversationEngine
+from handlers.reminders.plan import Policy
+from handlers.reminders.service import ReminderService
+from storage.conversations import link_identity
+from storage.deadlines import DeadlineData, add_deadline
+from storage.enums import DeadlineKind, FocalPointRole, OutboxStatus, Platform
+from storage.models import OutboxMessage, SecretariatUser
+from storage.network import FocalPointData, add_focal_point
+from storage.selection import Selector
+from tests.chat_harness import TELEGRAM_TOKEN, TelegramPerson
+from tests.fakes import FakeClock
+
+MONTEVIDEO = ZoneInfo("America/Montevideo")
+DUE = date(2027, 1, 29)
+ANA, BRUNO, CARLA, MARIA = 111, 112, 113, 900
+
+
+@dataclass
+class Cycle:
+    standin: TelegramStandIn
+    clock: FakeClock
+    service: ReminderService
+    dispatcher: OutboxDispatcher
+    sessions: async_sessionmaker[AsyncSession]
+    # When each message reached the stand-in, by the test's clock.
+    arrived: dict[int, datetime] = field(default_factory=dict)
+
+    async def run_until(self, end: datetime) -> None:
+        while self.clock.now < end:
+            await self.service.tick()
+            await self.dispatcher.drain()
+            for message in self.standin.sent:
+                self.arrived.setdefault(id(message), self.clock.now)
+            # Hourly through Montevideo's day (12:00-21:00 UTC), every three
+            # hours at night, when a tick must find nothing to send.
+            self.clock.advance(hours=1 if 12 <= self.clock.now.hour <= 20 else 3)
+
+    def to(self, user: int, kind: str | None = None) -> list[tuple[datetime, SentMessage]]:
+        return [(self.arrived[id(m)], m) for m in self.standin.messages_to(user) if kind is None or m.text.startswith(kind)]
+
+
+@pytest.fixture
+async def cycle(sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> AsyncIterator[Cycle]:
+    async with sessions() as session, session.begin():
+        for name, role, user in (("Bruno Silva", FocalPointRole.ALTERNATE, BRUNO), ("Carla Díaz", FocalPointRole.SENIOR, CARLA)):
+            fp = await add_focal_point(session, FocalPointData(name, "MOJ", role, "en", "America/Montevideo", date(2025, 1, 1), f"{user}@justicia.example"))
+            await link_identity(session, fp.id, Platform.TELEGRAM, "", str(user), str(user))
+        maria = SecretariatUser(name="María González", email="maria@cancilleria.example", language="es", timezone="America/Montevideo", active=True)
+        session.add(maria)
+        await session.flush()
+        from storage.models import ChatIdentity
+
+        session.add(ChatIdentity(platform=Platform.TELEGRAM, workspace_id="", platform_user_id=str(MARIA), secretariat_user_id=maria.id))
+        await add_deadline(session, DeadlineData(DeadlineKind.INTERNAL_INPUT, DUE, "Inputs for the UPR mid-term report"), Selector(ids=tuple(world["mine_all"])))
+    standin = TelegramStandIn(TELEGRAM_TOKEN)
+    await standin.start()
+    for user in (ANA, BRUNO, CARLA, MARIA):
+        standin.add_user(user, str(user)).started = True
+    clock = FakeClock(datetime(2026, 11, 25, 0, tzinfo=timezone.utc))
+    router = PlatformRouter()
+    engine = ConversationEngine(sessions, router, clock)
+    transport = TelegramTransport(TELEGRAM_TOKEN, engine.handle, base_url=standin.base_url, poll_timeout=1, retry=RetryPolicy(first_backoff=0.05))
+    router.register(transport)
+    await transport.start()
+    policy = Policy(country="UY")
+    service = ReminderService(sessions, policy, clock)
+    dispatcher = OutboxDispatcher(
+        sessions, router, clock, policy.working_time, on_unreachable=service.notify_unreachable,
+        limits=SendLimits(per_platform={Platform.TELEGRAM: 1000.0}, per_chat={Platform.TELEGRAM: 1000.0}),
+    )
+    yield Cycle(standin, clock, service, dispatcher, sessions)
+    await transport.stop()
+    await standin.stop()
+
+
+async def test_a_whole_cycle(cycle: Cycle, world: dict[str, int]) -> None:
+    await cycle.run_until(datetime(2027, 1, 16, 0, tzinfo=timezone.utc))
+    ana = TelegramPerson(cycle.standin, ANA)
+    # Ana answers the first item from her last reminder's button, as anyone would.
+    reminder = ana.inbox[-1]
+    assert reminder.text.startswith("Reminder: Ministry of Justice still owes an update")
+    (detail,) = await ana.presses(f"#{world['mine_all'][0]}", on=reminder)
+    await ana.presses("No change", on=detail)
+    await cycle.run_until(datetime(2027, 2, 6, 0, tzinfo=timezone.utc))
+
+    reminders = cycle.to(ANA, "Reminder:")
+    days = [at.astimezone(MONTEVIDEO).date() for at, _ in reminders]
+    assert days == [
+        date(2026, 11, 30), date(2026, 12, 30), date(2027, 1, 15), date(2027, 1, 22), date(2027, 1, 26), date(2027, 1, 28),
+        date(2027, 2, 1), date(2027, 2, 4),
+    ]
+    # Each at the opening of her working day, 09:00 in Montevideo (12:00 UTC).
+    assert {at.astimezone(MONTEVIDEO).hour for at, _ in reminders} == {9}
+    # The item she answered is gone from every later digest.
+    answered = f"#{world['mine_all'][0]} "
+    before = [m.text for at, m in reminders if at.date() <= date(2027, 1, 15)]
+    after = [m.text for at, m in reminders if at.date() > date(2027, 1, 16)]
+    assert all(answered in text for text in before) and not any(answered in text for text in after)
+    assert all(f"#{world['mine_all'][1]} " in text for text in after)
+
+    (escalation,) = cycle.to(BRUNO)
+    assert escalation[0].astimezone(MONTEVIDEO).date() == date(2027, 1, 15)
+    assert escalation[1].text.startswith("For your attention: Ministry of Justice") and "Ana Pérez: 2" in escalation[1].text
+    (senior,) = cycle.to(CARLA)
+    assert senior[0].astimezone(MONTEVIDEO).date() == date(2027, 1, 22)
+
+    overdue = cycle.to(MARIA)
+    assert [at.astimezone(MONTEVIDEO).date() for at, _ in overdue] == [date(2027, 2, d) for d in (1, 2, 3, 4, 5)]
+    assert overdue[0][1].text.startswith("Contribuciones vencidas hoy:")
+    # Never twice, never at night, never at the weekend.
+    assert set(Counter((m.chat_id, m.text, at.date()) for at, m in ((cycle.arrived[id(m)], m) for m in cycle.standin.sent)).values()) == {1}
+    for message in cycle.standin.sent:
+        local = cycle.arrived[id(message)].astimezone(MONTEVIDEO)
+        if message.chat_id in (ANA, BRUNO, CARLA, MARIA) and not message.text.startswith(("Ministry of Justice", "Recommendation #", "Noted")):
+            assert 9 <= local.hour < 17 and local.weekday() < 5, (local, message.text[:40])
+    async with cycle.sessions() as session:
+        statuses = Counter((await session.scalars(select(OutboxMessage.status))).all())
+    assert set(statuses) == {OutboxStatus.SENT}
+
+
+async def test_a_blocked_focal_point_is_reported_to_the_secretariat_once(cycle: Cycle) -> None:
+    cycle.standin.block(ANA)
+    await cycle.run_until(datetime(2026, 12, 31, 0, tzinfo=timezone.utc))
+    # One refused attempt, then nothing more is planned for her.
+    assert [m for m in cycle.standin.sent if m.chat_id == ANA] == []
+    notices = cycle.to(MARIA)
+    assert len(notices) == 1 and notices[0][1].text.startswith("Ana Pérez (Ministry of Justice) ya no es localizable en Telegram")
+    assert cycle.standin.calls.count("sendmessage") == 1 + 1  # the refused reminder and the notice
