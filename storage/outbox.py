@@ -8,14 +8,16 @@ pending --withdraw--> cancelled
 A claim is one UPDATE over a sub-select that takes each row once: on
 PostgreSQL the sub-select locks with FOR UPDATE SKIP LOCKED, so two bot
 processes never claim the same row; SQLite has one writer at a time. A row
-still "sending" after its lease ran out belonged to a process that died
-mid-send: it is claimed again and flagged ``ambiguous``, because the
-platform may or may not have taken it before the crash.
+still "sending" after its lease ran out belonged to a process that died:
+it is claimed again. If that process had already called the platform for
+it (``send_started_at``), it is flagged ``ambiguous``: the platform may or
+may not have taken it before the crash, and neither Telegram nor Slack can
+be asked. Everything else claimed by the dead process goes out once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -78,8 +80,13 @@ async def claim(session: AsyncSession, worker: str, now: datetime, limit: int, l
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(candidates.scalar_subquery()), _claimable(now))
         .values(
-            # SET sees the row as it was: a row found "sending" was cut off mid-send.
-            ambiguous=or_(OutboxMessage.ambiguous, OutboxMessage.status == OutboxStatus.SENDING),
+            # SET sees the row as it was: one found "sending" with its send
+            # started was cut off while the platform had it.
+            ambiguous=or_(
+                OutboxMessage.ambiguous,
+                and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.send_started_at.is_not(None)),
+            ),
+            send_started_at=None,
             status=OutboxStatus.SENDING,
             claimed_by=worker,
             lease_until=now + lease,
@@ -100,6 +107,28 @@ async def _finish(session: AsyncSession, row_id: int, worker: str, **values: Any
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def mark_started(session: AsyncSession, row_id: int, worker: str, now: datetime) -> bool:
+    return await _finish(session, row_id, worker, send_started_at=now)
+
+
+async def release_orphans(session: AsyncSession, host: str, alive: Callable[[int], bool], now: datetime) -> int:
+    """Claims of processes on this host that are gone: claimable at once
+    rather than at the end of their lease."""
+    rows = (
+        await session.execute(
+            select(OutboxMessage.id, OutboxMessage.claimed_by).where(
+                OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_by.like(f"{host}:%")
+            )
+        )
+    ).all()
+    dead = [row_id for row_id, owner in rows if owner.rsplit(":", 1)[1].isdigit() and not alive(int(owner.rsplit(":", 1)[1]))]
+    if dead:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(dead)).values(lease_until=now).execution_options(synchronize_session=False)
+        )
+    return len(dead)
 
 
 async def mark_sent(session: AsyncSession, row_id: int, worker: str, now: datetime) -> bool:

@@ -146,16 +146,33 @@ async def test_a_network_failure_is_retried_later_not_dropped(sessions: async_se
     assert [m.text for m in standin.sent] == ["reminder m:1"]
 
 
-async def test_a_claim_cut_off_by_a_crash_is_taken_again_and_flagged(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_a_claim_cut_off_by_a_crash_is_taken_again_and_flagged_only_if_its_send_began(sessions: async_sessionmaker[AsyncSession]) -> None:
+    lease = timedelta(minutes=15)
     async with sessions() as session, session.begin():
-        await outbox.enqueue(session, message("m:1", 1))
-        (taken,) = await outbox.claim(session, "crashed-worker", NOW, 10, timedelta(minutes=15))
-    assert not taken.ambiguous
+        await outbox.enqueue(session, message("m:started", 1))
+        await outbox.enqueue(session, message("m:waiting", 2))
+        started, waiting = await outbox.claim(session, "host:1", NOW, 10, lease)
+        assert await outbox.mark_started(session, started.id, "host:1", NOW)
     async with sessions() as session, session.begin():
-        assert await outbox.claim(session, "other", NOW + timedelta(minutes=14), 10, timedelta(minutes=15)) == []
-        (again,) = await outbox.claim(session, "other", NOW + timedelta(minutes=16), 10, timedelta(minutes=15))
-    assert (again.claimed_by, again.ambiguous, again.attempts) == ("other", True, 2)
+        assert await outbox.claim(session, "host:2", NOW + timedelta(minutes=14), 10, lease) == []
+        again = {r.key: r for r in await outbox.claim(session, "host:2", NOW + timedelta(minutes=16), 10, lease)}
+    assert (again["m:started"].ambiguous, again["m:waiting"].ambiguous) == (True, False)
+    assert again["m:started"].attempts == 2 and again["m:started"].send_started_at is None
     async with sessions() as session, session.begin():
-        # The crashed worker can no longer record anything for it.
-        assert not await outbox.mark_sent(session, again.id, "crashed-worker", NOW)
-        assert await outbox.mark_sent(session, again.id, "other", NOW)
+        # The crashed worker can no longer record anything for them.
+        assert not await outbox.mark_sent(session, again["m:started"].id, "host:1", NOW)
+        assert await outbox.mark_sent(session, again["m:started"].id, "host:2", NOW)
+
+
+async def test_claims_of_a_dead_process_on_this_host_are_freed_at_once(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session, session.begin():
+        for n in range(3):
+            await outbox.enqueue(session, message(f"m:{n}", n))
+        await outbox.claim(session, "host-a:111", NOW, 2, timedelta(minutes=15))
+        await outbox.claim(session, "host-b:222", NOW, 1, timedelta(minutes=15))
+    async with sessions() as session, session.begin():
+        assert await outbox.release_orphans(session, "host-a", lambda pid: False, NOW) == 2
+        assert await outbox.release_orphans(session, "host-a", lambda pid: True, NOW) == 0  # all alive: nothing freed
+    async with sessions() as session, session.begin():
+        taken = await outbox.claim(session, "host-a:333", NOW + timedelta(seconds=1), 10, timedelta(minutes=15))
+    assert sorted(r.key for r in taken) == ["m:0", "m:1"]  # host-b's claim waits for its lease
