@@ -76,9 +76,12 @@ async def claim(session: AsyncSession, worker: str, now: datetime, limit: int, l
     candidates = select(OutboxMessage.id).where(_claimable(now)).order_by(OutboxMessage.due_at, OutboxMessage.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
+    # A CTE, evaluated once: PostgreSQL may run an IN (sub-select) again per
+    # row, and with SKIP LOCKED each run finds other rows, claiming too many.
+    picked = candidates.cte("picked")
     statement = (
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), _claimable(now))
+        .where(OutboxMessage.id == picked.c.id, _claimable(now))
         .values(
             # SET sees the row as it was: one found "sending" with its send
             # started was cut off while the platform had it.
