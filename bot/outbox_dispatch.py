@@ -58,7 +58,7 @@ class OutboxDispatcher:
         limits: SendLimits | None = None,
         worker: str | None = None,
         batch: int | None = None,
-        concurrency: int = 8,
+        concurrency: int = 4,
         lease: timedelta = timedelta(minutes=15),
         on_unreachable: Callable[[OutboxMessage, str], object] | None = None,
     ) -> None:
