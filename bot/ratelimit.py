@@ -22,12 +22,15 @@ _MAX_CHATS = 20_000
 
 @dataclass
 class SendLimits:
-    per_platform: dict[Platform, float] = field(default_factory=lambda: {Platform.TELEGRAM: 30.0, Platform.SLACK: 50.0})
+    # Just under Telegram's 30: its count is over any one-second window.
+    per_platform: dict[Platform, float] = field(default_factory=lambda: {Platform.TELEGRAM: 29.0, Platform.SLACK: 50.0})
     per_chat: dict[Platform, float] = field(default_factory=lambda: {Platform.TELEGRAM: 1.0, Platform.SLACK: 1.0})
 
     def __post_init__(self) -> None:
-        # time_period=1 with max_rate=N: N a second, bursts of at most N.
-        self._platform = {p: AsyncLimiter(rate, 1) for p, rate in self.per_platform.items()}
+        # Evenly paced, one at a time: a bucket that allows a burst of N
+        # then N a second can put more than N into one sliding second, which
+        # the platform answers with 429 and a one-second wait.
+        self._platform = {p: AsyncLimiter(1, 1 / rate) for p, rate in self.per_platform.items()}
         self._chats: OrderedDict[tuple[Platform, str], AsyncLimiter] = OrderedDict()
 
     async def acquire(self, platform: Platform, chat_id: str) -> None:

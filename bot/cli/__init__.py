@@ -65,3 +65,4 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+
