@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,62 @@ def test_unreachable_database_is_one_line(empty_db: Cli, monkeypatch: pytest.Mon
     monkeypatch.setenv("NMRF_DATABASE_URL", "sqlite:////nonexistent-dir/x.db")
     _, err = empty_db("db", "upgrade", expect=1)
     assert err.startswith("error: database: unable to open database file") and err.count("\n") == 1
+
+
+def test_reminders_preview_shows_the_plan_before_anything_is_sent(cli: Cli, tmp_path: Path) -> None:
+    cli("import", "uprinfo", str(FIXTURES / "uprinfo_small.csv"))
+    cli("institutions", "add", "MOJ", "Ministry of Justice")
+    for name, role, email in (("Ana Pérez", "technical", "ana@j.example"), ("Bruno Silva", "alternate", "bruno@j.example")):
+        cli("focal-points", "add", "--name", name, "--institution", "MOJ", "--role", role, "--email", email,
+            "--timezone", "Europe/Lisbon", "--active-from", "2025-01-01")
+    cli("assign", "--institution", "MOJ", "--ids", "1-3")
+    cli("deadlines", "add", "--kind", "internal_input", "--due", "2026-11-06", "--title", "Inputs", "--ids", "1-3")
+    # Nobody has a chat account yet: nothing can be planned for them.
+    out, _ = cli("reminders", "preview", "--from", "2026-09-01", "--to", "2026-11-10", "--format", "json")
+    assert json.loads(out) == []
+    import asyncio
+
+    from storage.conversations import link_identity
+    from storage.database import create_engine, session_factory
+    from storage.enums import Platform
+
+    async def link() -> None:
+        engine = create_engine(os.environ["NMRF_DATABASE_URL"])
+        async with session_factory(engine)() as session, session.begin():
+            await link_identity(session, 1, Platform.TELEGRAM, "", "111", "111")
+            await link_identity(session, 2, Platform.TELEGRAM, "", "112", "112")
+        await engine.dispose()
+
+    asyncio.run(link())
+    out, _ = cli("reminders", "preview", "--from", "2026-09-01", "--to", "2026-11-10", "--format", "json")
+    rows = json.loads(out)
+    ana = [(r["local_time"], r["utc_time"], r["step"]) for r in rows if r["recipient"] == "Ana Pérez"]
+    # Lisbon leaves summer time on 25 October: nine local is 08:00 UTC before, 09:00 after.
+    assert ana[:2] == [("2026-09-07 09:00 WEST", "2026-09-07 08:00", "60"), ("2026-10-07 09:00 WEST", "2026-10-07 08:00", "30")]
+    # Due Friday 6 November: the first overdue reminder on Monday 9, the next after the window.
+    assert ana[-2:] == [("2026-11-05 09:00 WET", "2026-11-05 09:00", "1"), ("2026-11-09 09:00 WET", "2026-11-09 09:00", "overdue-1")]
+    assert {r["items"] for r in rows} == {"#1, #2, #3"}
+    bruno = [(r["kind"], r["step"], r["utc_time"][:10]) for r in rows if r["recipient"] == "Bruno Silva"]
+    assert bruno == [("escalation", "escalate-1", "2026-10-23")]
+    out, _ = cli("reminders", "preview", "--from", "2026-09-01", "--to", "2026-09-30")
+    assert "Ana Pérez" in out and "Ministry of Justice" in out
+    _, err = cli("reminders", "preview", "--from", "2026-09-30", "--to", "2026-09-01", expect=2)
+    assert "--to is before --from" in err
+
+
+def test_deadlines_suggest_and_accept(cli: Cli) -> None:
+    cli("import", "uprinfo", str(FIXTURES / "uprinfo_small.csv"))
+    out, _ = cli("deadlines", "suggest", "--upr-review", "Uruguay=2024-01-23", "--format", "json")
+    suggested = json.loads(out)
+    assert [(s["number"], s["kind"], s["due_on"], s["serves"]) for s in suggested][:2] == [
+        (1, "upr_national_report", "2028-04-30", None), (2, "internal_input", "2027-10-30", 1),
+    ]
+    out, _ = cli("deadlines", "suggest", "--upr-review", "Uruguay=2024-01-23", "--accept", "2")
+    assert out.splitlines() == [
+        "added deadline 1: UPR national report (Uruguay), due 2028-04-30",
+        "added deadline 2: Inputs for the UPR national report (Uruguay), due 2027-10-30",
+    ]
+    out, _ = cli("deadlines", "suggest", "--upr-review", "Uruguay=2024-01-23", "--accept", "all")
+    assert out.startswith("nothing new")
+    _, err = cli("deadlines", "suggest", "--input-lead", "soon", expect=2)
+    assert "lead time" in err

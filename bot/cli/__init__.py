@@ -13,6 +13,7 @@ from bot.cli.demo import demo
 from bot.cli.imports import import_group
 from bot.cli.network import focal_points, institutions
 from bot.cli.recommendations import assign_command, clusters, deadlines, recommendations
+from bot.cli.reminders import reminders
 from bot.cli.run import run
 from bot.cli.secretariat import secretariat
 from storage.errors import RegistryError
@@ -34,7 +35,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 
 for command in (
-    demo, db, import_group, institutions, focal_points, assign_command, clusters, deadlines, recommendations, secretariat, run
+    demo, db, import_group, institutions, focal_points, assign_command, clusters, deadlines, recommendations, secretariat, reminders, run
 ):
     cli.add_command(command)
 
