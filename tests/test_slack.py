@@ -119,6 +119,7 @@ async def test_a_full_update_over_socket_mode_with_a_modal(slack: SlackBot, worl
         (EvidenceKind.FILE, "informe-2026.pdf", 48213),
     ]
     # Every envelope was acknowledged on the first attempt.
+    await slack.standin.settle()
     assert {result for _, _, result in slack.standin.deliveries} == {"ack"}
 
 
@@ -218,6 +219,7 @@ async def test_a_full_update_over_the_http_events_api(slack_http: SlackBot, worl
     async with slack_http.sessions() as session:
         (update,) = await history(session, world["mine_all"][2])
     assert (update.status, update.narrative) == (S.FULLY_IMPLEMENTED, "Done in 2026.")
+    await slack_http.standin.settle()
     assert {status for _, _, status in slack_http.standin.deliveries} == {"200"}
 
 
@@ -236,6 +238,7 @@ async def test_an_events_api_retry_is_handled_once(slack_http: SlackBot, world: 
     async with slack_http.sessions() as session:
         (update,) = await history(session, world["mine"])
     assert (update.narrative, update.evidence) == ("Bill tabled.", [])
+    await slack_http.standin.settle()
     assert ("events_api", 1, "200") in slack_http.standin.deliveries
 
 
