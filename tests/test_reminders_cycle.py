@@ -148,3 +148,19 @@ async def test_a_blocked_focal_point_is_reported_to_the_secretariat_once(cycle: 
     notices = cycle.to(MARIA)
     assert len(notices) == 1 and notices[0][1].text.startswith("Ana Pérez (Ministry of Justice) ya no es localizable en Telegram")
     assert cycle.standin.calls.count("sendmessage") == 1 + 1  # the refused reminder and the notice
+
+
+async def test_editing_a_deadline_reschedules_without_touching_any_job(cycle: Cycle) -> None:
+    from storage.models import Deadline
+
+    await cycle.run_until(datetime(2026, 12, 1, 0, tzinfo=timezone.utc))
+    assert [at.astimezone(MONTEVIDEO).date() for at, _ in cycle.to(ANA)] == [date(2026, 11, 30)]  # 60 days before 29 January
+    async with cycle.sessions() as session, session.begin():
+        deadline = await session.scalar(select(Deadline))
+        deadline.due_on = date(2026, 12, 17)  # brought forward by six weeks
+    await cycle.run_until(datetime(2026, 12, 18, 0, tzinfo=timezone.utc))
+    # The 30-day step of the new date (17 November) had passed unsent: it goes
+    # out the next working day; then 14, 7, 3 and 1 days before the new date.
+    assert [at.astimezone(MONTEVIDEO).date() for at, _ in cycle.to(ANA)] == [
+        date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 3), date(2026, 12, 10), date(2026, 12, 14), date(2026, 12, 16),
+    ]
