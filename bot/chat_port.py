@@ -77,6 +77,8 @@ class OutgoingMessage:
     asks_for_text: bool = False
     # The reader's language, for what an adapter adds of its own (a modal's title).
     language: str = "en"
+    # Set by the outbox: carried with the message where the platform keeps it.
+    outbox_key: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """For the outbox, which keeps a message until it is sent."""
@@ -106,6 +108,13 @@ class ChatGateway(Protocol):
     """What a handler may do to a platform: send a message to a person."""
 
     async def send(self, address: ChatAddress, message: OutgoingMessage) -> None: ...
+
+
+class DeliveryCheck(Protocol):
+    """A platform that can say whether a message went out, after a crash cut
+    a send off. Slack can (message metadata, read back); Telegram cannot."""
+
+    async def delivered(self, address: ChatAddress, outbox_key: str) -> bool | None: ...
 
 
 class RecipientUnreachable(Exception):

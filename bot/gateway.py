@@ -22,8 +22,16 @@ class PlatformRouter:
     def register(self, transport: Transport) -> None:
         self._transports[transport.platform] = transport
 
-    async def send(self, address: ChatAddress, message: OutgoingMessage) -> None:
+    def _transport(self, address: ChatAddress) -> Transport:
         transport = self._transports.get(address.platform)
         if transport is None:
             raise LookupError(f"no {address.platform.value} adapter is running: check the configuration")
-        await transport.send(address, message)
+        return transport
+
+    async def send(self, address: ChatAddress, message: OutgoingMessage) -> None:
+        await self._transport(address).send(address, message)
+
+    async def delivered(self, address: ChatAddress, outbox_key: str) -> bool | None:
+        """True or False where the platform can tell, None where it cannot."""
+        check = getattr(self._transport(address), "delivered", None)
+        return await check(address, outbox_key) if check is not None else None

@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -129,14 +130,20 @@ class OutboxDispatcher:
             window = self.working_time(row.timezone).next_window(now)
             await self._finish(outbox.release, row.id, self.worker, window.start, None, window.end)
             return
-        if row.ambiguous:
-            log.warning("outbox %s (%s) was cut off mid-send by a crash; sending it again", row.id, row.key)
         address = ChatAddress(row.platform, row.platform_user_id, row.chat_id, row.workspace_id)
+        if row.ambiguous:
+            arrived = await self._delivered(address, row.key)
+            if arrived:
+                log.info("outbox %s (%s) had reached the platform before the crash; not sent again", row.id, row.key)
+                await self._finish(outbox.mark_sent, row.id, self.worker, self.clock())
+                return
+            if arrived is None:
+                log.warning("outbox %s (%s) was cut off mid-send by a crash and the platform cannot say if it arrived; sending it again", row.id, row.key)
         try:
             await self.limits.acquire(row.platform, row.chat_id)
             if not await self._finish(outbox.mark_started, row.id, self.worker, self.clock()):
                 return  # no longer ours: the lease ran out and another process took it
-            await self.gateway.send(address, OutgoingMessage.from_dict(row.message))
+            await self.gateway.send(address, replace(OutgoingMessage.from_dict(row.message), outbox_key=row.key))
         except RecipientUnreachable as exc:
             log.info("outbox %s: %s", row.id, exc)
             if await self._finish(outbox.mark_unreachable, row, self.worker, self.clock(), exc.reason) and self.on_unreachable:
@@ -148,6 +155,16 @@ class OutboxDispatcher:
             await self._finish(outbox.release, row.id, self.worker, self.clock() + backoff, str(exc))
             return
         await self._finish(outbox.mark_sent, row.id, self.worker, self.clock())
+
+    async def _delivered(self, address: ChatAddress, key: str) -> bool | None:
+        check = getattr(self.gateway, "delivered", None)
+        if check is None:
+            return None
+        try:
+            return await check(address, key)
+        except Exception as exc:  # noqa: BLE001 - unknown is the safe answer: send
+            log.info("outbox: could not ask the platform about %s: %s", key, exc)
+            return None
 
     async def _finish(self, step: Callable[..., object], *args: object) -> bool:
         """Record the outcome, retrying a busy database: the send happened,

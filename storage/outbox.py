@@ -11,8 +11,9 @@ processes never claim the same row; SQLite has one writer at a time. A row
 still "sending" after its lease ran out belonged to a process that died:
 it is claimed again. If that process had already called the platform for
 it (``send_started_at``), it is flagged ``ambiguous``: the platform may or
-may not have taken it before the crash, and neither Telegram nor Slack can
-be asked. Everything else claimed by the dead process goes out once.
+may not have taken it before the crash. The sender then asks the platform
+where it can (Slack keeps the outbox key as message metadata) and sends again
+only where it cannot (Telegram). Everything else goes out once.
 """
 
 from __future__ import annotations

@@ -338,3 +338,41 @@ def test_block_kit_limits_are_respected() -> None:
 def test_incoming_slack_text_is_given_back_as_typed() -> None:
     assert unescape_incoming("&lt;b&gt;x&lt;/b&gt; &amp;amp; *y*") == "<b>x</b> &amp; *y*"
     assert unescape_incoming("see <https://a.example/x?y=1&amp;z=2|a.example>") == "see https://a.example/x?y=1&z=2"
+
+
+async def test_after_a_crash_slack_is_asked_whether_the_interrupted_reminder_arrived(slack: SlackBot, sessions: async_sessionmaker[AsyncSession]) -> None:
+    from dataclasses import replace
+    from datetime import datetime, timedelta, timezone
+
+    from bot.outbox_dispatch import OutboxDispatcher
+    from handlers.reminders.working_time import WorkingTime
+    from storage import outbox
+    from storage.enums import OutboxKind, OutboxStatus
+    from storage.models import OutboxMessage
+    from tests.fakes import FakeClock
+
+    now = datetime(2026, 11, 23, 13, tzinfo=timezone.utc)
+    channel = slack.standin.dm_channel(ANA)
+    async with sessions() as session, session.begin():
+        for key in ("arrived", "lost"):
+            await outbox.enqueue(session, outbox.NewMessage(
+                key=key, kind=OutboxKind.REMINDER, platform=Platform.SLACK, workspace_id="T0NMRF", platform_user_id=ANA,
+                chat_id=channel, timezone="UTC", message={"key": "x", "text": f"reminder {key}"}, due_at=now,
+            ))
+        # A process claimed both, began both sends, and died; Slack had taken one of them.
+        for row in await outbox.claim(session, "dead:1", now, 10, timedelta(minutes=15)):
+            await outbox.mark_started(session, row.id, "dead:1", now)
+    address = ChatAddress(Platform.SLACK, ANA, channel, "T0NMRF")
+    await slack.transport.send(address, replace(OutgoingMessage("x", "reminder arrived"), outbox_key="arrived"))
+    assert await slack.transport.delivered(address, "arrived") is True
+    assert await slack.transport.delivered(address, "lost") is False
+
+    clock = FakeClock(now + timedelta(minutes=16))
+    router = PlatformRouter()
+    router.register(slack.transport)
+    await OutboxDispatcher(sessions, router, clock, lambda tz: WorkingTime(tz, working_days=frozenset(range(7)))).drain()
+    shown = [m.shown for m in slack.standin.messages_to(ANA)]
+    assert sorted(shown) == ["reminder arrived", "reminder lost"]
+    async with sessions() as session:
+        rows = {r.key: (r.status, r.ambiguous) for r in await session.scalars(select(OutboxMessage))}
+    assert rows == {"arrived": (OutboxStatus.SENT, True), "lost": (OutboxStatus.SENT, True)}

@@ -16,6 +16,7 @@ NEEDS = {
     "users_info": {"users:read", "users:read.email"},
     "users_lookupByEmail": {"users:read", "users:read.email"},
     "views_open": set(),
+    "conversations_history": {"im:history"},
     "auth_test": set(),
 }
 

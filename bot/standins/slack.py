@@ -77,6 +77,7 @@ class Posted:
     ts: str
     text: str
     blocks: list[dict[str, Any]]
+    metadata: dict[str, Any] | None = None
 
     @property
     def shown(self) -> str:
@@ -466,9 +467,28 @@ class SlackStandIn:
             raise SlackError("msg_too_long")
         if blocks:
             _check_blocks(blocks, MAX_BLOCKS_MESSAGE)
+        metadata = params.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if metadata is not None and not (isinstance(metadata, dict) and metadata.get("event_type") and isinstance(metadata.get("event_payload"), dict)):
+            raise SlackError("invalid_metadata_format")
         ts = self._ts()
-        self.posted.append(Posted(channel, ts, text, blocks or []))
+        self.posted.append(Posted(channel, ts, text, blocks or [], metadata))
         return {"channel": channel, "ts": ts, "message": {"type": "message", "user": self.bot_user_id, "text": text, "blocks": blocks or [], "ts": ts, "bot_id": "B0NMRFBOT"}}
+
+    async def _m_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel", ""))
+        if channel not in self._dm.values():
+            raise SlackError("channel_not_found")
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("true", "1")
+        limit = int(params.get("limit", 100))
+        messages = []
+        for p in reversed([p for p in self.posted if p.channel == channel]):  # newest first
+            message: dict[str, Any] = {"type": "message", "user": self.bot_user_id, "bot_id": "B0NMRFBOT", "text": p.text, "ts": p.ts}
+            if with_metadata and p.metadata:
+                message["metadata"] = p.metadata
+            messages.append(message)
+        return {"messages": messages[:limit], "has_more": len(messages) > limit}
 
     async def _m_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
         trigger = str(params.get("trigger_id", ""))

@@ -42,6 +42,8 @@ COMMAND = "/nmrf"
 WORDS = {"help", "mine", "filter", "language", "cancel", "snooze"}
 # "start CODE" redeems an invite code, as /start CODE does on Telegram.
 _START = re.compile(r"start\s+[A-Za-z0-9_-]{8,64}", re.IGNORECASE)
+# Message metadata naming the outbox row a message came from.
+OUTBOX_EVENT = "nmrf_outbox"
 # Slack's limit for a plain_text_input.
 MODAL_MAX_LENGTH = 3000
 _GONE = {"user_not_found", "user_disabled", "account_inactive", "channel_not_found", "cannot_dm_bot", "is_archived"}
@@ -215,13 +217,27 @@ class SlackTransport:
     async def send(self, address: ChatAddress, message: OutgoingMessage) -> None:
         try:
             channel = address.chat_id if address.chat_id.startswith("D") else await self.open_dm(address.user_id)
+            metadata = {"event_type": OUTBOX_EVENT, "event_payload": {"key": message.outbox_key}} if message.outbox_key else None
             for text, blocks in render(message):
-                await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
+                await self.client.chat_postMessage(
+                    channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False, metadata=metadata
+                )
         except SlackApiError as exc:
             error = str(exc.response.get("error"))
             if error in _GONE:
                 raise RecipientUnreachable(address, error) from exc
             raise DeliveryFailed(f"slack: {error}") from exc
+
+    async def delivered(self, address: ChatAddress, outbox_key: str) -> bool:
+        """Whether a message from the outbox is in the person's DM: Slack keeps
+        the metadata it was posted with (scope im:history reads it back)."""
+        channel = address.chat_id if address.chat_id.startswith("D") else await self.open_dm(address.user_id)
+        history = await self.client.conversations_history(channel=channel, include_all_metadata=True, limit=100)
+        for posted in history.get("messages", []):
+            meta = posted.get("metadata") or {}
+            if meta.get("event_type") == OUTBOX_EVENT and (meta.get("event_payload") or {}).get("key") == outbox_key:
+                return True
+        return False
 
     async def lookup_by_email(self, email: str) -> str | None:
         """The member id for an e-mail, or None when nobody in the workspace has it."""
