@@ -139,3 +139,12 @@ def test_dst_keeps_nine_local_in_every_zone() -> None:
     assert len(planned) == 6
     asuncion = {p.day: p.send_at for p in planned if p.recipient.timezone == "America/Asuncion"}
     assert asuncion == {date(2023, 9, 29): datetime(2023, 9, 29, 13, tzinfo=timezone.utc), date(2023, 10, 4): datetime(2023, 10, 4, 12, tzinfo=timezone.utc)}
+
+
+def test_an_unreachable_technical_focal_point_brings_the_alternate_in_at_the_first_step() -> None:
+    unreachable = replace(ANA, address=None)
+    planned = simulate(world(unreachable, BRUNO, CARLA), POLICY, date(2026, 11, 1), date(2026, 12, 31))
+    assert sends(planned, unreachable) == []
+    assert sends(planned, BRUNO) == [(date(2026, 11, 30), "escalation", ("escalate-1",))]
+    # The senior follows the schedule from there (no reminder was delivered: only lateness brings them in).
+    assert sends(planned, CARLA) == []

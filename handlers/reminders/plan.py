@@ -16,7 +16,8 @@ The rules:
 - A recommendation is open for a deadline while its institution has given
   no update on it since the reminders for that deadline began.
 - Escalation, per institution and deadline: after 2 delivered reminders, or
-  once the deadline passed, the alternate focal point is told; the next
+  once the deadline passed, or at the first step when the technical focal
+  point cannot be reached at all, the alternate focal point is told; the next
   step (or 3 working days after the deadline) the senior one. With no
   alternate, the senior is told at the first escalation.
 - Each secretariat user gets one overdue digest a working day when any
@@ -219,11 +220,15 @@ def _escalate(
     step_days = [on for _, on in reminder_steps(deadline, policy, schedule, day)]
     delivered = len(snapshot.delivered.get((institution, deadline.id), ()))
 
+    # Nobody to remind (no chat account, or blocked the bot): escalate at the
+    # first step rather than wait for the deadline to pass.
+    unreachable = all(p.address is None for p in primary) and bool(step_days)
+
     def reached(level: int) -> bool:
         after = policy.escalate_after + level - 1
         stepped = delivered >= after and len(step_days) > after
         if level == 1:
-            return stepped or day > deadline.due_on
+            return stepped or unreachable or day > deadline.due_on
         return stepped or day >= schedule.add_working_days(deadline.due_on, policy.overdue_every)
 
     levels: list[tuple[int, list[Recipient]]] = []
