@@ -147,9 +147,9 @@ async def test_a_blocked_focal_point_is_reported_to_the_secretariat_once(cycle: 
     assert [m for m in cycle.standin.sent if m.chat_id == ANA] == []
     notices = cycle.to(MARIA)
     assert len(notices) == 1 and notices[0][1].text.startswith("Ana Pérez (Ministry of Justice) ya no es localizable en Telegram")
-    # With Ana out of reach, the next step (30 days before) brings the alternate in.
+    # With Ana out of reach, the alternate is brought in the same morning.
     (escalation,) = cycle.to(BRUNO)
-    assert escalation[0].astimezone(MONTEVIDEO).date() == date(2026, 12, 30)
+    assert escalation[0].astimezone(MONTEVIDEO) == datetime(2026, 11, 30, 10, tzinfo=MONTEVIDEO)
     assert cycle.standin.calls.count("sendmessage") == 3  # the refused reminder, the notice, the escalation
 
 
