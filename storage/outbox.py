@@ -50,14 +50,27 @@ class NewMessage:
 
 async def enqueue(session: AsyncSession, new: NewMessage) -> int | None:
     """Add a message unless one with its key exists; its id, or None."""
+    return (await enqueue_many(session, [new])).get(new.key)
+
+
+async def enqueue_many(session: AsyncSession, news: Sequence[NewMessage]) -> dict[str, int]:
+    """Add the messages whose keys are new, in one statement; key -> id of
+    each one added (a key planned before is absent)."""
+    if not news:
+        return {}
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
         module.insert(OutboxMessage)
-        .values(**vars(new), status=OutboxStatus.PENDING, attempts=0, ambiguous=False)
         .on_conflict_do_nothing(index_elements=["key"])
-        .returning(OutboxMessage.id)
+        .returning(OutboxMessage.key, OutboxMessage.id)
     )
-    return (await session.execute(statement)).scalar()
+    rows = [{**vars(n), "status": OutboxStatus.PENDING, "attempts": 0, "ambiguous": False} for n in news]
+    added: dict[str, int] = {}
+    # Chunks keep each statement within the backends' parameter limits.
+    for start in range(0, len(rows), 500):
+        result = await session.execute(statement, rows[start:start + 500])
+        added.update({key: row_id for key, row_id in result})
+    return added
 
 
 def _claimable(now: datetime) -> Any:

@@ -45,10 +45,8 @@ class ReminderService:
         days = {self.policy.working_time(r.timezone).local_day(now) for r in snapshot.focal_points + snapshot.secretariat}
         for day in sorted(days):
             planned.extend(plan_day(day, snapshot, self.policy, self._opening(now, day)))
-        added = 0
         async with self.sessions() as session, session.begin():
-            for p in planned:
-                added += await self._record(session, p, snapshot, now)
+            added = await self._record(session, planned, snapshot, now)
         if added:
             log.info("reminders: %s messages planned", added)
         return added
@@ -63,28 +61,34 @@ class ReminderService:
 
         return include
 
-    async def _record(self, session: AsyncSession, p: Planned, snapshot: Snapshot, now: datetime) -> int:
-        reader = p.recipient
-        assert reader.address is not None
-        message = compose(p, snapshot)
-        outbox_id = await outbox.enqueue(
-            session,
-            outbox.NewMessage(
+    async def _record(self, session: AsyncSession, planned: list[Planned], snapshot: Snapshot, now: datetime) -> int:
+        """The messages and the steps they take, in one transaction; what an
+        earlier tick or another process planned already is left as it is."""
+        news = []
+        for p in planned:
+            reader = p.recipient
+            assert reader.address is not None
+            news.append(outbox.NewMessage(
                 key=p.key, kind=p.kind, platform=reader.address.platform, workspace_id=reader.address.workspace_id,
                 platform_user_id=reader.address.user_id, chat_id=reader.address.chat_id, timezone=reader.timezone,
-                message=message.to_dict(), due_at=p.send_at, not_after=p.not_after, identity_id=reader.identity_id,
+                message=compose(p, snapshot).to_dict(), due_at=p.send_at, not_after=p.not_after, identity_id=reader.identity_id,
                 focal_point_id=reader.id if reader.kind == "focal_point" else None,
                 secretariat_user_id=reader.id if reader.kind == "secretariat" else None,
-            ),
-        )
-        if outbox_id is None:
-            return 0  # planned already, by an earlier tick or another process
-        rows = [{"focal_point_id": f, "deadline_id": d, "step": s, "outbox_id": outbox_id, "created_at": now} for f, d, s in p.taken]
-        rows += [{"focal_point_id": f, "deadline_id": d, "step": s, "outbox_id": None, "created_at": now} for f, d, s in p.skipped]
+            ))
+        added = await outbox.enqueue_many(session, news)
+        rows = []
+        for p in planned:
+            outbox_id = added.get(p.key)
+            if outbox_id is None:
+                continue
+            rows += [{"focal_point_id": f, "deadline_id": d, "step": s, "outbox_id": outbox_id, "created_at": now} for f, d, s in p.taken]
+            rows += [{"focal_point_id": f, "deadline_id": d, "step": s, "outbox_id": None, "created_at": now} for f, d, s in p.skipped]
         if rows:
             module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-            await session.execute(module.insert(ReminderStep).values(rows).on_conflict_do_nothing())
-        return 1
+            statement = module.insert(ReminderStep).on_conflict_do_nothing()
+            for start in range(0, len(rows), 1000):
+                await session.execute(statement, rows[start:start + 1000])
+        return len(added)
 
     async def notify_unreachable(self, row: OutboxMessage, reason: str) -> None:
         """Tell each secretariat user, once, that a focal point is out of reach."""
