@@ -80,11 +80,23 @@ async def suggest(
     return numbered
 
 
-async def accept(session: AsyncSession, suggestions: list[Suggestion], numbers: set[int]) -> list[Deadline]:
+async def accept(
+    session: AsyncSession, suggestions: list[Suggestion], numbers: set[int], stated: dict[int, date] | None = None
+) -> list[Deadline]:
     """Create the chosen suggestions (an input deadline brings its report along,
-    which it must point at); those already in the registry are skipped."""
+    which it must point at); those already in the registry are skipped. A
+    date in ``stated`` (the committee's own) replaces the rule's for that one,
+    and its input deadline keeps its distance from it."""
+    stated = stated or {}
     by_number = {s.number: s for s in suggestions}
-    unknown = numbers - set(by_number)
+    for number, on in stated.items():
+        if number in by_number:
+            s = by_number[number]
+            shift = on - s.due_on
+            s.due_on, s.basis = on, "date stated by the committee (given by the secretariat)"
+            for inputs in s.inputs:
+                inputs.due_on += shift
+    unknown = (numbers | set(stated)) - set(by_number)
     if unknown:
         raise ValueError(f"no suggestion numbered {', '.join(map(str, sorted(unknown)))}")
     wanted = set(numbers) | {by_number[n].serves for n in numbers if by_number[n].serves}

@@ -94,3 +94,13 @@ async def test_suggestions_for_imported_recommendations(sessions: async_sessionm
             await accept(session, again, {999})
     async with sessions() as session:
         assert len(await list_deadlines(session)) == 2
+
+
+async def test_a_stated_date_overrides_a_suggestion_and_moves_its_inputs(sessions: async_sessionmaker[AsyncSession]) -> None:
+    await import_file(sessions, ImportSource.UPRINFO, FIXTURES / "uprinfo_small.csv")
+    async with sessions() as session, session.begin():
+        found = await suggest(session, date(2026, 11, 22), upr_reviews={"uruguay": date(2024, 1, 23)})
+        national = next(s for s in found if s.kind is DeadlineKind.UPR_NATIONAL_REPORT)
+        made = await accept(session, found, {national.inputs[0].number}, {national.number: date(2028, 5, 15)})
+    assert [(d.kind, d.due_on) for d in made] == [(DeadlineKind.UPR_NATIONAL_REPORT, date(2028, 5, 15)), (DeadlineKind.INTERNAL_INPUT, date(2027, 11, 14))]
+    assert made[0].notes == "date stated by the committee (given by the secretariat)"

@@ -232,10 +232,12 @@ SUGGESTION_COLUMNS = ("number", "kind", "due_on", "mechanism", "country", "serve
 @click.option("--input-lead", default="6m", show_default=True, help="Inputs due this long before each report: 6m, 90d, 8w, 1y.")
 @click.option("--upr-review", "upr_reviews", multiple=True, metavar="STATE=YYYY-MM-DD", help="Date of a State's latest UPR review, when the data has none.")
 @click.option("--accept", default=None, help="Create these suggestions: numbers such as 1,3-4, or 'all'.")
+@click.option("--override", "overrides", multiple=True, metavar="N=YYYY-MM-DD", help="Create suggestion N with the date the committee stated instead.")
 @output_options
 @click.pass_obj
 def deadlines_suggest(
-    app: AppContext, country: str | None, input_lead: str, upr_reviews: tuple[str, ...], accept: str | None, fmt: str, limit: int | None
+    app: AppContext, country: str | None, input_lead: str, upr_reviews: tuple[str, ...], accept: str | None,
+    overrides: tuple[str, ...], fmt: str, limit: int | None,
 ) -> None:
     """Deadlines the mechanisms' calendars give for the recommendations in the
     registry (follow-up information, periodic reports, UPR mid-term and national
@@ -248,6 +250,10 @@ def deadlines_suggest(
         for item in upr_reviews:
             state, _, when = item.partition("=")
             reviews[state.strip().lower()] = date.fromisoformat(when.strip())
+        stated = {}
+        for item in overrides:
+            number, _, when = item.partition("=")
+            stated[int(number)] = date.fromisoformat(when.strip())
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -255,17 +261,17 @@ def deadlines_suggest(
         async with sessions() as session, session.begin():
             found = await suggest(session, date.today(), country=country, input_lead=lead, upr_reviews=reviews)
             created: list[str] = []
-            if accept:
-                numbers = numbers_given if numbers_given is not None else {s.number for s in found}
+            if accept or stated:
+                numbers = (numbers_given if numbers_given is not None else {s.number for s in found}) if accept else set()
                 try:
-                    made = await accept_suggestions(session, found, numbers)
+                    made = await accept_suggestions(session, found, numbers | set(stated), stated)
                 except ValueError as exc:
                     raise InvalidValue(str(exc)) from None
                 created = [f"added deadline {d.id}: {d.title}, due {d.due_on}" for d in made]
             return found, created
 
     found, created = app.run(work)
-    if created or accept:
+    if created or accept or overrides:
         click.echo("\n".join(created) or "nothing new: every chosen suggestion is in the registry already")
         return
     rows = [
