@@ -35,10 +35,13 @@ class RetryPolicy:
         return min(self.first_backoff * 2 ** (attempt - 1), self.max_backoff)
 
 
+DEFAULT_RETRY = RetryPolicy()
+
+
 async def with_retries(
     call: Callable[[], Awaitable[T]],
     judge: Callable[[Exception, int], Verdict],
-    policy: RetryPolicy = RetryPolicy(),
+    policy: RetryPolicy = DEFAULT_RETRY,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> T:
     """Run ``call``; on a failure, ``judge`` says whether and how long to wait.

@@ -22,7 +22,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.chat_port import ChatAddress, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable
-from bot.transports.retry import RetryPolicy, Verdict, with_retries
+from bot.transports.retry import DEFAULT_RETRY, RetryPolicy, Verdict, with_retries
 from bot.transports.telegram_format import PARSE_MODE, render
 from storage.enums import Platform
 
@@ -60,7 +60,7 @@ class TelegramTransport:
         mode: str = "polling",
         webhook_url: str | None = None,
         poll_timeout: int = 30,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
         if mode == "webhook" and not webhook_url:
             raise ValueError("webhook mode needs telegram.webhook_url")
