@@ -148,3 +148,24 @@ def test_an_unreachable_technical_focal_point_brings_the_alternate_in_at_the_fir
     assert sends(planned, BRUNO) == [(date(2026, 11, 30), "escalation", ("escalate-1",))]
     # The senior follows the schedule from there (no reminder was delivered: only lateness brings them in).
     assert sends(planned, CARLA) == []
+
+
+def test_a_person_reminded_and_escalated_to_the_same_day_gets_one_digest() -> None:
+    from handlers.reminders.compose import compose
+
+    # Bruno is the technical focal point of the Ministry of Women and the
+    # alternate of Justice; on 15 January he is due both a reminder and an
+    # escalation: both come in one message.
+    snapshot = world(ANA, BRUNO, CARLA)
+    snapshot.deadlines.append(DeadlineFacts(11, "Women's rights inputs", DeadlineKind.INTERNAL_INPUT, DUE, frozenset({4})))
+    snapshot.assigned = {MOJ: frozenset({1, 2, 3}), 2: frozenset({4})}
+    snapshot.institutions[2] = "Ministry of Women"
+    snapshot.focal_points.append(replace(BRUNO, role=FocalPointRole.TECHNICAL, institution_id=2))
+    for person, deadline, institution in ((ANA.id, 10, MOJ), (BRUNO.id, 11, 2)):
+        snapshot.taken |= {(person, deadline, "60"), (person, deadline, "30")}
+        snapshot.delivered[(institution, deadline)] = {"60", "30"}
+    (bruno,) = [p for p in plan_day(date(2027, 1, 15), snapshot, POLICY) if p.recipient.id == BRUNO.id]
+    assert bruno.kind is OutboxKind.REMINDER and sorted((i.deadline.id, i.step) for i in bruno.items) == [(10, "escalate-1"), (11, "14")]
+    text = compose(bruno, snapshot).text
+    assert text.startswith("Reminder: Ministry of Women still owes") and "For your attention: Ministry of Justice" in text
+    assert "Reminders sent to Ana: 2" in text

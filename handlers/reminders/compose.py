@@ -32,35 +32,41 @@ def compose(planned: Planned, snapshot: Snapshot) -> OutgoingMessage:
         ]
         return OutgoingMessage("overdue.digest", "\n".join(lines), language=lang)
 
-    institution = snapshot.institutions.get(planned.items[0].institution_id, "?")
-    if planned.kind is OutboxKind.ESCALATION:
-        reminded = [p.name for p in snapshot.focal_points if p.institution_id == planned.items[0].institution_id and p.id != reader.id and p.role and p.role.value == "technical"]
-        sent = max(len(snapshot.delivered.get((i.institution_id, i.deadline.id), ())) for i in planned.items)
-        header = say("escalation.header", institution=institution, names=", ".join(reminded) or "—", count=sent)
-        key = "escalation.digest"
-    else:
-        header = say("reminder.header", institution=institution)
-        key = "reminder.digest"
-    lines = [header, ""]
+    reminders = [i for i in planned.items if not i.step.startswith("escalate-")]
+    escalations = [i for i in planned.items if i.step.startswith("escalate-")]
+    lines: list[str] = []
     buttons: list[Button] = []
     extra: list[Button] = []
-    for item in planned.items:
-        lines.append(say("reminder.deadline", title=item.deadline.title, date=local_date(item.deadline.due_on, lang), when=_when(item, planned.day, say, lang)))
-        for rec in item.recommendations[:MAX_LISTED]:
-            lines.append(f"• #{rec} {snapshot.labels.get(rec, '')}".rstrip())
-            if len(buttons) < MAX_BUTTONS:
-                buttons.append(Button(f"#{rec}", f"rec:{rec}"))
-        hidden = len(item.recommendations) - MAX_LISTED
-        if hidden > 0:
-            lines.append(say("reminder.more", count=hidden))
-            extra.append(Button(say("button.show_all"), f"f:d:{item.deadline.id}"))
-        lines.append("")
-    if planned.kind is OutboxKind.REMINDER:
+
+    def section(header: str, items: list[Item]) -> None:
+        lines.extend([header, ""])
+        for item in items:
+            when = _when(item, planned.day, say, lang)
+            lines.append(say("reminder.deadline", title=item.deadline.title, date=local_date(item.deadline.due_on, lang), when=when))
+            for rec in item.recommendations[:MAX_LISTED]:
+                lines.append(f"• #{rec} {snapshot.labels.get(rec, '')}".rstrip())
+                if len(buttons) < MAX_BUTTONS:
+                    buttons.append(Button(f"#{rec}", f"rec:{rec}"))
+            hidden = len(item.recommendations) - MAX_LISTED
+            if hidden > 0:
+                lines.append(say("reminder.more", count=hidden))
+                extra.append(Button(say("button.show_all"), f"f:d:{item.deadline.id}"))
+            lines.append("")
+
+    if reminders:
+        section(say("reminder.header", institution=snapshot.institutions.get(reminders[0].institution_id, "?")), reminders)
+    for institution in dict.fromkeys(i.institution_id for i in escalations):
+        items = [i for i in escalations if i.institution_id == institution]
+        reminded = [p.name for p in snapshot.focal_points if p.institution_id == institution and p.id != reader.id and p.role and p.role.value == "technical"]
+        sent = max(len(snapshot.delivered.get((institution, i.deadline.id), ())) for i in items)
+        section(say("escalation.header", institution=snapshot.institutions.get(institution, "?"), names=", ".join(reminded) or "—", count=sent), items)
+    if reminders:
         lines.append(say("reminder.footer"))
         extra.append(Button(say("button.snooze_week"), "snooze:7"))
     rows = [tuple(buttons[i:i + BUTTONS_A_ROW]) for i in range(0, len(buttons), BUTTONS_A_ROW)]
     if extra:
         rows.append(tuple(extra[:BUTTONS_A_ROW]))
+    key = "reminder.digest" if reminders else "escalation.digest"
     return OutgoingMessage(key, "\n".join(lines).strip(), tuple(rows), language=lang)
 
 

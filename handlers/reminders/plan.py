@@ -149,7 +149,9 @@ def plan_day(day: date, snapshot: Snapshot, policy: Policy, include: Callable[[R
         return calendars[key]
 
     def message(kind: OutboxKind, r: Recipient) -> Planned | None:
-        key = f"{kind.value}:{r.kind}:{r.id}:{day.isoformat()}"
+        # One digest a person a day: reminders and escalations share it.
+        digest = "overdue" if kind is OutboxKind.OVERDUE_DIGEST else "digest"
+        key = f"{digest}:{r.kind}:{r.id}:{day.isoformat()}"
         if key in snapshot.keys or r.address is None or not include(r):
             return None
         window = calendar(r).window(day)
@@ -157,6 +159,8 @@ def plan_day(day: date, snapshot: Snapshot, policy: Policy, include: Callable[[R
             return None
         if key not in out:
             out[key] = Planned(key, kind, r, day, window.start, window.end)
+        elif kind is OutboxKind.REMINDER:
+            out[key].kind = kind  # a digest with reminders in it is a reminder
         return out[key]
 
     by_institution: dict[int, dict[FocalPointRole, list[Recipient]]] = {}
