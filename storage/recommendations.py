@@ -64,7 +64,7 @@ class RecommendationFilter:
     deadline_id: int | None = None
 
 
-def _tags(kind: TagKind) -> Any:
+def tags_of(kind: TagKind) -> Any:
     return (
         select(func.aggregate_strings(Tag.value, "; "))
         .select_from(recommendation_tags)
@@ -74,7 +74,7 @@ def _tags(kind: TagKind) -> Any:
     )
 
 
-def _institutions(role: AssignmentRole | None) -> Any:
+def institutions_of(role: AssignmentRole | None) -> Any:
     statement = (
         select(func.aggregate_strings(Institution.code, "; "))
         .select_from(Assignment)
@@ -101,11 +101,11 @@ def list_statement(filters: RecommendationFilter, limit: int | None = None) -> S
             Recommendation.kind,
             Recommendation.upr_position.label("position"),
             status.label("status"),
-            _institutions(AssignmentRole.LEAD).label("lead"),
-            _institutions(None).label("institutions"),
+            institutions_of(AssignmentRole.LEAD).label("lead"),
+            institutions_of(None).label("institutions"),
             Cluster.name.label("cluster"),
-            _tags(TagKind.THEME).label("themes"),
-            _tags(TagKind.RECOMMENDING_STATE).label("recommending_states"),
+            tags_of(TagKind.THEME).label("themes"),
+            tags_of(TagKind.RECOMMENDING_STATE).label("recommending_states"),
             Recommendation.text,
         )
         .join(Mechanism, Mechanism.id == Recommendation.mechanism_id)

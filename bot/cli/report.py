@@ -1,0 +1,82 @@
+"""``nmrf-bot report``: the compiled outputs for the secretariat."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.cli.context import AppContext
+from bot.cli.options import DATE
+from bot.reports.export import write_export
+from bot.reports.matrix import write_matrix
+from storage.report_rows import ReportScope, stream_report_rows
+from storage.types import utcnow
+
+
+def as_of_option(func):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--as-of", "as_of", type=DATE, default=None,
+        help="The history as it stood at the end of this day ([schedule] timezone); default: now.",
+    )(func)
+
+
+def scope_options(func):  # type: ignore[no-untyped-def]
+    for option in (
+        click.option("--country", default=None, help="Only this State."),
+        click.option("--mechanism", default=None, help="Only this mechanism, e.g. UPR or CEDAW."),
+        click.option("--cycle", type=int, default=None, help="Only this UPR cycle."),
+    ):
+        func = option(func)
+    return func
+
+
+def end_of_day(app: AppContext, day: date | None) -> datetime | None:
+    """The last moment of ``day`` where the secretariat is, in UTC."""
+    if day is None:
+        return None
+    zone = ZoneInfo(app.config.schedule.timezone)
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone) - timedelta(microseconds=1)
+
+
+@click.group()
+def report() -> None:
+    """Implementation matrix and exports, as of any date."""
+
+
+@report.command("matrix")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .xlsx to write.")
+@as_of_option
+@scope_options
+@click.pass_obj
+def report_matrix(app: AppContext, out: Path, as_of: date | None, country: str | None, mechanism: str | None, cycle: int | None) -> None:
+    """The implementation matrix: a summary sheet and a sheet per mechanism."""
+    if out.suffix.lower() != ".xlsx":
+        raise click.BadParameter("the matrix is an .xlsx file", param_hint="--out")
+    moment = end_of_day(app, as_of)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
+        async with sessions() as session:
+            return await write_matrix(stream_report_rows(session, ReportScope(country, mechanism, cycle), moment), out, moment, utcnow())
+
+    click.echo(f"wrote {out} ({app.run(work)} recommendations)")
+
+
+@report.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), required=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@as_of_option
+@scope_options
+@click.pass_obj
+def report_export(app: AppContext, fmt: str, out: Path, as_of: date | None, country: str | None, mechanism: str | None, cycle: int | None) -> None:
+    """Every recommendation with its state, as CSV or JSON, for other tools."""
+    moment = end_of_day(app, as_of)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
+        async with sessions() as session:
+            return await write_export(stream_report_rows(session, ReportScope(country, mechanism, cycle), moment), out, fmt)
+
+    click.echo(f"wrote {out} ({app.run(work)} recommendations)")

@@ -1,0 +1,143 @@
+"""The implementation matrix: an .xlsx with a summary sheet and one sheet a
+mechanism, one row a recommendation.
+
+Written with openpyxl's write-only mode, so a UHRI-sized registry streams
+through without holding the workbook in memory. Every sheet has its header
+frozen and filters on. A text that would read as a formula is stored as
+text with Excel's quote prefix, so it stays text even when edited.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from bot.reports.cells import dangerous
+from storage.enums import ImplementationStatus
+
+# (column, header, width)
+MATRIX_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("id", "ID", 8),
+    ("cluster", "Cluster", 22),
+    ("mechanism", "Mechanism", 12),
+    ("country", "State", 14),
+    ("cycle", "Cycle", 7),
+    ("document", "Document", 22),
+    ("paragraph", "Paragraph", 10),
+    ("text", "Recommendation", 70),
+    ("lead", "Lead institution", 14),
+    ("institutions", "Institutions", 18),
+    ("status", "Status", 20),
+    ("narrative", "Latest narrative", 60),
+    ("evidence", "Evidence", 40),
+    ("next_step", "Next step", 40),
+    ("next_step_due_on", "Next step by", 12),
+    ("last_update_at", "Last update (UTC)", 18),
+    ("last_update_by", "By", 20),
+)
+STATUSES = [s.value for s in ImplementationStatus]
+_SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_name(mechanism: str, taken: set[str]) -> str:
+    """Excel allows 31 characters and none of []:*?/\\; names must differ."""
+    base = _SHEET_NAME.sub(" ", mechanism).strip()[:31] or "Mechanism"
+    name, n = base, 2
+    while name.lower() in taken:
+        suffix = f" ({n})"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(name.lower())
+    return name
+
+
+class MatrixWriter:
+    def __init__(self, as_of: datetime | None, generated_at: datetime) -> None:
+        self.book = Workbook(write_only=True)
+        self.summary = self.book.create_sheet("Summary")
+        self.as_of, self.generated_at = as_of, generated_at
+        self._sheet: WriteOnlyWorksheet | None = None
+        self._mechanism: str | None = None
+        self._rows_in_sheet = 0
+        self._names: set[str] = {"summary"}
+        self.counts: dict[str, Counter[str]] = {}
+        self._bold = Font(bold=True)
+        self._wrap = Alignment(wrap_text=True, vertical="top")
+
+    def _cell(self, sheet: WriteOnlyWorksheet, value: Any, bold: bool = False) -> WriteOnlyCell:
+        if isinstance(value, datetime):
+            value = value.replace(tzinfo=None)  # Excel has no time zones: UTC, said in the header
+        cell = WriteOnlyCell(sheet, value=value)
+        if dangerous(value):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+        if bold:
+            cell.font = self._bold
+        elif isinstance(value, str) and len(value) > 40:
+            cell.alignment = self._wrap
+        return cell
+
+    def _close_sheet(self) -> None:
+        if self._sheet is not None:
+            last = get_column_letter(len(MATRIX_COLUMNS))
+            self._sheet.auto_filter.ref = f"A1:{last}{self._rows_in_sheet + 1}"
+
+    def _open_sheet(self, mechanism: str) -> WriteOnlyWorksheet:
+        self._close_sheet()
+        sheet = self.book.create_sheet(sheet_name(mechanism, self._names))
+        sheet.freeze_panes = "A2"
+        for i, (_, _, width) in enumerate(MATRIX_COLUMNS, start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = width
+        sheet.append([self._cell(sheet, header, bold=True) for _, header, _ in MATRIX_COLUMNS])
+        self._sheet, self._mechanism, self._rows_in_sheet = sheet, mechanism, 0
+        return sheet
+
+    def add(self, row: dict[str, Any]) -> None:
+        mechanism = str(row["mechanism"])
+        sheet = self._sheet if mechanism == self._mechanism and self._sheet is not None else self._open_sheet(mechanism)
+        sheet.append([self._cell(sheet, row.get(column)) for column, _, _ in MATRIX_COLUMNS])
+        self._rows_in_sheet += 1
+        self.counts.setdefault(mechanism, Counter())[row["status"]] += 1
+
+    def finish(self, path: Path) -> None:
+        self._close_sheet()
+        s = self.summary
+        s.freeze_panes = "A5"
+        as_of = self.as_of.strftime("%Y-%m-%d %H:%M UTC") if self.as_of else "now"
+        s.append([self._cell(s, "Implementation matrix", bold=True)])
+        s.append([self._cell(s, "History as of"), self._cell(s, as_of), self._cell(s, "Generated"), self._cell(s, self.generated_at.strftime("%Y-%m-%d %H:%M UTC"))])
+        s.append([])
+        header = ["Mechanism", *STATUSES, "Total", "Updated (share)"]
+        s.append([self._cell(s, h, bold=True) for h in header])
+        totals: Counter[str] = Counter()
+        for mechanism, counts in self.counts.items():
+            total = sum(counts.values())
+            totals.update(counts)
+            s.append([mechanism, *(counts.get(st, 0) for st in STATUSES), total, _share(counts)])
+        s.append([self._cell(s, "All", bold=True), *(totals.get(st, 0) for st in STATUSES), sum(totals.values()), _share(totals)])
+        s.auto_filter.ref = f"A4:{get_column_letter(len(header))}{4 + len(self.counts)}"
+        self.book.save(path)
+
+
+def _share(counts: Counter[str]) -> float:
+    total = sum(counts.values())
+    return round((total - counts.get(ImplementationStatus.NOT_STARTED.value, 0)) / total, 3) if total else 0.0
+
+
+async def write_matrix(rows: AsyncIterator[dict[str, Any]], path: Path, as_of: datetime | None, generated_at: datetime) -> int:
+    writer = MatrixWriter(as_of, generated_at)
+    n = 0
+    async for row in rows:
+        writer.add(row)
+        n += 1
+    writer.finish(path)
+    return n

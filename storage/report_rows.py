@@ -1,0 +1,93 @@
+"""The rows every compiled output is made of: one per recommendation, with
+its state as the history stood at a moment ("as of"), streamed.
+
+Status, narrative, evidence and next step come from the latest update given
+up to that moment; an update given later is not seen, so a report for a
+past date reads as it would have then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.enums import AssignmentRole, ImplementationStatus, TagKind
+from storage.models import Cluster, Document, Evidence, Mechanism, Recommendation, Review, StatusUpdate
+from storage.recommendations import institutions_of, tags_of
+from storage.selection import conditions
+from storage.status import latest_update_ids
+
+REPORT_COLUMNS = (
+    "id", "external_id", "country", "mechanism", "cycle", "document", "paragraph", "cluster", "themes", "text",
+    "lead", "institutions", "status", "narrative", "evidence", "next_step", "next_step_due_on",
+    "last_update_at", "last_update_by", "last_update_channel",
+)
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    country: str | None = None
+    mechanism: str | None = None
+    cycle: int | None = None
+
+
+def _evidence(update_id: Any) -> Any:
+    return (
+        select(func.aggregate_strings(func.coalesce(Evidence.url, Evidence.file_name), "; "))
+        .where(Evidence.status_update_id == update_id)
+        .scalar_subquery()
+    )
+
+
+def report_statement(scope: ReportScope, as_of: datetime | None) -> Select[Any]:
+    latest = latest_update_ids(as_of).subquery()
+    statement = (
+        select(
+            Recommendation.id,
+            Recommendation.external_id,
+            Recommendation.country,
+            Mechanism.code.label("mechanism"),
+            Review.cycle.label("cycle"),
+            Document.symbol.label("document"),
+            Recommendation.paragraph,
+            Cluster.name.label("cluster"),
+            tags_of(TagKind.THEME).label("themes"),
+            Recommendation.text,
+            institutions_of(AssignmentRole.LEAD).label("lead"),
+            institutions_of(None).label("institutions"),
+            func.coalesce(StatusUpdate.status, literal(ImplementationStatus.NOT_STARTED.value)).label("status"),
+            StatusUpdate.narrative,
+            _evidence(StatusUpdate.id).label("evidence"),
+            StatusUpdate.next_step,
+            StatusUpdate.next_step_due_on,
+            StatusUpdate.created_at.label("last_update_at"),
+            StatusUpdate.author_label.label("last_update_by"),
+            StatusUpdate.channel.label("last_update_channel"),
+        )
+        .join(Mechanism, Mechanism.id == Recommendation.mechanism_id)
+        .outerjoin(Review, Review.id == Recommendation.review_id)
+        .outerjoin(Document, Document.id == Recommendation.document_id)
+        .outerjoin(Cluster, Cluster.id == Recommendation.cluster_id)
+        .outerjoin(latest, latest.c.recommendation_id == Recommendation.id)
+        .outerjoin(StatusUpdate, StatusUpdate.id == latest.c.update_id)
+        .where(*conditions(country=scope.country, mechanism=scope.mechanism))
+        .order_by(Mechanism.code, Cluster.name.is_(None), Cluster.name, Document.symbol, Recommendation.paragraph, Recommendation.id)
+    )
+    if scope.cycle is not None:
+        statement = statement.where(Review.cycle == scope.cycle)
+    return statement
+
+
+async def stream_report_rows(session: AsyncSession, scope: ReportScope, as_of: datetime | None = None) -> AsyncIterator[dict[str, Any]]:
+    result = await session.stream(report_statement(scope, as_of).execution_options(yield_per=2000))
+    async for row in result:
+        out = dict(row._mapping)
+        out["status"] = str(out["status"])
+        if out["last_update_channel"] is not None:
+            out["last_update_channel"] = str(out["last_update_channel"])
+        yield out
