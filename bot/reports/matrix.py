@@ -18,7 +18,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -71,19 +71,20 @@ class MatrixWriter:
         self._names: set[str] = {"summary"}
         self.counts: dict[str, Counter[str]] = {}
         self._bold = Font(bold=True)
-        self._wrap = Alignment(wrap_text=True, vertical="top")
 
-    def _cell(self, sheet: WriteOnlyWorksheet, value: Any, bold: bool = False) -> WriteOnlyCell:
+    def _cell(self, sheet: WriteOnlyWorksheet, value: Any, bold: bool = False) -> Any:
+        """The value itself where it can be (a cell object per value costs
+        most of the time of a large matrix); a cell only where it must be."""
         if isinstance(value, datetime):
-            value = value.replace(tzinfo=None)  # Excel has no time zones: UTC, said in the header
+            return value.replace(tzinfo=None)  # Excel has no time zones: UTC, said in the header
+        if not bold and not dangerous(value):
+            return value
         cell = WriteOnlyCell(sheet, value=value)
         if dangerous(value):
             cell.data_type = "s"
             cell.quotePrefix = True
         if bold:
             cell.font = self._bold
-        elif isinstance(value, str) and len(value) > 40:
-            cell.alignment = self._wrap
         return cell
 
     def _close_sheet(self) -> None:
