@@ -16,6 +16,7 @@ from bot.cli import main
 from bot.reports.matrix import sheet_name
 from storage.enums import Channel, EvidenceKind, ImplementationStatus as S, ImportSource
 from storage.importers.run import import_file
+from storage.models import FocalPoint
 from storage.status import EvidenceData, UpdateData, record_update
 from tests.chat_harness import TRICKY
 from tests.factories import cedaw_row, write_uhri_xlsx
@@ -30,11 +31,12 @@ async def registry(sessions: async_sessionmaker[AsyncSession], world: dict[str, 
     await import_file(sessions, ImportSource.UHRI, write_uhri_xlsx(tmp_path / "cedaw.xlsx", [cedaw_row()]))
     rec = world["mine"]
     async with sessions() as session, session.begin():
-        await record_update(session, UpdateData(rec, S.IN_PROGRESS, "Ana Pérez", Channel.TELEGRAM, narrative="Bill drafted."), at=EARLY)
+        moj = (await session.get(FocalPoint, world["ana"])).institution_id  # type: ignore[union-attr]
+        await record_update(session, UpdateData(rec, S.IN_PROGRESS, "Ana Pérez", Channel.TELEGRAM, institution_id=moj, narrative="Bill drafted."), at=EARLY)
         await record_update(
             session,
             UpdateData(
-                rec, S.FULLY_IMPLEMENTED, "Ana Pérez", Channel.TELEGRAM, narrative=TRICKY, next_step="-1 more decree",
+                rec, S.FULLY_IMPLEMENTED, "Ana Pérez", Channel.TELEGRAM, institution_id=moj, narrative=TRICKY, next_step="-1 more decree",
                 evidence=[EvidenceData(EvidenceKind.LINK, url="https://www.impo.com.uy/bases/leyes/19580-2017"), EvidenceData(EvidenceKind.FILE, file_name="informe.pdf")],
             ),
             at=LATE,
@@ -111,3 +113,41 @@ async def test_csv_export_neutralises_formulas(registry: dict[str, int], db_url:
     assert mine["narrative"] == TRICKY  # starts with '<': harmless, left as typed
     assert mine["next_step"] == "'-1 more decree"
     assert mine["last_update_at"].startswith("2026-09-01T12:00:00")
+
+
+async def test_the_draft_report(registry: dict[str, int], sessions: async_sessionmaker[AsyncSession], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import docx
+
+    from storage.clusters import add_cluster, put_in_cluster
+    from storage.selection import Selector
+
+    async with sessions() as session, session.begin():
+        await add_cluster(session, "Gender-based violence")
+        await put_in_cluster(session, "Gender-based violence", Selector(ids=(registry["mine"], registry["not_mine"])))
+        # A second institution's input on the same recommendation, given before the as-of date.
+        from storage.models import Institution
+        from sqlalchemy import select
+
+        mow = await session.scalar(select(Institution.id).where(Institution.code == "MOW"))
+        await record_update(session, UpdateData(registry["mine"], S.IN_PROGRESS, "Rosa Díaz", Channel.SLACK, institution_id=mow, narrative="Shelters opened in 3 departments."), at=EARLY)
+    monkeypatch.setenv("NMRF_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "draft.docx"
+    await run("report", "draft", "--mechanism", "UPR", "--cycle", "2", "--out", str(out), "--language", "fr")
+    doc = docx.Document(str(out))
+    paragraphs = [(p.style.name, p.text) for p in doc.paragraphs]
+    headings = [text for style, text in paragraphs if style.startswith("Heading") or style == "Title"]
+    assert headings[0] == "Projet : UPR, cycle 2"
+    assert headings[1] == "Gender-based violence" and headings[-1] == "Recommandations encore sans contribution"
+    texts = [text for _, text in paragraphs]
+    # The Ministry of Justice's latest input (September) and the Ministry of Women's, each with its source.
+    assert "Ministry of Justice : pleinement mise en œuvre" in texts and "Ministry of Women : en cours" in texts
+    assert TRICKY in texts and "Shelters opened in 3 departments." in texts
+    assert any(t.startswith("Source : Rosa Díaz, Slack, 1 mars 2026") for t in texts)
+    missing = [text for style, text in paragraphs if style == "List Bullet"]
+    # The fixture's cycle 2 holds five recommendations; four have no input.
+    assert len(missing) == 4 and all(t.endswith("aucune contribution") for t in missing)
+    # As of February, nobody had answered: every recommendation is listed as missing.
+    await run("report", "draft", "--mechanism", "UPR", "--out", str(out), "--as-of", "2026-02-28")
+    doc = docx.Document(str(out))
+    assert len([p for p in doc.paragraphs if p.style.name == "List Bullet"]) == 6

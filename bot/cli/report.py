@@ -11,8 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli.context import AppContext
 from bot.cli.options import DATE
+from bot.reports.draft import write_draft
 from bot.reports.export import write_export
 from bot.reports.matrix import write_matrix
+from messages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
+from storage.report_inputs import stream_inputs
 from storage.report_rows import ReportScope, stream_report_rows
 from storage.types import utcnow
 
@@ -80,3 +83,32 @@ def report_export(app: AppContext, fmt: str, out: Path, as_of: date | None, coun
             return await write_export(stream_report_rows(session, ReportScope(country, mechanism, cycle), moment), out, fmt)
 
     click.echo(f"wrote {out} ({app.run(work)} recommendations)")
+
+
+@report.command("draft")
+@click.option("--mechanism", required=True, help="UPR, CEDAW, CRC ...")
+@click.option("--cycle", type=int, default=None, help="The UPR cycle.")
+@click.option("--country", default=None, help="Only this State.")
+@click.option("--language", type=click.Choice(SUPPORTED_LANGUAGES), default=None, help="Default: the first secretariat user's, else English.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .docx to write.")
+@as_of_option
+@click.pass_obj
+def report_draft(app: AppContext, mechanism: str, cycle: int | None, country: str | None, language: str | None, out: Path, as_of: date | None) -> None:
+    """A draft report section for one mechanism (and cycle): by cluster and
+    paragraph, each institution's latest input and its source, and the
+    recommendations with no input yet."""
+    if out.suffix.lower() != ".docx":
+        raise click.BadParameter("the draft is a .docx file", param_hint="--out")
+    moment = end_of_day(app, as_of)
+    users = app.config.secretariat.users
+    lang = language or (users[0].language if users else DEFAULT_LANGUAGE)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
+        async with sessions() as session:
+            return await write_draft(
+                stream_inputs(session, ReportScope(country, mechanism, cycle), moment), out,
+                mechanism=mechanism.upper(), cycle=cycle, as_of=moment or utcnow(), language=lang, timezone=app.config.schedule.timezone,
+            )
+
+    total, missing = app.run(work)
+    click.echo(f"wrote {out} ({total} recommendations, {missing} without input)")

@@ -1,0 +1,76 @@
+"""The draft report section: a .docx the secretariat edits into the State's
+report (a UPR mid-term report, a follow-up reply to a committee).
+
+Grouped by cluster, then paragraph; under each recommendation, each
+institution's latest input with its source; at the end, the list of
+recommendations nobody has answered yet, so a gap is seen, not hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from docx import Document
+from docx.shared import Pt
+
+from messages import local_date, t
+from storage.report_inputs import RecommendationInputs
+
+
+async def write_draft(
+    items: AsyncIterator[RecommendationInputs],
+    path: Path,
+    *,
+    mechanism: str,
+    cycle: int | None,
+    as_of: datetime,
+    language: str,
+    timezone: str,
+) -> tuple[int, int]:
+    """(recommendations, of which without any input)."""
+    zone = ZoneInfo(timezone)
+
+    def say(key: str, **values: object) -> str:
+        return t(key, language, **values)
+
+    doc = Document()
+    doc.styles["Normal"].font.size = Pt(11)
+    doc.add_heading(say("draft.title", mechanism=mechanism, cycle=say("draft.cycle", cycle=cycle) if cycle else ""), level=0)
+    doc.add_paragraph(say("draft.as_of", date=local_date(as_of.astimezone(zone).date(), language)))
+    cluster: str | None | object = object()
+    total, missing = 0, []
+    async for item in items:
+        total += 1
+        if item.cluster != cluster:
+            cluster = item.cluster
+            doc.add_heading(item.cluster or say("draft.not_clustered"), level=1)
+        label = " ".join(p for p in (item.paragraph, f"({item.document})" if item.document else None) if p) or f"#{item.id}"
+        doc.add_heading(say("draft.recommendation", paragraph=label), level=2)
+        doc.add_paragraph(item.text, style="Quote")
+        if not item.inputs:
+            missing.append((label, item.institutions))
+        for given in item.inputs:
+            heading = doc.add_paragraph()
+            heading.add_run(say("draft.input", institution=given.institution, status=say(f"status.{given.status.value}"))).bold = True
+            if given.narrative:
+                doc.add_paragraph(given.narrative)
+            if given.evidence:
+                doc.add_paragraph(say("draft.evidence", evidence="; ".join(given.evidence)))
+            if given.next_step:
+                due = f" ({local_date(given.next_step_due_on, language)})" if given.next_step_due_on else ""
+                doc.add_paragraph(say("draft.next_step", next_step=given.next_step + due))
+            source = doc.add_paragraph()
+            source.add_run(say(
+                "draft.source", author=given.author, channel=given.channel.value.capitalize(),
+                date=local_date(given.at.astimezone(zone).date(), language),
+            )).italic = True
+    doc.add_heading(say("draft.no_input_heading"), level=1)
+    if not missing:
+        doc.add_paragraph(say("draft.no_input_none"))
+    for label, institutions in missing:
+        doc.add_paragraph(say("draft.no_input_line", paragraph=label, institutions=", ".join(institutions) or "—"), style="List Bullet")
+    doc.save(str(path))
+    return total, len(missing)

@@ -1,0 +1,86 @@
+"""Each institution's latest input on each recommendation, as of a moment:
+what a draft report quotes, with its source."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.enums import Channel, ImplementationStatus
+from storage.models import Assignment, Cluster, Document, Evidence, Institution, Recommendation, Review, StatusUpdate
+from storage.report_rows import ReportScope
+from storage.selection import conditions
+
+
+@dataclass
+class Input:
+    institution: str
+    status: ImplementationStatus
+    narrative: str | None
+    evidence: list[str]
+    next_step: str | None
+    next_step_due_on: date | None
+    author: str
+    channel: Channel
+    at: datetime
+
+
+@dataclass
+class RecommendationInputs:
+    id: int
+    cluster: str | None
+    paragraph: str | None
+    document: str | None
+    text: str
+    institutions: list[str]
+    inputs: list[Input] = field(default_factory=list)
+
+
+async def stream_inputs(session: AsyncSession, scope: ReportScope, as_of: datetime | None) -> AsyncIterator[RecommendationInputs]:
+    """Recommendations by cluster, then paragraph, each with its inputs."""
+    recs = (
+        select(Recommendation.id, Cluster.name, Recommendation.paragraph, Document.symbol, Recommendation.text)
+        .outerjoin(Cluster, Cluster.id == Recommendation.cluster_id)
+        .outerjoin(Document, Document.id == Recommendation.document_id)
+        .outerjoin(Review, Review.id == Recommendation.review_id)
+        .where(*conditions(country=scope.country, mechanism=scope.mechanism))
+        .order_by(Cluster.name.is_(None), Cluster.name, Recommendation.paragraph, Recommendation.id)
+    )
+    if scope.cycle is not None:
+        recs = recs.where(Review.cycle == scope.cycle)
+    rows = (await session.execute(recs)).all()
+    ids = [r[0] for r in rows]
+    assigned: dict[int, list[str]] = {}
+    latest: dict[int, list[StatusUpdate]] = {}
+    names = {i: n for i, n in await session.execute(select(Institution.id, Institution.name))}
+    for start in range(0, len(ids), 2000):
+        chunk = ids[start:start + 2000]
+        for rec, name in await session.execute(
+            select(Assignment.recommendation_id, Institution.name).join(Institution).where(Assignment.recommendation_id.in_(chunk)).order_by(Assignment.role, Institution.name)
+        ):
+            assigned.setdefault(rec, []).append(name)
+        newest = select(func.max(StatusUpdate.id)).where(StatusUpdate.recommendation_id.in_(chunk), StatusUpdate.institution_id.is_not(None))
+        if as_of is not None:
+            newest = newest.where(StatusUpdate.created_at <= as_of)
+        newest = newest.group_by(StatusUpdate.recommendation_id, StatusUpdate.institution_id)
+        for update in await session.scalars(select(StatusUpdate).where(StatusUpdate.id.in_(newest)).order_by(StatusUpdate.id)):
+            latest.setdefault(update.recommendation_id, []).append(update)
+    evidence: dict[int, list[str]] = {}
+    update_ids = [u.id for updates in latest.values() for u in updates]
+    for start in range(0, len(update_ids), 2000):
+        for update_id, url, name in await session.execute(
+            select(Evidence.status_update_id, Evidence.url, Evidence.file_name).where(Evidence.status_update_id.in_(update_ids[start:start + 2000])).order_by(Evidence.id)
+        ):
+            evidence.setdefault(update_id, []).append(url or name or "")
+    for rec_id, cluster, paragraph, document, text in rows:
+        item = RecommendationInputs(rec_id, cluster, paragraph, document, text, assigned.get(rec_id, []))
+        for u in latest.get(rec_id, []):
+            item.inputs.append(Input(
+                names.get(u.institution_id or 0, "?"), u.status, u.narrative, evidence.get(u.id, []), u.next_step,
+                u.next_step_due_on, u.author_label, u.channel, u.created_at,
+            ))
+        yield item
