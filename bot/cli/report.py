@@ -14,7 +14,9 @@ from bot.cli.options import DATE
 from bot.reports.draft import write_draft
 from bot.reports.export import write_export
 from bot.reports.matrix import write_matrix
-from messages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
+from bot.reports.progress_page import write_progress_page
+from messages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, t
+from storage.report_progress import progress
 from storage.report_inputs import stream_inputs
 from storage.report_rows import ReportScope, stream_report_rows
 from storage.types import utcnow
@@ -112,3 +114,28 @@ def report_draft(app: AppContext, mechanism: str, cycle: int | None, country: st
 
     total, missing = app.run(work)
     click.echo(f"wrote {out} ({total} recommendations, {missing} without input)")
+
+
+@report.command("progress")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .html to write.")
+@click.option("--public", is_flag=True, help="Leave out internal notes and the names of individuals, to publish.")
+@click.option("--language", type=click.Choice(SUPPORTED_LANGUAGES), default=None, help="Default: the first secretariat user's, else English.")
+@as_of_option
+@scope_options
+@click.pass_obj
+def report_progress(
+    app: AppContext, out: Path, public: bool, language: str | None, as_of: date | None, country: str | None, mechanism: str | None, cycle: int | None
+) -> None:
+    """A self-contained progress page with charts: status by cluster and by
+    institution, response rate per institution, updates over time."""
+    moment = end_of_day(app, as_of)
+    users = app.config.secretariat.users
+    lang = language or (users[0].language if users else DEFAULT_LANGUAGE)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
+        async with sessions() as session:
+            figures, rows = await progress(session, ReportScope(country, mechanism, cycle), moment, t("draft.not_clustered", lang))
+        write_progress_page(figures, rows, out, as_of=moment or utcnow(), language=lang, timezone=app.config.schedule.timezone, public=public)
+        return figures.total
+
+    click.echo(f"wrote {out} ({app.run(work)} recommendations{', public version' if public else ''})")

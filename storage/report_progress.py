@@ -1,0 +1,67 @@
+"""The figures of the progress page: counts by status per cluster and per
+institution, response rate per institution, updates over time. As of a moment."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Assignment, Institution, StatusUpdate
+from storage.report_rows import ReportScope, stream_report_rows
+
+
+@dataclass
+class Progress:
+    total: int = 0
+    by_status: Counter[str] = field(default_factory=Counter)
+    by_cluster: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    by_institution: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    # institution -> (assigned, answered)
+    response: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # "YYYY-MM" -> updates given that month
+    updates_by_month: Counter[str] = field(default_factory=Counter)
+
+
+async def progress(session: AsyncSession, scope: ReportScope, as_of: datetime | None, unclustered: str) -> tuple[Progress, list[dict[str, object]]]:
+    """The figures, and the rows they come from (for the page's table)."""
+    figures = Progress()
+    rows = []
+    async for row in stream_report_rows(session, scope, as_of):
+        status = str(row["status"])
+        figures.total += 1
+        figures.by_status[status] += 1
+        figures.by_cluster[str(row["cluster"] or unclustered)][status] += 1
+        figures.by_institution[str(row["lead"] or "—")][status] += 1
+        rows.append(row)
+    ids = [int(r["id"]) for r in rows]  # type: ignore[call-overload]
+    assigned: Counter[str] = Counter()
+    answered: Counter[str] = Counter()
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        for code, n in await session.execute(
+            select(Institution.code, func.count()).join(Assignment, Assignment.institution_id == Institution.id)
+            .where(Assignment.recommendation_id.in_(chunk)).group_by(Institution.code)
+        ):
+            assigned[code] += n
+        done = (
+            select(Institution.code, func.count(distinct(StatusUpdate.recommendation_id)))
+            .join(StatusUpdate, StatusUpdate.institution_id == Institution.id)
+            .join(Assignment, (Assignment.institution_id == Institution.id) & (Assignment.recommendation_id == StatusUpdate.recommendation_id))
+            .where(StatusUpdate.recommendation_id.in_(chunk))
+            .group_by(Institution.code)
+        )
+        if as_of is not None:
+            done = done.where(StatusUpdate.created_at <= as_of)
+        for code, n in await session.execute(done):
+            answered[code] += n
+        months = select(StatusUpdate.created_at).where(StatusUpdate.recommendation_id.in_(chunk))
+        if as_of is not None:
+            months = months.where(StatusUpdate.created_at <= as_of)
+        for (at,) in await session.execute(months):
+            figures.updates_by_month[at.strftime("%Y-%m")] += 1
+    figures.response = {code: (assigned[code], answered.get(code, 0)) for code in sorted(assigned)}
+    return figures, rows
