@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
+import io
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import openpyxl
@@ -151,3 +153,39 @@ async def test_the_draft_report(registry: dict[str, int], sessions: async_sessio
     await run("report", "draft", "--mechanism", "UPR", "--out", str(out), "--as-of", "2026-02-28")
     doc = docx.Document(str(out))
     assert len([p for p in doc.paragraphs if p.style.name == "List Bullet"]) == 6
+
+
+async def test_progress_overdue_and_missing_summaries(registry: dict[str, int], sessions: async_sessionmaker[AsyncSession], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from storage.deadlines import DeadlineData, add_deadline
+    from storage.enums import DeadlineKind
+    from storage.selection import Selector
+
+    async with sessions() as session, session.begin():
+        # The ministry's three recommendations, due 30 June. Its reminders began
+        # 60 days before (1 May): Ana's September update answers one, her
+        # March update had come too early to count.
+        await add_deadline(session, DeadlineData(DeadlineKind.INTERNAL_INPUT, date(2026, 6, 30), "Inputs"), Selector(ids=tuple(registry["mine_all"])))
+    monkeypatch.setenv("NMRF_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+
+    async def summary(*args: str) -> list[dict[str, object]]:
+        def call() -> str:
+            buffer = io.StringIO()
+            with contextlib.redirect_stdout(buffer):
+                try:
+                    main(["report", "summary", *args, "--format", "json"])
+                except SystemExit as exc:
+                    assert not exc.code
+            return buffer.getvalue()
+
+        return json.loads(await asyncio.to_thread(call))
+
+    progress = {r["group"]: r for r in await summary("progress")}
+    assert (progress["MOJ"]["fully_implemented"], progress["MOJ"]["not_started"], progress["MOJ"]["response_rate"]) == (1, 2, 0.333)
+    assert (progress["MOW"]["total"], progress["MOW"]["missing"]) == (3, 3)
+    assert {r["group"]: r["overdue"] for r in await summary("overdue")} == {"MOJ": 2}
+    assert {r["group"]: r["missing"] for r in await summary("missing")} == {"MOJ": 2, "MOW": 3, "—": 1}
+    # As it stood in May, before the deadline: nothing overdue.
+    assert await summary("overdue", "--as-of", "2026-05-31") == []
+    by_cluster = await summary("progress", "--by", "cluster")
+    assert [r["group"] for r in by_cluster] == ["—"] and by_cluster[0]["total"] == 7

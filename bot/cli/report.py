@@ -10,7 +10,10 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli.context import AppContext
-from bot.cli.options import DATE
+from bot.app import reminder_policy
+from bot.cli.options import DATE, output_options
+from bot.output import write_rows
+from handlers.summaries import GROUPINGS, SUMMARY_COLUMNS, summarise
 from bot.reports.draft import write_draft
 from bot.reports.export import write_export
 from bot.reports.matrix import write_matrix
@@ -139,3 +142,32 @@ def report_progress(
         return figures.total
 
     click.echo(f"wrote {out} ({app.run(work)} recommendations{', public version' if public else ''})")
+
+
+@report.command("summary")
+@click.argument("kind", type=click.Choice(["progress", "overdue", "missing"]))
+@click.option("--by", type=click.Choice(GROUPINGS), default="institution", show_default=True)
+@as_of_option
+@scope_options
+@output_options
+@click.pass_obj
+def report_summary(
+    app: AppContext, kind: str, by: str, as_of: date | None, country: str | None, mechanism: str | None, cycle: int | None, fmt: str, limit: int | None
+) -> None:
+    """Per institution or cluster: counts by status and the response rate
+    (progress), the items past their deadline (overdue), or the
+    recommendations nobody has updated (missing)."""
+    moment = end_of_day(app, as_of)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, object]]:
+        async with sessions() as session:
+            lines = await summarise(session, by, reminder_policy(app.config), as_of=moment, scope=ReportScope(country, mechanism, cycle))
+        rows = [line.as_row() for line in lines]
+        if kind == "overdue":
+            return [{"group": r["group"], "overdue": r["overdue"], "total": r["total"]} for r in rows if r["overdue"]]
+        if kind == "missing":
+            return [{"group": r["group"], "missing": r["missing"], "total": r["total"]} for r in rows if r["missing"]]
+        return rows
+
+    columns = {"progress": SUMMARY_COLUMNS, "overdue": ("group", "overdue", "total"), "missing": ("group", "missing", "total")}[kind]
+    write_rows(app.run(work), columns, fmt, limit)

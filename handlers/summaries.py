@@ -1,0 +1,93 @@
+"""The secretariat's three questions, per institution or per cluster:
+how far along are we (progress), what is late (overdue), who has said
+nothing at all (missing). Platform-neutral: the CLI prints them, the chat
+will send them.
+
+"Overdue" is the reminder plan's own notion: a recommendation under a
+deadline that has passed, not answered by its institution since the
+reminders for that deadline began. So a summary and a reminder never
+disagree about what is late.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.reminders.plan import Policy
+from handlers.reminders.snapshot import load_snapshot
+from storage.enums import ImplementationStatus
+from storage.models import Institution
+from storage.report_rows import ReportScope, stream_report_rows
+
+STATUSES = [s.value for s in ImplementationStatus]
+GROUPINGS = ("institution", "cluster")
+
+
+@dataclass
+class Line:
+    group: str
+    counts: Counter[str] = field(default_factory=Counter)
+    overdue: int = 0
+    missing: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def response_rate(self) -> float:
+        return round((self.total - self.counts.get("not_started", 0)) / self.total, 3) if self.total else 0.0
+
+    def as_row(self) -> dict[str, Any]:
+        return {"group": self.group, **{s: self.counts.get(s, 0) for s in STATUSES}, "total": self.total,
+                "response_rate": self.response_rate, "overdue": self.overdue, "missing": self.missing}
+
+
+SUMMARY_COLUMNS = ("group", *STATUSES, "total", "response_rate", "overdue", "missing")
+
+
+async def summarise(
+    session: AsyncSession, by: str, policy: Policy, *, as_of: datetime | None = None, scope: ReportScope = ReportScope(),
+) -> list[Line]:
+    """One line a group, ordered by name, with every status counted."""
+    if by not in GROUPINGS:
+        raise ValueError(f"summaries are by {' or '.join(GROUPINGS)}, not {by!r}")
+    lines: dict[str, Line] = defaultdict(lambda: Line(""))
+    cluster_of: dict[int, str] = {}
+    async for row in stream_report_rows(session, scope, as_of):
+        groups = _groups(row, by)
+        for group in groups:
+            line = lines[group]
+            line.group = group
+            line.counts[str(row["status"])] += 1
+            if row["last_update_at"] is None:
+                line.missing += 1
+        cluster_of[int(row["id"])] = str(row["cluster"] or "—")
+    now = as_of or datetime.now(timezone.utc)
+    snapshot = await load_snapshot(session, policy, now)
+    codes = {i: code for i, code in await session.execute(select(Institution.id, Institution.code))}
+    for deadline in snapshot.deadlines:
+        if deadline.due_on >= now.date():
+            continue
+        for institution, recs in snapshot.assigned.items():
+            for rec in deadline.recommendations & recs:
+                if (institution, deadline.id, rec) in snapshot.answered or rec not in cluster_of:
+                    continue
+                group = codes.get(institution, "?") if by == "institution" else cluster_of[rec]
+                if group in lines:
+                    lines[group].overdue += 1
+    return sorted(lines.values(), key=lambda line: line.group)
+
+
+def _groups(row: dict[str, Any], by: str) -> list[str]:
+    if by == "cluster":
+        return [str(row["cluster"] or "—")]
+    institutions = [code.strip() for code in str(row["institutions"] or "").split(";") if code.strip()]
+    return institutions or ["—"]
+
