@@ -26,7 +26,7 @@ from bot.chat_port import (
     RecipientUnreachable,
     command_words,
 )
-from handlers import browse, snooze, status_update
+from handlers import browse, snooze, status_update, validate
 from handlers.turn import Turn
 from messages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, SUPPORTED_LANGUAGES, t
 from storage.audit import acting_as
@@ -187,6 +187,9 @@ class ConversationEngine:
             await browse.show_filters(turn)
         elif command == "/snooze":
             await snooze.snooze(turn, text.partition(" ")[2])
+        elif command == "/validate":
+            turn.reset()
+            await validate.show_pending(turn)
         elif command == "/language":
             turn.say(
                 "language.choose",
@@ -198,7 +201,7 @@ class ConversationEngine:
             if not status_update.on_files(turn):
                 self._not_understood(turn)
         elif text and not command:
-            if not await status_update.on_text(turn, text):
+            if not await validate.on_text(turn, text) and not await status_update.on_text(turn, text):
                 self._not_understood(turn)
         else:
             turn.say("unknown.command")
@@ -229,6 +232,8 @@ class ConversationEngine:
         elif verb == "same" and argument.isdigit():
             turn.reset()
             await status_update.no_change(turn, int(argument))
+        elif verb == "val":
+            await validate.on_action(turn, argument)
         elif verb == "snooze" and argument.isdigit():
             await snooze.snooze(turn, argument)
         elif verb == "fix" and argument.isdigit():

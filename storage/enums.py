@@ -125,3 +125,9 @@ class OutboxStatus(StrEnum):
     UNREACHABLE = "unreachable"
     # Withdrawn before sending: the person snoozed, or the item was answered.
     CANCELLED = "cancelled"
+
+
+class ValidationDecision(StrEnum):
+    APPROVED = "approved"
+    # Sent back to the focal point with a comment, to be corrected.
+    RETURNED = "returned"

@@ -49,6 +49,7 @@ from storage.enums import (
     RecommendationKind,
     TagKind,
     UprPosition,
+    ValidationDecision,
 )
 from storage.types import UTCDateTime, utcnow
 
@@ -405,6 +406,24 @@ class Evidence(Base):
     status_update: Mapped[StatusUpdate] = relationship(back_populates="evidence")
 
 
+class Validation(Base):
+    """An institution's validator approving (or returning) one of its
+    updates. Append-only: a second look is a new row; the latest counts."""
+
+    __tablename__ = "validations"
+    __table_args__ = (Index("ix_validations_status_update_id_id", "status_update_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status_update_id: Mapped[int] = mapped_column(ForeignKey("status_updates.id"))
+    decision: Mapped[ValidationDecision] = mapped_column(str_enum(ValidationDecision, "validation_decision"))
+    validator_focal_point_id: Mapped[int | None] = mapped_column(ForeignKey("focal_points.id"))
+    validator_label: Mapped[str] = mapped_column(String(200))
+    comment: Mapped[str | None] = mapped_column(Text)
+    # From the delivery that pressed the button: a redelivery adds nothing.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 # --- bookkeeping -------------------------------------------------------------
 
 
@@ -548,4 +567,4 @@ class ReminderStep(Base):
 
 # Tables whose rows are history: the migration adds triggers that refuse
 # UPDATE and DELETE on them, and storage.audit refuses them in the ORM.
-APPEND_ONLY_TABLES: tuple[str, ...] = ("status_updates", "evidence", "audit_log")
+APPEND_ONLY_TABLES: tuple[str, ...] = ("status_updates", "evidence", "audit_log", "validations")

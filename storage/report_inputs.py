@@ -10,8 +10,8 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.enums import Channel, ImplementationStatus
-from storage.models import Assignment, Cluster, Document, Evidence, Institution, Recommendation, Review, StatusUpdate
+from storage.enums import Channel, ImplementationStatus, ValidationDecision
+from storage.models import Assignment, Cluster, Document, Evidence, Institution, Recommendation, Review, StatusUpdate, Validation
 from storage.report_rows import ReportScope
 from storage.selection import conditions
 
@@ -27,6 +27,9 @@ class Input:
     author: str
     channel: Channel
     at: datetime
+    # The institution validator's latest decision, as of the moment (None: not yet).
+    validation: ValidationDecision | None = None
+    comment: str | None = None
 
 
 @dataclass
@@ -71,6 +74,16 @@ async def stream_inputs(session: AsyncSession, scope: ReportScope, as_of: dateti
             latest.setdefault(update.recommendation_id, []).append(update)
     evidence: dict[int, list[str]] = {}
     update_ids = [u.id for updates in latest.values() for u in updates]
+    judged: dict[int, tuple[ValidationDecision, str | None]] = {}
+    for start in range(0, len(update_ids), 2000):
+        chunk = update_ids[start:start + 2000]
+        newest = select(func.max(Validation.id)).where(Validation.status_update_id.in_(chunk))
+        if as_of is not None:
+            newest = newest.where(Validation.created_at <= as_of)
+        for update_id, decision, comment in await session.execute(
+            select(Validation.status_update_id, Validation.decision, Validation.comment).where(Validation.id.in_(newest.group_by(Validation.status_update_id)))
+        ):
+            judged[update_id] = (decision, comment)
     for start in range(0, len(update_ids), 2000):
         for update_id, url, name in await session.execute(
             select(Evidence.status_update_id, Evidence.url, Evidence.file_name).where(Evidence.status_update_id.in_(update_ids[start:start + 2000])).order_by(Evidence.id)
@@ -79,8 +92,9 @@ async def stream_inputs(session: AsyncSession, scope: ReportScope, as_of: dateti
     for rec_id, cluster, paragraph, document, text in rows:
         item = RecommendationInputs(rec_id, cluster, paragraph, document, text, assigned.get(rec_id, []))
         for u in latest.get(rec_id, []):
+            decision, comment = judged.get(u.id, (None, None))
             item.inputs.append(Input(
                 names.get(u.institution_id or 0, "?"), u.status, u.narrative, evidence.get(u.id, []), u.next_step,
-                u.next_step_due_on, u.author_label, u.channel, u.created_at,
+                u.next_step_due_on, u.author_label, u.channel, u.created_at, decision, comment,
             ))
         yield item

@@ -17,7 +17,7 @@ from sqlalchemy import Select, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import AssignmentRole, ImplementationStatus, TagKind
-from storage.models import Cluster, Document, Evidence, Mechanism, Recommendation, Review, StatusUpdate
+from storage.models import Cluster, Document, Evidence, Mechanism, Recommendation, Review, StatusUpdate, Validation
 from storage.recommendations import institutions_of, tags_of
 from storage.selection import conditions
 from storage.status import latest_update_ids
@@ -25,7 +25,7 @@ from storage.status import latest_update_ids
 REPORT_COLUMNS = (
     "id", "external_id", "country", "mechanism", "cycle", "document", "paragraph", "cluster", "themes", "text",
     "lead", "institutions", "status", "narrative", "evidence", "next_step", "next_step_due_on",
-    "last_update_at", "last_update_by", "last_update_channel",
+    "last_update_at", "last_update_by", "last_update_channel", "validation",
 )
 
 
@@ -42,6 +42,14 @@ def _evidence(update_id: Any) -> Any:
         .where(Evidence.status_update_id == update_id)
         .scalar_subquery()
     )
+
+
+def _validation(update_id: Any, as_of: datetime | None) -> Any:
+    """The latest decision on an update, as of the moment: approved, returned or none."""
+    decided = select(Validation.decision).where(Validation.status_update_id == update_id)
+    if as_of is not None:
+        decided = decided.where(Validation.created_at <= as_of)
+    return decided.order_by(Validation.id.desc()).limit(1).scalar_subquery()
 
 
 def report_statement(scope: ReportScope, as_of: datetime | None) -> Select[Any]:
@@ -68,6 +76,7 @@ def report_statement(scope: ReportScope, as_of: datetime | None) -> Select[Any]:
             StatusUpdate.created_at.label("last_update_at"),
             StatusUpdate.author_label.label("last_update_by"),
             StatusUpdate.channel.label("last_update_channel"),
+            _validation(StatusUpdate.id, as_of).label("validation"),
         )
         .join(Mechanism, Mechanism.id == Recommendation.mechanism_id)
         .outerjoin(Review, Review.id == Recommendation.review_id)
@@ -90,4 +99,6 @@ async def stream_report_rows(session: AsyncSession, scope: ReportScope, as_of: d
         out["status"] = str(out["status"])
         if out["last_update_channel"] is not None:
             out["last_update_channel"] = str(out["last_update_channel"])
+        # An update nobody has looked at yet is "pending"; no update, nothing.
+        out["validation"] = str(out["validation"]) if out["validation"] else ("pending" if out["last_update_at"] else None)
         yield out

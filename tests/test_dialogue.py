@@ -388,3 +388,40 @@ async def test_writing_again_makes_an_unreachable_person_reachable(bot: Conversa
     async with sessions() as session:
         identity = await session.scalar(select(ChatIdentity).where(ChatIdentity.platform_user_id == "111"))
     assert identity is not None and identity.unreachable_since is None and identity.unreachable_reason is None
+
+
+async def test_the_senior_focal_point_validates_or_returns_the_institutions_input(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, world: dict[str, int]) -> None:
+    from storage.enums import ValidationDecision
+    from storage.models import Validation
+
+    async with sessions() as session, session.begin():
+        bruno = await add_focal_point(session, FocalPointData("Bruno Silva", "MOJ", FocalPointRole.SENIOR, "en", "UTC", date(2025, 1, 1), "bruno@justicia.example"))
+        await link_identity(session, bruno.id, Platform.TELEGRAM, "", "444", "444")
+    senior = Person("444")
+    assert await chat(bot, gateway, ana.says("/validate")) == ["validate.not_validator"]
+    assert await chat(bot, gateway, senior.says("/validate")) == ["validate.none"]
+    await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), ana.presses("st:in_progress"), ana.says("Bill drafted."), ana.presses("skip"), ana.presses("skip"), ana.presses("skip"), ana.presses("save"))
+    await bot.handle(senior.says("/validate"))
+    header, item = gateway.take()
+    assert header.key == "validate.header" and "Bill drafted." in item.text
+    approve = item.buttons[0][0].action
+    approval = senior.presses(approve, delivery_id="val-1")
+    assert await chat(bot, gateway, approval) == ["validate.approved"]
+    assert await chat(bot, gateway, approval) == []  # redelivered: nothing more
+    assert await chat(bot, gateway, senior.presses(approve)) == ["validate.stale"]
+    assert await chat(bot, gateway, senior.says("/validate")) == ["validate.none"]
+    # A new input needs a new look; this one goes back with a comment.
+    clock.advance(hours=1)
+    await chat(bot, gateway, ana.presses(f"same:{world['mine']}"))
+    await bot.handle(senior.says("/validate"))
+    _, item = gateway.take()
+    assert await chat(bot, gateway, senior.presses(item.buttons[0][1].action)) == ["validate.ask_comment"]
+    assert await chat(bot, gateway, senior.says("Say which law: the number is missing.")) == ["validate.returned"]
+    async with sessions() as session:
+        decisions = [(v.decision, v.comment, v.validator_label) for v in await session.scalars(select(Validation).order_by(Validation.id))]
+    assert decisions == [
+        (ValidationDecision.APPROVED, None, "Bruno Silva"),
+        (ValidationDecision.RETURNED, "Say which law: the number is missing.", "Bruno Silva"),
+    ]
+    # Someone else's institution's input cannot be validated, even by a senior.
+    assert await chat(bot, gateway, senior.presses("val:ok:999999")) == ["validate.stale"]

@@ -60,7 +60,7 @@ async def test_downgrade_to_empty_then_upgrade_again(engine: AsyncEngine) -> Non
     assert await current_revision(engine) == head_revision()
 
 
-@pytest.mark.parametrize("table", ["status_updates", "evidence", "audit_log"])
+@pytest.mark.parametrize("table", ["status_updates", "evidence", "audit_log", "validations"])
 async def test_history_tables_refuse_update_and_delete_in_sql(engine: AsyncEngine, table: str) -> None:
     """Even raw SQL, bypassing the ORM, cannot rewrite history."""
     async with engine.begin() as conn:
@@ -75,9 +75,13 @@ async def test_history_tables_refuse_update_and_delete_in_sql(engine: AsyncEngin
         ))
         await conn.execute(text("INSERT INTO evidence (status_update_id, kind, url) VALUES (1, 'link', 'https://x.example')"))
         await conn.execute(text("INSERT INTO audit_log (at, actor, action, entity) VALUES (CURRENT_TIMESTAMP, 'test', 'insert', 'x')"))
+        await conn.execute(text("INSERT INTO validations (status_update_id, decision, validator_label, created_at) VALUES (1, 'approved', 'test', CURRENT_TIMESTAMP)"))
     async with engine.connect() as conn:
         before = (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar()
-    column = {"status_updates": "status = 'fully_implemented'", "evidence": "url = 'https://y.example'", "audit_log": "actor = 'someone else'"}[table]
+    column = {
+        "status_updates": "status = 'fully_implemented'", "evidence": "url = 'https://y.example'",
+        "audit_log": "actor = 'someone else'", "validations": "decision = 'returned'",
+    }[table]
     for statement in (f"UPDATE {table} SET {column}", f"DELETE FROM {table}"):
         with pytest.raises(DBAPIError, match="append-only"):
             async with engine.begin() as conn:

@@ -7,7 +7,7 @@ import contextlib
 import csv
 import io
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import openpyxl
@@ -73,7 +73,7 @@ async def test_the_matrix(registry: dict[str, int], db_url: str, tmp_path: Path,
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["Summary", "CEDAW", "UPR"]
     upr = book["UPR"]
-    assert upr.freeze_panes == "A2" and upr.auto_filter.ref == "A1:Q7"
+    assert upr.freeze_panes == "A2" and upr.auto_filter.ref == "A1:R7"
     header = [c.value for c in upr[1]]
     assert header[:3] == ["ID", "Cluster", "Mechanism"] and "Latest narrative" in header and "Evidence" in header
     rows = {r[0]: dict(zip(header, r, strict=True)) for r in upr.iter_rows(min_row=2, values_only=True)}
@@ -82,6 +82,8 @@ async def test_the_matrix(registry: dict[str, int], db_url: str, tmp_path: Path,
     assert first["Evidence"] == "https://www.impo.com.uy/bases/leyes/19580-2017; informe.pdf"
     assert first["Last update (UTC)"] == LATE.replace(tzinfo=None)
     assert rows[registry["not_mine"]]["Status"] == "not_started" and rows[registry["not_mine"]]["Lead institution"] == "MOW"
+    # Given but not yet looked at by the ministry's validator; nothing given, nothing to validate.
+    assert (first["Validated"], rows[registry["not_mine"]]["Validated"]) == ("pending", None)
     # What Ana typed is there as she typed it, and it is text, not a formula.
     narrative = upr.cell(row=2 + list(rows).index(registry["mine"]), column=header.index("Latest narrative") + 1)
     assert narrative.value == TRICKY and narrative.data_type == "s"
@@ -146,6 +148,8 @@ async def test_the_draft_report(registry: dict[str, int], sessions: async_sessio
     assert "Ministry of Justice : pleinement mise en œuvre" in texts and "Ministry of Women : en cours" in texts
     assert TRICKY in texts and "Shelters opened in 3 departments." in texts
     assert any(t.startswith("Source : Rosa Díaz, Slack, 1 mars 2026") for t in texts)
+    # Neither ministry has validated yet: both inputs say so.
+    assert sum(t.endswith("Pas encore validée par l'institution.") for t in texts) == 2
     missing = [text for style, text in paragraphs if style == "List Bullet"]
     # The fixture's cycle 2 holds five recommendations; four have no input.
     assert len(missing) == 4 and all(t.endswith("aucune contribution") for t in missing)
@@ -189,3 +193,34 @@ async def test_progress_overdue_and_missing_summaries(registry: dict[str, int], 
     assert await summary("overdue", "--as-of", "2026-05-31") == []
     by_cluster = await summary("progress", "--by", "cluster")
     assert [r["group"] for r in by_cluster] == ["—"] and by_cluster[0]["total"] == 7
+
+
+async def test_validated_input_is_final_in_the_draft_and_the_matrix(registry: dict[str, int], sessions: async_sessionmaker[AsyncSession], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import docx
+
+    from storage.enums import FocalPointRole, ValidationDecision
+    from storage.models import StatusUpdate
+    from storage.network import FocalPointData, add_focal_point
+    from storage.validations import validate
+    from sqlalchemy import func, select
+
+    async with sessions() as session, session.begin():
+        bruno = await add_focal_point(session, FocalPointData("Bruno Silva", "MOJ", FocalPointRole.SENIOR, "en", "UTC", date(2025, 1, 1), "bruno@j.example"))
+        latest = await session.scalar(select(func.max(StatusUpdate.id)))
+        await validate(session, latest, ValidationDecision.APPROVED, bruno, LATE + timedelta(days=1))  # type: ignore[arg-type]
+    monkeypatch.setenv("NMRF_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "draft.docx"
+    await run("report", "draft", "--mechanism", "UPR", "--out", str(out))
+    texts = [p.text for p in docx.Document(str(out)).paragraphs]
+    assert not any("not yet validated" in t.lower() for t in texts)
+    # As of the day before the validation, the same input was not yet final.
+    await run("report", "draft", "--mechanism", "UPR", "--out", str(out), "--as-of", "2026-09-01")
+    texts = [p.text for p in docx.Document(str(out)).paragraphs]
+    assert any(t.endswith("Not yet validated by the institution.") for t in texts)
+    matrix = tmp_path / "m.xlsx"
+    await run("report", "matrix", "--out", str(matrix))
+    upr = openpyxl.load_workbook(matrix)["UPR"]
+    header = [c.value for c in upr[1]]
+    row = next(r for r in upr.iter_rows(min_row=2, values_only=True) if r[0] == registry["mine"])
+    assert row[header.index("Validated")] == "approved"

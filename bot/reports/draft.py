@@ -17,6 +17,7 @@ from docx import Document
 from docx.shared import Pt
 
 from messages import local_date, t
+from storage.enums import ValidationDecision
 from storage.report_inputs import RecommendationInputs
 
 
@@ -67,6 +68,11 @@ async def write_draft(
                 "draft.source", author=given.author, channel=given.channel.value.capitalize(),
                 date=local_date(given.at.astimezone(zone).date(), language),
             )).italic = True
+            # Input that is not final says so where the reader cannot miss it.
+            if given.validation is None:
+                source.add_run(" " + say("draft.not_validated")).bold = True
+            elif given.validation is ValidationDecision.RETURNED:
+                source.add_run(" " + say("draft.returned", comment=given.comment or "")).bold = True
     doc.add_heading(say("draft.no_input_heading"), level=1)
     if not missing:
         doc.add_paragraph(say("draft.no_input_none"))

@@ -44,6 +44,7 @@ MATRIX_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("next_step_due_on", "Next step by", 12),
     ("last_update_at", "Last update (UTC)", 18),
     ("last_update_by", "By", 20),
+    ("validation", "Validated", 12),
 )
 STATUSES = [s.value for s in ImplementationStatus]
 _SHEET_NAME = re.compile(r"[\[\]:*?/\\]")

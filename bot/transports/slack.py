@@ -39,7 +39,7 @@ Handle = Callable[[IncomingMessage], Awaitable[None]]
 COMMAND = "/nmrf"
 # Words a person may write in the DM instead of a slash command, which Slack
 # would take for one of its own.
-WORDS = {"help", "mine", "filter", "language", "cancel", "snooze"}
+WORDS = {"help", "mine", "filter", "language", "cancel", "snooze", "validate"}
 # "start CODE" redeems an invite code, as /start CODE does on Telegram.
 _START = re.compile(r"start\s+[A-Za-z0-9_-]{8,64}", re.IGNORECASE)
 # Message metadata naming the outbox row a message came from.

@@ -1,0 +1,93 @@
+"""Validation: an institution's senior or validating focal point approves its
+input before it counts as final, or returns it with a comment.
+
+Only the latest update an institution gave on a recommendation is up for
+validation; a new update needs a new look. Validations are append-only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.enums import FocalPointRole, ValidationDecision
+from storage.errors import InvalidValue, NotFound
+from storage.models import FocalPoint, StatusUpdate, Validation
+
+VALIDATING_ROLES = (FocalPointRole.VALIDATOR, FocalPointRole.SENIOR)
+
+
+def can_validate(person: FocalPoint) -> bool:
+    return person.role in VALIDATING_ROLES
+
+
+def _latest_per_institution(institution_id: int, as_of: datetime | None = None):  # type: ignore[no-untyped-def]
+    newest = select(func.max(StatusUpdate.id)).where(StatusUpdate.institution_id == institution_id)
+    if as_of is not None:
+        newest = newest.where(StatusUpdate.created_at <= as_of)
+    return newest.group_by(StatusUpdate.recommendation_id)
+
+
+async def pending(session: AsyncSession, institution_id: int, limit: int = 20) -> list[StatusUpdate]:
+    """The institution's latest inputs that nobody has validated yet, oldest first."""
+    judged = select(Validation.status_update_id)
+    statement = (
+        select(StatusUpdate)
+        .where(StatusUpdate.id.in_(_latest_per_institution(institution_id)), StatusUpdate.id.not_in(judged))
+        .order_by(StatusUpdate.id)
+        .limit(limit)
+    )
+    return list((await session.scalars(statement)).all())
+
+
+async def validate(
+    session: AsyncSession,
+    update_id: int,
+    decision: ValidationDecision,
+    validator: FocalPoint,
+    at: datetime,
+    *,
+    comment: str | None = None,
+    idempotency_key: str | None = None,
+) -> Validation:
+    if not can_validate(validator):
+        raise InvalidValue(f"{validator.name} is a {validator.role.value} focal point; validation is for senior or validating ones")
+    update = await session.get(StatusUpdate, update_id)
+    if update is None or update.institution_id != validator.institution_id:
+        raise NotFound(f"no update {update_id} of {validator.name}'s institution")
+    if idempotency_key:
+        seen = await session.scalar(select(Validation).where(Validation.idempotency_key == idempotency_key))
+        if seen is not None:
+            return seen
+    if decision is ValidationDecision.RETURNED and not (comment or "").strip():
+        raise InvalidValue("returning an input needs a comment saying what to correct")
+    row = Validation(
+        status_update_id=update_id, decision=decision, validator_focal_point_id=validator.id,
+        validator_label=validator.name, comment=(comment or "").strip() or None, idempotency_key=idempotency_key, created_at=at,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        seen = await session.scalar(select(Validation).where(Validation.idempotency_key == idempotency_key))
+        if seen is None:
+            raise
+        return seen
+    return row
+
+
+async def decisions(session: AsyncSession, update_ids: list[int], as_of: datetime | None = None) -> dict[int, ValidationDecision]:
+    """The latest decision on each of these updates (none: not yet validated)."""
+    found: dict[int, ValidationDecision] = {}
+    for start in range(0, len(update_ids), 2000):
+        chunk = update_ids[start:start + 2000]
+        newest = select(func.max(Validation.id)).where(Validation.status_update_id.in_(chunk))
+        if as_of is not None:
+            newest = newest.where(Validation.created_at <= as_of)
+        newest = newest.group_by(Validation.status_update_id)
+        for update_id, decision in await session.execute(select(Validation.status_update_id, Validation.decision).where(Validation.id.in_(newest))):
+            found[update_id] = decision
+    return found
