@@ -26,7 +26,7 @@ from bot.chat_port import (
     RecipientUnreachable,
     command_words,
 )
-from handlers import browse, snooze, status_update, validate
+from handlers import browse, requests, snooze, status_update, validate
 from handlers.turn import Turn
 from messages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, SUPPORTED_LANGUAGES, t
 from storage.audit import acting_as
@@ -201,7 +201,11 @@ class ConversationEngine:
             if not status_update.on_files(turn):
                 self._not_understood(turn)
         elif text and not command:
-            if not await validate.on_text(turn, text) and not await status_update.on_text(turn, text):
+            if not (
+                await validate.on_text(turn, text)
+                or await requests.on_text(turn, text)
+                or await status_update.on_text(turn, text)
+            ):
                 self._not_understood(turn)
         else:
             turn.say("unknown.command")
@@ -234,6 +238,8 @@ class ConversationEngine:
             await status_update.no_change(turn, int(argument))
         elif verb == "val":
             await validate.on_action(turn, argument)
+        elif verb == "req" and argument.isdigit():
+            await requests.open_request(turn, int(argument))
         elif verb == "snooze" and argument.isdigit():
             await snooze.snooze(turn, argument)
         elif verb == "fix" and argument.isdigit():

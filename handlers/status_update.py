@@ -19,6 +19,7 @@ from storage.conversations import State
 from messages import DATE_EXAMPLE, local_date
 from storage.enums import Channel, EvidenceKind, ImplementationStatus
 from storage.models import StatusUpdate
+from storage.requests import record_answer
 from storage.status import EvidenceData, UpdateData, current_status, record_update
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
@@ -34,7 +35,9 @@ async def start(turn: Turn, recommendation_id: int, corrects: int | None = None)
     if not await is_assigned(turn, recommendation_id):
         turn.say("recommendation.not_yours")
         return
-    turn.state = State("update.status", {"rec": recommendation_id, "evidence": [], "corrects": corrects})
+    # Opened from a request's message: the update answers that request too.
+    request = turn.state.data.get("request") if turn.state.name == "request" else None
+    turn.state = State("update.status", {"rec": recommendation_id, "evidence": [], "corrects": corrects, "request": request})
     rows = tuple((turn.button(f"status.{s.value}", f"st:{s.value}"),) for s in ImplementationStatus)
     turn.say("update.ask_correction" if corrects else "update.ask_status", rows + (_cancel_row(turn),), id=recommendation_id)
 
@@ -183,8 +186,14 @@ async def _save(turn: Turn) -> None:
         ],
     )
     saved = await record_update(turn.session, update, at=turn.now)
+    if data.get("request"):
+        await record_answer(turn.session, data["request"], turn.focal_point, turn.now, status_update_id=saved.id, idempotency_key=update.idempotency_key)
     turn.say("update.saved", ((turn.button("button.correct_last", f"fix:{saved.id}"),),), id=data["rec"])
-    turn.reset()
+    if data.get("request"):
+        # Back to the request's list, for its other recommendations.
+        turn.state = State("request", {"request": data["request"]})
+    else:
+        turn.reset()
 
 
 def _update(turn: Turn, recommendation_id: int, status: ImplementationStatus, **fields: object) -> UpdateData:

@@ -53,14 +53,14 @@ SUMMARY_COLUMNS = ("group", *STATUSES, "total", "response_rate", "overdue", "mis
 
 
 async def summarise(
-    session: AsyncSession, by: str, policy: Policy, *, as_of: datetime | None = None, scope: ReportScope = ReportScope(),
+    session: AsyncSession, by: str, policy: Policy, *, as_of: datetime | None = None, scope: ReportScope | None = None,
 ) -> list[Line]:
     """One line a group, ordered by name, with every status counted."""
     if by not in GROUPINGS:
         raise ValueError(f"summaries are by {' or '.join(GROUPINGS)}, not {by!r}")
     lines: dict[str, Line] = defaultdict(lambda: Line(""))
     cluster_of: dict[int, str] = {}
-    async for row in stream_report_rows(session, scope, as_of):
+    async for row in stream_report_rows(session, scope or ReportScope(), as_of):
         groups = _groups(row, by)
         for group in groups:
             line = lines[group]

@@ -115,6 +115,7 @@ class OutboxKind(StrEnum):
     ESCALATION = "escalation"
     OVERDUE_DIGEST = "overdue_digest"
     UNREACHABLE_NOTICE = "unreachable_notice"
+    INFORMATION_REQUEST = "information_request"
 
 
 class OutboxStatus(StrEnum):

@@ -424,6 +424,61 @@ class Validation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# --- information requests from the secretariat --------------------------------
+
+request_recommendations = Table(
+    "request_recommendations",
+    Base.metadata,
+    Column("request_id", ForeignKey("information_requests.id"), primary_key=True),
+    Column("recommendation_id", ForeignKey("recommendations.id"), primary_key=True),
+)
+
+
+class InformationRequest(Base):
+    """A question the secretariat broadcasts to some or all focal points."""
+
+    __tablename__ = "information_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date] = mapped_column(Date)
+    # How the recipients were chosen: {"kind": "all" | "institutions" | ..., "values": [...]}.
+    target: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(200))
+    secretariat_user_id: Mapped[int | None] = mapped_column(ForeignKey("secretariat_users.id"))
+    # When it names recommendations: the deadline that brings reminders and escalation.
+    deadline_id: Mapped[int | None] = mapped_column(ForeignKey("deadlines.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    recommendations: Mapped[list[Recommendation]] = relationship(secondary=request_recommendations)
+
+
+class RequestRecipient(Base):
+    __tablename__ = "request_recipients"
+    __table_args__ = (UniqueConstraint("request_id", "focal_point_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("information_requests.id"), index=True)
+    focal_point_id: Mapped[int] = mapped_column(ForeignKey("focal_points.id"))
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+
+
+class RequestAnswer(Base):
+    """An answer to a request: typed text, or a status update given for it."""
+
+    __tablename__ = "request_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("information_requests.id"), index=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    focal_point_id: Mapped[int | None] = mapped_column(ForeignKey("focal_points.id"))
+    text: Mapped[str | None] = mapped_column(Text)
+    status_update_id: Mapped[int | None] = mapped_column(ForeignKey("status_updates.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 # --- bookkeeping -------------------------------------------------------------
 
 
@@ -567,4 +622,4 @@ class ReminderStep(Base):
 
 # Tables whose rows are history: the migration adds triggers that refuse
 # UPDATE and DELETE on them, and storage.audit refuses them in the ORM.
-APPEND_ONLY_TABLES: tuple[str, ...] = ("status_updates", "evidence", "audit_log", "validations")
+APPEND_ONLY_TABLES: tuple[str, ...] = ("status_updates", "evidence", "audit_log", "validations", "request_answers")

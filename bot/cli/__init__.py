@@ -15,6 +15,7 @@ from bot.cli.network import focal_points, institutions
 from bot.cli.recommendations import assign_command, clusters, deadlines, recommendations
 from bot.cli.reminders import reminders
 from bot.cli.report import report
+from bot.cli.requests import requests_group
 from bot.cli.run import run
 from bot.cli.secretariat import secretariat
 from storage.errors import RegistryError
@@ -36,7 +37,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 
 for command in (
-    demo, db, import_group, institutions, focal_points, assign_command, clusters, deadlines, recommendations, secretariat, reminders, report, run
+    demo, db, import_group, institutions, focal_points, assign_command, clusters, deadlines, recommendations, secretariat, reminders, report, requests_group, run
 ):
     cli.add_command(command)
 

@@ -33,13 +33,13 @@ from storage.network import active_on
 OVERDUE_HORIZON = timedelta(days=180)
 
 
-def _address(identity: ChatIdentity | None) -> ChatAddress | None:
+def address_of(identity: ChatIdentity | None) -> ChatAddress | None:
     if identity is None:
         return None
     return ChatAddress(identity.platform, identity.platform_user_id, identity.chat_id or identity.platform_user_id, identity.workspace_id)
 
 
-async def _reachable_identities(session: AsyncSession) -> tuple[dict[int, ChatIdentity], dict[int, ChatIdentity]]:
+async def reachable_identities(session: AsyncSession) -> tuple[dict[int, ChatIdentity], dict[int, ChatIdentity]]:
     """The newest reachable identity of each focal point and secretariat user."""
     focal: dict[int, ChatIdentity] = {}
     secretariat: dict[int, ChatIdentity] = {}
@@ -56,10 +56,10 @@ async def _reachable_identities(session: AsyncSession) -> tuple[dict[int, ChatId
 
 async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) -> Snapshot:
     today = now.date()
-    focal_identity, secretariat_identity = await _reachable_identities(session)
+    focal_identity, secretariat_identity = await reachable_identities(session)
     focal_points = [
         Recipient(
-            "focal_point", fp.id, fp.name, fp.language, fp.timezone, _address(focal_identity.get(fp.id)),
+            "focal_point", fp.id, fp.name, fp.language, fp.timezone, address_of(focal_identity.get(fp.id)),
             identity_id=focal_identity[fp.id].id if fp.id in focal_identity else None,
             snoozed_until=fp.snoozed_until, role=fp.role, institution_id=fp.institution_id,
         )
@@ -67,7 +67,7 @@ async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) ->
     ]
     secretariat = [
         Recipient(
-            "secretariat", user.id, user.name, user.language, user.timezone, _address(secretariat_identity.get(user.id)),
+            "secretariat", user.id, user.name, user.language, user.timezone, address_of(secretariat_identity.get(user.id)),
             identity_id=secretariat_identity[user.id].id if user.id in secretariat_identity else None,
         )
         for user in await session.scalars(select(SecretariatUser).where(SecretariatUser.active.is_(True)).order_by(SecretariatUser.id))

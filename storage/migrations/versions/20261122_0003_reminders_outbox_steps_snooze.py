@@ -23,7 +23,7 @@ def upgrade() -> None:
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=200), nullable=False),
-    sa.Column('kind', sa.Enum('reminder', 'escalation', 'overdue_digest', 'unreachable_notice', name='outbox_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('kind', sa.Enum('reminder', 'escalation', 'overdue_digest', 'unreachable_notice', 'information_request', name='outbox_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('platform', sa.Enum('telegram', 'slack', name='platform', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('workspace_id', sa.String(length=64), nullable=False),
     sa.Column('platform_user_id', sa.String(length=64), nullable=False),

@@ -1,0 +1,104 @@
+"""Information requests in chat: sending them to each person in their
+language, and the answer, typed or given as status updates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.chat_port import Button, OutgoingMessage, command_words
+from handlers.reminders.plan import Policy
+from handlers.reminders.snapshot import address_of, reachable_identities
+from handlers.turn import Turn
+from messages import local_date, t
+from storage import outbox
+from storage.conversations import State
+from storage.enums import OutboxKind, Platform
+from storage.models import Assignment, FocalPoint, InformationRequest, Institution, RequestRecipient, request_recommendations
+from storage.requests import record_answer
+
+# Buttons a request message carries for the recommendations it names.
+MAX_LISTED = 20
+
+
+def request_message(request: InformationRequest, institution: Institution, recs: list[int], language: str, platform: Platform) -> OutgoingMessage:
+    words = command_words(platform)
+    text = t("request.frame", language, institution=institution.name, text=request.text, date=local_date(request.due_on, language), **words)
+    if recs:
+        text += "\n\n" + t("request.frame_recommendations", language, ids=", ".join(f"#{r}" for r in recs[:MAX_LISTED]))
+    return OutgoingMessage("request.frame", text, ((Button(t("button.answer", language), f"req:{request.id}"),),), language=language)
+
+
+async def send(
+    session: AsyncSession, request: InformationRequest, recipients: list[tuple[FocalPoint, Institution]], policy: Policy, now: datetime,
+) -> tuple[int, list[str]]:
+    """Queue the request for each recipient in their next working window;
+    (queued, the names of those the bot cannot reach)."""
+    identities, _ = await reachable_identities(session)
+    named = list((await session.scalars(select(request_recommendations.c.recommendation_id).where(request_recommendations.c.request_id == request.id))).all())
+    queued, unreachable = 0, []
+    for person, institution in recipients:
+        identity = identities.get(person.id)
+        address = address_of(identity)
+        if identity is None or address is None:
+            unreachable.append(person.name)
+            continue
+        assigned = await _assigned(session, institution.id, named)
+        mine = [r for r in named if r in assigned]
+        window = policy.working_time(person.timezone, person.snoozed_until).next_window(now)
+        outbox_id = await outbox.enqueue(session, outbox.NewMessage(
+            key=f"request:{request.id}:{person.id}", kind=OutboxKind.INFORMATION_REQUEST, platform=address.platform,
+            workspace_id=address.workspace_id, platform_user_id=address.user_id, chat_id=address.chat_id, timezone=person.timezone,
+            message=request_message(request, institution, mine, person.language, address.platform).to_dict(),
+            due_at=max(now, window.start), not_after=window.end, identity_id=identity.id, focal_point_id=person.id,
+        ))
+        if outbox_id is not None:
+            recipient = await session.scalar(select(RequestRecipient).where(RequestRecipient.request_id == request.id, RequestRecipient.focal_point_id == person.id))
+            if recipient is not None:
+                recipient.outbox_id = outbox_id
+            queued += 1
+    return queued, unreachable
+
+
+async def _assigned(session: AsyncSession, institution_id: int, recs: list[int]) -> set[int]:
+    if not recs:
+        return set()
+    return set((await session.scalars(
+        select(Assignment.recommendation_id).where(Assignment.institution_id == institution_id, Assignment.recommendation_id.in_(recs))
+    )).all())
+
+
+async def open_request(turn: Turn, request_id: int) -> None:
+    """The Answer button: the request's recommendations of one's institution,
+    each to update; or, when it names none, a typed answer."""
+    me = turn.focal_point
+    asked = await turn.session.scalar(
+        select(RequestRecipient.id).where(RequestRecipient.request_id == request_id, RequestRecipient.institution_id == me.institution_id)
+    )
+    request = await turn.session.get(InformationRequest, request_id)
+    if asked is None or request is None:
+        turn.say("request.not_for_you")
+        return
+    named = list((await turn.session.scalars(select(request_recommendations.c.recommendation_id).where(request_recommendations.c.request_id == request_id))).all())
+    mine = sorted(await _assigned(turn.session, me.institution_id, named))
+    if not mine:
+        turn.state = State("request.answer", {"request": request_id})
+        turn.ask("request.ask_text", ((turn.button("button.cancel", "cancel"),),), id=request_id)
+        return
+    # Updates given from here are linked to the request (see status_update).
+    turn.state = State("request", {"request": request_id})
+    rows = [tuple(Button(f"#{r}", f"upd:{r}") for r in mine[i:i + 4]) for i in range(0, min(len(mine), MAX_LISTED), 4)]
+    turn.say("request.pick", tuple(rows), id=request_id, institution=me.institution.name)
+
+
+async def on_text(turn: Turn, text: str) -> bool:
+    if turn.state.name != "request.answer":
+        return False
+    request_id = turn.state.data["request"]
+    key = f"{turn.message.address.platform.value}:{turn.message.delivery_id}"
+    await record_answer(turn.session, request_id, turn.focal_point, turn.now, text=text[:10_000], idempotency_key=key)
+    turn.say("request.thanks", id=request_id)
+    turn.reset()
+    return True

@@ -1,0 +1,211 @@
+"""Information requests: the secretariat asks, focal points answer.
+
+A request goes to the technical focal points (or, failing one, the
+alternate, then the senior) of the institutions it targets: all of them,
+some by code, or those answering for a cluster, a theme, a mechanism or a
+list of recommendations. A request that names recommendations also gets an
+``information_request`` deadline on them, so the reminder plan reminds and
+escalates non-responders like any other deadline.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.deadlines import DeadlineData, add_deadline
+from storage.enums import DeadlineKind, FocalPointRole
+from storage.errors import InvalidValue, NotFound
+from storage.models import (
+    Assignment,
+    FocalPoint,
+    InformationRequest,
+    Institution,
+    Mechanism,
+    Recommendation,
+    ReminderStep,
+    RequestAnswer,
+    RequestRecipient,
+    request_recommendations,
+)
+from storage.network import active_on
+from storage.selection import Selector, select_ids
+from storage.validation import institution_code
+
+TARGET_KINDS = ("all", "institutions", "cluster", "theme", "mechanism", "recommendations")
+MAX_TEXT = 4000
+# Who in an institution is asked, in order of preference.
+ASKED_ROLES = (FocalPointRole.TECHNICAL, FocalPointRole.ALTERNATE, FocalPointRole.SENIOR)
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str = "all"
+    values: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in TARGET_KINDS:
+            raise InvalidValue(f"a request goes to {', '.join(TARGET_KINDS)}, not {self.kind!r}")
+        if self.kind != "all" and not self.values:
+            raise InvalidValue(f"a request to a {self.kind} needs at least one")
+
+
+async def _recommendations(session: AsyncSession, target: Target) -> list[int]:
+    if target.kind in ("all", "institutions"):
+        return []
+    if target.kind == "recommendations":
+        ids = tuple(int(v) for v in target.values)
+        selector = Selector(ids=ids)
+    elif target.kind == "cluster":
+        selector = Selector(cluster=target.values[0])
+    elif target.kind == "theme":
+        selector = Selector(theme=target.values[0])
+    else:
+        # A mechanism alone selects nothing through Selector: take its recommendations.
+        return list((await session.scalars(
+            select(Recommendation.id).join(Mechanism).where(Mechanism.code.in_([v.upper() for v in target.values])).order_by(Recommendation.id)
+        )).all())
+    return await select_ids(session, selector)
+
+
+async def create_request(
+    session: AsyncSession,
+    text: str,
+    due_on: date,
+    target: Target,
+    *,
+    created_by: str,
+    today: date,
+    secretariat_user_id: int | None = None,
+) -> tuple[InformationRequest, list[tuple[FocalPoint, Institution]]]:
+    """The request and who it goes to (a focal point per institution, or more
+    where an institution has several technical ones)."""
+    text = text.strip()
+    if not text:
+        raise InvalidValue("a request needs a text")
+    if len(text) > MAX_TEXT:
+        raise InvalidValue(f"a request is at most {MAX_TEXT} characters, got {len(text)}")
+    if due_on < today:
+        raise InvalidValue(f"the answer date {due_on} is in the past")
+    recs = await _recommendations(session, target)
+    if target.kind != "all" and target.kind != "institutions" and not recs:
+        raise NotFound(f"no recommendation matches the {target.kind} {', '.join(target.values)!r}")
+    if target.kind == "institutions":
+        codes = [institution_code(v) for v in target.values]
+        institutions = list((await session.scalars(select(Institution).where(Institution.code.in_(codes)))).all())
+        missing = set(codes) - {i.code for i in institutions}
+        if missing:
+            raise NotFound(f"no institution with code {', '.join(sorted(missing))}")
+    elif target.kind == "all":
+        institutions = list((await session.scalars(select(Institution).where(Institution.active.is_(True)).order_by(Institution.code))).all())
+    else:
+        institutions = list((await session.scalars(
+            select(Institution).where(Institution.id.in_(select(Assignment.institution_id).where(Assignment.recommendation_id.in_(recs)))).order_by(Institution.code)
+        )).all())
+    deadline = None
+    if recs:
+        deadline = await add_deadline(
+            session, DeadlineData(DeadlineKind.INFORMATION_REQUEST, due_on, f"Request: {text[:120]}"), Selector(ids=tuple(recs))
+        )
+    request = InformationRequest(
+        text=text, due_on=due_on, target={"kind": target.kind, "values": list(target.values)}, created_by=created_by,
+        secretariat_user_id=secretariat_user_id, deadline_id=deadline.id if deadline else None,
+    )
+    session.add(request)
+    await session.flush()
+    if recs:
+        await session.execute(request_recommendations.insert(), [{"request_id": request.id, "recommendation_id": r} for r in recs])
+    people = await _asked(session, [i.id for i in institutions], today)
+    recipients = []
+    for institution in institutions:
+        for person in people.get(institution.id, []):
+            session.add(RequestRecipient(request_id=request.id, focal_point_id=person.id, institution_id=institution.id))
+            recipients.append((person, institution))
+    await session.flush()
+    return request, recipients
+
+
+async def _asked(session: AsyncSession, institution_ids: list[int], today: date) -> dict[int, list[FocalPoint]]:
+    by_role: dict[int, dict[FocalPointRole, list[FocalPoint]]] = defaultdict(lambda: defaultdict(list))
+    for person in await session.scalars(
+        select(FocalPoint).where(FocalPoint.institution_id.in_(institution_ids), active_on(today)).order_by(FocalPoint.id)
+    ):
+        by_role[person.institution_id][person.role].append(person)
+    chosen = {}
+    for institution, roles in by_role.items():
+        for role in ASKED_ROLES:
+            if roles.get(role):
+                chosen[institution] = roles[role]
+                break
+    return chosen
+
+
+async def record_answer(
+    session: AsyncSession, request_id: int, person: FocalPoint, at: datetime, *, text: str | None = None,
+    status_update_id: int | None = None, idempotency_key: str | None = None,
+) -> RequestAnswer:
+    request = await session.get(InformationRequest, request_id)
+    if request is None:
+        raise NotFound(f"no request {request_id}")
+    if idempotency_key:
+        seen = await session.scalar(select(RequestAnswer).where(RequestAnswer.idempotency_key == idempotency_key))
+        if seen is not None:
+            return seen
+    answer = RequestAnswer(
+        request_id=request_id, institution_id=person.institution_id, focal_point_id=person.id, text=text,
+        status_update_id=status_update_id, idempotency_key=idempotency_key, created_at=at,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(answer)
+    except IntegrityError:
+        seen = await session.scalar(select(RequestAnswer).where(RequestAnswer.idempotency_key == idempotency_key))
+        if seen is None:
+            raise
+        return seen
+    return answer
+
+
+@dataclass
+class InstitutionProgress:
+    code: str
+    name: str
+    asked: list[str] = field(default_factory=list)
+    answered_at: datetime | None = None
+    answers: int = 0
+    escalated: bool = False
+
+
+async def track(session: AsyncSession, request_id: int) -> tuple[InformationRequest, list[InstitutionProgress]]:
+    """Per institution asked: who, whether and when it answered, whether it was escalated."""
+    request = await session.get(InformationRequest, request_id)
+    if request is None:
+        raise NotFound(f"no request {request_id} (see: nmrf-bot requests list)")
+    rows: dict[int, InstitutionProgress] = {}
+    for institution, person in await session.execute(
+        select(Institution, FocalPoint).join(RequestRecipient, RequestRecipient.institution_id == Institution.id)
+        .join(FocalPoint, FocalPoint.id == RequestRecipient.focal_point_id)
+        .where(RequestRecipient.request_id == request_id).order_by(Institution.code, FocalPoint.name)
+    ):
+        rows.setdefault(institution.id, InstitutionProgress(institution.code, institution.name)).asked.append(person.name)
+    for answer in await session.scalars(select(RequestAnswer).where(RequestAnswer.request_id == request_id).order_by(RequestAnswer.id)):
+        line = rows.get(answer.institution_id)
+        if line is not None:
+            line.answers += 1
+            line.answered_at = line.answered_at or answer.created_at
+    if request.deadline_id is not None:
+        escalated = {
+            fp_institution for (fp_institution,) in await session.execute(
+                select(FocalPoint.institution_id).join(ReminderStep, ReminderStep.focal_point_id == FocalPoint.id)
+                .where(ReminderStep.deadline_id == request.deadline_id, ReminderStep.step.like("escalate-%"), ReminderStep.outbox_id.is_not(None))
+            )
+        }
+        for institution_id in escalated:
+            if institution_id in rows:
+                rows[institution_id].escalated = True
+    return request, sorted(rows.values(), key=lambda r: r.code)

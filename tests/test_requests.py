@@ -1,0 +1,137 @@
+"""Information requests: sent from the command line, delivered in each
+person's language through the Telegram stand-in, answered in chat, tracked."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+from collections.abc import AsyncIterator
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.cli import main
+from bot.gateway import PlatformRouter
+from bot.outbox_dispatch import OutboxDispatcher
+from bot.ratelimit import SendLimits
+from bot.standins.telegram import TelegramStandIn
+from bot.transports.retry import RetryPolicy
+from bot.transports.telegram import TelegramTransport
+from handlers.engine import ConversationEngine
+from handlers.reminders.plan import Policy
+from storage.conversations import link_identity
+from storage.enums import FocalPointRole, InstitutionKind, Platform
+from storage.models import RequestAnswer, StatusUpdate
+from storage.network import FocalPointData, InstitutionData, add_focal_point, add_institution
+from tests.chat_harness import TELEGRAM_TOKEN, TelegramPerson
+from tests.fakes import FakeClock
+
+
+async def cli(*args: str) -> str:
+    def call() -> str:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            try:
+                main(list(args))
+            except SystemExit as exc:
+                assert not exc.code, exc.code
+        return out.getvalue()
+
+    return await asyncio.to_thread(call)
+
+
+@pytest.fixture
+async def network(sessions: async_sessionmaker[AsyncSession], world: dict[str, int], db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIterator[dict[str, object]]:
+    """Ana (MOJ, English) and Claire (MOW, French) on Telegram; nobody yet at a third ministry."""
+    async with sessions() as session, session.begin():
+        claire = await add_focal_point(session, FocalPointData("Claire Martin", "MOW", FocalPointRole.TECHNICAL, "fr", "Europe/Paris", date(2025, 1, 1), "claire@femmes.example"))
+        await link_identity(session, claire.id, Platform.TELEGRAM, "", "222", "222")
+        await add_institution(session, InstitutionData("MOE", "Ministry of Education", InstitutionKind.MINISTRY))
+        await add_focal_point(session, FocalPointData("Diego Ruiz", "MOE", FocalPointRole.TECHNICAL, "es", "America/Montevideo", date(2025, 1, 1), "diego@educacion.example"))
+    monkeypatch.setenv("NMRF_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    standin = TelegramStandIn(TELEGRAM_TOKEN)
+    await standin.start()
+    for user in (111, 222):
+        standin.add_user(user, str(user)).started = True
+    # Monday 23 November 2026, 13:00 UTC: inside working hours in Montevideo and Paris.
+    clock = FakeClock(datetime(2026, 11, 23, 13, tzinfo=timezone.utc))
+    router = PlatformRouter()
+    engine = ConversationEngine(sessions, router, clock)
+    transport = TelegramTransport(TELEGRAM_TOKEN, engine.handle, base_url=standin.base_url, poll_timeout=1, retry=RetryPolicy(first_backoff=0.05))
+    router.register(transport)
+    await transport.start()
+    dispatcher = OutboxDispatcher(sessions, router, clock, Policy().working_time, limits=SendLimits(per_platform={Platform.TELEGRAM: 1000.0}, per_chat={Platform.TELEGRAM: 1000.0}))
+    yield {"standin": standin, "dispatcher": dispatcher, "clock": clock}
+    await transport.stop()
+    await standin.stop()
+
+
+async def test_a_request_naming_recommendations_is_answered_with_updates(network: dict[str, object], sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
+    standin: TelegramStandIn = network["standin"]  # type: ignore[assignment]
+    ids = ",".join(str(i) for i in world["mine_all"] + [world["not_mine"]])
+    out = await cli("requests", "send", "--text", "What has been done on violence against women since 2024?", "--due", "2027-01-15", "--ids", ids)
+    assert out.startswith("request 1 to 2 focal points: 2 queued")
+    await network["dispatcher"].drain()  # type: ignore[attr-defined]
+    ana, claire = TelegramPerson(standin, 111), TelegramPerson(standin, 222)
+    (to_ana,) = ana.inbox
+    assert to_ana.text.startswith("The NMRF secretariat asks Ministry of Justice:") and "15 January 2027" in to_ana.text
+    assert f"#{world['mine_all'][0]}" in to_ana.text and f"#{world['not_mine']}" not in to_ana.text
+    (to_claire,) = claire.inbox
+    assert to_claire.text.startswith("Le secrétariat du mécanisme national demande à Ministry of Women") and "15 janvier 2027" in to_claire.text
+
+    (pick,) = await ana.presses("Answer", on=to_ana)
+    assert pick.text.startswith("Request #1:") and len(pick.callback_data) == 3
+    await ana.presses(f"#{world['mine_all'][1]}", on=pick)
+    await ana.presses("in progress")
+    await ana.says("A protocol for police stations was adopted in 2025.")
+    await ana.presses("Skip")
+    await ana.presses("Skip")
+    await ana.presses("Save")
+
+    async with sessions() as session:
+        (answer,) = (await session.scalars(select(RequestAnswer))).all()
+        update = await session.get(StatusUpdate, answer.status_update_id)
+    assert update is not None and (update.recommendation_id, update.narrative) == (world["mine_all"][1], "A protocol for police stations was adopted in 2025.")
+    tracking = {row["institution"]: row for row in json.loads(await cli("requests", "show", "1", "--format", "json"))}
+    assert (tracking["MOJ"]["answered"], tracking["MOJ"]["answers"], tracking["MOJ"]["asked"]) == (True, 1, "Ana Pérez")
+    assert tracking["MOW"]["answered"] is False
+    listed = json.loads(await cli("requests", "list", "--format", "json"))
+    assert [(r["id"], r["asked"], r["answered"]) for r in listed] == [(1, 2, 1)]
+    # Non-responders are reminded: the request is a deadline on what it names.
+    deadlines = json.loads(await cli("deadlines", "list", "--format", "json"))
+    assert [(d["kind"], d["due_on"], d["recommendations"]) for d in deadlines] == [("information_request", "2027-01-15", 4)]
+
+
+async def test_a_request_to_everyone_is_answered_in_words_and_the_unreachable_are_named(network: dict[str, object], sessions: async_sessionmaker[AsyncSession]) -> None:
+    standin: TelegramStandIn = network["standin"]  # type: ignore[assignment]
+    out = await cli("requests", "send", "--text", "Please confirm your focal points for 2027.", "--due", "2026-12-15")
+    assert out.splitlines() == ["request 1 to 3 focal points: 2 queued", "not on chat yet (invite them): Diego Ruiz"]
+    await network["dispatcher"].drain()  # type: ignore[attr-defined]
+    ana = TelegramPerson(standin, 111)
+    (ask,) = await ana.presses("Answer", on=ana.inbox[0])
+    assert ask.text == "Your answer to request #1? Write it here."
+    (thanks,) = await ana.says("Ana Pérez stays; Bruno Silva becomes our alternate.")
+    assert thanks.text.startswith("Thank you")
+    async with sessions() as session:
+        (answer,) = (await session.scalars(select(RequestAnswer))).all()
+    assert (answer.text, answer.status_update_id) == ("Ana Pérez stays; Bruno Silva becomes our alternate.", None)
+
+
+async def test_bad_requests_are_refused_clearly(network: dict[str, object]) -> None:
+    def failing(*args: str) -> str:
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            with pytest.raises(SystemExit) as exited:
+                main(list(args))
+        assert exited.value.code != 0
+        return err.getvalue()
+
+    assert "in the past" in await asyncio.to_thread(failing, "requests", "send", "--text", "x", "--due", "2020-01-01")
+    assert "no institution with code NOPE" in await asyncio.to_thread(failing, "requests", "send", "--text", "x", "--due", "2027-01-01", "--institutions", "NOPE")
+    assert "one target" in await asyncio.to_thread(failing, "requests", "send", "--text", "x", "--due", "2027-01-01", "--cluster", "A", "--theme", "B")
