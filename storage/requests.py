@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.deadlines import DeadlineData, add_deadline
 from storage.enums import DeadlineKind, FocalPointRole
 from storage.errors import InvalidValue, NotFound
+from storage.idempotent import add_once
 from storage.models import (
     Assignment,
     FocalPoint,
@@ -152,23 +152,11 @@ async def record_answer(
     request = await session.get(InformationRequest, request_id)
     if request is None:
         raise NotFound(f"no request {request_id}")
-    if idempotency_key:
-        seen = await session.scalar(select(RequestAnswer).where(RequestAnswer.idempotency_key == idempotency_key))
-        if seen is not None:
-            return seen
     answer = RequestAnswer(
         request_id=request_id, institution_id=person.institution_id, focal_point_id=person.id, text=text,
         status_update_id=status_update_id, idempotency_key=idempotency_key, created_at=at,
     )
-    try:
-        async with session.begin_nested():
-            session.add(answer)
-    except IntegrityError:
-        seen = await session.scalar(select(RequestAnswer).where(RequestAnswer.idempotency_key == idempotency_key))
-        if seen is None:
-            raise
-        return seen
-    return answer
+    return await add_once(session, answer, idempotency_key)
 
 
 @dataclass

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.enums import Channel, EvidenceKind, ImplementationStatus
 from storage.errors import InvalidValue, NotFound
+from storage.idempotent import add_once
 from storage.models import Evidence, Recommendation, StatusUpdate
 from storage.types import utcnow
 
@@ -47,10 +47,9 @@ class UpdateData:
 async def record_update(session: AsyncSession, data: UpdateData, at: datetime | None = None) -> StatusUpdate:
     """Append one update. With an ``idempotency_key`` seen before, return the
     stored update instead of adding a second one (a redelivered message)."""
-    if data.idempotency_key:
-        seen = await _by_key(session, data.idempotency_key)
-        if seen is not None:
-            return seen
+    earlier = await _by_key(session, data.idempotency_key) if data.idempotency_key else None
+    if earlier is not None:
+        return earlier
     if await session.get(Recommendation, data.recommendation_id) is None:
         raise NotFound(f"no recommendation with id {data.recommendation_id}")
     if data.corrects_id is not None:
@@ -73,19 +72,10 @@ async def record_update(session: AsyncSession, data: UpdateData, at: datetime | 
         created_at=at or utcnow(),
         evidence=[Evidence(**vars(e)) for e in data.evidence],
     )
-    if not data.idempotency_key:
-        session.add(update)
-        await session.flush()
-        return update
-    # Two deliveries racing past the check above: the unique key decides.
-    try:
-        async with session.begin_nested():
-            session.add(update)
-    except IntegrityError:
-        seen = await _by_key(session, data.idempotency_key)
-        if seen is None:
-            raise
-        return seen
+    stored = await add_once(session, update, data.idempotency_key)
+    if stored is not update:
+        # Two deliveries raced past the check above; the first one's, with its evidence.
+        return await _by_key(session, data.idempotency_key) or stored  # type: ignore[arg-type]
     return update
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import FocalPointRole, ValidationDecision
 from storage.errors import InvalidValue, NotFound
+from storage.idempotent import add_once, seen
 from storage.models import FocalPoint, StatusUpdate, Validation
 
 VALIDATING_ROLES = (FocalPointRole.VALIDATOR, FocalPointRole.SENIOR)
@@ -58,25 +58,16 @@ async def validate(
     update = await session.get(StatusUpdate, update_id)
     if update is None or update.institution_id != validator.institution_id:
         raise NotFound(f"no update {update_id} of {validator.name}'s institution")
-    if idempotency_key:
-        seen = await session.scalar(select(Validation).where(Validation.idempotency_key == idempotency_key))
-        if seen is not None:
-            return seen
+    earlier = await seen(session, Validation, idempotency_key)
+    if earlier is not None:
+        return earlier
     if decision is ValidationDecision.RETURNED and not (comment or "").strip():
         raise InvalidValue("returning an input needs a comment saying what to correct")
     row = Validation(
         status_update_id=update_id, decision=decision, validator_focal_point_id=validator.id,
         validator_label=validator.name, comment=(comment or "").strip() or None, idempotency_key=idempotency_key, created_at=at,
     )
-    try:
-        async with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        seen = await session.scalar(select(Validation).where(Validation.idempotency_key == idempotency_key))
-        if seen is None:
-            raise
-        return seen
-    return row
+    return await add_once(session, row, idempotency_key)
 
 
 async def decisions(session: AsyncSession, update_ids: list[int], as_of: datetime | None = None) -> dict[int, ValidationDecision]:

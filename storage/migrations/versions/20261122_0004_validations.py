@@ -12,32 +12,13 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.append_only import create_triggers, drop_triggers
+
 
 revision: str = '0004'
 down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-
-def _triggers(create: bool) -> None:
-    # Like the other history tables: refused in the database itself.
-    postgres = op.get_context().dialect.name == "postgresql"
-    if create and postgres:
-        op.execute(
-            "CREATE TRIGGER validations_append_only BEFORE UPDATE OR DELETE ON validations "
-            "FOR EACH ROW EXECUTE FUNCTION nmrf_refuse_change()"
-        )
-    elif create:
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER validations_no_{verb.lower()} BEFORE {verb} ON validations "
-                "BEGIN SELECT RAISE(ABORT, 'validations is append-only'); END"
-            )
-    elif postgres:
-        op.execute("DROP TRIGGER IF EXISTS validations_append_only ON validations")
-    else:
-        for verb in ("update", "delete"):
-            op.execute(f"DROP TRIGGER IF EXISTS validations_no_{verb}")
 
 
 def upgrade() -> None:
@@ -57,11 +38,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('validations', schema=None) as batch_op:
         batch_op.create_index('ix_validations_status_update_id_id', ['status_update_id', 'id'], unique=False)
-    _triggers(create=True)
+    create_triggers("validations")
 
 
 def downgrade() -> None:
-    _triggers(create=False)
+    drop_triggers("validations")
     with op.batch_alter_table('validations', schema=None) as batch_op:
         batch_op.drop_index('ix_validations_status_update_id_id')
 

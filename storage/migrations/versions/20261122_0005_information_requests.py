@@ -12,32 +12,13 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.append_only import create_triggers, drop_triggers
+
 
 revision: str = '0005'
 down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-
-def _triggers(create: bool) -> None:
-    # Answers are history, like updates: refused in the database itself.
-    postgres = op.get_context().dialect.name == "postgresql"
-    if create and postgres:
-        op.execute(
-            "CREATE TRIGGER request_answers_append_only BEFORE UPDATE OR DELETE ON request_answers "
-            "FOR EACH ROW EXECUTE FUNCTION nmrf_refuse_change()"
-        )
-    elif create:
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER request_answers_no_{verb.lower()} BEFORE {verb} ON request_answers "
-                "BEGIN SELECT RAISE(ABORT, 'request_answers is append-only'); END"
-            )
-    elif postgres:
-        op.execute("DROP TRIGGER IF EXISTS request_answers_append_only ON request_answers")
-    else:
-        for verb in ("update", "delete"):
-            op.execute(f"DROP TRIGGER IF EXISTS request_answers_no_{verb}")
 
 
 def upgrade() -> None:
@@ -96,11 +77,11 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['request_id'], ['information_requests.id'], name=op.f('fk_request_recommendations_request_id_information_requests')),
     sa.PrimaryKeyConstraint('request_id', 'recommendation_id', name=op.f('pk_request_recommendations'))
     )
-    _triggers(create=True)
+    create_triggers("request_answers")
 
 
 def downgrade() -> None:
-    _triggers(create=False)
+    drop_triggers("request_answers")
     op.drop_table('request_recommendations')
     with op.batch_alter_table('request_recipients', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_request_recipients_request_id'))
