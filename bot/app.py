@@ -66,8 +66,9 @@ class BotApp:
         self.config = config
         self.sessions = sessions
         self.router = PlatformRouter()
+        self.policy = reminder_policy(config)
         self.engine = ConversationEngine(
-            sessions, self.router, clock, timeout=timedelta(minutes=config.conversation.timeout_minutes)
+            sessions, self.router, clock, timeout=timedelta(minutes=config.conversation.timeout_minutes), policy=self.policy
         )
         self.telegram: TelegramTransport | None = None
         self.slack: SlackTransport | None = None
@@ -99,7 +100,6 @@ class BotApp:
                 slack_handler=self.slack.handle_http if self.slack is not None and sl.mode == "http" else None,
                 health=self.health,
             )
-        self.policy = reminder_policy(config)
         self.reminders = ReminderService(sessions, self.policy, clock)
         self.dispatcher = OutboxDispatcher(
             sessions, self.router, clock, self.policy.working_time, on_unreachable=self.reminders.notify_unreachable

@@ -101,7 +101,7 @@ def command_words(platform: Platform) -> dict[str, str]:
     one: Telegram has /commands; on Slack a typed /word is taken by Slack
     itself, so a DM holds the bare word (or /nmrf word)."""
     prefix = "/" if platform is Platform.TELEGRAM else ""
-    return {name: prefix + name for name in ("mine", "help", "filter", "language", "cancel", "snooze", "validate")}
+    return {name: prefix + name for name in ("mine", "help", "filter", "language", "cancel", "snooze", "validate", "progress", "overdue", "missing")}
 
 
 class ChatGateway(Protocol):

@@ -26,7 +26,8 @@ from bot.chat_port import (
     RecipientUnreachable,
     command_words,
 )
-from handlers import browse, requests, snooze, status_update, validate
+from handlers import browse, requests, secretariat, snooze, status_update, validate
+from handlers.reminders.plan import Policy
 from handlers.turn import Turn
 from messages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, SUPPORTED_LANGUAGES, t
 from storage.audit import acting_as
@@ -43,6 +44,7 @@ from storage.conversations import (
     load_state,
     redeem_invite,
     save_state,
+    secretariat_user_for,
 )
 from storage.enums import Platform
 from storage.models import FocalPoint
@@ -61,12 +63,15 @@ class ConversationEngine:
         clock: Clock,
         timeout: timedelta = DEFAULT_TIMEOUT,
         db_attempts: int = 3,
+        policy: Policy | None = None,
     ) -> None:
         self.sessions = sessions
         self.gateway = gateway
         self.clock = clock
         self.timeout = timeout
         self.db_attempts = db_attempts
+        # The reminder rules, for what "overdue" means in the secretariat's summaries.
+        self.policy = policy or Policy()
 
     async def handle(self, message: IncomingMessage) -> None:
         """Handle one delivery. A database that is busy or briefly gone (SQLite
@@ -98,6 +103,9 @@ class ConversationEngine:
                 session, address.platform, address.workspace_id, address.user_id, now.date()
             )
             if focal_point is None:
+                user = await secretariat_user_for(session, address.platform, address.workspace_id, address.user_id)
+                if user is not None:
+                    return await secretariat.handle(session, message, user, now, self.policy)
                 return await self._stranger(session, message, now)
             # Whoever writes can be written to again.
             await mark_reachable(session, address.platform, address.workspace_id, address.user_id)
@@ -187,6 +195,8 @@ class ConversationEngine:
             await browse.show_filters(turn)
         elif command == "/snooze":
             await snooze.snooze(turn, text.partition(" ")[2])
+        elif command in secretariat.COMMANDS:
+            turn.say("secretariat.only")
         elif command == "/validate":
             turn.reset()
             await validate.show_pending(turn)

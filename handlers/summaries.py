@@ -42,7 +42,8 @@ class Line:
 
     @property
     def response_rate(self) -> float:
-        return round((self.total - self.counts.get("not_started", 0)) / self.total, 3) if self.total else 0.0
+        """The share with any update: "no change" is an answer too."""
+        return round((self.total - self.missing) / self.total, 3) if self.total else 0.0
 
     def as_row(self) -> dict[str, Any]:
         return {"group": self.group, **{s: self.counts.get(s, 0) for s in STATUSES}, "total": self.total,

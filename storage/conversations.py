@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.enums import Platform
-from storage.models import ChatIdentity, ConversationState, FocalPoint, Invite, ProcessedDelivery
+from storage.models import ChatIdentity, ConversationState, FocalPoint, Invite, ProcessedDelivery, SecretariatUser
 from storage.network import active_on
 
 INVITE_LIFETIME = timedelta(days=14)
@@ -169,6 +169,25 @@ async def mark_reachable(session: AsyncSession, platform: Platform, workspace_id
         .values(unreachable_since=None, unreachable_reason=None)
         .execution_options(synchronize_session=False)
     )
+
+
+async def secretariat_user_for(session: AsyncSession, platform: Platform, workspace_id: str, user_id: str) -> SecretariatUser | None:
+    """The active secretariat user behind a chat account. An identity from the
+    configuration has no Slack workspace yet: the first message fills it in."""
+    identity = await session.scalar(
+        select(ChatIdentity).where(
+            ChatIdentity.platform == platform,
+            ChatIdentity.platform_user_id == user_id,
+            ChatIdentity.secretariat_user_id.is_not(None),
+            ChatIdentity.workspace_id.in_([workspace_id, ""]),
+        ).order_by(ChatIdentity.workspace_id.desc())
+    )
+    if identity is None:
+        return None
+    if identity.workspace_id != workspace_id:
+        identity.workspace_id = workspace_id
+    user = await session.get(SecretariatUser, identity.secretariat_user_id)
+    return user if user is not None and user.active else None
 
 
 async def focal_point_by_email(session: AsyncSession, email: str, today: date) -> FocalPoint | None:

@@ -17,6 +17,8 @@ from storage.report_rows import ReportScope, stream_report_rows
 @dataclass
 class Progress:
     total: int = 0
+    # Recommendations with any update ("no change" included).
+    answered: int = 0
     by_status: Counter[str] = field(default_factory=Counter)
     by_cluster: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     by_institution: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
@@ -33,6 +35,7 @@ async def progress(session: AsyncSession, scope: ReportScope, as_of: datetime | 
     async for row in stream_report_rows(session, scope, as_of):
         status = str(row["status"])
         figures.total += 1
+        figures.answered += row["last_update_at"] is not None
         figures.by_status[status] += 1
         figures.by_cluster[str(row["cluster"] or unclustered)][status] += 1
         figures.by_institution[str(row["lead"] or "—")][status] += 1

@@ -425,3 +425,30 @@ async def test_the_senior_focal_point_validates_or_returns_the_institutions_inpu
     ]
     # Someone else's institution's input cannot be validated, even by a senior.
     assert await chat(bot, gateway, senior.presses("val:ok:999999")) == ["validate.stale"]
+
+
+async def test_the_secretariat_asks_for_summaries_in_chat_and_focal_points_cannot(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, world: dict[str, int]) -> None:
+    from bot.chat_port import ChatAddress, IncomingMessage
+    from storage.secretariat import SecretariatUserData, sync_secretariat_users
+
+    async with sessions() as session, session.begin():
+        await sync_secretariat_users(session, [
+            SecretariatUserData("María González", "maria@cancilleria.example", "es", "America/Montevideo", telegram_user_id=900, slack_user_id="U0MARIA"),
+        ])
+    await chat(bot, gateway, ana.presses(f"same:{world['mine']}"))
+    maria = Person("900")
+    await bot.handle(maria.says("/progress"))
+    (progress,) = gateway.take()
+    assert progress.key == "secretariat.progress" and progress.text.startswith("Avance por institución, al 23 de noviembre de 2026:")
+    assert "• MOJ: 33 % actualizadas (0 plenamente, 0 parcialmente implementadas, 0 en curso, 3 sin iniciar)" in progress.text
+    assert await chat(bot, gateway, maria.says("/missing"), maria.says("/overdue"), maria.says("hola")) == ["secretariat.missing", "secretariat.overdue", "secretariat.help"]
+    # On Slack, the configured member id has no workspace yet: the first message claims it.
+    slack = ChatAddress(Platform.SLACK, "U0MARIA", "D0MARIA", "T0GOV")
+    await bot.handle(IncomingMessage(slack, "Ev1", text="/progress cluster"))
+    (by_cluster,) = gateway.take()
+    assert by_cluster.text.startswith("Avance por grupo temático")
+    async with sessions() as session:
+        identity = await session.scalar(select(ChatIdentity).where(ChatIdentity.platform == Platform.SLACK))
+    assert identity is not None and identity.workspace_id == "T0GOV"
+    # A focal point asking for the secretariat's summaries is refused.
+    assert await chat(bot, gateway, ana.says("/progress"), ana.says("/overdue")) == ["secretariat.only"] * 2

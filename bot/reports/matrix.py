@@ -71,6 +71,8 @@ class MatrixWriter:
         self._rows_in_sheet = 0
         self._names: set[str] = {"summary"}
         self.counts: dict[str, Counter[str]] = {}
+        # Per mechanism: recommendations with any update ("no change" included).
+        self.answered: Counter[str] = Counter()
         self._bold = Font(bold=True)
 
     def _cell(self, sheet: WriteOnlyWorksheet, value: Any, bold: bool = False) -> Any:
@@ -109,6 +111,7 @@ class MatrixWriter:
         sheet.append([self._cell(sheet, row.get(column)) for column, _, _ in MATRIX_COLUMNS])
         self._rows_in_sheet += 1
         self.counts.setdefault(mechanism, Counter())[row["status"]] += 1
+        self.answered[mechanism] += row.get("last_update_at") is not None
 
     def finish(self, path: Path) -> None:
         self._close_sheet()
@@ -124,15 +127,15 @@ class MatrixWriter:
         for mechanism, counts in self.counts.items():
             total = sum(counts.values())
             totals.update(counts)
-            s.append([mechanism, *(counts.get(st, 0) for st in STATUSES), total, _share(counts)])
-        s.append([self._cell(s, "All", bold=True), *(totals.get(st, 0) for st in STATUSES), sum(totals.values()), _share(totals)])
+            s.append([mechanism, *(counts.get(st, 0) for st in STATUSES), total, _share(self.answered[mechanism], total)])
+        all_total = sum(totals.values())
+        s.append([self._cell(s, "All", bold=True), *(totals.get(st, 0) for st in STATUSES), all_total, _share(sum(self.answered.values()), all_total)])
         s.auto_filter.ref = f"A4:{get_column_letter(len(header))}{4 + len(self.counts)}"
         self.book.save(path)
 
 
-def _share(counts: Counter[str]) -> float:
-    total = sum(counts.values())
-    return round((total - counts.get(ImplementationStatus.NOT_STARTED.value, 0)) / total, 3) if total else 0.0
+def _share(answered: int, total: int) -> float:
+    return round(answered / total, 3) if total else 0.0
 
 
 async def write_matrix(rows: AsyncIterator[dict[str, Any]], path: Path, as_of: datetime | None, generated_at: datetime) -> int:

@@ -96,7 +96,7 @@ def write_progress_page(
         return html.escape(t(key, language, **values))
 
     day = local_date(as_of.astimezone(ZoneInfo(timezone)).date(), language)
-    updated = figures.total - figures.by_status.get("not_started", 0)
+    updated = figures.answered
     share = f"{local_number(round(100 * updated / figures.total, 1) if figures.total else 0, language)} %"
     charts = [
         (say("progress.by_cluster"), _stacked(figures.by_cluster, language)),

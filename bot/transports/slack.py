@@ -39,7 +39,7 @@ Handle = Callable[[IncomingMessage], Awaitable[None]]
 COMMAND = "/nmrf"
 # Words a person may write in the DM instead of a slash command, which Slack
 # would take for one of its own.
-WORDS = {"help", "mine", "filter", "language", "cancel", "snooze", "validate"}
+WORDS = {"help", "mine", "filter", "language", "cancel", "snooze", "validate", "progress", "overdue", "missing"}
 # "start CODE" redeems an invite code, as /start CODE does on Telegram.
 _START = re.compile(r"start\s+[A-Za-z0-9_-]{8,64}", re.IGNORECASE)
 # Message metadata naming the outbox row a message came from.
@@ -136,7 +136,7 @@ class SlackTransport:
             for f in event.get("files", [])
         )
         first = text.split(None, 1)[0].lower() if text else ""
-        if text.lower() in WORDS or (first == "snooze" and len(text.split()) == 2):
+        if text.lower() in WORDS or (first in ("snooze", "progress") and len(text.split()) == 2):
             text = "/" + text[0].lower() + text[1:]
         elif _START.fullmatch(text):
             text = "/start " + text.split(None, 1)[1]
