@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, literal, or_, select
@@ -86,10 +87,27 @@ def institutions_of(role: AssignmentRole | None) -> Any:
     return statement.scalar_subquery()
 
 
+def status_column() -> Any:
+    """The current status: the latest update's, "not started" with none."""
+    return func.coalesce(StatusUpdate.status, literal(ImplementationStatus.NOT_STARTED.value))
+
+
+def with_latest_update(statement: Select[Any], as_of: datetime | None = None) -> Select[Any]:
+    """Recommendations joined to their mechanism, review, document, cluster
+    and latest update (as history stood at ``as_of``), for any columns."""
+    latest = latest_update_ids(as_of).subquery()
+    return (
+        statement.join(Mechanism, Mechanism.id == Recommendation.mechanism_id)
+        .outerjoin(Review, Review.id == Recommendation.review_id)
+        .outerjoin(Document, Document.id == Recommendation.document_id)
+        .outerjoin(Cluster, Cluster.id == Recommendation.cluster_id)
+        .outerjoin(latest, latest.c.recommendation_id == Recommendation.id)
+        .outerjoin(StatusUpdate, StatusUpdate.id == latest.c.update_id)
+    )
+
+
 def list_statement(filters: RecommendationFilter, limit: int | None = None) -> Select[Any]:
-    latest = latest_update_ids().subquery()
-    status = func.coalesce(StatusUpdate.status, literal(ImplementationStatus.NOT_STARTED.value))
-    statement = (
+    statement = with_latest_update(
         select(
             Recommendation.id,
             Recommendation.external_id,
@@ -100,7 +118,7 @@ def list_statement(filters: RecommendationFilter, limit: int | None = None) -> S
             Recommendation.paragraph,
             Recommendation.kind,
             Recommendation.upr_position.label("position"),
-            status.label("status"),
+            status_column().label("status"),
             institutions_of(AssignmentRole.LEAD).label("lead"),
             institutions_of(None).label("institutions"),
             Cluster.name.label("cluster"),
@@ -108,14 +126,7 @@ def list_statement(filters: RecommendationFilter, limit: int | None = None) -> S
             tags_of(TagKind.RECOMMENDING_STATE).label("recommending_states"),
             Recommendation.text,
         )
-        .join(Mechanism, Mechanism.id == Recommendation.mechanism_id)
-        .outerjoin(Review, Review.id == Recommendation.review_id)
-        .outerjoin(Document, Document.id == Recommendation.document_id)
-        .outerjoin(Cluster, Cluster.id == Recommendation.cluster_id)
-        .outerjoin(latest, latest.c.recommendation_id == Recommendation.id)
-        .outerjoin(StatusUpdate, StatusUpdate.id == latest.c.update_id)
-        .order_by(Recommendation.id)
-    )
+    ).order_by(Recommendation.id)
     f = filters
     statement = statement.where(*conditions(country=f.country, mechanism=f.mechanism, theme=f.theme, cluster=f.cluster))
     if f.institution:

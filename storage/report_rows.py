@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.enums import AssignmentRole, ImplementationStatus, TagKind
+from storage.enums import AssignmentRole, TagKind
 from storage.models import Cluster, Document, Evidence, Mechanism, Recommendation, Review, StatusUpdate, Validation
-from storage.recommendations import institutions_of, tags_of
+from storage.recommendations import institutions_of, status_column, tags_of, with_latest_update
 from storage.selection import conditions
-from storage.status import latest_update_ids
 
 REPORT_COLUMNS = (
     "id", "external_id", "country", "mechanism", "cycle", "document", "paragraph", "cluster", "themes", "text",
@@ -53,37 +52,33 @@ def _validation(update_id: Any, as_of: datetime | None) -> Any:
 
 
 def report_statement(scope: ReportScope, as_of: datetime | None) -> Select[Any]:
-    latest = latest_update_ids(as_of).subquery()
     statement = (
-        select(
-            Recommendation.id,
-            Recommendation.external_id,
-            Recommendation.country,
-            Mechanism.code.label("mechanism"),
-            Review.cycle.label("cycle"),
-            Document.symbol.label("document"),
-            Recommendation.paragraph,
-            Cluster.name.label("cluster"),
-            tags_of(TagKind.THEME).label("themes"),
-            Recommendation.text,
-            institutions_of(AssignmentRole.LEAD).label("lead"),
-            institutions_of(None).label("institutions"),
-            func.coalesce(StatusUpdate.status, literal(ImplementationStatus.NOT_STARTED.value)).label("status"),
-            StatusUpdate.narrative,
-            _evidence(StatusUpdate.id).label("evidence"),
-            StatusUpdate.next_step,
-            StatusUpdate.next_step_due_on,
-            StatusUpdate.created_at.label("last_update_at"),
-            StatusUpdate.author_label.label("last_update_by"),
-            StatusUpdate.channel.label("last_update_channel"),
-            _validation(StatusUpdate.id, as_of).label("validation"),
+        with_latest_update(
+            select(
+                Recommendation.id,
+                Recommendation.external_id,
+                Recommendation.country,
+                Mechanism.code.label("mechanism"),
+                Review.cycle.label("cycle"),
+                Document.symbol.label("document"),
+                Recommendation.paragraph,
+                Cluster.name.label("cluster"),
+                tags_of(TagKind.THEME).label("themes"),
+                Recommendation.text,
+                institutions_of(AssignmentRole.LEAD).label("lead"),
+                institutions_of(None).label("institutions"),
+                status_column().label("status"),
+                StatusUpdate.narrative,
+                _evidence(StatusUpdate.id).label("evidence"),
+                StatusUpdate.next_step,
+                StatusUpdate.next_step_due_on,
+                StatusUpdate.created_at.label("last_update_at"),
+                StatusUpdate.author_label.label("last_update_by"),
+                StatusUpdate.channel.label("last_update_channel"),
+                _validation(StatusUpdate.id, as_of).label("validation"),
+            ),
+            as_of,
         )
-        .join(Mechanism, Mechanism.id == Recommendation.mechanism_id)
-        .outerjoin(Review, Review.id == Recommendation.review_id)
-        .outerjoin(Document, Document.id == Recommendation.document_id)
-        .outerjoin(Cluster, Cluster.id == Recommendation.cluster_id)
-        .outerjoin(latest, latest.c.recommendation_id == Recommendation.id)
-        .outerjoin(StatusUpdate, StatusUpdate.id == latest.c.update_id)
         .where(*conditions(country=scope.country, mechanism=scope.mechanism))
         .order_by(Mechanism.code, Cluster.name.is_(None), Cluster.name, Document.symbol, Recommendation.paragraph, Recommendation.id)
     )
