@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import Channel, ImplementationStatus, ValidationDecision
-from storage.models import Assignment, Cluster, Document, Evidence, Institution, Recommendation, Review, StatusUpdate, Validation
+from storage.models import Assignment, Cluster, Document, Evidence, Institution, Recommendation, Review, StatusUpdate
 from storage.report_rows import ReportScope
 from storage.selection import conditions
+from storage.validations import decisions
 
 
 @dataclass
@@ -74,16 +75,7 @@ async def stream_inputs(session: AsyncSession, scope: ReportScope, as_of: dateti
             latest.setdefault(update.recommendation_id, []).append(update)
     evidence: dict[int, list[str]] = {}
     update_ids = [u.id for updates in latest.values() for u in updates]
-    judged: dict[int, tuple[ValidationDecision, str | None]] = {}
-    for start in range(0, len(update_ids), 2000):
-        chunk = update_ids[start:start + 2000]
-        newest = select(func.max(Validation.id)).where(Validation.status_update_id.in_(chunk))
-        if as_of is not None:
-            newest = newest.where(Validation.created_at <= as_of)
-        for update_id, decision, comment in await session.execute(
-            select(Validation.status_update_id, Validation.decision, Validation.comment).where(Validation.id.in_(newest.group_by(Validation.status_update_id)))
-        ):
-            judged[update_id] = (decision, comment)
+    judged = await decisions(session, update_ids, as_of)
     for start in range(0, len(update_ids), 2000):
         for update_id, url, name in await session.execute(
             select(Evidence.status_update_id, Evidence.url, Evidence.file_name).where(Evidence.status_update_id.in_(update_ids[start:start + 2000])).order_by(Evidence.id)

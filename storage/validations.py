@@ -70,15 +70,20 @@ async def validate(
     return await add_once(session, row, idempotency_key)
 
 
-async def decisions(session: AsyncSession, update_ids: list[int], as_of: datetime | None = None) -> dict[int, ValidationDecision]:
-    """The latest decision on each of these updates (none: not yet validated)."""
-    found: dict[int, ValidationDecision] = {}
+async def decisions(
+    session: AsyncSession, update_ids: list[int], as_of: datetime | None = None
+) -> dict[int, tuple[ValidationDecision, str | None]]:
+    """The latest decision on each of these updates, with its comment
+    (absent: not yet validated), as it stood at ``as_of``."""
+    found: dict[int, tuple[ValidationDecision, str | None]] = {}
     for start in range(0, len(update_ids), 2000):
         chunk = update_ids[start:start + 2000]
         newest = select(func.max(Validation.id)).where(Validation.status_update_id.in_(chunk))
         if as_of is not None:
             newest = newest.where(Validation.created_at <= as_of)
         newest = newest.group_by(Validation.status_update_id)
-        for update_id, decision in await session.execute(select(Validation.status_update_id, Validation.decision).where(Validation.id.in_(newest))):
-            found[update_id] = decision
+        for update_id, decision, comment in await session.execute(
+            select(Validation.status_update_id, Validation.decision, Validation.comment).where(Validation.id.in_(newest))
+        ):
+            found[update_id] = (decision, comment)
     return found
