@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +16,8 @@ from storage.enums import FocalPointRole, InstitutionKind
 from storage.errors import Conflict, InvalidValue, NotFound
 from storage.models import FocalPoint, Institution
 from storage.validation import check_email, check_language, check_timezone, institution_code
+
+T = TypeVar("T")
 
 
 class Change(StrEnum):
@@ -106,6 +110,19 @@ async def list_institutions(session: AsyncSession) -> list[tuple[Institution, in
         .order_by(Institution.code)
     )
     return [(inst, count) for inst, count in rows]
+
+
+# Who answers for an institution: its technical focal points; failing those,
+# the alternate; failing that, the senior one.
+ANSWERING_ROLES = (FocalPointRole.TECHNICAL, FocalPointRole.ALTERNATE, FocalPointRole.SENIOR)
+
+
+def answering(by_role: Mapping[FocalPointRole, Sequence[T]]) -> list[T]:
+    """The people of the first role in ``ANSWERING_ROLES`` that has anyone."""
+    for role in ANSWERING_ROLES:
+        if by_role.get(role):
+            return list(by_role[role])
+    return []
 
 
 def active_on(day: date) -> ColumnElement[bool]:

@@ -33,14 +33,12 @@ from storage.models import (
     RequestRecipient,
     request_recommendations,
 )
-from storage.network import active_on
+from storage.network import active_on, answering
 from storage.selection import Selector, select_ids
 from storage.validation import institution_code
 
 TARGET_KINDS = ("all", "institutions", "cluster", "theme", "mechanism", "recommendations")
 MAX_TEXT = 4000
-# Who in an institution is asked, in order of preference.
-ASKED_ROLES = (FocalPointRole.TECHNICAL, FocalPointRole.ALTERNATE, FocalPointRole.SENIOR)
 
 
 @dataclass(frozen=True)
@@ -136,13 +134,7 @@ async def _asked(session: AsyncSession, institution_ids: list[int], today: date)
         select(FocalPoint).where(FocalPoint.institution_id.in_(institution_ids), active_on(today)).order_by(FocalPoint.id)
     ):
         by_role[person.institution_id][person.role].append(person)
-    chosen = {}
-    for institution, roles in by_role.items():
-        for role in ASKED_ROLES:
-            if roles.get(role):
-                chosen[institution] = roles[role]
-                break
-    return chosen
+    return {institution: asked for institution, roles in by_role.items() if (asked := answering(roles))}
 
 
 async def record_answer(

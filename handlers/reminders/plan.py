@@ -33,6 +33,7 @@ from datetime import date, datetime, time, timedelta
 from bot.chat_port import ChatAddress
 from handlers.reminders.working_time import WorkingTime
 from storage.enums import DeadlineKind, FocalPointRole, OutboxKind
+from storage.network import answering
 
 DEFAULT_STEPS = (60, 30, 14, 7, 3, 1)
 
@@ -170,7 +171,7 @@ def plan_day(day: date, snapshot: Snapshot, policy: Policy, include: Callable[[R
     overdue_lines: list[tuple[int, DeadlineFacts, int]] = []
     for institution, recommendations in sorted(snapshot.assigned.items()):
         roles = by_institution.get(institution, {})
-        primary = roles.get(FocalPointRole.TECHNICAL) or roles.get(FocalPointRole.ALTERNATE) or roles.get(FocalPointRole.SENIOR) or []
+        primary = answering(roles)
         for deadline in snapshot.deadlines:
             still_open = tuple(sorted(
                 r for r in deadline.recommendations & recommendations if (institution, deadline.id, r) not in snapshot.answered
