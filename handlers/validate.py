@@ -11,7 +11,7 @@ from messages import local_date
 from storage.conversations import State
 from storage.enums import ValidationDecision
 from storage.models import Recommendation, StatusUpdate
-from storage.validations import can_validate, pending, validate
+from storage.validations import can_validate, is_pending, pending, validate
 
 # Shown at a time; the next /validate shows the rest.
 PAGE = 10
@@ -49,7 +49,7 @@ async def on_action(turn: Turn, argument: str) -> None:
         turn.say("validate.not_validator")
         return
     update = await turn.session.get(StatusUpdate, int(raw_id))
-    if update is None or not await _still_open(turn, update):
+    if update is None or not await is_pending(turn.session, turn.focal_point.institution_id, update.id):
         turn.say("validate.stale")
         return
     if verb == "ok":
@@ -68,11 +68,6 @@ async def on_text(turn: Turn, text: str) -> bool:
     turn.say("validate.returned", id=data["rec"])
     turn.reset()
     return True
-
-
-async def _still_open(turn: Turn, update: StatusUpdate) -> bool:
-    waiting = await pending(turn.session, turn.focal_point.institution_id, limit=10_000)
-    return any(u.id == update.id for u in waiting)
 
 
 def _key(turn: Turn) -> str:

@@ -8,6 +8,7 @@ validation; a new update needs a new look. Validations are append-only.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,16 +32,24 @@ def _latest_per_institution(institution_id: int, as_of: datetime | None = None):
     return newest.group_by(StatusUpdate.recommendation_id)
 
 
+def _waiting(institution_id: int) -> list[Any]:
+    """Conditions: the institution's latest input on its recommendation, not yet judged."""
+    return [
+        StatusUpdate.id.in_(_latest_per_institution(institution_id)),
+        StatusUpdate.id.not_in(select(Validation.status_update_id)),
+    ]
+
+
 async def pending(session: AsyncSession, institution_id: int, limit: int = 20) -> list[StatusUpdate]:
     """The institution's latest inputs that nobody has validated yet, oldest first."""
-    judged = select(Validation.status_update_id)
-    statement = (
-        select(StatusUpdate)
-        .where(StatusUpdate.id.in_(_latest_per_institution(institution_id)), StatusUpdate.id.not_in(judged))
-        .order_by(StatusUpdate.id)
-        .limit(limit)
-    )
+    statement = select(StatusUpdate).where(*_waiting(institution_id)).order_by(StatusUpdate.id).limit(limit)
     return list((await session.scalars(statement)).all())
+
+
+async def is_pending(session: AsyncSession, institution_id: int, update_id: int) -> bool:
+    """Whether this update is one the institution's validator may still judge."""
+    found = await session.scalar(select(StatusUpdate.id).where(StatusUpdate.id == update_id, *_waiting(institution_id)))
+    return found is not None
 
 
 async def validate(
