@@ -42,6 +42,12 @@ def scope_options(func):  # type: ignore[no-untyped-def]
     return func
 
 
+def report_language(app: AppContext, chosen: str | None) -> str:
+    """The one asked for; else the first secretariat user's; else English."""
+    users = app.config.secretariat.users
+    return chosen or (users[0].language if users else DEFAULT_LANGUAGE)
+
+
 def end_of_day(app: AppContext, day: date | None) -> datetime | None:
     """The last moment of ``day`` where the secretariat is, in UTC."""
     if day is None:
@@ -105,8 +111,7 @@ def report_draft(app: AppContext, mechanism: str, cycle: int | None, country: st
     if out.suffix.lower() != ".docx":
         raise click.BadParameter("the draft is a .docx file", param_hint="--out")
     moment = end_of_day(app, as_of)
-    users = app.config.secretariat.users
-    lang = language or (users[0].language if users else DEFAULT_LANGUAGE)
+    lang = report_language(app, language)
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
         async with sessions() as session:
@@ -132,8 +137,7 @@ def report_progress(
     """A self-contained progress page with charts: status by cluster and by
     institution, response rate per institution, updates over time."""
     moment = end_of_day(app, as_of)
-    users = app.config.secretariat.users
-    lang = language or (users[0].language if users else DEFAULT_LANGUAGE)
+    lang = report_language(app, language)
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
         async with sessions() as session:
