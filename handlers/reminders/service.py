@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.reminders.compose import compose, unreachable_notice
 from handlers.reminders.plan import Planned, Policy, Recipient, Snapshot, plan_day
-from handlers.reminders.snapshot import load_snapshot
+from handlers.reminders.snapshot import load_secretariat, load_snapshot
 from storage import outbox
 from storage.enums import OutboxKind
 from storage.models import FocalPoint, Institution, OutboxMessage, ReminderStep
@@ -97,9 +97,8 @@ class ReminderService:
         now = self.clock()
         async with self.sessions() as session, session.begin():
             person = await session.get(FocalPoint, row.focal_point_id)
-            snapshot = await load_snapshot(session, self.policy, now)
             institution = await session.scalar(select(Institution.name).where(Institution.id == person.institution_id)) if person else None
-            for user in snapshot.secretariat:
+            for user in await load_secretariat(session):
                 if user.address is None or person is None:
                     continue
                 window = self.policy.working_time(user.timezone).next_window(now)

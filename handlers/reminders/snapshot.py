@@ -54,6 +54,22 @@ async def reachable_identities(session: AsyncSession) -> tuple[dict[int, ChatIde
     return focal, secretariat
 
 
+async def _secretariat(session: AsyncSession, identities: dict[int, ChatIdentity]) -> list[Recipient]:
+    return [
+        Recipient(
+            "secretariat", user.id, user.name, user.language, user.timezone, address_of(identities.get(user.id)),
+            identity_id=identities[user.id].id if user.id in identities else None,
+        )
+        for user in await session.scalars(select(SecretariatUser).where(SecretariatUser.active.is_(True)).order_by(SecretariatUser.id))
+    ]
+
+
+async def load_secretariat(session: AsyncSession) -> list[Recipient]:
+    """The active secretariat users and where to write to them, alone."""
+    _, identities = await reachable_identities(session)
+    return await _secretariat(session, identities)
+
+
 async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) -> Snapshot:
     today = now.date()
     focal_identity, secretariat_identity = await reachable_identities(session)
@@ -65,13 +81,7 @@ async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) ->
         )
         for fp in await session.scalars(select(FocalPoint).where(active_on(today)).order_by(FocalPoint.id))
     ]
-    secretariat = [
-        Recipient(
-            "secretariat", user.id, user.name, user.language, user.timezone, address_of(secretariat_identity.get(user.id)),
-            identity_id=secretariat_identity[user.id].id if user.id in secretariat_identity else None,
-        )
-        for user in await session.scalars(select(SecretariatUser).where(SecretariatUser.active.is_(True)).order_by(SecretariatUser.id))
-    ]
+    secretariat = await _secretariat(session, secretariat_identity)
     institutions: dict[int, str] = {i: name for i, name in await session.execute(select(Institution.id, Institution.name))}
 
     # A report served by input deadlines is reminded through them.
