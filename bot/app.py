@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Config
 from bot.gateway import PlatformRouter
+from bot.reports.build import ReportBuilder
 from bot.outbox_dispatch import OutboxDispatcher
 from bot.transports.slack import SlackTransport
 from bot.transports.telegram import TelegramTransport
@@ -68,7 +69,8 @@ class BotApp:
         self.router = PlatformRouter()
         self.policy = reminder_policy(config)
         self.engine = ConversationEngine(
-            sessions, self.router, clock, timeout=timedelta(minutes=config.conversation.timeout_minutes), policy=self.policy
+            sessions, self.router, clock, timeout=timedelta(minutes=config.conversation.timeout_minutes), policy=self.policy,
+            reports=ReportBuilder(sessions, clock),
         )
         self.telegram: TelegramTransport | None = None
         self.slack: SlackTransport | None = None
@@ -138,6 +140,8 @@ class BotApp:
         self._stop_dispatch.set()
         if self._dispatch_task is not None:
             await self._dispatch_task
+        # A report being made for someone is finished and sent.
+        await self.engine.drain()
         for transport in (self.telegram, self.slack):
             if transport is not None:
                 await transport.stop()

@@ -52,6 +52,15 @@ class ReceivedFile:
 
 
 @dataclass(frozen=True)
+class OutgoingFile:
+    """A file the bot sends (a compiled report): read from ``path`` when sent."""
+
+    path: str
+    name: str
+    mime_type: str
+
+
+@dataclass(frozen=True)
 class IncomingMessage:
     address: ChatAddress
     # The platform's own id for this delivery (Telegram update_id, Slack
@@ -79,6 +88,9 @@ class OutgoingMessage:
     language: str = "en"
     # Set by the outbox: carried with the message where the platform keeps it.
     outbox_key: str | None = None
+    # Sent with the text as its caption. Not kept by the outbox: a report is
+    # sent at once to the person who asked for it.
+    document: OutgoingFile | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """For the outbox, which keeps a message until it is sent."""
@@ -96,12 +108,19 @@ class OutgoingMessage:
         return cls(data["key"], data["text"], buttons, bool(data.get("asks_for_text")), data.get("language", "en"))
 
 
+# Every command a person can give, on any platform (Slack takes them as bare words).
+COMMAND_NAMES = (
+    "mine", "help", "filter", "language", "cancel", "snooze", "validate",
+    "progress", "overdue", "missing", "request", "requests", "report",
+)
+
+
 def command_words(platform: Platform) -> dict[str, str]:
     """How a person spells each command on a platform, for messages that name
     one: Telegram has /commands; on Slack a typed /word is taken by Slack
     itself, so a DM holds the bare word (or /nmrf word)."""
     prefix = "/" if platform is Platform.TELEGRAM else ""
-    return {name: prefix + name for name in ("mine", "help", "filter", "language", "cancel", "snooze", "validate", "progress", "overdue", "missing")}
+    return {name: prefix + name for name in COMMAND_NAMES}
 
 
 class ChatGateway(Protocol):
@@ -128,3 +147,11 @@ class RecipientUnreachable(Exception):
 
 class DeliveryFailed(Exception):
     """A send still failing after every retry (the platform down, say)."""
+
+
+class FileTooLarge(Exception):
+    """A file over what the platform accepts from a bot (Telegram: 50 MB)."""
+
+    def __init__(self, size_bytes: int, limit_bytes: int) -> None:
+        super().__init__(f"{size_bytes} bytes, over the platform's {limit_bytes}")
+        self.size_bytes, self.limit_bytes = size_bytes, limit_bytes

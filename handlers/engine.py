@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,15 +24,18 @@ from bot.chat_port import (
     ChatAddress,
     ChatGateway,
     DeliveryFailed,
+    FileTooLarge,
     IncomingMessage,
+    OutgoingFile,
     OutgoingMessage,
     RecipientUnreachable,
     command_words,
 )
 from handlers import browse, requests, secretariat, snooze, status_update, validate
 from handlers.reminders.plan import Policy
-from handlers.turn import Turn
-from messages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, SUPPORTED_LANGUAGES, t
+from handlers.report_orders import ReportMaker, ReportOrder
+from handlers.turn import SecretariatTurn, Turn
+from messages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, SUPPORTED_LANGUAGES, local_date, local_number, t
 from storage.audit import acting_as
 from storage.conversations import (
     State,
@@ -47,7 +53,7 @@ from storage.conversations import (
     secretariat_user_for,
 )
 from storage.enums import Platform
-from storage.models import FocalPoint
+from storage.models import FocalPoint, SecretariatUser
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +70,7 @@ class ConversationEngine:
         timeout: timedelta = DEFAULT_TIMEOUT,
         db_attempts: int = 3,
         policy: Policy | None = None,
+        reports: ReportMaker | None = None,
     ) -> None:
         self.sessions = sessions
         self.gateway = gateway
@@ -72,15 +79,19 @@ class ConversationEngine:
         self.db_attempts = db_attempts
         # The reminder rules, for what "overdue" means in the secretariat's summaries.
         self.policy = policy or Policy()
+        # Makes the reports the secretariat orders in chat (bot.reports.build).
+        self.reports = reports
+        self._jobs: set[asyncio.Task[None]] = set()
 
     async def handle(self, message: IncomingMessage) -> None:
         """Handle one delivery. A database that is busy or briefly gone (SQLite
         locked by a writer, a PostgreSQL failover) is retried: each attempt is
         one whole transaction, so a retry repeats nothing. If it still fails
         the person is told to try again, and nothing half-done was kept."""
+        orders: list[ReportOrder] = []
         for attempt in range(1, self.db_attempts + 1):
             try:
-                replies = await self._handle_once(message)
+                replies, orders = await self._handle_once(message)
                 break
             except (OperationalError, InterfaceError) as exc:
                 if attempt == self.db_attempts:
@@ -91,22 +102,67 @@ class ConversationEngine:
                 await asyncio.sleep(0.1 * 2**attempt)
         for reply in replies:
             await self.gateway.send(message.address, reply)
+        for order in orders:
+            # Made in the background: a large matrix takes a while, and the
+            # person (and everyone else) can go on talking to the bot meanwhile.
+            job = asyncio.get_running_loop().create_task(self._deliver_report(message.address, order))
+            self._jobs.add(job)
+            job.add_done_callback(self._jobs.discard)
 
-    async def _handle_once(self, message: IncomingMessage) -> list[OutgoingMessage]:
+    async def drain(self) -> None:
+        """Wait for the reports being made to be sent (at shutdown, in tests)."""
+        while self._jobs:
+            await asyncio.gather(*list(self._jobs), return_exceptions=True)
+
+    async def _deliver_report(self, address: ChatAddress, order: ReportOrder) -> None:
+        lang = order.language
+
+        async def tell(key: str, **values: object) -> None:
+            try:
+                await self.gateway.send(address, OutgoingMessage(key, t(key, lang, **values), language=lang))
+            except (RecipientUnreachable, DeliveryFailed) as exc:
+                log.warning("report note to %s:%s not delivered: %s", address.platform.value, address.user_id, exc)
+
+        if self.reports is None:
+            await tell("report.failed")
+            return
+        with tempfile.TemporaryDirectory(prefix="nmrf-report-") as directory:
+            try:
+                made = await self.reports(order, Path(directory))
+            except Exception:  # noqa: BLE001 - whatever broke, the person must hear of it
+                log.exception("report %s for %s:%s failed", order.kind, address.platform.value, address.user_id)
+                await tell("report.failed")
+                return
+            day = local_date((order.as_of or self.clock()).astimezone(ZoneInfo(order.timezone)).date(), lang)
+            kind = t(f"report.kind_{order.kind}", lang)
+            key = "report.ready_draft" if order.kind == "draft" else "report.ready"
+            text = t(key, lang, kind=kind, date=day, count=made.count, missing=made.without_input)
+            document = OutgoingFile(str(made.path), made.path.name, made.mime_type)
+            try:
+                await self.gateway.send(address, OutgoingMessage(key, text, language=lang, document=document))
+            except FileTooLarge as exc:
+                await tell(
+                    "report.too_large", size=local_number(round(exc.size_bytes / 2**20, 1), lang),
+                    limit=local_number(exc.limit_bytes // 2**20, lang), kind=kind,
+                )
+            except (RecipientUnreachable, DeliveryFailed) as exc:
+                log.warning("report to %s:%s not delivered: %s", address.platform.value, address.user_id, exc)
+
+    async def _handle_once(self, message: IncomingMessage) -> tuple[list[OutgoingMessage], list[ReportOrder]]:
         address = message.address
         now = self.clock()
         async with self.sessions() as session, session.begin():
             if not await first_delivery(session, address.platform, message.delivery_id, now):
                 log.info("redelivery %s:%s ignored", address.platform.value, message.delivery_id)
-                return []
+                return [], []
             focal_point = await focal_point_for(
                 session, address.platform, address.workspace_id, address.user_id, now.date()
             )
             if focal_point is None:
                 user = await secretariat_user_for(session, address.platform, address.workspace_id, address.user_id)
                 if user is not None:
-                    return await secretariat.handle(session, message, user, now, self.policy)
-                return await self._stranger(session, message, now)
+                    return await self._secretariat(session, message, user, now)
+                return await self._stranger(session, message, now), []
             # Whoever writes can be written to again.
             await mark_reachable(session, address.platform, address.workspace_id, address.user_id)
             state = await load_state(session, address.platform, address.workspace_id, address.user_id)
@@ -114,11 +170,23 @@ class ConversationEngine:
             if self._stale(state, now):
                 expired_rec = state.data.get("rec") if state.name.startswith("update.") else None
                 state = State()
-            turn = Turn(message, session, focal_point, state, now, expired_rec=expired_rec)
+            turn = Turn(message, session, state, now, focal_point=focal_point, expired_rec=expired_rec)
             with acting_as(f"{address.platform.value}:{focal_point.id}"):
                 await self._route(turn)
             await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, now)
-            return turn.replies
+            return turn.replies, []
+
+    async def _secretariat(
+        self, session: AsyncSession, message: IncomingMessage, user: SecretariatUser, now: datetime
+    ) -> tuple[list[OutgoingMessage], list[ReportOrder]]:
+        address = message.address
+        state = await load_state(session, address.platform, address.workspace_id, address.user_id)
+        if self._stale(state, now):
+            state = State()
+        turn = SecretariatTurn(message, session, state, now, user=user)
+        await secretariat.handle(turn, self.policy)
+        await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, now)
+        return turn.replies, turn.orders
 
     async def forget_old_deliveries(self) -> int:
         async with self.sessions() as session, session.begin():

@@ -1,55 +1,83 @@
-"""The secretariat in chat: the same summaries as `report summary`, asked
-for in a message. Focal points who try these commands are refused."""
+"""The secretariat in chat: summaries (the same as `report summary`),
+information requests composed and followed up (handlers.broadcast), and
+compiled reports sent back as files. Focal points who try these commands
+are refused."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.chat_port import IncomingMessage, OutgoingMessage, command_words
+from handlers import broadcast
 from handlers.reminders.plan import Policy
+from handlers.report_orders import parse_order
 from handlers.summaries import summarise
-from messages import local_date, local_number, t
-from storage.models import SecretariatUser
+from handlers.turn import SecretariatTurn
+from messages import local_date, local_number
+from storage.audit import acting_as
+from storage.errors import InvalidValue
 
-COMMANDS = ("/progress", "/overdue", "/missing")
+COMMANDS = ("/progress", "/overdue", "/missing", "/request", "/requests", "/report")
 
 
-async def handle(session: AsyncSession, message: IncomingMessage, user: SecretariatUser, now: datetime, policy: Policy) -> list[OutgoingMessage]:
-    lang = user.language
-    words = command_words(message.address.platform)
-
-    def say(key: str, **values: object) -> str:
-        return t(key, lang, **{**words, **values})
-
-    text = (message.text or "").strip()
+async def handle(turn: SecretariatTurn, policy: Policy) -> None:
+    text = (turn.message.text or "").strip()
     command = text.split()[0].lower() if text.startswith("/") else ""
-    if command not in COMMANDS:
-        return [OutgoingMessage("secretariat.help", say("secretariat.help"), language=lang)]
+    action = turn.message.action
+    with acting_as(f"secretariat:{turn.user.id}"):
+        if action == "cancel" or command == "/cancel":
+            turn.reset()
+            turn.say("update.cancelled")
+        elif command in ("/progress", "/overdue", "/missing"):
+            turn.reset()
+            await _summary(turn, command, text, policy)
+        elif command == "/request":
+            await broadcast.start(turn)
+        elif command == "/requests":
+            turn.reset()
+            await broadcast.show_requests(turn)
+        elif command == "/report":
+            turn.reset()
+            _order_report(turn, text.split()[1:])
+        elif action:
+            verb, _, argument = action.partition(":")
+            if not await broadcast.on_action(turn, verb, argument, policy):
+                turn.say("secretariat.help")
+        elif text and not command and await broadcast.on_text(turn, text, policy):
+            pass
+        else:
+            turn.say("secretariat.help")
+
+
+def _order_report(turn: SecretariatTurn, words: list[str]) -> None:
+    try:
+        order = parse_order(words, turn.language, turn.timezone)
+    except InvalidValue:
+        turn.say("report.usage")
+        return
+    turn.orders.append(order)
+    turn.say("report.preparing", kind=turn.text(f"report.kind_{order.kind}"))
+
+
+async def _summary(turn: SecretariatTurn, command: str, text: str, policy: Policy) -> None:
+    lang = turn.language
     by = "cluster" if "cluster" in text.lower() else "institution"
-    lines = await summarise(session, by, policy, as_of=now)
-    day = local_date(now.astimezone(ZoneInfo(user.timezone)).date(), lang)
-    by_word = say(f"secretariat.by_{by}")
+    lines = await summarise(turn.session, by, policy, as_of=turn.now)
+    by_word = turn.text(f"secretariat.by_{by}")
     if command == "/progress":
-        body = [say("secretariat.progress_header", by=by_word, date=day)] + [
-            say(
+        body = [turn.text("secretariat.progress_header", by=by_word, date=local_date(turn.local_day(turn.now), lang))] + [
+            turn.text(
                 "secretariat.progress_line", group=line.group, rate=f"{local_number(round(100 * line.response_rate), lang)} %",
                 done=line.counts.get("fully_implemented", 0), partial=line.counts.get("partially_implemented", 0),
                 progress=line.counts.get("in_progress", 0), waiting=line.counts.get("not_started", 0),
             )
             for line in lines
         ]
-        key = "secretariat.progress"
-    elif command == "/overdue":
-        late = [line for line in lines if line.overdue]
-        body = [say("secretariat.overdue_header", by=by_word)] + [say("secretariat.overdue_line", group=x.group, count=x.overdue) for x in late]
-        body = body if late else [say("secretariat.nothing")]
-        key = "secretariat.overdue"
-    else:
-        silent = [line for line in lines if line.missing]
-        body = [say("secretariat.missing_header", by=by_word)] + [say("secretariat.overdue_line", group=x.group, count=x.missing) for x in silent]
-        body = body if silent else [say("secretariat.nothing")]
-        key = "secretariat.missing"
-    return [OutgoingMessage(key, "\n".join(body), language=lang)]
+        turn.say_lines("secretariat.progress", body)
+        return
+    field = "overdue" if command == "/overdue" else "missing"
+    flagged = [line for line in lines if getattr(line, field)]
+    if not flagged:
+        turn.say_lines(f"secretariat.{field}", [turn.text("secretariat.nothing")])
+        return
+    body = [turn.text(f"secretariat.{field}_header", by=by_word)] + [
+        turn.text("secretariat.overdue_line", group=line.group, count=getattr(line, field)) for line in flagged
+    ]
+    turn.say_lines(f"secretariat.{field}", body)

@@ -9,38 +9,47 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.chat_port import Button, IncomingMessage, OutgoingMessage, command_words
+from handlers.report_orders import ReportOrder
 from messages import t
 from storage.conversations import State
-from storage.models import FocalPoint
+from storage.models import FocalPoint, SecretariatUser
 
 
 @dataclass
-class Turn:
+class Exchange:
+    """What every turn has, whoever wrote: the message, the open transaction,
+    the stored conversation state and the replies gathered so far."""
+
     message: IncomingMessage
     session: AsyncSession
-    focal_point: FocalPoint
     state: State
     now: datetime
     replies: list[OutgoingMessage] = field(default_factory=list)
-    # The recommendation of a dialogue that timed out just before this message.
-    expired_rec: int | None = None
 
     @property
     def language(self) -> str:
-        return self.focal_point.language
+        raise NotImplementedError
+
+    @property
+    def timezone(self) -> str:
+        raise NotImplementedError
 
     def local_day(self, moment: datetime) -> date:
         """The day ``moment`` (stored in UTC) falls on where the reader is."""
-        return moment.astimezone(ZoneInfo(self.focal_point.timezone)).date()
+        return moment.astimezone(ZoneInfo(self.timezone)).date()
 
     def text(self, key: str, **values: object) -> str:
         return t(key, self.language, **{**command_words(self.message.address.platform), **values})
 
-    def button(self, key: str, action: str) -> Button:
-        return Button(self.text(key), action)
+    def button(self, key: str, action: str, **values: object) -> Button:
+        return Button(self.text(key, **values), action)
 
     def say(self, key: str, buttons: tuple[tuple[Button, ...], ...] = (), **values: object) -> None:
         self.replies.append(OutgoingMessage(key, self.text(key, **values), buttons, language=self.language))
+
+    def say_lines(self, key: str, lines: list[str], buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
+        """One message made of lines already rendered (a list, a summary)."""
+        self.replies.append(OutgoingMessage(key, "\n".join(lines), buttons, language=self.language))
 
     def ask(self, key: str, buttons: tuple[tuple[Button, ...], ...] = (), **values: object) -> None:
         """Say something that waits for a typed answer."""
@@ -52,3 +61,37 @@ class Turn:
 
     def reset(self) -> None:
         self.state = State()
+
+
+@dataclass
+class Turn(Exchange):
+    """A focal point's turn."""
+
+    focal_point: FocalPoint = field(kw_only=True)
+    # The recommendation of a dialogue that timed out just before this message.
+    expired_rec: int | None = field(default=None, kw_only=True)
+
+    @property
+    def language(self) -> str:
+        return self.focal_point.language
+
+    @property
+    def timezone(self) -> str:
+        return self.focal_point.timezone
+
+
+@dataclass
+class SecretariatTurn(Exchange):
+    """A secretariat user's turn: besides replies, it may order a report,
+    made and sent once the transaction has committed."""
+
+    user: SecretariatUser = field(kw_only=True)
+    orders: list[ReportOrder] = field(default_factory=list, kw_only=True)
+
+    @property
+    def language(self) -> str:
+        return self.user.language
+
+    @property
+    def timezone(self) -> str:
+        return self.user.timezone

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.deadlines import DeadlineData, add_deadline
@@ -71,6 +71,53 @@ async def _recommendations(session: AsyncSession, target: Target) -> list[int]:
     return await select_ids(session, selector)
 
 
+@dataclass(frozen=True)
+class Audience:
+    """Who a target reaches: the recommendations it names, the institutions
+    asked, and the people who answer for each."""
+
+    recommendations: list[int]
+    institutions: list[Institution]
+    people: dict[int, list[FocalPoint]]
+
+    @property
+    def recipients(self) -> list[tuple[FocalPoint, Institution]]:
+        return [(person, institution) for institution in self.institutions for person in self.people.get(institution.id, [])]
+
+
+async def audience(session: AsyncSession, target: Target, today: date) -> Audience:
+    """Resolve a target, without writing anything: what a secretariat user
+    is shown before confirming a request, and what create_request sends to."""
+    recs = await _recommendations(session, target)
+    if target.kind != "all" and target.kind != "institutions" and not recs:
+        raise NotFound(f"no recommendation matches the {target.kind} {', '.join(target.values)!r}")
+    if target.kind == "institutions":
+        codes = [institution_code(v) for v in target.values]
+        institutions = list((await session.scalars(select(Institution).where(Institution.code.in_(codes)).order_by(Institution.code))).all())
+        missing = set(codes) - {i.code for i in institutions}
+        if missing:
+            raise NotFound(f"no institution with code {', '.join(sorted(missing))}")
+    elif target.kind == "all":
+        institutions = list((await session.scalars(select(Institution).where(Institution.active.is_(True)).order_by(Institution.code))).all())
+    else:
+        institutions = list((await session.scalars(
+            select(Institution).where(Institution.id.in_(select(Assignment.institution_id).where(Assignment.recommendation_id.in_(recs)))).order_by(Institution.code)
+        )).all())
+    return Audience(recs, institutions, await _asked(session, [i.id for i in institutions], today))
+
+
+def check_request(text: str, due_on: date, today: date) -> str:
+    """The request's text, trimmed, or InvalidValue saying what is wrong."""
+    text = text.strip()
+    if not text:
+        raise InvalidValue("a request needs a text")
+    if len(text) > MAX_TEXT:
+        raise InvalidValue(f"a request is at most {MAX_TEXT} characters, got {len(text)}")
+    if due_on < today:
+        raise InvalidValue(f"the answer date {due_on} is in the past")
+    return text
+
+
 async def create_request(
     session: AsyncSession,
     text: str,
@@ -83,28 +130,9 @@ async def create_request(
 ) -> tuple[InformationRequest, list[tuple[FocalPoint, Institution]]]:
     """The request and who it goes to (a focal point per institution, or more
     where an institution has several technical ones)."""
-    text = text.strip()
-    if not text:
-        raise InvalidValue("a request needs a text")
-    if len(text) > MAX_TEXT:
-        raise InvalidValue(f"a request is at most {MAX_TEXT} characters, got {len(text)}")
-    if due_on < today:
-        raise InvalidValue(f"the answer date {due_on} is in the past")
-    recs = await _recommendations(session, target)
-    if target.kind != "all" and target.kind != "institutions" and not recs:
-        raise NotFound(f"no recommendation matches the {target.kind} {', '.join(target.values)!r}")
-    if target.kind == "institutions":
-        codes = [institution_code(v) for v in target.values]
-        institutions = list((await session.scalars(select(Institution).where(Institution.code.in_(codes)))).all())
-        missing = set(codes) - {i.code for i in institutions}
-        if missing:
-            raise NotFound(f"no institution with code {', '.join(sorted(missing))}")
-    elif target.kind == "all":
-        institutions = list((await session.scalars(select(Institution).where(Institution.active.is_(True)).order_by(Institution.code))).all())
-    else:
-        institutions = list((await session.scalars(
-            select(Institution).where(Institution.id.in_(select(Assignment.institution_id).where(Assignment.recommendation_id.in_(recs)))).order_by(Institution.code)
-        )).all())
+    text = check_request(text, due_on, today)
+    asked = await audience(session, target, today)
+    recs = asked.recommendations
     deadline = None
     if recs:
         deadline = await add_deadline(
@@ -118,12 +146,9 @@ async def create_request(
     await session.flush()
     if recs:
         await session.execute(request_recommendations.insert(), [{"request_id": request.id, "recommendation_id": r} for r in recs])
-    people = await _asked(session, [i.id for i in institutions], today)
-    recipients = []
-    for institution in institutions:
-        for person in people.get(institution.id, []):
-            session.add(RequestRecipient(request_id=request.id, focal_point_id=person.id, institution_id=institution.id))
-            recipients.append((person, institution))
+    recipients = asked.recipients
+    for person, institution in recipients:
+        session.add(RequestRecipient(request_id=request.id, focal_point_id=person.id, institution_id=institution.id))
     await session.flush()
     return request, recipients
 
@@ -149,6 +174,33 @@ async def record_answer(
         status_update_id=status_update_id, idempotency_key=idempotency_key, created_at=at,
     )
     return await add_once(session, answer, idempotency_key)
+
+
+@dataclass(frozen=True)
+class RequestSummary:
+    id: int
+    due_on: date
+    target: str
+    text: str
+    # Institutions asked, and of those the ones that answered.
+    asked: int
+    answered: int
+
+
+async def recent_requests(session: AsyncSession, limit: int | None = None) -> list[RequestSummary]:
+    """Requests newest first (all when no limit), with their answer counts."""
+    query = select(InformationRequest).order_by(InformationRequest.id.desc())
+    requests = list((await session.scalars(query.limit(limit) if limit else query)).all())
+    ids = [r.id for r in requests]
+    asked = dict((await session.execute(
+        select(RequestRecipient.request_id, func.count(func.distinct(RequestRecipient.institution_id)))
+        .where(RequestRecipient.request_id.in_(ids)).group_by(RequestRecipient.request_id)
+    )).all())
+    answered = dict((await session.execute(
+        select(RequestAnswer.request_id, func.count(func.distinct(RequestAnswer.institution_id)))
+        .where(RequestAnswer.request_id.in_(ids)).group_by(RequestAnswer.request_id)
+    )).all())
+    return [RequestSummary(r.id, r.due_on, r.target["kind"], r.text, asked.get(r.id, 0), answered.get(r.id, 0)) for r in requests]
 
 
 @dataclass

@@ -12,6 +12,29 @@ from storage.errors import InvalidValue, NotFound
 from storage.models import Cluster, Mechanism, Recommendation, Tag, recommendation_tags
 
 
+def parse_ids(text: str) -> tuple[int, ...]:
+    """'3,5,9' or '10-20' or a mix, as `recommendations list` shows ids; in
+    the order given, each once."""
+    ids: list[int] = []
+    for part in text.replace(" ", ",").split(","):
+        part = part.strip().lstrip("#")
+        if not part:
+            continue
+        try:
+            if "-" in part:
+                low, high = (int(x) for x in part.split("-", 1))
+                if low > high or high - low > 1_000_000:
+                    raise ValueError
+                ids.extend(range(low, high + 1))
+            else:
+                ids.append(int(part))
+        except ValueError:
+            raise InvalidValue(f"expected ids such as '3,5,9' or '10-20', got {part!r}") from None
+    if not ids:
+        raise InvalidValue("no ids given")
+    return tuple(dict.fromkeys(ids))
+
+
 @dataclass(frozen=True)
 class Selector:
     ids: tuple[int, ...] = ()

@@ -18,6 +18,8 @@ NEEDS = {
     "views_open": set(),
     "conversations_history": {"im:history"},
     "auth_test": set(),
+    # files.getUploadURLExternal and files.completeUploadExternal.
+    "files_upload_v2": {"files:write"},
 }
 
 

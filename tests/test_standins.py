@@ -125,3 +125,44 @@ async def test_slack_web_api_errors_have_the_published_shape(slack: SlackStandIn
     assert caught.value.response["error"] == "users_not_found"
     url = (await AsyncWebClient(token=slack.app_token, base_url=slack.api_url).apps_connections_open(app_token=slack.app_token))["url"]
     assert url.startswith("ws://127.0.0.1:")
+
+
+async def test_telegram_send_document_takes_uploads_within_the_published_limits(telegram: TelegramStandIn) -> None:
+    from telegram.error import NetworkError
+
+    from bot.standins.telegram import MAX_UPLOAD_BYTES
+
+    async with Bot(TELEGRAM_TOKEN, base_url=telegram.base_url) as bot:
+        sent = await bot.send_document(111, b"a,b\n1,2\n", filename="export.csv", caption="<b>x</b> &amp;", parse_mode="HTML")
+        assert sent.document is not None and sent.document.file_name == "export.csv" and sent.caption == "x &"
+        assert telegram.sent[-1].document is not None and telegram.sent[-1].document["data"] == b"a,b\n1,2\n"
+        with pytest.raises(BadRequest, match="(?i)caption is too long"):
+            await bot.send_document(111, b"x", filename="a.txt", caption="c" * 1025)
+        with pytest.raises(BadRequest, match="(?i)chat not found"):
+            await bot.send_document(999, b"x", filename="a.txt")
+        # Over 50 MB: Telegram answers 413, which python-telegram-bot raises as a NetworkError.
+        with pytest.raises(NetworkError, match="Request Entity Too Large"):
+            await bot.send_document(111, b"\0" * (MAX_UPLOAD_BYTES + 1), filename="big.bin")
+
+
+async def test_slack_external_upload_needs_each_step(slack: SlackStandIn) -> None:
+    client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
+    channel = (await client.conversations_open(users="U0ANA"))["channel"]["id"]
+    with pytest.raises(SlackApiError) as caught:
+        await client.files_getUploadURLExternal(filename="a.csv", length=0)
+    assert caught.value.response["error"] == "invalid_arguments"
+    ticket = await client.files_getUploadURLExternal(filename="a.csv", length=4)
+    # Completing before the bytes arrived: the file is not there yet.
+    with pytest.raises(SlackApiError) as caught:
+        await client.files_completeUploadExternal(files=[{"id": ticket["file_id"], "title": "a"}], channel_id=channel)
+    assert caught.value.response["error"] == "file_not_found"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(ticket["upload_url"], data=b"abc") as response:
+            assert response.status == 200
+    with pytest.raises(SlackApiError) as caught:
+        await client.files_completeUploadExternal(files=[{"id": ticket["file_id"], "title": "a"}], channel_id=channel)
+    assert caught.value.response["error"] == "file_upload_size_mismatch"
+    done = await client.files_upload_v2(channel=channel, content=b"a,b\n", filename="b.csv", title="b.csv", initial_comment="here")
+    assert done["file"]["name"] == "b.csv"
+    (posted,) = slack.messages_to("U0ANA")
+    assert posted.text == "here" and posted.files[0]["data"] == b"a,b\n"

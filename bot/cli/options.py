@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 import click
 
 from bot.output import FORMATS
-from storage.selection import Selector
+from storage.errors import InvalidValue
+from storage.selection import Selector, parse_ids
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,24 +40,10 @@ class IdListType(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, ...]:
         if isinstance(value, tuple):
             return value
-        ids: list[int] = []
-        for part in str(value).split(","):
-            part = part.strip()
-            if not part:
-                continue
-            try:
-                if "-" in part:
-                    low, high = (int(x) for x in part.split("-", 1))
-                    if low > high or high - low > 1_000_000:
-                        raise ValueError
-                    ids.extend(range(low, high + 1))
-                else:
-                    ids.append(int(part))
-            except ValueError:
-                self.fail(f"expected ids such as '3,5,9' or '10-20', got {part!r}", param, ctx)
-        if not ids:
-            self.fail("no ids given", param, ctx)
-        return tuple(dict.fromkeys(ids))
+        try:
+            return parse_ids(str(value))
+        except InvalidValue as exc:
+            self.fail(str(exc), param, ctx)
 
 
 DATE = DateType()

@@ -14,15 +14,10 @@ from bot.app import reminder_policy
 from bot.cli.options import DATE, output_options
 from bot.output import write_rows
 from handlers.summaries import GROUPINGS, SUMMARY_COLUMNS, summarise
-from bot.reports.draft import write_draft
-from bot.reports.export import write_export
-from bot.reports.matrix import write_matrix
-from bot.reports.progress_page import write_progress_page
-from messages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, t
-from storage.report_progress import progress
-from storage.report_inputs import stream_inputs
-from storage.report_rows import ReportScope, stream_report_rows
-from storage.types import utcnow
+from messages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
+from bot.reports.build import make_report
+from handlers.report_orders import ReportOrder
+from storage.report_rows import ReportScope
 
 
 def as_of_option(func):  # type: ignore[no-untyped-def]
@@ -70,13 +65,9 @@ def report_matrix(app: AppContext, out: Path, as_of: date | None, country: str |
     """The implementation matrix: a summary sheet and a sheet per mechanism."""
     if out.suffix.lower() != ".xlsx":
         raise click.BadParameter("the matrix is an .xlsx file", param_hint="--out")
-    moment = end_of_day(app, as_of)
-
-    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
-        async with sessions() as session:
-            return await write_matrix(stream_report_rows(session, ReportScope(country, mechanism, cycle), moment), out, moment, utcnow())
-
-    click.echo(f"wrote {out} ({app.run(work)} recommendations)")
+    order = ReportOrder("matrix", DEFAULT_LANGUAGE, app.config.schedule.timezone, mechanism, cycle, country, as_of=end_of_day(app, as_of))
+    made = app.run(lambda sessions: make_report(sessions, order, out))
+    click.echo(f"wrote {out} ({made.count} recommendations)")
 
 
 @report.command("export")
@@ -87,13 +78,9 @@ def report_matrix(app: AppContext, out: Path, as_of: date | None, country: str |
 @click.pass_obj
 def report_export(app: AppContext, fmt: str, out: Path, as_of: date | None, country: str | None, mechanism: str | None, cycle: int | None) -> None:
     """Every recommendation with its state, as CSV or JSON, for other tools."""
-    moment = end_of_day(app, as_of)
-
-    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
-        async with sessions() as session:
-            return await write_export(stream_report_rows(session, ReportScope(country, mechanism, cycle), moment), out, fmt)
-
-    click.echo(f"wrote {out} ({app.run(work)} recommendations)")
+    order = ReportOrder("export", DEFAULT_LANGUAGE, app.config.schedule.timezone, mechanism, cycle, country, fmt=fmt, as_of=end_of_day(app, as_of))
+    made = app.run(lambda sessions: make_report(sessions, order, out))
+    click.echo(f"wrote {out} ({made.count} recommendations)")
 
 
 @report.command("draft")
@@ -110,18 +97,11 @@ def report_draft(app: AppContext, mechanism: str, cycle: int | None, country: st
     recommendations with no input yet."""
     if out.suffix.lower() != ".docx":
         raise click.BadParameter("the draft is a .docx file", param_hint="--out")
-    moment = end_of_day(app, as_of)
-    lang = report_language(app, language)
-
-    async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
-        async with sessions() as session:
-            return await write_draft(
-                stream_inputs(session, ReportScope(country, mechanism, cycle), moment), out,
-                mechanism=mechanism.upper(), cycle=cycle, as_of=moment or utcnow(), language=lang, timezone=app.config.schedule.timezone,
-            )
-
-    total, missing = app.run(work)
-    click.echo(f"wrote {out} ({total} recommendations, {missing} without input)")
+    order = ReportOrder(
+        "draft", report_language(app, language), app.config.schedule.timezone, mechanism.upper(), cycle, country, as_of=end_of_day(app, as_of)
+    )
+    made = app.run(lambda sessions: make_report(sessions, order, out))
+    click.echo(f"wrote {out} ({made.count} recommendations, {made.without_input} without input)")
 
 
 @report.command("progress")
@@ -136,16 +116,11 @@ def report_progress(
 ) -> None:
     """A self-contained progress page with charts: status by cluster and by
     institution, response rate per institution, updates over time."""
-    moment = end_of_day(app, as_of)
-    lang = report_language(app, language)
-
-    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
-        async with sessions() as session:
-            figures, rows = await progress(session, ReportScope(country, mechanism, cycle), moment, t("draft.not_clustered", lang))
-        write_progress_page(figures, rows, out, as_of=moment or utcnow(), language=lang, timezone=app.config.schedule.timezone, public=public)
-        return figures.total
-
-    click.echo(f"wrote {out} ({app.run(work)} recommendations{', public version' if public else ''})")
+    order = ReportOrder(
+        "progress", report_language(app, language), app.config.schedule.timezone, mechanism, cycle, country, public=public, as_of=end_of_day(app, as_of)
+    )
+    made = app.run(lambda sessions: make_report(sessions, order, out))
+    click.echo(f"wrote {out} ({made.count} recommendations{', public version' if public else ''})")
 
 
 @report.command("summary")

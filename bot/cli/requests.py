@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 
 import click
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import reminder_policy
@@ -14,8 +13,7 @@ from bot.cli.context import AppContext
 from bot.cli.options import DATE, IDS, output_options
 from bot.output import write_rows
 from handlers.requests import send
-from storage.models import InformationRequest, RequestAnswer, RequestRecipient
-from storage.requests import Target, create_request, track
+from storage.requests import Target, create_request, recent_requests, track
 from storage.types import utcnow
 
 
@@ -70,12 +68,8 @@ def requests_list(app: AppContext, fmt: str, limit: int | None) -> None:
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
         async with sessions() as session:
-            asked = dict((await session.execute(select(RequestRecipient.request_id, func.count(func.distinct(RequestRecipient.institution_id))).group_by(RequestRecipient.request_id))).all())
-            answered = dict((await session.execute(select(RequestAnswer.request_id, func.count(func.distinct(RequestAnswer.institution_id))).group_by(RequestAnswer.request_id))).all())
-            return [
-                {"id": r.id, "due_on": r.due_on, "target": r.target["kind"], "asked": asked.get(r.id, 0), "answered": answered.get(r.id, 0), "text": r.text}
-                for r in await session.scalars(select(InformationRequest).order_by(InformationRequest.id))
-            ]
+            rows = await recent_requests(session)
+        return [{"id": r.id, "due_on": r.due_on, "target": r.target, "asked": r.asked, "answered": r.answered, "text": r.text} for r in reversed(rows)]
 
     write_rows(app.run(work), ("id", "due_on", "target", "asked", "answered", "text"), fmt, limit)
 

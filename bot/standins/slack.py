@@ -41,6 +41,8 @@ MAX_SECTION_TEXT = 3000
 MAX_BUTTON_TEXT = 75
 MAX_ACTIONS_ELEMENTS = 25
 MAX_MESSAGE_TEXT = 40_000
+# Slack accepts files up to 1 GB; the stand-in keeps uploads in memory.
+MAX_UPLOAD_BYTES = 256 * 1024 * 1024
 TRIGGER_LIFETIME = 3.0
 _URL = re.compile(r"https?://[^\s<>]+")
 
@@ -78,6 +80,8 @@ class Posted:
     text: str
     blocks: list[dict[str, Any]]
     metadata: dict[str, Any] | None = None
+    # Files shared with the message: each as files.info shows it, plus "data".
+    files: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def shown(self) -> str:
@@ -142,6 +146,7 @@ class SlackStandIn:
         self._sockets: list[web.WebSocketResponse] = []
         self._envelopes: dict[str, _Envelope] = {}
         self._redelivered: dict[str, int] = {}
+        self._uploads: dict[str, dict[str, Any]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -149,8 +154,9 @@ class SlackStandIn:
     # --- running ---------------------------------------------------------
 
     async def start(self) -> str:
-        app = web.Application()
+        app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
         app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/upload/v1/{ticket}", self._upload)
         app.router.add_get("/link/", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -449,6 +455,51 @@ class SlackStandIn:
             if user.email and user.email.lower() == email and not user.deleted:
                 return {"user": self._user(user)}
         raise SlackError("users_not_found")
+
+    async def _m_files_getUploadURLExternal(self, params: dict[str, Any]) -> dict[str, Any]:
+        filename, length = str(params.get("filename") or ""), str(params.get("length") or "")
+        if not filename or not length.isdigit() or int(length) == 0:
+            raise SlackError("invalid_arguments", messages=["[ERROR] filename and a positive length are required"])
+        file_id = f"F{next(self._ids):09d}"
+        ticket = f"{file_id}-{next(self._ids)}"
+        self._uploads[ticket] = {"id": file_id, "name": filename, "length": int(length), "data": None}
+        return {"upload_url": f"http://127.0.0.1:{self.port}/upload/v1/{ticket}", "file_id": file_id}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step two: the bytes, posted raw (or as a form) to the URL given."""
+        upload = self._uploads.get(request.match_info["ticket"])
+        if upload is None:
+            return web.Response(status=404, text="upload not found")
+        if request.content_type == "multipart/form-data":
+            form = await request.post()
+            field_ = next(v for v in form.values() if isinstance(v, web.FileField))
+            data = field_.file.read()
+        else:
+            data = await request.read()
+        upload["data"] = data
+        return web.Response(text=f"OK - {len(data)}")
+
+    async def _m_files_completeUploadExternal(self, params: dict[str, Any]) -> dict[str, Any]:
+        wanted = params.get("files")
+        wanted = json.loads(wanted) if isinstance(wanted, str) else wanted
+        if not wanted:
+            raise SlackError("invalid_arguments", messages=["[ERROR] missing required field: files"])
+        by_id = {u["id"]: u for u in self._uploads.values()}
+        shared = []
+        for item in wanted:
+            upload = by_id.get(item.get("id"))
+            if upload is None or upload["data"] is None:
+                raise SlackError("file_not_found")
+            if len(upload["data"]) != upload["length"]:
+                raise SlackError("file_upload_size_mismatch")
+            shared.append({"id": upload["id"], "name": upload["name"], "title": item.get("title") or upload["name"], "size": upload["length"], "data": upload["data"]})
+        channel = params.get("channel_id")
+        if channel:
+            owner = next((u for u, c in self._dm.items() if c == channel), None)
+            if owner is None:
+                raise SlackError("channel_not_found")
+            self.posted.append(Posted(channel, self._ts(), str(params.get("initial_comment") or ""), [], files=shared))
+        return {"files": [{k: v for k, v in f.items() if k != "data"} for f in shared]}
 
     async def _m_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel", ""))

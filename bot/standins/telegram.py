@@ -35,6 +35,9 @@ from bot.standins.telegram_html import EntityError, parse_html, utf16_length
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_LENGTH = 4096
+MAX_CAPTION_LENGTH = 1024
+# What a bot may upload (Bot API, "Sending files").
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_CALLBACK_DATA_BYTES = 64
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -68,6 +71,8 @@ class SentMessage:
     parse_mode: str | None
     entities: list[dict[str, Any]]
     reply_markup: dict[str, Any] | None
+    # A file the bot sent: file_name, mime_type, size and the bytes, as uploaded.
+    document: dict[str, Any] | None = None
 
     @property
     def callback_data(self) -> list[str]:
@@ -151,7 +156,8 @@ class TelegramStandIn:
     # --- running ---------------------------------------------------------
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        app = web.Application()
+        # Room for a 50 MB upload and a little over, so too large is Telegram's 413.
+        app = web.Application(client_max_size=MAX_UPLOAD_BYTES + 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -397,23 +403,61 @@ class TelegramStandIn:
         self._recent.append(now)
         self._last_to_chat[chat_id] = now
 
-    async def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat_id = _int(params, "chat_id", 0)
-        user = self.users.get(chat_id)
+    def _recipient(self, params: dict[str, Any]) -> SimulatedUser:
+        user = self.users.get(_int(params, "chat_id", 0))
         if user is None:
             raise ApiError(400, "Bad Request: chat not found")
         if user.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         if not user.started:
             raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
-        raw = str(params.get("text", ""))
-        parse_mode = params.get("parse_mode")
+        return user
+
+    @staticmethod
+    def _parsed(raw: str, parse_mode: Any) -> tuple[str, list[dict[str, Any]]]:
         if parse_mode not in (None, "", "HTML"):
             raise ApiError(400, f"Bad Request: unsupported parse_mode {parse_mode!r} in this stand-in")
         try:
-            text, entities = parse_html(raw) if parse_mode == "HTML" else (raw, [])
+            return parse_html(raw) if parse_mode == "HTML" else (raw, [])
         except EntityError as exc:
             raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
+
+    async def _m_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self._recipient(params)
+        upload = params.get("document")
+        if not isinstance(upload, dict):
+            # A file_id or URL string would be a file Telegram already has; the bot only uploads.
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        if upload["size"] > MAX_UPLOAD_BYTES:
+            raise ApiError(413, "Request Entity Too Large")
+        if upload["size"] == 0:
+            raise ApiError(400, "Bad Request: file must be non-empty")
+        raw = str(params.get("caption", ""))
+        caption, entities = self._parsed(raw, params.get("parse_mode"))
+        if utf16_length(caption) > MAX_CAPTION_LENGTH:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        self._enforce_limits(user.id)
+        message_id = next(self._message_ids.setdefault(user.id, itertools.count(1)))
+        message: dict[str, Any] = {
+            "message_id": message_id, "from": self._bot_user(), "chat": self._chat(user), "date": int(time.time()),
+            "document": {
+                "file_id": f"BQACAgQAAxkDAAI{message_id}", "file_unique_id": f"AgADd{message_id}",
+                "file_name": upload["file_name"], "mime_type": upload["mime_type"], "file_size": upload["size"],
+            },
+        }
+        if caption:
+            message["caption"] = caption
+        if entities:
+            message["caption_entities"] = entities
+        _checked(Message, message)
+        self.sent.append(SentMessage(user.id, message_id, caption, raw, params.get("parse_mode"), entities, None, document=upload))
+        return message
+
+    async def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self._recipient(params)
+        chat_id = user.id
+        raw = str(params.get("text", ""))
+        text, entities = self._parsed(raw, params.get("parse_mode"))
         if not text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
         if utf16_length(text) > MAX_MESSAGE_LENGTH:
@@ -435,7 +479,7 @@ class TelegramStandIn:
         if markup:
             message["reply_markup"] = markup
         _checked(Message, message)
-        self.sent.append(SentMessage(chat_id, message_id, text, raw, parse_mode, entities, markup))
+        self.sent.append(SentMessage(chat_id, message_id, text, raw, params.get("parse_mode"), entities, markup))
         return message
 
     # --- webhooks ------------------------------------------------------------
@@ -508,10 +552,14 @@ async def _parameters(request: web.Request) -> dict[str, Any]:
         if request.content_type == "application/json":
             params.update(await request.json())
         else:
-            form = await request.post()
+            try:
+                form = await request.post()
+            except web.HTTPRequestEntityTooLarge:
+                raise ApiError(413, "Request Entity Too Large") from None
             for key, value in form.items():
                 if isinstance(value, web.FileField):
-                    params[key] = {"file_name": value.filename, "size": len(value.file.read())}
+                    data = value.file.read()
+                    params[key] = {"file_name": value.filename, "mime_type": value.content_type, "size": len(data), "data": data}
                 else:
                     params[key] = _maybe_json(str(value))
     return params

@@ -28,8 +28,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat_port import ChatAddress, DeliveryFailed, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable
-from bot.transports.slack_blocks import ACTION_PREFIX, MODAL_ACTION, MODAL_CALLBACK, render, unescape_incoming
+from bot.chat_port import COMMAND_NAMES, ChatAddress, DeliveryFailed, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable
+from bot.transports.slack_blocks import ACTION_PREFIX, MODAL_ACTION, MODAL_CALLBACK, escape_mrkdwn, render, unescape_incoming
 from messages import t
 from storage.enums import Platform
 
@@ -39,7 +39,10 @@ Handle = Callable[[IncomingMessage], Awaitable[None]]
 COMMAND = "/nmrf"
 # Words a person may write in the DM instead of a slash command, which Slack
 # would take for one of its own.
-WORDS = {"help", "mine", "filter", "language", "cancel", "snooze", "validate", "progress", "overdue", "missing"}
+WORDS = set(COMMAND_NAMES)
+# Commands that take words after them. Only these shapes: an answer that
+# merely begins with "report" or "snooze" stays an answer.
+_WITH_ARGUMENTS = re.compile(r"(snooze|progress)\s+\S+|report\s+(matrix|draft|progress|export)(\s.*)?", re.IGNORECASE | re.DOTALL)
 # "start CODE" redeems an invite code, as /start CODE does on Telegram.
 _START = re.compile(r"start\s+[A-Za-z0-9_-]{8,64}", re.IGNORECASE)
 # Message metadata naming the outbox row a message came from.
@@ -135,8 +138,7 @@ class SlackTransport:
             ReceivedFile(f.get("name") or f.get("title") or "file", f.get("mimetype"), f.get("size"), f["id"])
             for f in event.get("files", [])
         )
-        first = text.split(None, 1)[0].lower() if text else ""
-        if text.lower() in WORDS or (first in ("snooze", "progress") and len(text.split()) == 2):
+        if text.lower() in WORDS or _WITH_ARGUMENTS.fullmatch(text):
             text = "/" + text[0].lower() + text[1:]
         elif _START.fullmatch(text):
             text = "/start " + text.split(None, 1)[1]
@@ -217,6 +219,15 @@ class SlackTransport:
     async def send(self, address: ChatAddress, message: OutgoingMessage) -> None:
         try:
             channel = address.chat_id if address.chat_id.startswith("D") else await self.open_dm(address.user_id)
+            if message.document is not None:
+                # Slack's external upload (files.getUploadURLExternal, the
+                # upload, files.completeUploadExternal), sharing the file in the DM.
+                document = message.document
+                await self.client.files_upload_v2(
+                    channel=channel, file=document.path, filename=document.name, title=document.name,
+                    initial_comment=escape_mrkdwn(message.text),
+                )
+                return
             metadata = {"event_type": OUTBOX_EVENT, "event_payload": {"key": message.outbox_key}} if message.outbox_key else None
             for text, blocks in render(message):
                 await self.client.chat_postMessage(

@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
 import warnings
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -21,15 +23,20 @@ from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from bot.chat_port import ChatAddress, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable
+from bot.chat_port import ChatAddress, FileTooLarge, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable
 from bot.transports.retry import DEFAULT_RETRY, RetryPolicy, Verdict, with_retries
-from bot.transports.telegram_format import PARSE_MODE, render
+from bot.transports.telegram_format import PARSE_MODE, escape, render
+from bot.transports.text import utf16_length
 from storage.enums import Platform
 
 log = logging.getLogger(__name__)
 
 Handle = Callable[[IncomingMessage], Awaitable[None]]
 ALLOWED_UPDATES = ["message", "callback_query"]
+# "Bots can currently send files of up to 50 MB in size" (Bot API, Sending files).
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+# "0-1024 characters after entities parsing" (sendDocument caption).
+MAX_CAPTION = 1024
 # The menu Telegram shows next to the text field.
 COMMANDS = [
     BotCommand("mine", "Your recommendations"),
@@ -136,6 +143,9 @@ class TelegramTransport:
     # --- outbound ------------------------------------------------------------
 
     async def send(self, address: ChatAddress, message: OutgoingMessage) -> None:
+        if message.document is not None:
+            await self._send_document(address, message)
+            return
         for text, keyboard in render(message):
             async def call(text: str = text, keyboard: Any = keyboard) -> Any:
                 return await self.application.bot.send_message(
@@ -147,6 +157,30 @@ class TelegramTransport:
                 )
 
             await with_retries(call, lambda exc, attempt: _judge(address, exc, attempt, self._retry), self._retry)
+
+
+    async def _send_document(self, address: ChatAddress, message: OutgoingMessage) -> None:
+        """The file with the message as its caption; a text too long for a
+        caption goes first as a message of its own."""
+        document = message.document
+        assert document is not None
+        size = os.path.getsize(document.path)
+        if size > MAX_UPLOAD_BYTES:
+            raise FileTooLarge(size, MAX_UPLOAD_BYTES)
+        caption = escape(message.text)
+        if utf16_length(message.text) > MAX_CAPTION:
+            await self.send(address, replace(message, document=None))
+            caption = ""
+
+        async def call() -> Any:
+            # Opened for each attempt: a retried upload starts from the first byte.
+            with open(document.path, "rb") as data:
+                return await self.application.bot.send_document(
+                    chat_id=int(address.chat_id), document=data, filename=document.name,
+                    caption=caption or None, parse_mode=PARSE_MODE if caption else None,
+                )
+
+        await with_retries(call, lambda exc, attempt: _judge(address, exc, attempt, self._retry), self._retry)
 
 
 def _judge(address: ChatAddress, exc: Exception, attempt: int, policy: RetryPolicy) -> Verdict:

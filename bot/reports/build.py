@@ -1,0 +1,80 @@
+"""Making one report file from an order: the same code for the CLI's
+``nmrf-bot report ...`` and for a report the secretariat asks for in chat."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.reports.draft import write_draft
+from bot.reports.export import write_export
+from bot.reports.matrix import write_matrix
+from bot.reports.progress_page import write_progress_page
+from handlers.report_orders import ReportFile, ReportOrder
+from messages import t
+from storage.report_inputs import stream_inputs
+from storage.report_progress import progress
+from storage.report_rows import ReportScope, stream_report_rows
+from storage.types import utcnow
+
+MIME_TYPES = {
+    "matrix": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "draft": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "progress": "text/html",
+    "csv": "text/csv",
+    "json": "application/json",
+}
+
+
+def file_name(order: ReportOrder, now: datetime) -> str:
+    """What the file is called when sent: the kind, the scope and the day."""
+    day = (order.as_of or now).astimezone(ZoneInfo(order.timezone)).date().isoformat()
+    parts = {
+        "matrix": ["implementation-matrix", order.mechanism],
+        "draft": ["draft", order.mechanism, f"cycle-{order.cycle}" if order.cycle else None],
+        "progress": ["progress-public" if order.public else "progress"],
+        "export": ["recommendations", order.mechanism],
+    }[order.kind]
+    suffix = {"matrix": "xlsx", "draft": "docx", "progress": "html", "export": order.fmt}[order.kind]
+    return "-".join(p for p in [*parts, day] if p) + "." + suffix
+
+
+async def make_report(
+    sessions: async_sessionmaker[AsyncSession], order: ReportOrder, out: Path, clock: Callable[[], datetime] = utcnow
+) -> ReportFile:
+    """Write the report ``order`` asks for to ``out``."""
+    scope = ReportScope(order.country, order.mechanism, order.cycle)
+    moment = order.as_of
+    async with sessions() as session:
+        if order.kind == "matrix":
+            count = await write_matrix(stream_report_rows(session, scope, moment), out, moment, clock())
+            return ReportFile(out, MIME_TYPES["matrix"], count)
+        if order.kind == "export":
+            count = await write_export(stream_report_rows(session, scope, moment), out, order.fmt)
+            return ReportFile(out, MIME_TYPES[order.fmt], count)
+        if order.kind == "draft":
+            if not order.mechanism:
+                raise ValueError("a draft is for one mechanism")
+            count, missing = await write_draft(
+                stream_inputs(session, scope, moment), out, mechanism=order.mechanism, cycle=order.cycle,
+                as_of=moment or clock(), language=order.language, timezone=order.timezone,
+            )
+            return ReportFile(out, MIME_TYPES["draft"], count, missing)
+        figures, rows = await progress(session, scope, moment, t("draft.not_clustered", order.language))
+    write_progress_page(figures, rows, out, as_of=moment or clock(), language=order.language, timezone=order.timezone, public=order.public)
+    return ReportFile(out, MIME_TYPES["progress"], figures.total)
+
+
+class ReportBuilder:
+    """The ReportMaker the conversation engine is given: a file in
+    ``directory``, named for what it holds."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime] = utcnow) -> None:
+        self.sessions, self.clock = sessions, clock
+
+    async def __call__(self, order: ReportOrder, directory: Path) -> ReportFile:
+        return await make_report(self.sessions, order, directory / file_name(order, self.clock()), self.clock)
