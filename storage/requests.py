@@ -3,9 +3,10 @@
 A request goes to the technical focal points (or, failing one, the
 alternate, then the senior) of the institutions it targets: all of them,
 some by code, or those answering for a cluster, a theme, a mechanism or a
-list of recommendations. A request that names recommendations also gets an
-``information_request`` deadline on them, so the reminder plan reminds and
-escalates non-responders like any other deadline.
+list of recommendations. Each request gets an ``information_request``
+deadline, so the reminder plan reminds and escalates non-responders like
+any other deadline: per recommendation where it names some, else per
+institution until the institution has answered.
 """
 
 from __future__ import annotations
@@ -133,14 +134,14 @@ async def create_request(
     text = check_request(text, due_on, today)
     asked = await audience(session, target, today)
     recs = asked.recommendations
-    deadline = None
-    if recs:
-        deadline = await add_deadline(
-            session, DeadlineData(DeadlineKind.INFORMATION_REQUEST, due_on, f"Request: {text[:120]}"), Selector(ids=tuple(recs))
-        )
+    # The deadline the reminder plan follows: per recommendation where the
+    # request names some, else per institution asked until it answers.
+    deadline = await add_deadline(
+        session, DeadlineData(DeadlineKind.INFORMATION_REQUEST, due_on, f"Request: {text[:120]}"), Selector(ids=tuple(recs)) if recs else None
+    )
     request = InformationRequest(
         text=text, due_on=due_on, target={"kind": target.kind, "values": list(target.values)}, created_by=created_by,
-        secretariat_user_id=secretariat_user_id, deadline_id=deadline.id if deadline else None,
+        secretariat_user_id=secretariat_user_id, deadline_id=deadline.id,
     )
     session.add(request)
     await session.flush()

@@ -24,6 +24,7 @@ from bot.transports.retry import RetryPolicy
 from bot.transports.telegram import TelegramTransport
 from handlers.engine import ConversationEngine
 from handlers.reminders.plan import Policy
+from handlers.reminders.service import ReminderService
 from storage.conversations import link_identity
 from storage.enums import FocalPointRole, InstitutionKind, Platform
 from storage.models import RequestAnswer, StatusUpdate
@@ -121,6 +122,24 @@ async def test_a_request_to_everyone_is_answered_in_words_and_the_unreachable_ar
     async with sessions() as session:
         (answer,) = (await session.scalars(select(RequestAnswer))).all()
     assert (answer.text, answer.status_update_id) == ("Ana Pérez stays; Bruno Silva becomes our alternate.", None)
+
+    # The day before it is due, the institution that has not answered is
+    # reminded, with a button to answer; the one that answered is not.
+    clock: FakeClock = network["clock"]  # type: ignore[assignment]
+    clock.now = datetime(2026, 12, 14, 13, tzinfo=timezone.utc)
+    assert await ReminderService(sessions, Policy(), clock).tick() == 1
+    await network["dispatcher"].drain()  # type: ignore[attr-defined]
+    claire = TelegramPerson(standin, 222)
+    reminder = claire.inbox[-1]
+    assert "Request: Please confirm your focal points for 2027." in reminder.text and "15 décembre 2026" in reminder.text
+    assert "req:1" in reminder.callback_data
+    assert len(ana.inbox) == 3
+    (ask_claire,) = await claire.presses("Répondre", on=reminder)
+    assert "n° 1" in ask_claire.text
+    await claire.says("Claire Martin reste point focal.")
+    clock.now = datetime(2026, 12, 16, 13, tzinfo=timezone.utc)
+    # Answered: no overdue reminder follows.
+    assert await ReminderService(sessions, Policy(), clock).tick() == 0
 
 
 async def test_bad_requests_are_refused_clearly(network: dict[str, object]) -> None:

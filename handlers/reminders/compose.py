@@ -43,6 +43,8 @@ def compose(planned: Planned, snapshot: Snapshot) -> OutgoingMessage:
         for item in items:
             when = _when(item, planned.day, say, lang)
             lines.append(say("reminder.deadline", title=item.deadline.title, date=local_date(item.deadline.due_on, lang), when=when))
+            if item.deadline.request_id is not None and not item.recommendations and len(buttons) < MAX_BUTTONS:
+                buttons.append(Button(say("button.answer"), f"req:{item.deadline.request_id}"))
             for rec in item.recommendations[:MAX_LISTED]:
                 lines.append(f"• #{rec} {snapshot.labels.get(rec, '')}".rstrip())
                 if len(buttons) < MAX_BUTTONS:

@@ -14,7 +14,9 @@ The rules:
   latest, so a person back from leave gets one reminder, not five.
 - One digest a person a local day, listing every open item.
 - A recommendation is open for a deadline while its institution has given
-  no update on it since the reminders for that deadline began.
+  no update on it since the reminders for that deadline began. An
+  information request naming no recommendation is open for each institution
+  asked until it answers.
 - Escalation, per institution and deadline: after 2 delivered reminders, or
   once the deadline passed, or at the first step when the technical focal
   point cannot be reached at all, the alternate focal point is told; the next
@@ -81,6 +83,10 @@ class DeadlineFacts:
     kind: DeadlineKind
     due_on: date
     recommendations: frozenset[int]
+    # An information request naming no recommendation: the institutions
+    # asked, each open until it answers the request.
+    asked: frozenset[int] = frozenset()
+    request_id: int | None = None
 
 
 @dataclass
@@ -100,6 +106,8 @@ class Snapshot:
     escalated: dict[tuple[int, int, int], date] = field(default_factory=dict)
     keys: set[str] = field(default_factory=set)
     labels: dict[int, str] = field(default_factory=dict)
+    # (institution, deadline) of the requests above that the institution answered.
+    request_answered: set[tuple[int, int]] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -169,17 +177,24 @@ def plan_day(day: date, snapshot: Snapshot, policy: Policy, include: Callable[[R
         by_institution.setdefault(fp.institution_id or 0, {}).setdefault(fp.role or FocalPointRole.TECHNICAL, []).append(fp)
 
     overdue_lines: list[tuple[int, DeadlineFacts, int]] = []
-    for institution, recommendations in sorted(snapshot.assigned.items()):
+    asked = set().union(*(d.asked for d in snapshot.deadlines))
+    for institution in sorted(set(snapshot.assigned) | asked):
+        recommendations = snapshot.assigned.get(institution, frozenset())
         roles = by_institution.get(institution, {})
         primary = answering(roles)
         for deadline in snapshot.deadlines:
-            still_open = tuple(sorted(
-                r for r in deadline.recommendations & recommendations if (institution, deadline.id, r) not in snapshot.answered
-            ))
-            if not still_open:
-                continue
+            if deadline.asked:
+                if institution not in deadline.asked or (institution, deadline.id) in snapshot.request_answered:
+                    continue
+                still_open: tuple[int, ...] = ()
+            else:
+                still_open = tuple(sorted(
+                    r for r in deadline.recommendations & recommendations if (institution, deadline.id, r) not in snapshot.answered
+                ))
+                if not still_open:
+                    continue
             if day > deadline.due_on:
-                overdue_lines.append((institution, deadline, len(still_open)))
+                overdue_lines.append((institution, deadline, len(still_open) or 1))
             for person in primary:
                 planned = message(OutboxKind.REMINDER, person)
                 if planned is None:

@@ -17,11 +17,14 @@ from storage.models import (
     ChatIdentity,
     Deadline,
     FocalPoint,
+    InformationRequest,
     Institution,
     Mechanism,
     OutboxMessage,
     Recommendation,
     ReminderStep,
+    RequestAnswer,
+    RequestRecipient,
     SecretariatUser,
     StatusUpdate,
     deadline_recommendations,
@@ -70,6 +73,34 @@ async def load_secretariat(session: AsyncSession) -> list[Recipient]:
     return await _secretariat(session, identities)
 
 
+async def _requests_without_recommendations(
+    session: AsyncSession, deadline_ids: list[int]
+) -> tuple[dict[int, set[int]], set[tuple[int, int]], dict[int, int]]:
+    """For the deadlines with no recommendation that are information
+    requests: deadline -> institutions asked; (institution, deadline) that
+    answered; deadline -> request."""
+    asked: dict[int, set[int]] = defaultdict(set)
+    answered: set[tuple[int, int]] = set()
+    request_of: dict[int, int] = {}
+    if not deadline_ids:
+        return asked, answered, request_of
+    for request_id, deadline_id in await session.execute(
+        select(InformationRequest.id, InformationRequest.deadline_id).where(InformationRequest.deadline_id.in_(deadline_ids))
+    ):
+        request_of[deadline_id] = request_id
+    if request_of:
+        deadline_of = {r: d for d, r in request_of.items()}
+        for request_id, institution in await session.execute(
+            select(RequestRecipient.request_id, RequestRecipient.institution_id).where(RequestRecipient.request_id.in_(deadline_of))
+        ):
+            asked[deadline_of[request_id]].add(institution)
+        for request_id, institution in await session.execute(
+            select(RequestAnswer.request_id, RequestAnswer.institution_id).where(RequestAnswer.request_id.in_(deadline_of)).distinct()
+        ):
+            answered.add((institution, deadline_of[request_id]))
+    return asked, answered, request_of
+
+
 async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) -> Snapshot:
     today = now.date()
     focal_identity, secretariat_identity = await reachable_identities(session)
@@ -99,7 +130,11 @@ async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) ->
             )
         ):
             links[deadline_id].add(rec_id)
-    deadlines = [DeadlineFacts(d.id, d.title, d.kind, d.due_on, frozenset(links[d.id])) for d in deadlines_rows if links[d.id]]
+    asked, request_answered, request_of = await _requests_without_recommendations(session, [d.id for d in deadlines_rows if not links[d.id]])
+    deadlines = [
+        DeadlineFacts(d.id, d.title, d.kind, d.due_on, frozenset(links[d.id]), frozenset(asked.get(d.id, ())), request_of.get(d.id))
+        for d in deadlines_rows if links[d.id] or asked.get(d.id)
+    ]
     recs = set().union(*(d.recommendations for d in deadlines)) if deadlines else set()
 
     assigned: dict[int, set[int]] = defaultdict(set)
@@ -130,7 +165,10 @@ async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) ->
                 if at is not None and at >= since:
                     answered.add((institution, d.id, rec))
 
-    snapshot = Snapshot(focal_points, secretariat, institutions, deadlines, {i: frozenset(r) for i, r in assigned.items()}, answered, labels=labels)
+    snapshot = Snapshot(
+        focal_points, secretariat, institutions, deadlines, {i: frozenset(r) for i, r in assigned.items()}, answered,
+        labels=labels, request_answered=request_answered,
+    )
     zones = {fp.id: fp.timezone for fp in focal_points}
     institution_of = {fp.id: fp.institution_id for fp in focal_points}
     if deadlines:
