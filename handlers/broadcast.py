@@ -124,10 +124,14 @@ async def _preview(turn: SecretariatTurn, target: Target) -> None:
         return
     turn.go("compose.confirm", kind=target.kind, values=list(target.values))
     data = turn.state.data
+    reached = [i for i in asked.institutions if asked.people.get(i.id)]
+    nobody = [i.code for i in asked.institutions if not asked.people.get(i.id)]
+    if nobody:
+        turn.say("compose.nobody_for", codes=", ".join(nobody))
     turn.say(
         "compose.confirm",
         ((turn.button("button.send", "bc:send"), turn.button("button.cancel", "cancel")),),
-        institutions=len(asked.institutions), people=people,
+        institutions=len(reached), people=people,
         date=local_date(date.fromisoformat(data["due"]), turn.language), text=data["text"],
     )
 

@@ -93,7 +93,7 @@ async def show_mine(turn: Turn, page: int = 1) -> None:
             buttons,
             id=row["id"],
             mechanism=row["mechanism"],
-            paragraph=row["paragraph"] or "",
+            paragraph=f" {row['paragraph']}" if row["paragraph"] else "",
             status=turn.text(f"status.{row['status']}"),
             text=row["text"],
         )

@@ -100,8 +100,15 @@ class ConversationEngine:
                     replies = [OutgoingMessage(key, t(key, DEFAULT_LANGUAGE))]
                     break
                 await asyncio.sleep(0.1 * 2**attempt)
-        for reply in replies:
-            await self.gateway.send(message.address, reply)
+        for number, reply in enumerate(replies):
+            try:
+                await self.gateway.send(message.address, reply)
+            except (RecipientUnreachable, DeliveryFailed) as exc:
+                # What was said is kept (the transaction committed); the
+                # platform would not take the reply even after its retries.
+                log.error("reply %s/%s (%s) to %s:%s not delivered: %s", number + 1, len(replies), reply.key,
+                          message.address.platform.value, message.address.user_id, exc)
+                break
         for order in orders:
             # Made in the background: a large matrix takes a while, and the
             # person (and everyone else) can go on talking to the bot meanwhile.

@@ -37,7 +37,7 @@ async def show_pending(turn: Turn) -> None:
         turn.say(
             "validate.item",
             ((turn.button("button.approve", f"val:ok:{update.id}"), turn.button("button.return", f"val:ret:{update.id}")),),
-            id=rec.id, mechanism=rec.mechanism.code, paragraph=rec.paragraph or "", status=turn.text(f"status.{update.status.value}"),
+            id=rec.id, mechanism=rec.mechanism.code, paragraph=f" {rec.paragraph}" if rec.paragraph else "", status=turn.text(f"status.{update.status.value}"),
             narrative=update.narrative or turn.text("update.nothing"), author=update.author_label,
             date=local_date(turn.local_day(update.created_at), turn.language),
         )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 from bot.chat_port import ChatAddress, IncomingMessage, OutgoingMessage, ReceivedFile
+from bot.clock import ManualClock
 from storage.enums import Platform
 
 
@@ -24,14 +25,9 @@ class FakeGateway:
 
 
 @dataclass
-class FakeClock:
-    now: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> None:
-        self.now += timedelta(**kwargs)
+class FakeClock(ManualClock):
+    # Monday 23 November 2026, 13:00 UTC unless a test says otherwise.
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 13, 0, tzinfo=UTC))
 
 
 _ids = itertools.count(1000)

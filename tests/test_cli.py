@@ -201,17 +201,6 @@ def test_list_without_limit_prints_every_row(cli: Cli, tmp_path: Path) -> None:
     assert len(list(csv.DictReader(io.StringIO(out)))) == 1000
 
 
-def test_demo_builds_its_own_sqlite_registry(empty_db: Cli, tmp_path: Path) -> None:
-    out, _ = empty_db("demo", "--database", str(tmp_path / "demo.db"))
-    assert "2. Imported the demo network through the template importer: 6 institutions, 6 focal points, 5 recommendations, 8 assignments." in out
-    assert "Ministries' inputs for the UPR mid-term report: due" in out
-    assert "URY-2-002" in out and "Detention and justice" in out
-    assert not (tmp_path / "nmrf.db").exists()
-    # Running it again starts afresh rather than failing on the old file.
-    again, _ = empty_db("demo", "--database", str(tmp_path / "demo.db"))
-    assert "5 recommendations" in again
-
-
 def test_unreachable_database_is_one_line(empty_db: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NMRF_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     _, err = empty_db("institutions", "list", expect=1)

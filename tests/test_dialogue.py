@@ -187,13 +187,13 @@ async def test_mine_filters_by_status_mechanism_cluster_and_deadline(bot: Conver
         await bot.handle(ana.presses(action))
         return [m.text.split(":")[0] for m in gateway.take() if m.key == "recommendation.summary"]
 
-    assert await listed("f:s:in_progress") == [f"#{ids[0]} UPR "]
-    assert await listed("f:all") == [f"#{i} UPR " for i in ids]
+    assert await listed("f:s:in_progress") == [f"#{ids[0]} UPR"]
+    assert await listed("f:all") == [f"#{i} UPR" for i in ids]
     cluster_action = next(a for a in actions if a.startswith("f:c:"))
-    assert await listed(cluster_action) == [f"#{ids[1]} UPR "]
+    assert await listed(cluster_action) == [f"#{ids[1]} UPR"]
     assert await listed(f"f:d:{deadline.id}") == []  # cluster AND deadline: none
     await listed("f:all")
-    assert await listed(f"f:d:{deadline.id}") == [f"#{ids[2]} UPR "]
+    assert await listed(f"f:d:{deadline.id}") == [f"#{ids[2]} UPR"]
     await bot.handle(ana.presses("f:s:fully_implemented"))
     (nothing,) = gateway.take()
     assert nothing.key == "mine.none_match"

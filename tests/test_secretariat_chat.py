@@ -28,7 +28,8 @@ from handlers.report_orders import ReportFile, ReportOrder
 from storage.conversations import link_identity
 from storage.enums import FocalPointRole, Platform
 from storage.models import InformationRequest, OutboxMessage, Recommendation, RequestRecipient, Review, SecretariatUser
-from storage.network import FocalPointData, add_focal_point
+from storage.enums import InstitutionKind
+from storage.network import FocalPointData, InstitutionData, add_focal_point, add_institution
 from storage.requests import record_answer
 from storage.secretariat import SecretariatUserData, sync_secretariat_users
 from tests.chat_harness import TELEGRAM_TOKEN
@@ -139,7 +140,14 @@ async def test_who_answered_is_followed_up_in_chat(
     bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, secretariat: dict[str, int]
 ) -> None:
     assert [m.key for m in await say(bot, gateway, maria.says("/requests"))] == ["requests.none"]
-    await say(bot, gateway, maria.says("/request"), maria.says("¿Avances?"), maria.presses("due:7"), maria.presses("to:all"), maria.presses("bc:send"))
+    async with sessions() as session, session.begin():
+        await add_institution(session, InstitutionData("MOE", "Ministry of Education", InstitutionKind.MINISTRY))
+    await say(bot, gateway, maria.says("/request"), maria.says("¿Avances?"), maria.presses("due:7"))
+    nobody, confirm = await say(bot, gateway, maria.presses("to:all"))
+    # The institution nobody answers for is named before the secretariat confirms.
+    assert nobody.key == "compose.nobody_for" and "MOE" in nobody.text
+    assert "2 puntos focales de 2 instituciones" in confirm.text
+    await say(bot, gateway, maria.presses("bc:send"))
     (listing,) = await say(bot, gateway, maria.says("/requests"))
     assert "N.º 1, para el 30 de noviembre de 2026: respondieron 0 de 2 instituciones. ¿Avances?" in listing.text
     assert listing.buttons[0][0].action == "track:1"

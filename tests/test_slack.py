@@ -24,7 +24,7 @@ from storage.conversations import create_invite, link_identity
 from storage.enums import EvidenceKind, ImplementationStatus as S, Platform
 from storage.models import ChatIdentity, ConversationState
 from storage.status import history
-from tests.chat_harness import LONG_ANSWER, TRICKY, SlackPerson
+from tests.chat_harness import ASSIGNED, LONG_ANSWER, TRICKY, SlackPerson
 from tests.fakes import FakeClock
 
 ANA = "U0ANA"
@@ -171,7 +171,7 @@ async def test_an_unknown_member_is_refused_and_not_stored(slack: SlackBot) -> N
 
 async def test_socket_mode_redelivery_is_handled_once(slack: SlackBot, world: dict[str, int]) -> None:
     ana = SlackPerson(slack.standin, ANA)
-    await ana.starts_update(0, "in progress")
+    await ana.starts_update(0, "in progress", ASSIGNED)
     event_id = await ana.writes("Protocol adopted.")
     # Slack thought the ack was lost: the same event again, retry_attempt 1 and 2.
     slack.standin.redeliver(event_id, reason="timeout")
@@ -211,7 +211,7 @@ async def test_unacknowledged_envelopes_are_redelivered_and_handled_once(session
 
 async def test_a_full_update_over_the_http_events_api(slack_http: SlackBot, world: dict[str, int]) -> None:
     ana = SlackPerson(slack_http.standin, ANA)
-    await ana.starts_update(2, "fully implemented")
+    await ana.starts_update(2, "fully implemented", ASSIGNED)
     await ana.answers_in_modal("Done in 2026.")
     await ana.clicks("Skip")
     await ana.clicks("Skip")
@@ -225,7 +225,7 @@ async def test_a_full_update_over_the_http_events_api(slack_http: SlackBot, worl
 
 async def test_an_events_api_retry_is_handled_once(slack_http: SlackBot, world: dict[str, int]) -> None:
     ana = SlackPerson(slack_http.standin, ANA)
-    await ana.starts_update(0, "in progress")
+    await ana.starts_update(0, "in progress", ASSIGNED)
     event_id = await ana.writes("Bill tabled.")
     replies = len(ana.inbox)
     slack_http.standin.redeliver(event_id)  # X-Slack-Retry-Num: 1, X-Slack-Retry-Reason: http_timeout
@@ -270,7 +270,7 @@ async def test_forged_and_stale_requests_are_rejected_and_nothing_is_stored(slac
 
 async def test_a_restart_mid_conversation_resumes(slack: SlackBot, world: dict[str, int]) -> None:
     ana = SlackPerson(slack.standin, ANA)
-    await ana.starts_update(1, "not applicable")
+    await ana.starts_update(1, "not applicable", ASSIGNED)
     await slack.stop()
     await slack.start("socket")
     await ana.says("Covered by the 2019 reform.")
@@ -285,7 +285,7 @@ async def test_a_restart_mid_conversation_resumes(slack: SlackBot, world: dict[s
 async def test_a_5000_character_answer_and_markup_kept_verbatim_shown_escaped(slack: SlackBot, world: dict[str, int]) -> None:
     ana = SlackPerson(slack.standin, ANA)
     tricky, long_answer = TRICKY, LONG_ANSWER
-    await ana.starts_update(0, "in progress")
+    await ana.starts_update(0, "in progress", ASSIGNED)
     await ana.says(long_answer)
     await ana.clicks("Skip")
     await ana.says(tricky)

@@ -22,7 +22,7 @@ from storage.conversations import create_invite
 from storage.enums import EvidenceKind, ImplementationStatus as S, Platform
 from storage.models import ChatIdentity, ConversationState, StatusUpdate
 from storage.status import history
-from tests.chat_harness import LONG_ANSWER, TELEGRAM_TOKEN, TRICKY, TelegramPerson
+from tests.chat_harness import ASSIGNED, LONG_ANSWER, TELEGRAM_TOKEN, TRICKY, TelegramPerson
 from tests.fakes import FakeClock
 
 FAST = RetryPolicy(first_backoff=0.05)
@@ -144,7 +144,7 @@ async def test_a_redelivered_update_stores_one_status_update(telegram: TelegramB
 
 async def test_a_restart_mid_conversation_resumes(telegram: TelegramBot, world: dict[str, int]) -> None:
     ana = TelegramPerson(telegram.standin, 111)
-    await ana.starts_update(1, "in progress")
+    await ana.starts_update(1, "in progress", ASSIGNED)
     await telegram.restart()
     (question,) = await ana.says("Draft bill sent to Parliament.")
     assert question.text.startswith("Any evidence?")
@@ -159,7 +159,7 @@ async def test_a_restart_mid_conversation_resumes(telegram: TelegramBot, world: 
 async def test_a_5000_character_answer_and_markup_kept_verbatim_shown_escaped(telegram: TelegramBot, world: dict[str, int]) -> None:
     ana = TelegramPerson(telegram.standin, 111)
     tricky, long_answer = TRICKY, LONG_ANSWER
-    await ana.starts_update(0, "in progress")
+    await ana.starts_update(0, "in progress", ASSIGNED)
     await ana.says(long_answer)
     await ana.presses("Skip")
     await ana.says(tricky)

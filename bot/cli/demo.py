@@ -1,54 +1,56 @@
-"""``nmrf-bot demo``: try the registry on a laptop, no tokens, no network."""
+"""``nmrf-bot demo``: a whole reporting cycle on a laptop, no tokens, no network."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+import shutil
+import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
 
-from bot.demo import load_demo
-from bot.output import RowWriter
+from bot.demo.cycle import play
+from bot.demo.transcript import Transcript
 from storage.database import create_engine, session_factory
-from storage.migrate import current_revision, upgrade
-from storage.recommendations import RecommendationFilter, stream_recommendations
+from storage.migrate import upgrade
+
+
+def next_monday(today: date) -> date:
+    return today + timedelta(days=(7 - today.weekday()) % 7 or 7)
 
 
 @click.command()
 @click.option(
-    "--database",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("nmrf-demo.db"),
-    show_default=True,
-    help="SQLite file for the demo; replaced on each run. Your configured database is never touched.",
+    "--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("nmrf-demo"), show_default=True,
+    help="Folder for the demo's SQLite database and the files it produces; emptied on each run. Your configured database is never touched.",
 )
-def demo(database: Path) -> None:
-    """Build a small demo registry and show it."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
-    url = f"sqlite:///{database}"
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The first day of the story (default: next Monday).")
+def demo(out: Path, start: object) -> None:
+    """Play one reporting cycle: the real bot against local stand-ins of
+    Telegram and Slack, simulated focal points, a clock that runs a day at
+    a time; then the matrix, the draft and the progress page."""
+    first = start.date() if start is not None else next_monday(date.today())  # type: ignore[attr-defined]
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    database = (out / "nmrf-demo.db").resolve()
+    transcript = Transcript(click.echo)
+    began = time.monotonic()
 
-    async def run() -> None:
-        engine = create_engine(url)
+    async def run() -> list[Path]:
+        engine = create_engine(f"sqlite:///{database}")
         try:
             await upgrade(engine)
-            click.echo(f"1. Created {database} (SQLite, schema {await current_revision(engine)}).")
-            sessions = session_factory(engine)
-            report, deadlines = await load_demo(sessions, date.today())
-            made = ", ".join(f"{counts.created} {table.replace('_', ' ')}" for table, counts in report.tables.items())
-            click.echo(f"2. Imported the demo network through the template importer: {made}.")
-            click.echo("3. Set the secretariat's deadlines:")
-            for line in deadlines:
-                click.echo(f"   - {line}")
-            click.echo("4. The recommendations, who leads, who contributes:")
-            writer = RowWriter(("id", "external_id", "position", "status", "lead", "institutions", "cluster", "text"), "table")
-            async with sessions() as session:
-                async for row in stream_recommendations(session, RecommendationFilter()):
-                    writer.write(row)
-            writer.close()
+            outputs = await play(session_factory(engine), database, transcript, first)
+            return outputs.files
         finally:
             await engine.dispose()
 
-    asyncio.run(run())
-    click.echo(f"Explore it: NMRF_DATABASE_URL=sqlite:///{database} nmrf-bot recommendations list --format json")
+    files = asyncio.run(run())
+    click.echo("")
+    click.echo(f"Done in {time.monotonic() - began:.0f} s: the bot sent {transcript.sent} messages. What it produced:")
+    click.echo(f"  database  {database}")
+    for path in files:
+        click.echo(f"  {path.suffix.lstrip('.'):9} {path.resolve()}")
+    click.echo(f"Explore it: NMRF_DATABASE_URL=sqlite:///{database} nmrf-bot recommendations list")

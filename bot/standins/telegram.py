@@ -185,8 +185,8 @@ class TelegramStandIn:
 
     def user_sends(self, user_id: int, text: str) -> int:
         user = self.users[user_id]
-        if text.startswith("/start"):
-            user.started = True
+        # A person can only write to a bot they have started (the client's Start button).
+        user.started = True
         message = self._incoming_message(user)
         message["text"] = text
         if text.startswith("/"):

@@ -1,8 +1,10 @@
-"""``nmrf-bot demo``: a small registry on SQLite, built through the real importer.
+"""The demo network, built through the real template importer.
 
 The network (ministries, focal points, people) is fictional. The five
 recommendation texts are quoted as made to Uruguay in its second UPR cycle
-(Working Group session 18, 2014; the recommending States are named). Issue 6 grows this into a whole reporting cycle in chat.
+(Working Group session 18, 2014; A/HRC/26/7; the recommending States are
+named). They are in the Working Group's report, A/HRC/26/7 of 4 April
+2014, section II.
 """
 
 from __future__ import annotations
@@ -41,12 +43,12 @@ SHEETS: dict[str, list[list[object]]] = {
         ["jean.dupont@mec.example", "Jean Dupont", "MEC", "technical", "fr", "Europe/Paris"],
     ],
     "recommendations": [
-        ["id", "text", "mechanism", "country", "upr_session", "upr_position", "recommending_states", "themes", "cluster", "priority"],
-        ["URY-2-001", "Strengthen its efforts to address domestic violence through appropriate public awareness campaigns and by ensuring that women are made aware of their rights", "UPR", "Uruguay", 18, "supported", "Canada", "Women's rights; Human rights education and training", "Gender-based violence", "high"],
-        ["URY-2-002", "Continue efforts to improve detention conditions, particularly through the fight against prison overcrowding", "UPR", "Uruguay", 18, "supported", "France", "Detention", "Detention and justice", "high"],
-        ["URY-2-003", "Continue making progress in the efforts needed to have a National Human Rights Institution in conformity with the Paris Principles", "UPR", "Uruguay", 18, "supported", "Venezuela (Bolivarian Republic of)", "NHRI", None, "medium"],
-        ["URY-2-004", "Expedite process for preparation and adoption of national action plan in areas of health and education for equal access to children of African descent", "UPR", "Uruguay", 18, "supported", "Pakistan", "Right to education; Right to health; Rights of the Child", None, "medium"],
-        ["URY-2-005", "Continue paying particular attention to the conditions of vulnerable groups, such as persons with disabilities and indigenous peoples, in particular Afro-descendants", "UPR", "Uruguay", 18, "supported", "Somalia", "Disabilities; Indigenous peoples; Minorities", None, None],
+        ["id", "text", "mechanism", "country", "upr_session", "upr_position", "recommending_states", "themes", "cluster", "priority", "document_symbol", "document_date"],
+        ["URY-2-001", "Strengthen its efforts to address domestic violence through appropriate public awareness campaigns and by ensuring that women are made aware of their rights", "UPR", "Uruguay", 18, "supported", "Canada", "Women's rights; Human rights education and training", "Gender-based violence", "high", "A/HRC/26/7", "2014-04-04"],
+        ["URY-2-002", "Continue efforts to improve detention conditions, particularly through the fight against prison overcrowding", "UPR", "Uruguay", 18, "supported", "France", "Detention", "Detention and justice", "high", "A/HRC/26/7", "2014-04-04"],
+        ["URY-2-003", "Continue making progress in the efforts needed to have a National Human Rights Institution in conformity with the Paris Principles", "UPR", "Uruguay", 18, "supported", "Venezuela (Bolivarian Republic of)", "NHRI", None, "medium", "A/HRC/26/7", "2014-04-04"],
+        ["URY-2-004", "Expedite process for preparation and adoption of national action plan in areas of health and education for equal access to children of African descent", "UPR", "Uruguay", 18, "supported", "Pakistan", "Right to education; Right to health; Rights of the Child", None, "medium", "A/HRC/26/7", "2014-04-04"],
+        ["URY-2-005", "Continue paying particular attention to the conditions of vulnerable groups, such as persons with disabilities and indigenous peoples, in particular Afro-descendants", "UPR", "Uruguay", 18, "supported", "Somalia", "Disabilities; Indigenous peoples; Minorities", None, None, "A/HRC/26/7", "2014-04-04"],
     ],
     "assignments": [
         ["recommendation", "institution", "role"],
@@ -62,8 +64,9 @@ SHEETS: dict[str, list[list[object]]] = {
 }
 
 
-async def load_demo(sessions: async_sessionmaker[AsyncSession], today: date) -> tuple[ImportReport, list[str]]:
-    """Import the demo network and add the deadlines a secretariat would set."""
+async def load_demo(sessions: async_sessionmaker[AsyncSession], today: date, input_days: int = 60) -> tuple[ImportReport, list[str]]:
+    """Import the demo network and add the deadlines a secretariat would set:
+    the UPR mid-term report, and the ministries' inputs ``input_days`` ahead."""
     with tempfile.TemporaryDirectory() as folder:
         workbook = Path(folder) / "demo-network.xlsx"
         write_workbook(workbook, SHEETS)
@@ -80,7 +83,7 @@ async def load_demo(sessions: async_sessionmaker[AsyncSession], today: date) -> 
             session,
             DeadlineData(
                 DeadlineKind.INTERNAL_INPUT,
-                midterm_due - timedelta(days=60),
+                today + timedelta(days=input_days),
                 title="Ministries' inputs for the UPR mid-term report",
                 parent_id=midterm.id,
             ),

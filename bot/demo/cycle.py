@@ -1,0 +1,233 @@
+"""One reporting cycle, played on a laptop: the real bot (``BotApp``: engine,
+Telegram and Slack adapters, reminder service, outbox dispatcher) against
+the local Telegram and Slack stand-ins, with simulated people pressing the
+buttons the bot really sent, on a clock that moves a day at a time.
+
+The story, in the demo network's people:
+- the secretariat sets a deadline for the ministries' inputs two weeks out;
+- focal points join (invite links on Telegram, their e-mail on Slack);
+- Lucía (Telegram, Spanish) answers the first reminder at once;
+- María, the secretariat, asks everyone a question in chat; Jean answers it in French;
+- Jean (Telegram, French) and Sofía (Slack) answer at the second reminder;
+- Pablo, Lucía's senior, validates her input;
+- Martín (Slack) never answers: after two reminders his alternate Ana is
+  told, the secretariat gets the overdue digest, and Ana answers, late;
+- María asks for the progress, the matrix, the draft and the progress page
+  in chat; the files she receives are saved next to the demo database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import BotApp
+from bot.clock import ManualClock
+from bot.config import Config
+from bot.demo.network import load_demo
+from bot.demo.transcript import Transcript
+from bot.standins.people import SlackPerson, TelegramPerson
+from bot.standins.slack import SlackStandIn
+from bot.standins.telegram import TelegramStandIn
+from messages import t
+from storage.conversations import create_invite
+from storage.models import FocalPoint, Recommendation
+from storage.secretariat import SecretariatUserData, sync_secretariat_users
+
+# A token of the right shape; the stand-in accepts only it, and it is no real bot's.
+DEMO_TELEGRAM_TOKEN = "7000001:DEMOdemoDEMOdemoDEMOdemoDEMOdemo123"
+# 09:00 in Montevideo, 13:00 in Paris (winter): inside everyone's working hours.
+MORNING_UTC = time(12, 0)
+INPUT_DAYS = 14
+
+
+@dataclass
+class Outputs:
+    database: Path
+    files: list[Path] = field(default_factory=list)
+
+
+class Person(Protocol):
+    async def says(self, text: str, expect: int = 1) -> list[object]: ...
+
+
+@dataclass
+class Actor:
+    """Someone in the story: a simulated person on one platform, and the
+    lines the transcript prints for what they do."""
+
+    name: str
+    language: str
+    platform: str
+    person: TelegramPerson | SlackPerson
+    transcript: Transcript
+
+    def label(self, key: str, **values: object) -> str:
+        return t(key, self.language, **values)
+
+    async def say(self, text: str, expect: int = 1) -> list[object]:
+        self.transcript.action(self.name, f"writes «{text}»")
+        replies = await self.person.says(text, expect=expect)
+        self.transcript.flush()
+        return list(replies)
+
+    async def press(self, label: str, on: object | None = None, expect: int = 1) -> list[object]:
+        self.transcript.action(self.name, f"presses [{label}]")
+        if isinstance(self.person, TelegramPerson):
+            replies: list[object] = list(await self.person.presses(label, on=on, expect=expect))  # type: ignore[arg-type]
+        else:
+            replies = list(await self.person.clicks(label, on=on, expect=expect))  # type: ignore[arg-type]
+        self.transcript.flush()
+        return replies
+
+    async def update(self, recommendation: int, status: str, narrative: str, evidence: str | None, next_step: str | None) -> None:
+        """From the reminder's #N button to Save, every step of the dialogue."""
+        await self.press(f"#{recommendation}")
+        await self.press(self.label("button.update"))
+        await self.press(self.label(f"status.{status}"))
+        await self.say(narrative)
+        if evidence:
+            await self.say(evidence)
+            await self.press(self.label("button.done"))
+        else:
+            await self.press(self.label("button.skip"))
+        if next_step:
+            await self.say(next_step)
+        await self.press(self.label("button.skip"))
+        await self.press(self.label("button.save"))
+
+
+async def play(sessions: async_sessionmaker[AsyncSession], database: Path, transcript: Transcript, start: date) -> Outputs:
+    """The whole cycle; the files the secretariat received, saved beside ``database``."""
+    telegram = TelegramStandIn(DEMO_TELEGRAM_TOKEN, bot_username="nmrf_demo_bot")
+    slack = SlackStandIn()
+    await telegram.start()
+    await slack.start()
+    clock = ManualClock(datetime.combine(start, MORNING_UTC, tzinfo=timezone.utc))
+    transcript.attach(telegram, slack)
+    app: BotApp | None = None
+    try:
+        transcript.day(clock.now, "The secretariat loads the network and sets the deadlines")
+        report, deadlines = await load_demo(sessions, start, input_days=INPUT_DAYS)
+        made = ", ".join(f"{counts.created} {table.replace('_', ' ')}" for table, counts in report.tables.items())
+        transcript.note(f"imported through the template importer: {made}")
+        for line in deadlines:
+            transcript.note(line)
+        async with sessions() as session, session.begin():
+            await sync_secretariat_users(session, [
+                SecretariatUserData("María González", "maria.gonzalez@mrree.example", "es", "America/Montevideo", telegram_user_id=900),
+            ])
+            ids = {fp.email: fp.id for fp in await session.scalars(select(FocalPoint))}
+            recs = {r.external_id: r.id for r in await session.scalars(select(Recommendation))}
+            codes = {email: await create_invite(session, fp_id, clock()) for email, fp_id in ids.items()}
+
+        config = Config.model_validate({
+            "database": {"url": f"sqlite:///{database}"},
+            "telegram": {"token": DEMO_TELEGRAM_TOKEN, "base_url": telegram.base_url},
+            "slack": {"bot_token": slack.bot_token, "app_token": slack.app_token, "api_url": slack.api_url},
+            "schedule": {"timezone": "America/Montevideo"},
+            "reminders": {"steps_days": [14, 7, 3, 1]},
+        })
+        app = BotApp(config, sessions, clock)
+        await app.start()
+        await slack.wait_for_socket()
+
+        def on_telegram(user_id: int, name: str, language: str) -> Actor:
+            telegram.add_user(user_id, name.split()[0], language_code=language)
+            return Actor(name, language, "Telegram", TelegramPerson(telegram, user_id), transcript)
+
+        def on_slack(user_id: str, name: str, email: str, language: str) -> Actor:
+            slack.add_user(user_id, name.split()[0].lower(), email)
+            return Actor(name, language, "Slack", SlackPerson(slack, user_id), transcript)
+
+        lucia = on_telegram(101, "Lucía Fernández", "es")
+        pablo = on_telegram(102, "Pablo Rodríguez", "es")
+        jean = on_telegram(103, "Jean Dupont", "fr")
+        ana = on_telegram(104, "Ana Pereira", "en")
+        maria = on_telegram(900, "María González", "es")
+        sofia = on_slack("U0SOFIA", "Sofía Acosta", "sofia.acosta@inmujeres.example", "es")
+        martin = on_slack("U0MARTIN", "Martín Silva", "martin.silva@mi.example", "es")
+        transcript.names({101: lucia.name, 102: pablo.name, 103: jean.name, 104: ana.name, 900: maria.name,
+                          "U0SOFIA": sofia.name, "U0MARTIN": martin.name})
+
+        transcript.day(clock.now, "Focal points join")
+        for actor, email in ((lucia, "lucia.fernandez@mides.example"), (pablo, "pablo.rodriguez@mides.example"),
+                             (jean, "jean.dupont@mec.example"), (ana, "ana.pereira@mi.example")):
+            await actor.say(f"/start {codes[email]}")
+        # On Slack the bot knows a member by their workspace e-mail.
+        await sofia.say("hola")
+        await martin.say("hola")
+        await maria.say("/progress")
+
+        async def next_day(days: int, what: str) -> None:
+            clock.advance(days=days)
+            transcript.day(clock.now, what)
+            await app.reminders.tick()  # type: ignore[union-attr]
+            await app.dispatcher.drain()  # type: ignore[union-attr]
+            transcript.flush()
+
+        await next_day(0, "The first reminders (14 days before the input deadline)")
+        await lucia.update(recs["URY-2-005"], "in_progress", "Se aprobó el Plan Nacional de Discapacidad 2026-2030; 12 de 19 departamentos lo aplican.",
+                           "https://www.gub.uy/mides/plan-discapacidad", "Extenderlo a los 7 departamentos restantes")
+
+        await next_day(2, "The secretariat asks everyone a question")
+        await maria.say("/request")
+        await maria.say("¿Qué presupuesto asignó su institución en 2026 a estas recomendaciones?")
+        await maria.press(maria.label("button.in_days", days=7))
+        # Two ministries have nobody on the network yet: the bot says so before sending.
+        await maria.press(maria.label("button.to_all"), expect=2)
+        await maria.press(maria.label("button.send"))
+        await app.dispatcher.drain()
+        transcript.flush()
+        await jean.press(jean.label("button.answer"))
+        await jean.say("Le ministère a consacré 1,2 million de pesos au plan d'éducation afro-descendante en 2026.")
+        await lucia.press(lucia.label("button.answer"))
+        await lucia.say("MIDES destinó 38 millones de pesos al Plan Nacional de Discapacidad en 2026.")
+
+        await next_day(5, "Second reminders (7 days before)")
+        await jean.update(recs["URY-2-004"], "partially_implemented", "Le plan national d'éducation inclut désormais un volet afro-descendant ; la santé suit en 2027.",
+                          None, "Adopter le volet santé")
+        await sofia.press(sofia.label("button.answer"))
+        await sofia.say("INMUJERES: 12 millones de pesos para la campaña y los servicios de atención.")
+        await lucia.press("#" + str(recs["URY-2-004"]))
+        await lucia.press(lucia.label("button.no_change"))
+        await sofia.update(recs["URY-2-001"], "in_progress", "Campaña nacional «Noviolencia» en 2026: 40 000 mujeres informadas de sus derechos.",
+                           "https://www.gub.uy/inmujeres/campana", None)
+
+        await next_day(1, "Validation by the senior focal point")
+        # One message a pending input: Lucía's update on #5 and her "no change" on #4.
+        pending = await pablo.say("/validate", expect=3)
+        await pablo.press(pablo.label("button.approve"), on=pending[1])
+
+        await next_day(3, "Third reminders (3 days before): Martín has not answered twice, his alternate is told")
+        await next_day(3, "The input deadline")
+        await next_day(1, "Overdue: the secretariat's digest; the alternate answers, late")
+        await ana.update(recs["URY-2-002"], "in_progress", "Two new prison modules opened in 2026; occupancy down from 128% to 112%.",
+                         None, "Open the Santiago Vázquez module")
+        await maria.say("/progress")
+        await maria.say("/requests")
+
+        transcript.day(clock.now, "The secretariat asks for the compiled outputs in chat")
+        outputs = Outputs(database)
+        for command in ("/report matrix", "/report draft UPR", "/report progress"):
+            before = len(telegram.messages_to(900))
+            await maria.say(command)
+            await telegram.wait_for_messages(900, before + 2, timeout=60)
+            transcript.flush()
+            sent = telegram.messages_to(900)[-1]
+            if sent.document is None:
+                raise RuntimeError(f"{command}: the bot answered without a file: {sent.text}")
+            path = database.parent / sent.document["file_name"]
+            path.write_bytes(sent.document["data"])
+            outputs.files.append(path)
+        return outputs
+    finally:
+        if app is not None:
+            await app.stop()
+        await telegram.stop()
+        await slack.stop()

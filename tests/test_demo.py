@@ -1,0 +1,56 @@
+"""``nmrf-bot demo``, the README's first command: the whole cycle through
+the real bot and the stand-ins, and what it leaves behind."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import docx
+import openpyxl
+import pytest
+
+from tests.test_cli import Cli
+
+
+def test_the_demo_plays_a_reporting_cycle_and_leaves_its_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NMRF_DATABASE_URL", raising=False)
+    out, _ = Cli(capsys)("demo", "--start", "2026-11-23")
+    folder = tmp_path / "nmrf-demo"
+    # The story as told: joining, a reminder in French, the secretariat's
+    # request, the escalation to the alternate, the overdue digest, the files.
+    assert "── Mon 23 Nov 2026, 09:00 in Montevideo · Focal points join" in out
+    assert "bot → Jean Dupont (Telegram): Rappel : Ministry of Education and Culture" in out
+    assert "bot → María González (Telegram): Nadie responde todavía por INR, MRREE" in out
+    escalation_day = out.index("· Third reminders")
+    assert out.index("bot → Ana Pereira (Telegram): For your attention: Ministry of the Interior", escalation_day) < out.index("· The input deadline")
+    assert "bot → María González (Telegram): Contribuciones vencidas hoy:" in out
+    matrix, draft, page = (folder / n for n in ("implementation-matrix-2026-12-08.xlsx", "draft-UPR-2026-12-08.docx", "progress-2026-12-08.html"))
+    for path in (matrix, draft, page):
+        assert str(path.resolve()) in out
+    sheet = openpyxl.load_workbook(matrix, read_only=True)["UPR"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 6 and {r[5] for r in rows[1:]} == {"A/HRC/26/7"}
+    assert "in_progress" in {r[10] for r in rows[1:]} or "in progress" in {str(r[10]).lower() for r in rows[1:]}
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(draft.read_bytes())).paragraphs)
+    assert "Plan Nacional de Discapacidad" in text and "Two new prison modules" in text
+    assert page.read_text(encoding="utf-8").count("<svg") >= 4
+
+    db = sqlite3.connect(folder / "nmrf-demo.db")
+    authors = [a for (a,) in db.execute("SELECT f.name FROM status_updates u JOIN focal_points f ON f.id = u.author_focal_point_id ORDER BY u.id")]
+    assert authors == ["Lucía Fernández", "Jean Dupont", "Lucía Fernández", "Sofía Acosta", "Ana Pereira"]
+    assert db.execute("SELECT count(*) FROM validations").fetchone() == (1,)
+    assert db.execute("SELECT count(*) FROM request_answers").fetchone() == (3,)
+    # Everything queued went out, each once, on a weekday, in working hours where its reader is.
+    statuses = db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall()
+    assert dict(statuses).keys() == {"sent"}, statuses
+    for sent_at, zone in db.execute("SELECT sent_at, timezone FROM outbox"):
+        local = datetime.fromisoformat(sent_at).replace(tzinfo=timezone.utc).astimezone(ZoneInfo(zone))
+        assert local.weekday() < 5 and 9 <= local.hour < 17, (sent_at, zone)
+    # A second run starts afresh.
+    again, _ = Cli(capsys)("demo", "--start", "2026-11-23")
+    assert "Done in" in again
