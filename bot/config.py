@@ -143,6 +143,14 @@ class HttpConfig(Section):
     health: bool = False
 
 
+class LoggingConfig(Section):
+    """What ``nmrf-bot run`` logs, and how."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # "json": one object a line (time, level, logger, message), for a log shipper.
+    format: Literal["text", "json"] = "text"
+
+
 class ConversationConfig(Section):
     # A status update left half-way is dropped, politely, after this long.
     timeout_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
@@ -235,6 +243,7 @@ class Config(Section):
     http: HttpConfig = Field(default_factory=HttpConfig)
     reminders: RemindersConfig = Field(default_factory=RemindersConfig)
     conversation: ConversationConfig = Field(default_factory=ConversationConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
     @model_validator(mode="after")
     def _modes_have_what_they_need(self) -> Config:

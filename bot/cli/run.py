@@ -11,18 +11,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import BotApp, NothingToRun
 from bot.cli.context import AppContext
+from bot.logs import config_secrets
+from bot.logs import configure as configure_logging
 from storage.errors import ConfigurationError
+
+log = logging.getLogger("nmrf-bot")
 
 
 @click.command("run")
-@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), default="INFO", show_default=True)
+@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), default=None, help="Default: [logging] level.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default=None, help="Default: [logging] format.")
 @click.pass_obj
-def run(app: AppContext, log_level: str) -> None:
+def run(app: AppContext, log_level: str | None, log_format: str | None) -> None:
     """Start the configured chat adapters (Telegram, Slack or both) and the scheduler."""
-    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Library chatter at INFO would log request URLs, which hold the Telegram token.
-    for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "slack_sdk", "slack_bolt", "apscheduler", "aiohttp.access", "alembic"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(log_level)))
+    settings = app.config.logging
+    configure_logging(log_level or settings.level, log_format or settings.format, config_secrets(app.config))
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> None:
         try:
@@ -34,7 +37,7 @@ def run(app: AppContext, log_level: str) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         await bot.start()
-        click.echo("nmrf-bot running; stop with Ctrl-C or SIGTERM", err=True)
+        log.info("nmrf-bot running; stop with Ctrl-C or SIGTERM")
         try:
             await stop.wait()
         finally:

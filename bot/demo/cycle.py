@@ -19,9 +19,8 @@ The story, in the demo network's people:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from pathlib import Path
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -50,10 +49,6 @@ INPUT_DAYS = 14
 class Outputs:
     database: Path
     files: list[Path] = field(default_factory=list)
-
-
-class Person(Protocol):
-    async def says(self, text: str, expect: int = 1) -> list[object]: ...
 
 
 @dataclass

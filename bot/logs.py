@@ -1,0 +1,83 @@
+"""Logging for ``nmrf-bot run``: plain lines or one JSON object a line, and
+never a secret. The tokens from the configuration are masked in every line,
+whatever logged them (a library printing a request URL with the Telegram
+token in its path included); libraries that log each request are kept at
+WARNING unless the level is DEBUG. At INFO the bot's own lines name people by id and messages by
+their catalog key, never by what was typed."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from pythonjsonlogger.json import JsonFormatter
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Libraries that log every HTTP request (URLs hold the Telegram token) or
+# every job run: useful only when debugging them.
+CHATTY = ("httpx", "httpcore", "telegram.ext.Updater", "telegram.ext.ExtBot", "slack_sdk", "slack_bolt",
+          "apscheduler", "aiohttp.access", "alembic", "aiosqlite", "asyncio")
+MASK = "***"
+
+
+class Redacting(logging.Formatter):
+    """Formats with ``inner``, then masks each secret in the result, so
+    tracebacks and library messages are covered too."""
+
+    def __init__(self, inner: logging.Formatter, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.inner = inner
+        # Longest first: a secret containing another is masked whole.
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 8}, key=len, reverse=True)
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = self.inner.format(record)
+        for secret in self.secrets:
+            line = line.replace(secret, MASK)
+        return line
+
+
+def configure(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = (), stream: TextIO | None = None) -> logging.Handler:
+    """Send every log line to ``stream`` (stderr) in ``fmt`` ("text" or "json")."""
+    inner: logging.Formatter
+    if fmt == "json":
+        inner = JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            json_ensure_ascii=False,
+        )
+    else:
+        inner = logging.Formatter(TEXT_FORMAT)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(Redacting(inner, secrets))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    # At DEBUG they speak too (the masking covers their URLs); else only warnings.
+    quiet = logging.DEBUG if level == "DEBUG" else logging.WARNING
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(quiet)
+    return handler
+
+
+def config_secrets(config: Any) -> list[str]:
+    """Every secret the configuration holds, as text."""
+    values = [
+        config.telegram.token, config.slack.bot_token, config.slack.app_token, config.slack.signing_secret,
+    ]
+    found = [v.get_secret_value() for v in values if v is not None]
+    password = _url_password(config.database.url)
+    return found + ([password] if password else [])
+
+
+def _url_password(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).password  # type: ignore[return-value]
+    except Exception:  # noqa: BLE001 - an unparsable URL has no password to hide
+        return None
