@@ -267,3 +267,43 @@ def test_deadlines_suggest_and_accept(cli: Cli) -> None:
     assert out.startswith("nothing new")
     _, err = cli("deadlines", "suggest", "--input-lead", "soon", expect=2)
     assert "lead time" in err
+
+
+def test_backup_copies_a_sqlite_database_being_written_and_the_copy_reads_back(cli: Cli, tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not db_url.startswith("sqlite"):
+        # PostgreSQL: the command says how to use pg_dump, with no password in it.
+        _, err = cli("db", "backup", str(tmp_path / "copy.dump"), expect=1)
+        assert "pg_dump --format=custom" in err and "pg_restore" in err
+        return
+    import sqlite3
+    import threading
+
+    cli("import", "uprinfo", str(FIXTURES / "uprinfo_small.csv"), "--no-progress")
+    source = Path(db_url.split("///", 1)[1])
+    # Another connection keeps writing (WAL) while the copy is made.
+    stop = threading.Event()
+
+    def write() -> None:
+        writer = sqlite3.connect(source, timeout=30)
+        writer.execute("CREATE TABLE IF NOT EXISTS scratch (n INTEGER)")
+        n = 0
+        while not stop.is_set():
+            writer.execute("INSERT INTO scratch VALUES (?)", (n,))
+            writer.commit()
+            n += 1
+        writer.close()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    try:
+        out, _ = cli("db", "backup", str(tmp_path / "copy.db"))
+    finally:
+        stop.set()
+        thread.join()
+    assert out.startswith(f"backed up {source} to {tmp_path / 'copy.db'}:") and "integrity ok" in out
+    _, err = cli("db", "backup", str(tmp_path / "copy.db"), expect=1)
+    assert "exists; give --force" in err
+    before, _ = cli("recommendations", "list", "--format", "csv")
+    monkeypatch.setenv("NMRF_DATABASE_URL", f"sqlite:///{tmp_path / 'copy.db'}")
+    after, _ = cli("recommendations", "list", "--format", "csv")
+    assert after == before and len(after.splitlines()) == 7

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cli.context import AppContext
+from storage.backup import backup_sqlite
 from storage.database import session_factory
+from storage.errors import ConfigurationError
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.secretariat import SecretariatUserData, sync_secretariat_users
 
@@ -57,3 +62,31 @@ def secretariat_from_config(app: AppContext) -> list[SecretariatUserData]:
         )
         for u in config.secretariat.users
     ]
+
+
+@db.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace TARGET if it exists.")
+@click.pass_obj
+def db_backup(app: AppContext, target: Path, force: bool) -> None:
+    """Copy a SQLite database to TARGET while the bot keeps running (SQLite's
+    online backup), then check the copy. For PostgreSQL, says how to use pg_dump."""
+    url = make_url(app.config.database.url)
+    if url.get_backend_name() == "postgresql":
+        safe = url.set(password=None).render_as_string(hide_password=False).replace("+asyncpg", "")
+        raise ConfigurationError(
+            "PostgreSQL is backed up with its own tool, consistent while the bot runs: "
+            f"pg_dump --format=custom --file {target} '{safe}' (the password from PGPASSWORD or ~/.pgpass); "
+            f"restore with pg_restore --clean --dbname '{safe}' {target}"
+        )
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise ConfigurationError(f"cannot back up {url.render_as_string()}: only a SQLite file or PostgreSQL")
+    source = Path(url.database)
+    if not source.exists():
+        raise ConfigurationError(f"no database at {source}")
+    if target.exists() and not force:
+        raise ConfigurationError(f"{target} exists; give --force to replace it")
+    if target.resolve() == source.resolve():
+        raise ConfigurationError("the backup must go to another file than the database")
+    copied = backup_sqlite(source, target)
+    click.echo(f"backed up {source} to {target}: {copied.pages} pages, {copied.bytes / 2**20:.1f} MiB, schema {copied.revision}, integrity ok")
