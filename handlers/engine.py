@@ -162,14 +162,12 @@ class ConversationEngine:
             if not await first_delivery(session, address.platform, message.delivery_id, now):
                 log.info("redelivery %s:%s ignored", address.platform.value, message.delivery_id)
                 return [], []
-            focal_point = await focal_point_for(
-                session, address.platform, address.workspace_id, address.user_id, now.date()
-            )
-            if focal_point is None:
-                user = await secretariat_user_for(session, address.platform, address.workspace_id, address.user_id)
-                if user is not None:
-                    return await self._secretariat(session, message, user, now)
+            person = await self.identify(session, address, now)
+            if isinstance(person, SecretariatUser):
+                return await self._secretariat(session, message, person, now)
+            if person is None:
                 return await self._stranger(session, message, now), []
+            focal_point = person
             # Whoever writes can be written to again.
             await mark_reachable(session, address.platform, address.workspace_id, address.user_id)
             state = await load_state(session, address.platform, address.workspace_id, address.user_id)
@@ -194,6 +192,13 @@ class ConversationEngine:
         await secretariat.handle(turn, self.policy)
         await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, now)
         return turn.replies, turn.orders
+
+    async def identify(self, session: AsyncSession, address: ChatAddress, now: datetime) -> FocalPoint | SecretariatUser | None:
+        """Who wrote: the focal point or secretariat user behind a chat account, or nobody known."""
+        focal_point = await focal_point_for(session, address.platform, address.workspace_id, address.user_id, now.date())
+        if focal_point is not None:
+            return focal_point
+        return await secretariat_user_for(session, address.platform, address.workspace_id, address.user_id)
 
     async def forget_old_deliveries(self) -> int:
         async with self.sessions() as session, session.begin():

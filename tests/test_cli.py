@@ -307,3 +307,29 @@ def test_backup_copies_a_sqlite_database_being_written_and_the_copy_reads_back(c
     monkeypatch.setenv("NMRF_DATABASE_URL", f"sqlite:///{tmp_path / 'copy.db'}")
     after, _ = cli("recommendations", "list", "--format", "csv")
     assert after == before and len(after.splitlines()) == 7
+
+
+def test_chat_in_the_terminal_as_a_focal_point_and_as_the_secretariat(
+    cli: Cli, world: dict[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # /mine lists three; the last one's buttons are [1] Open ...; Open, then No change.
+    monkeypatch.setattr("sys.stdin", io.StringIO("/mine\n1\n2\n/quit\n"))
+    out, err = cli("chat", "--as", "ANA@justicia.example")
+    assert err.startswith("You are Ana Pérez.")
+    assert "> /mine" in out and "(pressed [Open])" in out and "(pressed [No change])" in out
+    # The update is real, by Ana, on the last of her three recommendations.
+    cli("report", "export", "--format", "json", "--out", str(tmp_path / "rows.json"))
+    rows = json.loads((tmp_path / "rows.json").read_text(encoding="utf-8"))
+    assert [r["id"] for r in rows if r["last_update_by"] == "Ana Pérez"] == [world["mine_all"][2]]
+    _, err = cli("chat", "--as", "nobody@example.org", expect=1)
+    assert "nobody on the network is nobody@example.org" in err
+
+    (tmp_path / "config.toml").write_text(
+        '[[secretariat.users]]\nname = "María González"\nemail = "maria@cancilleria.example"\nlanguage = "es"\n', encoding="utf-8"
+    )
+    cli("secretariat", "sync")
+    monkeypatch.setattr("sys.stdin", io.StringIO("/report export json\n/progress\n"))
+    out, _ = cli("chat", "--as-secretariat", "maria@cancilleria.example", "--files", str(tmp_path / "got"))
+    assert "[file saved:" in out and "Avance por institución" in out
+    (saved,) = (tmp_path / "got").iterdir()
+    assert saved.suffix == ".json" and len(json.loads(saved.read_text(encoding="utf-8"))) == 6

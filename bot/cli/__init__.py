@@ -7,6 +7,7 @@ import sys
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.cli.chat import chat
 from bot.cli.context import AppContext
 from bot.cli.db import db
 from bot.cli.demo import demo
@@ -37,7 +38,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 
 for command in (
-    demo, db, import_group, institutions, focal_points, assign_command, clusters, deadlines, recommendations, secretariat, reminders, report, requests_group, run
+    demo, chat, db, import_group, institutions, focal_points, assign_command, clusters, deadlines, recommendations, secretariat, reminders, report, requests_group, run
 ):
     cli.add_command(command)
 
