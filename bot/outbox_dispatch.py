@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.chat_port import ChatAddress, ChatGateway, DeliveryFailed, OutgoingMessage, RecipientUnreachable
 from bot.ratelimit import SendLimits
 from handlers.reminders.working_time import WorkingTime
+from storage.database import writing
 from storage import outbox
 from storage.models import OutboxMessage
 
@@ -80,7 +81,7 @@ class OutboxDispatcher:
         async with self.sessions() as session:
             if not await outbox.anything_due(session, self.clock()):
                 return 0
-        async with self.sessions() as session, session.begin():
+        async with writing(self.sessions) as session:
             rows = await outbox.claim(session, self.worker, self.clock(), self.batch, self.lease)
         if not rows:
             return 0
@@ -103,7 +104,7 @@ class OutboxDispatcher:
     async def recover(self) -> int:
         """At start: free what dead processes on this host had claimed."""
         host = self.worker.rsplit(":", 1)[0]
-        async with self.sessions() as session, session.begin():
+        async with writing(self.sessions) as session:
             freed = await outbox.release_orphans(session, host, _alive, self.clock())
         if freed:
             log.warning("outbox: %s messages claimed by a process that died are taken up again", freed)
@@ -171,7 +172,7 @@ class OutboxDispatcher:
         and losing the record of it would send it twice."""
         for attempt in range(1, 8):
             try:
-                async with self.sessions() as session, session.begin():
+                async with writing(self.sessions) as session:
                     return bool(await step(session, *args))  # type: ignore[misc]
             except (OperationalError, InterfaceError):
                 if attempt == 7:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import tempfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -52,6 +53,7 @@ from storage.conversations import (
     save_state,
     secretariat_user_for,
 )
+from storage.database import writing
 from storage.enums import Platform
 from storage.models import FocalPoint, SecretariatUser
 
@@ -68,7 +70,7 @@ class ConversationEngine:
         gateway: ChatGateway,
         clock: Clock,
         timeout: timedelta = DEFAULT_TIMEOUT,
-        db_attempts: int = 3,
+        db_attempts: int = 8,
         policy: Policy | None = None,
         reports: ReportMaker | None = None,
     ) -> None:
@@ -85,8 +87,9 @@ class ConversationEngine:
 
     async def handle(self, message: IncomingMessage) -> None:
         """Handle one delivery. A database that is busy or briefly gone (SQLite
-        locked by a writer, a PostgreSQL failover) is retried: each attempt is
-        one whole transaction, so a retry repeats nothing. If it still fails
+        locked by a writer for longer than its busy timeout, a PostgreSQL
+        failover) is retried, for about 15 seconds beyond the database's own
+        waits: each attempt is one whole transaction, so a retry repeats nothing. If it still fails
         the person is told to try again, and nothing half-done was kept."""
         orders: list[ReportOrder] = []
         for attempt in range(1, self.db_attempts + 1):
@@ -99,7 +102,9 @@ class ConversationEngine:
                     key = "error.try_again"
                     replies = [OutgoingMessage(key, t(key, DEFAULT_LANGUAGE))]
                     break
-                await asyncio.sleep(0.1 * 2**attempt)
+                log.warning("delivery %s: database busy (attempt %s): %s; retrying", message.delivery_id, attempt, exc.__class__.__name__)
+                # Jittered, so writers that collided do not collide again in step.
+                await asyncio.sleep(min(0.1 * 2**attempt, 3.0) * random.uniform(0.5, 1.5))
         for number, reply in enumerate(replies):
             try:
                 await self.gateway.send(message.address, reply)
@@ -158,7 +163,7 @@ class ConversationEngine:
     async def _handle_once(self, message: IncomingMessage) -> tuple[list[OutgoingMessage], list[ReportOrder]]:
         address = message.address
         now = self.clock()
-        async with self.sessions() as session, session.begin():
+        async with writing(self.sessions) as session:
             if not await first_delivery(session, address.platform, message.delivery_id, now):
                 log.info("redelivery %s:%s ignored", address.platform.value, message.delivery_id)
                 return [], []
@@ -201,7 +206,7 @@ class ConversationEngine:
         return await secretariat_user_for(session, address.platform, address.workspace_id, address.user_id)
 
     async def forget_old_deliveries(self) -> int:
-        async with self.sessions() as session, session.begin():
+        async with writing(self.sessions) as session:
             return await forget_old_deliveries(session, self.clock())
 
     def _stale(self, state: State, now: datetime) -> bool:
@@ -217,7 +222,7 @@ class ConversationEngine:
             abandoned = await abandoned_dialogues(session, idle_since)
         told = 0
         for dialogue in abandoned:
-            async with self.sessions() as session, session.begin():
+            async with writing(self.sessions) as session:
                 if not await close_abandoned(session, dialogue.state_id, idle_since, now):
                     continue
             # A courtesy, sent after the close committed: a crash in between

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -35,15 +37,19 @@ def async_url(url: str | URL) -> URL:
     return parsed.set(drivername=driver)
 
 
-def create_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> AsyncEngine:
+# The execution option that marks a transaction as one that will write.
+WRITES = "nmrf_writes"
+
+
+def create_engine(url: str | URL, *, echo: bool = False, sqlite_busy_ms: int = 30_000, **kwargs: Any) -> AsyncEngine:
     target = async_url(url)
     engine = create_async_engine(target, echo=echo, **kwargs)
     if target.get_backend_name() == "sqlite":
-        _configure_sqlite(engine, in_memory=target.database in (None, "", ":memory:"))
+        _configure_sqlite(engine, in_memory=target.database in (None, "", ":memory:"), busy_ms=sqlite_busy_ms)
     return engine
 
 
-def _configure_sqlite(engine: AsyncEngine, *, in_memory: bool) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, in_memory: bool, busy_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite's own transaction handling defers BEGIN and breaks
@@ -55,12 +61,27 @@ def _configure_sqlite(engine: AsyncEngine, *, in_memory: bool) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        # How long a writer waits for another's lock before "database is locked".
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A transaction that will write takes the write lock at once, waiting
+        # for it under busy_timeout. A deferred one that read first fails at
+        # its first write, without waiting, when another writer got there.
+        immediate = conn.get_execution_options().get(WRITES) is True
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@asynccontextmanager
+async def writing(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session in a transaction that will write: on SQLite it begins with
+    the write lock (BEGIN IMMEDIATE), so concurrent writers queue rather than
+    fail; on PostgreSQL it is an ordinary transaction."""
+    async with sessions() as session, session.begin():
+        await session.connection(execution_options={WRITES: True})
+        yield session
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

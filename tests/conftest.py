@@ -8,6 +8,7 @@ the tests exercise what `nmrf-bot db upgrade` builds, triggers included.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -116,3 +117,16 @@ async def world(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
     return {"ana": ana.id, "mine": ids[0], "not_mine": ids[4], "mine_all": ids[:3]}
 
 
+
+
+@pytest.fixture
+def fault_report(request: pytest.FixtureRequest) -> Iterator[dict[str, object]]:
+    """Counts a fault test records; appended as a JSON line to the file in
+    NMRF_FAULT_REPORT (set by bench/run_all.py), with the test's outcome."""
+    counts: dict[str, object] = {}
+    yield counts
+    target = os.environ.get("NMRF_FAULT_REPORT")
+    if target and counts:
+        line = {"test": request.node.name, **counts}
+        with open(target, "a", encoding="utf-8") as out:
+            out.write(json.dumps(line, default=str) + "\n")

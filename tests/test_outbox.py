@@ -65,7 +65,8 @@ async def test_enqueue_is_idempotent_on_the_key(sessions: async_sessionmaker[Asy
     assert first is not None and again is None
 
 
-async def test_a_429_storm_ends_with_every_message_delivered_once(sessions: async_sessionmaker[AsyncSession], telegram: tuple[TelegramStandIn, TelegramTransport]) -> None:
+@pytest.mark.fault
+async def test_a_429_storm_ends_with_every_message_delivered_once(sessions: async_sessionmaker[AsyncSession], telegram: tuple[TelegramStandIn, TelegramTransport], fault_report: dict[str, object]) -> None:
     standin, transport = telegram
     standin.refuse_fraction = 0.2
     users = range(1001, 1031)
@@ -79,6 +80,7 @@ async def test_a_429_storm_ends_with_every_message_delivered_once(sessions: asyn
     assert await dispatcher(sessions, transport, clock).drain() == 90
     assert standin.refused > 5
     delivered = Counter(m.text for m in standin.sent)
+    fault_report.update(sent=90, duplicated=sum(n - 1 for n in delivered.values()), lost=90 - len(delivered), refused_429=standin.refused)
     assert len(delivered) == 90 and set(delivered.values()) == {1}
     async with sessions() as session:
         statuses = Counter((await session.scalars(select(OutboxMessage.status))).all())

@@ -80,7 +80,8 @@ async def stop(process: asyncio.subprocess.Process) -> str:
     return stderr.decode()
 
 
-async def test_sigkill_during_a_fan_out_loses_nothing_and_only_an_interrupted_send_can_repeat(tmp_path: Path, db_url: str, sessions: async_sessionmaker[AsyncSession]) -> None:
+@pytest.mark.fault
+async def test_sigkill_during_a_fan_out_loses_nothing_and_only_an_interrupted_send_can_repeat(tmp_path: Path, db_url: str, sessions: async_sessionmaker[AsyncSession], fault_report: dict[str, object]) -> None:
     standin = TelegramStandIn(TELEGRAM_TOKEN, max_per_second=30, max_per_chat_per_second=1)
     await standin.start()
     try:
@@ -109,6 +110,7 @@ async def test_sigkill_during_a_fan_out_loses_nothing_and_only_an_interrupted_se
     lost, duplicated = counts(standin)
     async with sessions() as session:
         ambiguous = await session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.ambiguous.is_(True)))
+    fault_report.update(sent=FAN_OUT, duplicated=duplicated, lost=lost, kills=kills, interrupted_in_flight=ambiguous or 0)
     assert lost == 0
     # A copy can only come from a send the platform had when the process died,
     # which the outbox flagged; each process has at most 4 sends in flight.

@@ -126,7 +126,8 @@ async def test_an_unknown_user_is_refused_and_not_stored(telegram: TelegramBot) 
         assert await session.scalar(select(func.count()).select_from(ConversationState).where(ConversationState.platform_user_id == "999")) == 0
 
 
-async def test_a_redelivered_update_stores_one_status_update(telegram: TelegramBot, world: dict[str, int]) -> None:
+@pytest.mark.fault
+async def test_a_redelivered_update_stores_one_status_update(telegram: TelegramBot, world: dict[str, int], fault_report: dict[str, object]) -> None:
     ana = TelegramPerson(telegram.standin, 111)
     last_item = (await ana.says("/mine", expect=4))[-1]
     await ana.presses("Open", on=last_item)
@@ -138,11 +139,14 @@ async def test_a_redelivered_update_stores_one_status_update(telegram: TelegramB
     telegram.standin.redeliver(update_id)
     await telegram.standin.wait_until_confirmed()
     await asyncio.sleep(0.2)
+    stored = await count(telegram.sessions, StatusUpdate)
+    fault_report.update(sent=1, redelivered=2, stored=stored, duplicated=max(0, stored - 1), lost=1 - min(1, stored))
     assert len(ana.inbox) == before + 1
-    assert await count(telegram.sessions, StatusUpdate) == 1
+    assert stored == 1
 
 
-async def test_a_restart_mid_conversation_resumes(telegram: TelegramBot, world: dict[str, int]) -> None:
+@pytest.mark.fault
+async def test_a_restart_mid_conversation_resumes(telegram: TelegramBot, world: dict[str, int], fault_report: dict[str, object]) -> None:
     ana = TelegramPerson(telegram.standin, 111)
     await ana.starts_update(1, "in progress", ASSIGNED)
     await telegram.restart()
@@ -152,7 +156,9 @@ async def test_a_restart_mid_conversation_resumes(telegram: TelegramBot, world: 
     await ana.presses("Skip")
     await ana.presses("Save")
     async with telegram.sessions() as session:
-        (update,) = await history(session, world["mine_all"][1])
+        updates = await history(session, world["mine_all"][1])
+    fault_report.update(sent=1, stored=len(updates), duplicated=max(0, len(updates) - 1), lost=1 - min(1, len(updates)))
+    (update,) = updates
     assert (update.status, update.narrative) == (S.IN_PROGRESS, "Draft bill sent to Parliament.")
 
 

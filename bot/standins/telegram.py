@@ -126,6 +126,10 @@ class TelegramStandIn:
     max_per_chat_per_second: float | None = None
     # A 429 storm: this share of sendMessage calls refused at random.
     refuse_fraction: float = 0.0
+    # A flaky network: this share of calls to these methods has its connection
+    # dropped before Telegram reads the request (nothing is done, no answer).
+    drop_fraction: float = 0.0
+    drop_methods: tuple[str, ...] = ("sendmessage", "getupdates")
     seed: int = 7
     users: dict[int, SimulatedUser] = field(default_factory=dict)
     sent: list[SentMessage] = field(default_factory=list)
@@ -151,6 +155,7 @@ class TelegramStandIn:
         self._last_to_chat: dict[int, float] = {}
         self._random = random.Random(self.seed)
         self.refused = 0
+        self.dropped = 0
         self.port = 0
 
     # --- running ---------------------------------------------------------
@@ -281,9 +286,15 @@ class TelegramStandIn:
             self._kick_webhook()
         return int(update["update_id"])
 
-    async def _dispatch(self, request: web.Request) -> web.Response:
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"].lower()
         self.calls.append(method)
+        if self.drop_fraction and method in self.drop_methods and self._random.random() < self.drop_fraction:
+            self.dropped += 1
+            if request.transport is not None:
+                request.transport.abort()
+            # The client sees its connection reset; aiohttp discards this.
+            return web.Response(status=499)
         try:
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
@@ -356,7 +367,10 @@ class TelegramStandIn:
             raise ApiError(400, "Bad Request: secret token contains unallowed characters")
         if _flag(params, "drop_pending_updates"):
             self._pending.clear()
-        self._webhook = {"url": url, "secret_token": secret}
+        max_connections = _int(params, "max_connections", 40)
+        if not 1 <= max_connections <= 100:
+            raise ApiError(400, "Bad Request: max_connections must be between 1 and 100")
+        self._webhook = {"url": url, "secret_token": secret, "max_connections": max_connections}
         self._kick_webhook()
         return True
 
@@ -489,24 +503,56 @@ class TelegramStandIn:
             self._webhook_task = asyncio.get_running_loop().create_task(self._deliver_webhooks())
 
     async def _deliver_webhooks(self) -> None:
-        """One update at a time, in order, each until the bot answers 2xx."""
+        """Deliver pending updates until each is answered 2xx: up to the
+        webhook's max_connections at once, but one at a time and in order
+        within a chat. A failed delivery is retried after a pause, and later
+        updates of its chat wait for it."""
+        running: dict[asyncio.Task[bool], dict[str, Any]] = {}
+        retry_at: dict[int, float] = {}
         async with aiohttp.ClientSession() as http:
-            while self._webhook and self._pending:
-                update = self._pending[0]
-                headers = {"Content-Type": "application/json"}
-                if self._webhook.get("secret_token"):
-                    headers[SECRET_HEADER] = str(self._webhook["secret_token"])
-                try:
-                    async with http.post(self._webhook["url"], data=json.dumps(update), headers=headers, timeout=aiohttp.ClientTimeout(total=10)) as response:
-                        self.webhook_deliveries.append((update["update_id"], response.status))
-                        delivered = 200 <= response.status < 300
-                except (aiohttp.ClientError, asyncio.TimeoutError):
-                    self.webhook_deliveries.append((update["update_id"], 0))
-                    delivered = False
-                if delivered and self._pending and self._pending[0] is update:
-                    self._delivered.append(self._pending.pop(0))
-                elif not delivered:
-                    await asyncio.sleep(self.webhook_retry_seconds)
+            while self._webhook and (self._pending or running):
+                limit = int(self._webhook.get("max_connections") or 40)
+                busy = {_chat_of(u) for u in running.values()}
+                now = time.monotonic()
+                for update in list(self._pending):
+                    if len(running) >= limit:
+                        break
+                    chat = _chat_of(update)
+                    if chat in busy or update in running.values():
+                        busy.add(chat)
+                        continue
+                    busy.add(chat)
+                    if retry_at.get(update["update_id"], 0) > now:
+                        continue
+                    running[asyncio.get_running_loop().create_task(self._deliver_one(http, update))] = update
+                if not running:
+                    await asyncio.sleep(self.webhook_retry_seconds / 4)
+                    continue
+                done, _ = await asyncio.wait(running, timeout=self.webhook_retry_seconds / 4, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    update = running.pop(task)
+                    if task.result():
+                        retry_at.pop(update["update_id"], None)
+                        if update in self._pending:
+                            self._pending.remove(update)
+                            self._delivered.append(update)
+                    else:
+                        retry_at[update["update_id"]] = time.monotonic() + self.webhook_retry_seconds
+            for task in running:
+                task.cancel()
+
+    async def _deliver_one(self, http: aiohttp.ClientSession, update: dict[str, Any]) -> bool:
+        assert self._webhook is not None
+        headers = {"Content-Type": "application/json"}
+        if self._webhook.get("secret_token"):
+            headers[SECRET_HEADER] = str(self._webhook["secret_token"])
+        try:
+            async with http.post(self._webhook["url"], data=json.dumps(update), headers=headers, timeout=aiohttp.ClientTimeout(total=10)) as response:
+                self.webhook_deliveries.append((update["update_id"], response.status))
+                return 200 <= response.status < 300
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            self.webhook_deliveries.append((update["update_id"], 0))
+            return False
 
     # --- shapes ------------------------------------------------------------------
 
@@ -563,6 +609,19 @@ async def _parameters(request: web.Request) -> dict[str, Any]:
                 else:
                     params[key] = _maybe_json(str(value))
     return params
+
+
+def _chat_of(update: dict[str, Any]) -> int:
+    """The chat an update belongs to; its own id when it has none."""
+    for kind in ("message", "edited_message", "callback_query"):
+        body = update.get(kind)
+        if body:
+            message = body.get("message", body) if kind == "callback_query" else body
+            chat = (message.get("chat") or {}).get("id")
+            if chat is not None:
+                return int(chat)
+            return int(body.get("from", {}).get("id", -update["update_id"]))
+    return -int(update["update_id"])
 
 
 def _maybe_json(value: str) -> Any:

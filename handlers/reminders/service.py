@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.reminders.compose import compose, unreachable_notice
 from handlers.reminders.plan import Planned, Policy, Recipient, Snapshot, plan_day
 from handlers.reminders.snapshot import load_secretariat, load_snapshot
+from storage.database import writing
 from storage import outbox
 from storage.enums import OutboxKind
 from storage.models import FocalPoint, Institution, OutboxMessage, ReminderStep
@@ -45,7 +46,7 @@ class ReminderService:
         days = {self.policy.working_time(r.timezone).local_day(now) for r in snapshot.focal_points + snapshot.secretariat}
         for day in sorted(days):
             planned.extend(plan_day(day, snapshot, self.policy, self._opening(now, day)))
-        async with self.sessions() as session, session.begin():
+        async with writing(self.sessions) as session:
             added = await self._record(session, planned, snapshot, now)
         if added:
             log.info("reminders: %s messages planned", added)
@@ -95,7 +96,7 @@ class ReminderService:
         if row.focal_point_id is None:
             return
         now = self.clock()
-        async with self.sessions() as session, session.begin():
+        async with writing(self.sessions) as session:
             person = await session.get(FocalPoint, row.focal_point_id)
             institution = await session.scalar(select(Institution.name).where(Institution.id == person.institution_id)) if person else None
             for user in await load_secretariat(session):

@@ -1,0 +1,200 @@
+"""Conversation turns per second through the real webhook path, against a
+bare python-telegram-bot application answering the same traffic.
+
+    python bench/turns_bench.py                   # 200 people, 10 turns each
+    python bench/turns_bench.py --people 50 --turns 4
+    python bench/turns_bench.py --json            # one JSON line, for bench/run_all.py
+
+Both run as their own process in webhook mode, fed by the local Telegram
+stand-in (which delivers up to 40 updates at once, one at a time within a
+chat, as Telegram does): `nmrf-bot run` with its web server, engine and
+SQLite database, each turn a `/help` that is deduplicated, looked up,
+answered and recorded in one transaction; and a python-telegram-bot
+Application (concurrent updates on) whose handler replies with a fixed text.
+Prints turns a second for each, the ratio (our overhead over the
+framework's floor), and each process's peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
+FIRST_USER = 6_000_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def build_registry(url: str, people: int) -> None:
+    from sqlalchemy import insert
+
+    from storage.database import create_engine, session_factory
+    from storage.enums import FocalPointRole, InstitutionKind, Platform
+    from storage.migrate import upgrade
+    from storage.models import ChatIdentity, FocalPoint, Institution
+
+    engine = create_engine(url)
+    await upgrade(engine)
+    async with session_factory(engine)() as session, session.begin():
+        await session.execute(insert(Institution), [{"id": 1, "code": "MOJ", "name": "Ministry of Justice", "kind": InstitutionKind.MINISTRY, "active": True}])
+        await session.execute(insert(FocalPoint), [
+            {"id": n + 1, "name": f"Person {n}", "email": f"p{n}@bench.example", "institution_id": 1, "role": FocalPointRole.TECHNICAL,
+             "language": "en", "timezone": "UTC", "active_from": date(2025, 1, 1)}
+            for n in range(people)
+        ])
+        await session.execute(insert(ChatIdentity), [
+            {"platform": Platform.TELEGRAM, "workspace_id": "", "platform_user_id": str(FIRST_USER + n), "chat_id": str(FIRST_USER + n), "focal_point_id": n + 1}
+            for n in range(people)
+        ])
+    await engine.dispose()
+
+
+def peak_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def drive(kind: str, people: int, turns: int, folder: Path, url: str) -> dict[str, float]:
+    """Start one bot process, send people x turns messages, time the replies."""
+    from bot.standins.telegram import TelegramStandIn
+
+    standin = TelegramStandIn(TOKEN)
+    await standin.start()
+    for n in range(people):
+        standin.add_user(FIRST_USER + n, f"p{n}").started = True
+    port = free_port()
+    env = {**os.environ, "NMRF_TELEGRAM_TOKEN": TOKEN, "NMRF_DATABASE_URL": url}
+    if kind == "ours":
+        config = folder / "config.toml"
+        config.write_text(
+            f'[telegram]\nbase_url = "{standin.base_url}"\nmode = "webhook"\nwebhook_url = "http://127.0.0.1:{port}/telegram/webhook"\n'
+            f'[http]\nhost = "127.0.0.1"\nport = {port}\n',
+            encoding="utf-8",
+        )
+        command = [str(Path(sys.executable).with_name("nmrf-bot")), "--config", str(config), "run", "--log-level", "WARNING"]
+    else:
+        command = [sys.executable, __file__, "--worker", "bare", "--base-url", standin.base_url, "--port", str(port)]
+    process = await asyncio.create_subprocess_exec(*command, env=env, cwd=folder, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while standin._webhook is None:  # noqa: SLF001 - the stand-in's own state: the webhook is set
+            if process.returncode is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{kind}: the bot did not set its webhook: {(await process.stderr.read()).decode()[-2000:]}")  # type: ignore[union-attr]
+            await asyncio.sleep(0.05)
+        total = people * turns
+        started = time.perf_counter()
+        for turn in range(turns):
+            for n in range(people):
+                standin.user_sends(FIRST_USER + n, "/help")
+        while len(standin.sent) < total:
+            if time.perf_counter() - started > 600:
+                raise RuntimeError(f"{kind}: {len(standin.sent)} of {total} replies after 600 s")
+            await asyncio.sleep(0.01)
+        seconds = time.perf_counter() - started
+        memory = peak_mib(process.pid)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        await process.communicate()
+        await standin.stop()
+    return {"turns": total, "seconds": seconds, "per_second": total / seconds, "peak_mib": memory}
+
+
+def bare(base_url: str, port: int) -> None:
+    """The framework's floor: python-telegram-bot answering /help with a fixed
+    text, fed by a plain aiohttp webhook into its update queue (PTB's own
+    "custom webhook" pattern, without the tornado extra)."""
+    from aiohttp import web
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
+
+    async def help_(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None
+        await update.message.reply_text("I help you report what your institution has done.")
+
+    async def run() -> None:
+        app = ApplicationBuilder().token(TOKEN).base_url(base_url).concurrent_updates(True).updater(None).build()
+        app.add_handler(CommandHandler("help", help_))
+
+        async def hook(request: web.Request) -> web.Response:
+            if request.headers.get("X-Telegram-Bot-Api-Secret-Token") != "bench":
+                return web.Response(status=403)
+            await app.update_queue.put(Update.de_json(await request.json(), app.bot))
+            return web.Response()
+
+        server = web.Application()
+        server.router.add_post("/bare", hook)
+        runner = web.AppRunner(server, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        async with app:
+            await app.start()
+            await app.bot.set_webhook(f"http://127.0.0.1:{port}/bare", secret_token="bench")
+            await stop.wait()
+            await app.stop()
+        await runner.cleanup()
+
+    asyncio.run(run())
+
+
+def measure(people: int, turns: int) -> dict[str, dict[str, float]]:
+    folder = Path(tempfile.mkdtemp(prefix="nmrf-turns-"))
+    url = f"sqlite:///{folder}/bench.db"
+    asyncio.run(build_registry(url, people))
+    results = {"bare": asyncio.run(drive("bare", people, turns, folder, url)), "ours": asyncio.run(drive("ours", people, turns, folder, url))}
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, default=200)
+    parser.add_argument("--turns", type=int, default=10)
+    parser.add_argument("--json", action="store_true", help="print one JSON line instead of the table")
+    parser.add_argument("--worker", choices=["bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--base-url", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker == "bare":
+        bare(args.base_url, args.port)
+        return
+    results = measure(args.people, args.turns)
+    ratio = results["bare"]["per_second"] / results["ours"]["per_second"]
+    if args.json:
+        print(json.dumps({**results, "overhead": ratio}))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Conversation turns through the webhook path: {args.people} people x {args.turns} turns")
+    for column in ("app", "turns", "seconds", "turns/s", "peak RSS"):
+        table.add_column(column, justify="right")
+    for name, label in (("bare", "bare python-telegram-bot"), ("ours", "nmrf-bot run (SQLite)")):
+        r = results[name]
+        table.add_row(label, f"{r['turns']:.0f}", f"{r['seconds']:.1f}", f"{r['per_second']:.0f}", f"{r['peak_mib']:.0f} MiB")
+    Console(width=120).print(table)
+    print(f"overhead: the bare application answers {ratio:.1f}x as many turns a second")
+
+
+if __name__ == "__main__":
+    main()
