@@ -79,6 +79,7 @@ class BotApp:
             self.telegram = TelegramTransport(
                 tg.token.get_secret_value(), self.engine.handle,
                 base_url=tg.base_url, mode=tg.mode, webhook_url=tg.webhook_url,
+                delivery_check_chat_id=tg.delivery_check_chat_id,
             )
             self.router.register(self.telegram)
         if sl.bot_token is not None:

@@ -123,17 +123,38 @@ def command_words(platform: Platform) -> dict[str, str]:
     return {name: prefix + name for name in COMMAND_NAMES}
 
 
+@dataclass(frozen=True)
+class Sent:
+    """What the platform answered to a send: the id it gave each message
+    (several when the text went as several), in order."""
+
+    message_ids: tuple[str, ...] = ()
+
+
 class ChatGateway(Protocol):
     """What a handler may do to a platform: send a message to a person."""
 
-    async def send(self, address: ChatAddress, message: OutgoingMessage) -> None: ...
+    async def send(self, address: ChatAddress, message: OutgoingMessage) -> Sent | None: ...
+
+
+@dataclass(frozen=True)
+class DeliveryProbe:
+    """A message from the outbox whose send a crash cut off: did it arrive?"""
+
+    outbox_key: str
+    message: OutgoingMessage
+    # The platform id of the last message the outbox sent to that chat before
+    # this one's send began; this one, if it arrived, came after it.
+    after_message_id: str | None = None
 
 
 class DeliveryCheck(Protocol):
     """A platform that can say whether a message went out, after a crash cut
-    a send off. Slack can (message metadata, read back); Telegram cannot."""
+    a send off: True, False, or None when it cannot tell. Slack reads the DM
+    back (message metadata); Telegram forwards the candidates to a delivery
+    check chat, when one is configured."""
 
-    async def delivered(self, address: ChatAddress, outbox_key: str) -> bool | None: ...
+    async def delivered(self, address: ChatAddress, probe: DeliveryProbe) -> bool | None: ...
 
 
 class RecipientUnreachable(Exception):

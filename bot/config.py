@@ -102,6 +102,9 @@ class TelegramConfig(Section):
     mode: Literal["polling", "webhook"] = "polling"
     # Webhook mode: the public HTTPS address that reaches [http] at /telegram/webhook.
     webhook_url: HttpUrl | None = None
+    # A private channel with the bot as an admin, where a reminder cut off by a
+    # crash is looked for before it is sent again (no duplicates after a crash).
+    delivery_check_chat_id: int | None = None
 
     @field_validator("token")
     @classmethod

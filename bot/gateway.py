@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.chat_port import ChatAddress, OutgoingMessage
+from bot.chat_port import ChatAddress, DeliveryProbe, OutgoingMessage, Sent
 from storage.enums import Platform
 
 
 class Transport(Protocol):
     platform: Platform
 
-    async def send(self, address: ChatAddress, message: OutgoingMessage) -> None: ...
+    async def send(self, address: ChatAddress, message: OutgoingMessage) -> Sent | None: ...
 
 
 class PlatformRouter:
@@ -28,10 +28,10 @@ class PlatformRouter:
             raise LookupError(f"no {address.platform.value} adapter is running: check the configuration")
         return transport
 
-    async def send(self, address: ChatAddress, message: OutgoingMessage) -> None:
-        await self._transport(address).send(address, message)
+    async def send(self, address: ChatAddress, message: OutgoingMessage) -> Sent | None:
+        return await self._transport(address).send(address, message)
 
-    async def delivered(self, address: ChatAddress, outbox_key: str) -> bool | None:
+    async def delivered(self, address: ChatAddress, probe: DeliveryProbe) -> bool | None:
         """True or False where the platform can tell, None where it cannot."""
         check = getattr(self._transport(address), "delivered", None)
-        return await check(address, outbox_key) if check is not None else None
+        return await check(address, probe) if check is not None else None

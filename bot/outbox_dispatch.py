@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.chat_port import ChatAddress, ChatGateway, DeliveryFailed, OutgoingMessage, RecipientUnreachable
+from bot.chat_port import ChatAddress, ChatGateway, DeliveryFailed, DeliveryProbe, OutgoingMessage, RecipientUnreachable
 from bot.ratelimit import SendLimits
 from handlers.reminders.working_time import WorkingTime
 from storage.database import writing
@@ -132,11 +132,12 @@ class OutboxDispatcher:
             await self._finish(outbox.release, row.id, self.worker, window.start, None, window.end)
             return
         address = ChatAddress(row.platform, row.platform_user_id, row.chat_id, row.workspace_id)
+        arrived: bool | None = None
         if row.ambiguous:
-            arrived = await self._delivered(address, row.key)
+            arrived = await self._delivered(address, row)
             if arrived:
                 log.info("outbox %s (%s) had reached the platform before the crash; not sent again", row.id, row.key)
-                await self._finish(outbox.mark_sent, row.id, self.worker, self.clock())
+                await self._finish(outbox.mark_sent, row.id, self.worker, self.clock(), None, settled=True)
                 return
             if arrived is None:
                 log.warning("outbox %s (%s) was cut off mid-send by a crash and the platform cannot say if it arrived; sending it again", row.id, row.key)
@@ -144,7 +145,7 @@ class OutboxDispatcher:
             await self.limits.acquire(row.platform, row.chat_id)
             if not await self._finish(outbox.mark_started, row.id, self.worker, self.clock()):
                 return  # no longer ours: the lease ran out and another process took it
-            await self.gateway.send(address, replace(OutgoingMessage.from_dict(row.message), outbox_key=row.key))
+            receipt = await self.gateway.send(address, replace(OutgoingMessage.from_dict(row.message), outbox_key=row.key))
         except RecipientUnreachable as exc:
             log.info("outbox %s: %s", row.id, exc)
             if await self._finish(outbox.mark_unreachable, row, self.worker, self.clock(), exc.reason) and self.on_unreachable:
@@ -155,25 +156,30 @@ class OutboxDispatcher:
             log.warning("outbox %s: not sent (%s); again in %s", row.id, exc, backoff)
             await self._finish(outbox.release, row.id, self.worker, self.clock() + backoff, str(exc))
             return
-        await self._finish(outbox.mark_sent, row.id, self.worker, self.clock())
+        last_id = receipt.message_ids[-1] if receipt is not None and receipt.message_ids else None
+        # Checked and found missing before this send: it went out once.
+        await self._finish(outbox.mark_sent, row.id, self.worker, self.clock(), last_id, settled=arrived is False)
 
-    async def _delivered(self, address: ChatAddress, key: str) -> bool | None:
+    async def _delivered(self, address: ChatAddress, row: OutboxMessage) -> bool | None:
         check = getattr(self.gateway, "delivered", None)
         if check is None:
             return None
         try:
-            return await check(address, key)
+            async with self.sessions() as session:
+                after = await outbox.last_sent_before(session, row)
+            probe = DeliveryProbe(row.key, OutgoingMessage.from_dict(row.message), after)
+            return await check(address, probe)
         except Exception as exc:  # noqa: BLE001 - unknown is the safe answer: send
-            log.info("outbox: could not ask the platform about %s: %s", key, exc)
+            log.info("outbox: could not ask the platform about %s: %s", row.key, exc)
             return None
 
-    async def _finish(self, step: Callable[..., object], *args: object) -> bool:
+    async def _finish(self, step: Callable[..., object], *args: object, **kwargs: object) -> bool:
         """Record the outcome, retrying a busy database: the send happened,
         and losing the record of it would send it twice."""
         for attempt in range(1, 8):
             try:
                 async with writing(self.sessions) as session:
-                    return bool(await step(session, *args))  # type: ignore[misc]
+                    return bool(await step(session, *args, **kwargs))  # type: ignore[misc]
             except (OperationalError, InterfaceError):
                 if attempt == 7:
                     raise

@@ -598,8 +598,16 @@ class OutboxMessage(Base):
     # the one case nobody can settle (did the platform take it?).
     send_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The platform's id of what was sent (Telegram message_id, Slack ts; the
+    # last one when the text went as several): where a delivery check after a
+    # crash starts looking.
+    platform_message_id: Mapped[str | None] = mapped_column(String(64))
+    # When the send a crash cut off had begun (kept when the row is claimed
+    # again): messages the outbox had sent to that chat by then came before it.
+    interrupted_send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
-    # Found mid-send after a crash and sent again: it may have arrived twice.
+    # Found mid-send after a crash and sent again without the platform able to
+    # say whether the first send arrived: it may have arrived twice.
     ambiguous: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -12,8 +12,10 @@ still "sending" after its lease ran out belonged to a process that died:
 it is claimed again. If that process had already called the platform for
 it (``send_started_at``), it is flagged ``ambiguous``: the platform may or
 may not have taken it before the crash. The sender then asks the platform
-where it can (Slack keeps the outbox key as message metadata) and sends again
-only where it cannot (Telegram). Everything else goes out once.
+(Slack keeps the outbox key as message metadata; on Telegram the messages
+after the last one recorded here, ``platform_message_id``, are forwarded to a
+delivery check channel) and sends again only what did not arrive, or, where
+nobody can tell, sends again and keeps the flag. Everything else goes out once.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -103,6 +105,10 @@ async def claim(session: AsyncSession, worker: str, now: datetime, limit: int, l
                 OutboxMessage.ambiguous,
                 and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.send_started_at.is_not(None)),
             ),
+            interrupted_send_at=case(
+                (and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.send_started_at.is_not(None)), OutboxMessage.send_started_at),
+                else_=OutboxMessage.interrupted_send_at,
+            ),
             send_started_at=None,
             status=OutboxStatus.SENDING,
             claimed_by=worker,
@@ -148,8 +154,31 @@ async def release_orphans(session: AsyncSession, host: str, alive: Callable[[int
     return len(dead)
 
 
-async def mark_sent(session: AsyncSession, row_id: int, worker: str, now: datetime) -> bool:
-    return await _finish(session, row_id, worker, status=OutboxStatus.SENT, sent_at=now, lease_until=None)
+async def mark_sent(
+    session: AsyncSession, row_id: int, worker: str, now: datetime, platform_message_id: str | None = None, *, settled: bool = False,
+) -> bool:
+    """Sent. ``settled``: a send a crash cut off was found to have arrived,
+    or not, so this row went out exactly once after all."""
+    values: dict[str, Any] = {"status": OutboxStatus.SENT, "sent_at": now, "lease_until": None, "platform_message_id": platform_message_id}
+    if settled:
+        values["ambiguous"] = False
+    return await _finish(session, row_id, worker, **values)
+
+
+async def last_sent_before(session: AsyncSession, row: OutboxMessage) -> str | None:
+    """The platform id of the last message the outbox sent to the same chat
+    before ``row``'s interrupted send began (or, not knowing when, before the
+    row was made): what ``row`` became, if it arrived, came after it."""
+    began = row.interrupted_send_at or row.created_at
+    return await session.scalar(
+        select(OutboxMessage.platform_message_id)
+        .where(
+            OutboxMessage.platform == row.platform, OutboxMessage.chat_id == row.chat_id, OutboxMessage.status == OutboxStatus.SENT,
+            OutboxMessage.sent_at <= began, OutboxMessage.platform_message_id.is_not(None),
+        )
+        .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
+        .limit(1)
+    )
 
 
 async def mark_unreachable(session: AsyncSession, row: OutboxMessage, worker: str, now: datetime, reason: str) -> bool:

@@ -49,7 +49,7 @@ def test_named_file_must_exist(tmp_path: Path) -> None:
 def test_unknown_key_names_file_key_and_allowed_keys(tmp_path: Path) -> None:
     path = write(tmp_path, '[telegram]\ntokn = "x"\n')
     message = error_of(path)
-    assert message == f"{path}: unknown key 'telegram.tokn' (allowed here: token, base_url, mode, webhook_url)"
+    assert message == f"{path}: unknown key 'telegram.tokn' (allowed here: token, base_url, mode, webhook_url, delivery_check_chat_id)"
 
 
 def test_unknown_section(tmp_path: Path) -> None:

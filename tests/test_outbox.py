@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.chat_port import Button, ChatAddress, OutgoingMessage
 from bot.gateway import PlatformRouter
 from bot.outbox_dispatch import OutboxDispatcher
 from bot.ratelimit import SendLimits
@@ -178,3 +180,48 @@ async def test_claims_of_a_dead_process_on_this_host_are_freed_at_once(sessions:
     async with sessions() as session, session.begin():
         taken = await outbox.claim(session, "host-a:333", NOW + timedelta(seconds=1), 10, timedelta(minutes=15))
     assert sorted(r.key for r in taken) == ["m:0", "m:1"]  # host-b's claim waits for its lease
+
+
+async def test_a_telegram_send_cut_off_by_a_crash_is_looked_for_before_it_is_sent_again(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Telegram cannot be asked whether a message arrived; with a delivery
+    check channel the bot forwards the chat's messages after the last one it
+    knows arrived, finds its own, and does not send it again."""
+    standin = TelegramStandIn(TELEGRAM_TOKEN)
+    standin.add_channel(-1001234567890, "checks")
+    await standin.start()
+    transport = TelegramTransport(TELEGRAM_TOKEN, lambda _m: asyncio.sleep(0), base_url=standin.base_url, delivery_check_chat_id=-1001234567890)
+    await transport.application.initialize()
+    try:
+        for user in (1001, 1002):
+            standin.add_user(user, f"user {user}").started = True
+        clock = FakeClock(NOW)
+        # An earlier reminder to 1001 arrived and was recorded; the person wrote since.
+        async with sessions() as session, session.begin():
+            await outbox.enqueue(session, message("m:earlier", 1001))
+        await dispatcher(sessions, transport, clock).drain()
+        standin.user_sends(1001, "hello")
+        lease = timedelta(minutes=15)
+        async with sessions() as session, session.begin():
+            await outbox.enqueue(session, message("m:arrived", 1001))
+            await outbox.enqueue(session, message("m:lost", 1002))
+            for row in await outbox.claim(session, "dead:1", NOW, 10, lease):
+                await outbox.mark_started(session, row.id, "dead:1", NOW)
+        # The dead process's send of one reached Telegram; of the other, not.
+        address = ChatAddress(Platform.TELEGRAM, "1001", "1001")
+        await transport.send(address, OutgoingMessage("x", "reminder m:arrived", ((Button("Open", "rec:1"),),)))
+        before = Counter(m.text for m in standin.sent)
+        clock.now = NOW + lease + timedelta(minutes=1)
+        assert await dispatcher(sessions, transport, clock).drain() == 2
+    finally:
+        await transport.application.shutdown()
+        await standin.stop()
+    after = Counter(m.text for m in standin.sent)
+    assert after["reminder m:arrived"] == before["reminder m:arrived"] == 1
+    assert after["reminder m:lost"] == 1
+    assert "forwardmessage" in standin.calls and not standin.channel_posts[-1001234567890]
+    async with sessions() as session:
+        rows = {r.key: r for r in await session.scalars(select(OutboxMessage))}
+    assert {k: r.status for k, r in rows.items()} == {k: OutboxStatus.SENT for k in ("m:earlier", "m:arrived", "m:lost")}
+    # Both were settled by looking: neither can have arrived twice.
+    assert (rows["m:arrived"].ambiguous, rows["m:lost"].ambiguous) == (False, False)
+    assert rows["m:earlier"].platform_message_id == "1"

@@ -166,3 +166,23 @@ async def test_slack_external_upload_needs_each_step(slack: SlackStandIn) -> Non
     assert done["file"]["name"] == "b.csv"
     (posted,) = slack.messages_to("U0ANA")
     assert posted.text == "here" and posted.files[0]["data"] == b"a,b\n"
+
+
+async def test_telegram_forwards_by_id_to_a_channel_and_deletes(telegram: TelegramStandIn) -> None:
+    from telegram import MessageOriginUser
+
+    telegram.add_channel(-1001234567890, "delivery checks")
+    user_message_id = telegram.user_sends(111, "hello")
+    async with Bot(TELEGRAM_TOKEN, base_url=telegram.base_url) as bot:
+        sent = await bot.send_message(111, "reminder <b>1</b>", parse_mode="HTML")
+        copy = await bot.forward_message(-1001234567890, from_chat_id=111, message_id=sent.message_id)
+        assert copy.text == "reminder 1" and isinstance(copy.forward_origin, MessageOriginUser)
+        assert copy.forward_origin.sender_user.id == bot.id
+        assert await bot.delete_message(-1001234567890, copy.message_id) is True
+        with pytest.raises(BadRequest, match="(?i)message to delete not found"):
+            await bot.delete_message(-1001234567890, copy.message_id)
+        with pytest.raises(BadRequest, match="(?i)message to forward not found"):
+            await bot.forward_message(-1001234567890, from_chat_id=111, message_id=sent.message_id + 5)
+        with pytest.raises(BadRequest, match="(?i)chat not found"):
+            await bot.forward_message(-1009, from_chat_id=111, message_id=sent.message_id)
+    assert user_message_id > 0

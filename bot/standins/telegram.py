@@ -156,6 +156,11 @@ class TelegramStandIn:
         self._random = random.Random(self.seed)
         self.refused = 0
         self.dropped = 0
+        # Every message of every chat by (chat, message id): what forwardMessage reads.
+        self._messages: dict[tuple[int, int], dict[str, Any]] = {}
+        # Channels the bot administers: chat id -> title, and the posts in each.
+        self.channels: dict[int, str] = {}
+        self.channel_posts: dict[int, dict[int, dict[str, Any]]] = {}
         self.port = 0
 
     # --- running ---------------------------------------------------------
@@ -465,7 +470,54 @@ class TelegramStandIn:
             message["caption_entities"] = entities
         _checked(Message, message)
         self.sent.append(SentMessage(user.id, message_id, caption, raw, params.get("parse_mode"), entities, None, document=upload))
+        self._messages[(user.id, message_id)] = message
         return message
+
+    def add_channel(self, chat_id: int, title: str) -> None:
+        """A private channel where the bot is an administrator."""
+        self.channels[chat_id] = title
+        self.channel_posts[chat_id] = {}
+        self._message_ids[chat_id] = itertools.count(1)
+
+    async def _m_forwardmessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        target = _int(params, "chat_id", 0)
+        if target not in self.channels:
+            raise ApiError(400, "Bad Request: chat not found")
+        source = self._messages.get((_int(params, "from_chat_id", 0), _int(params, "message_id", 0)))
+        if source is None:
+            raise ApiError(400, "Bad Request: message to forward not found")
+        post_id = next(self._message_ids[target])
+        sender = source.get("from") or self._bot_user()
+        post: dict[str, Any] = {
+            "message_id": post_id,
+            "chat": {"id": target, "type": "channel", "title": self.channels[target]},
+            "date": int(time.time()),
+            "forward_origin": {"type": "user", "date": source["date"], "sender_user": sender},
+        }
+        for field_name in ("text", "entities", "caption", "caption_entities", "document"):
+            if field_name in source:
+                post[field_name] = source[field_name]
+        _checked(Message, post)
+        self.channel_posts[target][post_id] = post
+        return post
+
+    async def _m_deletemessage(self, params: dict[str, Any]) -> bool:
+        chat_id, message_id = _int(params, "chat_id", 0), _int(params, "message_id", 0)
+        posts = self.channel_posts.get(chat_id)
+        if posts is not None:
+            if posts.pop(message_id, None) is None:
+                raise ApiError(400, "Bad Request: message to delete not found")
+            return True
+        message = self._messages.get((chat_id, message_id))
+        if message is None:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        # "Bots can delete outgoing messages in private chats ... incoming
+        # messages in private chats", if sent less than 48 hours ago.
+        if time.time() - message["date"] > 48 * 3600:
+            raise ApiError(400, "Bad Request: message can't be deleted for everyone")
+        del self._messages[(chat_id, message_id)]
+        self.sent = [m for m in self.sent if (m.chat_id, m.message_id) != (chat_id, message_id)]
+        return True
 
     async def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
         user = self._recipient(params)
@@ -494,6 +546,7 @@ class TelegramStandIn:
             message["reply_markup"] = markup
         _checked(Message, message)
         self.sent.append(SentMessage(chat_id, message_id, text, raw, params.get("parse_mode"), entities, markup))
+        self._messages[(chat_id, message_id)] = message
         return message
 
     # --- webhooks ------------------------------------------------------------
@@ -568,12 +621,15 @@ class TelegramStandIn:
 
     def _incoming_message(self, user: SimulatedUser) -> dict[str, Any]:
         chat_id = user.id
-        return {
+        message = {
             "message_id": next(self._message_ids.setdefault(chat_id, itertools.count(1))),
             "from": user.as_dict(),
             "chat": self._chat(user),
             "date": int(time.time()),
         }
+        # Kept by reference: the caller fills in the text.
+        self._messages[(chat_id, message["message_id"])] = message
+        return message
 
 
 def _check_inline_keyboard(markup: Any) -> None:

@@ -28,7 +28,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat_port import COMMAND_NAMES, ChatAddress, DeliveryFailed, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable
+from bot.chat_port import COMMAND_NAMES, ChatAddress, DeliveryFailed, DeliveryProbe, Sent, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable
 from bot.transports.slack_blocks import ACTION_PREFIX, MODAL_ACTION, MODAL_CALLBACK, escape_mrkdwn, render, unescape_incoming
 from messages import t
 from storage.enums import Platform
@@ -216,7 +216,7 @@ class SlackTransport:
             self._dm_channels[user] = opened["channel"]["id"]
         return self._dm_channels[user]
 
-    async def send(self, address: ChatAddress, message: OutgoingMessage) -> None:
+    async def send(self, address: ChatAddress, message: OutgoingMessage) -> Sent | None:
         try:
             channel = address.chat_id if address.chat_id.startswith("D") else await self.open_dm(address.user_id)
             if message.document is not None:
@@ -227,26 +227,29 @@ class SlackTransport:
                     channel=channel, file=document.path, filename=document.name, title=document.name,
                     initial_comment=escape_mrkdwn(message.text),
                 )
-                return
+                return None
             metadata = {"event_type": OUTBOX_EVENT, "event_payload": {"key": message.outbox_key}} if message.outbox_key else None
+            posted = []
             for text, blocks in render(message):
-                await self.client.chat_postMessage(
+                answer = await self.client.chat_postMessage(
                     channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False, metadata=metadata
                 )
+                posted.append(str(answer.get("ts") or ""))
+            return Sent(tuple(posted))
         except SlackApiError as exc:
             error = str(exc.response.get("error"))
             if error in _GONE:
                 raise RecipientUnreachable(address, error) from exc
             raise DeliveryFailed(f"slack: {error}") from exc
 
-    async def delivered(self, address: ChatAddress, outbox_key: str) -> bool:
+    async def delivered(self, address: ChatAddress, probe: DeliveryProbe) -> bool:
         """Whether a message from the outbox is in the person's DM: Slack keeps
         the metadata it was posted with (scope im:history reads it back)."""
         channel = address.chat_id if address.chat_id.startswith("D") else await self.open_dm(address.user_id)
         history = await self.client.conversations_history(channel=channel, include_all_metadata=True, limit=100)
         for posted in history.get("messages", []):
             meta = posted.get("metadata") or {}
-            if meta.get("event_type") == OUTBOX_EVENT and (meta.get("event_payload") or {}).get("key") == outbox_key:
+            if meta.get("event_type") == OUTBOX_EVENT and (meta.get("event_payload") or {}).get("key") == probe.outbox_key:
                 return True
         return False
 

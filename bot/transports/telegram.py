@@ -19,14 +19,14 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, LinkPreviewOptions, MessageOriginUser, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from bot.chat_port import ChatAddress, FileTooLarge, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable
+from bot.chat_port import ChatAddress, DeliveryProbe, FileTooLarge, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable, Sent
 from bot.transports.retry import DEFAULT_RETRY, RetryPolicy, Verdict, with_retries
-from bot.transports.telegram_format import PARSE_MODE, escape, render
-from bot.transports.text import utf16_length
+from bot.transports.telegram_format import MAX_MESSAGE, PARSE_MODE, escape, render
+from bot.transports.text import split_text, utf16_length
 from storage.enums import Platform
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,10 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 # "0-1024 characters after entities parsing" (sendDocument caption).
 MAX_CAPTION = 1024
+# A delivery check looks at most this many messages past the last known one,
+# and stops after this many ids in a row that hold nothing.
+MAX_PROBED = 200
+MISSES_TO_STOP = 3
 # The menu Telegram shows next to the text field.
 COMMANDS = [
     BotCommand("mine", "Your recommendations"),
@@ -69,6 +73,7 @@ class TelegramTransport:
         webhook_url: str | None = None,
         poll_timeout: int = 30,
         retry: RetryPolicy = DEFAULT_RETRY,
+        delivery_check_chat_id: int | None = None,
     ) -> None:
         if mode == "webhook" and not webhook_url:
             raise ValueError("webhook mode needs telegram.webhook_url")
@@ -78,6 +83,9 @@ class TelegramTransport:
         self.secret = webhook_secret(token)
         self._poll_timeout = poll_timeout
         self._retry = retry
+        # A private channel of the operator's, with the bot as an admin, where
+        # candidates are forwarded to see whether a send cut off by a crash arrived.
+        self.delivery_check_chat_id = delivery_check_chat_id
         builder = (
             ApplicationBuilder()
             .token(token)
@@ -142,10 +150,10 @@ class TelegramTransport:
 
     # --- outbound ------------------------------------------------------------
 
-    async def send(self, address: ChatAddress, message: OutgoingMessage) -> None:
+    async def send(self, address: ChatAddress, message: OutgoingMessage) -> Sent:
         if message.document is not None:
-            await self._send_document(address, message)
-            return
+            return await self._send_document(address, message)
+        ids: list[str] = []
         for text, keyboard in render(message):
             async def call(text: str = text, keyboard: Any = keyboard) -> Any:
                 return await self.application.bot.send_message(
@@ -156,10 +164,51 @@ class TelegramTransport:
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
                 )
 
-            await with_retries(call, lambda exc, attempt: _judge(address, exc, attempt, self._retry), self._retry)
+            sent = await with_retries(call, lambda exc, attempt: _judge(address, exc, attempt, self._retry), self._retry)
+            ids.append(str(sent.message_id))
+        return Sent(tuple(ids))
+
+    async def delivered(self, address: ChatAddress, probe: DeliveryProbe) -> bool | None:
+        """Whether a message whose send a crash cut off is in the chat. The
+        Bot API cannot read a chat back, but it can forward a message by id:
+        each message after the last one known to have arrived is forwarded to
+        the delivery check chat (and the copy deleted there), until the bot's
+        own message with this text turns up, or the chat's messages run out.
+        None when no delivery check chat is configured."""
+        if self.delivery_check_chat_id is None:
+            return None
+        bot = self.application.bot
+        pieces = split_text(probe.message.text, MAX_MESSAGE, utf16_length)
+        # The last piece: if it arrived, the whole text did.
+        expected = pieces[-1] if pieces else ""
+        first = int(probe.after_message_id) + 1 if probe.after_message_id and probe.after_message_id.isdigit() else 1
+        misses = 0
+        for message_id in range(first, first + MAX_PROBED):
+            try:
+                copy = await bot.forward_message(
+                    chat_id=self.delivery_check_chat_id, from_chat_id=int(address.chat_id), message_id=message_id, disable_notification=True,
+                )
+            except BadRequest as exc:
+                if "not found" not in exc.message.lower():
+                    raise
+                # Past the chat's last message (or one deleted): a few in a row end it.
+                misses += 1
+                if misses >= MISSES_TO_STOP:
+                    return False
+                continue
+            misses = 0
+            try:
+                await bot.delete_message(self.delivery_check_chat_id, copy.message_id)
+            except (BadRequest, Forbidden) as exc:
+                log.info("telegram: delivery check copy %s not deleted: %s", copy.message_id, exc.message)
+            origin = copy.forward_origin
+            by_bot = isinstance(origin, MessageOriginUser) and origin.sender_user.id == bot.id
+            if by_bot and (copy.text or "") == expected:
+                return True
+        return None
 
 
-    async def _send_document(self, address: ChatAddress, message: OutgoingMessage) -> None:
+    async def _send_document(self, address: ChatAddress, message: OutgoingMessage) -> Sent:
         """The file with the message as its caption; a text too long for a
         caption goes first as a message of its own."""
         document = message.document
@@ -172,6 +221,7 @@ class TelegramTransport:
             await self.send(address, replace(message, document=None))
             caption = ""
 
+
         async def call() -> Any:
             # Opened for each attempt: a retried upload starts from the first byte.
             with open(document.path, "rb") as data:
@@ -180,7 +230,8 @@ class TelegramTransport:
                     caption=caption or None, parse_mode=PARSE_MODE if caption else None,
                 )
 
-        await with_retries(call, lambda exc, attempt: _judge(address, exc, attempt, self._retry), self._retry)
+        sent = await with_retries(call, lambda exc, attempt: _judge(address, exc, attempt, self._retry), self._retry)
+        return Sent((str(sent.message_id),))
 
 
 def _judge(address: ChatAddress, exc: Exception, attempt: int, policy: RetryPolicy) -> Verdict:
