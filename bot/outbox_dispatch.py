@@ -11,6 +11,7 @@ missed its reader's working window waits for the next one.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import socket
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat_port import ChatAddress, ChatGateway, DeliveryFailed, DeliveryProbe, OutgoingMessage, RecipientUnreachable
 from bot.ratelimit import SendLimits
-from handlers.reminders.working_time import WorkingTime
+from handlers.reminders.working_time import WorkingTime, parse_hours
 from storage.database import writing
 from storage import outbox
 from storage.models import OutboxMessage
@@ -128,7 +129,11 @@ class OutboxDispatcher:
         now = self.clock()
         if row.not_after is not None and now >= row.not_after:
             # Too late today: never in the reader's night or weekend.
-            window = self.working_time(row.timezone).next_window(now)
+            calendar = self.working_time(row.timezone)
+            if row.working_hours:
+                start, end = parse_hours(row.working_hours)
+                calendar = dataclasses.replace(calendar, start=start, end=end)
+            window = calendar.next_window(now)
             await self._finish(outbox.release, row.id, self.worker, window.start, None, window.end)
             return
         address = ChatAddress(row.platform, row.platform_user_id, row.chat_id, row.workspace_id)

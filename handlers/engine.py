@@ -32,7 +32,7 @@ from bot.chat_port import (
     RecipientUnreachable,
     command_words,
 )
-from handlers import browse, requests, secretariat, snooze, status_update, validate
+from handlers import browse, hours, requests, secretariat, snooze, status_update, validate
 from handlers.reminders.plan import Policy
 from handlers.report_orders import ReportMaker, ReportOrder
 from handlers.turn import SecretariatTurn, Turn
@@ -280,6 +280,8 @@ class ConversationEngine:
             await browse.show_filters(turn)
         elif command == "/snooze":
             await snooze.snooze(turn, text.partition(" ")[2])
+        elif command == "/hours":
+            await hours.hours(turn, text.partition(" ")[2], self.policy)
         elif command in secretariat.COMMANDS:
             turn.say("secretariat.only")
         elif command == "/validate":

@@ -47,12 +47,13 @@ async def send(
             continue
         assigned = await _assigned(session, institution.id, named)
         mine = [r for r in named if r in assigned]
-        window = policy.working_time(person.timezone, person.snoozed_until).next_window(now)
+        window = policy.working_time(person.timezone, person.snoozed_until, person.working_hours).next_window(now)
         outbox_id = await outbox.enqueue(session, outbox.NewMessage(
             key=f"request:{request.id}:{person.id}", kind=OutboxKind.INFORMATION_REQUEST, platform=address.platform,
             workspace_id=address.workspace_id, platform_user_id=address.user_id, chat_id=address.chat_id, timezone=person.timezone,
             message=request_message(request, institution, mine, person.language, address.platform).to_dict(),
             due_at=max(now, window.start), not_after=window.end, identity_id=identity.id, focal_point_id=person.id,
+            working_hours=person.working_hours,
         ))
         if outbox_id is not None:
             recipient = await session.scalar(select(RequestRecipient).where(RequestRecipient.request_id == request.id, RequestRecipient.focal_point_id == person.id))

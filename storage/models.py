@@ -242,6 +242,8 @@ class FocalPoint(Base, Timestamped):
     active_to: Mapped[date | None] = mapped_column(Date)
     # Set in chat ("snooze until", out of office): no reminder up to this day.
     snoozed_until: Mapped[date | None] = mapped_column(Date)
+    # "HH:MM-HH:MM" in their own time zone, when not [schedule] hours.
+    working_hours: Mapped[str | None] = mapped_column(String(11))
 
     institution: Mapped[Institution] = relationship()
     identities: Mapped[list[ChatIdentity]] = relationship(back_populates="focal_point")
@@ -590,6 +592,8 @@ class OutboxMessage(Base):
     # The end of the reader's working window: later, it waits for the next one.
     not_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(64))
+    # The reader's own working hours, when not the configured ones.
+    working_hours: Mapped[str | None] = mapped_column(String(11))
     status: Mapped[OutboxStatus] = mapped_column(str_enum(OutboxStatus, "outbox_status"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(64))

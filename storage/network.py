@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from storage.enums import FocalPointRole, InstitutionKind
 from storage.errors import Conflict, InvalidValue, NotFound
 from storage.models import FocalPoint, Institution
-from storage.validation import check_email, check_language, check_timezone, institution_code
+from storage.validation import check_email, check_language, check_timezone, institution_code, check_working_hours
 
 T = TypeVar("T")
 
@@ -44,6 +44,8 @@ class FocalPointData:
     active_from: date
     email: str | None = None
     active_to: date | None = None
+    # "HH:MM-HH:MM" in their time zone; None: [schedule] hours.
+    working_hours: str | None = None
 
 
 async def get_institution(session: AsyncSession, code: str) -> Institution:
@@ -143,6 +145,7 @@ def check_focal_point(data: FocalPointData) -> FocalPointData:
         active_from=data.active_from,
         email=check_email(data.email) if data.email else None,
         active_to=data.active_to,
+        working_hours=check_working_hours(data.working_hours) if data.working_hours else None,
     )
 
 
@@ -160,6 +163,7 @@ async def add_focal_point(session: AsyncSession, data: FocalPointData) -> FocalP
         timezone=data.timezone,
         active_from=data.active_from,
         active_to=data.active_to,
+        working_hours=data.working_hours,
     )
     session.add(focal_point)
     await session.flush()
@@ -184,6 +188,7 @@ async def upsert_focal_point(session: AsyncSession, data: FocalPointData) -> Cha
         "timezone": data.timezone,
         "active_from": data.active_from,
         "active_to": data.active_to,
+        "working_hours": data.working_hours,
     }
     return apply_changes(existing, wanted)
 

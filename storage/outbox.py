@@ -48,6 +48,8 @@ class NewMessage:
     identity_id: int | None = None
     focal_point_id: int | None = None
     secretariat_user_id: int | None = None
+    # The reader's own working hours ("HH:MM-HH:MM"), when not the configured ones.
+    working_hours: str | None = None
 
 
 async def enqueue(session: AsyncSession, new: NewMessage) -> int | None:
@@ -204,6 +206,19 @@ async def release(session: AsyncSession, row_id: int, worker: str, due_at: datet
     if not_after is not None:
         values["not_after"] = not_after
     return await _finish(session, row_id, worker, **values)
+
+
+async def rewindow(session: AsyncSession, focal_point_id: int, working_hours: str | None, windows: Callable[[datetime], tuple[datetime, datetime]], now: datetime) -> int:
+    """A person changed their working hours: what is still pending for them
+    goes out in their next window under the new hours."""
+    rows = (await session.scalars(
+        select(OutboxMessage).where(OutboxMessage.focal_point_id == focal_point_id, OutboxMessage.status == OutboxStatus.PENDING)
+    )).all()
+    for row in rows:
+        start, end = windows(max(now, row.due_at))
+        row.due_at, row.not_after, row.working_hours = max(now, start), end, working_hours
+    await session.flush()
+    return len(rows)
 
 
 async def withdraw(session: AsyncSession, *, focal_point_id: int, kinds: Sequence[OutboxKind]) -> int:

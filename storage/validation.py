@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from messages import SUPPORTED_LANGUAGES
@@ -10,6 +11,7 @@ from storage.errors import InvalidValue
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CODE = re.compile(r"[A-Z0-9][A-Z0-9_.-]{0,31}")
+_HOURS = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
 
 
 def check_timezone(value: str) -> str:
@@ -18,6 +20,20 @@ def check_timezone(value: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidValue(f"expected an IANA time zone such as 'Europe/Lisbon', got {value!r}") from None
     return value
+
+
+def check_working_hours(value: str) -> str:
+    """'09:00-17:00': a start before the end within one day; normalised."""
+    match = _HOURS.fullmatch(value.strip())
+    try:
+        if match is None:
+            raise ValueError
+        start, end = time(int(match[1]), int(match[2])), time(int(match[3]), int(match[4]))
+    except ValueError:
+        raise InvalidValue(f"working hours are a range 'HH:MM-HH:MM' such as '09:00-17:00', not {value!r}") from None
+    if start >= end:
+        raise InvalidValue(f"working hours start before they end, within one day, not {value!r}")
+    return f"{start:%H:%M}-{end:%H:%M}"
 
 
 def check_language(value: str) -> str:

@@ -120,8 +120,18 @@ def test_network_commands(cli: Cli) -> None:
     _, err = cli("focal-points", "add", "--name", "X", "--institution", "MOJ", "--role", "boss", expect=2)
     assert "Invalid value for '--role'" in err
     out, _ = cli("focal-points", "list", "--format", "json")
-    assert [(f["name"], f["timezone"], f["language"]) for f in json.loads(out)] == [("Ana Pérez", "America/Montevideo", "es")]
+    assert [(f["name"], f["timezone"], f["language"], f["hours"]) for f in json.loads(out)] == [("Ana Pérez", "America/Montevideo", "es", "")]
+    out, _ = cli("focal-points", "hours", "ana@justicia.example", "8:00-14:30")
+    assert out.startswith("Ana Pérez works 08:00-14:30 (America/Montevideo)")
+    _, err = cli("focal-points", "hours", "ana@justicia.example", "14:00-08:00", expect=1)
+    assert err.startswith("error: working hours start before they end")
+    cli("focal-points", "add", "--name", "Bruno", "--institution", "MOJ", "--role", "alternate", "--hours", "07:00-13:00", "--active-from", "2025-01-01")
+    out, _ = cli("focal-points", "list", "--format", "json")
+    assert {f["name"]: f["hours"] for f in json.loads(out)} == {"Ana Pérez": "08:00-14:30", "Bruno": "07:00-13:00"}
+    out, _ = cli("focal-points", "hours", "ana@justicia.example", "default")
+    assert "09:00-17:00 (default)" in out
     cli("focal-points", "end", "ana@justicia.example", "--on", "2026-01-31")
+    cli("focal-points", "end", "2", "--on", "2026-01-31")
     out, _ = cli("focal-points", "list", "--format", "json")
     assert json.loads(out) == []
     out, _ = cli("focal-points", "list", "--all", "--format", "json")

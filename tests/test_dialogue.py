@@ -452,3 +452,38 @@ async def test_the_secretariat_asks_for_summaries_in_chat_and_focal_points_canno
     assert identity is not None and identity.workspace_id == "T0GOV"
     # A focal point asking for the secretariat's summaries is refused.
     assert await chat(bot, gateway, ana.says("/progress"), ana.says("/overdue")) == ["secretariat.only"] * 2
+
+
+async def test_a_focal_point_sets_their_own_working_hours_and_planned_messages_follow(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, world: dict[str, int]) -> None:
+    from datetime import datetime, timezone
+
+    from storage import outbox
+    from storage.enums import OutboxKind
+    from storage.models import OutboxMessage
+
+    # Planned for tomorrow 09:00 in Montevideo (12:00 UTC), before she set her hours.
+    tomorrow = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+    async with sessions() as session, session.begin():
+        await outbox.enqueue(session, outbox.NewMessage(
+            key="digest:focal_point:1:2026-11-24", kind=OutboxKind.REMINDER, platform=Platform.TELEGRAM, workspace_id="", platform_user_id="111",
+            chat_id="111", timezone="America/Montevideo", message={"key": "x", "text": "x"}, due_at=tomorrow,
+            not_after=datetime(2026, 11, 24, 20, tzinfo=timezone.utc), focal_point_id=world["ana"],
+        ))
+    await bot.handle(ana.says("/hours"))
+    (shown,) = gateway.take()
+    assert shown.key == "hours.show" and "09:00-17:00 (America/Montevideo)" in shown.text
+    assert await chat(bot, gateway, ana.says("/hours 17:00-09:00"), ana.says("/hours soon")) == ["hours.usage"] * 2
+    await bot.handle(ana.says("/hours 10:30-15:00"))
+    (done,) = gateway.take()
+    assert done.key == "hours.set" and "10:30-15:00" in done.text
+    async with sessions() as session:
+        fp = await session.get(FocalPoint, world["ana"])
+        row = await session.scalar(select(OutboxMessage))
+    assert fp is not None and fp.working_hours == "10:30-15:00"
+    assert row is not None and (row.due_at, row.not_after, row.working_hours) == (
+        datetime(2026, 11, 24, 13, 30, tzinfo=timezone.utc), datetime(2026, 11, 24, 18, tzinfo=timezone.utc), "10:30-15:00",
+    )
+    assert await chat(bot, gateway, ana.says("/hours default")) == ["hours.default"]
+    async with sessions() as session:
+        fp = await session.get(FocalPoint, world["ana"])
+    assert fp is not None and fp.working_hours is None

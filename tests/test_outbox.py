@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from dataclasses import replace
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 
@@ -225,3 +226,17 @@ async def test_a_telegram_send_cut_off_by_a_crash_is_looked_for_before_it_is_sen
     # Both were settled by looking: neither can have arrived twice.
     assert (rows["m:arrived"].ambiguous, rows["m:lost"].ambiguous) == (False, False)
     assert rows["m:earlier"].platform_message_id == "1"
+
+
+async def test_a_message_that_missed_its_window_waits_for_the_readers_own_hours(sessions: async_sessionmaker[AsyncSession], telegram: tuple[TelegramStandIn, TelegramTransport]) -> None:
+    standin, transport = telegram
+    standin.add_user(1001, "Late").started = True
+    # Lisbon, working 07:00-11:00: at 13:00 the window is gone; the next is tomorrow 07:00.
+    async with sessions() as session, session.begin():
+        await outbox.enqueue(session, replace(message("m:late", 1001, not_after=NOW - timedelta(hours=2)), working_hours="07:00-11:00"))
+    clock = FakeClock(NOW)
+    await dispatcher(sessions, transport, clock).drain()
+    assert standin.sent == []
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxMessage))
+    assert row is not None and (row.due_at, row.not_after) == (datetime(2026, 11, 24, 7, tzinfo=timezone.utc), datetime(2026, 11, 24, 11, tzinfo=timezone.utc))

@@ -169,3 +169,14 @@ def test_a_person_reminded_and_escalated_to_the_same_day_gets_one_digest() -> No
     text = compose(bruno, snapshot).text
     assert text.startswith("Reminder: Ministry of Women still owes") and "For your attention: Ministry of Justice" in text
     assert "Reminders sent to Ana: 2" in text
+
+
+def test_a_person_with_their_own_working_hours_is_written_to_when_their_day_starts() -> None:
+    early = replace(ANA, hours="07:30-13:00")
+    (first, *_) = [p for p in simulate(world(early), POLICY, date(2026, 11, 1), date(2027, 2, 28)) if p.recipient.id == early.id]
+    local = first.send_at.astimezone(ZoneInfo("Europe/Lisbon"))
+    assert (first.day, local.time()) == (date(2026, 11, 30), time(7, 30))
+    assert first.not_after.astimezone(ZoneInfo("Europe/Lisbon")).time() == time(13, 0)
+    # Everyone else keeps the configured 09:00-17:00.
+    (other, *_) = [p for p in simulate(world(BRUNO), POLICY, date(2026, 11, 1), date(2027, 2, 28)) if p.recipient.id == BRUNO.id]
+    assert other.send_at.astimezone(ZoneInfo("Europe/Lisbon")).time() == time(9, 0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import click
@@ -23,10 +23,14 @@ from storage.network import (
     add_focal_point,
     add_institution,
     end_focal_point,
+    find_focal_point,
     list_focal_points,
     list_institutions,
 )
+from storage.outbox import rewindow
 from storage.types import utcnow
+from storage.validation import check_working_hours
+from bot.app import reminder_policy
 
 
 @click.group()
@@ -91,6 +95,7 @@ def focal_points() -> None:
 @click.option("--language", type=click.Choice(SUPPORTED_LANGUAGES), default=DEFAULT_LANGUAGE, show_default=True)
 @click.option("--timezone", default=None, help="IANA time zone (default: [schedule] timezone).")
 @click.option("--active-from", type=DATE, default=None, help="First day (default: today).")
+@click.option("--hours", "working_hours", default=None, help="Their own working hours, e.g. 08:00-14:00 (default: [schedule] hours).")
 @click.pass_obj
 def focal_points_add(
     app: AppContext,
@@ -101,6 +106,7 @@ def focal_points_add(
     language: str,
     timezone: str | None,
     active_from: date | None,
+    working_hours: str | None,
 ) -> None:
     """Add a focal point to an institution."""
     data = FocalPointData(
@@ -111,6 +117,7 @@ def focal_points_add(
         timezone=timezone or app.config.schedule.timezone,
         active_from=active_from or date.today(),
         email=email,
+        working_hours=working_hours,
     )
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
@@ -136,8 +143,37 @@ def focal_points_end(app: AppContext, focal_point: str, last_day: date | None) -
     click.echo(app.run(work))
 
 
+@focal_points.command("hours")
+@click.argument("focal_point")
+@click.argument("working_hours")
+@click.pass_obj
+def focal_points_hours(app: AppContext, focal_point: str, working_hours: str) -> None:
+    """Set a focal point's own working hours (by id or e-mail), e.g. 08:00-14:00
+    in their time zone, or 'default' for [schedule] hours. What is already
+    planned for them moves to their next window. They can also set them in
+    chat: /hours 08:00-14:00."""
+    policy = reminder_policy(app.config)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session, session.begin():
+            fp = await find_focal_point(session, focal_point)
+            chosen = None if working_hours.strip().lower() == "default" else check_working_hours(working_hours)
+            fp.working_hours = chosen
+            calendar = policy.working_time(fp.timezone, fp.snoozed_until, chosen)
+
+            def window(moment: datetime) -> tuple[datetime, datetime]:
+                found = calendar.next_window(moment)
+                return found.start, found.end
+
+            moved = await rewindow(session, fp.id, chosen, window, utcnow())
+        shown = chosen or f"{app.config.schedule.hours} (default)"
+        return f"{fp.name} works {shown} ({fp.timezone}); {moved} planned messages follow"
+
+    click.echo(app.run(work))
+
+
 FOCAL_POINT_COLUMNS = (
-    "id", "name", "email", "institution", "role", "language", "timezone", "active_from", "active_to", "platforms",
+    "id", "name", "email", "institution", "role", "language", "timezone", "hours", "active_from", "active_to", "platforms",
 )
 
 
@@ -169,6 +205,7 @@ def focal_points_list(
                     "role": fp.role,
                     "language": fp.language,
                     "timezone": fp.timezone,
+                    "hours": fp.working_hours or "",
                     "active_from": fp.active_from,
                     "active_to": fp.active_to,
                     "platforms": sorted({i.platform.value for i in fp.identities}),

@@ -46,6 +46,7 @@ COMMANDS = [
     BotCommand("mine", "Your recommendations"),
     BotCommand("filter", "Show only some of them"),
     BotCommand("snooze", "Pause reminders until a date"),
+    BotCommand("hours", "Your working hours for reminders"),
     BotCommand("validate", "Approve your institution's inputs"),
     BotCommand("language", "Change language"),
     BotCommand("cancel", "Stop what you are doing"),

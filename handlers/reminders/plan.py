@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from bot.chat_port import ChatAddress
-from handlers.reminders.working_time import WorkingTime
+from handlers.reminders.working_time import WorkingTime, parse_hours
 from storage.enums import DeadlineKind, FocalPointRole, OutboxKind
 from storage.network import answering
 
@@ -55,8 +55,10 @@ class Policy:
     def steps(self, kind: DeadlineKind) -> tuple[int, ...]:
         return tuple(sorted(self.steps_by_kind.get(kind, self.steps_days), reverse=True))
 
-    def working_time(self, timezone: str, snoozed_until: date | None = None) -> WorkingTime:
-        start, end = self.hours
+    def working_time(self, timezone: str, snoozed_until: date | None = None, hours: str | None = None) -> WorkingTime:
+        """A person's calendar: their time zone, their own hours if they set
+        some, else the configured ones; working days and holidays as configured."""
+        start, end = parse_hours(hours) if hours else self.hours
         return WorkingTime(timezone, start, end, self.working_days, self.country, snoozed_until)
 
 
@@ -74,6 +76,8 @@ class Recipient:
     snoozed_until: date | None = None
     role: FocalPointRole | None = None
     institution_id: int | None = None
+    # Their own working hours ("HH:MM-HH:MM"), when not the configured ones.
+    hours: str | None = None
 
 
 @dataclass(frozen=True)
@@ -149,12 +153,12 @@ def reminder_steps(deadline: DeadlineFacts, policy: Policy, calendar: WorkingTim
 def plan_day(day: date, snapshot: Snapshot, policy: Policy, include: Callable[[Recipient], bool] = lambda r: True) -> list[Planned]:
     """Everything that goes out on local day ``day`` to the people ``include`` lets through."""
     out: dict[str, Planned] = {}
-    calendars: dict[tuple[str, date | None], WorkingTime] = {}
+    calendars: dict[tuple[str, date | None, str | None], WorkingTime] = {}
 
     def calendar(r: Recipient, snoozes: bool = True) -> WorkingTime:
-        key = (r.timezone, r.snoozed_until if snoozes else None)
+        key = (r.timezone, r.snoozed_until if snoozes else None, r.hours)
         if key not in calendars:
-            calendars[key] = policy.working_time(r.timezone, key[1])
+            calendars[key] = policy.working_time(r.timezone, key[1], r.hours)
         return calendars[key]
 
     def message(kind: OutboxKind, r: Recipient) -> Planned | None:

@@ -54,7 +54,7 @@ class ReminderService:
 
     def _opening(self, now: datetime, day: object) -> Callable[[Recipient], bool]:
         def include(r: Recipient) -> bool:
-            calendar = self.policy.working_time(r.timezone, r.snoozed_until)
+            calendar = self.policy.working_time(r.timezone, r.snoozed_until, r.hours)
             if calendar.local_day(now) != day:
                 return False
             window = calendar.window(calendar.local_day(now))
@@ -74,7 +74,7 @@ class ReminderService:
                 platform_user_id=reader.address.user_id, chat_id=reader.address.chat_id, timezone=reader.timezone,
                 message=compose(p, snapshot).to_dict(), due_at=p.send_at, not_after=p.not_after, identity_id=reader.identity_id,
                 focal_point_id=reader.id if reader.kind == "focal_point" else None,
-                secretariat_user_id=reader.id if reader.kind == "secretariat" else None,
+                secretariat_user_id=reader.id if reader.kind == "secretariat" else None, working_hours=reader.hours,
             ))
         added = await outbox.enqueue_many(session, news)
         rows = []

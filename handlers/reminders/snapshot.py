@@ -108,7 +108,7 @@ async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) ->
         Recipient(
             "focal_point", fp.id, fp.name, fp.language, fp.timezone, address_of(focal_identity.get(fp.id)),
             identity_id=focal_identity[fp.id].id if fp.id in focal_identity else None,
-            snoozed_until=fp.snoozed_until, role=fp.role, institution_id=fp.institution_id,
+            snoozed_until=fp.snoozed_until, role=fp.role, institution_id=fp.institution_id, hours=fp.working_hours,
         )
         for fp in await session.scalars(select(FocalPoint).where(active_on(today)).order_by(FocalPoint.id))
     ]

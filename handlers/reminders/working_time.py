@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from storage.validation import check_working_hours
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -117,7 +119,8 @@ def country_holidays(country: str) -> Container[date]:
 
 
 def parse_hours(text: str) -> tuple[time, time]:
-    start, end = text.split("-")
+    """'09:00-17:00' as (start, end); InvalidValue saying what is wrong."""
+    start, end = check_working_hours(text).split("-")
     return time.fromisoformat(start), time.fromisoformat(end)
 
 

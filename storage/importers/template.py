@@ -33,7 +33,7 @@ from storage.importers.readers import SourceRow
 from storage.importers.record import RecommendationRecord, check_lengths, upr_cycle
 from storage.network import FocalPointData, InstitutionData
 from storage.reference import canonical_code
-from storage.validation import check_email, check_language, check_timezone, choice, institution_code
+from storage.validation import check_email, check_language, check_timezone, check_working_hours, choice, institution_code
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ SHEETS: dict[str, tuple[ColumnSpec, ...]] = {
         ColumnSpec("timezone", False, "IANA time zone, e.g. America/Asuncion (default: [schedule] timezone)"),
         ColumnSpec("active_from", False, "First day as focal point, YYYY-MM-DD (default today)"),
         ColumnSpec("active_to", False, "Last day, YYYY-MM-DD, when replaced"),
+        ColumnSpec("working_hours", False, "Their own working hours, e.g. 08:00-14:00 (default: [schedule] hours)"),
     ),
     "recommendations": (
         ColumnSpec("id", True, "Your unique reference for the recommendation; the key on re-import"),
@@ -197,6 +198,7 @@ def parse_focal_point(row: SourceRow, today: date, default_timezone: str) -> Foc
         timezone=r.checked("timezone", check_timezone, default_timezone),
         active_from=r.date("active_from") or today,
         active_to=r.date("active_to"),
+        working_hours=r.checked("working_hours", check_working_hours) or None,
     )
     if data.active_to is not None and data.active_to < data.active_from:
         r.error("active_to", f"{data.active_to} is before active_from {data.active_from}")

@@ -1,4 +1,5 @@
-"""outbox: the platform's id of each sent message, and when an interrupted send began
+"""outbox: the platform's id of each sent message, when an interrupted send began;
+focal points' own working hours
 
 Revision ID: 0006
 Revises: 0005
@@ -19,7 +20,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('focal_points') as batch:
+        batch.add_column(sa.Column('working_hours', sa.String(length=11), nullable=True))
     with op.batch_alter_table('outbox') as batch:
+        batch.add_column(sa.Column('working_hours', sa.String(length=11), nullable=True))
         batch.add_column(sa.Column('platform_message_id', sa.String(length=64), nullable=True))
         batch.add_column(sa.Column('interrupted_send_at', sa.DateTime(timezone=True), nullable=True))
 
@@ -28,3 +32,6 @@ def downgrade() -> None:
     with op.batch_alter_table('outbox') as batch:
         batch.drop_column('interrupted_send_at')
         batch.drop_column('platform_message_id')
+        batch.drop_column('working_hours')
+    with op.batch_alter_table('focal_points') as batch:
+        batch.drop_column('working_hours')

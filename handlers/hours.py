@@ -1,0 +1,45 @@
+"""/hours: a focal point's own working hours, when reminders may come."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from handlers.reminders.plan import Policy
+from handlers.turn import Turn
+from storage.errors import InvalidValue
+from storage.outbox import rewindow
+from storage.validation import check_working_hours
+
+
+async def hours(turn: Turn, argument: str, policy: Policy) -> None:
+    """``/hours`` shows them, ``/hours 08:00-14:00`` sets them, ``/hours default`` goes back to the NMRF's."""
+    me = turn.focal_point
+    argument = argument.strip().lower()
+    if not argument:
+        turn.say("hours.show", range=me.working_hours or _configured(policy), timezone=me.timezone)
+        return
+    if argument == "default":
+        chosen = None
+    else:
+        try:
+            chosen = check_working_hours(argument)
+        except InvalidValue:
+            turn.say("hours.usage")
+            return
+    me.working_hours = chosen
+    calendar = policy.working_time(me.timezone, me.snoozed_until, chosen)
+
+    def window(moment: datetime) -> tuple[datetime, datetime]:
+        found = calendar.next_window(moment)
+        return found.start, found.end
+
+    await rewindow(turn.session, me.id, chosen, window, turn.now)
+    if chosen is None:
+        turn.say("hours.default", range=_configured(policy), timezone=me.timezone)
+    else:
+        turn.say("hours.set", range=chosen, timezone=me.timezone)
+
+
+def _configured(policy: Policy) -> str:
+    start, end = policy.hours
+    return f"{start:%H:%M}-{end:%H:%M}"
