@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 import os
 import signal
 import sys
@@ -44,26 +45,20 @@ def _environment(db_url: str, slack: SlackStandIn) -> dict[str, str]:
     }
 
 
-async def test_run_serves_both_platforms_and_stops_cleanly_on_sigterm(tmp_path: Path, db_url: str, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
+async def run_until_sigterm(
+    tmp_path: Path, db_url: str, talk: Callable[[TelegramStandIn, SlackStandIn], Awaitable[None]], *options: str,
+) -> tuple[str, TelegramStandIn, SlackStandIn]:
+    """`nmrf-bot run` against both stand-ins, ``talk`` with it, SIGTERM; its stderr."""
     telegram, slack = TelegramStandIn(TELEGRAM_TOKEN), SlackStandIn()
     await telegram.start()
     await slack.start()
-    telegram.add_user(111, "Ana").started = True
-    slack.add_user("U0BRUNO", "bruno", "ana@justicia.example")
     process = await asyncio.create_subprocess_exec(
-        NMRF_BOT, "--config", str(_config(tmp_path, telegram, slack)), "run",
+        NMRF_BOT, "--config", str(_config(tmp_path, telegram, slack)), "run", *options,
         env=_environment(db_url, slack), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     try:
         await slack.wait_for_socket(timeout=30)
-        ana = TelegramPerson(telegram, 111)
-        # What people type is never logged at INFO.
-        await ana.says("confidential words typed by Ana")
-        items = (await ana.says("/mine", expect=4))[1:]
-        await ana.presses("No change", on=(await ana.presses("Open", on=items[0]))[0])
-        # The same person on Slack, recognised by her workspace e-mail.
-        (welcome,) = await SlackPerson(slack, "U0BRUNO").says("hello")
-        assert welcome.shown.startswith("Welcome, Ana Pérez.")
+        await talk(telegram, slack)
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), 30)
     finally:
@@ -72,10 +67,30 @@ async def test_run_serves_both_platforms_and_stops_cleanly_on_sigterm(tmp_path: 
         await telegram.stop()
         await slack.stop()
     assert process.returncode == 0, stderr.decode()
-    log = stderr.decode()
-    assert "telegram: @nmrf_test_bot connected (polling)" in log and "slack: connected to team T0NMRF" in log
+    return stderr.decode(), telegram, slack
+
+
+def _no_secrets(log: str, slack: SlackStandIn) -> None:
     for secret in (TELEGRAM_TOKEN, TELEGRAM_TOKEN.split(":")[1], slack.bot_token, slack.app_token):
         assert secret not in log
+
+
+async def test_run_serves_both_platforms_and_stops_cleanly_on_sigterm(tmp_path: Path, db_url: str, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
+    async def talk(telegram: TelegramStandIn, slack: SlackStandIn) -> None:
+        telegram.add_user(111, "Ana").started = True
+        slack.add_user("U0BRUNO", "bruno", "ana@justicia.example")
+        ana = TelegramPerson(telegram, 111)
+        # What people type is never logged at INFO.
+        await ana.says("confidential words typed by Ana")
+        items = (await ana.says("/mine", expect=4))[1:]
+        await ana.presses("No change", on=(await ana.presses("Open", on=items[0]))[0])
+        # The same person on Slack, recognised by her workspace e-mail.
+        (welcome,) = await SlackPerson(slack, "U0BRUNO").says("hello")
+        assert welcome.shown.startswith("Welcome, Ana Pérez.")
+
+    log, _, slack = await run_until_sigterm(tmp_path, db_url, talk)
+    assert "telegram: @nmrf_test_bot connected (polling)" in log and "slack: connected to team T0NMRF" in log
+    _no_secrets(log, slack)
     assert "confidential" not in log and "nmrf-bot running" in log
     async with sessions() as session:
         (update,) = await history(session, world["mine"])
@@ -127,31 +142,15 @@ async def test_invite_prints_the_deep_link_and_welcomes_a_slack_member_found_by_
 
 
 async def test_json_logs_mask_the_tokens_even_where_libraries_print_request_urls(tmp_path: Path, db_url: str, world: dict[str, int]) -> None:
-    telegram, slack = TelegramStandIn(TELEGRAM_TOKEN), SlackStandIn()
-    await telegram.start()
-    await slack.start()
-    telegram.add_user(111, "Ana")
-    process = await asyncio.create_subprocess_exec(
-        # At DEBUG the HTTP libraries log each request URL, and Telegram's hold the token.
-        NMRF_BOT, "--config", str(_config(tmp_path, telegram, slack)), "run", "--log-format", "json", "--log-level", "DEBUG",
-        env=_environment(db_url, slack), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        await slack.wait_for_socket(timeout=30)
+    async def talk(telegram: TelegramStandIn, slack: SlackStandIn) -> None:
+        telegram.add_user(111, "Ana")
         await TelegramPerson(telegram, 111).says("/help")
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), 30)
-    finally:
-        if process.returncode is None:
-            process.kill()
-        await telegram.stop()
-        await slack.stop()
-    assert process.returncode == 0, stderr.decode()
-    lines = [json.loads(line) for line in stderr.decode().splitlines() if line.strip()]
+
+    # At DEBUG the HTTP libraries log each request URL, and Telegram's hold the token.
+    text, _, slack = await run_until_sigterm(tmp_path, db_url, talk, "--log-format", "json", "--log-level", "DEBUG")
+    lines = [json.loads(line) for line in text.splitlines() if line.strip()]
     assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
     assert any(line["message"] == "nmrf-bot running; stop with Ctrl-C or SIGTERM" for line in lines)
-    text = stderr.decode()
     # The URLs were logged, with the token masked.
-    assert "/bot***/getUpdates" in text or "bot***/getUpdates" in text
-    for secret in (TELEGRAM_TOKEN, TELEGRAM_TOKEN.split(":")[1], slack.bot_token, slack.app_token):
-        assert secret not in text
+    assert "bot***/getUpdates" in text
+    _no_secrets(text, slack)
