@@ -96,7 +96,7 @@ async def drive(kind: str, people: int, turns: int, folder: Path, url: str) -> d
     process = await asyncio.create_subprocess_exec(*command, env=env, cwd=folder, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
-        while standin._webhook is None:  # noqa: SLF001 - the stand-in's own state: the webhook is set
+        while standin.webhook_url is None:
             if process.returncode is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{kind}: the bot did not set its webhook: {(await process.stderr.read()).decode()[-2000:]}")  # type: ignore[union-attr]
             await asyncio.sleep(0.05)

@@ -35,7 +35,7 @@ async def start(turn: SecretariatTurn) -> None:
     turn.ask("compose.ask_text", (_cancel_row(turn),), limit=MAX_TEXT)
 
 
-async def on_text(turn: SecretariatTurn, text: str, policy: Policy) -> bool:
+async def on_text(turn: SecretariatTurn, text: str) -> bool:
     """A typed answer to the step the dialogue is at; False when none is."""
     name = turn.state.name
     if name == "compose.text":

@@ -40,7 +40,7 @@ async def handle(turn: SecretariatTurn, policy: Policy) -> None:
             verb, _, argument = action.partition(":")
             if not await broadcast.on_action(turn, verb, argument, policy):
                 turn.say("secretariat.help")
-        elif text and not command and await broadcast.on_text(turn, text, policy):
+        elif text and not command and await broadcast.on_text(turn, text):
             pass
         else:
             turn.say("secretariat.help")

@@ -187,6 +187,11 @@ class TelegramStandIn:
         if self._runner:
             await self._runner.cleanup()
 
+    @property
+    def webhook_url(self) -> str | None:
+        """Where updates are delivered, once the bot has set a webhook."""
+        return str(self._webhook["url"]) if self._webhook else None
+
     # --- simulated people -----------------------------------------------
 
     def add_user(self, user_id: int, first_name: str, username: str | None = None, language_code: str | None = None) -> SimulatedUser:
