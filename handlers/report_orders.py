@@ -3,14 +3,17 @@ command, and the promise of whoever makes it (bot.reports.build)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from storage.errors import InvalidValue
 
 KINDS = ("matrix", "draft", "progress", "export")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,24 @@ class ReportMaker(Protocol):
 
 def parse_order(words: list[str], language: str, timezone: str) -> ReportOrder:
     """``matrix [MECHANISM]``, ``draft MECHANISM [CYCLE]``, ``progress [public]``,
-    ``export [csv|json]``; InvalidValue names what does not fit."""
+    ``export [csv|json]``, each with an optional ``YYYY-MM-DD``: the history as
+    it stood at the end of that day where the reader is. InvalidValue names
+    what does not fit."""
+    as_of = None
+    dates = [w for w in words if _DATE.fullmatch(w)]
+    if len(dates) > 1:
+        raise InvalidValue("one date at most")
+    if dates:
+        try:
+            day = date.fromisoformat(dates[0])
+        except ValueError:
+            raise InvalidValue(f"not a date: {dates[0]!r}") from None
+        as_of = datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone)) - timedelta(microseconds=1)
+        words = [w for w in words if w != dates[0]]
+    return replace(_parse_kind(words, language, timezone), as_of=as_of)
+
+
+def _parse_kind(words: list[str], language: str, timezone: str) -> ReportOrder:
     if not words or words[0].lower() not in KINDS:
         raise InvalidValue("which report")
     kind, rest = words[0].lower(), words[1:]

@@ -190,8 +190,13 @@ async def test_reports_are_made_and_sent_back_as_files(
     assert matrix.document.name == "implementation-matrix-2026-11-23.xlsx"
     assert matrix.document.mime_type.endswith("spreadsheetml.sheet")
     (usage,) = await say(bot, gateway, maria.says("/report"))
-    assert usage.key == "report.usage" and "/report draft UPR 4" in usage.text
-    assert [m.key for m in await say(bot, gateway, maria.says("/report draft"), maria.says("/report progress everything"))] == ["report.usage"] * 2
+    assert usage.key == "report.usage" and "/report draft UPR 4 2026-12-31" in usage.text
+    # As of a day: the history as it stood at the end of it, in the reader's time zone.
+    await say(bot, gateway, maria.says("/report export json 2026-11-20"))
+    await bot.drain()
+    (old,) = gateway.take()
+    assert old.document is not None and old.document.name == "recommendations-2026-11-20.json" and "al 20 de noviembre de 2026" in old.text
+    assert [m.key for m in await say(bot, gateway, maria.says("/report draft"), maria.says("/report progress everything"), maria.says("/report matrix 2026-02-30"))] == ["report.usage"] * 3
 
 
 class _Keeping(FakeGateway):
