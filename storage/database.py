@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -82,6 +84,17 @@ async def writing(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
     async with sessions() as session, session.begin():
         await session.connection(execution_options={WRITES: True})
         yield session
+
+
+async def dispose(engine: AsyncEngine, *, after_error: bool = False) -> None:
+    """Close the engine for good, before its event loop ends. After an error
+    the engine may hold an aiosqlite connection that failed to open, whose
+    worker thread answers its finaliser later: collected here, while the
+    loop still runs, it does not end in "Event loop is closed" on that thread."""
+    await engine.dispose()
+    if after_error:
+        gc.collect()
+        await asyncio.sleep(0.01)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

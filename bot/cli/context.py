@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Config, load_config
 from storage.audit import acting_as
-from storage.database import create_engine, session_factory
+from storage.database import create_engine, dispose, session_factory
 from storage.errors import ConfigurationError
 from storage.migrate import current_revision, head_revision
 
@@ -55,13 +55,16 @@ class AppContext:
     def run_with_engine(self, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
         async def go() -> T:
             engine = create_engine(self.config.database.url)
+            failed = True
             try:
                 with acting_as(self.actor):
-                    return await work(engine)
+                    result = await work(engine)
+                failed = False
+                return result
             except OSError as exc:
                 raise ConfigurationError(f"cannot reach the database: {exc}") from None
             finally:
-                await engine.dispose()
+                await dispose(engine, after_error=failed)
 
         return asyncio.run(go())
 
