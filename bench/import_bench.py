@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import time
@@ -27,6 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from peak import peak_mib  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 UHRI_SIZE = 267_500
@@ -106,7 +108,7 @@ def worker(url: str, path: str) -> None:
             "created": report.total("created"),
             "unchanged": report.total("unchanged"),
             "seconds": elapsed,
-            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_mib": peak_mib(),
         }
 
     print(json.dumps(asyncio.run(run())))

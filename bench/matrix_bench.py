@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from peak import peak_mib  # noqa: E402
 
 MECHANISMS = ["UPR", "CEDAW", "CRC", "CCPR", "CESCR", "CAT", "CERD", "CRPD"]
 STATUSES = ["in_progress", "partially_implemented", "fully_implemented", "not_started", "not_applicable"]
@@ -97,7 +99,7 @@ def worker(url: str, mode: str, out: str) -> None:
                 rows = await write_matrix(stream_report_rows(session, ReportScope(), None), Path(out), None, datetime.now(timezone.utc))
         seconds = time.perf_counter() - started
         await engine.dispose()
-        return {"rows": rows, "seconds": seconds, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+        return {"rows": rows, "seconds": seconds, "peak_mib": peak_mib()}
 
     print(json.dumps(asyncio.run(go())))
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import resource
 import signal
 import sys
 import tempfile
@@ -29,6 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from peak import peak_mib  # noqa: E402
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
 ALLOWED_RATE = 30.0
@@ -110,6 +112,7 @@ async def run(url: str, count: int) -> dict[str, float]:
             break
     last = time.perf_counter()
     await asyncio.sleep(2)  # anything sent twice would arrive now
+    memory = peak_mib(process.pid)
     process.send_signal(signal.SIGTERM)
     await process.communicate()
     await standin.stop()
@@ -122,7 +125,7 @@ async def run(url: str, count: int) -> dict[str, float]:
         "duplicates": sum(n - 1 for n in received.values()),
         "lost": count - len(received),
         "refused": standin.refused,
-        "peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "peak_mib": memory,
         "startup": (first or last) - started,
     }
 

@@ -31,6 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from peak import peak_mib  # noqa: E402
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
 FIRST_USER = 6_000_000
@@ -64,13 +67,6 @@ async def build_registry(url: str, people: int) -> None:
             for n in range(people)
         ])
     await engine.dispose()
-
-
-def peak_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 async def drive(kind: str, people: int, turns: int, folder: Path, url: str) -> dict[str, float]:
