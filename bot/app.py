@@ -80,6 +80,7 @@ class BotApp:
                 tg.token.get_secret_value(), self.engine.handle,
                 base_url=tg.base_url, mode=tg.mode, webhook_url=tg.webhook_url,
                 delivery_check_chat_id=tg.delivery_check_chat_id,
+                secretariat_chat_ids=tuple(u.telegram_user_id for u in config.secretariat.users if u.telegram_user_id),
             )
             self.router.register(self.telegram)
         if sl.bot_token is not None:

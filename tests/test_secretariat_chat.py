@@ -266,7 +266,8 @@ async def telegram(sessions: async_sessionmaker[AsyncSession], clock: FakeClock,
     standin.add_user(900, "María").started = True
     router = PlatformRouter()
     engine = ConversationEngine(sessions, router, clock, reports=ReportBuilder(sessions, clock))
-    transport = TelegramTransport(TELEGRAM_TOKEN, engine.handle, base_url=standin.base_url, poll_timeout=1)
+    # 901 is a secretariat user who never opened the bot: no menu for them, and no failure.
+    transport = TelegramTransport(TELEGRAM_TOKEN, engine.handle, base_url=standin.base_url, poll_timeout=1, secretariat_chat_ids=(900, 901))
     router.register(transport)
     await transport.start()
     yield standin, engine
@@ -276,6 +277,9 @@ async def telegram(sessions: async_sessionmaker[AsyncSession], clock: FakeClock,
 
 async def test_telegram_sends_the_matrix_as_a_document(telegram: tuple[TelegramStandIn, ConversationEngine]) -> None:
     standin, engine = telegram
+    # The secretariat's commands are in its own menu only.
+    assert "report" in standin.command_menus["chat:900"] and "mine" in standin.command_menus["chat:900"]
+    assert "report" not in standin.command_menus["default"] and "chat:901" not in standin.command_menus
     standin.user_sends(900, "/report matrix UPR")
     preparing, sent = await standin.wait_for_messages(900, 2)
     assert preparing.text.startswith("Preparo el archivo") and sent.document is not None

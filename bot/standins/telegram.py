@@ -160,6 +160,8 @@ class TelegramStandIn:
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         # Channels the bot administers: chat id -> title, and the posts in each.
         self.channels: dict[int, str] = {}
+        # The menus the bot set: "default", or "chat:<id>" -> command names.
+        self.command_menus: dict[str, list[str]] = {}
         self.channel_posts: dict[int, dict[int, dict[str, Any]]] = {}
         self.port = 0
 
@@ -398,6 +400,13 @@ class TelegramStandIn:
         commands = params.get("commands")
         if not isinstance(commands, list) or not all(isinstance(c, dict) and c.get("command") and c.get("description") for c in commands):
             raise ApiError(400, "Bad Request: can't parse commands JSON object")
+        scope = params.get("scope") or {"type": "default"}
+        if scope.get("type") == "chat":
+            if _int(scope, "chat_id", 0) not in self.users:
+                raise ApiError(400, "Bad Request: chat not found")
+            self.command_menus[f"chat:{scope['chat_id']}"] = [c["command"] for c in commands]
+        else:
+            self.command_menus[str(scope.get("type"))] = [c["command"] for c in commands]
         return True
 
     async def _m_answercallbackquery(self, params: dict[str, Any]) -> bool:

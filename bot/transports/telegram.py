@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions, MessageOriginUser, Update
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, MessageOriginUser, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
@@ -52,6 +52,14 @@ COMMANDS = [
     BotCommand("cancel", "Stop what you are doing"),
     BotCommand("help", "What I can do"),
 ]
+SECRETARIAT_COMMANDS = [
+    BotCommand("progress", "Progress by institution (or: /progress cluster)"),
+    BotCommand("overdue", "What is past its deadline"),
+    BotCommand("missing", "Recommendations nobody has updated"),
+    BotCommand("request", "Ask the focal points something"),
+    BotCommand("requests", "Your requests and who has answered"),
+    BotCommand("report", "A compiled file: matrix, draft, progress, export"),
+]
 
 
 def webhook_secret(token: str) -> str:
@@ -75,6 +83,7 @@ class TelegramTransport:
         poll_timeout: int = 30,
         retry: RetryPolicy = DEFAULT_RETRY,
         delivery_check_chat_id: int | None = None,
+        secretariat_chat_ids: tuple[int, ...] = (),
     ) -> None:
         if mode == "webhook" and not webhook_url:
             raise ValueError("webhook mode needs telegram.webhook_url")
@@ -87,6 +96,7 @@ class TelegramTransport:
         # A private channel of the operator's, with the bot as an admin, where
         # candidates are forwarded to see whether a send cut off by a crash arrived.
         self.delivery_check_chat_id = delivery_check_chat_id
+        self.secretariat_chat_ids = secretariat_chat_ids
         builder = (
             ApplicationBuilder()
             .token(token)
@@ -106,6 +116,12 @@ class TelegramTransport:
         await self.application.initialize()
         self.username = self.application.bot.username
         await self.application.bot.set_my_commands(COMMANDS)
+        for chat_id in self.secretariat_chat_ids:
+            # Only secretariat users see their commands in the menu.
+            try:
+                await self.application.bot.set_my_commands(COMMANDS + SECRETARIAT_COMMANDS, scope=BotCommandScopeChat(chat_id))
+            except BadRequest as exc:
+                log.info("telegram: no secretariat menu for chat %s (%s): they have not opened the bot yet", chat_id, exc.message)
         await self.application.start()
         if self.mode == "polling":
             assert self.application.updater is not None
