@@ -96,48 +96,31 @@ async def test_dropped_connections_lose_nothing_and_repeat_nothing(
     conversation both come through, each message once."""
     from datetime import datetime, timezone
 
-    from bot.gateway import PlatformRouter
-    from bot.outbox_dispatch import OutboxDispatcher
-    from bot.ratelimit import SendLimits
     from bot.standins.telegram import TelegramStandIn
     from bot.transports.retry import RetryPolicy
-    from bot.transports.telegram import TelegramTransport
     from handlers.reminders.working_time import WorkingTime
     from storage import outbox
     from storage.enums import OutboxKind
-    from tests.chat_harness import TELEGRAM_TOKEN, TelegramPerson
+    from tests.chat_harness import TELEGRAM_TOKEN, TelegramPerson, live_telegram
 
     standin = TelegramStandIn(TELEGRAM_TOKEN, drop_fraction=0.25)
-    await standin.start()
     now = datetime(2026, 11, 23, 13, tzinfo=timezone.utc)
     clock = FakeClock(now)
-    router = PlatformRouter()
-    engine = ConversationEngine(sessions, router, clock)
-    transport = TelegramTransport(TELEGRAM_TOKEN, engine.handle, base_url=standin.base_url, poll_timeout=1, retry=RetryPolicy(attempts=12, first_backoff=0.02, max_backoff=0.2))
-    router.register(transport)
     users = range(7001, 7061)
-    for user in users:
-        standin.add_user(user, f"user {user}").started = True
-    standin.add_user(111, "Ana").started = True
     async with sessions() as session, session.begin():
         for user in users:
             await outbox.enqueue(session, outbox.NewMessage(
                 key=f"drop:{user}", kind=OutboxKind.REMINDER, platform=Platform.TELEGRAM, workspace_id="", platform_user_id=str(user),
                 chat_id=str(user), timezone="Europe/Lisbon", message={"key": "x", "text": f"reminder for {user}", "language": "en"}, due_at=now,
             ))
-    await transport.start()
-    try:
-        dispatcher = OutboxDispatcher(sessions, router, clock, lambda tz: WorkingTime(tz),
-                                      limits=SendLimits(per_platform={Platform.TELEGRAM: 1000.0}, per_chat={Platform.TELEGRAM: 1000.0}))
-        sent = await dispatcher.drain()
+    retry = RetryPolicy(attempts=12, first_backoff=0.02, max_backoff=0.2)
+    async with live_telegram(sessions, clock, [*users, 111], standin=standin, retry=retry) as bot:
+        sent = await bot.dispatcher(sessions, clock, lambda tz: WorkingTime(tz)).drain()
         ana = TelegramPerson(standin, 111)
         items = (await ana.says("/mine", expect=4))[1:]
         opened = await ana.presses("Open", on=items[0])
         (saved,) = await ana.presses("No change", on=opened[0])
         assert saved.text.startswith("Noted: no change")
-    finally:
-        await transport.stop()
-        await standin.stop()
     delivered = Counter(m.text for m in standin.sent if m.text.startswith("reminder for"))
     async with sessions() as session:
         updates = await session.scalar(select(func.count()).select_from(StatusUpdate))

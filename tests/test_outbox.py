@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.chat_port import Button, ChatAddress, OutgoingMessage
 from bot.gateway import PlatformRouter
 from bot.outbox_dispatch import OutboxDispatcher
-from bot.ratelimit import SendLimits
 from bot.standins.telegram import TelegramStandIn
 from bot.transports.retry import RetryPolicy
 from bot.transports.telegram import TelegramTransport
@@ -23,7 +22,7 @@ from handlers.reminders.working_time import WorkingTime
 from storage import outbox
 from storage.enums import OutboxKind, OutboxStatus, Platform
 from storage.models import ChatIdentity, OutboxMessage
-from tests.chat_harness import TELEGRAM_TOKEN
+from tests.chat_harness import TELEGRAM_TOKEN, unlimited
 from tests.fakes import FakeClock
 
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc)  # a Monday, 13:00 in Lisbon
@@ -57,7 +56,7 @@ def dispatcher(sessions: async_sessionmaker[AsyncSession], transport: TelegramTr
     router.register(transport)
     return OutboxDispatcher(
         sessions, router, clock, lambda tz: WorkingTime(tz),
-        limits=SendLimits(per_platform={Platform.TELEGRAM: 1000.0}, per_chat={Platform.TELEGRAM: 1000.0}), **kwargs,  # type: ignore[arg-type]
+        limits=unlimited(), **kwargs,  # type: ignore[arg-type]
     )
 
 

@@ -14,13 +14,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.gateway import PlatformRouter
 from bot.outbox_dispatch import OutboxDispatcher
-from bot.ratelimit import SendLimits
 from bot.standins.telegram import SentMessage, TelegramStandIn
 from bot.transports.retry import RetryPolicy
-from bot.transports.telegram import TelegramTransport
-from handlers.engine import ConversationEngine
 from handlers.reminders.plan import Policy
 from handlers.reminders.service import ReminderService
 from storage.conversations import link_identity
@@ -29,7 +25,7 @@ from storage.enums import DeadlineKind, FocalPointRole, OutboxStatus, Platform
 from storage.models import OutboxMessage, SecretariatUser
 from storage.network import FocalPointData, add_focal_point
 from storage.selection import Selector
-from tests.chat_harness import TELEGRAM_TOKEN, TelegramPerson
+from tests.chat_harness import TelegramPerson, live_telegram
 from tests.fakes import FakeClock
 
 MONTEVIDEO = ZoneInfo("America/Montevideo")
@@ -74,25 +70,12 @@ async def cycle(sessions: async_sessionmaker[AsyncSession], world: dict[str, int
 
         session.add(ChatIdentity(platform=Platform.TELEGRAM, workspace_id="", platform_user_id=str(MARIA), secretariat_user_id=maria.id))
         await add_deadline(session, DeadlineData(DeadlineKind.INTERNAL_INPUT, DUE, "Inputs for the UPR mid-term report"), Selector(ids=tuple(world["mine_all"])))
-    standin = TelegramStandIn(TELEGRAM_TOKEN)
-    await standin.start()
-    for user in (ANA, BRUNO, CARLA, MARIA):
-        standin.add_user(user, str(user)).started = True
     clock = FakeClock(datetime(2026, 11, 25, 0, tzinfo=timezone.utc))
-    router = PlatformRouter()
-    engine = ConversationEngine(sessions, router, clock)
-    transport = TelegramTransport(TELEGRAM_TOKEN, engine.handle, base_url=standin.base_url, poll_timeout=1, retry=RetryPolicy(first_backoff=0.05))
-    router.register(transport)
-    await transport.start()
-    policy = Policy(country="UY")
-    service = ReminderService(sessions, policy, clock)
-    dispatcher = OutboxDispatcher(
-        sessions, router, clock, policy.working_time, on_unreachable=service.notify_unreachable,
-        limits=SendLimits(per_platform={Platform.TELEGRAM: 1000.0}, per_chat={Platform.TELEGRAM: 1000.0}),
-    )
-    yield Cycle(standin, clock, service, dispatcher, sessions)
-    await transport.stop()
-    await standin.stop()
+    async with live_telegram(sessions, clock, (ANA, BRUNO, CARLA, MARIA), retry=RetryPolicy(first_backoff=0.05)) as bot:
+        policy = Policy(country="UY")
+        service = ReminderService(sessions, policy, clock)
+        dispatcher = bot.dispatcher(sessions, clock, policy.working_time, on_unreachable=service.notify_unreachable)
+        yield Cycle(bot.standin, clock, service, dispatcher, sessions)
 
 
 async def test_a_whole_cycle(cycle: Cycle, world: dict[str, int]) -> None:

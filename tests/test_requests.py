@@ -16,20 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli import main
-from bot.gateway import PlatformRouter
-from bot.outbox_dispatch import OutboxDispatcher
-from bot.ratelimit import SendLimits
 from bot.standins.telegram import TelegramStandIn
 from bot.transports.retry import RetryPolicy
-from bot.transports.telegram import TelegramTransport
-from handlers.engine import ConversationEngine
 from handlers.reminders.plan import Policy
 from handlers.reminders.service import ReminderService
 from storage.conversations import link_identity
 from storage.enums import FocalPointRole, InstitutionKind, Platform
 from storage.models import RequestAnswer, StatusUpdate
 from storage.network import FocalPointData, InstitutionData, add_focal_point, add_institution
-from tests.chat_harness import TELEGRAM_TOKEN, TelegramPerson
+from tests.chat_harness import TelegramPerson, live_telegram
 from tests.fakes import FakeClock
 
 
@@ -56,21 +51,10 @@ async def network(sessions: async_sessionmaker[AsyncSession], world: dict[str, i
         await add_focal_point(session, FocalPointData("Diego Ruiz", "MOE", FocalPointRole.TECHNICAL, "es", "America/Montevideo", date(2025, 1, 1), "diego@educacion.example"))
     monkeypatch.setenv("NMRF_DATABASE_URL", db_url)
     monkeypatch.chdir(tmp_path)
-    standin = TelegramStandIn(TELEGRAM_TOKEN)
-    await standin.start()
-    for user in (111, 222):
-        standin.add_user(user, str(user)).started = True
     # Monday 23 November 2026, 13:00 UTC: inside working hours in Montevideo and Paris.
     clock = FakeClock(datetime(2026, 11, 23, 13, tzinfo=timezone.utc))
-    router = PlatformRouter()
-    engine = ConversationEngine(sessions, router, clock)
-    transport = TelegramTransport(TELEGRAM_TOKEN, engine.handle, base_url=standin.base_url, poll_timeout=1, retry=RetryPolicy(first_backoff=0.05))
-    router.register(transport)
-    await transport.start()
-    dispatcher = OutboxDispatcher(sessions, router, clock, Policy().working_time, limits=SendLimits(per_platform={Platform.TELEGRAM: 1000.0}, per_chat={Platform.TELEGRAM: 1000.0}))
-    yield {"standin": standin, "dispatcher": dispatcher, "clock": clock}
-    await transport.stop()
-    await standin.stop()
+    async with live_telegram(sessions, clock, (111, 222), retry=RetryPolicy(first_backoff=0.05)) as bot:
+        yield {"standin": bot.standin, "dispatcher": bot.dispatcher(sessions, clock, Policy().working_time), "clock": clock}
 
 
 async def test_a_request_naming_recommendations_is_answered_with_updates(network: dict[str, object], sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:

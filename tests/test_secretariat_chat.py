@@ -22,7 +22,6 @@ from bot.reports.build import ReportBuilder
 from bot.standins.slack import SlackStandIn
 from bot.standins.telegram import TelegramStandIn
 from bot.transports.slack import SlackTransport
-from bot.transports.telegram import TelegramTransport
 from handlers.engine import ConversationEngine
 from handlers.report_orders import ReportFile, ReportOrder
 from storage.conversations import link_identity
@@ -32,7 +31,7 @@ from storage.enums import InstitutionKind
 from storage.network import FocalPointData, InstitutionData, add_focal_point, add_institution
 from storage.requests import record_answer
 from storage.secretariat import SecretariatUserData, sync_secretariat_users
-from tests.chat_harness import TELEGRAM_TOKEN
+from tests.chat_harness import live_telegram
 from tests.fakes import FakeClock, FakeGateway, Person
 
 ana = Person("111")
@@ -261,18 +260,11 @@ async def test_a_failed_or_too_large_report_is_explained(
 
 @pytest.fixture
 async def telegram(sessions: async_sessionmaker[AsyncSession], clock: FakeClock, secretariat: dict[str, int]) -> AsyncIterator[tuple[TelegramStandIn, ConversationEngine]]:
-    standin = TelegramStandIn(TELEGRAM_TOKEN)
-    await standin.start()
-    standin.add_user(900, "María").started = True
-    router = PlatformRouter()
-    engine = ConversationEngine(sessions, router, clock, reports=ReportBuilder(sessions, clock))
     # 901 is a secretariat user who never opened the bot: no menu for them, and no failure.
-    transport = TelegramTransport(TELEGRAM_TOKEN, engine.handle, base_url=standin.base_url, poll_timeout=1, secretariat_chat_ids=(900, 901))
-    router.register(transport)
-    await transport.start()
-    yield standin, engine
-    await transport.stop()
-    await standin.stop()
+    async with live_telegram(
+        sessions, clock, (900,), engine_options={"reports": ReportBuilder(sessions, clock)}, secretariat_chat_ids=(900, 901),
+    ) as bot:
+        yield bot.standin, bot.engine
 
 
 async def test_telegram_sends_the_matrix_as_a_document(telegram: tuple[TelegramStandIn, ConversationEngine]) -> None:
