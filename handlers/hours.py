@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from handlers.reminders.plan import Policy
 from handlers.turn import Turn
 from storage.errors import InvalidValue
+from storage.models import FocalPoint
 from storage.outbox import rewindow
 from storage.validation import check_working_hours
 
@@ -26,18 +29,24 @@ async def hours(turn: Turn, argument: str, policy: Policy) -> None:
         except InvalidValue:
             turn.say("hours.usage")
             return
-    me.working_hours = chosen
-    calendar = policy.working_time(me.timezone, me.snoozed_until, chosen)
+    await set_working_hours(turn.session, me, chosen, policy, turn.now)
+    if chosen is None:
+        turn.say("hours.default", range=_configured(policy), timezone=me.timezone)
+    else:
+        turn.say("hours.set", range=chosen, timezone=me.timezone)
+
+
+async def set_working_hours(session: AsyncSession, person: FocalPoint, chosen: str | None, policy: Policy, now: datetime) -> int:
+    """Give ``person`` their own hours (None: the configured ones) and move
+    what is still pending for them into their next window; how many moved."""
+    person.working_hours = chosen
+    calendar = policy.working_time(person.timezone, person.snoozed_until, chosen)
 
     def window(moment: datetime) -> tuple[datetime, datetime]:
         found = calendar.next_window(moment)
         return found.start, found.end
 
-    await rewindow(turn.session, me.id, chosen, window, turn.now)
-    if chosen is None:
-        turn.say("hours.default", range=_configured(policy), timezone=me.timezone)
-    else:
-        turn.say("hours.set", range=chosen, timezone=me.timezone)
+    return await rewindow(session, person.id, chosen, window, now)
 
 
 def _configured(policy: Policy) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import click
@@ -27,7 +27,7 @@ from storage.network import (
     list_focal_points,
     list_institutions,
 )
-from storage.outbox import rewindow
+from handlers.hours import set_working_hours
 from storage.types import utcnow
 from storage.validation import check_working_hours
 from bot.app import reminder_policy
@@ -158,14 +158,7 @@ def focal_points_hours(app: AppContext, focal_point: str, working_hours: str) ->
         async with sessions() as session, session.begin():
             fp = await find_focal_point(session, focal_point)
             chosen = None if working_hours.strip().lower() == "default" else check_working_hours(working_hours)
-            fp.working_hours = chosen
-            calendar = policy.working_time(fp.timezone, fp.snoozed_until, chosen)
-
-            def window(moment: datetime) -> tuple[datetime, datetime]:
-                found = calendar.next_window(moment)
-                return found.start, found.end
-
-            moved = await rewindow(session, fp.id, chosen, window, utcnow())
+            moved = await set_working_hours(session, fp, chosen, policy, utcnow())
         shown = chosen or f"{app.config.schedule.hours} (default)"
         return f"{fp.name} works {shown} ({fp.timezone}); {moved} planned messages follow"
 
