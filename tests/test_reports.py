@@ -9,6 +9,7 @@ import io
 import json
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -224,3 +225,54 @@ async def test_validated_input_is_final_in_the_draft_and_the_matrix(registry: di
     header = [c.value for c in upr[1]]
     row = next(r for r in upr.iter_rows(min_row=2, values_only=True) if r[0] == registry["mine"])
     assert row[header.index("Validated")] == "approved"
+
+
+async def test_control_characters_and_huge_texts_do_not_stop_a_report(registry: dict[str, int], sessions: async_sessionmaker[AsyncSession], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A form feed pasted from a PDF, or 40,000 characters, once made the
+    matrix and the draft fail for everyone (XML 1.0 cannot hold them)."""
+    import docx
+
+    pasted = "Ley N° 19.580\x0cart. 4\x00\x1b done"
+    async with sessions() as session, session.begin():
+        moj = (await session.get(FocalPoint, registry["ana"])).institution_id  # type: ignore[union-attr]
+        await record_update(session, UpdateData(registry["mine"], S.IN_PROGRESS, "Ana\x07 Pérez", Channel.TELEGRAM, institution_id=moj, narrative=pasted, next_step="x" * 40_000), at=LATE + timedelta(days=1))
+    monkeypatch.setenv("NMRF_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    matrix = tmp_path / "m.xlsx"
+    await run("report", "matrix", "--out", str(matrix))
+    upr = openpyxl.load_workbook(matrix)["UPR"]
+    header = [c.value for c in upr[1]]
+    row = next(r for r in upr.iter_rows(min_row=2, values_only=True) if r[0] == registry["mine"])
+    assert row[header.index("Latest narrative")] == "Ley N° 19.580 art. 4   done"
+    assert row[header.index("By")] == "Ana  Pérez"
+    assert len(row[header.index("Next step")]) == 32_767 and row[header.index("Next step")].endswith(" […]")
+    draft = tmp_path / "d.docx"
+    await run("report", "draft", "--mechanism", "UPR", "--out", str(draft))
+    texts = [p.text for p in docx.Document(str(draft)).paragraphs]
+    assert "Ley N° 19.580 art. 4   done" in texts and any("Ana  Pérez" in t for t in texts)
+    # The history keeps what was given.
+    out = tmp_path / "all.json"
+    await run("report", "export", "--format", "json", "--out", str(out))
+    assert next(r for r in json.loads(out.read_text(encoding="utf-8")) if r["id"] == registry["mine"])["narrative"] == pasted
+
+
+async def test_a_matrix_that_fails_midway_leaves_nothing_behind(tmp_path: Path) -> None:
+    from bot.reports.matrix import write_matrix
+
+    async def rows_then_failure() -> Any:
+        yield {"id": 1, "mechanism": "UPR", "status": "in_progress", "text": "One"}
+        raise ConnectionError("database went away")
+
+    out = tmp_path / "matrix.xlsx"
+    out.write_bytes(b"the previous matrix")
+    with pytest.raises(ConnectionError):
+        await write_matrix(rows_then_failure(), out, None, LATE)
+    assert out.read_bytes() == b"the previous matrix"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["matrix.xlsx"]
+    # And a whole one replaces it.
+    async def rows() -> Any:
+        yield {"id": 1, "mechanism": "UPR", "status": "in_progress", "text": "One"}
+
+    assert await write_matrix(rows(), out, None, LATE) == 1
+    assert openpyxl.load_workbook(out)["UPR"]["H2"].value == "One"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["matrix.xlsx"]

@@ -1,14 +1,24 @@
-"""Keeping what people typed from running as a spreadsheet formula.
+"""What people typed, made safe for the files the secretariat opens.
 
 A value starting with =, +, -, @, a tab or a carriage return would be read
 by Excel, LibreOffice or Google Sheets as a formula (CSV injection, OWASP).
+
+XML 1.0, so .xlsx and .docx, cannot hold most control characters at all:
+one form feed pasted from a PDF into a narrative would otherwise stop every
+matrix and draft from being made. They become spaces in those files; the
+history keeps the text as it was given.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Excel's limit for one cell; a longer text is cut there and says so.
+CELL_LIMIT = 32_767
+CUT_MARK = " […]"
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def dangerous(value: Any) -> bool:
@@ -18,3 +28,23 @@ def dangerous(value: Any) -> bool:
 def csv_safe(value: Any) -> Any:
     """For CSV, where the reader decides: a leading apostrophe makes it text."""
     return "'" + value if dangerous(value) else value
+
+
+def xml_text(text: str) -> str:
+    """The text with every character XML 1.0 forbids made a space."""
+    return _NOT_XML.sub(" ", text)
+
+
+def cell_text(text: str) -> str:
+    """The text as one spreadsheet cell can hold it (Excel counts UTF-16 units)."""
+    text = xml_text(text)
+    if len(text) <= CELL_LIMIT // 2 or _units(text) <= CELL_LIMIT:
+        return text
+    keep = CELL_LIMIT - len(CUT_MARK)
+    text = text[:keep]
+    # Each character dropped is one or two units: one cut always suffices.
+    return text[: len(text) - max(0, _units(text) - keep)] + CUT_MARK
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from docx import Document
 from docx.shared import Pt
 
+from bot.reports.cells import xml_text
 from messages import local_date, t
 from storage.enums import ValidationDecision
 from storage.report_inputs import RecommendationInputs
@@ -35,7 +36,7 @@ async def write_draft(
     zone = ZoneInfo(timezone)
 
     def say(key: str, **values: object) -> str:
-        return t(key, language, **values)
+        return xml_text(t(key, language, **values))
 
     doc = Document()
     doc.styles["Normal"].font.size = Pt(11)
@@ -47,17 +48,17 @@ async def write_draft(
         total += 1
         if item.cluster != cluster:
             cluster = item.cluster
-            doc.add_heading(item.cluster or say("draft.not_clustered"), level=1)
-        label = " ".join(p for p in (item.paragraph, f"({item.document})" if item.document else None) if p) or f"#{item.id}"
+            doc.add_heading(xml_text(item.cluster) if item.cluster else say("draft.not_clustered"), level=1)
+        label = xml_text(" ".join(p for p in (item.paragraph, f"({item.document})" if item.document else None) if p) or f"#{item.id}")
         doc.add_heading(say("draft.recommendation", paragraph=label), level=2)
-        doc.add_paragraph(item.text, style="Quote")
+        doc.add_paragraph(xml_text(item.text), style="Quote")
         if not item.inputs:
             missing.append((label, item.institutions))
         for given in item.inputs:
             heading = doc.add_paragraph()
             heading.add_run(say("draft.input", institution=given.institution, status=say(f"status.{given.status.value}"))).bold = True
             if given.narrative:
-                doc.add_paragraph(given.narrative)
+                doc.add_paragraph(xml_text(given.narrative))
             if given.evidence:
                 doc.add_paragraph(say("draft.evidence", evidence="; ".join(given.evidence)))
             if given.next_step:

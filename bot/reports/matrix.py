@@ -1,14 +1,17 @@
 """The implementation matrix: an .xlsx with a summary sheet and one sheet a
 mechanism, one row a recommendation.
 
-Written with openpyxl's write-only mode, so a UHRI-sized registry streams
-through without holding the workbook in memory. Every sheet has its header
-frozen and filters on. A text that would read as a formula is stored as
-text with Excel's quote prefix, so it stays text even when edited.
+openpyxl makes the workbook, in write-only mode; the rows of the mechanism
+sheets stream to temporary files as SpreadsheetML (bot/reports/xlsx_rows),
+so a UHRI-sized registry is written without holding it in memory and in
+about the time it takes to read it. Every sheet has its header frozen and
+filters on. A text that would read as a formula is stored as text with
+Excel's quote prefix, so it stays text even when edited.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -22,7 +25,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from bot.reports.cells import dangerous
+from bot.reports.cells import cell_text, dangerous
+from bot.reports.xlsx_rows import CellStyles, SheetRows, splice
 from storage.enums import ImplementationStatus
 
 # (column, header, width)
@@ -47,6 +51,7 @@ MATRIX_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("validation", "Validated", 12),
 )
 STATUSES = [s.value for s in ImplementationStatus]
+_TIMESTAMPS = [i for i, (column, _, _) in enumerate(MATRIX_COLUMNS) if column == "last_update_at"]
 _SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -65,10 +70,11 @@ class MatrixWriter:
     def __init__(self, as_of: datetime | None, generated_at: datetime) -> None:
         self.book = Workbook(write_only=True)
         self.summary = self.book.create_sheet("Summary")
+        self.styles = CellStyles(self.summary)
         self.as_of, self.generated_at = as_of, generated_at
-        self._sheet: WriteOnlyWorksheet | None = None
+        self._sheets: dict[str, tuple[WriteOnlyWorksheet, SheetRows]] = {}
+        self._rows: SheetRows | None = None
         self._mechanism: str | None = None
-        self._rows_in_sheet = 0
         self._names: set[str] = {"summary"}
         self.counts: dict[str, Counter[str]] = {}
         # Per mechanism: recommendations with any update ("no change" included).
@@ -76,10 +82,11 @@ class MatrixWriter:
         self._bold = Font(bold=True)
 
     def _cell(self, sheet: WriteOnlyWorksheet, value: Any, bold: bool = False) -> Any:
-        """The value itself where it can be (a cell object per value costs
-        most of the time of a large matrix); a cell only where it must be."""
+        """A cell of the small parts openpyxl writes itself: headers, the summary."""
         if isinstance(value, datetime):
             return value.replace(tzinfo=None)  # Excel has no time zones: UTC, said in the header
+        if isinstance(value, str):
+            value = cell_text(value)
         if not bold and not dangerous(value):
             return value
         cell = WriteOnlyCell(sheet, value=value)
@@ -90,31 +97,28 @@ class MatrixWriter:
             cell.font = self._bold
         return cell
 
-    def _close_sheet(self) -> None:
-        if self._sheet is not None:
-            last = get_column_letter(len(MATRIX_COLUMNS))
-            self._sheet.auto_filter.ref = f"A1:{last}{self._rows_in_sheet + 1}"
-
-    def _open_sheet(self, mechanism: str) -> WriteOnlyWorksheet:
-        self._close_sheet()
+    def _open_sheet(self, mechanism: str) -> SheetRows:
         sheet = self.book.create_sheet(sheet_name(mechanism, self._names))
         sheet.freeze_panes = "A2"
         for i, (_, _, width) in enumerate(MATRIX_COLUMNS, start=1):
             sheet.column_dimensions[get_column_letter(i)].width = width
-        sheet.append([self._cell(sheet, header, bold=True) for _, header, _ in MATRIX_COLUMNS])
-        self._sheet, self._mechanism, self._rows_in_sheet = sheet, mechanism, 0
-        return sheet
+        rows = SheetRows(self.styles, len(MATRIX_COLUMNS), first_row=2)
+        self._sheets[sheet.title] = (sheet, rows)
+        self._rows, self._mechanism = rows, mechanism
+        return rows
 
     def add(self, row: dict[str, Any]) -> None:
         mechanism = str(row["mechanism"])
-        sheet = self._sheet if mechanism == self._mechanism and self._sheet is not None else self._open_sheet(mechanism)
-        sheet.append([self._cell(sheet, row.get(column)) for column, _, _ in MATRIX_COLUMNS])
-        self._rows_in_sheet += 1
+        rows = self._rows if mechanism == self._mechanism and self._rows is not None else self._open_sheet(mechanism)
+        values = [row.get(column) for column, _, _ in MATRIX_COLUMNS]
+        for i in _TIMESTAMPS:
+            if values[i] is not None:
+                values[i] = values[i].replace(tzinfo=None)  # Excel has no time zones: UTC, said in the header
+        rows.append(values)
         self.counts.setdefault(mechanism, Counter())[row["status"]] += 1
         self.answered[mechanism] += row.get("last_update_at") is not None
 
-    def finish(self, path: Path) -> None:
-        self._close_sheet()
+    def _write_summary(self) -> None:
         s = self.summary
         s.freeze_panes = "A5"
         as_of = self.as_of.strftime("%Y-%m-%d %H:%M UTC") if self.as_of else "now"
@@ -127,11 +131,33 @@ class MatrixWriter:
         for mechanism, counts in self.counts.items():
             total = sum(counts.values())
             totals.update(counts)
-            s.append([mechanism, *(counts.get(st, 0) for st in STATUSES), total, _share(self.answered[mechanism], total)])
+            s.append([self._cell(s, mechanism), *(counts.get(st, 0) for st in STATUSES), total, _share(self.answered[mechanism], total)])
         all_total = sum(totals.values())
         s.append([self._cell(s, "All", bold=True), *(totals.get(st, 0) for st in STATUSES), all_total, _share(sum(self.answered.values()), all_total)])
         s.auto_filter.ref = f"A4:{get_column_letter(len(header))}{4 + len(self.counts)}"
-        self.book.save(path)
+
+    def finish(self, path: Path) -> None:
+        """Write the workbook to ``path``, whole or not at all."""
+        last = get_column_letter(len(MATRIX_COLUMNS))
+        for sheet, rows in self._sheets.values():
+            # Only now: a sheet openpyxl has begun streaming must be saved, even when the rows failed.
+            sheet.append([self._cell(sheet, header, bold=True) for _, header, _ in MATRIX_COLUMNS])
+            sheet.auto_filter.ref = f"A1:{last}{rows.last_row}"
+        self._write_summary()
+        saved = path.with_name(f".{path.name}.openpyxl")
+        spliced = path.with_name(f".{path.name}.part")
+        try:
+            self.book.save(saved)
+            splice(saved, spliced, {title: rows for title, (_, rows) in self._sheets.items()})
+            os.replace(spliced, path)
+        finally:
+            saved.unlink(missing_ok=True)
+            spliced.unlink(missing_ok=True)
+            self.close()
+
+    def close(self) -> None:
+        for _, rows in self._sheets.values():
+            rows.close()
 
 
 def _share(answered: int, total: int) -> float:
@@ -141,8 +167,12 @@ def _share(answered: int, total: int) -> float:
 async def write_matrix(rows: AsyncIterator[dict[str, Any]], path: Path, as_of: datetime | None, generated_at: datetime) -> int:
     writer = MatrixWriter(as_of, generated_at)
     n = 0
-    async for row in rows:
-        writer.add(row)
-        n += 1
+    try:
+        async for row in rows:
+            writer.add(row)
+            n += 1
+    except BaseException:
+        writer.close()
+        raise
     writer.finish(path)
     return n

@@ -1,0 +1,170 @@
+"""The data rows of very large worksheets, for a workbook openpyxl makes.
+
+openpyxl makes the workbook: its parts, styles, sheet views, column widths,
+filters and the small sheets. For a sheet of a few hundred thousand rows,
+openpyxl's object per cell is four fifths of the time of the whole matrix,
+so those rows are written here as SpreadsheetML text, to a temporary file a
+sheet, and spliced into the sheet's ``<sheetData>`` of the package openpyxl
+saved. The cells are what openpyxl itself writes in write-only mode (inline
+strings, numbers, dates as serial numbers with openpyxl's own styles), and
+the tests read them back with openpyxl against rows written by openpyxl.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time
+from math import isfinite
+from pathlib import Path
+from typing import IO, Any
+from xml.etree import ElementTree
+
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from bot.reports.cells import cell_text, dangerous
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_PACKAGE_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_CHUNK = 1 << 20
+_EMPTY_SHEET_DATA = re.compile(r"<sheetData\s*/>")
+
+
+class SplicedRowsError(RuntimeError):
+    """The saved package is not shaped as this module expects."""
+
+
+class CellStyles:
+    """The style ids openpyxl gives the cells that need one, asked of
+    openpyxl through a cell of each kind so its styles part lists them."""
+
+    def __init__(self, sheet: WriteOnlyWorksheet) -> None:
+        def style_of(value: Any, quote: bool = False) -> int:
+            cell = WriteOnlyCell(sheet, value=value)
+            if quote:
+                cell.quotePrefix = True
+            return int(cell.style_id)
+
+        self.datetime = style_of(datetime(2000, 1, 1, 1))
+        self.date = style_of(date(2000, 1, 1))
+        self.time = style_of(time(1))
+        self.quoted = style_of("=", quote=True)
+
+
+class SheetRows:
+    """Rows for one sheet, numbered from ``first_row``, kept in a temporary file."""
+
+    def __init__(self, styles: CellStyles, columns: int, first_row: int = 2) -> None:
+        self._styles = styles
+        self._letters = [get_column_letter(i) for i in range(1, columns + 1)]
+        self._file: IO[bytes] = tempfile.TemporaryFile()
+        self.next_row = first_row
+
+    def append(self, values: Sequence[Any]) -> None:
+        if len(values) > len(self._letters):
+            raise ValueError(f"{len(values)} values for {len(self._letters)} columns")
+        n = self.next_row
+        parts = [f'<row r="{n}">']
+        add = parts.append
+        for letter, value in zip(self._letters, values):
+            if value is None or value == "":  # as openpyxl: no value, no cell
+                continue
+            if isinstance(value, str):
+                add(self._text(f"{letter}{n}", value))
+            elif isinstance(value, bool):  # before int: a bool is an int
+                add(f'<c r="{letter}{n}" t="b"><v>{int(value)}</v></c>')
+            elif isinstance(value, (int, float)):
+                if isfinite(value):  # openpyxl writes NaN and infinities as empty cells
+                    add(f'<c r="{letter}{n}" t="n"><v>{value:.16g}</v></c>')
+            elif isinstance(value, datetime):
+                if value.tzinfo is not None:
+                    raise TypeError("Excel has no time zones: give UTC without tzinfo")
+                add(f'<c r="{letter}{n}" s="{self._styles.datetime}" t="n"><v>{to_excel(value):.16g}</v></c>')
+            elif isinstance(value, date):
+                add(f'<c r="{letter}{n}" s="{self._styles.date}" t="n"><v>{to_excel(value):.16g}</v></c>')
+            elif isinstance(value, time):
+                add(f'<c r="{letter}{n}" s="{self._styles.time}" t="n"><v>{to_excel(value):.16g}</v></c>')
+            else:
+                add(self._text(f"{letter}{n}", str(value)))
+        add("</row>")
+        self._file.write("".join(parts).encode("utf-8"))
+        self.next_row = n + 1
+
+    def _text(self, ref: str, value: str) -> str:
+        value = cell_text(value)
+        style = f' s="{self._styles.quoted}"' if dangerous(value) else ""
+        space = ' xml:space="preserve"' if value != value.strip() else ""
+        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{value.translate(_ESCAPES)}</t></is></c>'
+
+    @property
+    def last_row(self) -> int:
+        return self.next_row - 1
+
+    def copy_to(self, out: IO[bytes]) -> None:
+        self._file.flush()
+        self._file.seek(0)
+        shutil.copyfileobj(self._file, out, _CHUNK)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def splice(saved: Path, out: Path, rows: Mapping[str, SheetRows]) -> None:
+    """Write ``out``: the package at ``saved`` with each named sheet's rows
+    put at the end of its ``<sheetData>``."""
+    with zipfile.ZipFile(saved) as source:
+        parts = _sheet_parts(source)
+        unknown = set(rows) - set(parts)
+        if unknown:
+            raise SplicedRowsError(f"no sheet named {sorted(unknown)} in the workbook")
+        wanted = {parts[name]: rows[name] for name in rows}
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                sheet = wanted.get(info.filename)
+                if sheet is None:
+                    target.writestr(info, source.read(info), compress_type=info.compress_type)
+                    continue
+                head, tail = _around_rows(source.read(info).decode("utf-8"), info.filename)
+                entry = zipfile.ZipInfo(info.filename, info.date_time)
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                with target.open(entry, "w", force_zip64=True) as part:
+                    part.write(head.encode("utf-8"))
+                    sheet.copy_to(part)
+                    part.write(tail.encode("utf-8"))
+
+
+def _around_rows(xml: str, name: str) -> tuple[str, str]:
+    """The sheet's text before and after where further rows go."""
+    if xml.count("</sheetData>") == 1:
+        at = xml.index("</sheetData>")
+        return xml[:at], xml[at:]
+    empty = _EMPTY_SHEET_DATA.findall(xml)
+    if len(empty) == 1 and "<sheetData>" not in xml:
+        head, tail = _EMPTY_SHEET_DATA.split(xml)
+        return head + "<sheetData>", "</sheetData>" + tail
+    raise SplicedRowsError(f"{name} has no single sheetData element")
+
+
+def _sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name to the package part holding it, as the workbook says."""
+    workbook = ElementTree.fromstring(package.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(package.read("xl/_rels/workbook.xml.rels"))
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels.iter(_PACKAGE_REL)}
+    parts = {}
+    for sheet in workbook.iter(f"{_MAIN}sheet"):
+        target = targets.get(sheet.get(_REL))
+        if not target:
+            raise SplicedRowsError(f"sheet {sheet.get('name')!r} has no part")
+        # A target is relative to xl/ unless it starts at the package root.
+        parts[str(sheet.get("name"))] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+    return parts
+
