@@ -14,9 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from bot.chat_port import Button
+from handlers.deadline_names import deadline_name
 from handlers.turn import Turn
 from messages import local_date, local_number
 from storage.conversations import State
+from storage.deadlines import DeadlineName, deadline_names
 from storage.enums import ImplementationStatus
 from storage.models import (
     Assignment,
@@ -132,7 +134,8 @@ async def show_filters(turn: Turn) -> None:
             .limit(DEADLINES_OFFERED)
         )
     ).all()
-    rows.extend((Button(_deadline_label(turn, d), f"f:d:{d.id}"),) for d in deadlines)
+    names = await deadline_names(turn.session, [d.id for d in deadlines])
+    rows.extend((Button(_deadline_label(turn, d, names[d.id]), f"f:d:{d.id}"),) for d in deadlines)
     rows.append((turn.button("button.show_all", "f:all"), turn.button("button.cancel", "cancel")))
     turn.say("mine.choose_filter", tuple(rows))
 
@@ -166,7 +169,8 @@ async def _filter(turn: Turn, chosen: dict[str, str]) -> tuple[RecommendationFil
     if chosen.get("d", "").isdigit():
         deadline = await turn.session.get(Deadline, int(chosen["d"]))
         deadline_id = deadline.id if deadline else -1
-        labels.append(_deadline_label(turn, deadline) if deadline else "?")
+        names = await deadline_names(turn.session, [deadline_id])
+        labels.append(_deadline_label(turn, deadline, names[deadline_id]) if deadline else "?")
     filters = RecommendationFilter(
         institution=turn.focal_point.institution.code,
         status=status,
@@ -177,8 +181,8 @@ async def _filter(turn: Turn, chosen: dict[str, str]) -> tuple[RecommendationFil
     return filters, ", ".join(labels)
 
 
-def _deadline_label(turn: Turn, deadline: Deadline) -> str:
-    return turn.text("deadline.label", title=deadline.title, date=local_date(deadline.due_on, turn.language))
+def _deadline_label(turn: Turn, deadline: Deadline, name: DeadlineName) -> str:
+    return turn.text("deadline.label", title=deadline_name(name, turn.language), date=local_date(deadline.due_on, turn.language))
 
 
 async def correctable_update(turn: Turn, recommendation_id: int) -> StatusUpdate | None:

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import deadline_rules as rules
-from storage.deadlines import DeadlineData, add_deadline, deadline_title
+from storage.deadlines import DeadlineData, add_deadline
 from storage.enums import DeadlineKind, MechanismKind
 from storage.models import Deadline, Document, Mechanism, Recommendation, Review
 from storage.selection import Selector
@@ -37,7 +37,6 @@ class Suggestion:
     # The suggestion (by number) this input deadline serves.
     serves: int | None = None
     exists: bool = False
-    title: str | None = None
     inputs: list[Suggestion] = field(default_factory=list)
 
 
@@ -71,7 +70,6 @@ async def suggest(
             inputs = Suggestion(
                 len(numbered) + 1, DeadlineKind.INTERNAL_INPUT, due, report.mechanism, report.country,
                 f"inputs due {_describe(input_lead)} before the report", report.recommendation_ids, serves=report.number,
-                title=f"Inputs for the {deadline_title(report.kind, report.mechanism)} ({report.country})",
             )
             report.inputs.append(inputs)
             numbered.append(inputs)
@@ -108,13 +106,14 @@ async def accept(
         parent = created.get(s.serves) if s.serves else None
         if s.serves and parent is None:
             parent = await _existing(session, by_number[s.serves])
-        data = DeadlineData(s.kind, s.due_on, s.title, s.mechanism, parent.id if parent else None, s.basis)
+        # No title: named from kind, mechanism and State in each reader's language.
+        data = DeadlineData(s.kind, s.due_on, None, s.mechanism, parent.id if parent else None, s.basis, country=s.country)
         created[number] = await add_deadline(session, data, Selector(ids=s.recommendation_ids))
     return list(created.values())
 
 
 def _suggestion(kind: DeadlineKind, due: rules.Due, mechanism: str, country: str, ids: tuple[int, ...]) -> Suggestion:
-    return Suggestion(0, kind, due.on, mechanism, country, due.basis, ids, title=f"{deadline_title(kind, mechanism)} ({country})")
+    return Suggestion(0, kind, due.on, mechanism, country, due.basis, ids)
 
 
 def _describe(lead: relativedelta) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,18 +12,8 @@ from sqlalchemy.orm import selectinload
 
 from storage.enums import DeadlineKind
 from storage.errors import InvalidValue, NotFound
-from storage.models import Deadline, Mechanism, deadline_recommendations
+from storage.models import Deadline, InformationRequest, Mechanism, deadline_recommendations
 from storage.selection import Selector, select_ids
-
-KIND_TITLES = {
-    DeadlineKind.TREATY_REPORT: "periodic report",
-    DeadlineKind.LIST_OF_ISSUES_REPLY: "reply to the list of issues",
-    DeadlineKind.FOLLOW_UP_INFORMATION: "follow-up information",
-    DeadlineKind.UPR_MIDTERM: "UPR mid-term report",
-    DeadlineKind.UPR_NATIONAL_REPORT: "UPR national report",
-    DeadlineKind.INTERNAL_INPUT: "internal input deadline",
-    DeadlineKind.INFORMATION_REQUEST: "information request",
-}
 
 
 @dataclass(frozen=True)
@@ -33,6 +24,53 @@ class DeadlineData:
     mechanism_code: str | None = None
     parent_id: int | None = None
     notes: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class DeadlineName:
+    """What a deadline is called, kept apart from any language: the
+    secretariat's own title, or its kind, mechanism and State (an input
+    deadline with no title is named after the report it serves)."""
+
+    kind: DeadlineKind
+    title: str | None = None
+    mechanism: str | None = None
+    country: str | None = None
+    serves: DeadlineName | None = None
+    request_id: int | None = None
+
+    @classmethod
+    def of(cls, deadline: Deadline, request_id: int | None = None, *, served: bool = False) -> DeadlineName:
+        """Needs ``mechanism`` and ``parent`` (with its mechanism) loaded: see NAME_OPTIONS."""
+        parent = None if served or deadline.title is not None else deadline.parent
+        return cls(
+            deadline.kind, deadline.title, deadline.mechanism.code if deadline.mechanism else None, deadline.country,
+            cls.of(parent, served=True) if parent is not None else None, request_id,
+        )
+
+
+# Loader options for DeadlineName.of, for a query of Deadline rows.
+NAME_OPTIONS = (selectinload(Deadline.mechanism), selectinload(Deadline.parent).selectinload(Deadline.mechanism))
+
+
+async def request_numbers(session: AsyncSession, deadline_ids: Iterable[int]) -> dict[int, int]:
+    """Deadline id to the number of the information request it follows."""
+    wanted = set(deadline_ids)
+    if not wanted:
+        return {}
+    rows = await session.execute(select(InformationRequest.deadline_id, InformationRequest.id).where(InformationRequest.deadline_id.in_(wanted)))
+    return {deadline_id: request_id for deadline_id, request_id in rows if deadline_id is not None}
+
+
+async def deadline_names(session: AsyncSession, ids: Iterable[int]) -> dict[int, DeadlineName]:
+    """Each deadline's name, a request's deadline with its request's number."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    requests = await request_numbers(session, wanted)
+    found = await session.scalars(select(Deadline).where(Deadline.id.in_(wanted)).options(*NAME_OPTIONS))
+    return {d.id: DeadlineName.of(d, requests.get(d.id)) for d in found}
 
 
 async def add_deadline(session: AsyncSession, data: DeadlineData, selector: Selector | None = None) -> Deadline:
@@ -50,12 +88,13 @@ async def add_deadline(session: AsyncSession, data: DeadlineData, selector: Sele
             raise NotFound(f"no deadline with id {data.parent_id}")
         if data.due_on > parent.due_on:
             raise InvalidValue(f"an input deadline ({data.due_on}) after the deadline it serves ({parent.due_on})")
-    title = (data.title or "").strip() or deadline_title(data.kind, mechanism.code if mechanism else None)
-    if len(title) > 300:
+    title = (data.title or "").strip() or None
+    if title and len(title) > 300:
         raise InvalidValue(f"a title is at most 300 characters, got {len(title)}")
     deadline = Deadline(
         kind=data.kind,
         title=title,
+        country=(data.country or "").strip() or None,
         due_on=data.due_on,
         mechanism_id=mechanism.id if mechanism else None,
         parent_id=parent.id if parent else None,
@@ -69,14 +108,6 @@ async def add_deadline(session: AsyncSession, data: DeadlineData, selector: Sele
             deadline_recommendations.insert(), [{"deadline_id": deadline.id, "recommendation_id": i} for i in ids]
         )
     return deadline
-
-
-def deadline_title(kind: DeadlineKind, mechanism_code: str | None) -> str:
-    """'CEDAW follow-up information'; 'UPR mid-term report', not 'UPR UPR ...'."""
-    title = KIND_TITLES[kind]
-    if mechanism_code is None or title.startswith(mechanism_code):
-        return title[0].upper() + title[1:]
-    return f"{mechanism_code} {title}"
 
 
 async def list_deadlines(
@@ -96,7 +127,7 @@ async def list_deadlines(
     statement = (
         select(Deadline, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.deadline_id == Deadline.id)
-        .options(selectinload(Deadline.mechanism))
+        .options(*NAME_OPTIONS)
         .order_by(Deadline.due_on, Deadline.id)
     )
     if kind:

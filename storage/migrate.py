@@ -24,19 +24,55 @@ def alembic_config() -> Config:
     return cfg
 
 
-def _upgrade(connection: Connection, cfg: Config, revision: str) -> None:
+class MigrationError(RuntimeError):
+    """A migration left the database inconsistent; it was rolled back."""
+
+
+def _run(connection: Connection, cfg: Config, revision: str, down: bool) -> None:
     # env.py uses this connection, so the migration runs inside our event loop
     # and our transaction instead of opening an engine of its own.
     cfg.attributes["connection"] = connection
-    command.upgrade(cfg, revision)
+    (command.downgrade if down else command.upgrade)(cfg, revision)
+
+
+def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
+    # Straight to the driver: a PRAGMA inside a transaction is ignored, and
+    # SQLAlchemy would begin one for any statement it runs.
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    cursor.close()
+
+
+async def _migrate(engine: AsyncEngine, revision: str, *, down: bool) -> None:
+    """One transaction. On SQLite, a migration that rebuilds a table others
+    refer to (batch mode) must run with foreign keys off, as SQLite's own
+    procedure for ALTER TABLE says; they are checked before the commit."""
+    cfg = alembic_config()
+    sqlite = engine.dialect.name == "sqlite"
+    async with engine.connect() as conn:
+        if sqlite:
+            await conn.run_sync(_sqlite_foreign_keys, False)
+        try:
+            async with conn.begin():
+                await conn.run_sync(_run, cfg, revision, down)
+                if sqlite:
+                    broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if broken:
+                        raise MigrationError(f"foreign keys broken by the migration to {revision}: {broken[:5]}")
+        finally:
+            if sqlite:
+                await conn.run_sync(_sqlite_foreign_keys, True)
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    cfg = alembic_config()
-    async with engine.begin() as conn:
-        await conn.run_sync(_upgrade, cfg, revision)
+    await _migrate(engine, revision, down=False)
     async with session_factory(engine)() as session, session.begin():
         await ensure_mechanisms(session)
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """For tests and for rolling back an upgrade; a downgrade can drop data."""
+    await _migrate(engine, revision, down=True)
 
 
 async def rebuild_from_scratch(engine: AsyncEngine) -> None:

@@ -332,7 +332,10 @@ class Deadline(Base, Timestamped):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[DeadlineKind] = mapped_column(str_enum(DeadlineKind, "deadline_kind"))
-    title: Mapped[str] = mapped_column(String(300))
+    # What the secretariat called it; none when the kind, mechanism and
+    # country name it, so each reader gets the name in their own language.
+    title: Mapped[str | None] = mapped_column(String(300))
+    country: Mapped[str | None] = mapped_column(String(200))
     # A calendar date in the State's own calendar: deadlines are days, not instants.
     due_on: Mapped[date] = mapped_column(Date, index=True)
     mechanism_id: Mapped[int | None] = mapped_column(ForeignKey("mechanisms.id"))

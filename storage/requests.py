@@ -137,7 +137,7 @@ async def create_request(
     # The deadline the reminder plan follows: per recommendation where the
     # request names some, else per institution asked until it answers.
     deadline = await add_deadline(
-        session, DeadlineData(DeadlineKind.INFORMATION_REQUEST, due_on, f"Request: {text[:120]}"), Selector(ids=tuple(recs)) if recs else None
+        session, DeadlineData(DeadlineKind.INFORMATION_REQUEST, due_on, _short(text)), Selector(ids=tuple(recs)) if recs else None
     )
     request = InformationRequest(
         text=text, due_on=due_on, target={"kind": target.kind, "values": list(target.values)}, created_by=created_by,
@@ -242,3 +242,12 @@ async def track(session: AsyncSession, request_id: int) -> tuple[InformationRequ
             if institution_id in rows:
                 rows[institution_id].escalated = True
     return request, sorted(rows.values(), key=lambda r: r.code)
+
+
+def _short(text: str, limit: int = 160) -> str:
+    """A request's words as its deadline's title: its first line, cut at a word."""
+    line = text.strip().splitlines()[0]
+    if len(line) <= limit and line == text.strip():
+        return line
+    cut = line[:limit].rsplit(" ", 1)[0] if len(line) > limit else line
+    return cut.rstrip(" ,;:") + "…"

@@ -118,12 +118,12 @@ async def test_deadlines_linked_to_recommendations_and_listed_by_date(sessions: 
             session, DeadlineData(DeadlineKind.INTERNAL_INPUT, date(2026, 12, 15), parent_id=midterm.id, title="Ministries' inputs")
         )
     async with sessions() as session:
-        listed = [(d.title, d.due_on, n) for d, n in await list_deadlines(session)]
-        only_upr = [d.title for d, _ in await list_deadlines(session, mechanism="UPR")]
-        later = [d.title for d, _ in await list_deadlines(session, due_from=date(2027, 1, 1))]
-    assert listed == [("Ministries' inputs", date(2026, 12, 15), 0), ("UPR mid-term report", date(2027, 3, 31), 1)]
-    assert only_upr == ["UPR mid-term report"]
-    assert later == ["UPR mid-term report"]
+        listed = [(d.title or d.kind.value, d.due_on, n) for d, n in await list_deadlines(session)]
+        only_upr = [d.title or d.kind.value for d, _ in await list_deadlines(session, mechanism="UPR")]
+        later = [d.title or d.kind.value for d, _ in await list_deadlines(session, due_from=date(2027, 1, 1))]
+    assert listed == [("Ministries' inputs", date(2026, 12, 15), 0), ("upr_midterm", date(2027, 3, 31), 1)]
+    assert only_upr == ["upr_midterm"]
+    assert later == ["upr_midterm"]
 
 
 @pytest.mark.parametrize(
@@ -152,8 +152,32 @@ def test_fixture_is_present() -> None:
     assert Path(FIXTURES / "uprinfo_small.csv").exists()
 
 
-async def test_default_deadline_titles(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_deadlines_are_named_in_each_readers_language(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """A name made from kind, mechanism and State is stored in no language;
+    a title the secretariat typed is shown as typed."""
+    from handlers.deadline_names import deadline_name
+    from storage.deadlines import deadline_names
+
     async with sessions() as session, session.begin():
-        follow_up = await add_deadline(session, DeadlineData(DeadlineKind.FOLLOW_UP_INFORMATION, date(2027, 1, 1), mechanism_code="cedaw"))
-        request = await add_deadline(session, DeadlineData(DeadlineKind.INFORMATION_REQUEST, date(2027, 1, 1)))
-    assert (follow_up.title, request.title) == ("CEDAW follow-up information", "Information request")
+        follow_up = await add_deadline(session, DeadlineData(DeadlineKind.FOLLOW_UP_INFORMATION, date(2027, 1, 1), mechanism_code="cedaw", country="Uruguay"))
+        inputs = await add_deadline(session, DeadlineData(DeadlineKind.INTERNAL_INPUT, date(2026, 12, 1), parent_id=follow_up.id))
+        midterm = await add_deadline(session, DeadlineData(DeadlineKind.UPR_MIDTERM, date(2027, 1, 1), mechanism_code="UPR"))
+        plain = await add_deadline(session, DeadlineData(DeadlineKind.INFORMATION_REQUEST, date(2027, 1, 1)))
+        typed = await add_deadline(session, DeadlineData(DeadlineKind.INTERNAL_INPUT, date(2026, 12, 1), title="  Cierre interno  ", parent_id=follow_up.id))
+        names = await deadline_names(session, [follow_up.id, inputs.id, midterm.id, plain.id, typed.id, 999])
+    assert (follow_up.title, follow_up.country, typed.title) == (None, "Uruguay", "Cierre interno")
+    assert 999 not in names
+
+    def said(language: str) -> list[str]:
+        return [deadline_name(names[d.id], language) for d in (follow_up, inputs, midterm, plain, typed)]
+
+    assert said("en") == [
+        "CEDAW follow-up information (Uruguay)", "Inputs for the CEDAW follow-up information (Uruguay)", "UPR mid-term report", "Information request", "Cierre interno",
+    ]
+    assert said("fr") == [
+        "Informations de suivi pour le CEDAW (Uruguay)", "Contributions pour : Informations de suivi pour le CEDAW (Uruguay)",
+        "Rapport à mi-parcours de l'EPU", "Demande d'information", "Cierre interno",
+    ]
+    assert said("es")[:3] == [
+        "Información de seguimiento para el CEDAW (Uruguay)", "Aportes para: Información de seguimiento para el CEDAW (Uruguay)", "Informe de mitad de período del EPU",
+    ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
@@ -13,7 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.migrate import alembic_config, current_revision, head_revision, upgrade
+from storage.migrate import current_revision, downgrade, head_revision, upgrade
 from storage.models import Base, Mechanism
 from storage.reference import MECHANISMS
 
@@ -44,15 +43,8 @@ async def test_upgrade_is_idempotent_and_seeds_mechanisms_once(engine: AsyncEngi
     assert {"UPR", "CERD", "CCPR", "CESCR", "CEDAW", "CAT", "CRC", "CMW", "CRPD", "CED"} <= set(codes)
 
 
-def _downgrade(connection: Connection) -> None:
-    cfg = alembic_config()
-    cfg.attributes["connection"] = connection
-    command.downgrade(cfg, "base")
-
-
 async def test_downgrade_to_empty_then_upgrade_again(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(_downgrade)
+    await downgrade(engine, "base")
     async with engine.connect() as conn:
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
     assert not (set(Base.metadata.tables) & tables)
@@ -99,3 +91,37 @@ async def test_sqlite_files_use_wal_and_enforce_foreign_keys(engine: AsyncEngine
     with pytest.raises(DBAPIError, match="FOREIGN KEY"):
         async with engine.begin() as conn:
             await conn.execute(text("INSERT INTO focal_points (name, institution_id, role, language, timezone, active_from, created_at, updated_at) VALUES ('x', 999, 'technical', 'en', 'UTC', '2026-01-01', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+
+
+
+async def test_0007_stops_storing_made_names_in_english_and_back(engine: AsyncEngine) -> None:
+    given = {
+        1: ("follow_up_information", "CEDAW", "CEDAW follow-up information (Uruguay)", None),
+        2: ("internal_input", None, "Inputs for the CEDAW follow-up information (Uruguay)", 1),
+        3: ("information_request", None, "Request: ¿Qué se hizo sobre la trata de personas?", None),
+        4: ("upr_midterm", "UPR", "UPR mid-term report", None),
+        5: ("treaty_report", "CEDAW", "Our own words (Uruguay)", None),
+        6: ("follow_up_information", "CCPR", "CCPR follow-up information", None),
+    }
+    await downgrade(engine, "0006")
+    async with engine.begin() as conn:
+        for id_, (kind, code, title, parent) in given.items():
+            await conn.execute(
+                text(
+                    "INSERT INTO deadlines (id, kind, title, due_on, mechanism_id, parent_id, created_at, updated_at) "
+                    "VALUES (:id, :kind, :title, '2027-01-01', (SELECT id FROM mechanisms WHERE code = :code), :parent, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"id": id_, "kind": kind, "title": title, "code": code, "parent": parent},
+            )
+    await upgrade(engine, "0007")
+    async with engine.connect() as conn:
+        after = {r[0]: (r[1], r[2]) for r in await conn.execute(text("SELECT id, title, country FROM deadlines"))}
+        assert after == {
+            1: (None, "Uruguay"), 2: (None, None), 3: ("¿Qué se hizo sobre la trata de personas?", None),
+            4: (None, None), 5: ("Our own words (Uruguay)", None), 6: (None, None),
+        }
+    await downgrade(engine, "0006")
+    async with engine.connect() as conn:
+        back = {r[0]: r[1] for r in await conn.execute(text("SELECT id, title FROM deadlines"))}
+    assert back == {id_: title for id_, (_, _, title, _) in given.items()}
+    await upgrade(engine)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.chat_port import ChatAddress
 from handlers.reminders.plan import DeadlineFacts, Policy, Recipient, Snapshot, apply, plan_day, simulate
+from storage.deadlines import DeadlineName
 from storage.enums import DeadlineKind, FocalPointRole, OutboxKind, Platform
 
 MOJ = 1
@@ -19,7 +20,7 @@ def person(pid: int, name: str, role: FocalPointRole, tz: str = "Europe/Lisbon",
 
 
 def world(*people: Recipient, secretariat: tuple[Recipient, ...] = ()) -> Snapshot:
-    deadline = DeadlineFacts(10, "Inputs for the UPR mid-term report", DeadlineKind.INTERNAL_INPUT, DUE, frozenset({1, 2, 3}))
+    deadline = DeadlineFacts(10, DeadlineName(DeadlineKind.INTERNAL_INPUT, "Inputs for the UPR mid-term report"), DeadlineKind.INTERNAL_INPUT, DUE, frozenset({1, 2, 3}))
     return Snapshot(list(people), list(secretariat), {MOJ: "Ministry of Justice"}, [deadline], {MOJ: frozenset({1, 2, 3, 4})})
 
 
@@ -78,7 +79,7 @@ def test_steps_missed_during_a_snooze_fold_into_one_reminder() -> None:
 
 def test_one_digest_a_day_with_every_open_item() -> None:
     snapshot = world(ANA)
-    second = DeadlineFacts(11, "CEDAW follow-up inputs", DeadlineKind.INTERNAL_INPUT, date(2026, 12, 30 + 0), frozenset({4}))
+    second = DeadlineFacts(11, DeadlineName(DeadlineKind.INTERNAL_INPUT, "CEDAW follow-up inputs"), DeadlineKind.INTERNAL_INPUT, date(2026, 12, 30 + 0), frozenset({4}))
     snapshot.deadlines.append(second)
     today = plan_day(date(2026, 11, 30), snapshot, POLICY)
     (digest,) = today
@@ -132,7 +133,7 @@ def test_nobody_reachable_gets_nothing() -> None:
 
 def test_dst_keeps_nine_local_in_every_zone() -> None:
     people = [person(20 + i, tz, FocalPointRole.TECHNICAL, tz=tz) for i, tz in enumerate(("Europe/Lisbon", "America/Asuncion", "Pacific/Apia"))]
-    snapshot = Snapshot(people, [], {MOJ: "MOJ"}, [DeadlineFacts(10, "Inputs", DeadlineKind.INTERNAL_INPUT, date(2023, 11, 3), frozenset({1}))], {MOJ: frozenset({1})})
+    snapshot = Snapshot(people, [], {MOJ: "MOJ"}, [DeadlineFacts(10, DeadlineName(DeadlineKind.INTERNAL_INPUT, "Inputs"), DeadlineKind.INTERNAL_INPUT, date(2023, 11, 3), frozenset({1}))], {MOJ: frozenset({1})})
     # Reminders across Paraguay's switch to summer time (1 October 2023).
     planned = simulate(snapshot, Policy(steps_days=(35, 30)), date(2023, 9, 25), date(2023, 10, 5))
     assert {p.send_at.astimezone(ZoneInfo(p.recipient.timezone)).time() for p in planned} == {time(9)}
@@ -157,7 +158,7 @@ def test_a_person_reminded_and_escalated_to_the_same_day_gets_one_digest() -> No
     # alternate of Justice; on 15 January he is due both a reminder and an
     # escalation: both come in one message.
     snapshot = world(ANA, BRUNO, CARLA)
-    snapshot.deadlines.append(DeadlineFacts(11, "Women's rights inputs", DeadlineKind.INTERNAL_INPUT, DUE, frozenset({4})))
+    snapshot.deadlines.append(DeadlineFacts(11, DeadlineName(DeadlineKind.INTERNAL_INPUT, "Women's rights inputs"), DeadlineKind.INTERNAL_INPUT, DUE, frozenset({4})))
     snapshot.assigned = {MOJ: frozenset({1, 2, 3}), 2: frozenset({4})}
     snapshot.institutions[2] = "Ministry of Women"
     snapshot.focal_points.append(replace(BRUNO, role=FocalPointRole.TECHNICAL, institution_id=2))

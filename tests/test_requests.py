@@ -115,7 +115,13 @@ async def test_a_request_to_everyone_is_answered_in_words_and_the_unreachable_ar
     await network["dispatcher"].drain()  # type: ignore[attr-defined]
     claire = TelegramPerson(standin, 222)
     reminder = claire.inbox[-1]
-    assert "Request: Please confirm your focal points for 2027." in reminder.text and "15 décembre 2026" in reminder.text
+    assert reminder.text.splitlines() == [
+        "Rappel : le secrétariat attend la réponse de Ministry of Women.",
+        "",
+        "Demande n° 1 « Please confirm your focal points for 2027. » : échéance le 15 décembre 2026, demain.",
+        "",
+        "Appuyez sur Répondre pour répondre. Absent ? Mettez les rappels en pause.",
+    ]
     assert "req:1" in reminder.callback_data
     assert len(ana.inbox) == 3
     (ask_claire,) = await claire.presses("Répondre", on=reminder)
@@ -138,3 +144,35 @@ async def test_bad_requests_are_refused_clearly(network: dict[str, object]) -> N
     assert "in the past" in await asyncio.to_thread(failing, "requests", "send", "--text", "x", "--due", "2020-01-01")
     assert "no institution with code NOPE" in await asyncio.to_thread(failing, "requests", "send", "--text", "x", "--due", "2027-01-01", "--institutions", "NOPE")
     assert "one target" in await asyncio.to_thread(failing, "requests", "send", "--text", "x", "--due", "2027-01-01", "--cluster", "A", "--theme", "B")
+
+
+async def test_an_institution_that_does_not_answer_is_escalated_and_tracked_so(network: dict[str, object], sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Ana (MOJ) never answers: once it is overdue, her senior Bruno is told,
+    and the tracking says MOJ was escalated while MOW, which answered, was not."""
+    standin: TelegramStandIn = network["standin"]  # type: ignore[assignment]
+    standin.add_user(333, "Bruno").started = True
+    async with sessions() as session, session.begin():
+        bruno = await add_focal_point(session, FocalPointData("Bruno Silva", "MOJ", FocalPointRole.SENIOR, "es", "America/Montevideo", date(2025, 1, 1), "bruno@justicia.example"))
+        await link_identity(session, bruno.id, Platform.TELEGRAM, "", "333", "333")
+    await cli("requests", "send", "--text", "¿Qué se hizo sobre la trata de personas?", "--due", "2026-12-15", "--institutions", "MOJ,MOW")
+    dispatcher = network["dispatcher"]
+    await dispatcher.drain()  # type: ignore[attr-defined]
+    claire = TelegramPerson(standin, 222)
+    await claire.presses("Répondre", on=claire.inbox[0])
+    await claire.says("Un plan national a été adopté.")
+    clock: FakeClock = network["clock"]  # type: ignore[assignment]
+    bruno_chat = TelegramPerson(standin, 333)
+    for day in (14, 15, 16, 17, 18):
+        clock.now = datetime(2026, 12, day, 13, tzinfo=timezone.utc)
+        await ReminderService(sessions, Policy(), clock).tick()
+        await dispatcher.drain()  # type: ignore[attr-defined]
+    assert bruno_chat.inbox, "the senior focal point was never told"
+    assert bruno_chat.inbox[-1].text.splitlines() == [
+        "Para su atención: la secretaría sigue esperando la respuesta de Ministry of Justice. Recordatorios enviados a Ana Pérez: 1. ¿Podría ayudar?",
+        "",
+        "Solicitud n.º 1 «¿Qué se hizo sobre la trata de personas?»: vencido desde el 15 de diciembre de 2026.",
+    ]
+    assert not any("Ministry of Women" in m.text for m in bruno_chat.inbox)
+    tracking = {row["institution"]: row for row in json.loads(await cli("requests", "show", "1", "--format", "json"))}
+    assert (tracking["MOJ"]["answered"], tracking["MOJ"]["escalated"]) == (False, True)
+    assert (tracking["MOW"]["answered"], tracking["MOW"]["escalated"]) == (True, False)

@@ -11,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.cli.context import AppContext
 from bot.cli.options import DATE, IDS, enum_choice, output_options, selector_from, selector_options
 from bot.output import RowWriter, write_rows
+from handlers.deadline_names import deadline_name
 from storage.assignments import assign
 from storage.clusters import add_cluster, list_clusters, put_in_cluster
 from storage.deadline_rules import parse_lead
 from storage.deadline_suggestions import Suggestion, accept as accept_suggestions, suggest
-from storage.deadlines import DeadlineData, add_deadline, list_deadlines
+from storage.deadlines import DeadlineData, add_deadline, deadline_names, list_deadlines
 from storage.errors import InvalidValue
+from storage.models import Deadline
 from storage.enums import (
     AssignmentRole,
     DeadlineKind,
@@ -147,8 +149,9 @@ def deadlines() -> None:
 @deadlines.command("add")
 @click.option("--kind", type=enum_choice(DeadlineKind), required=True)
 @click.option("--due", type=DATE, required=True, help="Due date, YYYY-MM-DD.")
-@click.option("--title", default=None, help="Default: mechanism and kind, e.g. 'CEDAW follow-up information'.")
+@click.option("--title", default=None, help="Default: named from kind, mechanism and State in each reader's language, e.g. 'CEDAW follow-up information (Uruguay)'.")
 @click.option("--for-mechanism", "for_mechanism", default=None, help="The mechanism the deadline is owed to.")
+@click.option("--for-country", "for_country", default=None, help="The State that owes it, as part of its name.")
 @click.option("--parent", type=int, default=None, help="For an internal input deadline: the deadline it serves.")
 @click.option("--notes", default=None)
 @selector_options
@@ -161,20 +164,26 @@ def deadlines_add(
     for_mechanism: str | None,
     parent: int | None,
     notes: str | None,
+    for_country: str | None,
     **kwargs: Any,
 ) -> None:
     """Add a deadline, optionally linked to recommendations (by ids, theme or cluster)."""
     selector = selector_from(kwargs)
     data = DeadlineData(
-        kind=DeadlineKind(kind), due_on=due, title=title, mechanism_code=for_mechanism, parent_id=parent, notes=notes
+        kind=DeadlineKind(kind), due_on=due, title=title, mechanism_code=for_mechanism, parent_id=parent, notes=notes, country=for_country
     )
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
         async with sessions() as session, session.begin():
             d = await add_deadline(session, data, selector)
-            return f"added deadline {d.id}: {d.title}, due {d.due_on}"
+            return (await _added(session, [d]))[0]
 
     click.echo(app.run(work))
+
+
+async def _added(session: AsyncSession, made: list[Deadline]) -> list[str]:
+    names = await deadline_names(session, [d.id for d in made])
+    return [f"added deadline {d.id}: {deadline_name(names[d.id], 'en')}, due {d.due_on}" for d in made]
 
 
 DEADLINE_COLUMNS = ("id", "kind", "title", "due_on", "mechanism", "parent", "recommendations", "notes")
@@ -207,11 +216,12 @@ def deadlines_list(
                 due_to=due_to,
                 mechanism=mechanism,
             )
+            names = await deadline_names(session, [d.id for d, _ in found])
             return [
                 {
                     "id": d.id,
                     "kind": d.kind,
-                    "title": d.title,
+                    "title": deadline_name(names[d.id], "en"),
                     "due_on": d.due_on,
                     "mechanism": d.mechanism.code if d.mechanism else None,
                     "parent": d.parent_id,
@@ -267,7 +277,7 @@ def deadlines_suggest(
                     made = await accept_suggestions(session, found, numbers | set(stated), stated)
                 except ValueError as exc:
                     raise InvalidValue(str(exc)) from None
-                created = [f"added deadline {d.id}: {d.title}, due {d.due_on}" for d in made]
+                created = await _added(session, made)
             return found, created
 
     found, created = app.run(work)

@@ -13,6 +13,7 @@ from bot.app import reminder_policy
 from bot.cli.context import AppContext
 from bot.cli.options import DATE, output_options
 from bot.output import write_rows
+from handlers.deadline_names import deadline_name
 from handlers.reminders.plan import simulate
 from handlers.reminders.snapshot import load_snapshot
 
@@ -54,13 +55,13 @@ def reminders_preview(app: AppContext, first: date | None, last: date, fmt: str,
             for item in planned.items:
                 rows.append({
                     **common, "institution": snapshot.institutions.get(item.institution_id), "step": item.step,
-                    "deadline": item.deadline.title, "due_on": item.deadline.due_on,
+                    "deadline": deadline_name(item.deadline.name, "en"), "due_on": item.deadline.due_on,
                     "items": ", ".join(f"#{r}" for r in item.recommendations),
                 })
             for institution, deadline, still_open in planned.overdue:
                 rows.append({
                     **common, "institution": snapshot.institutions.get(institution), "step": "overdue",
-                    "deadline": deadline.title, "due_on": deadline.due_on, "items": f"{still_open} open",
+                    "deadline": deadline_name(deadline.name, "en"), "due_on": deadline.due_on, "items": f"{still_open} open",
                 })
         return rows
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.deadlines import DeadlineData, add_deadline
+from handlers.deadline_names import deadline_name
+from storage.deadlines import DeadlineData, add_deadline, deadline_names
 from storage.enums import DeadlineKind, ImportSource
 from storage.importers.run import ImportOptions, ImportReport, import_file
 from storage.importers.template import write_workbook
@@ -77,16 +78,11 @@ async def load_demo(sessions: async_sessionmaker[AsyncSession], today: date, inp
     every_recommendation = Selector(external_ids=tuple(str(row[0]) for row in SHEETS["recommendations"][1:]))
     async with sessions() as session, session.begin():
         midterm = await add_deadline(
-            session, DeadlineData(DeadlineKind.UPR_MIDTERM, midterm_due, mechanism_code="UPR"), every_recommendation
+            session, DeadlineData(DeadlineKind.UPR_MIDTERM, midterm_due, mechanism_code="UPR", country="Uruguay"), every_recommendation
         )
+        # No title: each reader gets "Inputs for the UPR mid-term report (Uruguay)" in their language.
         inputs = await add_deadline(
-            session,
-            DeadlineData(
-                DeadlineKind.INTERNAL_INPUT,
-                today + timedelta(days=input_days),
-                title="Ministries' inputs for the UPR mid-term report",
-                parent_id=midterm.id,
-            ),
-            every_recommendation,
+            session, DeadlineData(DeadlineKind.INTERNAL_INPUT, today + timedelta(days=input_days), parent_id=midterm.id), every_recommendation
         )
-    return report, [f"{midterm.title}: due {midterm.due_on}", f"{inputs.title}: due {inputs.due_on}"]
+        names = await deadline_names(session, [midterm.id, inputs.id])
+    return report, [f"{deadline_name(names[d.id], 'en')}: due {d.due_on}" for d in (midterm, inputs)]

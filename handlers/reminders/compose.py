@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date
 
 from bot.chat_port import Button, OutgoingMessage, command_words
+from handlers.deadline_names import deadline_name
 from handlers.reminders.plan import Item, Planned, Snapshot
 from messages import local_date, t
 from storage.enums import OutboxKind
@@ -27,7 +28,7 @@ def compose(planned: Planned, snapshot: Snapshot) -> OutgoingMessage:
 
     if planned.kind is OutboxKind.OVERDUE_DIGEST:
         lines = [say("overdue.header")] + [
-            say("overdue.line", institution=snapshot.institutions.get(i, "?"), title=d.title, date=local_date(d.due_on, lang), count=n)
+            say("overdue.line", institution=snapshot.institutions.get(i, "?"), title=deadline_name(d.name, lang), date=local_date(d.due_on, lang), count=n)
             for i, d, n in planned.overdue
         ]
         return OutgoingMessage("overdue.digest", "\n".join(lines), language=lang)
@@ -41,8 +42,11 @@ def compose(planned: Planned, snapshot: Snapshot) -> OutgoingMessage:
     def section(header: str, items: list[Item]) -> None:
         lines.extend([header, ""])
         for item in items:
-            when = _when(item, planned.day, say, lang)
-            lines.append(say("reminder.deadline", title=item.deadline.title, date=local_date(item.deadline.due_on, lang), when=when))
+            title, due = deadline_name(item.deadline.name, lang), local_date(item.deadline.due_on, lang)
+            if item.deadline.due_on < planned.day:
+                lines.append(say("reminder.deadline_overdue", title=title, date=due))
+            else:
+                lines.append(say("reminder.deadline", title=title, date=due, when=_when(item, planned.day, say)))
             if item.deadline.request_id is not None and not item.recommendations and len(buttons) < MAX_BUTTONS:
                 buttons.append(Button(say("button.answer"), f"req:{item.deadline.request_id}"))
             for rec in item.recommendations[:MAX_LISTED]:
@@ -56,14 +60,16 @@ def compose(planned: Planned, snapshot: Snapshot) -> OutgoingMessage:
             lines.append("")
 
     if reminders:
-        section(say("reminder.header", institution=snapshot.institutions.get(reminders[0].institution_id, "?")), reminders)
+        header = "reminder.header_request" if _only_requests(reminders) else "reminder.header"
+        section(say(header, institution=snapshot.institutions.get(reminders[0].institution_id, "?")), reminders)
     for institution in dict.fromkeys(i.institution_id for i in escalations):
         items = [i for i in escalations if i.institution_id == institution]
         reminded = [p.name for p in snapshot.focal_points if p.institution_id == institution and p.id != reader.id and p.role and p.role.value == "technical"]
         sent = max(len(snapshot.delivered.get((institution, i.deadline.id), ())) for i in items)
-        section(say("escalation.header", institution=snapshot.institutions.get(institution, "?"), names=", ".join(reminded) or "—", count=sent), items)
+        header = "escalation.header_request" if _only_requests(items) else "escalation.header"
+        section(say(header, institution=snapshot.institutions.get(institution, "?"), names=", ".join(reminded) or "—", count=sent), items)
     if reminders:
-        lines.append(say("reminder.footer"))
+        lines.append(say("reminder.footer_request", button=say("button.answer")) if _only_requests(reminders) else say("reminder.footer"))
         extra.append(Button(say("button.snooze_week"), "snooze:7"))
     rows = [tuple(buttons[i:i + BUTTONS_A_ROW]) for i in range(0, len(buttons), BUTTONS_A_ROW)]
     if extra:
@@ -72,15 +78,16 @@ def compose(planned: Planned, snapshot: Snapshot) -> OutgoingMessage:
     return OutgoingMessage(key, "\n".join(lines).strip(), tuple(rows), language=lang)
 
 
-def _when(item: Item, today: date, say: Callable[..., str], lang: str) -> str:
+def _only_requests(items: list[Item]) -> bool:
+    """Requests that name no recommendation: nothing to "update", an answer awaited."""
+    return all(i.deadline.request_id is not None and not i.recommendations for i in items)
+
+
+def _when(item: Item, today: date, say: Callable[..., str]) -> str:
     days = (item.deadline.due_on - today).days
     if days > 1:
         return say("reminder.in_days", days=days)
-    if days == 1:
-        return say("reminder.tomorrow")
-    if days == 0:
-        return say("reminder.today")
-    return say("reminder.overdue", date=local_date(item.deadline.due_on, lang))
+    return say("reminder.tomorrow") if days == 1 else say("reminder.today")
 
 
 def unreachable_notice(language: str, name: str, institution: str, platform: str, reason: str) -> OutgoingMessage:

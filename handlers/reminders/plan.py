@@ -34,6 +34,7 @@ from datetime import date, datetime, time, timedelta
 
 from bot.chat_port import ChatAddress
 from handlers.reminders.working_time import WorkingTime, parse_hours
+from storage.deadlines import DeadlineName
 from storage.enums import DeadlineKind, FocalPointRole, OutboxKind
 from storage.network import answering
 
@@ -83,7 +84,7 @@ class Recipient:
 @dataclass(frozen=True)
 class DeadlineFacts:
     id: int
-    title: str
+    name: DeadlineName
     kind: DeadlineKind
     due_on: date
     recommendations: frozenset[int]

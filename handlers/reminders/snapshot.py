@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.chat_port import ChatAddress
 from handlers.reminders.plan import DeadlineFacts, Policy, Recipient, Snapshot
+from storage.deadlines import NAME_OPTIONS, DeadlineName, request_numbers
 from storage.enums import OutboxStatus
 from storage.models import (
     Assignment,
@@ -119,7 +120,8 @@ async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) ->
     parents = select(Deadline.parent_id).where(Deadline.parent_id.is_not(None))
     deadlines_rows = (
         await session.scalars(
-            select(Deadline).where(Deadline.due_on >= today - OVERDUE_HORIZON, Deadline.id.not_in(parents)).order_by(Deadline.due_on, Deadline.id)
+            select(Deadline).where(Deadline.due_on >= today - OVERDUE_HORIZON, Deadline.id.not_in(parents))
+            .options(*NAME_OPTIONS).order_by(Deadline.due_on, Deadline.id)
         )
     ).all()
     links: dict[int, set[int]] = defaultdict(set)
@@ -131,9 +133,13 @@ async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) ->
         ):
             links[deadline_id].add(rec_id)
     asked, request_answered, request_of = await _requests_without_recommendations(session, [d.id for d in deadlines_rows if not links[d.id]])
+    live = [d for d in deadlines_rows if links[d.id] or asked.get(d.id)]
+    requests = await request_numbers(session, [d.id for d in live])
     deadlines = [
-        DeadlineFacts(d.id, d.title, d.kind, d.due_on, frozenset(links[d.id]), frozenset(asked.get(d.id, ())), request_of.get(d.id))
-        for d in deadlines_rows if links[d.id] or asked.get(d.id)
+        DeadlineFacts(
+            d.id, DeadlineName.of(d, requests.get(d.id)), d.kind, d.due_on, frozenset(links[d.id]), frozenset(asked.get(d.id, ())), request_of.get(d.id)
+        )
+        for d in live
     ]
     recs = set().union(*(d.recommendations for d in deadlines)) if deadlines else set()
 
