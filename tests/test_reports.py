@@ -79,12 +79,12 @@ async def test_the_matrix(registry: dict[str, int], db_url: str, tmp_path: Path,
     assert header[:3] == ["ID", "Cluster", "Mechanism"] and "Latest narrative" in header and "Evidence" in header
     rows = {r[0]: dict(zip(header, r, strict=True)) for r in upr.iter_rows(min_row=2, values_only=True)}
     first = rows[registry["mine"]]
-    assert (first["Status"], first["Lead institution"], first["By"]) == ("fully_implemented", "MOJ", "Ana Pérez")
+    assert (first["Status"], first["Lead institution"], first["By"]) == ("Fully implemented", "MOJ", "Ana Pérez")
     assert first["Evidence"] == "https://www.impo.com.uy/bases/leyes/19580-2017; informe.pdf"
     assert first["Last update (UTC)"] == LATE.replace(tzinfo=None)
-    assert rows[registry["not_mine"]]["Status"] == "not_started" and rows[registry["not_mine"]]["Lead institution"] == "MOW"
+    assert rows[registry["not_mine"]]["Status"] == "Not started" and rows[registry["not_mine"]]["Lead institution"] == "MOW"
     # Given but not yet looked at by the ministry's validator; nothing given, nothing to validate.
-    assert (first["Validated"], rows[registry["not_mine"]]["Validated"]) == ("pending", None)
+    assert (first["Validated"], rows[registry["not_mine"]]["Validated"]) == ("Pending", None)
     # What Ana typed is there as she typed it, and it is text, not a formula.
     narrative = upr.cell(row=2 + list(rows).index(registry["mine"]), column=header.index("Latest narrative") + 1)
     assert narrative.value == TRICKY and narrative.data_type == "s"
@@ -94,6 +94,27 @@ async def test_the_matrix(registry: dict[str, int], db_url: str, tmp_path: Path,
     assert summary[3][0] == "Mechanism" and summary[-1][0] == "All"
     # Six not started, one fully implemented; one in seven updated.
     assert summary[-1][1:] == [6, 0, 0, 1, 0, 7, round(1 / 7, 3)]
+
+
+async def test_the_matrix_in_the_secretariats_language_and_time_zone(registry: dict[str, int], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NMRF_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.toml").write_text('[schedule]\ntimezone = "America/Montevideo"\n', encoding="utf-8")
+    out = tmp_path / "matrice.xlsx"
+    await run("report", "matrix", "--out", str(out), "--language", "fr", "--as-of", "2026-09-01")
+    book = openpyxl.load_workbook(out)
+    upr = book["UPR"]
+    header = [c.value for c in upr[1]]
+    assert header[:3] == ["ID", "Groupe thématique", "Mécanisme"]
+    row = next(dict(zip(header, r, strict=True)) for r in upr.iter_rows(min_row=2, values_only=True) if r[0] == registry["mine"])
+    # 12:00 UTC is 09:00 in Montevideo, and the header says which clock.
+    assert row["Dernière mise à jour (America/Montevideo)"] == datetime(2026, 9, 1, 9)
+    assert (row["Statut"], row["Validation"]) == ("Pleinement mise en œuvre", "En attente")
+    summary = [list(r) for r in book["Summary"].iter_rows(values_only=True)]
+    assert summary[0][0] == "Matrice de mise en œuvre"
+    # The end of 1 September where the secretariat is.
+    assert summary[1][:2] == ["Historique au", "2026-09-01 23:59 America/Montevideo"]
+    assert summary[3][:2] == ["Mécanisme", "Non commencée"] and summary[-1][0] == "Ensemble"
 
 
 async def test_as_of_a_date_reads_the_history_as_it_stood(registry: dict[str, int], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -224,7 +245,7 @@ async def test_validated_input_is_final_in_the_draft_and_the_matrix(registry: di
     upr = openpyxl.load_workbook(matrix)["UPR"]
     header = [c.value for c in upr[1]]
     row = next(r for r in upr.iter_rows(min_row=2, values_only=True) if r[0] == registry["mine"])
-    assert row[header.index("Validated")] == "approved"
+    assert row[header.index("Validated")] == "Approved"
 
 
 async def test_control_characters_and_huge_texts_do_not_stop_a_report(registry: dict[str, int], sessions: async_sessionmaker[AsyncSession], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

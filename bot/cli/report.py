@@ -58,14 +58,20 @@ def report() -> None:
 
 @report.command("matrix")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .xlsx to write.")
+@click.option("--language", type=click.Choice(SUPPORTED_LANGUAGES), default=None, help="Default: the first secretariat user's, else English.")
 @as_of_option
 @scope_options
 @click.pass_obj
-def report_matrix(app: AppContext, out: Path, as_of: date | None, country: str | None, mechanism: str | None, cycle: int | None) -> None:
-    """The implementation matrix: a summary sheet and a sheet per mechanism."""
+def report_matrix(
+    app: AppContext, out: Path, language: str | None, as_of: date | None, country: str | None, mechanism: str | None, cycle: int | None
+) -> None:
+    """The implementation matrix: a summary sheet and a sheet per mechanism,
+    in the language asked for, times in [schedule] timezone."""
     if out.suffix.lower() != ".xlsx":
         raise click.BadParameter("the matrix is an .xlsx file", param_hint="--out")
-    order = ReportOrder("matrix", DEFAULT_LANGUAGE, app.config.schedule.timezone, mechanism, cycle, country, as_of=end_of_day(app, as_of))
+    order = ReportOrder(
+        "matrix", report_language(app, language), app.config.schedule.timezone, mechanism, cycle, country, as_of=end_of_day(app, as_of)
+    )
     made = app.run(lambda sessions: make_report(sessions, order, out))
     click.echo(f"wrote {out} ({made.count} recommendations)")
 

@@ -51,7 +51,9 @@ async def make_report(
     moment = order.as_of
     async with sessions() as session:
         if order.kind == "matrix":
-            count = await write_matrix(stream_report_rows(session, scope, moment), out, moment, clock())
+            count = await write_matrix(
+                stream_report_rows(session, scope, moment), out, moment, clock(), language=order.language, timezone=order.timezone
+            )
             return ReportFile(out, MIME_TYPES["matrix"], count)
         if order.kind == "export":
             count = await write_export(stream_report_rows(session, scope, moment), out, order.fmt)

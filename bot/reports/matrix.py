@@ -4,9 +4,11 @@ mechanism, one row a recommendation.
 openpyxl makes the workbook, in write-only mode; the rows of the mechanism
 sheets stream to temporary files as SpreadsheetML (bot/reports/xlsx_rows),
 so a UHRI-sized registry is written without holding it in memory and in
-about the time it takes to read it. Every sheet has its header frozen and
-filters on. A text that would read as a formula is stored as text with
-Excel's quote prefix, so it stays text even when edited.
+about twice the time it takes to read it. Every sheet has its header frozen
+and filters on. Headers, statuses and validation are in the reader's
+language, times in their time zone, named in the header. A text that would
+read as a formula is stored as text with Excel's quote prefix, so it stays
+text even when edited.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -27,31 +30,32 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.reports.cells import cell_text, dangerous
 from bot.reports.xlsx_rows import CellStyles, SheetRows, splice
+from messages import DEFAULT_LANGUAGE, t
 from storage.enums import ImplementationStatus
 
-# (column, header, width)
-MATRIX_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("id", "ID", 8),
-    ("cluster", "Cluster", 22),
-    ("mechanism", "Mechanism", 12),
-    ("country", "State", 14),
-    ("cycle", "Cycle", 7),
-    ("document", "Document", 22),
-    ("paragraph", "Paragraph", 10),
-    ("text", "Recommendation", 70),
-    ("lead", "Lead institution", 14),
-    ("institutions", "Institutions", 18),
-    ("status", "Status", 20),
-    ("narrative", "Latest narrative", 60),
-    ("evidence", "Evidence", 40),
-    ("next_step", "Next step", 40),
-    ("next_step_due_on", "Next step by", 12),
-    ("last_update_at", "Last update (UTC)", 18),
-    ("last_update_by", "By", 20),
-    ("validation", "Validated", 12),
+# (column, width); each header is the catalog's matrix.col.<column>.
+MATRIX_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("id", 8),
+    ("cluster", 22),
+    ("mechanism", 12),
+    ("country", 14),
+    ("cycle", 7),
+    ("document", 22),
+    ("paragraph", 10),
+    ("text", 70),
+    ("lead", 14),
+    ("institutions", 18),
+    ("status", 20),
+    ("narrative", 60),
+    ("evidence", 40),
+    ("next_step", 40),
+    ("next_step_due_on", 12),
+    ("last_update_at", 18),
+    ("last_update_by", 20),
+    ("validation", 12),
 )
 STATUSES = [s.value for s in ImplementationStatus]
-_TIMESTAMPS = [i for i, (column, _, _) in enumerate(MATRIX_COLUMNS) if column == "last_update_at"]
+_COLUMN = {column: i for i, (column, _) in enumerate(MATRIX_COLUMNS)}
 _SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -67,11 +71,15 @@ def sheet_name(mechanism: str, taken: set[str]) -> str:
 
 
 class MatrixWriter:
-    def __init__(self, as_of: datetime | None, generated_at: datetime) -> None:
+    """In the reader's language, with times in the reader's time zone (Excel
+    has none: the zone is named in the header)."""
+
+    def __init__(self, as_of: datetime | None, generated_at: datetime, language: str = DEFAULT_LANGUAGE, timezone: str = "UTC") -> None:
         self.book = Workbook(write_only=True)
         self.summary = self.book.create_sheet("Summary")
         self.styles = CellStyles(self.summary)
         self.as_of, self.generated_at = as_of, generated_at
+        self.language, self.zone = language, ZoneInfo(timezone)
         self._sheets: dict[str, tuple[WriteOnlyWorksheet, SheetRows]] = {}
         self._rows: SheetRows | None = None
         self._mechanism: str | None = None
@@ -80,11 +88,19 @@ class MatrixWriter:
         # Per mechanism: recommendations with any update ("no change" included).
         self.answered: Counter[str] = Counter()
         self._bold = Font(bold=True)
+        say = self.say
+        self._headers = [say(f"matrix.col.{column}", zone=timezone) for column, _ in MATRIX_COLUMNS]
+        self._statuses = {status: _capital(say(f"status.{status}")) for status in STATUSES}
+        self._validations = {v: say(f"matrix.validation.{v}") for v in ("pending", "approved", "returned")}
+
+    def say(self, key: str, **values: object) -> str:
+        return t(key, self.language, **values)
+
+    def _local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.zone).replace(tzinfo=None)
 
     def _cell(self, sheet: WriteOnlyWorksheet, value: Any, bold: bool = False) -> Any:
         """A cell of the small parts openpyxl writes itself: headers, the summary."""
-        if isinstance(value, datetime):
-            return value.replace(tzinfo=None)  # Excel has no time zones: UTC, said in the header
         if isinstance(value, str):
             value = cell_text(value)
         if not bold and not dangerous(value):
@@ -100,7 +116,7 @@ class MatrixWriter:
     def _open_sheet(self, mechanism: str) -> SheetRows:
         sheet = self.book.create_sheet(sheet_name(mechanism, self._names))
         sheet.freeze_panes = "A2"
-        for i, (_, _, width) in enumerate(MATRIX_COLUMNS, start=1):
+        for i, (_, width) in enumerate(MATRIX_COLUMNS, start=1):
             sheet.column_dimensions[get_column_letter(i)].width = width
         rows = SheetRows(self.styles, len(MATRIX_COLUMNS), first_row=2)
         self._sheets[sheet.title] = (sheet, rows)
@@ -110,22 +126,25 @@ class MatrixWriter:
     def add(self, row: dict[str, Any]) -> None:
         mechanism = str(row["mechanism"])
         rows = self._rows if mechanism == self._mechanism and self._rows is not None else self._open_sheet(mechanism)
-        values = [row.get(column) for column, _, _ in MATRIX_COLUMNS]
-        for i in _TIMESTAMPS:
-            if values[i] is not None:
-                values[i] = values[i].replace(tzinfo=None)  # Excel has no time zones: UTC, said in the header
+        values = [row.get(column) for column, _ in MATRIX_COLUMNS]
+        status, validation, updated = (_COLUMN["status"], _COLUMN["validation"], _COLUMN["last_update_at"])
+        values[status] = self._statuses.get(values[status], values[status])
+        values[validation] = self._validations.get(values[validation], values[validation])
+        if values[updated] is not None:
+            values[updated] = self._local(values[updated])
         rows.append(values)
         self.counts.setdefault(mechanism, Counter())[row["status"]] += 1
         self.answered[mechanism] += row.get("last_update_at") is not None
 
     def _write_summary(self) -> None:
-        s = self.summary
+        s, say = self.summary, self.say
         s.freeze_panes = "A5"
-        as_of = self.as_of.strftime("%Y-%m-%d %H:%M UTC") if self.as_of else "now"
-        s.append([self._cell(s, "Implementation matrix", bold=True)])
-        s.append([self._cell(s, "History as of"), self._cell(s, as_of), self._cell(s, "Generated"), self._cell(s, self.generated_at.strftime("%Y-%m-%d %H:%M UTC"))])
+        zone = str(self.zone)
+        as_of = f"{self._local(self.as_of):%Y-%m-%d %H:%M} {zone}" if self.as_of else say("matrix.now")
+        s.append([self._cell(s, say("matrix.title"), bold=True)])
+        s.append([say("matrix.as_of"), as_of, say("matrix.generated"), f"{self._local(self.generated_at):%Y-%m-%d %H:%M} {zone}"])
         s.append([])
-        header = ["Mechanism", *STATUSES, "Total", "Updated (share)"]
+        header = [say("matrix.col.mechanism"), *self._statuses.values(), say("matrix.total"), say("matrix.updated_share")]
         s.append([self._cell(s, h, bold=True) for h in header])
         totals: Counter[str] = Counter()
         for mechanism, counts in self.counts.items():
@@ -133,7 +152,7 @@ class MatrixWriter:
             totals.update(counts)
             s.append([self._cell(s, mechanism), *(counts.get(st, 0) for st in STATUSES), total, _share(self.answered[mechanism], total)])
         all_total = sum(totals.values())
-        s.append([self._cell(s, "All", bold=True), *(totals.get(st, 0) for st in STATUSES), all_total, _share(sum(self.answered.values()), all_total)])
+        s.append([self._cell(s, say("matrix.all"), bold=True), *(totals.get(st, 0) for st in STATUSES), all_total, _share(sum(self.answered.values()), all_total)])
         s.auto_filter.ref = f"A4:{get_column_letter(len(header))}{4 + len(self.counts)}"
 
     def finish(self, path: Path) -> None:
@@ -141,7 +160,7 @@ class MatrixWriter:
         last = get_column_letter(len(MATRIX_COLUMNS))
         for sheet, rows in self._sheets.values():
             # Only now: a sheet openpyxl has begun streaming must be saved, even when the rows failed.
-            sheet.append([self._cell(sheet, header, bold=True) for _, header, _ in MATRIX_COLUMNS])
+            sheet.append([self._cell(sheet, header, bold=True) for header in self._headers])
             sheet.auto_filter.ref = f"A1:{last}{rows.last_row}"
         self._write_summary()
         saved = path.with_name(f".{path.name}.openpyxl")
@@ -160,12 +179,19 @@ class MatrixWriter:
             rows.close()
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _share(answered: int, total: int) -> float:
     return round(answered / total, 3) if total else 0.0
 
 
-async def write_matrix(rows: AsyncIterator[dict[str, Any]], path: Path, as_of: datetime | None, generated_at: datetime) -> int:
-    writer = MatrixWriter(as_of, generated_at)
+async def write_matrix(
+    rows: AsyncIterator[dict[str, Any]], path: Path, as_of: datetime | None, generated_at: datetime,
+    *, language: str = DEFAULT_LANGUAGE, timezone: str = "UTC",
+) -> int:
+    writer = MatrixWriter(as_of, generated_at, language, timezone)
     n = 0
     try:
         async for row in rows:
