@@ -74,8 +74,11 @@ class MatrixWriter:
     """In the reader's language, with times in the reader's time zone (Excel
     has none: the zone is named in the header)."""
 
-    def __init__(self, as_of: datetime | None, generated_at: datetime, language: str = DEFAULT_LANGUAGE, timezone: str = "UTC") -> None:
+    def __init__(
+        self, as_of: datetime | None, generated_at: datetime, language: str = DEFAULT_LANGUAGE, timezone: str = "UTC", scratch: Path | None = None
+    ) -> None:
         self.book = Workbook(write_only=True)
+        self.scratch = scratch
         self.summary = self.book.create_sheet("Summary")
         self.styles = CellStyles(self.summary)
         self.as_of, self.generated_at = as_of, generated_at
@@ -118,7 +121,7 @@ class MatrixWriter:
         sheet.freeze_panes = "A2"
         for i, (_, width) in enumerate(MATRIX_COLUMNS, start=1):
             sheet.column_dimensions[get_column_letter(i)].width = width
-        rows = SheetRows(self.styles, len(MATRIX_COLUMNS), first_row=2)
+        rows = SheetRows(self.styles, len(MATRIX_COLUMNS), first_row=2, folder=self.scratch)
         self._sheets[sheet.title] = (sheet, rows)
         self._rows, self._mechanism = rows, mechanism
         return rows
@@ -191,7 +194,7 @@ async def write_matrix(
     rows: AsyncIterator[dict[str, Any]], path: Path, as_of: datetime | None, generated_at: datetime,
     *, language: str = DEFAULT_LANGUAGE, timezone: str = "UTC",
 ) -> int:
-    writer = MatrixWriter(as_of, generated_at, language, timezone)
+    writer = MatrixWriter(as_of, generated_at, language, timezone, scratch=path.parent)
     n = 0
     try:
         async for row in rows:

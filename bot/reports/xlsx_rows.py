@@ -63,10 +63,12 @@ class CellStyles:
 class SheetRows:
     """Rows for one sheet, numbered from ``first_row``, kept in a temporary file."""
 
-    def __init__(self, styles: CellStyles, columns: int, first_row: int = 2) -> None:
+    def __init__(self, styles: CellStyles, columns: int, first_row: int = 2, folder: Path | None = None) -> None:
         self._styles = styles
         self._letters = [get_column_letter(i) for i in range(1, columns + 1)]
-        self._file: IO[bytes] = tempfile.TemporaryFile()
+        # Next to the file being made when given: a UHRI-sized sheet is a few
+        # hundred MB of XML, which a small /tmp (often in memory) may not hold.
+        self._file: IO[bytes] = tempfile.TemporaryFile(dir=folder)
         self.next_row = first_row
 
     def append(self, values: Sequence[Any]) -> None:
