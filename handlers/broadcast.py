@@ -176,7 +176,7 @@ async def show_tracking(turn: SecretariatTurn, request_id: int) -> None:
             body.append(turn.text("tracking.answered", institution=line.code, date=local_date(turn.local_day(line.answered_at), turn.language), answers=line.answers))
         else:
             key = "tracking.escalated" if line.escalated else "tracking.waiting"
-            body.append(turn.text(key, institution=line.code, people=", ".join(line.asked)))
+            body.append(turn.text(key, institution=line.code, people=", ".join(line.asked), told=", ".join(line.escalated_to)))
     turn.say_lines("tracking.list", body)
 
 

@@ -211,11 +211,16 @@ class InstitutionProgress:
     asked: list[str] = field(default_factory=list)
     answered_at: datetime | None = None
     answers: int = 0
-    escalated: bool = False
+    # Those the reminder machinery told because nobody answered (alternate, senior).
+    escalated_to: list[str] = field(default_factory=list)
+
+    @property
+    def escalated(self) -> bool:
+        return bool(self.escalated_to)
 
 
 async def track(session: AsyncSession, request_id: int) -> tuple[InformationRequest, list[InstitutionProgress]]:
-    """Per institution asked: who, whether and when it answered, whether it was escalated."""
+    """Per institution asked: who, whether and when it answered, to whom it was escalated."""
     request = await session.get(InformationRequest, request_id)
     if request is None:
         raise NotFound(f"no request {request_id} (see: nmrf-bot requests list)")
@@ -232,15 +237,14 @@ async def track(session: AsyncSession, request_id: int) -> tuple[InformationRequ
             line.answers += 1
             line.answered_at = line.answered_at or answer.created_at
     if request.deadline_id is not None:
-        escalated = {
-            fp_institution for (fp_institution,) in await session.execute(
-                select(FocalPoint.institution_id).join(ReminderStep, ReminderStep.focal_point_id == FocalPoint.id)
-                .where(ReminderStep.deadline_id == request.deadline_id, ReminderStep.step.like("escalate-%"), ReminderStep.outbox_id.is_not(None))
-            )
-        }
-        for institution_id in escalated:
+        told = await session.execute(
+            select(FocalPoint.institution_id, FocalPoint.name).join(ReminderStep, ReminderStep.focal_point_id == FocalPoint.id)
+            .where(ReminderStep.deadline_id == request.deadline_id, ReminderStep.step.like("escalate-%"), ReminderStep.outbox_id.is_not(None))
+            .distinct().order_by(FocalPoint.name)
+        )
+        for institution_id, name in told:
             if institution_id in rows:
-                rows[institution_id].escalated = True
+                rows[institution_id].escalated_to.append(name)
     return request, sorted(rows.values(), key=lambda r: r.code)
 
 

@@ -174,5 +174,5 @@ async def test_an_institution_that_does_not_answer_is_escalated_and_tracked_so(n
     ]
     assert not any("Ministry of Women" in m.text for m in bruno_chat.inbox)
     tracking = {row["institution"]: row for row in json.loads(await cli("requests", "show", "1", "--format", "json"))}
-    assert (tracking["MOJ"]["answered"], tracking["MOJ"]["escalated"]) == (False, True)
+    assert (tracking["MOJ"]["answered"], tracking["MOJ"]["escalated"], tracking["MOJ"]["escalated_to"]) == (False, True, "Bruno Silva")
     assert (tracking["MOW"]["answered"], tracking["MOW"]["escalated"]) == (True, False)

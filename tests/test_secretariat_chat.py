@@ -23,6 +23,8 @@ from bot.standins.slack import SlackStandIn
 from bot.standins.telegram import TelegramStandIn
 from bot.transports.slack import SlackTransport
 from handlers.engine import ConversationEngine
+from handlers.reminders.plan import Policy
+from handlers.reminders.service import ReminderService
 from handlers.report_orders import ReportFile, ReportOrder
 from storage.conversations import link_identity
 from storage.enums import FocalPointRole, Platform
@@ -161,6 +163,19 @@ async def test_who_answered_is_followed_up_in_chat(
         "✓ MOW: respondió el 23 de noviembre de 2026",
     ]
     assert [m.key for m in await say(bot, gateway, maria.presses("track:42"))] == ["requests.unknown"]
+
+    # Past the date, the reminder machinery escalates MOJ to its senior focal point, and the tracking says so.
+    async with sessions() as session, session.begin():
+        bruno = await add_focal_point(session, FocalPointData("Bruno Silva", "MOJ", FocalPointRole.SENIOR, "es", "America/Montevideo", date(2025, 1, 1), "bruno@justicia.example"))
+        await link_identity(session, bruno.id, Platform.TELEGRAM, "", "333", "333")
+    for day in (1, 2, 3):
+        clock.now = datetime(2026, 12, day, 13, tzinfo=timezone.utc)
+        await ReminderService(sessions, Policy(), clock).tick()
+    (tracking,) = await say(bot, gateway, maria.presses("track:1"))
+    assert tracking.text.splitlines()[1:] == [
+        "✗ MOJ: todavía sin respuesta (Ana Pérez); se avisó a Bruno Silva",
+        "✓ MOW: respondió el 23 de noviembre de 2026",
+    ]
 
 
 async def test_focal_points_cannot_broadcast_follow_up_or_pull_reports(

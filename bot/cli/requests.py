@@ -86,8 +86,9 @@ def requests_show(app: AppContext, request_id: int, fmt: str, limit: int | None)
             _, lines = await track(session, request_id)
         return [
             {"institution": line.code, "asked": ", ".join(line.asked), "answered": line.answered_at is not None,
-             "answered_at": line.answered_at, "answers": line.answers, "escalated": line.escalated}
+             "answered_at": line.answered_at, "answers": line.answers, "escalated": line.escalated,
+             "escalated_to": ", ".join(line.escalated_to)}
             for line in lines
         ]
 
-    write_rows(app.run(work), ("institution", "asked", "answered", "answered_at", "answers", "escalated"), fmt, limit)
+    write_rows(app.run(work), ("institution", "asked", "answered", "answered_at", "answers", "escalated", "escalated_to"), fmt, limit)
