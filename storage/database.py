@@ -46,9 +46,33 @@ WRITES = "nmrf_writes"
 def create_engine(url: str | URL, *, echo: bool = False, sqlite_busy_ms: int = 30_000, **kwargs: Any) -> AsyncEngine:
     target = async_url(url)
     engine = create_async_engine(target, echo=echo, **kwargs)
+    event.listen(engine.sync_engine, "before_cursor_execute", _without_nul, retval=True)
     if target.get_backend_name() == "sqlite":
         _configure_sqlite(engine, in_memory=target.database in (None, "", ":memory:"), busy_ms=sqlite_busy_ms)
     return engine
+
+
+NUL = "\x00"
+NUL_STANDS_FOR = "\ufffd"
+
+
+def _without_nul(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool) -> tuple[str, Any]:
+    """PostgreSQL text cannot hold NUL: one pasted into a narrative or an
+    imported cell would fail the whole save there and be kept on SQLite. It
+    becomes U+FFFD on both, so every update is kept and reads the same."""
+    # "executemany" may still hand over one row (SQLAlchemy's insertmanyvalues).
+    if executemany and isinstance(parameters, (list, tuple)) and parameters and isinstance(parameters[0], (list, tuple, dict)):
+        return statement, [_scrubbed(row) for row in parameters]
+    return statement, _scrubbed(parameters)
+
+
+def _scrubbed(row: Any) -> Any:
+    if isinstance(row, dict):
+        if any(isinstance(v, str) and NUL in v for v in row.values()):
+            return {k: v.replace(NUL, NUL_STANDS_FOR) if isinstance(v, str) else v for k, v in row.items()}
+    elif isinstance(row, (tuple, list)) and any(isinstance(v, str) and NUL in v for v in row):
+        return type(row)(v.replace(NUL, NUL_STANDS_FOR) if isinstance(v, str) else v for v in row)
+    return row
 
 
 def _configure_sqlite(engine: AsyncEngine, *, in_memory: bool, busy_ms: int) -> None:

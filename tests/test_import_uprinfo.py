@@ -115,6 +115,19 @@ async def test_a_recommendation_repeated_in_the_file_is_kept_twice_and_stably(se
     assert sum(k.endswith("#2") for k in keys) == 1
 
 
+async def test_a_nul_in_a_cell_is_kept_on_every_backend(sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> None:
+    """PostgreSQL cannot store NUL: the whole import once failed there."""
+    lines = SMALL.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace("domestic violence", "domestic\x00 violence")
+    nul = tmp_path / "nul.csv"
+    nul.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert (await import_file(sessions, ImportSource.UPRINFO, nul)).total("created") == 6
+    assert (await import_file(sessions, ImportSource.UPRINFO, nul)).total("unchanged") == 6
+    async with sessions() as session:
+        texts = (await session.scalars(select(Recommendation.text).where(Recommendation.text.contains("domestic")))).all()
+    assert texts == ["Continue its efforts to combat domestic\ufffd violence, in particular through the adoption of the draft comprehensive law on violence against women"]
+
+
 async def test_a_bad_file_imports_nothing_and_lists_every_bad_row(sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text(
