@@ -59,6 +59,13 @@ async def run(*args: str) -> None:
     await asyncio.to_thread(call)
 
 
+def matrix_row(path: Path, recommendation_id: int, sheet: str = "UPR") -> dict[str, object]:
+    """One recommendation's row of a matrix, by header."""
+    rows = openpyxl.load_workbook(path)[sheet].iter_rows(values_only=True)
+    header = next(rows)
+    return next(dict(zip(header, r, strict=True)) for r in rows if r[0] == recommendation_id)  # type: ignore[arg-type]
+
+
 def test_sheet_names_follow_excels_rules() -> None:
     taken: set[str] = set()
     assert sheet_name("SR on the rights of persons: [special] / torture?", taken) == "SR on the rights of persons   s"
@@ -103,10 +110,8 @@ async def test_the_matrix_in_the_secretariats_language_and_time_zone(registry: d
     out = tmp_path / "matrice.xlsx"
     await run("report", "matrix", "--out", str(out), "--language", "fr", "--as-of", "2026-09-01")
     book = openpyxl.load_workbook(out)
-    upr = book["UPR"]
-    header = [c.value for c in upr[1]]
-    assert header[:3] == ["ID", "Groupe thématique", "Mécanisme"]
-    row = next(dict(zip(header, r, strict=True)) for r in upr.iter_rows(min_row=2, values_only=True) if r[0] == registry["mine"])
+    assert [c.value for c in book["UPR"][1]][:3] == ["ID", "Groupe thématique", "Mécanisme"]
+    row = matrix_row(out, registry["mine"])
     # 12:00 UTC is 09:00 in Montevideo, and the header says which clock.
     assert row["Dernière mise à jour (America/Montevideo)"] == datetime(2026, 9, 1, 9)
     assert (row["Statut"], row["Validation"]) == ("Pleinement mise en œuvre", "En attente")
@@ -242,10 +247,7 @@ async def test_validated_input_is_final_in_the_draft_and_the_matrix(registry: di
     assert any(t.endswith("Not yet validated by the institution.") for t in texts)
     matrix = tmp_path / "m.xlsx"
     await run("report", "matrix", "--out", str(matrix))
-    upr = openpyxl.load_workbook(matrix)["UPR"]
-    header = [c.value for c in upr[1]]
-    row = next(r for r in upr.iter_rows(min_row=2, values_only=True) if r[0] == registry["mine"])
-    assert row[header.index("Validated")] == "Approved"
+    assert matrix_row(matrix, registry["mine"])["Validated"] == "Approved"
 
 
 async def test_control_characters_and_huge_texts_do_not_stop_a_report(registry: dict[str, int], sessions: async_sessionmaker[AsyncSession], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -261,13 +263,11 @@ async def test_control_characters_and_huge_texts_do_not_stop_a_report(registry: 
     monkeypatch.chdir(tmp_path)
     matrix = tmp_path / "m.xlsx"
     await run("report", "matrix", "--out", str(matrix))
-    upr = openpyxl.load_workbook(matrix)["UPR"]
-    header = [c.value for c in upr[1]]
-    row = next(r for r in upr.iter_rows(min_row=2, values_only=True) if r[0] == registry["mine"])
+    row = matrix_row(matrix, registry["mine"])
     # NUL, which PostgreSQL cannot store, was kept as U+FFFD on both backends.
-    assert row[header.index("Latest narrative")] == "Ley N° 19.580 art. 4\ufffd  done"
-    assert row[header.index("By")] == "Ana  Pérez"
-    assert len(row[header.index("Next step")]) == 32_767 and row[header.index("Next step")].endswith(" […]")
+    assert (row["Latest narrative"], row["By"]) == ("Ley N° 19.580 art. 4\ufffd  done", "Ana  Pérez")
+    next_step = str(row["Next step"])
+    assert len(next_step) == 32_767 and next_step.endswith(" […]")
     draft = tmp_path / "d.docx"
     await run("report", "draft", "--mechanism", "UPR", "--out", str(draft))
     texts = [p.text for p in docx.Document(str(draft)).paragraphs]
