@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import zipfile
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,13 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from bot.reports.cells import CELL_LIMIT, CUT_MARK, cell_text, dangerous, xml_text
-from bot.reports.xlsx_rows import CellStyles, SheetRows, SplicedRowsError, splice
+from bot.reports.xlsx_rows import MAX_ROWS, CellStyles, SheetFull, SheetRows, SplicedRowsError, splice
 
 ROWS: list[list[Any]] = [
     ["plain", "a & b < c > d", 'quotes " and \'', "  padded  ", "line\nbreak", "crlf\r\nkept", "tab\tinside"],
     ["=HYPERLINK(\"http://evil.example\")", "+1", "-2 more", "@SUM(A1)", "\tlead tab", "\rlead cr", "ok"],
     [1, -2, 3.25, 12345678901234, 1e-7, 2**53, True],
+    [Decimal("12.50"), float("nan"), -0.5, None, None, None, None],
     [datetime(2026, 3, 29, 1, 30), date(2026, 10, 25), time(13, 45), None, "after a gap", False, 0],
     ["Ley N° 19.580", "ضمان حقوق المرأة", "男女平等", "emoji 🇺🇾 ✓", "", None, "x" * 100],
 ]
@@ -73,10 +75,11 @@ def test_rows_read_back_as_openpyxls_own(tmp_path: Path) -> None:
     # And they are what was given, not merely equal to each other.
     assert [v for v, *_ in got[1]] == ROWS[0]
     assert got[2][0][3] and got[2][0][1] == "s"  # a formula stays text
-    assert got[4][0] == (datetime(2026, 3, 29, 1, 30), "d", "yyyy-mm-dd h:mm:ss", False)
-    assert got[4][1][0] == datetime(2026, 10, 25) and got[4][1][2] == "yyyy-mm-dd"
+    assert got[5][0] == (datetime(2026, 3, 29, 1, 30), "d", "yyyy-mm-dd h:mm:ss", False)
+    assert got[5][1][0] == datetime(2026, 10, 25) and got[5][1][2] == "yyyy-mm-dd"
     assert got[3][6][0] is True and got[3][5][0] == 2**53
-    assert got[5][4][0] is None  # an empty string is no cell, as openpyxl writes it
+    assert got[6][4][0] is None  # an empty string is no cell, as openpyxl writes it
+    assert got[4][0][0] == 12.5 and got[4][1][0] is None  # NaN: an empty cell, as openpyxl writes it
 
 
 def test_the_package_keeps_openpyxls_parts(tmp_path: Path) -> None:
@@ -128,8 +131,14 @@ def test_a_sheet_the_workbook_does_not_have_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="3 values for 2 columns"):
         fast.append(["a", "b", "c"])
     with pytest.raises(TypeError, match="time zones"):
-        fast.append([datetime(2026, 1, 1, tzinfo=__import__("datetime").timezone.utc)])
+        fast.append([datetime(2026, 1, 1, tzinfo=timezone.utc)])
     fast.close()
+    # The last row Excel can open is the last one written.
+    full = SheetRows(CellStyles(sheet), 1, first_row=MAX_ROWS)
+    full.append(["last"])
+    with pytest.raises(SheetFull, match="at most 1,048,576 rows"):
+        full.append(["one too many"])
+    full.close()
 
 
 @pytest.mark.parametrize("empty", ["<sheetData></sheetData>", "<sheetData/>", "<sheetData />"])

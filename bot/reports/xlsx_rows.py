@@ -19,6 +19,7 @@ import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
+from decimal import Decimal
 from math import isfinite
 from pathlib import Path
 from typing import IO, Any
@@ -36,11 +37,16 @@ _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _PACKAGE_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 _CHUNK = 1 << 20
+MAX_ROWS = 1_048_576  # Excel's, and LibreOffice's
 _EMPTY_SHEET_DATA = re.compile(r"<sheetData\s*/>")
 
 
 class SplicedRowsError(RuntimeError):
     """The saved package is not shaped as this module expects."""
+
+
+class SheetFull(ValueError):
+    """More rows than Excel can open in one worksheet."""
 
 
 class CellStyles:
@@ -75,6 +81,8 @@ class SheetRows:
         if len(values) > len(self._letters):
             raise ValueError(f"{len(values)} values for {len(self._letters)} columns")
         n = self.next_row
+        if n > MAX_ROWS:
+            raise SheetFull(f"a worksheet holds at most {MAX_ROWS:,} rows")
         parts = [f'<row r="{n}">']
         add = parts.append
         for letter, value in zip(self._letters, values):
@@ -84,7 +92,7 @@ class SheetRows:
                 add(self._text(f"{letter}{n}", value))
             elif isinstance(value, bool):  # before int: a bool is an int
                 add(f'<c r="{letter}{n}" t="b"><v>{int(value)}</v></c>')
-            elif isinstance(value, (int, float)):
+            elif isinstance(value, (int, float, Decimal)):
                 if isfinite(value):  # openpyxl writes NaN and infinities as empty cells
                     add(f'<c r="{letter}{n}" t="n"><v>{value:.16g}</v></c>')
             elif isinstance(value, datetime):
