@@ -131,11 +131,14 @@ class SlackStandIn:
     # Unacknowledged deliveries are retried after this many seconds (Slack: 3).
     ack_timeout: float = TRIGGER_LIFETIME
     max_retries: int = 3
+    # Every Socket Mode ack counts as arrived after the timeout, whatever the
+    # timing: Slack retries each event max_retries times (for tests of redelivery).
+    acks_late: bool = False
     users: dict[str, SlackUser] = field(default_factory=dict)
     posted: list[Posted] = field(default_factory=list)
     views: list[dict[str, Any]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
-    # (kind, retry number, HTTP status or "ack"/"timeout") per delivery attempt.
+    # (kind, retry number, HTTP status or "ack"/"late ack"/"timeout") per delivery attempt.
     deliveries: list[tuple[str, int, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -347,6 +350,9 @@ class SlackStandIn:
             await asyncio.wait_for(envelope.acked.wait(), self.ack_timeout)
         except asyncio.TimeoutError:
             self.deliveries.append((kind, attempt, "timeout"))
+            return False
+        if self.acks_late:
+            self.deliveries.append((kind, attempt, "late ack"))
             return False
         self.deliveries.append((kind, attempt, "ack"))
         return True
