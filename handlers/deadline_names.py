@@ -7,8 +7,8 @@ request's own words are shown as given, in the reader's frame.
 
 from __future__ import annotations
 
-from storage.deadlines import DeadlineName
 from messages import t
+from storage.deadlines import DeadlineName
 
 
 def deadline_name(name: DeadlineName, language: str) -> str:
