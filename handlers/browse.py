@@ -35,6 +35,8 @@ from storage.status import current_status
 PAGE_SIZE = 5
 # Offered in the filter menu: what is due soonest is what people look for.
 DEADLINES_OFFERED = 5
+# A deadline's name on a filter button is cut here, so its date still shows.
+DEADLINE_LABEL = 48
 # The last update may be corrected this long after it was given.
 CORRECTION_WINDOW = timedelta(hours=24)
 _FILTER_KINDS = ("s", "m", "c", "d")
@@ -182,7 +184,11 @@ async def _filter(turn: Turn, chosen: dict[str, str]) -> tuple[RecommendationFil
 
 
 def _deadline_label(turn: Turn, deadline: Deadline, name: DeadlineName) -> str:
-    return turn.text("deadline.label", title=deadline_name(name, turn.language), date=local_date(deadline.due_on, turn.language))
+    """Short enough that the date survives on a button (Slack cuts labels at 75)."""
+    title = deadline_name(name, turn.language)
+    if len(title) > DEADLINE_LABEL:
+        title = title[: DEADLINE_LABEL - 1].rstrip() + "…"
+    return turn.text("deadline.label", title=title, date=local_date(deadline.due_on, turn.language))
 
 
 async def correctable_update(turn: Turn, recommendation_id: int) -> StatusUpdate | None:

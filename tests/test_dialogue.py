@@ -172,6 +172,9 @@ async def test_mine_filters_by_status_mechanism_cluster_and_deadline(bot: Conver
         await add_cluster(session, "Justice")
         await put_in_cluster(session, "Justice", Selector(ids=(ids[1],)))
         deadline = await add_deadline(session, DeadlineData(DeadlineKind.INTERNAL_INPUT, date(2027, 1, 15), "Inputs for the mid-term report"), Selector(ids=(ids[2],)))
+        wordy = await add_deadline(
+            session, DeadlineData(DeadlineKind.INFORMATION_REQUEST, date(2027, 2, 1), "Budget allocated in 2026 to each of these recommendations, by programme"), Selector(ids=(ids[2],))
+        )
     await chat(bot, gateway, ana.presses(f"same:{ids[0]}"))
     await chat(bot, gateway, ana.presses(f"upd:{ids[0]}"), ana.presses("st:in_progress"), ana.presses("skip"), ana.presses("skip"), ana.presses("skip"), ana.presses("save"))
 
@@ -181,7 +184,11 @@ async def test_mine_filters_by_status_mechanism_cluster_and_deadline(bot: Conver
     actions = [b.action for row in menu.buttons for b in row]
     assert "f:s:in_progress" in actions and f"f:d:{deadline.id}" in actions and "f:all" in actions
     assert any(a.startswith("f:m:") for a in actions) and any(a.startswith("f:c:") for a in actions)
-    assert "Inputs for the mid-term report (15 January 2027)" in [b.label for row in menu.buttons for b in row]
+    labels = [b.label for row in menu.buttons for b in row]
+    assert "Inputs for the mid-term report (15 January 2027)" in labels
+    # A long name is cut so that its date still shows within Slack's 75 characters.
+    (long,) = [b.label for row in menu.buttons for b in row if b.action == f"f:d:{wordy.id}"]
+    assert long == "Budget allocated in 2026 to each of these recom… (1 February 2027)" and len(long) <= 75
 
     async def listed(action: str) -> list[str]:
         await bot.handle(ana.presses(action))
