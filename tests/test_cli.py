@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -218,6 +219,21 @@ def test_unreachable_database_is_one_line(empty_db: Cli, monkeypatch: pytest.Mon
     monkeypatch.setenv("NMRF_DATABASE_URL", "sqlite:////nonexistent-dir/x.db")
     _, err = empty_db("db", "upgrade", expect=1)
     assert err.startswith("error: database: unable to open database file") and err.count("\n") == 1
+
+
+def test_a_report_that_cannot_be_saved_says_where_not_the_database(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli("import", "uprinfo", str(FIXTURES / "uprinfo_small.csv"))
+    _, err = cli("report", "matrix", "--out", str(tmp_path / "missing" / "m.xlsx"), expect=2)
+    assert f"no folder {tmp_path / 'missing'}" in err
+    assert not (tmp_path / "missing").exists()
+
+    # A file error met while working is that file's, not "cannot reach the database".
+    async def disk_full(*_args: object, **_kwargs: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "all.csv"))
+
+    monkeypatch.setattr("bot.reports.build.write_export", disk_full)
+    _, err = cli("report", "export", "--format", "csv", "--out", str(tmp_path / "all.csv"), expect=1)
+    assert err == f"error: [Errno 28] No space left on device: '{tmp_path / 'all.csv'}'\n"
 
 
 def test_reminders_preview_shows_the_plan_before_anything_is_sent(cli: Cli, tmp_path: Path) -> None:

@@ -62,6 +62,8 @@ class AppContext:
                 failed = False
                 return result
             except OSError as exc:
+                if exc.filename is not None:
+                    raise  # a file being read or written, not the database server
                 raise ConfigurationError(f"cannot reach the database: {exc}") from None
             finally:
                 await dispose(engine, after_error=failed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -37,6 +39,16 @@ def scope_options(func):  # type: ignore[no-untyped-def]
     return func
 
 
+def writable_out(_ctx: click.Context, _param: click.Parameter, out: Path) -> Path:
+    """Said before any work: a report that cannot be saved is not made."""
+    folder = out.parent
+    if not folder.is_dir():
+        raise click.BadParameter(f"no folder {folder}", param_hint="--out")
+    if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise click.BadParameter(f"cannot write to {out}: permission denied", param_hint="--out")
+    return out
+
+
 def report_language(app: AppContext, chosen: str | None) -> str:
     """The one asked for; else the first secretariat user's; else English."""
     users = app.config.secretariat.users
@@ -57,7 +69,7 @@ def report() -> None:
 
 
 @report.command("matrix")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .xlsx to write.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, callback=writable_out, help="The .xlsx to write.")
 @click.option("--language", type=click.Choice(SUPPORTED_LANGUAGES), default=None, help="Default: the first secretariat user's, else English.")
 @as_of_option
 @scope_options
@@ -78,7 +90,7 @@ def report_matrix(
 
 @report.command("export")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), required=True)
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, callback=writable_out)
 @as_of_option
 @scope_options
 @click.pass_obj
@@ -94,7 +106,7 @@ def report_export(app: AppContext, fmt: str, out: Path, as_of: date | None, coun
 @click.option("--cycle", type=int, default=None, help="The UPR cycle.")
 @click.option("--country", default=None, help="Only this State.")
 @click.option("--language", type=click.Choice(SUPPORTED_LANGUAGES), default=None, help="Default: the first secretariat user's, else English.")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .docx to write.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, callback=writable_out, help="The .docx to write.")
 @as_of_option
 @click.pass_obj
 def report_draft(app: AppContext, mechanism: str, cycle: int | None, country: str | None, language: str | None, out: Path, as_of: date | None) -> None:
@@ -111,7 +123,7 @@ def report_draft(app: AppContext, mechanism: str, cycle: int | None, country: st
 
 
 @report.command("progress")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .html to write.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, callback=writable_out, help="The .html to write.")
 @click.option("--public", is_flag=True, help="Leave out internal notes and the names of individuals, to publish.")
 @click.option("--language", type=click.Choice(SUPPORTED_LANGUAGES), default=None, help="Default: the first secretariat user's, else English.")
 @as_of_option
