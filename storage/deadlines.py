@@ -91,10 +91,13 @@ async def add_deadline(session: AsyncSession, data: DeadlineData, selector: Sele
     title = (data.title or "").strip() or None
     if title and len(title) > 300:
         raise InvalidValue(f"a title is at most 300 characters, got {len(title)}")
+    country = (data.country or "").strip() or None
+    if country and len(country) > 200:
+        raise InvalidValue(f"a State's name is at most 200 characters, got {len(country)}")
     deadline = Deadline(
         kind=data.kind,
         title=title,
-        country=(data.country or "").strip() or None,
+        country=country,
         due_on=data.due_on,
         mechanism_id=mechanism.id if mechanism else None,
         parent_id=parent.id if parent else None,

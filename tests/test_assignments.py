@@ -132,6 +132,8 @@ async def test_deadlines_linked_to_recommendations_and_listed_by_date(sessions: 
         (DeadlineData(DeadlineKind.UPR_MIDTERM, date(2027, 1, 1), mechanism_code="CEDAW"), "belongs to the UPR"),
         (DeadlineData(DeadlineKind.TREATY_REPORT, date(2027, 1, 1), mechanism_code="XYZ"), "no mechanism 'XYZ'"),
         (DeadlineData(DeadlineKind.INTERNAL_INPUT, date(2027, 1, 1), parent_id=12345), "no deadline with id 12345"),
+        (DeadlineData(DeadlineKind.TREATY_REPORT, date(2027, 1, 1), title="x" * 301), "a title is at most 300 characters, got 301"),
+        (DeadlineData(DeadlineKind.TREATY_REPORT, date(2027, 1, 1), country="y" * 201), "a State's name is at most 200 characters, got 201"),
     ],
 )
 async def test_bad_deadlines_are_refused(sessions: async_sessionmaker[AsyncSession], data: DeadlineData, message: str) -> None:
