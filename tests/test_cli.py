@@ -239,11 +239,11 @@ def test_a_report_that_cannot_be_saved_says_where_not_the_database(cli: Cli, tmp
 def test_reminders_preview_shows_the_plan_before_anything_is_sent(cli: Cli, tmp_path: Path) -> None:
     cli("import", "uprinfo", str(FIXTURES / "uprinfo_small.csv"))
     cli("institutions", "add", "MOJ", "Ministry of Justice")
-    for name, role, email in (("Ana Pérez", "technical", "ana@j.example"), ("Bruno Silva", "alternate", "bruno@j.example")):
+    for name, role, email, language in (("Ana Pérez", "technical", "ana@j.example", "en"), ("Bruno Silva", "alternate", "bruno@j.example", "fr")):
         cli("focal-points", "add", "--name", name, "--institution", "MOJ", "--role", role, "--email", email,
-            "--timezone", "Europe/Lisbon", "--active-from", "2025-01-01")
+            "--timezone", "Europe/Lisbon", "--active-from", "2025-01-01", "--language", language)
     cli("assign", "--institution", "MOJ", "--ids", "1-3")
-    cli("deadlines", "add", "--kind", "internal_input", "--due", "2026-11-06", "--title", "Inputs", "--ids", "1-3")
+    cli("deadlines", "add", "--kind", "internal_input", "--due", "2026-11-06", "--for-mechanism", "CEDAW", "--ids", "1-3")
     # Nobody has a chat account yet: nothing can be planned for them.
     out, _ = cli("reminders", "preview", "--from", "2026-09-01", "--to", "2026-11-10", "--format", "json")
     assert json.loads(out) == []
@@ -271,6 +271,10 @@ def test_reminders_preview_shows_the_plan_before_anything_is_sent(cli: Cli, tmp_
     assert {r["items"] for r in rows} == {"#1, #2, #3"}
     bruno = [(r["kind"], r["step"], r["utc_time"][:10]) for r in rows if r["recipient"] == "Bruno Silva"]
     assert bruno == [("escalation", "escalate-1", "2026-10-23")]
+    # Each deadline is named as its reader will read it.
+    assert {(r["recipient"], r["deadline"]) for r in rows} == {
+        ("Ana Pérez", "CEDAW internal input deadline"), ("Bruno Silva", "Date limite interne des contributions (CEDAW)"),
+    }
     out, _ = cli("reminders", "preview", "--from", "2026-09-01", "--to", "2026-09-30")
     assert "Ana Pérez" in out and "Ministry of Justice" in out
     _, err = cli("reminders", "preview", "--from", "2026-09-30", "--to", "2026-09-01", expect=2)

@@ -55,13 +55,13 @@ def reminders_preview(app: AppContext, first: date | None, last: date, fmt: str,
             for item in planned.items:
                 rows.append({
                     **common, "institution": snapshot.institutions.get(item.institution_id), "step": item.step,
-                    "deadline": deadline_name(item.deadline.name, "en"), "due_on": item.deadline.due_on,
+                    "deadline": deadline_name(item.deadline.name, reader.language), "due_on": item.deadline.due_on,
                     "items": ", ".join(f"#{r}" for r in item.recommendations),
                 })
             for institution, deadline, still_open in planned.overdue:
                 rows.append({
                     **common, "institution": snapshot.institutions.get(institution), "step": "overdue",
-                    "deadline": deadline_name(deadline.name, "en"), "due_on": deadline.due_on, "items": f"{still_open} open",
+                    "deadline": deadline_name(deadline.name, reader.language), "due_on": deadline.due_on, "items": f"{still_open} open",
                 })
         return rows
 
