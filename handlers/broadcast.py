@@ -17,7 +17,7 @@ from handlers.turn import SecretariatTurn
 from messages import DATE_EXAMPLE, local_date
 from storage.conversations import State
 from storage.errors import InvalidValue, NotFound
-from storage.requests import MAX_TEXT, TARGET_KINDS, Target, audience, create_request, recent_requests, track
+from storage.requests import MAX_TEXT, TARGET_KINDS, Target, answers_to, audience, create_request, recent_requests, track
 from storage.selection import parse_ids
 
 # Answer-date shortcuts, in days from today.
@@ -80,6 +80,8 @@ async def on_action(turn: SecretariatTurn, verb: str, argument: str, policy: Pol
         await _send(turn, policy)
     elif verb == "track" and argument.isdigit():
         await show_tracking(turn, int(argument))
+    elif verb == "answers" and argument.isdigit():
+        await show_answers(turn, int(argument))
     elif verb in ("due", "to", "bc"):
         # A button from a request already sent or cancelled.
         turn.say("compose.stale")
@@ -177,7 +179,31 @@ async def show_tracking(turn: SecretariatTurn, request_id: int) -> None:
         else:
             key = "tracking.escalated" if line.escalated else "tracking.waiting"
             body.append(turn.text(key, institution=line.code, people=", ".join(line.asked), told=", ".join(line.escalated_to)))
-    turn.say_lines("tracking.list", body)
+    read = ((turn.button("button.read_answers", f"answers:{request.id}"),),) if any(line.answers for line in lines) else ()
+    turn.say_lines("tracking.list", body, read)
+
+
+async def show_answers(turn: SecretariatTurn, request_id: int) -> None:
+    """What each institution answered, in one message (the platform splits a long one)."""
+    try:
+        request, answers = await answers_to(turn.session, request_id)
+    except NotFound:
+        turn.say("requests.unknown", id=request_id)
+        return
+    if not answers:
+        turn.say("answers.none", id=request_id)
+        return
+    body = [turn.text("answers.header", id=request.id, text=_short(request.text)), ""]
+    for given in answers:
+        common = {"institution": given.institution, "person": given.person or "—", "date": local_date(turn.local_day(given.at), turn.language)}
+        if given.recommendation_id is not None and given.status is not None:
+            body.append(turn.text(
+                "answers.line_update", **common, recommendation=given.recommendation_id,
+                status=turn.text(f"status.{given.status.value}"), narrative=f": {given.narrative}" if given.narrative else "",
+            ))
+        else:
+            body.append(turn.text("answers.line", **common, answer=given.text or ""))
+    turn.say_lines("answers.list", body)
 
 
 def _short(text: str, limit: int = 80) -> str:

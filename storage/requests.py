@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.deadlines import DeadlineData, add_deadline
-from storage.enums import DeadlineKind, FocalPointRole
+from storage.enums import DeadlineKind, FocalPointRole, ImplementationStatus
 from storage.errors import InvalidValue, NotFound
 from storage.idempotent import add_once
 from storage.models import (
@@ -32,6 +32,7 @@ from storage.models import (
     ReminderStep,
     RequestAnswer,
     RequestRecipient,
+    StatusUpdate,
     request_recommendations,
 )
 from storage.network import active_on, answering
@@ -247,6 +248,38 @@ async def track(session: AsyncSession, request_id: int) -> tuple[InformationRequ
                 rows[institution_id].escalated_to.append(name)
     return request, sorted(rows.values(), key=lambda r: r.code)
 
+
+
+@dataclass(frozen=True)
+class GivenAnswer:
+    """One answer, as given: typed words, or an update on a recommendation the request named."""
+
+    institution: str
+    person: str | None
+    at: datetime
+    text: str | None = None
+    recommendation_id: int | None = None
+    status: ImplementationStatus | None = None
+    narrative: str | None = None
+
+
+async def answers_to(session: AsyncSession, request_id: int) -> tuple[InformationRequest, list[GivenAnswer]]:
+    """Every answer to a request, by institution, then in the order given."""
+    request = await session.get(InformationRequest, request_id)
+    if request is None:
+        raise NotFound(f"no request {request_id} (see: nmrf-bot requests list)")
+    rows = await session.execute(
+        select(RequestAnswer, Institution.code, FocalPoint.name, StatusUpdate.recommendation_id, StatusUpdate.status, StatusUpdate.narrative)
+        .join(Institution, Institution.id == RequestAnswer.institution_id)
+        .outerjoin(FocalPoint, FocalPoint.id == RequestAnswer.focal_point_id)
+        .outerjoin(StatusUpdate, StatusUpdate.id == RequestAnswer.status_update_id)
+        .where(RequestAnswer.request_id == request_id)
+        .order_by(Institution.code, RequestAnswer.created_at, RequestAnswer.id)
+    )
+    return request, [
+        GivenAnswer(code, person, answer.created_at, answer.text, recommendation, status, narrative)
+        for answer, code, person, recommendation, status, narrative in rows
+    ]
 
 def _short(text: str, limit: int = 160) -> str:
     """A request's words as its deadline's title: its first line, cut at a word."""

@@ -85,6 +85,10 @@ async def test_a_request_naming_recommendations_is_answered_with_updates(network
     assert update is not None and (update.recommendation_id, update.narrative) == (world["mine_all"][1], "A protocol for police stations was adopted in 2025.")
     tracking = {row["institution"]: row for row in json.loads(await cli("requests", "show", "1", "--format", "json"))}
     assert (tracking["MOJ"]["answered"], tracking["MOJ"]["answers"], tracking["MOJ"]["asked"]) == (True, 1, "Ana Pérez")
+    (given,) = json.loads(await cli("requests", "answers", "1", "--format", "json"))
+    assert (given["institution"], given["by"], given["recommendation"], given["status"], given["answer"]) == (
+        "MOJ", "Ana Pérez", world["mine_all"][1], "in_progress", "A protocol for police stations was adopted in 2025.",
+    )
     assert tracking["MOW"]["answered"] is False
     listed = json.loads(await cli("requests", "list", "--format", "json"))
     assert [(r["id"], r["asked"], r["answered"]) for r in listed] == [(1, 2, 1)]
@@ -106,6 +110,8 @@ async def test_a_request_to_everyone_is_answered_in_words_and_the_unreachable_ar
     async with sessions() as session:
         (answer,) = (await session.scalars(select(RequestAnswer))).all()
     assert (answer.text, answer.status_update_id) == ("Ana Pérez stays; Bruno Silva becomes our alternate.", None)
+    (given,) = json.loads(await cli("requests", "answers", "1", "--format", "json"))
+    assert (given["institution"], given["by"], given["answer"], given["recommendation"]) == ("MOJ", "Ana Pérez", "Ana Pérez stays; Bruno Silva becomes our alternate.", None)
 
     # The day before it is due, the institution that has not answered is
     # reminded, with a button to answer; the one that answered is not.

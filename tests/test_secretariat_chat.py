@@ -138,7 +138,7 @@ async def test_cancelling_a_request_keeps_nothing_and_a_target_nobody_answers_fo
 
 
 async def test_who_answered_is_followed_up_in_chat(
-    bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, secretariat: dict[str, int]
+    bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, secretariat: dict[str, int], world: dict[str, int]
 ) -> None:
     assert [m.key for m in await say(bot, gateway, maria.says("/requests"))] == ["requests.none"]
     async with sessions() as session, session.begin():
@@ -162,6 +162,15 @@ async def test_who_answered_is_followed_up_in_chat(
         "✗ MOJ: todavía sin respuesta (Ana Pérez)",
         "✓ MOW: respondió el 23 de noviembre de 2026",
     ]
+    # And what was answered, not only who.
+    assert [b.action for row in tracking.buttons for b in row] == ["answers:1"]
+    (answers,) = await say(bot, gateway, maria.presses("answers:1"))
+    assert answers.text.splitlines() == [
+        "Respuestas a la solicitud n.º 1: ¿Avances?",
+        "",
+        "• MOW, Claire Martin, 23 de noviembre de 2026: Une loi est en préparation.",
+    ]
+    assert [m.key for m in await say(bot, gateway, maria.presses("answers:42"))] == ["requests.unknown"]
     assert [m.key for m in await say(bot, gateway, maria.presses("track:42"))] == ["requests.unknown"]
 
     # Past the date, the reminder machinery escalates MOJ to its senior focal point, and the tracking says so.
@@ -177,6 +186,23 @@ async def test_who_answered_is_followed_up_in_chat(
         "✓ MOW: respondió el 23 de noviembre de 2026",
     ]
 
+    # Ana answers late, with an update on a recommendation: the answers say which, and how it stands.
+    async with sessions() as session, session.begin():
+        from storage.enums import Channel, ImplementationStatus
+        from storage.models import FocalPoint
+        from storage.status import UpdateData, record_update
+
+        ana_fp = await session.get(FocalPoint, world["ana"])
+        update = await record_update(session, UpdateData(
+            world["mine"], ImplementationStatus.IN_PROGRESS, "Ana Pérez", Channel.TELEGRAM, institution_id=ana_fp.institution_id, narrative="Bill drafted.",
+        ), at=clock.now)
+        await record_answer(session, 1, ana_fp, clock.now, status_update_id=update.id)
+    (answers,) = await say(bot, gateway, maria.presses("answers:1"))
+    assert answers.text.splitlines()[2:] == [
+        f"• MOJ, Ana Pérez, 3 de diciembre de 2026: n.º {world['mine']} en curso: Bill drafted.",
+        "• MOW, Claire Martin, 23 de noviembre de 2026: Une loi est en préparation.",
+    ]
+
 
 async def test_focal_points_cannot_broadcast_follow_up_or_pull_reports(
     bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], secretariat: dict[str, int]
@@ -184,7 +210,7 @@ async def test_focal_points_cannot_broadcast_follow_up_or_pull_reports(
     replies = await say(bot, gateway, ana.says("/request"), ana.says("/requests"), ana.says("/report matrix"))
     assert [m.key for m in replies] == ["secretariat.only"] * 3
     # Buttons of the secretariat's dialogue, pressed by a focal point, do nothing.
-    for action in ("bc:send", "to:all", "track:1", "due:7"):
+    for action in ("bc:send", "to:all", "track:1", "answers:1", "due:7"):
         (reply,) = await say(bot, gateway, ana.presses(action))
         assert reply.key == "unknown.command"
     await bot.drain()

@@ -13,7 +13,7 @@ from bot.cli.context import AppContext
 from bot.cli.options import DATE, IDS, output_options
 from bot.output import write_rows
 from handlers.requests import send
-from storage.requests import Target, create_request, recent_requests, track
+from storage.requests import Target, answers_to, create_request, recent_requests, track
 from storage.types import utcnow
 
 
@@ -79,7 +79,8 @@ def requests_list(app: AppContext, fmt: str, limit: int | None) -> None:
 @output_options
 @click.pass_obj
 def requests_show(app: AppContext, request_id: int, fmt: str, limit: int | None) -> None:
-    """Who was asked, who answered and when, who was escalated."""
+    """Who was asked, who answered and when, who was escalated (what they
+    answered: requests answers)."""
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
         async with sessions() as session:
@@ -92,3 +93,26 @@ def requests_show(app: AppContext, request_id: int, fmt: str, limit: int | None)
         ]
 
     write_rows(app.run(work), ("institution", "asked", "answered", "answered_at", "answers", "escalated", "escalated_to"), fmt, limit)
+
+
+ANSWER_COLUMNS = ("institution", "by", "at", "recommendation", "status", "answer")
+
+
+@requests_group.command("answers")
+@click.argument("request_id", type=int)
+@output_options
+@click.pass_obj
+def requests_answers(app: AppContext, request_id: int, fmt: str, limit: int | None) -> None:
+    """What each institution answered: the words typed, or the update given
+    on each recommendation the request named (times in UTC)."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
+        async with sessions() as session:
+            _, answers = await answers_to(session, request_id)
+        return [
+            {"institution": a.institution, "by": a.person, "at": a.at, "recommendation": a.recommendation_id,
+             "status": a.status.value if a.status else None, "answer": a.text if a.text is not None else a.narrative}
+            for a in answers
+        ]
+
+    write_rows(app.run(work), ANSWER_COLUMNS, fmt, limit)
