@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.chat_harness import TRICKY
 from tests.test_reports import registry, run  # noqa: F401 - the fixture is shared
@@ -55,6 +56,22 @@ async def test_the_progress_page_and_its_public_variant(registry: dict[str, int]
     for private in ("Ana Pérez", html.escape(TRICKY), "Bill drafted", "-1 more decree", "informe.pdf"):
         assert private not in outside
     assert "fully implemented" in outside and "MOJ" in outside
+
+
+async def test_names_with_dollars_and_backslashes_are_text_not_formulas(registry: dict[str, int], sessions: async_sessionmaker[AsyncSession], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """matplotlib reads $...$ as TeX: such a cluster name once stopped the page."""
+    from storage.clusters import add_cluster, put_in_cluster
+    from storage.selection import Selector
+
+    name = r"Fees in $\frac$ (C:\data)"
+    async with sessions() as session, session.begin():
+        await add_cluster(session, name)
+        await put_in_cluster(session, name, Selector(ids=(registry["mine"],)))
+    monkeypatch.setenv("NMRF_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    page = tmp_path / "progress.html"
+    await run("report", "progress", "--out", str(page))
+    assert page.read_text(encoding="utf-8").count("<svg") == 4
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)")

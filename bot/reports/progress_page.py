@@ -98,12 +98,15 @@ def write_progress_page(
     day = local_date(as_of.astimezone(ZoneInfo(timezone)).date(), language)
     updated = figures.answered
     share = f"{local_number(round(100 * updated / figures.total, 1) if figures.total else 0, language)} %"
-    charts = [
-        (say("progress.by_cluster"), _stacked(figures.by_cluster, language)),
-        (say("progress.by_institution"), _stacked(figures.by_institution, language)),
-        (say("progress.response"), _response(figures.response)),
-        (say("progress.over_time"), _over_time(figures.updates_by_month)),
-    ]
+    # Names are text, not TeX: "Budget ($) and aid ($)" would otherwise be set
+    # as a formula, and a stray backslash in one would stop the whole page.
+    with plt.rc_context({"text.parse_math": False}):
+        charts = [
+            (say("progress.by_cluster"), _stacked(figures.by_cluster, language)),
+            (say("progress.by_institution"), _stacked(figures.by_institution, language)),
+            (say("progress.response"), _response(figures.response)),
+            (say("progress.over_time"), _over_time(figures.updates_by_month)),
+        ]
     head = [say("progress.col_recommendation"), say("progress.col_status"), say("progress.col_institution")]
     if not public:
         head += [say("progress.col_narrative"), say("progress.col_updated")]
