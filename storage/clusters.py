@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import Priority
 from storage.errors import Conflict, InvalidValue, NotFound
+from storage.matching import same_name
 from storage.models import Cluster, Recommendation
 from storage.selection import Selector, select_ids
 
@@ -17,7 +18,7 @@ async def add_cluster(
     name = " ".join(name.split())
     if not name or len(name) > 200:
         raise InvalidValue("a cluster name is 1 to 200 characters")
-    if await session.scalar(select(Cluster.id).where(Cluster.name.ilike(name))):
+    if await session.scalar(select(Cluster.id).where(same_name(Cluster.name, name))):
         raise Conflict(f"a cluster named {name!r} exists already")
     cluster = Cluster(name=name, description=description, priority=priority)
     session.add(cluster)
@@ -26,7 +27,7 @@ async def add_cluster(
 
 
 async def get_cluster(session: AsyncSession, name: str) -> Cluster:
-    cluster = await session.scalar(select(Cluster).where(Cluster.name.ilike(name.strip())))
+    cluster = await session.scalar(select(Cluster).where(same_name(Cluster.name, name.strip())))
     if cluster is None:
         raise NotFound(f"no cluster named {name!r} (see: nmrf-bot clusters list)")
     return cluster

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from storage.enums import DeadlineKind
 from storage.errors import InvalidValue, NotFound
+from storage.matching import same_name
 from storage.models import Deadline, InformationRequest, Mechanism, deadline_recommendations
 from storage.selection import Selector, select_ids
 
@@ -76,7 +77,7 @@ async def deadline_names(session: AsyncSession, ids: Iterable[int]) -> dict[int,
 async def add_deadline(session: AsyncSession, data: DeadlineData, selector: Selector | None = None) -> Deadline:
     mechanism = None
     if data.mechanism_code:
-        mechanism = await session.scalar(select(Mechanism).where(Mechanism.code.ilike(data.mechanism_code)))
+        mechanism = await session.scalar(select(Mechanism).where(same_name(Mechanism.code, data.mechanism_code)))
         if mechanism is None:
             raise NotFound(f"no mechanism {data.mechanism_code!r} (UPR, CEDAW, CRC, ...)")
     if data.kind in (DeadlineKind.UPR_MIDTERM, DeadlineKind.UPR_NATIONAL_REPORT) and mechanism and mechanism.code != "UPR":
@@ -141,6 +142,6 @@ async def list_deadlines(
         statement = statement.where(Deadline.due_on <= due_to)
     if mechanism:
         statement = statement.join(Mechanism, Mechanism.id == Deadline.mechanism_id).where(
-            Mechanism.code.ilike(mechanism)
+            same_name(Mechanism.code, mechanism)
         )
     return [(d, n) for d, n in await session.execute(statement)]

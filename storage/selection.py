@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import TagKind
 from storage.errors import InvalidValue, NotFound
+from storage.matching import same_name
 from storage.models import Cluster, Mechanism, Recommendation, Tag, recommendation_tags
 
 
@@ -54,7 +55,7 @@ def has_tag(kind: TagKind, value: str) -> ColumnElement[bool]:
     return Recommendation.id.in_(
         select(recommendation_tags.c.recommendation_id)
         .join(Tag, Tag.id == recommendation_tags.c.tag_id)
-        .where(Tag.kind == kind, Tag.value.ilike(value))
+        .where(Tag.kind == kind, same_name(Tag.value, value))
     )
 
 
@@ -65,13 +66,13 @@ def conditions(
     recommendations alone (no joins), so any statement can add them."""
     found: list[ColumnElement[bool]] = []
     if country:
-        found.append(Recommendation.country.ilike(country))
+        found.append(same_name(Recommendation.country, country))
     if mechanism:
-        found.append(Recommendation.mechanism_id.in_(select(Mechanism.id).where(Mechanism.code.ilike(mechanism))))
+        found.append(Recommendation.mechanism_id.in_(select(Mechanism.id).where(same_name(Mechanism.code, mechanism))))
     if theme:
         found.append(has_tag(TagKind.THEME, theme))
     if cluster:
-        found.append(Recommendation.cluster_id.in_(select(Cluster.id).where(Cluster.name.ilike(cluster))))
+        found.append(Recommendation.cluster_id.in_(select(Cluster.id).where(same_name(Cluster.name, cluster))))
     return found
 
 

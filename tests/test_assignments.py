@@ -183,3 +183,27 @@ async def test_deadlines_are_named_in_each_readers_language(sessions: async_sess
     assert said("es")[:3] == [
         "Información de seguimiento para el CEDAW (Uruguay)", "Aportes para: Información de seguimiento para el CEDAW (Uruguay)", "Informe de mitad de período del EPU",
     ]
+
+
+async def test_names_with_pattern_characters_match_only_themselves(sessions: async_sessionmaker[AsyncSession], registry: dict[str, int]) -> None:
+    """%, _ and a backslash are characters of a name, not LIKE patterns."""
+    from storage.clusters import get_cluster
+    from storage.selection import select_ids
+
+    async with sessions() as session, session.begin():
+        await add_cluster(session, "Art. 12-13")
+        await add_cluster(session, "Art. 12_13")  # once a "duplicate" of the first
+        await add_cluster(session, "100% funded")
+        await add_cluster(session, r"C:\data")
+        await put_in_cluster(session, r"c:\DATA", Selector(ids=(1,)))
+        await put_in_cluster(session, "art. 12_13", Selector(ids=(2,)))
+    async with sessions() as session:
+        assert (await get_cluster(session, "ART. 12_13")).name == "Art. 12_13"
+        with pytest.raises(NotFound):
+            await get_cluster(session, "100")
+        with pytest.raises(NotFound):
+            await get_cluster(session, "1%")
+        assert await select_ids(session, Selector(cluster=r"C:\data")) == [1]
+        assert await select_ids(session, Selector(cluster="Art. 12_13")) == [2]
+        with pytest.raises(NotFound):  # "12_13" does not stand for "12-13"
+            await select_ids(session, Selector(cluster="Art. 12-13"))
