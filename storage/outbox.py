@@ -144,11 +144,15 @@ async def release_orphans(session: AsyncSession, host: str, alive: Callable[[int
     rows = (
         await session.execute(
             select(OutboxMessage.id, OutboxMessage.claimed_by).where(
-                OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_by.like(f"{host}:%")
+                # Escaped: in "web_1", "_" would otherwise also match "web-1", another machine.
+                OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_by.startswith(f"{host}:", autoescape=True)
             )
         )
     ).all()
-    dead = [row_id for row_id, owner in rows if owner.rsplit(":", 1)[1].isdigit() and not alive(int(owner.rsplit(":", 1)[1]))]
+    dead = [
+        row_id for row_id, owner in rows
+        if (parts := owner.rsplit(":", 1))[0] == host and parts[1].isdigit() and not alive(int(parts[1]))
+    ]
     if dead:
         await session.execute(
             update(OutboxMessage).where(OutboxMessage.id.in_(dead)).values(lease_until=now).execution_options(synchronize_session=False)

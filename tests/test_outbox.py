@@ -175,6 +175,8 @@ async def test_claims_of_a_dead_process_on_this_host_are_freed_at_once(sessions:
         await outbox.claim(session, "host-a:111", NOW, 2, timedelta(minutes=15))
         await outbox.claim(session, "host-b:222", NOW, 1, timedelta(minutes=15))
     async with sessions() as session, session.begin():
+        # "host_b" is another machine's name: its "_" is no wildcard for host-b's claims.
+        assert await outbox.release_orphans(session, "host_b", lambda pid: False, NOW) == 0
         assert await outbox.release_orphans(session, "host-a", lambda pid: False, NOW) == 2
         assert await outbox.release_orphans(session, "host-a", lambda pid: True, NOW) == 0  # all alive: nothing freed
     async with sessions() as session, session.begin():
