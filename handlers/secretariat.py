@@ -5,6 +5,10 @@ are refused."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from sqlalchemy import select
+
 from handlers import broadcast
 from handlers.reminders.plan import Policy
 from handlers.report_orders import parse_order
@@ -13,6 +17,7 @@ from handlers.turn import SecretariatTurn
 from messages import local_date, local_number
 from storage.audit import acting_as
 from storage.errors import InvalidValue
+from storage.models import Mechanism
 
 COMMANDS = ("/progress", "/overdue", "/missing", "/request", "/requests", "/report")
 
@@ -35,7 +40,7 @@ async def handle(turn: SecretariatTurn, policy: Policy) -> None:
             await broadcast.show_requests(turn)
         elif command == "/report":
             turn.reset()
-            _order_report(turn, text.split()[1:])
+            await _order_report(turn, text.split()[1:])
         elif action:
             verb, _, argument = action.partition(":")
             if not await broadcast.on_action(turn, verb, argument, policy):
@@ -46,12 +51,20 @@ async def handle(turn: SecretariatTurn, policy: Policy) -> None:
             turn.say("secretariat.help")
 
 
-def _order_report(turn: SecretariatTurn, words: list[str]) -> None:
+async def _order_report(turn: SecretariatTurn, words: list[str]) -> None:
     try:
         order = parse_order(words, turn.language, turn.timezone)
     except InvalidValue:
         turn.say("report.usage")
         return
+    if order.mechanism is not None:
+        # A typo should be told, not answered with an empty file.
+        codes = list((await turn.session.scalars(select(Mechanism.code).order_by(Mechanism.code))).all())
+        known = {code.upper(): code for code in codes}
+        if order.mechanism.upper() not in known:
+            turn.say("report.unknown_mechanism", mechanism=order.mechanism, known=", ".join(codes))
+            return
+        order = replace(order, mechanism=known[order.mechanism.upper()])
     turn.orders.append(order)
     turn.say("report.preparing", kind=turn.text(f"report.kind_{order.kind}"))
 

@@ -237,6 +237,12 @@ async def test_reports_are_made_and_sent_back_as_files(
     (old,) = gateway.take()
     assert old.document is not None and old.document.name == "recommendations-2026-11-20.json" and "al 20 de noviembre de 2026" in old.text
     assert [m.key for m in await say(bot, gateway, maria.says("/report draft"), maria.says("/report progress everything"), maria.says("/report matrix 2026-02-30"))] == ["report.usage"] * 3
+    # A mechanism nobody knows is said so, with those known, and nothing is made.
+    (unknown,) = await say(bot, gateway, maria.says("/report matrix ../../UPRR"))
+    assert unknown.key == "report.unknown_mechanism" and unknown.text.startswith("No hay ningún mecanismo ../../UPRR. Conocidos: ")
+    assert ", CEDAW, " in unknown.text and unknown.text.endswith(", UPR.")
+    await bot.drain()
+    assert gateway.take() == []
 
 
 class _Keeping(FakeGateway):
