@@ -18,7 +18,6 @@ from storage.models import (
     ChatIdentity,
     Deadline,
     FocalPoint,
-    InformationRequest,
     Institution,
     Mechanism,
     OutboxMessage,
@@ -75,20 +74,13 @@ async def load_secretariat(session: AsyncSession) -> list[Recipient]:
 
 
 async def _requests_without_recommendations(
-    session: AsyncSession, deadline_ids: list[int]
-) -> tuple[dict[int, set[int]], set[tuple[int, int]], dict[int, int]]:
-    """For the deadlines with no recommendation that are information
-    requests: deadline -> institutions asked; (institution, deadline) that
-    answered; deadline -> request."""
+    session: AsyncSession, request_of: dict[int, int]
+) -> tuple[dict[int, set[int]], set[tuple[int, int]]]:
+    """For the information requests whose deadlines name no recommendation
+    (deadline -> request): deadline -> institutions asked; (institution,
+    deadline) that answered."""
     asked: dict[int, set[int]] = defaultdict(set)
     answered: set[tuple[int, int]] = set()
-    request_of: dict[int, int] = {}
-    if not deadline_ids:
-        return asked, answered, request_of
-    for request_id, deadline_id in await session.execute(
-        select(InformationRequest.id, InformationRequest.deadline_id).where(InformationRequest.deadline_id.in_(deadline_ids))
-    ):
-        request_of[deadline_id] = request_id
     if request_of:
         deadline_of = {r: d for d, r in request_of.items()}
         for request_id, institution in await session.execute(
@@ -99,7 +91,7 @@ async def _requests_without_recommendations(
             select(RequestAnswer.request_id, RequestAnswer.institution_id).where(RequestAnswer.request_id.in_(deadline_of)).distinct()
         ):
             answered.add((institution, deadline_of[request_id]))
-    return asked, answered, request_of
+    return asked, answered
 
 
 async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) -> Snapshot:
@@ -132,9 +124,10 @@ async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) ->
             )
         ):
             links[deadline_id].add(rec_id)
-    asked, request_answered, request_of = await _requests_without_recommendations(session, [d.id for d in deadlines_rows if not links[d.id]])
+    requests = await request_numbers(session, [d.id for d in deadlines_rows])
+    request_of = {d: r for d, r in requests.items() if not links[d]}
+    asked, request_answered = await _requests_without_recommendations(session, request_of)
     live = [d for d in deadlines_rows if links[d.id] or asked.get(d.id)]
-    requests = await request_numbers(session, [d.id for d in live])
     deadlines = [
         DeadlineFacts(
             d.id, DeadlineName.of(d, requests.get(d.id)), d.kind, d.due_on, frozenset(links[d.id]), frozenset(asked.get(d.id, ())), request_of.get(d.id)
