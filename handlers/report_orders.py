@@ -44,6 +44,11 @@ class ReportMaker(Protocol):
     async def __call__(self, order: ReportOrder, directory: Path) -> ReportFile: ...
 
 
+def last_moment_of(day: date, timezone: str) -> datetime:
+    """The end of ``day`` in ``timezone``: a report "as of" a day holds all of it."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone)) - timedelta(microseconds=1)
+
+
 def parse_order(words: list[str], language: str, timezone: str) -> ReportOrder:
     """``matrix [MECHANISM]``, ``draft MECHANISM [CYCLE]``, ``progress [public]``,
     ``export [csv|json]``, each with an optional ``YYYY-MM-DD``: the history as
@@ -58,7 +63,7 @@ def parse_order(words: list[str], language: str, timezone: str) -> ReportOrder:
             day = date.fromisoformat(dates[0])
         except ValueError:
             raise InvalidValue(f"not a date: {dates[0]!r}") from None
-        as_of = datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone)) - timedelta(microseconds=1)
+        as_of = last_moment_of(day, timezone)
         words = [w for w in words if w != dates[0]]
     return replace(_parse_kind(words, language, timezone), as_of=as_of)
 

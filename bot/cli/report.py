@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,7 +17,7 @@ from bot.output import write_rows
 from handlers.summaries import GROUPINGS, SUMMARY_COLUMNS, summarise
 from messages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 from bot.reports.build import make_report
-from handlers.report_orders import ReportOrder
+from handlers.report_orders import ReportOrder, last_moment_of
 from storage.report_rows import ReportScope
 
 
@@ -56,11 +55,8 @@ def report_language(app: AppContext, chosen: str | None) -> str:
 
 
 def end_of_day(app: AppContext, day: date | None) -> datetime | None:
-    """The last moment of ``day`` where the secretariat is, in UTC."""
-    if day is None:
-        return None
-    zone = ZoneInfo(app.config.schedule.timezone)
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone) - timedelta(microseconds=1)
+    """The last moment of ``day`` where the secretariat is."""
+    return None if day is None else last_moment_of(day, app.config.schedule.timezone)
 
 
 @click.group()
