@@ -18,6 +18,8 @@ from typing import IO, Any
 from rich.console import Console
 from rich.table import Table
 
+from messages import shorten
+
 FORMATS = ("table", "json", "csv")
 # In a table, long text is cut so rows stay short; JSON and CSV keep it whole.
 TABLE_TRUNCATE = 60
@@ -73,7 +75,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     text = " ".join(str(value).split())
-    return text if len(text) <= TABLE_TRUNCATE else text[: TABLE_TRUNCATE - 1] + "…"
+    return shorten(text, TABLE_TRUNCATE)
 
 
 def write_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, limit: int | None = None) -> int:

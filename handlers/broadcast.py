@@ -14,7 +14,7 @@ from bot.chat_port import Button
 from handlers.reminders.plan import Policy
 from handlers.requests import send
 from handlers.turn import SecretariatTurn
-from messages import DATE_EXAMPLE, local_date
+from messages import DATE_EXAMPLE, local_date, shorten
 from storage.conversations import State
 from storage.errors import InvalidValue, NotFound
 from storage.requests import MAX_TEXT, TARGET_KINDS, Target, answers_to, audience, create_request, recent_requests, track
@@ -206,5 +206,5 @@ async def show_answers(turn: SecretariatTurn, request_id: int) -> None:
     turn.say_lines("answers.list", body)
 
 
-def _short(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _short(text: str) -> str:
+    return shorten(text, 80)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from bot.chat_port import Button
 from handlers.deadline_names import deadline_name
 from handlers.turn import Turn
-from messages import local_date, local_number
+from messages import local_date, local_number, shorten
 from storage.conversations import State
 from storage.deadlines import DeadlineName, deadline_names
 from storage.enums import ImplementationStatus
@@ -185,9 +185,7 @@ async def _filter(turn: Turn, chosen: dict[str, str]) -> tuple[RecommendationFil
 
 def _deadline_label(turn: Turn, deadline: Deadline, name: DeadlineName) -> str:
     """Short enough that the date survives on a button (Slack cuts labels at 75)."""
-    title = deadline_name(name, turn.language)
-    if len(title) > DEADLINE_LABEL:
-        title = title[: DEADLINE_LABEL - 1].rstrip() + "…"
+    title = shorten(deadline_name(name, turn.language), DEADLINE_LABEL)
     return turn.text("deadline.label", title=title, date=local_date(deadline.due_on, turn.language))
 
 

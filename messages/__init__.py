@@ -55,5 +55,10 @@ def local_date(day: date, language: str) -> str:
     return format_date(day, format="long", locale=_LOCALES.get(language, "en_GB"))
 
 
+def shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters, the last an ellipsis where it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def local_number(value: float, language: str) -> str:
     return format_decimal(value, locale=_LOCALES.get(language, "en_GB"))

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.standins.slack import SlackStandIn
 from bot.standins.telegram import TelegramStandIn
+from messages import shorten
 
 # Lines of a bot message shown; the rest is counted.
 SHOWN_LINES = 3
@@ -16,7 +17,7 @@ WIDTH = 110
 
 
 def _clip(line: str) -> str:
-    return line if len(line) <= WIDTH else line[: WIDTH - 1] + "…"
+    return shorten(line, WIDTH)
 
 
 class Transcript:

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.chat_port import Button, OutgoingMessage
 from bot.transports.text import split_text
-from messages import t
+from messages import shorten, t
 
 MAX_SECTION_TEXT = 3000
 MAX_BLOCKS = 50
@@ -53,9 +53,7 @@ def unescape_incoming(text: str) -> str:
 
 
 def _label(text: str) -> dict[str, Any]:
-    if len(text) > MAX_LABEL:
-        text = text[: MAX_LABEL - 1] + "…"
-    return {"type": "plain_text", "text": text, "emoji": True}
+    return {"type": "plain_text", "text": shorten(text, MAX_LABEL), "emoji": True}
 
 
 def _buttons(rows: tuple[tuple[Button, ...], ...], language: str, asks_for_text: bool) -> list[dict[str, Any]]:
