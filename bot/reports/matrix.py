@@ -56,6 +56,7 @@ MATRIX_COLUMNS: tuple[tuple[str, int], ...] = (
 )
 STATUSES = [s.value for s in ImplementationStatus]
 _COLUMN = {column: i for i, (column, _) in enumerate(MATRIX_COLUMNS)}
+_STATUS, _VALIDATION, _UPDATED = _COLUMN["status"], _COLUMN["validation"], _COLUMN["last_update_at"]
 _SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -130,11 +131,10 @@ class MatrixWriter:
         mechanism = str(row["mechanism"])
         rows = self._rows if mechanism == self._mechanism and self._rows is not None else self._open_sheet(mechanism)
         values = [row.get(column) for column, _ in MATRIX_COLUMNS]
-        status, validation, updated = (_COLUMN["status"], _COLUMN["validation"], _COLUMN["last_update_at"])
-        values[status] = self._statuses.get(values[status], values[status])
-        values[validation] = self._validations.get(values[validation], values[validation])
-        if values[updated] is not None:
-            values[updated] = self._local(values[updated])
+        values[_STATUS] = self._statuses.get(values[_STATUS], values[_STATUS])
+        values[_VALIDATION] = self._validations.get(values[_VALIDATION], values[_VALIDATION])
+        if values[_UPDATED] is not None:
+            values[_UPDATED] = self._local(values[_UPDATED])
         rows.append(values)
         self.counts.setdefault(mechanism, Counter())[row["status"]] += 1
         self.answered[mechanism] += row.get("last_update_at") is not None
