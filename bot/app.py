@@ -28,7 +28,7 @@ from bot.web import WebServer
 from handlers.engine import ConversationEngine
 from handlers.reminders.plan import Policy
 from handlers.reminders.service import ReminderService
-from handlers.reminders.working_time import parse_hours, weekday_numbers
+from handlers.reminders.working_time import weekday_numbers
 from storage.enums import DeadlineKind
 from storage.types import utcnow
 
@@ -47,7 +47,7 @@ def reminder_policy(config: Config) -> Policy:
         overdue_every=r.overdue_every_working_days,
         overdue_max=r.overdue_max,
         escalate_after=r.escalate_after,
-        hours=parse_hours(schedule.hours),
+        hours=schedule.window,
         working_days=weekday_numbers(list(schedule.working_days)),
         country=schedule.country,
     )

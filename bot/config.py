@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from handlers.reminders.working_time import parse_hours
 from messages import DEFAULT_LANGUAGE
 from storage.database import async_url
 from storage.errors import ConfigurationError, InvalidValue
@@ -219,8 +220,7 @@ class ScheduleConfig(Section):
 
     @property
     def window(self) -> tuple[time, time]:
-        start, end = self.hours.split("-")
-        return time.fromisoformat(start), time.fromisoformat(end)
+        return parse_hours(self.hours)
 
 
 class SecretariatUserConfig(Section):
