@@ -205,6 +205,13 @@ async def recent_requests(session: AsyncSession, limit: int | None = None) -> li
     return [RequestSummary(r.id, r.due_on, r.target["kind"], r.text, asked.get(r.id, 0), answered.get(r.id, 0)) for r in requests]
 
 
+async def get_request(session: AsyncSession, request_id: int) -> InformationRequest:
+    request = await session.get(InformationRequest, request_id)
+    if request is None:
+        raise NotFound(f"no request {request_id} (see: nmrf-bot requests list)")
+    return request
+
+
 @dataclass
 class InstitutionProgress:
     code: str
@@ -222,9 +229,7 @@ class InstitutionProgress:
 
 async def track(session: AsyncSession, request_id: int) -> tuple[InformationRequest, list[InstitutionProgress]]:
     """Per institution asked: who, whether and when it answered, to whom it was escalated."""
-    request = await session.get(InformationRequest, request_id)
-    if request is None:
-        raise NotFound(f"no request {request_id} (see: nmrf-bot requests list)")
+    request = await get_request(session, request_id)
     rows: dict[int, InstitutionProgress] = {}
     for institution, person in await session.execute(
         select(Institution, FocalPoint).join(RequestRecipient, RequestRecipient.institution_id == Institution.id)
@@ -265,9 +270,7 @@ class GivenAnswer:
 
 async def answers_to(session: AsyncSession, request_id: int) -> tuple[InformationRequest, list[GivenAnswer]]:
     """Every answer to a request, by institution, then in the order given."""
-    request = await session.get(InformationRequest, request_id)
-    if request is None:
-        raise NotFound(f"no request {request_id} (see: nmrf-bot requests list)")
+    request = await get_request(session, request_id)
     rows = await session.execute(
         select(RequestAnswer, Institution.code, FocalPoint.name, StatusUpdate.recommendation_id, StatusUpdate.status, StatusUpdate.narrative)
         .join(Institution, Institution.id == RequestAnswer.institution_id)
