@@ -98,7 +98,7 @@ async def drive(kind: str, people: int, turns: int, folder: Path, url: str) -> d
             await asyncio.sleep(0.05)
         total = people * turns
         started = time.perf_counter()
-        for turn in range(turns):
+        for _turn in range(turns):
             for n in range(people):
                 standin.user_sends(FIRST_USER + n, "/help")
         while len(standin.sent) < total:

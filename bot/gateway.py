@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.chat_port import ChatAddress, DeliveryProbe, OutgoingMessage, Sent
+from handlers.chat_port import ChatAddress, DeliveryProbe, OutgoingMessage, Sent
 from storage.enums import Platform
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy import select
 from telegram import Bot
 
-from bot.chat_port import ChatAddress
+from handlers.chat_port import ChatAddress
 from bot.transports.slack import SlackTransport
 from handlers.engine import welcome
 from storage.conversations import INVITE_LIFETIME, create_invite, link_identity

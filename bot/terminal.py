@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import itertools
 import shutil
-from collections.abc import Awaitable, Callable
+import uuid
 from datetime import datetime
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.chat_port import Button, ChatAddress, IncomingMessage, OutgoingMessage
+from handlers.chat_port import Button, ChatAddress, IncomingMessage, OutgoingMessage
 from handlers.engine import ConversationEngine
 from storage.enums import Platform
 from storage.models import FocalPoint, SecretariatUser
@@ -79,7 +80,8 @@ async def converse(engine: TerminalEngine, gateway: TerminalGateway, address: Ch
     """Read lines until end of input or /quit: a number presses that button
     of the last message, anything else is sent as typed."""
     deliveries = itertools.count(1)
-    session_id = datetime.now().strftime("%Y%m%d%H%M%S%f")
+    # Unique per run, so a line typed in two sessions is two deliveries.
+    session_id = uuid.uuid4().hex
     while True:
         line = await read()
         if line is None or line.strip() in ("/quit", "/exit"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.chat_port import Button
+from handlers.chat_port import Button
 from handlers.reminders.plan import Policy
 from handlers.requests import send
 from handlers.turn import SecretariatTurn

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from bot.chat_port import Button
+from handlers.chat_port import Button
 from handlers.deadline_names import deadline_name
 from handlers.turn import Turn
 from messages import local_date, local_number, shorten

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.chat_port import Button, OutgoingMessage, command_words
+from handlers.chat_port import Button, OutgoingMessage, command_words
 from handlers.reminders.plan import Policy
 from handlers.reminders.snapshot import address_of, reachable_identities
 from handlers.turn import Turn

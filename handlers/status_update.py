@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.chat_port import Button
+from handlers.chat_port import Button
 from handlers.browse import correctable_update, is_assigned
 from handlers.turn import Turn
 from storage.conversations import State

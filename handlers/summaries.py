@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.reminders.plan import Policy
 from handlers.reminders.snapshot import load_snapshot
+from storage.clock import utcnow
 from storage.enums import ImplementationStatus
 from storage.models import Institution
 from storage.report_rows import ReportScope, stream_report_rows
@@ -70,7 +71,7 @@ async def summarise(
             if row["last_update_at"] is None:
                 line.missing += 1
         cluster_of[int(row["id"])] = str(row["cluster"] or "—")
-    now = as_of or datetime.now(timezone.utc)
+    now = as_of or utcnow()
     snapshot = await load_snapshot(session, policy, now)
     codes = {i: code for i, code in await session.execute(select(Institution.id, Institution.code))}
     for deadline in snapshot.deadlines:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.chat_port import Button, IncomingMessage, OutgoingMessage, command_words
+from handlers.chat_port import Button, IncomingMessage, OutgoingMessage, command_words
 from handlers.report_orders import ReportOrder
 from messages import t
 from storage.conversations import State

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from storage.clock import today as clock_today
 from storage.enums import FocalPointRole, InstitutionKind
 from storage.errors import Conflict, InvalidValue, NotFound
 from storage.models import FocalPoint, Institution
@@ -98,7 +99,7 @@ async def upsert_institution(session: AsyncSession, data: InstitutionData) -> Ch
 
 async def list_institutions(session: AsyncSession) -> list[tuple[Institution, int]]:
     """Institutions with their number of active focal points, parents first by code."""
-    today = date.today()
+    today = clock_today()
     active = (
         select(FocalPoint.institution_id, func.count().label("n"))
         .where(active_on(today))
@@ -233,7 +234,7 @@ async def list_focal_points(
     if role:
         statement = statement.where(FocalPoint.role == role)
     if not include_inactive:
-        statement = statement.where(active_on(today or date.today()))
+        statement = statement.where(active_on(today or clock_today()))
     return list((await session.scalars(statement)).all())
 
 

@@ -9,9 +9,8 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+# The models' default timestamps follow the clock the application runs on.
+from storage.clock import utcnow as utcnow
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -6,7 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.chat_port import ChatAddress, IncomingMessage, OutgoingMessage, ReceivedFile
+from handlers.chat_port import ChatAddress, IncomingMessage, OutgoingMessage, ReceivedFile
 from bot.clock import ManualClock
 from storage.enums import Platform
 

@@ -15,16 +15,20 @@ from bot.cli import main
 from storage.migrate import head_revision
 from tests.conftest import FIXTURES
 from tests.factories import network_sheets, write_workbook
+from tests.fakes import FakeClock
 
 
 class Cli:
+    """The real entry point on a clock the test holds (Monday 23 November 2026, 13:00 UTC)."""
+
     def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
         self.capsys = capsys
+        self.clock = FakeClock()
 
     def __call__(self, *args: str, expect: int = 0) -> tuple[str, str]:
         code = 0
         try:
-            main(list(args))
+            main(list(args), clock=self.clock)
         except SystemExit as exc:
             code = int(exc.code or 0)
         out, err = self.capsys.readouterr()
@@ -363,3 +367,26 @@ def test_chat_in_the_terminal_as_a_focal_point_and_as_the_secretariat(
     assert "[file saved:" in out and "Avance por institución" in out
     (saved,) = (tmp_path / "got").iterdir()
     assert saved.suffix == ".json" and len(json.loads(saved.read_text(encoding="utf-8"))) == 6
+
+
+def test_every_command_reads_the_clock_it_is_given(cli: Cli) -> None:
+    """Today, for a term's start, an import's stamp or what is overdue, is the
+    injected clock's (here 23 November 2026), and --now moves it; never the machine's."""
+    cli("db", "upgrade")
+    cli("institutions", "add", "MOJ", "Ministry of Justice")
+    cli("focal-points", "add", "--name", "Ana Pérez", "--institution", "MOJ", "--role", "technical", "--email", "ana@justicia.example")
+    cli("--now", "2030-06-15T10:00+00:00", "focal-points", "add", "--name", "Bruno Silva", "--institution", "MOJ", "--role", "senior", "--email", "bruno@justicia.example")
+    out, _ = cli("focal-points", "list", "--format", "json", "--all")
+    starts = {row["name"]: row["active_from"] for row in json.loads(out)}
+    assert starts == {"Ana Pérez": "2026-11-23", "Bruno Silva": "2030-06-15"}
+    # A date the clock has passed is refused, one it has not is taken; Bruno,
+    # whose term begins in 2030, is not asked yet.
+    _, err = cli("--now", "2027-01-02", "requests", "send", "--text", "x", "--due", "2027-01-01", expect=1)
+    assert "in the past" in err
+    out, _ = cli("requests", "send", "--text", "x", "--due", "2026-11-24")
+    assert out.startswith("request 1 to 1 focal points")
+
+
+def test_now_must_be_a_moment(cli: Cli) -> None:
+    _, err = cli("--now", "next tuesday", "db", "status", expect=2)
+    assert "--now" in err

@@ -148,7 +148,7 @@ async def test_abandoned_dialogues_are_closed_politely_once(sessions: async_sess
     assert (address.user_id, address.chat_id, note.key) == ("111", "111", "update.timed_out")
     gateway.take()
     # Someone out of reach (blocked the bot) does not stop the sweep.
-    from bot.chat_port import RecipientUnreachable
+    from handlers.chat_port import RecipientUnreachable
 
     class Blocked(FakeGateway):
         async def send(self, address, message):  # type: ignore[no-untyped-def]
@@ -260,7 +260,7 @@ async def test_someone_elses_update_cannot_be_corrected(bot: ConversationEngine,
 
 
 async def test_a_slack_member_is_matched_by_workspace_email(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
-    from bot.chat_port import ChatAddress, IncomingMessage
+    from handlers.chat_port import ChatAddress, IncomingMessage
 
     address = ChatAddress(Platform.SLACK, "U0ANA", "D0ANA", "T0GOV")
     await bot.handle(IncomingMessage(address, "Ev1", text="hello", email="ANA@justicia.example"))
@@ -435,7 +435,7 @@ async def test_the_senior_focal_point_validates_or_returns_the_institutions_inpu
 
 
 async def test_the_secretariat_asks_for_summaries_in_chat_and_focal_points_cannot(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, world: dict[str, int]) -> None:
-    from bot.chat_port import ChatAddress, IncomingMessage
+    from handlers.chat_port import ChatAddress, IncomingMessage
     from storage.secretariat import SecretariatUserData, sync_secretariat_users
 
     async with sessions() as session, session.begin():

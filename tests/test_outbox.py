@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.chat_port import Button, ChatAddress, OutgoingMessage
+from handlers.chat_port import Button, ChatAddress, OutgoingMessage
 from bot.gateway import PlatformRouter
 from bot.outbox_dispatch import OutboxDispatcher
 from bot.standins.telegram import TelegramStandIn

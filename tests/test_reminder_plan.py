@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
-from bot.chat_port import ChatAddress
+from handlers.chat_port import ChatAddress
 from handlers.reminders.plan import DeadlineFacts, Policy, Recipient, Snapshot, apply, plan_day, simulate
 from storage.deadlines import DeadlineName
 from storage.enums import DeadlineKind, FocalPointRole, OutboxKind, Platform

@@ -23,6 +23,7 @@ from storage.models import FocalPoint
 from storage.status import EvidenceData, UpdateData, record_update
 from tests.chat_harness import TRICKY
 from tests.factories import cedaw_row, write_uhri_xlsx
+from tests.fakes import FakeClock
 
 EARLY = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
 LATE = datetime(2026, 9, 1, 12, tzinfo=timezone.utc)
@@ -48,11 +49,12 @@ async def registry(sessions: async_sessionmaker[AsyncSession], world: dict[str, 
 
 
 async def run(*args: str) -> None:
-    """The real command line, in a thread: it runs an event loop of its own."""
+    """The real command line, in a thread: it runs an event loop of its own,
+    on a clock the test holds (Monday 23 November 2026, 13:00 UTC)."""
 
     def call() -> None:
         try:
-            main(list(args))
+            main(list(args), clock=FakeClock())
         except SystemExit as exc:
             assert not exc.code, exc.code
 
@@ -204,7 +206,7 @@ async def test_progress_overdue_and_missing_summaries(registry: dict[str, int], 
             buffer = io.StringIO()
             with contextlib.redirect_stdout(buffer):
                 try:
-                    main(["report", "summary", *args, "--format", "json"])
+                    main(["report", "summary", *args, "--format", "json"], clock=FakeClock())
                 except SystemExit as exc:
                     assert not exc.code
             return buffer.getvalue()

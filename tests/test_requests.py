@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -28,21 +28,33 @@ from tests.chat_harness import TelegramPerson, live_telegram
 from tests.fakes import FakeClock
 
 
-async def cli(*args: str) -> str:
-    def call() -> str:
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            try:
-                main(list(args))
-            except SystemExit as exc:
-                assert not exc.code, exc.code
-        return out.getvalue()
-
-    return await asyncio.to_thread(call)
+@pytest.fixture
+def clock() -> FakeClock:
+    # Monday 23 November 2026, 13:00 UTC: inside working hours in Montevideo and Paris.
+    return FakeClock(datetime(2026, 11, 23, 13, tzinfo=timezone.utc))
 
 
 @pytest.fixture
-async def network(sessions: async_sessionmaker[AsyncSession], world: dict[str, int], db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIterator[dict[str, object]]:
+def cli(clock: FakeClock) -> Callable[..., Awaitable[str]]:
+    """The real command line, in a thread (it runs a loop of its own), on the test's clock."""
+
+    async def run(*args: str) -> str:
+        def call() -> str:
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                try:
+                    main(list(args), clock=clock)
+                except SystemExit as exc:
+                    assert not exc.code, exc.code
+            return out.getvalue()
+
+        return await asyncio.to_thread(call)
+
+    return run
+
+
+@pytest.fixture
+async def network(sessions: async_sessionmaker[AsyncSession], world: dict[str, int], db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clock: FakeClock) -> AsyncIterator[dict[str, object]]:
     """Ana (MOJ, English) and Claire (MOW, French) on Telegram; nobody yet at a third ministry."""
     async with sessions() as session, session.begin():
         claire = await add_focal_point(session, FocalPointData("Claire Martin", "MOW", FocalPointRole.TECHNICAL, "fr", "Europe/Paris", date(2025, 1, 1), "claire@femmes.example"))
@@ -51,13 +63,11 @@ async def network(sessions: async_sessionmaker[AsyncSession], world: dict[str, i
         await add_focal_point(session, FocalPointData("Diego Ruiz", "MOE", FocalPointRole.TECHNICAL, "es", "America/Montevideo", date(2025, 1, 1), "diego@educacion.example"))
     monkeypatch.setenv("NMRF_DATABASE_URL", db_url)
     monkeypatch.chdir(tmp_path)
-    # Monday 23 November 2026, 13:00 UTC: inside working hours in Montevideo and Paris.
-    clock = FakeClock(datetime(2026, 11, 23, 13, tzinfo=timezone.utc))
     async with live_telegram(sessions, clock, (111, 222), retry=RetryPolicy(first_backoff=0.05)) as bot:
         yield {"standin": bot.standin, "dispatcher": bot.dispatcher(sessions, clock, Policy().working_time), "clock": clock}
 
 
-async def test_a_request_naming_recommendations_is_answered_with_updates(network: dict[str, object], sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
+async def test_a_request_naming_recommendations_is_answered_with_updates(cli: Callable[..., Awaitable[str]], network: dict[str, object], sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
     standin: TelegramStandIn = network["standin"]  # type: ignore[assignment]
     ids = ",".join(str(i) for i in world["mine_all"] + [world["not_mine"]])
     out = await cli("requests", "send", "--text", "What has been done on violence against women since 2024?", "--due", "2027-01-15", "--ids", ids)
@@ -97,7 +107,7 @@ async def test_a_request_naming_recommendations_is_answered_with_updates(network
     assert [(d["kind"], d["due_on"], d["recommendations"]) for d in deadlines] == [("information_request", "2027-01-15", 4)]
 
 
-async def test_a_request_to_everyone_is_answered_in_words_and_the_unreachable_are_named(network: dict[str, object], sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_a_request_to_everyone_is_answered_in_words_and_the_unreachable_are_named(cli: Callable[..., Awaitable[str]], network: dict[str, object], sessions: async_sessionmaker[AsyncSession]) -> None:
     standin: TelegramStandIn = network["standin"]  # type: ignore[assignment]
     out = await cli("requests", "send", "--text", "Please confirm your focal points for 2027.", "--due", "2026-12-15")
     assert out.splitlines() == ["request 1 to 3 focal points: 2 queued", "not on chat yet (invite them): Diego Ruiz"]
@@ -143,7 +153,7 @@ async def test_bad_requests_are_refused_clearly(network: dict[str, object]) -> N
         err = io.StringIO()
         with contextlib.redirect_stderr(err):
             with pytest.raises(SystemExit) as exited:
-                main(list(args))
+                main(list(args), clock=network["clock"])  # type: ignore[arg-type]
         assert exited.value.code != 0
         return err.getvalue()
 
@@ -152,7 +162,7 @@ async def test_bad_requests_are_refused_clearly(network: dict[str, object]) -> N
     assert "one target" in await asyncio.to_thread(failing, "requests", "send", "--text", "x", "--due", "2027-01-01", "--cluster", "A", "--theme", "B")
 
 
-async def test_an_institution_that_does_not_answer_is_escalated_and_tracked_so(network: dict[str, object], sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_an_institution_that_does_not_answer_is_escalated_and_tracked_so(cli: Callable[..., Awaitable[str]], network: dict[str, object], sessions: async_sessionmaker[AsyncSession]) -> None:
     """Ana (MOJ) never answers: once it is overdue, her senior Bruno is told,
     and the tracking says MOJ was escalated while MOW, which answered, was not."""
     standin: TelegramStandIn = network["standin"]  # type: ignore[assignment]

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.chat_port import ChatAddress, FileTooLarge, OutgoingMessage
+from handlers.chat_port import ChatAddress, FileTooLarge, OutgoingMessage
 from bot.gateway import PlatformRouter
 from bot.reports.build import ReportBuilder
 from bot.standins.slack import SlackStandIn

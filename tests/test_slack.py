@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.chat_port import Button, ChatAddress, DeliveryProbe, OutgoingMessage, RecipientUnreachable
+from handlers.chat_port import Button, ChatAddress, DeliveryProbe, OutgoingMessage, RecipientUnreachable
 from bot.gateway import PlatformRouter
 from bot.standins.slack import SlackStandIn, sign
 from bot.transports.slack import SlackTransport
@@ -322,7 +322,7 @@ def test_block_kit_limits_are_respected() -> None:
     huge = OutgoingMessage("x", ("A paragraph of a report. " * 200 + "\n\n") * 60, many_buttons)
     rendered = render(huge)
     assert len(rendered) > 1
-    for fallback, blocks in rendered:
+    for _fallback, blocks in rendered:
         assert len(blocks) <= MAX_BLOCKS
         for block in blocks:
             if block["type"] == "section":

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.chat_port import Button, ChatAddress, OutgoingMessage, RecipientUnreachable
+from handlers.chat_port import Button, ChatAddress, OutgoingMessage, RecipientUnreachable
 from bot.gateway import PlatformRouter
 from bot.standins.telegram import TelegramStandIn
 from bot.transports.retry import RetryPolicy

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,6 +20,7 @@ from bot.cli.report import report
 from bot.cli.requests import requests_group
 from bot.cli.run import run
 from bot.cli.secretariat import secretariat
+from storage.clock import Clock, wall_clock
 from storage.errors import RegistryError
 from storage.importers.errors import ImportRejected
 
@@ -31,10 +33,28 @@ from storage.importers.errors import ImportRejected
     default=None,
     help="Configuration file (default: ./config.toml if present, else built-in defaults).",
 )
+@click.option(
+    "--now",
+    "now",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%d"]),
+    default=None,
+    help="Act as if it were this moment (e.g. 2027-03-01T09:00+00:00; a bare date is 00:00 UTC), "
+    "the clock running on from there: to rehearse a cycle or preview what a day will bring. Default: now.",
+)
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None) -> None:
+def cli(ctx: click.Context, config_path: str | None, now: datetime | None) -> None:
     """nmrf-bot: recommendations, focal points and deadlines for an NMRF secretariat."""
-    ctx.obj = AppContext(config_path)
+    # main(clock=...) hands a clock in through ctx.obj; --now makes one.
+    clock: Clock = ctx.obj if callable(ctx.obj) else wall_clock
+    if now is not None:
+        clock = starting_at(now if now.tzinfo else now.replace(tzinfo=UTC), clock)
+    ctx.obj = AppContext(config_path, clock)
+
+
+def starting_at(moment: datetime, clock: Clock) -> Clock:
+    """A clock that reads ``moment`` now and runs on at ``clock``'s pace."""
+    offset = moment - clock()
+    return lambda: clock() + offset
 
 
 for command in (
@@ -43,10 +63,12 @@ for command in (
     cli.add_command(command)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; a registry error is one clear line on stderr and exit status 1."""
+def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> None:
+    """Run the CLI; a registry error is one clear line on stderr and exit status 1.
+
+    ``clock`` is the time every command reads (tests inject theirs); by default the wall clock."""
     try:
-        cli.main(args=argv, prog_name="nmrf-bot", standalone_mode=False)
+        cli.main(args=argv, prog_name="nmrf-bot", standalone_mode=False, obj=clock)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)

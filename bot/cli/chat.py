@@ -17,7 +17,6 @@ from bot.reports.build import ReportBuilder
 from bot.terminal import TerminalEngine, TerminalGateway, address_for, converse
 from storage.errors import NotFound
 from storage.models import FocalPoint, SecretariatUser
-from storage.types import utcnow
 
 
 @click.command("chat")
@@ -45,8 +44,8 @@ def chat(app: AppContext, as_: str | None, as_secretariat: str | None, files: Pa
             raise NotFound(f"nobody on the network is {as_secretariat or as_} (see: nmrf-bot focal-points list, secretariat list)")
         gateway = TerminalGateway(click.echo, files)
         engine = TerminalEngine(
-            sessions, gateway, utcnow, timeout=timedelta(minutes=app.config.conversation.timeout_minutes),
-            policy=reminder_policy(app.config), reports=ReportBuilder(sessions), person=person,
+            sessions, gateway, app.clock, timeout=timedelta(minutes=app.config.conversation.timeout_minutes),
+            policy=reminder_policy(app.config), reports=ReportBuilder(sessions, app.clock), person=person,
         )
         interactive = sys.stdin.isatty()
         click.echo(f"You are {person.name}. Type /help, or /quit to leave.", err=True)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import getpass
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Config, load_config
 from storage.audit import acting_as
+from storage.clock import Clock, running_on, wall_clock
 from storage.database import create_engine, dispose, session_factory
 from storage.errors import ConfigurationError
 from storage.migrate import current_revision, head_revision
@@ -21,9 +24,19 @@ T = TypeVar("T")
 
 
 class AppContext:
-    def __init__(self, config_path: str | None) -> None:
+    def __init__(self, config_path: str | None, clock: Clock = wall_clock) -> None:
         self._config_path = Path(config_path) if config_path else None
         self._config: Config | None = None
+        # Every command reads the time from here (and storage below it, through
+        # running_on), so a test or a rehearsal decides what "now" is.
+        self.clock = clock
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        """Today where the secretariat is ([schedule] timezone)."""
+        return self.clock().astimezone(ZoneInfo(self.config.schedule.timezone)).date()
 
     @property
     def config(self) -> Config:
@@ -57,7 +70,7 @@ class AppContext:
             engine = create_engine(self.config.database.url)
             failed = True
             try:
-                with acting_as(self.actor):
+                with acting_as(self.actor), running_on(self.clock):
                     result = await work(engine)
                 failed = False
                 return result

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from bot.cli.context import AppContext
 from bot.demo.cycle import play
 from bot.demo.transcript import Transcript
 from storage.database import create_engine, session_factory
@@ -26,11 +27,12 @@ def next_monday(today: date) -> date:
     help="Folder for the demo's SQLite database and the files it produces; emptied on each run. Your configured database is never touched.",
 )
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The first day of the story (default: next Monday).")
-def demo(out: Path, start: object) -> None:
+@click.pass_obj
+def demo(app: AppContext, out: Path, start: object) -> None:
     """Play one reporting cycle: the real bot against local stand-ins of
     Telegram and Slack, simulated focal points, a clock that runs a day at
     a time; then the matrix, the draft and the progress page."""
-    first = start.date() if start is not None else next_monday(date.today())  # type: ignore[attr-defined]
+    first = start.date() if start is not None else next_monday(app.now().date())  # type: ignore[attr-defined]
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)

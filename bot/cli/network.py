@@ -28,7 +28,6 @@ from storage.network import (
     list_institutions,
 )
 from handlers.hours import set_working_hours
-from storage.types import utcnow
 from storage.validation import check_working_hours
 from bot.app import reminder_policy
 
@@ -115,7 +114,7 @@ def focal_points_add(
         role=FocalPointRole(role),
         language=language,
         timezone=timezone or app.config.schedule.timezone,
-        active_from=active_from or date.today(),
+        active_from=active_from or app.today(),
         email=email,
         working_hours=working_hours,
     )
@@ -137,7 +136,7 @@ def focal_points_end(app: AppContext, focal_point: str, last_day: date | None) -
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
         async with sessions() as session, session.begin():
-            fp = await end_focal_point(session, focal_point, last_day or date.today())
+            fp = await end_focal_point(session, focal_point, last_day or app.today())
             return f"{fp.name} is focal point until {fp.active_to}"
 
     click.echo(app.run(work))
@@ -158,7 +157,7 @@ def focal_points_hours(app: AppContext, focal_point: str, working_hours: str) ->
         async with sessions() as session, session.begin():
             fp = await find_focal_point(session, focal_point)
             chosen = None if working_hours.strip().lower() == "default" else check_working_hours(working_hours)
-            moved = await set_working_hours(session, fp, chosen, policy, utcnow())
+            moved = await set_working_hours(session, fp, chosen, policy, app.now())
         shown = chosen or f"{app.config.schedule.hours} (default)"
         return f"{fp.name} works {shown} ({fp.timezone}); {moved} planned messages follow"
 
@@ -231,7 +230,7 @@ def focal_points_invite(app: AppContext, focal_point: str, no_slack: bool) -> No
                 signing_secret=config.slack.signing_secret.get_secret_value() if config.slack.signing_secret else None,
                 api_url=config.slack.api_url, mode=config.slack.mode,
             )
-        return await invite(sessions, focal_point, utcnow(), bot_username=username, slack=slack)
+        return await invite(sessions, focal_point, app.now(), bot_username=username, slack=slack)
 
     found = app.run(work)
     expires = found.expires_at.astimezone(ZoneInfo(config.schedule.timezone))

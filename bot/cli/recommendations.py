@@ -269,7 +269,7 @@ def deadlines_suggest(
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[list[Suggestion], list[str]]:
         async with sessions() as session, session.begin():
-            found = await suggest(session, date.today(), country=country, input_lead=lead, upr_reviews=reviews)
+            found = await suggest(session, app.today(), country=country, input_lead=lead, upr_reviews=reviews)
             created: list[str] = []
             if accept or stated:
                 numbers = (numbers_given if numbers_given is not None else {s.number for s in found}) if accept else set()

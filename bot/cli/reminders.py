@@ -34,7 +34,7 @@ def reminders_preview(app: AppContext, first: date | None, last: date, fmt: str,
     """Every reminder, escalation and digest the plan holds from --from to
     --to, as if each went out and nobody answered: who, about what, which
     step, when in their time and in UTC. Nothing is sent or stored."""
-    first = first or date.today()
+    first = first or app.today()
     if last < first:
         raise click.BadParameter("--to is before --from")
     policy = reminder_policy(app.config)

@@ -14,7 +14,6 @@ from bot.cli.options import DATE, IDS, output_options
 from bot.output import write_rows
 from handlers.requests import send
 from storage.requests import Target, answers_to, create_request, recent_requests, track
-from storage.types import utcnow
 
 
 @click.group("requests")
@@ -48,7 +47,7 @@ def requests_send(
     policy = reminder_policy(app.config)
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
-        now = utcnow()
+        now = app.now()
         async with sessions() as session, session.begin():
             request, recipients = await create_request(session, text, due, Target(kind, values), created_by=app.actor, today=now.date())
             queued, unreachable = await send(session, request, recipients, policy, now)

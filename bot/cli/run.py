@@ -29,7 +29,7 @@ def run(app: AppContext, log_level: str | None, log_format: str | None) -> None:
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> None:
         try:
-            bot = BotApp(app.config, sessions)
+            bot = BotApp(app.config, sessions, app.clock)
         except NothingToRun as exc:
             raise ConfigurationError(str(exc)) from None
         stop = asyncio.Event()

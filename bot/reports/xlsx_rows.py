@@ -85,7 +85,7 @@ class SheetRows:
             raise SheetFull(f"a worksheet holds at most {MAX_ROWS:,} rows")
         parts = [f'<row r="{n}">']
         add = parts.append
-        for letter, value in zip(self._letters, values):
+        for letter, value in zip(self._letters, values, strict=False):
             if value is None or value == "":  # as openpyxl: no value, no cell
                 continue
             if isinstance(value, str):

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.chat_port import DeliveryFailed
+from handlers.chat_port import DeliveryFailed
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

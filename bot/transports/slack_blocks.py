@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.chat_port import Button, OutgoingMessage
+from handlers.chat_port import Button, OutgoingMessage
 from bot.transports.text import split_text
 from messages import shorten, t
 

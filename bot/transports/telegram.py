@@ -23,7 +23,7 @@ from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Messag
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from bot.chat_port import ChatAddress, DeliveryProbe, FileTooLarge, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable, Sent
+from handlers.chat_port import ChatAddress, DeliveryProbe, FileTooLarge, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable, Sent
 from bot.transports.retry import DEFAULT_RETRY, RetryPolicy, Verdict, with_retries
 from bot.transports.telegram_format import MAX_MESSAGE, PARSE_MODE, escape, render
 from bot.transports.text import split_text, utf16_length

@@ -6,7 +6,7 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.chat_port import OutgoingMessage
+from handlers.chat_port import OutgoingMessage
 from bot.transports.text import split_text, utf16_length
 
 # "1-4096 characters after entities parsing" (Bot API, sendMessage).

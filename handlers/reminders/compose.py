@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from bot.chat_port import Button, OutgoingMessage, command_words
+from handlers.chat_port import Button, OutgoingMessage, command_words
 from handlers.deadline_names import deadline_name
 from handlers.reminders.plan import Item, Planned, Snapshot
 from messages import local_date, t

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from bot.chat_port import ChatAddress
+from handlers.chat_port import ChatAddress
 from handlers.reminders.working_time import WorkingTime, parse_hours
 from storage.deadlines import DeadlineName
 from storage.enums import DeadlineKind, FocalPointRole, OutboxKind

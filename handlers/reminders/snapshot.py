@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.chat_port import ChatAddress
+from handlers.chat_port import ChatAddress
 from handlers.reminders.plan import DeadlineFacts, Policy, Recipient, Snapshot
 from storage.deadlines import NAME_OPTIONS, DeadlineName, request_numbers
 from storage.enums import OutboxStatus

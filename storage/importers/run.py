@@ -29,6 +29,7 @@ from storage.importers.writer import RecommendationWriter
 from storage.models import ImportRun, Recommendation
 from storage.network import Change, upsert_focal_point, upsert_institution
 from storage.selection import Selector
+from storage.clock import today as clock_today
 from storage.types import utcnow
 
 _PROGRESS_EVERY = 250
@@ -192,7 +193,7 @@ class _ImportJob:
         self.progress = progress
         self.report = report
         self.errors: list[RowError] = []
-        self.today = options.today or date.today()
+        self.today = options.today or clock_today()
 
     def sorted_errors(self) -> list[RowError]:
         """In the order a person reads the file: sheet by sheet as imported, then row, then column."""
