@@ -4,7 +4,6 @@ real HTTP and WebSocket against the local Slack stand-in."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -44,7 +43,7 @@ class SlackBot:
         self.engine = ConversationEngine(self.sessions, router, self.clock)
         self.transport = SlackTransport(
             self.standin.bot_token, self.engine.handle, app_token=self.standin.app_token,
-            signing_secret=self.standin.signing_secret, api_url=self.standin.api_url, mode=mode,
+            signing_secret=self.standin.signing_secret, api_url=self.standin.api_url, mode=mode, clock=self.clock,
         )
         router.register(self.transport)
         if mode == "http":
@@ -63,7 +62,8 @@ class SlackBot:
 
 
 async def _slack_bot(sessions: async_sessionmaker[AsyncSession], mode: str) -> SlackBot:
-    standin = SlackStandIn()
+    clock = FakeClock()
+    standin = SlackStandIn(clock=lambda: clock().timestamp())
     await standin.start()
     standin.add_user(ANA, "ana.perez", "ana@justicia.example")
     async with sessions() as session, session.begin():
@@ -71,7 +71,7 @@ async def _slack_bot(sessions: async_sessionmaker[AsyncSession], mode: str) -> S
 
         ana_id = await session.scalar(select(FocalPoint.id).where(FocalPoint.email == "ana@justicia.example"))
         await link_identity(session, ana_id, Platform.SLACK, standin.team_id, ANA, standin.dm_channel(ANA))  # type: ignore[arg-type]
-    bot = SlackBot(standin, None, None, sessions, FakeClock())  # type: ignore[arg-type]
+    bot = SlackBot(standin, None, None, sessions, clock)  # type: ignore[arg-type]
     await bot.start(mode)
     return bot
 
@@ -252,8 +252,8 @@ async def test_forged_and_stale_requests_are_rejected_and_nothing_is_stored(slac
         "type": "event_callback", "team_id": "T0NMRF", "event_id": "EvFORGED", "event_time": 1,
         "event": {"type": "message", "channel": "DANA", "channel_type": "im", "user": ANA, "text": "mine", "ts": "1.1"},
     })
-    now = str(int(time.time()))
-    stale = str(int(time.time()) - 10 * 60)
+    now = str(int(slack_http.clock().timestamp()))
+    stale = str(int(slack_http.clock().timestamp()) - 10 * 60)
     cases = [
         {},  # unsigned
         {"X-Slack-Request-Timestamp": now, "X-Slack-Signature": sign("not-the-secret", now, body)},

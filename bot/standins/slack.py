@@ -4,7 +4,8 @@ Faithful where the bot depends on it:
 - Web API at ``/api/<method>``: bearer or form token (``not_authed``,
   ``invalid_auth``), HTTP 200 with ``{"ok": false, "error"}`` for errors,
   HTTP 429 with ``Retry-After`` and ``ratelimited``; Block Kit limits checked
-  as Slack checks them (``invalid_blocks``, ``msg_too_long``).
+  as Slack checks them (``invalid_blocks``, ``msg_too_long``); on demand
+  (``fail``), the raw HTML, empty or cut-off bodies of a Slack in trouble.
 - Events API over HTTP: every request signed (``v0=`` HMAC-SHA256 over
   ``v0:timestamp:body``); a request not answered 200 within 3 seconds is
   retried with ``X-Slack-Retry-Num`` and ``X-Slack-Retry-Reason``.
@@ -27,6 +28,7 @@ import logging
 import re
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,8 +55,10 @@ class SlackError(Exception):
         self.error, self.status, self.retry_after, self.messages = error, status, retry_after, messages or []
 
 
-def sign(secret: str, timestamp: str, body: str) -> str:
-    base = f"v0:{timestamp}:{body}".encode()
+def sign(secret: str, timestamp: str, body: str | bytes) -> str:
+    """Slack's v0 signature: HMAC-SHA256 of ``v0:timestamp:body`` over the raw bytes."""
+    raw = body.encode() if isinstance(body, str) else body
+    base = f"v0:{timestamp}:".encode() + raw
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
@@ -134,6 +138,9 @@ class SlackStandIn:
     # Every Socket Mode ack counts as arrived after the timeout, whatever the
     # timing: Slack retries each event max_retries times (for tests of redelivery).
     acks_late: bool = False
+    # Slack's clock, for request timestamps: a test's fake clock, so the
+    # bot's five-minute window is checked against the same time.
+    clock: Callable[[], float] = time.time
     users: dict[str, SlackUser] = field(default_factory=dict)
     posted: list[Posted] = field(default_factory=list)
     views: list[dict[str, Any]] = field(default_factory=list)
@@ -146,6 +153,7 @@ class SlackStandIn:
         self._dm: dict[str, str] = {}
         self._triggers: dict[str, float] = {}
         self._throttles: dict[str, list[int]] = {}
+        self._faults: dict[str, list[tuple[int, str, str]]] = {}
         self._sockets: list[web.WebSocketResponse] = []
         self._envelopes: dict[str, _Envelope] = {}
         self._redelivered: dict[str, int] = {}
@@ -223,7 +231,7 @@ class SlackStandIn:
             "event": event,
             "type": "event_callback",
             "event_id": event_id,
-            "event_time": int(time.time()),
+            "event_time": int(self.clock()),
             "authorizations": [{"team_id": self.team_id, "user_id": self.bot_user_id, "is_bot": True}],
         }
         self._deliver("events_api", payload)
@@ -299,6 +307,12 @@ class SlackStandIn:
     def throttle(self, method: str, times: int, retry_after: int = 1) -> None:
         self._throttles[method] = [retry_after] * times
 
+    def fail(self, method: str, status: int, body: str, *, content_type: str = "text/html", times: int = 1) -> None:
+        """Answer ``method`` with this raw body instead of the Web API's JSON,
+        as Slack's edge does when it is in trouble (an HTML 502 or 503 page,
+        an empty or cut-off body)."""
+        self._faults[method] = [(status, body, content_type)] * times
+
     def messages_to(self, user_id: str) -> list[Posted]:
         channel = self.dm_channel(user_id)
         return [p for p in self.posted if p.channel == channel]
@@ -367,7 +381,7 @@ class SlackStandIn:
             body, content_type = urllib.parse.urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
         else:
             body, content_type = urllib.parse.urlencode(payload), "application/x-www-form-urlencoded"
-        timestamp = str(int(time.time()))
+        timestamp = str(int(self.clock()))
         headers = {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": timestamp,
@@ -413,6 +427,10 @@ class SlackStandIn:
             else:
                 params.update({k: str(v) for k, v in (await request.post()).items()})
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or params.get("token")
+        fault = self._faults.get(method)
+        if fault:
+            status, text, content_type = fault.pop(0)
+            return web.Response(status=status, text=text, content_type=content_type)
         try:
             pending = self._throttles.get(method)
             if pending:

@@ -1,8 +1,16 @@
 """Slack through slack-bolt's AsyncApp.
 
-Socket Mode by default (no inbound port); the HTTP Events API as an option,
-with bolt's signature verification on. Every listener acknowledges first and
-works after, so Slack always has its ack within 3 seconds.
+Socket Mode by default (no inbound port); the HTTP Events API as an option.
+Over HTTP every request is verified on its raw body, then its shape checked,
+before bolt sees it (bot.transports.slack_requests).
+
+Acknowledged late enough: bolt runs with process_before_response, so the
+HTTP 200 (or the Socket Mode ack) goes back only once the listener returned,
+that is once the engine committed the delivery. A crash before that leaves
+the event unacknowledged, Slack delivers it again, and the engine's record
+of processed deliveries makes it count once. Handling that would outlast
+Slack's 3 seconds is acknowledged when the budget runs out and finishes
+after the ack.
 
 A redelivery never causes a second status update: the delivery id given to
 the engine comes from the payload (the event_id of an event, the trigger_id
@@ -14,29 +22,33 @@ the envelope's retry fields are logged here from the raw socket message.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.chat_port import COMMAND_NAMES, ChatAddress, DeliveryFailed, DeliveryProbe, Sent, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable
 from bot.transports.slack_blocks import ACTION_PREFIX, MODAL_ACTION, MODAL_CALLBACK, escape_mrkdwn, render, unescape_incoming
+from bot.transports.slack_requests import COMMAND, Refused, Route, parse, route, verify
 from messages import t
+from storage.clock import utcnow
 from storage.enums import Platform
 
 log = logging.getLogger(__name__)
 
 Handle = Callable[[IncomingMessage], Awaitable[None]]
-COMMAND = "/nmrf"
 # Words a person may write in the DM instead of a slash command, which Slack
 # would take for one of its own.
 WORDS = set(COMMAND_NAMES)
@@ -49,6 +61,8 @@ _START = re.compile(r"start\s+[A-Za-z0-9_-]{8,64}", re.IGNORECASE)
 OUTBOX_EVENT = "nmrf_outbox"
 # Slack's limit for a plain_text_input.
 MODAL_MAX_LENGTH = 3000
+# Slack wants its answer within 3 seconds; this leaves room for the network.
+ACK_WITHIN_SECONDS = 2.0
 _GONE = {"user_not_found", "user_disabled", "account_inactive", "channel_not_found", "cannot_dm_bot", "is_archived"}
 
 
@@ -65,6 +79,8 @@ class SlackTransport:
         api_url: str = "https://slack.com/api/",
         mode: str = "socket",
         rate_limit_retries: int = 5,
+        clock: Callable[[], datetime] = utcnow,
+        ack_within: float = ACK_WITHIN_SECONDS,
     ) -> None:
         if mode == "socket" and not app_token:
             raise ValueError("Socket Mode needs slack.app_token (xapp-...)")
@@ -73,14 +89,26 @@ class SlackTransport:
         self.mode = mode
         self._handle = handle
         self._app_token = app_token
+        self._signing_secret = signing_secret or ""
+        self._clock = clock
+        self._ack_within = ack_within
+        self._late: set[asyncio.Task[None]] = set()
         self.client = AsyncWebClient(token=bot_token, base_url=api_url)
         # Waits what Retry-After says on 429; connection errors are retried by the default handler.
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries))
         self.app = AsyncApp(
             client=self.client,
-            signing_secret=signing_secret or "",
-            request_verification_enabled=mode == "http",
+            signing_secret=self._signing_secret,
+            # Verified in handle_http, on the raw bytes and the injected clock,
+            # before bolt parses anything.
+            request_verification_enabled=False,
+            # The ack waits for the listener, hence for the engine's commit
+            # (see the module's docstring); bolt's default acks first and
+            # loses the event if the process dies while handling it.
+            process_before_response=True,
         )
+        self.app.middleware(self._checked_envelope)
+        self.app.error(self._failed)
         self._socket: AsyncSocketModeHandler | None = None
         self._dm_channels: dict[str, str] = {}
         self._emails: dict[str, str | None] = {}
@@ -100,13 +128,49 @@ class SlackTransport:
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
+        # Handling acknowledged before it ended is finished, not cut off.
+        if self._late:
+            await asyncio.gather(*list(self._late), return_exceptions=True)
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        """The Events API, interactivity and slash commands over HTTP. bolt
-        verifies the signature and the timestamp; a forged or stale request
-        gets 401 and reaches no listener."""
-        response = await self.app.async_dispatch(await to_bolt_request(request))
+        """The Events API, interactivity and slash commands over HTTP: 401
+        for a request not signed by Slack within five minutes, 400 for a
+        signed one that is malformed, both before anything is parsed or
+        stored, and logged with the reason and the address only."""
+        raw = await request.read()
+        try:
+            verify(self._signing_secret, request.headers, raw, self._clock)
+            body, text = parse(request.content_type, raw)
+            where = route(body)
+        except Refused as refused:
+            log.warning("slack http: refused with %s from %s: %s", refused.status, request.remote, refused.reason)
+            return web.json_response({"ok": False, "error": refused.reason}, status=refused.status)
+        if where is Route.CHALLENGE:
+            return web.json_response({"challenge": body["challenge"]})
+        if where is Route.IGNORE:
+            return web.Response(status=200)
+        response = await self.app.async_dispatch(AsyncBoltRequest(body=text, query=request.query_string, headers=request.headers))  # type: ignore[arg-type]
         return await to_aiohttp_response(response)
+
+    async def _checked_envelope(self, req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
+        """Socket Mode payloads get the same shape check as HTTP bodies."""
+        if req.mode == "socket_mode":
+            try:
+                where = route(req.body)
+            except Refused as refused:
+                # Acknowledged all the same: a redelivery would be just as malformed.
+                log.warning("slack socket: envelope ignored: %s", refused.reason)
+                return BoltResponse(status=200)
+            if where is not Route.DISPATCH:
+                return BoltResponse(status=200)
+        await next()
+        return None
+
+    @staticmethod
+    async def _failed(error: Exception) -> None:
+        # bolt answers 500 (or leaves the envelope unacknowledged), so Slack
+        # delivers it again. One line: a traceback could quote what was typed.
+        log.error("slack: delivery not handled (%s); Slack will deliver it again", error.__class__.__name__)
 
     @staticmethod
     async def _log_retry(message: Any) -> None:
@@ -114,24 +178,47 @@ class SlackTransport:
             envelope = json.loads(message.data)
         except (TypeError, ValueError):
             return
-        if envelope.get("retry_attempt"):
+        if isinstance(envelope, dict) and envelope.get("retry_attempt"):
             log.info("slack: envelope %s is retry %s (%s)", envelope.get("envelope_id"), envelope["retry_attempt"], envelope.get("retry_reason"))
 
     # --- inbound ---------------------------------------------------------------
 
     def _register(self) -> None:
-        self.app.event("message")(self._on_message)
-        self.app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(self._on_action)
-        self.app.view(MODAL_CALLBACK)(self._on_answer)
-        self.app.command(COMMAND)(self._on_command)
+        self.app.event("message")(self._on_event)
+        self.app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(self._on_interaction)
+        self.app.view(MODAL_CALLBACK)(self._on_interaction)
+        self.app.command(COMMAND)(self._on_interaction)
 
-    async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        # Only what a person writes to the bot directly; not edits, not bots.
-        if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
+    async def _on_event(self, body: dict[str, Any]) -> None:
+        await self._in_time(self._message(body))
+
+    async def _on_interaction(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        # Recorded now, sent when the listener returns (process_before_response).
+        await ack()
+        work = self._command(body) if "command" in body else self._action(body) if body.get("type") == "block_actions" else self._answer(body)
+        await self._in_time(work)
+
+    async def _in_time(self, work: Awaitable[None]) -> None:
+        """Return (so bolt acks) when the work is done, or when Slack's
+        patience is nearly spent; a failure within the budget propagates, so
+        the delivery is not acknowledged and Slack sends it again."""
+        task = asyncio.ensure_future(work)
+        done, _ = await asyncio.wait({task}, timeout=self._ack_within)
+        if task in done:
+            task.result()
             return
-        user, team = event.get("user"), body.get("team_id") or event.get("team", "")
-        if not user:
-            return
+        log.warning("slack: handling takes longer than %ss; acknowledged before it ends", self._ack_within)
+        self._late.add(task)
+        task.add_done_callback(self._finished_late)
+
+    def _finished_late(self, task: asyncio.Task[None]) -> None:
+        self._late.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("slack: delivery handled after its ack failed: %s", task.exception().__class__.__name__)
+
+    async def _message(self, body: dict[str, Any]) -> None:
+        event = body["event"]
+        user, team = event["user"], body.get("team_id") or event.get("team", "")
         address = ChatAddress(Platform.SLACK, user, event["channel"], team)
         text = unescape_incoming(event.get("text") or "").strip()
         files = tuple(
@@ -146,29 +233,30 @@ class SlackTransport:
         delivery = body.get("event_id") or f"{event['channel']}:{event.get('ts')}"
         await self._handle(IncomingMessage(address, delivery, text=text or None, files=files, email=email))
 
-    async def _on_action(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        value = action.get("value", "")
+    async def _action(self, body: dict[str, Any]) -> None:
+        value = body["actions"][0].get("value", "")
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id") or await self.open_dm(user)
         if value.startswith(MODAL_ACTION + ":"):
             await self._open_modal(body, channel, value.partition(":")[2])
             return
-        address = ChatAddress(Platform.SLACK, user, channel, body.get("team", {}).get("id", ""))
+        address = ChatAddress(Platform.SLACK, user, channel, (body.get("team") or {}).get("id", ""))
         await self._handle(IncomingMessage(address, f"action:{body['trigger_id']}", action=value))
 
-    async def _on_answer(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        await ack()
+    async def _answer(self, body: dict[str, Any]) -> None:
+        view = body["view"]
         values = [v for block in view["state"]["values"].values() for v in block.values()]
-        text = (values[0].get("value") or "").strip() if values else ""
-        metadata = json.loads(view.get("private_metadata") or "{}")
+        value = values[0].get("value") if values else None
+        text = value.strip() if isinstance(value, str) else ""
+        channel = json.loads(view.get("private_metadata") or "{}").get("channel")
         user = body["user"]["id"]
-        address = ChatAddress(Platform.SLACK, user, metadata.get("channel") or await self.open_dm(user), body.get("team", {}).get("id", ""))
+        if not isinstance(channel, str) or not channel:
+            channel = await self.open_dm(user)
+        address = ChatAddress(Platform.SLACK, user, channel, (body.get("team") or {}).get("id", ""))
         if text:
             await self._handle(IncomingMessage(address, f"view:{view['id']}", text=text))
 
-    async def _on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
-        await ack()
+    async def _command(self, command: dict[str, Any]) -> None:
         user = command["user_id"]
         words = (command.get("text") or "help").strip()
         address = ChatAddress(Platform.SLACK, user, await self.open_dm(user), command.get("team_id", ""))
@@ -177,8 +265,9 @@ class SlackTransport:
 
     async def _open_modal(self, body: dict[str, Any], channel: str, language: str) -> None:
         # The question is the message the button sits on.
-        sections = [b["text"]["text"] for b in body.get("message", {}).get("blocks", []) if b.get("type") == "section"]
-        question = ("\n".join(sections) or t("slack.modal_title", language))[:2000]
+        blocks = (body.get("message") or {}).get("blocks", [])
+        sections = [str(b["text"].get("text", "")) for b in blocks if b.get("type") == "section" and isinstance(b.get("text"), dict)]
+        question = ("\n".join(s for s in sections if s) or t("slack.modal_title", language))[:2000]
         await self.client.views_open(
             trigger_id=body["trigger_id"],
             view={

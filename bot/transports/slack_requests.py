@@ -1,0 +1,239 @@
+"""What arrives from Slack, checked before the bot believes or reads it.
+
+Over HTTP, anyone can post to the request URL, so the signature and the
+timestamp are checked on the raw bytes first: nothing of an unsigned body is
+decoded, parsed or logged. A signed body is then parsed and its shape checked
+against what the listeners read, so a malformed one is refused here (400)
+rather than failing inside a listener (500, and a traceback holding what the
+person typed). Socket Mode payloads come over an authenticated socket but get
+the same shape check. Refusal reasons are ours, never text from the request.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import json
+import re
+import urllib.parse
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+
+from bot.transports.slack_blocks import ACTION_PREFIX, MODAL_CALLBACK
+
+COMMAND = "/nmrf"
+# Slack's own rule: a request older (or newer) than five minutes may be a replay.
+MAX_CLOCK_SKEW_SECONDS = 5 * 60
+# Ten digits today; twelve leave room and keep int() away from 400-digit strings.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+JSON_TYPE, FORM_TYPE = "application/json", "application/x-www-form-urlencoded"
+
+
+class Refused(Exception):
+    """A request the bot will not act on: the HTTP status and a reason fit for the log."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+class Route(enum.Enum):
+    DISPATCH = "dispatch"  # to the bolt listeners
+    CHALLENGE = "challenge"  # url_verification: answered with its challenge
+    IGNORE = "ignore"  # well formed, not for this bot: 200 so Slack does not retry
+
+
+def verify(secret: str, headers: Mapping[str, str], raw: bytes, clock: Callable[[], datetime]) -> None:
+    """Refused(401) unless the request is signed with the signing secret
+    within five minutes of the clock."""
+    timestamp = headers.get("X-Slack-Request-Timestamp")
+    signature = headers.get("X-Slack-Signature")
+    if timestamp is None or signature is None:
+        raise Refused(401, "unsigned")
+    # A non-numeric timestamp is simply invalid (slack_sdk's int() would raise on it).
+    if not _TIMESTAMP.fullmatch(timestamp):
+        raise Refused(401, "malformed timestamp")
+    if abs(clock().timestamp() - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
+        raise Refused(401, "stale timestamp")
+    # ASCII hex only: hmac.compare_digest raises on a non-ASCII str.
+    if not _SIGNATURE.fullmatch(signature):
+        raise Refused(401, "malformed signature")
+    # hmac itself, not slack_sdk's SignatureVerifier: that decodes the body
+    # as UTF-8 before hashing, so invalid bytes raised before any check.
+    expected = "v0=" + hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode(), signature.encode()):
+        raise Refused(401, "bad signature")
+
+
+def parse(content_type: str, raw: bytes) -> tuple[dict[str, Any], str]:
+    """The body of a verified request as a dict, and its text for bolt."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refused(400, "body is not UTF-8") from None
+    if content_type == JSON_TYPE:
+        return _json_object(text, "body"), text
+    if content_type == FORM_TYPE:
+        try:
+            fields = urllib.parse.parse_qs(text, keep_blank_values=True, strict_parsing=bool(text), errors="strict")
+        except (ValueError, UnicodeDecodeError):
+            raise Refused(400, "form is malformed") from None
+        if any(len(values) != 1 for values in fields.values()):
+            raise Refused(400, "form repeats a field")
+        form = {key: values[0] for key, values in fields.items()}
+        if "payload" in form:
+            return _json_object(form["payload"], "form payload"), text
+        return form, text
+    raise Refused(400, "unexpected content type")
+
+
+def _json_object(text: str, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        raise Refused(400, f"{what} is not JSON") from None
+    if not isinstance(value, dict):
+        raise Refused(400, f"{what} is not a JSON object")
+    return value
+
+
+# --- the shapes the listeners read ------------------------------------------------
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class _Id(_Shape):
+    id: StrictStr = Field(min_length=1)
+
+
+class _File(_Shape):
+    id: StrictStr
+    name: StrictStr | None = None
+    title: StrictStr | None = None
+    mimetype: StrictStr | None = None
+    size: StrictInt | None = None
+
+
+class _Event(_Shape):
+    type: StrictStr
+
+
+class _MessageEvent(_Event):
+    channel: StrictStr = Field(min_length=1)
+    channel_type: StrictStr | None = None
+    user: StrictStr | None = None
+    text: StrictStr | None = None
+    ts: StrictStr | None = None
+    subtype: StrictStr | None = None
+    bot_id: StrictStr | None = None
+    team: StrictStr | None = None
+    files: list[_File] = []
+
+
+class _EventCallback(_Shape):
+    event_id: StrictStr = Field(min_length=1)
+    team_id: StrictStr | None = None
+    event: _Event
+
+
+class _Action(_Shape):
+    action_id: StrictStr
+    value: StrictStr = ""
+
+
+class _ActionMessage(_Shape):
+    blocks: list[dict[str, Any]] = []
+
+
+class _BlockActions(_Shape):
+    user: _Id
+    trigger_id: StrictStr = Field(min_length=1)
+    actions: list[_Action] = Field(min_length=1)
+    team: _Id | None = None
+    channel: _Id | None = None
+    message: _ActionMessage | None = None
+
+
+class _State(_Shape):
+    values: dict[str, dict[str, dict[str, Any]]]
+
+
+class _View(_Shape):
+    id: StrictStr = Field(min_length=1)
+    callback_id: StrictStr = ""
+    private_metadata: StrictStr = ""
+    state: _State
+
+
+class _ViewSubmission(_Shape):
+    user: _Id
+    team: _Id | None = None
+    view: _View
+
+
+class _Command(_Shape):
+    command: StrictStr
+    user_id: StrictStr = Field(min_length=1)
+    trigger_id: StrictStr = Field(min_length=1)
+    text: StrictStr = ""
+    team_id: StrictStr = ""
+
+
+class _Challenge(_Shape):
+    challenge: StrictStr = Field(min_length=1)
+
+
+# Sent to the request URL, to be acknowledged and nothing more.
+_IGNORED_TYPES = {"app_rate_limited", "view_closed", "shortcut", "message_action", "block_suggestion", "interactive_message"}
+_DM_MESSAGES = (None, "file_share")
+
+
+def route(body: dict[str, Any]) -> Route:
+    """What to do with a parsed body; Refused(400) when it is malformed."""
+    kind = body.get("type")
+    if "command" in body and kind is None:
+        command = _check(_Command, body, "slash command")
+        return Route.DISPATCH if command.command == COMMAND else Route.IGNORE
+    if not isinstance(kind, str):
+        raise Refused(400, "no type")
+    if kind == "url_verification":
+        _check(_Challenge, body, kind)
+        return Route.CHALLENGE
+    if kind == "event_callback":
+        event = _check(_EventCallback, body, kind).event
+        if event.type != "message":
+            return Route.IGNORE
+        message = _check(_MessageEvent, body["event"], "message event")
+        # Edits, deletions, joins and bots' own posts are not a person writing to the bot.
+        if message.subtype not in _DM_MESSAGES or message.bot_id or message.channel_type != "im" or not message.user:
+            return Route.IGNORE
+        return Route.DISPATCH
+    if kind == "block_actions":
+        actions = _check(_BlockActions, body, kind).actions
+        return Route.DISPATCH if actions[0].action_id.startswith(ACTION_PREFIX) else Route.IGNORE
+    if kind == "view_submission":
+        view = _check(_ViewSubmission, body, kind).view
+        if view.callback_id != MODAL_CALLBACK:
+            return Route.IGNORE
+        if view.private_metadata:
+            _json_object(view.private_metadata, "view metadata")
+        return Route.DISPATCH
+    if kind in _IGNORED_TYPES:
+        return Route.IGNORE
+    raise Refused(400, "unknown type")
+
+
+def _check(shape: type[_Shape], body: Any, what: str) -> Any:
+    try:
+        return shape.model_validate(body)
+    except ValidationError as exc:
+        # Field names from the shape only: a key of the body itself could be anything.
+        where = ".".join(str(part) for part in exc.errors(include_input=False)[0]["loc"][:2])
+        raise Refused(400, f"malformed {what} ({where})") from None
