@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.supervision import LoopHealth, pause
 from handlers.chat_port import ChatAddress, ChatGateway, DeliveryFailed, DeliveryProbe, OutgoingMessage, RecipientUnreachable
 from bot.ratelimit import SendLimits
 from handlers.reminders.working_time import WorkingTime, parse_hours
@@ -111,19 +112,28 @@ class OutboxDispatcher:
             log.warning("outbox: %s messages claimed by a process that died are taken up again", freed)
         return freed
 
-    async def run_forever(self, stop: asyncio.Event, idle: float = 1.0) -> None:
-        await self.recover()
-        while not stop.is_set():
-            try:
-                claimed = await self.run_once()
-            except (OperationalError, InterfaceError) as exc:
-                log.warning("outbox: database busy (%s); trying again", exc.__class__.__name__)
-                claimed = 0
-            if not claimed:
+    async def run_forever(self, stop: asyncio.Event, idle: float = 1.0, health: LoopHealth | None = None) -> None:
+        """Send until ``stop``. No error ends it: the database or a platform
+        gone, or a bug, is logged once and tried again with a growing wait;
+        what was claimed and not sent is claimed again when its lease ends."""
+        health = health or LoopHealth("outbox", log, self.clock)
+        health.running = True
+        recovered = False
+        try:
+            while not stop.is_set():
                 try:
-                    await asyncio.wait_for(stop.wait(), idle)
-                except asyncio.TimeoutError:
-                    pass
+                    if not recovered:
+                        await self.recover()
+                        recovered = True
+                    claimed = await self.run_once()
+                except Exception as exc:  # noqa: BLE001 - the loop outlives every outage
+                    await pause(stop, health.failed(exc))
+                    continue
+                health.succeeded()
+                if not claimed:
+                    await pause(stop, idle)
+        finally:
+            health.running = False
 
     async def _send(self, row: OutboxMessage) -> None:
         now = self.clock()

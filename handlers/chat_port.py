@@ -166,6 +166,13 @@ class RecipientUnreachable(Exception):
         self.address, self.reason = address, reason
 
 
+class HandlingDeferred(Exception):
+    """A delivery was not handled, and nothing of it kept, because the
+    database is out of reach. The transport must not confirm it to the
+    platform, so the platform delivers it again (Telegram's next getUpdates,
+    a webhook's non-2xx answer, Slack's retry) and it is handled then."""
+
+
 class DeliveryFailed(Exception):
     """A send still failing after every retry (the platform down, say)."""
 

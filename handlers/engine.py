@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.chat_port import (
@@ -26,6 +25,7 @@ from handlers.chat_port import (
     ChatGateway,
     DeliveryFailed,
     FileTooLarge,
+    HandlingDeferred,
     IncomingMessage,
     OutgoingFile,
     OutgoingMessage,
@@ -53,7 +53,7 @@ from storage.conversations import (
     save_state,
     secretariat_user_for,
 )
-from storage.database import writing
+from storage.database import is_unavailable, writing
 from storage.enums import Platform
 from storage.models import FocalPoint, SecretariatUser
 
@@ -84,27 +84,45 @@ class ConversationEngine:
         # Makes the reports the secretariat orders in chat (bot.reports.build).
         self.reports = reports
         self._jobs: set[asyncio.Task[None]] = set()
+        # While the database is out of reach: who was told their message waits
+        # (once each), and whether the outage was logged (once).
+        self._told_waiting: set[ChatAddress] = set()
+        self._outage: str | None = None
 
     async def handle(self, message: IncomingMessage) -> None:
         """Handle one delivery. A database that is busy or briefly gone (SQLite
         locked by a writer for longer than its busy timeout, a PostgreSQL
-        failover) is retried, for about 15 seconds beyond the database's own
-        waits: each attempt is one whole transaction, so a retry repeats nothing. If it still fails
-        the person is told to try again, and nothing half-done was kept."""
+        failover, the server unreachable) is retried, for about 15 seconds beyond
+        the database's own waits: each attempt is one whole transaction, so a
+        retry repeats nothing. If it is still out of reach, HandlingDeferred is
+        raised with nothing kept: the transport leaves the delivery unconfirmed,
+        the platform delivers it again, and it is answered then. The person is
+        told once per outage that their message waits."""
         orders: list[ReportOrder] = []
         for attempt in range(1, self.db_attempts + 1):
             try:
                 replies, orders = await self._handle_once(message)
                 break
-            except (OperationalError, InterfaceError) as exc:
-                if attempt == self.db_attempts:
-                    log.error("delivery %s not handled after %s attempts: %s", message.delivery_id, attempt, exc.__class__.__name__)
-                    key = "error.try_again"
-                    replies = [OutgoingMessage(key, t(key, DEFAULT_LANGUAGE))]
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    # A fault in the work itself: delivered again, it would fail
+                    # again and hold up everything after it. The transaction was
+                    # rolled back; the person hears so, the log has the details.
+                    log.exception("delivery %s:%s failed", message.address.platform.value, message.delivery_id)
+                    replies = [OutgoingMessage("error.internal", t("error.internal", DEFAULT_LANGUAGE))]
                     break
-                log.warning("delivery %s: database busy (attempt %s): %s; retrying", message.delivery_id, attempt, exc.__class__.__name__)
+                if attempt == self.db_attempts:
+                    # No longer a lock waited out: an outage, said once.
+                    self._note_outage(exc)
+                    await self._tell_waiting(message.address)
+                    raise HandlingDeferred(f"delivery {message.delivery_id}: the database is out of reach ({exc.__class__.__name__})") from exc
+                log.debug("delivery %s: database busy (attempt %s): %s; retrying", message.delivery_id, attempt, exc.__class__.__name__)
                 # Jittered, so writers that collided do not collide again in step.
                 await asyncio.sleep(min(0.1 * 2**attempt, 3.0) * random.uniform(0.5, 1.5))
+        if self._outage is not None:
+            log.warning("conversations: the database is back; deliveries are handled again")
+            self._outage = None
+            self._told_waiting.clear()
         for number, reply in enumerate(replies):
             try:
                 await self.gateway.send(message.address, reply)
@@ -120,6 +138,22 @@ class ConversationEngine:
             job = asyncio.get_running_loop().create_task(self._deliver_report(message.address, order))
             self._jobs.add(job)
             job.add_done_callback(self._jobs.discard)
+
+    def _note_outage(self, exc: BaseException) -> None:
+        if self._outage is None:
+            self._outage = exc.__class__.__name__
+            log.warning("conversations: the database is unavailable (%s); deliveries wait unconfirmed and are handled when it is back", self._outage)
+
+    async def _tell_waiting(self, address: ChatAddress) -> None:
+        # Their language is in the database that cannot be read: the default.
+        if address in self._told_waiting:
+            return
+        self._told_waiting.add(address)
+        key = "error.deferred"
+        try:
+            await self.gateway.send(address, OutgoingMessage(key, t(key, DEFAULT_LANGUAGE)))
+        except Exception as exc:  # noqa: BLE001 - a courtesy; the delivery itself is kept by the platform
+            log.info("could not tell %s:%s that their message waits: %s", address.platform.value, address.user_id, exc)
 
     async def drain(self) -> None:
         """Wait for the reports being made to be sent (at shutdown, in tests)."""

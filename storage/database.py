@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError, TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage.audit import AuditedSession
@@ -119,6 +119,31 @@ async def dispose(engine: AsyncEngine, *, after_error: bool = False) -> None:
     if after_error:
         gc.collect()
         await asyncio.sleep(0.01)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether an error means the database is busy or out of reach for now
+    (locked, restarting, the network to it down), so the same work may
+    succeed later, rather than a fault in the work itself.
+
+    The drivers do not agree: SQLAlchemy wraps what the driver raises while
+    running a statement (OperationalError, InterfaceError, or any DBAPIError
+    that invalidated the connection), but asyncpg's connect raises the
+    socket's own OSError (ConnectionRefusedError, a timeout) unwrapped."""
+    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout)):
+        return True
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated) or _asyncpg_connection_error(exc.orig)
+    if isinstance(exc, (OSError, asyncio.TimeoutError)):
+        return True
+    return _asyncpg_connection_error(exc)
+
+
+def _asyncpg_connection_error(exc: BaseException | None) -> bool:
+    # By name, so SQLite-only installs need no asyncpg import: its connection
+    # errors (the server starting up or shutting down, too many clients).
+    names = {cls.__name__ for cls in type(exc).__mro__} if exc is not None else set()
+    return bool(names & {"PostgresConnectionError", "CannotConnectNowError", "TooManyConnectionsError", "ConnectionDoesNotExistError", "AdminShutdownError", "ConnectionFailureError"})
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

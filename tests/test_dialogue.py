@@ -326,10 +326,16 @@ async def test_a_replaced_focal_point_is_refused(bot: ConversationEngine, gatewa
     assert await chat(bot, gateway, ana.says("/mine")) == ["refuse.unknown_user"]
 
 
-async def test_a_busy_database_is_retried_and_a_dead_one_is_reported(sessions: async_sessionmaker[AsyncSession], gateway: FakeGateway, clock: FakeClock, world: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("outage", ["locked", "refused"])
+async def test_a_busy_database_is_retried_and_a_dead_one_defers_the_delivery(outage: str, sessions: async_sessionmaker[AsyncSession], gateway: FakeGateway, clock: FakeClock, world: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A locked SQLite, or a PostgreSQL whose port refuses connections (asyncpg
+    raises the socket's ConnectionRefusedError unwrapped): retried; still out
+    of reach, the delivery is left for the platform to deliver again, the
+    person is told once that it waits, and it is answered when it comes back."""
     from sqlalchemy.exc import OperationalError
 
     import handlers.engine as engine_module
+    from handlers.chat_port import HandlingDeferred
 
     real = engine_module.first_delivery
     failures = {"left": 2}
@@ -337,16 +343,41 @@ async def test_a_busy_database_is_retried_and_a_dead_one_is_reported(sessions: a
     async def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
         if failures["left"]:
             failures["left"] -= 1
-            raise OperationalError("INSERT", {}, Exception("database is locked"))
+            if outage == "locked":
+                raise OperationalError("INSERT", {}, Exception("database is locked"))
+            raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
         return await real(*args, **kwargs)
 
     monkeypatch.setattr(engine_module, "first_delivery", flaky)
     bot = ConversationEngine(sessions, gateway, clock, db_attempts=3)
     assert await chat(bot, gateway, ana.presses(f"same:{world['mine']}")) == ["update.no_change_saved"]
-    failures["left"] = 3
-    assert await chat(bot, gateway, ana.presses(f"same:{world['mine_all'][1]}")) == ["error.try_again"]
+    failures["left"] = 6
+    waiting = ana.presses(f"same:{world['mine_all'][1]}")
+    with pytest.raises(HandlingDeferred):
+        await bot.handle(waiting)
+    assert [m.key for m in gateway.take()] == ["error.deferred"]
+    with pytest.raises(HandlingDeferred):
+        await bot.handle(waiting)  # delivered again, still down: not told twice
+    assert gateway.take() == []
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(StatusUpdate)) == 1
+    # Back: the same delivery, delivered again, is answered once.
+    assert await chat(bot, gateway, waiting) == ["update.no_change_saved"]
+    assert await chat(bot, gateway, waiting) == []
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(StatusUpdate)) == 2
+
+
+async def test_a_fault_in_the_work_itself_is_not_taken_for_an_outage(sessions: async_sessionmaker[AsyncSession], gateway: FakeGateway, clock: FakeClock, world: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    import handlers.engine as engine_module
+
+    async def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(engine_module, "first_delivery", broken)
+    bot = ConversationEngine(sessions, gateway, clock, db_attempts=3)
+    await bot.handle(ana.says("/help"))
+    assert [m.key for m in gateway.take()] == ["error.internal"]
 
 
 async def test_delivery_records_are_forgotten_once_no_redelivery_can_come(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, world: dict[str, int]) -> None:

@@ -1,14 +1,18 @@
 """Telegram through python-telegram-bot v22's Application.
 
 Long polling by default: it needs no inbound port, which is what works
-behind a ministry firewall. Webhook mode registers the URL with a secret
-token; the web server (bot.web) checks the header and hands the update here.
-The Application is driven with initialize/start/updater rather than
-run_polling, so Telegram and Slack share one event loop.
+behind a ministry firewall. The polling is our own (telegram_polling), so an
+update is confirmed to Telegram only after it was handled. Webhook mode
+registers the URL with a secret token; the web server (bot.web) checks the
+header and hands the update here, and answers only once it was handled.
+python-telegram-bot's Bot makes every call; its Application and Updater
+loops are not used, so Telegram and Slack share one event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -20,13 +24,16 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, MessageOriginUser, Update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.ext import Application, ApplicationBuilder
 
-from handlers.chat_port import ChatAddress, DeliveryProbe, FileTooLarge, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable, Sent
+from handlers.chat_port import ChatAddress, DeliveryProbe, FileTooLarge, HandlingDeferred, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable, Sent
+from bot.supervision import LoopHealth
 from bot.transports.retry import DEFAULT_RETRY, RetryPolicy, Verdict, with_retries
+from bot.transports.telegram_polling import UpdatePoller
 from bot.transports.telegram_format import MAX_MESSAGE, PARSE_MODE, escape, render
 from bot.transports.text import split_text, utf16_length
+from storage.database import is_unavailable
 from storage.enums import Platform
 
 log = logging.getLogger(__name__)
@@ -84,6 +91,7 @@ class TelegramTransport:
         retry: RetryPolicy = DEFAULT_RETRY,
         delivery_check_chat_id: int | None = None,
         secretariat_chat_ids: tuple[int, ...] = (),
+        health: LoopHealth | None = None,
     ) -> None:
         if mode == "webhook" and not webhook_url:
             raise ValueError("webhook mode needs telegram.webhook_url")
@@ -97,22 +105,38 @@ class TelegramTransport:
         # candidates are forwarded to see whether a send cut off by a crash arrived.
         self.delivery_check_chat_id = delivery_check_chat_id
         self.secretariat_chat_ids = secretariat_chat_ids
+        self.health = health or LoopHealth("telegram polling", log, expected=_outage)
+        self.health.expected = _outage
         builder = (
             ApplicationBuilder()
             .token(token)
             .base_url(base_url)
             .base_file_url(base_url.removesuffix("/bot") + "/file/bot")
-            # Updates of one person must be handled in order.
-            .concurrent_updates(False)
             .get_updates_read_timeout(poll_timeout + 10)
+            .updater(None)
         )
-        if mode == "webhook":
-            builder = builder.updater(None)
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
-        self.application.add_handler(TypeHandler(Update, self._on_update))
         self.username: str | None = None
+        self._poller: UpdatePoller | None = None
+        self._polling: asyncio.Task[None] | None = None
+        self._stop_polling = asyncio.Event()
+
+    @staticmethod
+    def rejection(exc: BaseException) -> str | None:
+        """Why trying again cannot help, or None. python-telegram-bot's own
+        message quotes the token, so it is never repeated."""
+        if isinstance(exc, InvalidToken):
+            return "Telegram rejected the bot token (getMe answered 401/404): check telegram.token or NMRF_TELEGRAM_TOKEN, then restart"
+        return None
 
     async def start(self) -> None:
+        """Connect, then poll in the background (in polling mode)."""
+        await self.connect()
+        self.begin_polling()
+
+    async def connect(self) -> None:
+        """Reach Telegram: who the bot is, its menus, its webhook. Raises if
+        Telegram is out of reach or refuses the token; may be called again."""
         await self.application.initialize()
         self.username = self.application.bot.username
         await self.application.bot.set_my_commands(COMMANDS)
@@ -122,21 +146,33 @@ class TelegramTransport:
                 await self.application.bot.set_my_commands(COMMANDS + SECRETARIAT_COMMANDS, scope=BotCommandScopeChat(chat_id))
             except BadRequest as exc:
                 log.info("telegram: no secretariat menu for chat %s (%s): they have not opened the bot yet", chat_id, exc.message)
-        await self.application.start()
         if self.mode == "polling":
-            assert self.application.updater is not None
-            await self.application.updater.start_polling(timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES)
+            # getUpdates is refused while a webhook is set.
+            await self.application.bot.delete_webhook()
         else:
             await self.application.bot.set_webhook(
                 url=str(self.webhook_url), secret_token=self.secret, allowed_updates=ALLOWED_UPDATES
             )
         log.info("telegram: @%s connected (%s)", self.username, self.mode)
 
+    def begin_polling(self) -> None:
+        if self.mode != "polling" or self._polling is not None:
+            return
+        self._poller = UpdatePoller(
+            self.application.bot, self.dispatch, self.health, timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES,
+        )
+        self._polling = asyncio.get_running_loop().create_task(self._poller.run(self._stop_polling))
+
     async def stop(self) -> None:
-        if self.application.updater is not None and self.application.updater.running:
-            await self.application.updater.stop()
-        if self.application.running:
-            await self.application.stop()
+        """Let the update being handled finish; a long poll waiting for
+        Telegram is cut short, which loses nothing."""
+        self._stop_polling.set()
+        if self._polling is not None and self._poller is not None:
+            if self._poller.waiting_for_updates:
+                self._polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._polling
+            await self._poller.confirm()
         await self.application.shutdown()
 
     # --- inbound -------------------------------------------------------------
@@ -149,10 +185,6 @@ class TelegramTransport:
         the server answers 500 and Telegram delivers it again."""
         update = Update.de_json(data, self.application.bot)
         await self.dispatch(update)
-
-    async def _on_update(self, update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        if isinstance(update, Update):
-            await self.dispatch(update)
 
     async def dispatch(self, update: Update) -> None:
         if update.callback_query is not None:
@@ -249,6 +281,11 @@ class TelegramTransport:
 
         sent = await with_retries(call, lambda exc, attempt: _judge(address, exc, attempt, self._retry), self._retry)
         return Sent((str(sent.message_id),))
+
+
+def _outage(exc: BaseException) -> bool:
+    """Telegram or the network out of reach, or the database: one log line, no traceback."""
+    return isinstance(exc, (NetworkError, HandlingDeferred)) or is_unavailable(exc)
 
 
 def _judge(address: ChatAddress, exc: Exception, attempt: int, policy: RetryPolicy) -> Verdict:
