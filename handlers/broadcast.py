@@ -15,7 +15,6 @@ from handlers.reminders.plan import Policy
 from handlers.requests import send
 from handlers.turn import SecretariatTurn
 from messages import DATE_EXAMPLE, local_date, shorten
-from storage.conversations import State
 from storage.errors import InvalidValue, NotFound
 from storage.requests import MAX_TEXT, TARGET_KINDS, Target, answers_to, audience, create_request, recent_requests, track
 from storage.selection import parse_ids
@@ -27,11 +26,11 @@ LISTED = 10
 
 
 def _cancel_row(turn: SecretariatTurn) -> tuple[Button, ...]:
-    return (turn.button("button.cancel", "cancel"),)
+    return (turn.bound("button.cancel", "cancel"),)
 
 
 async def start(turn: SecretariatTurn) -> None:
-    turn.state = State("compose.text")
+    turn.begin("compose.text")
     turn.ask("compose.ask_text", (_cancel_row(turn),), limit=MAX_TEXT)
 
 
@@ -91,13 +90,13 @@ async def on_action(turn: SecretariatTurn, verb: str, argument: str, policy: Pol
 
 
 def _ask_due(turn: SecretariatTurn) -> None:
-    row = tuple(turn.button("button.in_days", f"due:{days}", days=days) for days in DUE_CHOICES)
+    row = tuple(turn.bound("button.in_days", f"due:{days}", days=days) for days in DUE_CHOICES)
     turn.ask("compose.ask_due", (row, _cancel_row(turn)), example=DATE_EXAMPLE)
 
 
 def _ask_target(turn: SecretariatTurn, due: date) -> None:
     turn.go("compose.target", due=due.isoformat())
-    kinds = [turn.button(f"button.to_{kind}", f"to:{kind}") for kind in TARGET_KINDS]
+    kinds = [turn.bound(f"button.to_{kind}", f"to:{kind}") for kind in TARGET_KINDS]
     turn.say("compose.ask_target", (tuple(kinds[:3]), tuple(kinds[3:]), _cancel_row(turn)))
 
 
@@ -132,7 +131,7 @@ async def _preview(turn: SecretariatTurn, target: Target) -> None:
         turn.say("compose.nobody_for", codes=", ".join(nobody))
     turn.say(
         "compose.confirm",
-        ((turn.button("button.send", "bc:send"), turn.button("button.cancel", "cancel")),),
+        ((turn.bound("button.send", "bc:send"), turn.bound("button.cancel", "cancel")),),
         institutions=len(reached), people=people,
         date=local_date(date.fromisoformat(data["due"]), turn.language), text=data["text"],
     )

@@ -138,13 +138,19 @@ async def show_filters(turn: Turn) -> None:
     ).all()
     names = await deadline_names(turn.session, [d.id for d in deadlines])
     rows.extend((Button(_deadline_label(turn, d, names[d.id]), f"f:d:{d.id}"),) for d in deadlines)
-    rows.append((turn.button("button.show_all", "f:all"), turn.button("button.cancel", "cancel")))
+    # Not the dialogues' Cancel: closing the menu must never drop an update.
+    rows.append((turn.button("button.show_all", "f:all"), turn.button("button.cancel", "f:close")))
     turn.say("mine.choose_filter", tuple(rows))
 
 
 async def apply_filter(turn: Turn, argument: str) -> None:
-    """``f:<kind>:<value>`` narrows the list, ``f:all`` clears it; then page 1."""
+    """``f:<kind>:<value>`` narrows the list, ``f:all`` clears it; then page 1.
+    ``f:close`` closes the menu."""
     kind, _, value = argument.partition(":")
+    if kind == "close":
+        turn.reset()
+        turn.say("update.cancelled")
+        return
     chosen: dict[str, str] = dict(turn.state.data.get("filter", {})) if turn.state.name == "browse" else {}
     if kind == "all":
         chosen = {}

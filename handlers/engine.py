@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import tempfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -32,7 +33,8 @@ from handlers.chat_port import (
     RecipientUnreachable,
     command_words,
 )
-from handlers import browse, hours, requests, secretariat, snooze, status_update, validate
+from handlers import browse, buttons, hours, refusals, requests, secretariat, snooze, status_update, validate
+from handlers.buttons import Place, Pressed, Verdict
 from handlers.reminders.plan import Policy
 from handlers.report_orders import ReportMaker, ReportOrder
 from handlers.turn import SecretariatTurn, Turn
@@ -55,12 +57,15 @@ from storage.conversations import (
 )
 from storage.database import is_unavailable, writing
 from storage.enums import Platform
-from storage.models import FocalPoint, SecretariatUser
+from storage.models import FocalPoint, SecretariatUser, StatusUpdate
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 DEFAULT_TIMEOUT = timedelta(minutes=30)
+# Buttons that start something anew (a list, a dialogue) and so would drop
+# the dialogue that is open: refused while one is.
+_OPENERS = frozenset({"mine", "filter", "f", "upd", "same", "fix", "req"})
 
 
 class ConversationEngine:
@@ -302,7 +307,7 @@ class ConversationEngine:
         action = message.action
         text = (message.text or "").strip()
         command = text.split()[0].lower() if text.startswith("/") else ""
-        if action == "cancel" or command == "/cancel":
+        if command == "/cancel":
             turn.reset()
             turn.say("update.cancelled")
         elif command in ("/help", "/start"):
@@ -350,7 +355,18 @@ class ConversationEngine:
             turn.say("unknown.command")
 
     async def _on_action(self, turn: Turn, action: str) -> None:
+        pressed = buttons.read(action)
+        if pressed.place is not None:
+            await self._in_dialogue(turn, pressed)
+            return
+        if pressed.unbound:
+            refusals.refuse_unbound(turn)
+            return
         verb, _, argument = action.partition(":")
+        opens = verb in _OPENERS or (verb == "val" and argument.startswith("ret:"))
+        if opens and buttons.in_progress(turn.state) is not None:
+            refusals.refuse(turn, await self._opened_by(turn, verb, argument), Verdict.OTHER)
+            return
         if verb == "lang" and argument in SUPPORTED_LANGUAGES:
             turn.focal_point.language = argument
             turn.say("language.set")
@@ -364,6 +380,13 @@ class ConversationEngine:
             await browse.open_recommendation(turn, int(argument))
         elif verb == "upd" and argument.isdigit():
             await status_update.start(turn, int(argument))
+        elif verb == "upd" and re.fullmatch(r"\d+:\d+", argument):
+            # From a request's list: the update answers that request.
+            rec, request = (int(part) for part in argument.split(":"))
+            if await requests.asks_about(turn, request, rec):
+                await status_update.start(turn, rec, request=request)
+            else:
+                turn.say("request.not_for_you")
         elif verb == "same" and argument.isdigit():
             turn.reset()
             await status_update.no_change(turn, int(argument))
@@ -375,9 +398,46 @@ class ConversationEngine:
             await snooze.snooze(turn, argument)
         elif verb == "fix" and argument.isdigit():
             await status_update.start_correction(turn, int(argument))
-        elif not await status_update.on_action(turn, action):
-            # A button from an old message, pressed after the conversation moved on.
+        else:
             self._not_understood(turn)
+
+    async def _in_dialogue(self, turn: Turn, pressed: Pressed) -> None:
+        """A dialogue's button: taken only by the very question it was sent with."""
+        sent = pressed.place
+        assert sent is not None
+        verdict = buttons.verdict(turn.state, sent)
+        if verdict is Verdict.MATCH:
+            if pressed.action == "cancel":
+                turn.reset()
+                turn.say("update.cancelled")
+            elif not await status_update.on_action(turn, pressed.action):
+                self._not_understood(turn)
+            return
+        if verdict is Verdict.CLOSED and sent.kind == "u" and sent.item == turn.expired_rec:
+            turn.say("update.timed_out", id=sent.item)
+        else:
+            refusals.refuse(turn, sent, verdict)
+        if verdict is Verdict.CLOSED and sent.kind == "u" and sent.item is not None:
+            # Nothing is open, so showing the item again loses nothing.
+            await browse.open_recommendation(turn, sent.item)
+
+    @staticmethod
+    async def _opened_by(turn: Turn, verb: str, argument: str) -> Place | None:
+        """The item an opening button is for, to name it; None for a list."""
+        first = argument.split(":")[-1] if verb == "val" else argument.partition(":")[0]
+        if not first.isdigit():
+            return None
+        ident = int(first)
+        if verb in ("fix", "val"):
+            update = await turn.session.get(StatusUpdate, ident)
+            if update is None:
+                return None
+            return Place("u" if verb == "fix" else "v", update.recommendation_id, "", "")
+        if verb == "req":
+            return Place("q", ident, "", "")
+        if verb in ("upd", "same"):
+            return Place("u", ident, "", "")
+        return None
 
 
 def welcome(focal_point: FocalPoint, platform: Platform) -> OutgoingMessage:

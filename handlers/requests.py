@@ -14,7 +14,6 @@ from handlers.reminders.snapshot import address_of, reachable_identities
 from handlers.turn import Turn
 from messages import local_date, t
 from storage import outbox
-from storage.conversations import State
 from storage.enums import OutboxKind, Platform
 from storage.models import Assignment, FocalPoint, InformationRequest, Institution, RequestRecipient, request_recommendations
 from storage.requests import record_answer
@@ -85,13 +84,27 @@ async def open_request(turn: Turn, request_id: int) -> None:
     named = list((await turn.session.scalars(select(request_recommendations.c.recommendation_id).where(request_recommendations.c.request_id == request_id))).all())
     mine = sorted(await _assigned(turn.session, me.institution_id, named))
     if not mine:
-        turn.state = State("request.answer", {"request": request_id})
-        turn.ask("request.ask_text", ((turn.button("button.cancel", "cancel"),),), id=request_id)
+        turn.begin("request.answer", request=request_id)
+        turn.ask("request.ask_text", ((turn.bound("button.cancel", "cancel"),),), id=request_id)
         return
-    # Updates given from here are linked to the request (see status_update).
-    turn.state = State("request", {"request": request_id})
-    rows = [tuple(Button(f"#{r}", f"upd:{r}") for r in mine[i:i + 4]) for i in range(0, min(len(mine), MAX_LISTED), 4)]
+    turn.reset()
+    # Each button names the request, so the update it opens answers this
+    # request and no other (see status_update.start).
+    rows = [tuple(Button(f"#{r}", f"upd:{r}:{request_id}") for r in mine[i:i + 4]) for i in range(0, min(len(mine), MAX_LISTED), 4)]
     turn.say("request.pick", tuple(rows), id=request_id, institution=me.institution.name)
+
+
+async def asks_about(turn: Turn, request_id: int, recommendation_id: int) -> bool:
+    """Whether the request was sent to one's institution and names this recommendation."""
+    asked = await turn.session.scalar(
+        select(RequestRecipient.id).where(RequestRecipient.request_id == request_id, RequestRecipient.institution_id == turn.focal_point.institution_id)
+    )
+    named = await turn.session.scalar(
+        select(request_recommendations.c.recommendation_id).where(
+            request_recommendations.c.request_id == request_id, request_recommendations.c.recommendation_id == recommendation_id
+        )
+    )
+    return asked is not None and named is not None
 
 
 async def on_text(turn: Turn, text: str) -> bool:

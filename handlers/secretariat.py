@@ -9,7 +9,8 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
-from handlers import broadcast
+from handlers import broadcast, buttons, refusals
+from handlers.buttons import Verdict
 from handlers.reminders.plan import Policy
 from handlers.report_orders import parse_order
 from handlers.summaries import summarise
@@ -27,7 +28,7 @@ async def handle(turn: SecretariatTurn, policy: Policy) -> None:
     command = text.split()[0].lower() if text.startswith("/") else ""
     action = turn.message.action
     with acting_as(f"secretariat:{turn.user.id}"):
-        if action == "cancel" or command == "/cancel":
+        if command == "/cancel":
             turn.reset()
             turn.say("update.cancelled")
         elif command in ("/progress", "/overdue", "/missing"):
@@ -42,13 +43,33 @@ async def handle(turn: SecretariatTurn, policy: Policy) -> None:
             turn.reset()
             await _order_report(turn, text.split()[1:])
         elif action:
-            verb, _, argument = action.partition(":")
-            if not await broadcast.on_action(turn, verb, argument, policy):
-                turn.say("secretariat.help")
+            await _on_action(turn, action, policy)
         elif text and not command and await broadcast.on_text(turn, text):
             pass
         else:
             turn.say("secretariat.help")
+
+
+async def _on_action(turn: SecretariatTurn, action: str, policy: Policy) -> None:
+    pressed = buttons.read(action)
+    if pressed.unbound:
+        refusals.refuse_unbound(turn)
+        return
+    if pressed.place is not None:
+        verdict = buttons.verdict(turn.state, pressed.place)
+        if verdict is Verdict.CLOSED and pressed.place.kind == "c":
+            turn.say("compose.stale")
+            return
+        if verdict is not Verdict.MATCH:
+            refusals.refuse(turn, pressed.place, verdict)
+            return
+        if pressed.action == "cancel":
+            turn.reset()
+            turn.say("update.cancelled")
+            return
+    verb, _, argument = pressed.action.partition(":")
+    if not await broadcast.on_action(turn, verb, argument, policy):
+        turn.say("secretariat.help")
 
 
 async def _order_report(turn: SecretariatTurn, words: list[str]) -> None:

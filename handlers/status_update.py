@@ -15,7 +15,6 @@ from datetime import date
 from handlers.chat_port import Button
 from handlers.browse import correctable_update, is_assigned
 from handlers.turn import Turn
-from storage.conversations import State
 from messages import DATE_EXAMPLE, local_date
 from storage.enums import Channel, EvidenceKind, ImplementationStatus
 from storage.models import StatusUpdate
@@ -28,17 +27,17 @@ MAX_TEXT = 10_000
 
 
 def _cancel_row(turn: Turn) -> tuple[Button, ...]:
-    return (turn.button("button.cancel", "cancel"),)
+    return (turn.bound("button.cancel", "cancel"),)
 
 
-async def start(turn: Turn, recommendation_id: int, corrects: int | None = None) -> None:
+async def start(turn: Turn, recommendation_id: int, corrects: int | None = None, request: int | None = None) -> None:
+    """Ask the first question; ``request`` when opened from a request's list,
+    so that the update answers that request too."""
     if not await is_assigned(turn, recommendation_id):
         turn.say("recommendation.not_yours")
         return
-    # Opened from a request's message: the update answers that request too.
-    request = turn.state.data.get("request") if turn.state.name == "request" else None
-    turn.state = State("update.status", {"rec": recommendation_id, "evidence": [], "corrects": corrects, "request": request})
-    rows = tuple((turn.button(f"status.{s.value}", f"st:{s.value}"),) for s in ImplementationStatus)
+    turn.begin("update.status", rec=recommendation_id, evidence=[], corrects=corrects, request=request)
+    rows = tuple((turn.bound(f"status.{s.value}", f"st:{s.value}"),) for s in ImplementationStatus)
     turn.say("update.ask_correction" if corrects else "update.ask_status", rows + (_cancel_row(turn),), id=recommendation_id)
 
 
@@ -73,7 +72,7 @@ async def on_action(turn: Turn, action: str) -> bool:
         except ValueError:
             return False
         turn.go("update.done", status=status.value)
-        turn.ask("update.ask_done", ((turn.button("button.skip", "skip"),), _cancel_row(turn)))
+        turn.ask("update.ask_done", ((turn.bound("button.skip", "skip"),), _cancel_row(turn)))
         return True
     if action == "skip" and state == "update.done":
         _ask_evidence(turn)
@@ -106,7 +105,7 @@ async def on_text(turn: Turn, text: str) -> bool:
     if state == "update.next_step":
         turn.go("update.next_date", next_step=text)
         turn.ask(
-            "update.ask_next_date", ((turn.button("button.skip", "skip"),), _cancel_row(turn)), example=DATE_EXAMPLE
+            "update.ask_next_date", ((turn.bound("button.skip", "skip"),), _cancel_row(turn)), example=DATE_EXAMPLE
         )
         return True
     if state == "update.next_date":
@@ -137,20 +136,20 @@ def on_files(turn: Turn) -> bool:
 
 
 def _evidence_buttons(turn: Turn) -> tuple[tuple[Button, ...], ...]:
-    return ((turn.button("button.done", "done"),), _cancel_row(turn))
+    return ((turn.bound("button.done", "done"),), _cancel_row(turn))
 
 
 def _ask_evidence(turn: Turn) -> None:
     turn.go("update.evidence")
     turn.ask(
         "update.ask_evidence",
-        ((turn.button("button.done", "done"), turn.button("button.skip", "skip")), _cancel_row(turn)),
+        ((turn.bound("button.done", "done"), turn.bound("button.skip", "skip")), _cancel_row(turn)),
     )
 
 
 def _ask_next_step(turn: Turn) -> None:
     turn.go("update.next_step")
-    turn.ask("update.ask_next_step", ((turn.button("button.skip", "skip"),), _cancel_row(turn)))
+    turn.ask("update.ask_next_step", ((turn.bound("button.skip", "skip"),), _cancel_row(turn)))
 
 
 def _confirm(turn: Turn) -> None:
@@ -161,7 +160,7 @@ def _confirm(turn: Turn) -> None:
     turn.go("update.confirm")
     turn.say(
         "update.confirm",
-        ((turn.button("button.save", "save"), turn.button("button.cancel", "cancel")),),
+        ((turn.bound("button.save", "save"), turn.bound("button.cancel", "cancel")),),
         id=data["rec"],
         status=turn.text(f"status.{data['status']}"),
         narrative=data.get("narrative") or nothing,
@@ -189,11 +188,7 @@ async def _save(turn: Turn) -> None:
     if data.get("request"):
         await record_answer(turn.session, data["request"], turn.focal_point, turn.now, status_update_id=saved.id, idempotency_key=update.idempotency_key)
     turn.say("update.saved", ((turn.button("button.correct_last", f"fix:{saved.id}"),),), id=data["rec"])
-    if data.get("request"):
-        # Back to the request's list, for its other recommendations.
-        turn.state = State("request", {"request": data["request"]})
-    else:
-        turn.reset()
+    turn.reset()
 
 
 def _update(turn: Turn, recommendation_id: int, status: ImplementationStatus, **fields: object) -> UpdateData:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.buttons import bind, conversation_token
 from handlers.chat_port import Button, IncomingMessage, OutgoingMessage, command_words
 from handlers.report_orders import ReportOrder
 from messages import t
@@ -44,6 +45,11 @@ class Exchange:
     def button(self, key: str, action: str, **values: object) -> Button:
         return Button(self.text(key, **values), action)
 
+    def bound(self, key: str, action: str, **values: object) -> Button:
+        """A button that answers only the question the dialogue is asking now:
+        made after the state has moved to that question."""
+        return Button(self.text(key, **values), bind(action, self.state))
+
     def say(self, key: str, buttons: tuple[tuple[Button, ...], ...] = (), **values: object) -> None:
         self.replies.append(OutgoingMessage(key, self.text(key, **values), buttons, language=self.language))
 
@@ -54,6 +60,10 @@ class Exchange:
     def ask(self, key: str, buttons: tuple[tuple[Button, ...], ...] = (), **values: object) -> None:
         """Say something that waits for a typed answer."""
         self.replies.append(OutgoingMessage(key, self.text(key, **values), buttons, asks_for_text=True, language=self.language))
+
+    def begin(self, name: str, **data: object) -> None:
+        """Start a new dialogue: its buttons will not answer any other."""
+        self.state = State(name, {**data, "conversation": conversation_token(self.message.delivery_id)})
 
     def go(self, name: str, **data: object) -> None:
         """Move to a named state, keeping what was gathered unless replaced."""

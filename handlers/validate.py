@@ -8,7 +8,6 @@ from sqlalchemy.orm import selectinload
 
 from handlers.turn import Turn
 from messages import local_date
-from storage.conversations import State
 from storage.enums import ValidationDecision
 from storage.models import Recommendation, StatusUpdate
 from storage.validations import can_validate, is_pending, pending, validate
@@ -56,8 +55,8 @@ async def on_action(turn: Turn, argument: str) -> None:
         await validate(turn.session, update.id, ValidationDecision.APPROVED, turn.focal_point, turn.now, idempotency_key=_key(turn))
         turn.say("validate.approved", id=update.recommendation_id)
     elif verb == "ret":
-        turn.state = State("validate.comment", {"update": update.id, "rec": update.recommendation_id})
-        turn.ask("validate.ask_comment", ((turn.button("button.cancel", "cancel"),),), id=update.recommendation_id)
+        turn.begin("validate.comment", update=update.id, rec=update.recommendation_id)
+        turn.ask("validate.ask_comment", ((turn.bound("button.cancel", "cancel"),),), id=update.recommendation_id)
 
 
 async def on_text(turn: Turn, text: str) -> bool:

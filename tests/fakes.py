@@ -14,9 +14,23 @@ from storage.enums import Platform
 class FakeGateway:
     def __init__(self) -> None:
         self.sent: list[tuple[ChatAddress, OutgoingMessage]] = []
+        # Everything ever sent, kept by take(): buttons stay in a chat.
+        self.history: list[tuple[ChatAddress, OutgoingMessage]] = []
 
     async def send(self, address: ChatAddress, message: OutgoingMessage) -> None:
         self.sent.append((address, message))
+        self.history.append((address, message))
+
+    def action(self, label: str, user_id: str = "111") -> str:
+        """What pressing ``label`` sends, on the latest message to ``user_id``
+        that has it: a test presses only buttons the bot really sent."""
+        for address, message in reversed(self.history):
+            if address.user_id == user_id:
+                for row in message.buttons:
+                    for button in row:
+                        if button.label == label:
+                            return button.action
+        raise AssertionError(f"no button {label!r} was sent to {user_id}")
 
     def take(self) -> list[OutgoingMessage]:
         out = [m for _, m in self.sent]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.chat_port import IncomingMessage
 from handlers.engine import ConversationEngine
 from storage.assignments import assign
 from storage.conversations import create_invite, link_identity
@@ -37,8 +39,15 @@ def bot(sessions: async_sessionmaker[AsyncSession], gateway: FakeGateway, clock:
 ana = Person("111")
 
 
+def tap(label: str, person: Person = ana, delivery_id: str | None = None) -> Callable[[FakeGateway], IncomingMessage]:
+    """Press ``label`` on the latest message that has it, when its turn comes."""
+    return lambda gateway: person.presses(gateway.action(label, person.user_id), delivery_id)
+
+
 async def chat(engine: ConversationEngine, gateway: FakeGateway, *messages: object) -> list[str]:
     for message in messages:
+        if callable(message):
+            message = message(gateway)
         await engine.handle(message)  # type: ignore[arg-type]
     return [m.key for m in gateway.take()]
 
@@ -47,17 +56,17 @@ async def test_a_full_update(bot: ConversationEngine, gateway: FakeGateway, sess
     rec = world["mine"]
     assert await chat(bot, gateway, ana.says("/mine")) == ["mine.header"] + ["recommendation.summary"] * 3
     assert await chat(bot, gateway, ana.presses(f"upd:{rec}")) == ["update.ask_status"]
-    assert await chat(bot, gateway, ana.presses("st:partially_implemented")) == ["update.ask_done"]
+    assert await chat(bot, gateway, tap("partially implemented")) == ["update.ask_done"]
     assert await chat(bot, gateway, ana.says("Law 19.580 on gender-based violence adopted in December 2017.")) == ["update.ask_evidence"]
     assert await chat(bot, gateway, ana.says("see https://www.impo.com.uy/bases/leyes/19580-2017")) == ["update.evidence_received"]
     assert await chat(bot, gateway, ana.sends_file("informe-2026.pdf", "application/pdf", 48213)) == ["update.evidence_received"]
-    assert await chat(bot, gateway, ana.presses("done")) == ["update.ask_next_step"]
+    assert await chat(bot, gateway, tap("Done")) == ["update.ask_next_step"]
     assert await chat(bot, gateway, ana.says("Regulatory decree")) == ["update.ask_next_date"]
     assert await chat(bot, gateway, ana.says("next March")) == ["update.bad_date"]
     await bot.handle(ana.says("2027-03-31"))
     (confirm,) = gateway.take()
     assert confirm.key == "update.confirm" and "31 March 2027" in confirm.text and "informe-2026.pdf" in confirm.text
-    assert await chat(bot, gateway, ana.presses("save")) == ["update.saved"]
+    assert await chat(bot, gateway, tap("Save")) == ["update.saved"]
 
     async with sessions() as session:
         (update,) = await history(session, rec)
@@ -73,7 +82,7 @@ async def test_a_full_update(bot: ConversationEngine, gateway: FakeGateway, sess
 
 async def test_skip_everything_but_the_status(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
     rec = world["mine"]
-    keys = await chat(bot, gateway, ana.presses(f"upd:{rec}"), ana.presses("st:in_progress"), ana.presses("skip"), ana.presses("skip"), ana.presses("skip"), ana.presses("save"))
+    keys = await chat(bot, gateway, ana.presses(f"upd:{rec}"), tap("in progress"), tap("Skip"), tap("Skip"), tap("Skip"), tap("Save"))
     assert keys == ["update.ask_status", "update.ask_done", "update.ask_evidence", "update.ask_next_step", "update.confirm", "update.saved"]
     async with sessions() as session:
         (update,) = await history(session, rec)
@@ -82,11 +91,11 @@ async def test_skip_everything_but_the_status(bot: ConversationEngine, gateway: 
 
 @pytest.mark.parametrize("steps", [1, 2, 3, 4, 5])
 async def test_cancel_at_any_step_saves_nothing(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int], steps: int) -> None:
-    flow = [ana.presses(f"upd:{world['mine']}"), ana.presses("st:in_progress"), ana.says("Something"), ana.presses("done"), ana.says("Next")][:steps]
+    flow = [ana.presses(f"upd:{world['mine']}"), tap("in progress"), ana.says("Something"), tap("Done"), ana.says("Next")][:steps]
     await chat(bot, gateway, *flow)
-    cancel = ana.says("/cancel") if steps % 2 else ana.presses("cancel")
+    cancel = ana.says("/cancel") if steps % 2 else tap("Cancel")
     assert await chat(bot, gateway, cancel) == ["update.cancelled"]
-    assert await chat(bot, gateway, ana.presses("save")) == ["unknown.command"]
+    assert await chat(bot, gateway, ana.presses("save")) == ["stale.old"]
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(StatusUpdate)) == 0
 
@@ -108,16 +117,16 @@ async def test_only_ones_own_institutions_recommendations(bot: ConversationEngin
 
 async def test_a_restart_mid_conversation_resumes(sessions: async_sessionmaker[AsyncSession], gateway: FakeGateway, clock: FakeClock, world: dict[str, int]) -> None:
     first = ConversationEngine(sessions, gateway, clock)
-    await chat(first, gateway, ana.presses(f"upd:{world['mine']}"), ana.presses("st:fully_implemented"))
+    await chat(first, gateway, ana.presses(f"upd:{world['mine']}"), tap("fully implemented"))
     restarted = ConversationEngine(sessions, gateway, clock)
-    assert await chat(restarted, gateway, ana.says("Done in 2026."), ana.presses("skip"), ana.presses("skip"), ana.presses("save")) == [
+    assert await chat(restarted, gateway, ana.says("Done in 2026."), tap("Skip"), tap("Skip"), tap("Save")) == [
         "update.ask_evidence", "update.ask_next_step", "update.confirm", "update.saved",
     ]
 
 
 async def test_a_redelivered_message_is_handled_once(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
-    await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), ana.presses("st:in_progress"), ana.presses("skip"), ana.presses("skip"), ana.presses("skip"))
-    save = ana.presses("save", delivery_id="update-77")
+    await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), tap("in progress"), tap("Skip"), tap("Skip"), tap("Skip"))
+    save = tap("Save", delivery_id="update-77")
     assert await chat(bot, gateway, save) == ["update.saved"]
     assert await chat(bot, gateway, save) == []
     async with sessions() as session:
@@ -125,12 +134,12 @@ async def test_a_redelivered_message_is_handled_once(bot: ConversationEngine, ga
 
 
 async def test_an_answer_after_the_timeout_is_told_why_it_is_not_taken(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, world: dict[str, int]) -> None:
-    await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), ana.presses("st:in_progress"))
+    await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), tap("in progress"))
     clock.advance(hours=2)
     await bot.handle(ana.says("What was done, two hours later"))
     (reply,) = gateway.take()
     assert reply.key == "update.timed_out" and f"#{world['mine']}" in reply.text
-    assert await chat(bot, gateway, ana.presses("save")) == ["unknown.command"]
+    assert await chat(bot, gateway, ana.presses("save")) == ["stale.old"]
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(StatusUpdate)) == 0
 
@@ -138,7 +147,7 @@ async def test_an_answer_after_the_timeout_is_told_why_it_is_not_taken(bot: Conv
 async def test_abandoned_dialogues_are_closed_politely_once(sessions: async_sessionmaker[AsyncSession], gateway: FakeGateway, clock: FakeClock, world: dict[str, int]) -> None:
     bot = ConversationEngine(sessions, gateway, clock, timeout=timedelta(minutes=20))
     other_process = ConversationEngine(sessions, gateway, clock, timeout=timedelta(minutes=20))
-    await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), ana.presses("st:in_progress"))
+    await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), tap("in progress"))
     clock.advance(minutes=19)
     assert await bot.expire_abandoned() == 0
     clock.advance(minutes=2)
@@ -159,7 +168,7 @@ async def test_abandoned_dialogues_are_closed_politely_once(sessions: async_sess
     assert await ConversationEngine(sessions, Blocked(), clock, timeout=timedelta(minutes=20)).expire_abandoned() == 0
     gateway.take()
     # Closed, so the next answer starts afresh rather than resuming.
-    assert await chat(bot, gateway, ana.presses("skip")) == ["unknown.command"]
+    assert await chat(bot, gateway, ana.presses("skip")) == ["stale.old"]
 
 
 async def test_mine_filters_by_status_mechanism_cluster_and_deadline(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, world: dict[str, int]) -> None:
@@ -176,7 +185,7 @@ async def test_mine_filters_by_status_mechanism_cluster_and_deadline(bot: Conver
             session, DeadlineData(DeadlineKind.INFORMATION_REQUEST, date(2027, 2, 1), "Budget allocated in 2026 to each of these recommendations, by programme"), Selector(ids=(ids[2],))
         )
     await chat(bot, gateway, ana.presses(f"same:{ids[0]}"))
-    await chat(bot, gateway, ana.presses(f"upd:{ids[0]}"), ana.presses("st:in_progress"), ana.presses("skip"), ana.presses("skip"), ana.presses("skip"), ana.presses("save"))
+    await chat(bot, gateway, ana.presses(f"upd:{ids[0]}"), tap("in progress"), tap("Skip"), tap("Skip"), tap("Skip"), tap("Save"))
 
     await chat(bot, gateway, ana.says("/mine"))
     await bot.handle(ana.presses("filter"))
@@ -225,14 +234,14 @@ async def test_paging_keeps_the_filter(bot: ConversationEngine, gateway: FakeGat
 
 async def test_the_last_update_can_be_corrected_for_24_hours_and_history_keeps_both(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, world: dict[str, int]) -> None:
     rec = world["mine"]
-    await chat(bot, gateway, ana.presses(f"upd:{rec}"), ana.presses("st:fully_implemented"), ana.presses("skip"), ana.presses("skip"), ana.presses("skip"))
-    await bot.handle(ana.presses("save"))
+    await chat(bot, gateway, ana.presses(f"upd:{rec}"), tap("fully implemented"), tap("Skip"), tap("Skip"), tap("Skip"))
+    await bot.handle(tap("Save")(gateway))
     (saved,) = gateway.take()
     fix = saved.buttons[0][0].action
     assert fix.startswith("fix:")
     clock.advance(hours=23)
     assert await chat(bot, gateway, ana.presses(fix)) == ["update.ask_correction"]
-    assert await chat(bot, gateway, ana.presses("st:partially_implemented"), ana.says("Only the law; the decree is pending."), ana.presses("skip"), ana.presses("skip"), ana.presses("save")) == [
+    assert await chat(bot, gateway, tap("partially implemented"), ana.says("Only the law; the decree is pending."), tap("Skip"), tap("Skip"), tap("Save")) == [
         "update.ask_done", "update.ask_evidence", "update.ask_next_step", "update.confirm", "update.saved",
     ]
     async with sessions() as session:
@@ -311,7 +320,7 @@ async def test_language_is_chosen_per_person(bot: ConversationEngine, gateway: F
 async def test_long_answers_and_markup_are_kept_verbatim(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
     long_answer = ("The ministry trained 1,200 police officers. " * 120)[:5000]
     tricky = "<b>bold</b> *bold* `code` &amp; =HYPERLINK(\"http://evil.example\",\"x\")"
-    await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), ana.presses("st:in_progress"), ana.says(long_answer), ana.presses("skip"), ana.says(tricky), ana.presses("skip"), ana.presses("save"))
+    await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), tap("in progress"), ana.says(long_answer), tap("Skip"), ana.says(tricky), tap("Skip"), tap("Save"))
     async with sessions() as session:
         (update,) = await history(session, world["mine"])
     assert update.narrative == long_answer.strip() and len(long_answer) == 5000
@@ -438,7 +447,7 @@ async def test_the_senior_focal_point_validates_or_returns_the_institutions_inpu
     senior = Person("444")
     assert await chat(bot, gateway, ana.says("/validate")) == ["validate.not_validator"]
     assert await chat(bot, gateway, senior.says("/validate")) == ["validate.none"]
-    await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), ana.presses("st:in_progress"), ana.says("Bill drafted."), ana.presses("skip"), ana.presses("skip"), ana.presses("skip"), ana.presses("save"))
+    await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), tap("in progress"), ana.says("Bill drafted."), tap("Skip"), tap("Skip"), tap("Skip"), tap("Save"))
     await bot.handle(senior.says("/validate"))
     header, item = gateway.take()
     assert header.key == "validate.header" and "Bill drafted." in item.text

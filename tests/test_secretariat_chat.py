@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.chat_port import ChatAddress, FileTooLarge, OutgoingMessage
+from handlers.chat_port import ChatAddress, FileTooLarge, IncomingMessage, OutgoingMessage
 from bot.gateway import PlatformRouter
 from bot.reports.build import ReportBuilder
 from bot.standins.slack import SlackStandIn
@@ -75,6 +75,16 @@ async def say(engine: ConversationEngine, gateway: FakeGateway, *messages: objec
     return gateway.take()
 
 
+def taps(gateway: FakeGateway, action: str) -> IncomingMessage:
+    """María presses the button sent to her last whose action is ``action``
+    (a dialogue's button also names its step: ``due:7|c.w.…``)."""
+    for address, message in reversed(gateway.history):
+        for button in (b for row in message.buttons for b in row):
+            if address.user_id == maria.user_id and button.action.partition("|")[0] == action:
+                return maria.presses(button.action)
+    raise AssertionError(f"no button {action!r} was sent to María")
+
+
 async def count(sessions: async_sessionmaker[AsyncSession], what: object) -> int:
     async with sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(what)))  # type: ignore[arg-type]
@@ -86,17 +96,17 @@ async def test_a_request_is_composed_step_by_step_checked_and_sent_once(
     (ask,) = await say(bot, gateway, maria.says("/request"))
     assert ask.key == "compose.ask_text" and ask.asks_for_text and ask.text.startswith("¿Qué quiere preguntar")
     (due,) = await say(bot, gateway, maria.says("¿Qué se hizo en 2026 para aplicar la ley de acceso a la justicia?"))
-    assert due.key == "compose.ask_due" and [b.action for b in due.buttons[0]] == ["due:7", "due:14", "due:28"]
+    assert due.key == "compose.ask_due" and [b.action.partition("|")[0] for b in due.buttons[0]] == ["due:7", "due:14", "due:28"]
     # A date in the past, and words that are no date, are refused with the example.
     for typed in ("2026-11-20", "next week"):
         (bad,) = await say(bot, gateway, maria.says(typed))
         assert bad.key == "compose.bad_date" and "2027-03-31" in bad.text
-    (target,) = await say(bot, gateway, maria.presses("due:14"))
+    (target,) = await say(bot, gateway, taps(gateway, "due:14"))
     assert target.key == "compose.ask_target"
-    assert [b.action for row in target.buttons for b in row] == [
+    assert [b.action.partition("|")[0] for row in target.buttons for b in row] == [
         "to:all", "to:institutions", "to:cluster", "to:theme", "to:mechanism", "to:recommendations", "cancel",
     ]
-    (which,) = await say(bot, gateway, maria.presses("to:institutions"))
+    (which,) = await say(bot, gateway, taps(gateway, "to:institutions"))
     assert which.key == "compose.ask_institutions"
     (unknown,) = await say(bot, gateway, maria.says("MOJ, XYZ"))
     assert unknown.key == "compose.bad_target" and "XYZ" in unknown.text
@@ -106,10 +116,11 @@ async def test_a_request_is_composed_step_by_step_checked_and_sent_once(
     assert "ley de acceso a la justicia" in confirm.text
     # Nothing is written before the secretariat confirms.
     assert await count(sessions, InformationRequest) == 0
-    (sent,) = await say(bot, gateway, maria.presses("bc:send"))
+    send = taps(gateway, "bc:send")
+    (sent,) = await say(bot, gateway, send)
     assert sent.key == "compose.sent" and "n.º 1" in sent.text and "2 puntos focales" in sent.text
     # A second press of the same button sends nothing more.
-    assert [m.key for m in await say(bot, gateway, maria.presses("bc:send"))] == ["compose.stale"]
+    assert [m.key for m in await say(bot, gateway, maria.presses(send.action))] == ["compose.stale"]  # type: ignore[arg-type]
     async with sessions() as session:
         request = (await session.scalars(select(InformationRequest))).one()
         recipients = (await session.scalars(select(RequestRecipient))).all()
@@ -125,15 +136,18 @@ async def test_a_request_is_composed_step_by_step_checked_and_sent_once(
 async def test_cancelling_a_request_keeps_nothing_and_a_target_nobody_answers_for_is_refused(
     bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], secretariat: dict[str, int]
 ) -> None:
-    await say(bot, gateway, maria.says("/request"), maria.says("Pregunta"), maria.presses("due:7"), maria.presses("to:recommendations"))
+    await say(bot, gateway, maria.says("/request"), maria.says("Pregunta"))
+    await say(bot, gateway, taps(gateway, "due:7"))
+    await say(bot, gateway, taps(gateway, "to:recommendations"))
     (bad,) = await say(bot, gateway, maria.says("3, x"))
     assert bad.key == "compose.bad_target" and "'x'" in bad.text
     (none,) = await say(bot, gateway, maria.says("999999"))
     assert none.key == "compose.bad_target"
     (confirm,) = await say(bot, gateway, maria.says("1-2"))
     assert confirm.key == "compose.confirm"
-    assert [m.key for m in await say(bot, gateway, maria.presses("cancel"))] == ["update.cancelled"]
-    assert [m.key for m in await say(bot, gateway, maria.presses("bc:send"))] == ["compose.stale"]
+    send = taps(gateway, "bc:send")
+    assert [m.key for m in await say(bot, gateway, taps(gateway, "cancel"))] == ["update.cancelled"]
+    assert [m.key for m in await say(bot, gateway, send)] == ["compose.stale"]
     assert await count(sessions, InformationRequest) == 0 and await count(sessions, OutboxMessage) == 0
 
 
@@ -143,12 +157,13 @@ async def test_who_answered_is_followed_up_in_chat(
     assert [m.key for m in await say(bot, gateway, maria.says("/requests"))] == ["requests.none"]
     async with sessions() as session, session.begin():
         await add_institution(session, InstitutionData("MOE", "Ministry of Education", InstitutionKind.MINISTRY))
-    await say(bot, gateway, maria.says("/request"), maria.says("¿Avances?"), maria.presses("due:7"))
-    nobody, confirm = await say(bot, gateway, maria.presses("to:all"))
+    await say(bot, gateway, maria.says("/request"), maria.says("¿Avances?"))
+    await say(bot, gateway, taps(gateway, "due:7"))
+    nobody, confirm = await say(bot, gateway, taps(gateway, "to:all"))
     # The institution nobody answers for is named before the secretariat confirms.
     assert nobody.key == "compose.nobody_for" and "MOE" in nobody.text
     assert "2 puntos focales de 2 instituciones" in confirm.text
-    await say(bot, gateway, maria.presses("bc:send"))
+    await say(bot, gateway, taps(gateway, "bc:send"))
     (listing,) = await say(bot, gateway, maria.says("/requests"))
     assert "N.º 1, para el 30 de noviembre de 2026: respondieron 0 de 2 instituciones. ¿Avances?" in listing.text
     assert listing.buttons[0][0].action == "track:1"
@@ -210,9 +225,9 @@ async def test_focal_points_cannot_broadcast_follow_up_or_pull_reports(
     replies = await say(bot, gateway, ana.says("/request"), ana.says("/requests"), ana.says("/report matrix"))
     assert [m.key for m in replies] == ["secretariat.only"] * 3
     # Buttons of the secretariat's dialogue, pressed by a focal point, do nothing.
-    for action in ("bc:send", "to:all", "track:1", "answers:1", "due:7"):
+    for action, refused in (("bc:send", "stale.old"), ("to:all", "stale.old"), ("track:1", "unknown.command"), ("answers:1", "unknown.command"), ("due:7", "stale.old")):
         (reply,) = await say(bot, gateway, ana.presses(action))
-        assert reply.key == "unknown.command"
+        assert reply.key == refused
     await bot.drain()
     assert gateway.take() == []
     assert await count(sessions, InformationRequest) == 0 and await count(sessions, OutboxMessage) == 0

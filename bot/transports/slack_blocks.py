@@ -64,7 +64,8 @@ def _buttons(rows: tuple[tuple[Button, ...], ...], language: str, asks_for_text:
     for row in rows:
         for button in row:
             element: dict[str, Any] = {"type": "button", "text": _label(button.label), "value": button.action}
-            if button.action in ("save",):
+            # A dialogue's button names its step after "|" (handlers.buttons).
+            if button.action.partition("|")[0] == "save":
                 element["style"] = "primary"
             elements.append(element)
     blocks = []
