@@ -27,11 +27,15 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
+from bot.redaction import mask, remember
 from handlers.reminders.working_time import parse_hours
 from messages import DEFAULT_LANGUAGE
 from storage.database import async_url
 from storage.errors import ConfigurationError, InvalidValue
+from storage.importers.limits import ImportLimits
 from storage.validation import check_email, check_language, check_timezone
 
 DEFAULT_CONFIG_FILE = Path("config.toml")
@@ -89,6 +93,11 @@ class DatabaseConfig(Section):
     @field_validator("url")
     @classmethod
     def _known_backend(cls, value: str) -> str:
+        try:
+            make_url(value)
+        except (ArgumentError, ValueError):
+            # Not echoed: a URL's password could not be found in it to be masked.
+            raise ValueError("a database URL such as sqlite:///FILE or postgresql://USER@HOST:PORT/DB") from None
         try:
             async_url(value)
         except ConfigurationError as exc:
@@ -223,6 +232,18 @@ class ScheduleConfig(Section):
         return parse_hours(self.hours)
 
 
+class ImportsConfig(Section):
+    """What one imported file may cost ([imports]); past a bound it is refused whole."""
+
+    max_cell_chars: int = Field(default=ImportLimits.max_cell_chars, ge=1, le=10_000_000)
+    max_rows: int = Field(default=ImportLimits.max_rows, ge=2, le=100_000_000)
+    max_unpacked_mb: int = Field(default=ImportLimits.max_unpacked_mb, ge=1, le=1_000_000)
+
+    @property
+    def limits(self) -> ImportLimits:
+        return ImportLimits(self.max_cell_chars, self.max_rows, self.max_unpacked_mb)
+
+
 class SecretariatUserConfig(Section):
     name: str = Field(min_length=1)
     email: Email
@@ -247,6 +268,7 @@ class Config(Section):
     reminders: RemindersConfig = Field(default_factory=RemindersConfig)
     conversation: ConversationConfig = Field(default_factory=ConversationConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    imports: ImportsConfig = Field(default_factory=ImportsConfig)
 
     @model_validator(mode="after")
     def _modes_have_what_they_need(self) -> Config:
@@ -268,6 +290,8 @@ def load_config(
     then the built-in defaults apply (SQLite at ./nmrf.db).
     """
     environ = os.environ if environ is None else environ
+    # Known before anything can fail, so no error line or traceback shows them.
+    remember(_secrets_in({section: {key: environ.get(var)} for var, (section, key) in ENV_OVERRIDES.items()}))
     source = path or DEFAULT_CONFIG_FILE
     raw: dict[str, Any] = {}
     if source.exists():
@@ -289,10 +313,46 @@ def load_config(
                 section_table[key] = value
                 from_env[(section, key)] = var
 
+    remember(_secrets_in(raw))
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigurationError(_describe(exc, source, from_env)) from None
+        raise ConfigurationError(mask(_describe(exc, source, from_env))) from None
+
+
+SECRET_KEYS = ("token", "bot_token", "app_token", "signing_secret")
+
+
+def _secrets_in(raw: Mapping[str, Any]) -> list[str]:
+    """Every secret the raw configuration holds, whatever its type (a token
+    given as a list is still a token), and the database URL's password."""
+    found: list[str] = []
+
+    def strings(value: Any) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, (list, tuple)):
+            return [s for v in value for s in strings(v)]
+        if isinstance(value, dict):
+            return [s for v in value.values() for s in strings(v)]
+        return [] if value is None else [str(value)]
+
+    for section in ("telegram", "slack"):
+        table = raw.get(section)
+        if isinstance(table, dict):
+            for key in SECRET_KEYS:
+                for secret in strings(table.get(key)):
+                    # A Telegram token's part after the bot's id may be printed alone.
+                    found += [secret, secret.partition(":")[2]] if key == "token" else [secret]
+    database = raw.get("database")
+    for url in strings(database.get("url") if isinstance(database, dict) else database):
+        try:
+            password = make_url(url).password
+        except (ArgumentError, ValueError):
+            continue
+        if password:
+            found.append(str(password))
+    return [s for s in found if s]
 
 
 def _describe(exc: ValidationError, source: Path, from_env: dict[tuple[str, str], str]) -> str:
@@ -314,7 +374,8 @@ def _describe(exc: ValidationError, source: Path, from_env: dict[tuple[str, str]
             continue
         if error["type"] == "value_error":
             message = f"expected {message}"
-        elif not _is_secret(loc) and error["type"] not in ("missing",):
+        elif not _is_secret(loc) and len(loc) > 1 and error["type"] not in ("missing",):
+            # A whole section given wrongly is not echoed: it may be a misplaced token.
             message = f"{message} (got {error.get('input')!r})"
         lines.append(f"{where}: {key}: {message}")
     return "\n".join(lines)

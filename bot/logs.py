@@ -1,7 +1,8 @@
 """Logging for ``nmrf-bot run``: plain lines or one JSON object a line, and
-never a secret. The tokens from the configuration are masked in every line,
-whatever logged them (a library printing a request URL with the Telegram
-token in its path included); libraries that log each request are kept at
+never a secret. The tokens, signing secret and database password from the
+configuration are masked in every line and traceback (bot.redaction gives the
+rule, for secrets of any length), whatever logged them (a library printing a
+request URL with the Telegram token in its path included); libraries that log each request are kept at
 WARNING unless the level is DEBUG. At INFO the bot's own lines name people by id and messages by
 their catalog key, never by what was typed."""
 
@@ -14,29 +15,36 @@ from typing import Any, TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
+from bot.redaction import mask, remember
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Libraries that log every HTTP request (URLs hold the Telegram token) or
 # every job run: useful only when debugging them.
 CHATTY = ("httpx", "httpcore", "telegram.ext.Updater", "telegram.ext.ExtBot", "slack_sdk", "slack_bolt",
           "apscheduler", "aiohttp.access", "alembic", "aiosqlite", "asyncio")
-MASK = "***"
 
 
 class Redacting(logging.Formatter):
-    """Formats with ``inner``, then masks each secret in the result, so
-    tracebacks and library messages are covered too."""
+    """Formats with ``inner``, masking (by the rule in bot.redaction) the
+    message, the exception and stack text before ``inner`` lays them out, so a
+    JSON formatter's escaping cannot hide a secret from the mask, and then the
+    whole line, so a library's extra fields are covered too."""
 
     def __init__(self, inner: logging.Formatter, secrets: Iterable[str]) -> None:
         super().__init__()
         self.inner = inner
-        # Longest first: a secret containing another is masked whole.
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 8}, key=len, reverse=True)
+        self.secrets = [s for s in secrets if s]
+        remember(self.secrets)
 
     def format(self, record: logging.LogRecord) -> str:
-        line = self.inner.format(record)
-        for secret in self.secrets:
-            line = line.replace(secret, MASK)
-        return line
+        # A copy: the other handlers (and a cached exc_text) keep the record as it came.
+        masked = logging.makeLogRecord(record.__dict__)
+        if not isinstance(record.msg, dict):  # a dict is JSON fields, masked in the line below
+            masked.msg, masked.args = mask(record.getMessage(), self.secrets), None
+        exc_text = record.exc_text or (self.inner.formatException(record.exc_info) if record.exc_info else None)
+        masked.exc_info, masked.exc_text = None, mask(exc_text, self.secrets) if exc_text else None
+        masked.stack_info = mask(record.stack_info, self.secrets) if record.stack_info else None
+        return mask(self.inner.format(masked), self.secrets)
 
 
 def configure(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = (), stream: TextIO | None = None) -> logging.Handler:
@@ -70,6 +78,9 @@ def config_secrets(config: Any) -> list[str]:
         config.telegram.token, config.slack.bot_token, config.slack.app_token, config.slack.signing_secret,
     ]
     found = [v.get_secret_value() for v in values if v is not None]
+    if config.telegram.token is not None:
+        # The part after the bot's id is the secret one, and may be printed alone.
+        found.append(config.telegram.token.get_secret_value().partition(":")[2])
     password = _url_password(config.database.url)
     return found + ([password] if password else [])
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import sys
+import traceback
 from datetime import UTC, datetime
 
 import click
@@ -20,6 +23,8 @@ from bot.cli.report import report
 from bot.cli.requests import requests_group
 from bot.cli.run import run
 from bot.cli.secretariat import secretariat
+from bot.logs import Redacting
+from bot.redaction import mask
 from storage.clock import Clock, wall_clock
 from storage.errors import RegistryError
 from storage.importers.errors import ImportRejected
@@ -67,28 +72,46 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> None:
     """Run the CLI; a registry error is one clear line on stderr and exit status 1.
 
     ``clock`` is the time every command reads (tests inject theirs); by default the wall clock."""
+    _mask_last_resort()
     try:
         cli.main(args=argv, prog_name="nmrf-bot", standalone_mode=False, obj=clock)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
+        shown = io.StringIO()
+        exc.show(file=shown)
+        click.echo(mask(shown.getvalue()), err=True, nl=False)
         sys.exit(exc.exit_code)
     except ImportRejected as exc:
-        click.echo(f"error: {exc}", err=True)
+        _error(str(exc))
         for line in exc.details():
-            click.echo(f"  {line}", err=True)
+            click.echo(mask(f"  {line}"), err=True)
         sys.exit(1)
     except RegistryError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _error(str(exc))
         sys.exit(1)
     except SQLAlchemyError as exc:
         # The driver's own message, without SQLAlchemy's SQL echo and link.
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        click.echo(f"error: database: {reason}", err=True)
+        _error(f"database: {reason}")
         sys.exit(1)
     except OSError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _error(str(exc))
+        sys.exit(1)
+    except Exception:  # noqa: BLE001 - a bug: its traceback is wanted, its secrets are not
+        click.echo(mask(traceback.format_exc()), err=True, nl=False)
         sys.exit(1)
 
+
+def _error(message: str) -> None:
+    """The one line of a failure; whatever it quotes, no secret (bot.redaction)."""
+    click.echo(mask(f"error: {message}"), err=True)
+
+
+def _mask_last_resort() -> None:
+    """What logging prints when nothing configured it (a command, not `run`):
+    warnings and worse, on stderr as Python would, but masked."""
+    last = logging.lastResort
+    if last is not None and not isinstance(last.formatter, Redacting):
+        last.setFormatter(Redacting(logging.Formatter("%(message)s"), ()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cli.context import AppContext
@@ -49,6 +49,18 @@ def db_status(app: AppContext) -> None:
     click.echo(f"database schema: {current or 'none'}; code schema: {head}; {state}")
 
 
+def without_password(url: URL) -> str:
+    """The URL as libpq reads it, with no password in it, neither in the
+    userinfo nor as a query parameter: a printed command line ends up in shell
+    histories and tickets."""
+    # URL.set(password=None) would keep the password: None there means "unchanged".
+    bare = URL.create(
+        "postgresql", username=url.username, host=url.host, port=url.port, database=url.database,
+        query={k: v for k, v in url.query.items() if k.lower() != "password"},
+    )
+    return bare.render_as_string(hide_password=False)
+
+
 def secretariat_from_config(app: AppContext) -> list[SecretariatUserData]:
     config = app.config
     return [
@@ -73,11 +85,12 @@ def db_backup(app: AppContext, target: Path, force: bool) -> None:
     online backup), then check the copy. For PostgreSQL, says how to use pg_dump."""
     url = make_url(app.config.database.url)
     if url.get_backend_name() == "postgresql":
-        safe = url.set(password=None).render_as_string(hide_password=False).replace("+asyncpg", "")
+        safe = without_password(url)
         raise ConfigurationError(
             "PostgreSQL is backed up with its own tool, consistent while the bot runs: "
-            f"pg_dump --format=custom --file {target} '{safe}' (the password from PGPASSWORD or ~/.pgpass); "
-            f"restore with pg_restore --clean --dbname '{safe}' {target}"
+            f"pg_dump --format=custom --file {target} '{safe}'; "
+            f"restore with pg_restore --clean --dbname '{safe}' {target} "
+            "(both read the password from the environment: PGPASSWORD=... before the command, or a line in ~/.pgpass)"
         )
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         raise ConfigurationError(f"cannot back up {url.render_as_string()}: only a SQLite file or PostgreSQL")
