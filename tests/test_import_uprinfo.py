@@ -165,7 +165,7 @@ async def test_missing_columns_are_named(sessions: async_sessionmaker[AsyncSessi
         ("missing.csv", None, "no such file"),
         ("empty.csv", b"", "the file is empty"),
         ("notes.txt", b"hello", "expected a .csv or .xlsx file"),
-        ("fake.xlsx", b"not a zip", "not a readable .xlsx workbook"),
+        ("fake.xlsx", b"not a zip", "fake.xlsx is not a readable .xlsx file: File is not a zip file"),
     ],
 )
 async def test_unreadable_files(sessions: async_sessionmaker[AsyncSession], tmp_path: Path, name: str, content: bytes | None, message: str) -> None:

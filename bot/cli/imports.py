@@ -30,7 +30,9 @@ def _import_command(source: ImportSource, help_text: str) -> click.Command:
     @click.option("--no-progress", is_flag=True, help="Do not draw a progress bar.")
     @click.pass_obj
     def command(app: AppContext, file: Path, encoding: str | None, no_progress: bool) -> None:
-        options = ImportOptions(encoding=encoding, default_timezone=app.config.schedule.timezone)
+        options = ImportOptions(
+            encoding=encoding, default_timezone=app.config.schedule.timezone, limits=app.config.imports.limits
+        )
         progress = NoProgress() if no_progress else RichProgress()
 
         async def work(sessions: async_sessionmaker[AsyncSession]) -> ImportReport:

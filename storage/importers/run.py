@@ -22,7 +22,8 @@ from storage.audit import audit_record, current_actor
 from storage.enums import ImportSource
 from storage.errors import Conflict, NotFound, RegistryError
 from storage.importers import template, uhri, uprinfo
-from storage.importers.errors import ImportRejected, RowError, UnreadableFile
+from storage.importers.errors import ErrorList, ImportRejected, RowError, UnreadableFile
+from storage.importers.limits import DEFAULT_LIMITS, ImportLimits
 from storage.importers.readers import Sheet, SourceRow, open_workbook, read_csv, read_worksheet, suffix_of
 from storage.importers.record import RecommendationRecord
 from storage.importers.writer import RecommendationWriter
@@ -83,6 +84,7 @@ class ImportOptions:
     encoding: str | None = None
     default_timezone: str = "UTC"
     today: date | None = None
+    limits: ImportLimits = DEFAULT_LIMITS
 
 
 def file_sha256(path: Path) -> str:
@@ -116,7 +118,9 @@ async def import_file(
                 await job.run_table(session, source, table, sheet)
             if job.errors:
                 # Leaving the block with an exception rolls everything back.
-                raise ImportRejected(str(path), job.sorted_errors())
+                raise ImportRejected(
+                    str(path), job.sorted_errors(), more=job.errors.total - len(job.errors.kept), rows=job.errors.rows
+                )
             await _record_run(session, report, path, started)
     return report
 
@@ -129,10 +133,10 @@ def _sheets(source: ImportSource, path: Path, suffix: str, options: ImportOption
     module = uhri if source is ImportSource.UHRI else uprinfo
     required = set(module.REQUIRED)
     if suffix == ".csv":
-        sheet = read_csv(path, options.encoding, module.normalise_headers)
+        sheet = read_csv(path, options.encoding, module.normalise_headers, options.limits)
     else:
-        workbook = open_workbook(path)
-        sheet = read_worksheet(path, workbook.worksheets[0], required, module.normalise_headers)
+        workbook = open_workbook(path, options.limits)
+        sheet = read_worksheet(path, workbook.worksheets[0], required, module.normalise_headers, limits=options.limits)
     missing = [c for c in module.COLUMNS if c in required and c not in sheet.headers]
     if missing:
         problem = f"missing column: is this a {_LABEL[source]}?"
@@ -145,14 +149,14 @@ _LABEL = {ImportSource.UHRI: "UHRI export", ImportSource.UPRINFO: "UPR Info expo
 
 def _template_sheets(path: Path, suffix: str, options: ImportOptions) -> Iterator[tuple[str, Sheet]]:
     if suffix == ".csv":
-        sheet = read_csv(path, options.encoding)
+        sheet = read_csv(path, options.encoding, limits=options.limits)
         table = template.sheet_for_headers(sheet.headers)
         if table is None:
             expected = "; ".join(f"{name}: {', '.join(c.name for c in cols)}" for name, cols in template.SHEETS.items())
             raise UnreadableFile(f"{path}: the columns match no template table (expected one of - {expected})")
         yield table, sheet
         return
-    workbook = open_workbook(path)
+    workbook = open_workbook(path, options.limits)
     by_name = {ws.title.strip().lower(): ws for ws in workbook.worksheets}
     unknown = [ws.title for ws in workbook.worksheets if ws.title.strip().lower() not in (*template.ORDER, "readme")]
     if unknown:
@@ -167,7 +171,7 @@ def _template_sheets(path: Path, suffix: str, options: ImportOptions) -> Iterato
     for table in template.ORDER:
         if table not in by_name:
             continue
-        sheet = read_worksheet(path, by_name[table], template.required(table))
+        sheet = read_worksheet(path, by_name[table], template.required(table), limits=options.limits)
         header_errors += _template_header_errors(table, sheet)
         sheets.append((table, sheet))
     if header_errors:
@@ -192,15 +196,15 @@ class _ImportJob:
         self.options = options
         self.progress = progress
         self.report = report
-        self.errors: list[RowError] = []
+        self.errors = ErrorList()
         self.today = options.today or clock_today()
 
     def sorted_errors(self) -> list[RowError]:
         """In the order a person reads the file: sheet by sheet as imported, then row, then column."""
         rank: dict[str | None, int] = {}
-        for error in self.errors:
+        for error in self.errors.kept:
             rank.setdefault(error.sheet, len(rank))
-        return sorted(self.errors, key=lambda e: (rank[e.sheet], e.row, e.column))
+        return sorted(self.errors.kept, key=lambda e: (rank[e.sheet], e.row, e.column))
 
     async def run_table(self, session: AsyncSession, source: ImportSource, table: str, sheet: Sheet) -> None:
         counts = self.report.tables.setdefault(table, TableCounts())
@@ -229,6 +233,9 @@ class _ImportJob:
             counts.rows += 1
             if counts.rows % _PROGRESS_EVERY == 0:
                 self.progress.update(sheet.position())
+            if row.errors:
+                self.errors.extend(row.errors)
+                continue
             parsed = parse(row)
             if isinstance(parsed, list):
                 self.errors.extend(parsed)
@@ -240,7 +247,7 @@ class _ImportJob:
                 if n > 1:
                     parsed.external_id = f"{parsed.external_id}#{n}"
             elif (first := seen.check(parsed.external_id, row.number)) is not None:
-                self.errors.append(
+                self.errors.add(
                     RowError(row.number, key_column, f"{parsed.external_id!r} is also on row {first}", row.sheet)
                 )
                 continue
@@ -259,6 +266,9 @@ class _ImportJob:
             counts.rows += 1
             if counts.rows % _PROGRESS_EVERY == 0:
                 self.progress.update(sheet.position())
+            if row.errors:
+                self.errors.extend(row.errors)
+                continue
             parsed: Any
             if table == "institutions":
                 parsed, key, key_column = template.parse_institution(row), "code", "code"
@@ -275,7 +285,7 @@ class _ImportJob:
                 f"{parsed.recommendation}\x1f{parsed.institution_code}" if table == "assignments" else getattr(parsed, key)
             )
             if (first := seen.check(identity, row.number)) is not None:
-                self.errors.append(RowError(row.number, key_column, f"the same {table[:-1].replace('_', ' ')} is also on row {first}", row.sheet))
+                self.errors.add(RowError(row.number, key_column, f"the same {table[:-1].replace('_', ' ')} is also on row {first}", row.sheet))
                 continue
             try:
                 # A savepoint per row: one refused row must not poison the
@@ -283,7 +293,7 @@ class _ImportJob:
                 async with session.begin_nested():
                     change = await self._write_network_row(session, table, parsed)
             except RegistryError as exc:
-                self.errors.append(RowError(row.number, exc.field or "", str(exc), row.sheet))
+                self.errors.add(RowError(row.number, exc.field or "", str(exc), row.sheet))
                 continue
             setattr(counts, change.value, getattr(counts, change.value) + 1)
 
