@@ -143,7 +143,8 @@ async def test_csv_export_neutralises_formulas(registry: dict[str, int], db_url:
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert len(rows) == 7
     mine = next(r for r in rows if r["id"] == str(registry["mine"]))
-    assert mine["narrative"] == TRICKY  # starts with '<': harmless, left as typed
+    # It starts with '<', but "&amp; =HYPERLINK(" splits at the semicolon in a French Excel.
+    assert mine["narrative"] == TRICKY.replace("&amp; =", "&amp;' =")
     assert mine["next_step"] == "'-1 more decree"
     assert mine["last_update_at"].startswith("2026-09-01T12:00:00")
 
@@ -300,3 +301,69 @@ async def test_a_matrix_that_fails_midway_leaves_nothing_behind(tmp_path: Path) 
     assert await write_matrix(rows(), out, None, LATE) == 1
     assert openpyxl.load_workbook(out)["UPR"]["H2"].value == "One"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["matrix.xlsx"]
+
+
+# What a spreadsheet would run if it opened the CSV: Excel splits on the comma, or,
+# in a French or Spanish locale, on the semicolon; on tab or bar when asked.
+FORMULAS = ["x;=1+1", "a,=1", " =1", "\t=1", "@SUM(A1)", "-2+3", "=1+2\";=1+2", "ok|+cmd", "a\n=1", "x; \"=1\""]
+HARMLESS = ["Plain text, as typed.", "Ley N° 19.580 (2017)", "a - b", "e-mail: ana@justicia.example", ""]
+
+
+def runnable_cells(csv_text: str) -> list[str]:
+    """Every cell that would be read as a formula, under every separator a
+    spreadsheet may split on, quotes honoured only where they open a cell."""
+    found = []
+    for separator in (",", ";", "\t", "|"):
+        for row in csv.reader(io.StringIO(csv_text, newline=""), delimiter=separator):
+            for cell in row:
+                start = cell.lstrip(" ")
+                if start[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(start):
+                    found.append(f"{separator!r}: {cell!r}")
+    return found
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_csv_cells_that_could_run_are_made_inert_whatever_the_separator() -> None:
+    from bot.reports.cells import csv_safe
+
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
+    # The row starts with an id, as the export's rows do.
+    writer.writerow([7, -3, 2.5, *FORMULAS, *HARMLESS, None])
+    text = out.getvalue()
+    assert runnable_cells(text), "the check must see the formulas as they are"
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_NONNUMERIC).writerow([csv_safe(v) for v in [7, -3, 2.5, *FORMULAS, *HARMLESS, None]])
+    assert runnable_cells(out.getvalue()) == []
+    # A number stays a number, plain text stays as typed.
+    assert csv_safe(-3) == -3 and csv_safe(2.5) == 2.5 and csv_safe(None) is None
+    assert [csv_safe(v) for v in HARMLESS] == HARMLESS
+    assert csv_safe("@SUM(A1)") == "'@SUM(A1)" and csv_safe("-2+3") == "'-2+3" and csv_safe(" =1") == "' =1"
+    assert csv_safe("x;=1+1") == "x;'=1+1" and csv_safe("a,=1") == "a,'=1" and csv_safe("\t=1") == "'\t'=1"
+
+
+async def test_csv_export_is_inert_in_every_locale(registry: dict[str, int], sessions: async_sessionmaker[AsyncSession], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with sessions() as session, session.begin():
+        moj = (await session.get(FocalPoint, registry["ana"])).institution_id  # type: ignore[union-attr]
+        for n, text in enumerate(FORMULAS):
+            await record_update(
+                session, UpdateData(registry["mine_all"][n % 3], S.IN_PROGRESS, "Ana Pérez", Channel.TELEGRAM, institution_id=moj, narrative=text, next_step=text),
+                at=LATE + timedelta(days=n + 1),
+            )
+    monkeypatch.setenv("NMRF_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "all.csv"
+    await run("report", "export", "--format", "csv", "--out", str(out))
+    text = out.read_text(encoding="utf-8")
+    assert runnable_cells(text) == []
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(text, newline=""))}
+    assert rows[str(registry["mine"])]["narrative"] == "x;' \"=1\""  # its latest, made inert where it could split
+    # Numbers are written as numbers, unquoted: a spreadsheet sums them.
+    assert any(line.startswith(f"{registry['mine']},") for line in text.splitlines())

@@ -2,6 +2,12 @@
 
 A value starting with =, +, -, @, a tab or a carriage return would be read
 by Excel, LibreOffice or Google Sheets as a formula (CSV injection, OWASP).
+In a CSV the cell need not start the value: Excel in a French or Spanish
+locale splits at the semicolon, and on tab or bar when asked, so "x;=1+1"
+runs =1+1 there; and a line break starts a new row where the quotes around it
+are not honoured. Every such place gets the single quote that makes a
+spreadsheet read text (OWASP's CSV Injection guidance, applied to each place a
+cell may start, not only to the first).
 
 XML 1.0, so .xlsx and .docx, cannot hold most control characters at all:
 one form feed pasted from a PDF into a narrative would otherwise stop every
@@ -25,9 +31,18 @@ def dangerous(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_STARTS)
 
 
+# Where a spreadsheet may start a cell inside one CSV value.
+CSV_SPLITS = ",;\t|\r\n"
+# A cell start followed by a tab, CR or LF, or, after spaces or quotes, by = + - @.
+_RUNNABLE_CELL_START = re.compile(r"(?:^|(?<=[,;\t|\r\n]))(?=[\t\r\n]|[\s\"']*[=+\-@])")
+
+
 def csv_safe(value: Any) -> Any:
-    """For CSV, where the reader decides: a leading apostrophe makes it text."""
-    return "'" + value if dangerous(value) else value
+    """For CSV, where the reader decides: an apostrophe before each place a
+    cell could start a formula makes it text. Numbers are left alone (a
+    negative amount is a number, not a formula); write them unquoted and the
+    rest quoted (csv.QUOTE_NONNUMERIC)."""
+    return _RUNNABLE_CELL_START.sub("'", value) if isinstance(value, str) else value
 
 
 def xml_text(text: str) -> str:

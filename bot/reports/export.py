@@ -23,7 +23,8 @@ async def write_export(rows: AsyncIterator[dict[str, Any]], path: Path, fmt: str
     n = 0
     with path.open("w", encoding="utf-8", newline="") as out:
         if fmt == "csv":
-            writer = csv.writer(out)
+            # Every text quoted, numbers not: OWASP's advice, and a spreadsheet still sums the numbers.
+            writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
             writer.writerow(REPORT_COLUMNS)
             async for row in rows:
                 writer.writerow([csv_safe(_plain(row.get(c))) for c in REPORT_COLUMNS])
