@@ -22,6 +22,7 @@ from bot.config import Config
 from bot.gateway import PlatformRouter
 from bot.reports.build import ReportBuilder
 from bot.outbox_dispatch import OutboxDispatcher
+from bot.supervision import Loops, guarded, keep_trying
 from bot.transports.slack import SlackTransport
 from bot.transports.telegram import TelegramTransport
 from bot.web import WebServer
@@ -37,6 +38,11 @@ log = logging.getLogger(__name__)
 # How often abandoned dialogues are looked for, and reminders planned.
 SWEEP_SECONDS = 60
 PLAN_SECONDS = 60
+SCHEDULED = ("reminder planner", "dialogue sweep", "delivery records sweep")
+# How long a clean stop waits for a scheduled job under way.
+JOB_FINISH_SECONDS = 30.0
+# A health check that waits longer than this on the database calls it down.
+HEALTH_DB_TIMEOUT = 5.0
 
 
 def reminder_policy(config: Config) -> Policy:
@@ -66,6 +72,9 @@ class BotApp:
     ) -> None:
         self.config = config
         self.sessions = sessions
+        self.loops = Loops(clock)
+        # Set when no configured platform can ever work (every token refused).
+        self.failed = asyncio.Event()
         self.router = PlatformRouter()
         self.policy = reminder_policy(config)
         self.engine = ConversationEngine(
@@ -81,6 +90,7 @@ class BotApp:
                 base_url=tg.base_url, mode=tg.mode, webhook_url=tg.webhook_url,
                 delivery_check_chat_id=tg.delivery_check_chat_id,
                 secretariat_chat_ids=tuple(u.telegram_user_id for u in config.secretariat.users if u.telegram_user_id),
+                health=self.loops.add("telegram", logging.getLogger("bot.transports.telegram")),
             )
             self.router.register(self.telegram)
         if sl.bot_token is not None:
@@ -108,40 +118,83 @@ class BotApp:
         self.dispatcher = OutboxDispatcher(
             sessions, self.router, clock, self.policy.working_time, on_unreachable=self.reminders.notify_unreachable
         )
-        self._stop_dispatch = asyncio.Event()
+        self._stop = asyncio.Event()
         self._dispatch_task: asyncio.Task[None] | None = None
+        self._platform_tasks: list[asyncio.Task[None]] = []
+        if self.slack is not None:
+            self.loops.add("slack", logging.getLogger("bot.transports.slack"))
+        self.loops.add("outbox", logging.getLogger("bot.outbox_dispatch"))
+        # Each job records how it went; a failed one runs again at its next interval.
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.scheduler.add_job(
-            self.reminders.tick, "interval", seconds=PLAN_SECONDS,
+            guarded(self.loops.add("reminder planner", log), self.reminders.tick), "interval", seconds=PLAN_SECONDS,
             id="plan_reminders", max_instances=1, coalesce=True, next_run_time=clock(),
         )
         self.scheduler.add_job(
-            self.engine.expire_abandoned, "interval", seconds=SWEEP_SECONDS,
+            guarded(self.loops.add("dialogue sweep", log), self.engine.expire_abandoned), "interval", seconds=SWEEP_SECONDS,
             id="expire_abandoned_dialogues", max_instances=1, coalesce=True,
         )
         self.scheduler.add_job(
-            self.engine.forget_old_deliveries, "interval", hours=24,
+            guarded(self.loops.add("delivery records sweep", log), self.engine.forget_old_deliveries), "interval", hours=24,
             id="forget_old_deliveries", max_instances=1, coalesce=True,
         )
 
     async def start(self) -> None:
+        """Serve: the web server, then each platform, the scheduler and the
+        outbox. A platform out of reach is tried again in the background
+        while everything else works; one that refuses its token is named in
+        one line and left off."""
         # The web server first: Telegram checks the webhook URL when it is set.
         if self.web is not None:
             await self.web.start(self.config.http.host, self.config.http.port)
-        for transport in (self.telegram, self.slack):
-            if transport is not None:
-                await transport.start()
+        loop = asyncio.get_running_loop()
+        if self.telegram is not None:
+            self._platform_tasks.append(loop.create_task(self._connect_telegram(self.telegram)))
+        if self.slack is not None:
+            self._platform_tasks.append(loop.create_task(self._connect_slack(self.slack)))
         self.scheduler.start()
-        self._dispatch_task = asyncio.get_running_loop().create_task(self.dispatcher.run_forever(self._stop_dispatch))
+        for name in SCHEDULED:
+            self.loops.loops[name].running = True
+        self._dispatch_task = loop.create_task(self.dispatcher.run_forever(self._stop, health=self.loops.loops["outbox"]))
+
+    async def _connect_telegram(self, telegram: TelegramTransport) -> None:
+        if await keep_trying(telegram.health, self._stop, telegram.connect, fatal=telegram.rejection):
+            telegram.health.running = True
+            telegram.begin_polling()
+        self._check_platforms()
+
+    async def _connect_slack(self, slack: SlackTransport) -> None:
+        health = self.loops.loops["slack"]
+        if await keep_trying(health, self._stop, slack.start, fatal=slack.rejection):
+            health.running = True
+        self._check_platforms()
+
+    def _check_platforms(self) -> None:
+        platforms = [h for name, h in self.loops.loops.items() if name in ("telegram", "slack")]
+        if platforms and all(h.given_up is not None for h in platforms):
+            self.failed.set()
+
+    def failure(self) -> str:
+        """Why no platform can run, one line per platform."""
+        return "; ".join(f"{name}: {h.given_up}" for name, h in self.loops.loops.items() if h.given_up)
 
     async def stop(self) -> None:
         """Stop planning, let the message being sent finish (a half-sent
         reminder would be resent after the restart), then stop the adapters."""
         if self.scheduler.running:
+            # A planning run under way finishes (cut off, it would only be
+            # redone, but its cancellation would end in a traceback).
+            self.scheduler.pause()
+            for _ in range(int(JOB_FINISH_SECONDS / 0.05)):
+                if not any(self.loops.loops[name].busy for name in SCHEDULED):
+                    break
+                await asyncio.sleep(0.05)
             self.scheduler.shutdown(wait=False)
-        self._stop_dispatch.set()
+        self._stop.set()
         if self._dispatch_task is not None:
             await self._dispatch_task
+        for task in self._platform_tasks:
+            await task
         # A report being made for someone is finished and sent.
         await self.engine.drain()
         for transport in (self.telegram, self.slack):
@@ -151,12 +204,18 @@ class BotApp:
             await self.web.stop()
 
     async def health(self) -> dict[str, Any]:
+        """ok only while the database answers and every loop runs without failing."""
         report: dict[str, Any] = {"telegram": self.telegram is not None, "slack": self.slack is not None}
         try:
             async with self.sessions() as session:
-                await session.execute(text("SELECT 1"))
+                await asyncio.wait_for(session.execute(text("SELECT 1")), HEALTH_DB_TIMEOUT)
             report["database"] = "ok"
         except Exception as exc:  # noqa: BLE001 - reported, not raised
             report["database"] = exc.__class__.__name__
-        report["ok"] = report["database"] == "ok"
+        loops = self.loops.report()
+        if not self.scheduler.running:
+            for name in SCHEDULED:
+                loops[name] = {"ok": False, "state": "not running"}
+        report["loops"] = loops
+        report["ok"] = report["database"] == "ok" and all(entry["ok"] for entry in loops.values())
         return report

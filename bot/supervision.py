@@ -39,6 +39,8 @@ class LoopHealth:
     # Set when trying again cannot help (a rejected token): the loop has stopped.
     given_up: str | None = None
     tries: int = 0
+    # A scheduled job in the middle of a run, which a clean stop waits for.
+    busy: bool = False
     first_wait: float = FIRST_WAIT
     longest_wait: float = LONGEST_WAIT
     # What counts as an outage (one line in the log) rather than a bug (a traceback).
@@ -51,10 +53,10 @@ class LoopHealth:
     def report(self) -> dict[str, Any]:
         if self.given_up is not None:
             return {"ok": False, "state": "stopped", "reason": self.given_up}
-        if not self.running:
-            return {"ok": False, "state": "not running"}
         if self.failing_since is not None:
             return {"ok": False, "state": "failing", "since": self.failing_since.isoformat(), "reason": self.last_error, "tries": self.tries}
+        if not self.running:
+            return {"ok": False, "state": "not running"}
         return {"ok": True, "state": "ok"}
 
     def failed(self, exc: BaseException) -> float:
@@ -104,7 +106,7 @@ def guarded(health: LoopHealth, job: Callable[[], Awaitable[object]]) -> Callabl
     scheduler runs it again at its next interval whatever happened."""
 
     async def run() -> None:
-        health.running = True
+        health.running = health.busy = True
         try:
             await job()
         except asyncio.CancelledError:
@@ -113,6 +115,8 @@ def guarded(health: LoopHealth, job: Callable[[], Awaitable[object]]) -> Callabl
             health.failed(exc)
         else:
             health.succeeded()
+        finally:
+            health.busy = False
 
     return run
 

@@ -38,9 +38,14 @@ def run(app: AppContext, log_level: str | None, log_format: str | None) -> None:
             loop.add_signal_handler(signum, stop.set)
         await bot.start()
         log.info("nmrf-bot running; stop with Ctrl-C or SIGTERM")
+        asked, failed = asyncio.ensure_future(stop.wait()), asyncio.ensure_future(bot.failed.wait())
         try:
-            await stop.wait()
+            await asyncio.wait({asked, failed}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            asked.cancel()
+            failed.cancel()
             await bot.stop()
+        if bot.failed.is_set() and not stop.is_set():
+            raise ConfigurationError(f"no chat platform can run: {bot.failure()}")
 
     app.run(work)

@@ -63,6 +63,8 @@ OUTBOX_EVENT = "nmrf_outbox"
 MODAL_MAX_LENGTH = 3000
 # Slack wants its answer within 3 seconds; this leaves room for the network.
 ACK_WITHIN_SECONDS = 2.0
+# auth.test and apps.connections.open answers that no retry will change.
+_REFUSED_TOKEN = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "not_allowed_token_type"}
 _GONE = {"user_not_found", "user_disabled", "account_inactive", "channel_not_found", "cannot_dm_bot", "is_archived"}
 
 
@@ -123,6 +125,13 @@ class SlackTransport:
             self._socket = AsyncSocketModeHandler(self.app, self._app_token)
             self._socket.client.on_message_listeners.append(self._log_retry)
             await self._socket.connect_async()
+
+    @staticmethod
+    def rejection(exc: BaseException) -> str | None:
+        """Why trying again cannot help (Slack refused a token), or None."""
+        if isinstance(exc, SlackApiError) and exc.response.get("error") in _REFUSED_TOKEN:
+            return f"Slack refused the token ({exc.response.get('error')}): check slack.bot_token and slack.app_token, then restart"
+        return None
 
     async def stop(self) -> None:
         if self._socket is not None:

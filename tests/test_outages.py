@@ -1,0 +1,294 @@
+"""The real `nmrf-bot run` through outages: a platform out of reach at start,
+a token refused, the database gone for ten seconds behind a TCP proxy.
+Nothing stops for good, nothing is sent twice or lost, /healthz says what
+is wrong while it is, and each outage is logged once, not at every try."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.standins.slack import SlackStandIn
+from bot.standins.telegram import TelegramStandIn
+from storage import outbox
+from storage.enums import OutboxKind, OutboxStatus, Platform
+from storage.models import OutboxMessage
+from storage.types import utcnow
+from tests.chat_harness import TELEGRAM_TOKEN, SlackPerson, TelegramPerson
+from tests.tcp_proxy import TcpProxy
+
+NMRF_BOT = str(Path(sys.executable).with_name("nmrf-bot"))
+FIRST_USER = 20_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class BotProcess:
+    """`nmrf-bot run` as a subprocess, its stderr collected as it comes."""
+
+    def __init__(self, tmp_path: Path, db_url: str, *, telegram_url: str | None, slack: SlackStandIn | None, token: str = TELEGRAM_TOKEN) -> None:
+        self.health_port = free_port()
+        config = ""
+        if telegram_url:
+            config += f'[telegram]\nbase_url = "{telegram_url}"\n'
+        if slack is not None:
+            config += f'[slack]\napi_url = "{slack.api_url}"\n'
+        config += f'[http]\nhost = "127.0.0.1"\nport = {self.health_port}\nhealth = true\n'
+        self.config = tmp_path / "config.toml"
+        self.config.write_text(config, encoding="utf-8")
+        self.env = {**os.environ, "NMRF_DATABASE_URL": db_url}
+        if telegram_url:
+            self.env["NMRF_TELEGRAM_TOKEN"] = token
+        if slack is not None:
+            self.env |= {"NMRF_SLACK_BOT_TOKEN": slack.bot_token, "NMRF_SLACK_APP_TOKEN": slack.app_token}
+        self.lines: list[str] = []
+        self.process: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            NMRF_BOT, "--config", str(self.config), "run", env=self.env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )
+        self._reader = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        assert self.process is not None and self.process.stderr is not None
+        while line := await self.process.stderr.readline():
+            self.lines.append(line.decode(errors="replace"))
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    async def healthz(self) -> tuple[int, dict[str, Any]]:
+        try:
+            async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{self.health_port}/healthz", timeout=aiohttp.ClientTimeout(total=10)) as response:
+                return response.status, await response.json()
+        except aiohttp.ClientConnectionError:
+            return 0, {}
+
+    async def wait_health(self, status: int, timeout: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            got, body = await self.healthz()
+            if got == status:
+                return body
+            if time.monotonic() > deadline:
+                raise AssertionError(f"/healthz stayed {got} {body}, not {status}\n{self.log}")
+            await asyncio.sleep(0.2)
+
+    async def stop(self) -> int:
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.process.wait(), 60)
+        finally:
+            if self.process.returncode is None:
+                self.process.kill()
+                await self.process.wait()
+        if self._reader is not None:
+            await self._reader
+        return int(self.process.returncode or 0)
+
+
+async def wait_for(condition: Callable[[], Awaitable[bool]], timeout: float = 60, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met in time")
+        await asyncio.sleep(0.05)
+
+
+async def queue_reminders(sessions: async_sessionmaker[AsyncSession], standin: TelegramStandIn, label: str, users: range) -> None:
+    now = utcnow()
+    async with sessions() as session, session.begin():
+        for user in users:
+            standin.add_user(user, f"fp {user}").started = True
+            await outbox.enqueue(session, outbox.NewMessage(
+                key=f"reminder:{label}:{user}", kind=OutboxKind.REMINDER, platform=Platform.TELEGRAM,
+                workspace_id="", platform_user_id=str(user), chat_id=str(user), timezone="UTC",
+                message={"key": "reminder.digest", "text": f"{label} reminder to {user}", "language": "en", "buttons": []},
+                due_at=now - timedelta(minutes=1),
+            ))
+
+
+async def nothing_pending(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    async with sessions() as session:
+        left = await session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != OutboxStatus.SENT))
+    return left == 0
+
+
+def received(standin: TelegramStandIn, label: str) -> Counter[str]:
+    return Counter(m.text for m in standin.sent if m.text.startswith(f"{label} reminder"))
+
+
+def no_traceback_nor_token(log: str) -> None:
+    assert "Traceback" not in log, log
+    for secret in (TELEGRAM_TOKEN, TELEGRAM_TOKEN.split(":")[1]):
+        assert secret not in log
+
+
+@pytest.mark.fault
+async def test_telegram_out_of_reach_at_start_is_tried_again_while_slack_and_reminders_work(tmp_path: Path, db_url: str, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
+    telegram, slack = TelegramStandIn(TELEGRAM_TOKEN), SlackStandIn()
+    await telegram.start()
+    await slack.start()
+    # Telegram is behind a proxy that does not listen yet.
+    proxy = TcpProxy("127.0.0.1", telegram.port)
+    proxy.port = free_port()
+    bot = BotProcess(tmp_path, db_url, telegram_url=f"http://127.0.0.1:{proxy.port}/bot", slack=slack)
+    slack.add_user("U0ANA", "ana", "ana@justicia.example")
+    await queue_reminders(sessions, telegram, "early", range(FIRST_USER, FIRST_USER + 3))
+    try:
+        await bot.start()
+        await slack.wait_for_socket(timeout=30)
+        (welcome,) = await SlackPerson(slack, "U0ANA").says("hello")
+        assert welcome.shown.startswith("Welcome, Ana Pérez.")
+        body = await bot.wait_health(503)
+        assert body["loops"]["telegram"]["state"] == "failing" and body["loops"]["slack"]["ok"] is True
+        assert body["database"] == "ok"
+        await asyncio.sleep(3)  # several tries while it is out of reach
+        assert received(telegram, "early") == Counter()
+        await proxy.open()
+        await bot.wait_health(200)
+        telegram.add_user(111, "Ana").started = True
+        (help_text,) = await TelegramPerson(telegram, 111).says("/help")
+        assert help_text.text
+        await wait_for(lambda: nothing_pending(sessions), what="every reminder sent")
+        assert received(telegram, "early") == Counter({f"early reminder to {u}": 1 for u in range(FIRST_USER, FIRST_USER + 3)})
+    finally:
+        code = await bot.stop()
+        await proxy.close()
+        await telegram.stop()
+        await slack.stop()
+    assert code == 0, bot.log
+    # One line when the trouble began and one when it ended, whatever the number of tries.
+    assert sum("telegram: " in line and "trying again until it works" in line for line in bot.lines) == 1, bot.log
+    assert sum("telegram: working again" in line for line in bot.lines) == 1, bot.log
+    no_traceback_nor_token(bot.log)
+
+
+@pytest.mark.fault
+async def test_a_refused_telegram_token_is_one_line_and_slack_goes_on(tmp_path: Path, db_url: str, world: dict[str, int]) -> None:
+    telegram, slack = TelegramStandIn(TELEGRAM_TOKEN), SlackStandIn()
+    await telegram.start()
+    await slack.start()
+    wrong = "987654321:AAwrongwrongwrongwrongwrongwrongwro"
+    bot = BotProcess(tmp_path, db_url, telegram_url=telegram.base_url, slack=slack, token=wrong)
+    slack.add_user("U0ANA", "ana", "ana@justicia.example")
+    try:
+        await bot.start()
+        await slack.wait_for_socket(timeout=30)
+        body = await bot.wait_health(503)
+        await wait_for(lambda: _state(bot, "telegram", "stopped"), what="telegram given up")
+        (welcome,) = await SlackPerson(slack, "U0ANA").says("hello")
+        assert welcome.shown.startswith("Welcome, Ana Pérez.")
+        body = (await bot.healthz())[1]
+        assert body["loops"]["slack"]["ok"] is True
+    finally:
+        code = await bot.stop()
+        await telegram.stop()
+        await slack.stop()
+    assert code == 0, bot.log
+    refusals = [line for line in bot.lines if "Telegram rejected the bot token" in line]
+    assert len(refusals) == 1, bot.log
+    assert wrong not in bot.log and wrong.split(":")[1] not in bot.log
+    no_traceback_nor_token(bot.log)
+
+
+async def _state(bot: BotProcess, loop: str, state: str) -> bool:
+    _, body = await bot.healthz()
+    return body.get("loops", {}).get(loop, {}).get("state") == state
+
+
+@pytest.mark.fault
+async def test_with_its_only_platform_refusing_the_token_run_ends_in_one_line(tmp_path: Path, db_url: str, world: dict[str, int]) -> None:
+    telegram = TelegramStandIn(TELEGRAM_TOKEN)
+    await telegram.start()
+    wrong = "987654321:AAwrongwrongwrongwrongwrongwrongwro"
+    bot = BotProcess(tmp_path, db_url, telegram_url=telegram.base_url, slack=None, token=wrong)
+    try:
+        await bot.start()
+        assert bot.process is not None
+        code = await asyncio.wait_for(bot.process.wait(), 60)
+        await bot.stop()
+    finally:
+        await telegram.stop()
+    assert code == 1, bot.log
+    assert bot.lines[-1].startswith("error: no chat platform can run: telegram: Telegram rejected the bot token"), bot.log
+    assert wrong not in bot.log and wrong.split(":")[1] not in bot.log
+    no_traceback_nor_token(bot.log)
+
+
+@pytest.mark.fault
+async def test_ten_seconds_without_the_database_lose_nothing_and_send_nothing_twice(tmp_path: Path, db_url: str, sessions: async_sessionmaker[AsyncSession], world: dict[str, int], fault_report: dict[str, object]) -> None:
+    """The bot reaches PostgreSQL through a proxy that is cut for 10 s:
+    reminders queued before, during and after go out once each, a message
+    written during the outage is answered after it, /healthz is red while
+    it lasts, and each loop logs the outage once."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("an outage of a database server; SQLite is a file")
+    url = make_url(db_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.open()
+    telegram = TelegramStandIn(TELEGRAM_TOKEN)
+    await telegram.start()
+    telegram.add_user(111, "Ana").started = True
+    ana = TelegramPerson(telegram, 111)
+    bot = BotProcess(tmp_path, url.set(port=proxy.port).render_as_string(hide_password=False), telegram_url=telegram.base_url, slack=None)
+    users = {label: range(FIRST_USER + 10 * n, FIRST_USER + 10 * n + 5) for n, label in enumerate(("before", "during", "after"))}
+    await queue_reminders(sessions, telegram, "before", users["before"])
+    try:
+        await bot.start()
+        await bot.wait_health(200)
+        await wait_for(lambda: nothing_pending(sessions), what="the first reminders sent")
+        await proxy.close()
+        outage_began = time.monotonic()
+        body = await bot.wait_health(503, timeout=20)
+        assert body["database"] != "ok"
+        await queue_reminders(sessions, telegram, "during", users["during"])  # the test reaches the database directly
+        before = len(ana.inbox)
+        telegram.user_sends(111, "/help")
+        await asyncio.sleep(max(0.0, 10 - (time.monotonic() - outage_began)))
+        await proxy.open()
+        await queue_reminders(sessions, telegram, "after", users["after"])
+        replies = await telegram.wait_for_messages(111, before + 1, timeout=90)
+        await bot.wait_health(200, timeout=90)
+        await wait_for(lambda: nothing_pending(sessions), timeout=120, what="every reminder sent")
+    finally:
+        code = await bot.stop()
+        await proxy.close()
+        await telegram.stop()
+    assert code == 0, bot.log
+    answers = [m.text for m in replies[before:] if "cannot reach my records" not in m.text]
+    assert len(answers) == 1 and answers[0], replies
+    counts = {label: received(telegram, label) for label in users}
+    sent = sum(len(c) for c in counts.values())
+    duplicated = sum(n - 1 for c in counts.values() for n in c.values())
+    fault_report.update(sent=15, received=sent, duplicated=duplicated, lost=15 - sent)
+    for label, wanted in users.items():
+        assert counts[label] == Counter({f"{label} reminder to {u}": 1 for u in wanted}), (label, counts[label])
+    assert sum("outbox: " in line and "trying again until it works" in line for line in bot.lines) == 1, bot.log
+    assert sum("outbox: working again" in line for line in bot.lines) == 1, bot.log
+    no_traceback_nor_token(bot.log)
