@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import errno
 import io
 import json
+import os
+import subprocess
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -367,3 +371,106 @@ async def test_csv_export_is_inert_in_every_locale(registry: dict[str, int], ses
     assert rows[str(registry["mine"])]["narrative"] == "x;' \"=1\""  # its latest, made inert where it could split
     # Numbers are written as numbers, unquoted: a spreadsheet sums them.
     assert any(line.startswith(f"{registry['mine']},") for line in text.splitlines())
+
+
+REPORTS = [
+    (["report", "matrix"], "matrix.xlsx"),
+    (["report", "draft", "--mechanism", "UPR"], "draft.docx"),
+    (["report", "progress"], "progress.html"),
+    (["report", "export", "--format", "csv"], "all.csv"),
+    (["report", "export", "--format", "json"], "all.json"),
+]
+
+
+async def failing(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    """The real command line, expected to fail: what it printed on stderr."""
+
+    def call() -> int:
+        try:
+            main(list(args), clock=FakeClock())
+        except SystemExit as exc:
+            return int(exc.code or 0)
+        return 0
+
+    code = await asyncio.to_thread(call)
+    out, err = capsys.readouterr()
+    assert code == 1, (out, err)
+    return err
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a 64 kB tmpfs (root only: CI and this machine)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    folder = tmp_path / "full"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True, text=True)
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        # Lazily: a file a failed test left open must not keep the mount behind.
+        subprocess.run(["umount", "--lazy", str(folder)], check=True)
+
+
+def fill(folder: Path) -> None:
+    with (folder / "filler").open("ab", buffering=0) as out, contextlib.suppress(OSError):
+        while True:
+            out.write(b"\0" * 4096)
+
+
+async def test_a_report_on_a_full_disk_says_so_and_leaves_the_previous_file_whole(
+    registry: dict[str, int], db_url: str, full_disk: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("NMRF_DATABASE_URL", db_url)
+    monkeypatch.chdir(full_disk.parent)
+    for _, name in REPORTS:
+        (full_disk / name).write_text("the previous report", encoding="utf-8")
+    fill(full_disk)
+    before = sorted(p.name for p in full_disk.iterdir())
+    for args, name in REPORTS:
+        for out in (full_disk / name, full_disk / f"new-{name}"):
+            err = await failing(capsys, *args, "--out", str(out))
+            assert err == f"error: no space left on device writing {out}\n", args
+        assert (full_disk / name).read_text(encoding="utf-8") == "the previous report"
+        # No 0-byte file, no partial one, no scratch file left behind.
+        assert sorted(p.name for p in full_disk.iterdir()) == before, args
+
+
+async def test_a_report_that_fails_while_written_leaves_nothing_half_made(
+    registry: dict[str, int], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The same without root: each writer writes some, then the disk is full."""
+    import inspect
+
+    import bot.reports.build as build
+
+    def fails_midway(real: Any) -> Any:
+        def half(args: tuple[Any, ...]) -> None:
+            path = next(a for a in args if isinstance(a, Path))
+            path.write_bytes(b"half a report")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        async def async_writer(*args: Any, **_kwargs: Any) -> Any:
+            half(args)
+
+        def writer(*args: Any, **_kwargs: Any) -> Any:
+            half(args)
+
+        return async_writer if inspect.iscoroutinefunction(real) else writer
+
+    for name in ("write_matrix", "write_draft", "write_progress_page", "write_export"):
+        monkeypatch.setattr(build, name, fails_midway(getattr(build, name)))
+    monkeypatch.setenv("NMRF_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for args, name in REPORTS:
+        (folder / name).write_text("the previous report", encoding="utf-8")
+        for out in (folder / name, folder / f"new-{name}"):
+            err = await failing(capsys, *args, "--out", str(out))
+            assert err == f"error: no space left on device writing {out}\n", args
+        assert (folder / name).read_text(encoding="utf-8") == "the previous report"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(name for _, name in REPORTS)

@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import errno
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,6 +23,7 @@ from handlers.report_orders import ReportFile, ReportOrder
 from messages import t
 from storage.report_inputs import stream_inputs
 from storage.report_progress import progress
+from storage.errors import RegistryError
 from storage.report_rows import ReportScope, stream_report_rows
 from storage.types import utcnow
 
@@ -43,10 +49,47 @@ def file_name(order: ReportOrder, now: datetime) -> str:
     return "-".join(p for p in [*parts, day] if p) + "." + suffix
 
 
+class ReportNotSaved(RegistryError):
+    """The report's file could not be written (a full disk, a read-only one...)."""
+
+
+# What writing a file can meet; the database's own failures (a refused or cut
+# connection) are ConnectionError, TimeoutError or have other numbers.
+FILE_ERRNOS = frozenset({
+    errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO, errno.EACCES, errno.EPERM, errno.ENOENT, errno.ENAMETOOLONG,
+})
+
+
+@contextmanager
+def whole_or_nothing(out: Path) -> Iterator[Path]:
+    """A path next to ``out`` to write to, that becomes ``out`` only once the
+    report is whole: a failure leaves neither a 0-byte nor a partial file, and
+    the previous report stays as it was. A file error is said as such."""
+    partial = out.with_name(f".{out.name}.{secrets.token_hex(4)}.partial{out.suffix}")
+    try:
+        yield partial
+        os.replace(partial, out)
+    except OSError as exc:
+        if isinstance(exc, (ConnectionError, TimeoutError)) or exc.errno not in FILE_ERRNOS:
+            raise
+        reason = os.strerror(exc.errno)
+        raise ReportNotSaved(f"{reason[:1].lower()}{reason[1:]} writing {out}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 async def make_report(
     sessions: async_sessionmaker[AsyncSession], order: ReportOrder, out: Path, clock: Callable[[], datetime] = utcnow
 ) -> ReportFile:
-    """Write the report ``order`` asks for to ``out``."""
+    """Write the report ``order`` asks for to ``out``, whole or not at all."""
+    with whole_or_nothing(out) as partial:
+        made = await _make_report(sessions, order, partial, clock)
+    return replace(made, path=out)
+
+
+async def _make_report(
+    sessions: async_sessionmaker[AsyncSession], order: ReportOrder, out: Path, clock: Callable[[], datetime]
+) -> ReportFile:
     scope = ReportScope(order.country, order.mechanism, order.cycle)
     moment = order.as_of
     async with sessions() as session:
