@@ -26,6 +26,7 @@ from bot.supervision import LoopHealth, pause
 from handlers.chat_port import ChatAddress, ChatGateway, DeliveryFailed, DeliveryProbe, OutgoingMessage, RecipientUnreachable
 from bot.ratelimit import SendLimits
 from handlers.reminders.working_time import WorkingTime, parse_hours
+from storage.audit import acts_as
 from storage.database import writing
 from storage import outbox
 from storage.models import OutboxMessage
@@ -78,6 +79,7 @@ class OutboxDispatcher:
         self.lease = lease
         self.on_unreachable = on_unreachable
 
+    @acts_as("system:outbox")
     async def run_once(self) -> int:
         """Claim one batch and send it; how many were claimed."""
         async with self.sessions() as session:
@@ -103,6 +105,7 @@ class OutboxDispatcher:
             total += claimed
         return total
 
+    @acts_as("system:outbox")
     async def recover(self) -> int:
         """At start: free what dead processes on this host had claimed."""
         host = self.worker.rsplit(":", 1)[0]

@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from handlers.chat_port import Button, ChatAddress, IncomingMessage, OutgoingMessage
 from handlers.engine import ConversationEngine
+from storage.audit import current_actor
 from storage.enums import Platform
 from storage.models import FocalPoint, SecretariatUser
 from storage.network import active_on
@@ -61,6 +62,15 @@ class TerminalEngine(ConversationEngine):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.person_id = person.id
         self.person_kind = type(person)
+        # Who runs `nmrf-bot chat` (the CLI's actor): the audit names them too.
+        self.operator = current_actor()
+
+    def actor_of(self, address: ChatAddress, person: FocalPoint | SecretariatUser | None = None) -> str:
+        if isinstance(person, FocalPoint):
+            return f"terminal:{self.operator} focal_point:{person.id}"
+        if isinstance(person, SecretariatUser):
+            return f"terminal:{self.operator} secretariat:{person.id}"
+        return f"terminal:{self.operator}"
 
     async def identify(self, session: AsyncSession, address: ChatAddress, now: datetime) -> FocalPoint | SecretariatUser | None:
         if self.person_kind is SecretariatUser:

@@ -35,11 +35,12 @@ from handlers.chat_port import (
 )
 from handlers import browse, buttons, hours, refusals, requests, secretariat, snooze, status_update, validate
 from handlers.buttons import Place, Pressed, Verdict
+from handlers.onboarding import tell_former_accounts
 from handlers.reminders.plan import Policy
 from handlers.report_orders import ReportMaker, ReportOrder
 from handlers.turn import SecretariatTurn, Turn
 from messages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, SUPPORTED_LANGUAGES, local_date, local_number, t
-from storage.audit import acting_as
+from storage.audit import acting_as, acts_as, chat_actor
 from storage.conversations import (
     State,
     abandoned_dialogues,
@@ -49,11 +50,13 @@ from storage.conversations import (
     forget_old_deliveries,
     focal_point_for,
     link_identity,
+    linked_elsewhere,
     mark_reachable,
     load_state,
     redeem_invite,
     save_state,
     secretariat_user_for,
+    usable_invite,
 )
 from storage.database import is_unavailable, writing
 from storage.enums import Platform
@@ -106,7 +109,8 @@ class ConversationEngine:
         orders: list[ReportOrder] = []
         for attempt in range(1, self.db_attempts + 1):
             try:
-                replies, orders = await self._handle_once(message)
+                with acting_as(self.actor_of(message.address)):
+                    replies, orders = await self._handle_once(message)
                 break
             except Exception as exc:
                 if not is_unavailable(exc):
@@ -220,8 +224,10 @@ class ConversationEngine:
                 expired_rec = state.data.get("rec") if state.name.startswith("update.") else None
                 state = State()
             turn = Turn(message, session, state, now, focal_point=focal_point, expired_rec=expired_rec)
-            with acting_as(f"{address.platform.value}:{focal_point.id}"):
+            with acting_as(self.actor_of(address, focal_point)):
                 await self._route(turn)
+                # Now, not at the commit: the audit reads the actor as each flush runs.
+                await session.flush()
             await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, now)
             return turn.replies, []
 
@@ -233,9 +239,19 @@ class ConversationEngine:
         if self._stale(state, now):
             state = State()
         turn = SecretariatTurn(message, session, state, now, user=user)
-        await secretariat.handle(turn, self.policy)
+        with acting_as(self.actor_of(address, user)):
+            await secretariat.handle(turn, self.policy)
+            await session.flush()
         await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, now)
         return turn.replies, turn.orders
+
+    def actor_of(self, address: ChatAddress, person: FocalPoint | SecretariatUser | None = None) -> str:
+        """Who the audit log says acted: the account, and whose it is once known."""
+        return chat_actor(
+            address.platform.value, address.workspace_id, address.user_id,
+            focal_point_id=person.id if isinstance(person, FocalPoint) else None,
+            secretariat_user_id=person.id if isinstance(person, SecretariatUser) else None,
+        )
 
     async def identify(self, session: AsyncSession, address: ChatAddress, now: datetime) -> FocalPoint | SecretariatUser | None:
         """Who wrote: the focal point or secretariat user behind a chat account, or nobody known."""
@@ -244,6 +260,7 @@ class ConversationEngine:
             return focal_point
         return await secretariat_user_for(session, address.platform, address.workspace_id, address.user_id)
 
+    @acts_as("system:deliveries")
     async def forget_old_deliveries(self) -> int:
         async with writing(self.sessions) as session:
             return await forget_old_deliveries(session, self.clock())
@@ -251,6 +268,7 @@ class ConversationEngine:
     def _stale(self, state: State, now: datetime) -> bool:
         return state.name != "idle" and state.updated_at is not None and now - state.updated_at > self.timeout
 
+    @acts_as("system:dialogues")
     async def expire_abandoned(self) -> int:
         """Close the dialogues abandoned for longer than the timeout and tell
         each person, politely, that nothing was saved. Run periodically; with
@@ -285,22 +303,42 @@ class ConversationEngine:
         text = (message.text or "").strip()
         code = text.removeprefix("/start").strip() if text.startswith("/start") else ""
         if code:
-            focal_point = await redeem_invite(
-                session, code, address.platform, address.workspace_id, address.user_id, address.chat_id, now
-            )
-            if focal_point is not None:
-                return [welcome(focal_point, address.platform)]
-            log.info("invalid invite code from %s user %s", address.platform.value, address.user_id)
-            return [OutgoingMessage("onboarding.bad_code", t("onboarding.bad_code", DEFAULT_LANGUAGE))]
+            return await self._redeem(session, address, code, now)
         if message.email:
             focal_point = await focal_point_by_email(session, message.email, now.date())
             if focal_point is not None:
-                await link_identity(
-                    session, focal_point.id, address.platform, address.workspace_id, address.user_id, address.chat_id
-                )
+                if await linked_elsewhere(session, focal_point.id, address.platform, address.workspace_id, address.user_id):
+                    # An e-mail proves an address, not who holds the account:
+                    # only the secretariat's new invite moves an access.
+                    log.info("refused %s user %s: focal point %s is linked from another account", address.platform.value, address.user_id, focal_point.id)
+                    return [OutgoingMessage("onboarding.already_linked", t("onboarding.already_linked", DEFAULT_LANGUAGE))]
+                with acting_as(self.actor_of(address, focal_point)):
+                    await link_identity(
+                        session, focal_point.id, address.platform, address.workspace_id, address.user_id, address.chat_id, now=now
+                    )
                 return [welcome(focal_point, address.platform)]
         log.info("refused unknown %s user %s", address.platform.value, address.user_id)
         return [OutgoingMessage("refuse.unknown_user", t("refuse.unknown_user", DEFAULT_LANGUAGE))]
+
+    async def _redeem(self, session: AsyncSession, address: ChatAddress, code: str, now: datetime) -> list[OutgoingMessage]:
+        """``/start CODE``: the first account on a platform spends the code there;
+        any other is refused, whether the code came second or was already
+        spent by an e-mail match. A fresh invite moves the access, and the
+        account it leaves is told."""
+        found = await usable_invite(session, code, address.platform, now)
+        former = None
+        if found is not None:
+            _, focal_point = found
+            with acting_as(self.actor_of(address, focal_point)):
+                former = await redeem_invite(session, found[0], address.platform, address.workspace_id, address.user_id, address.chat_id, now)
+                if former is not None:
+                    await tell_former_accounts(session, focal_point, former, self.policy, now)
+        if found is None or former is None:
+            log.info("invalid invite code from %s user %s", address.platform.value, address.user_id)
+            return [OutgoingMessage("onboarding.bad_code", t("onboarding.bad_code", DEFAULT_LANGUAGE))]
+        if former:
+            log.info("focal point %s moved on %s from %s account(s) to user %s", focal_point.id, address.platform.value, len(former), address.user_id)
+        return [welcome(focal_point, address.platform)]
 
     async def _route(self, turn: Turn) -> None:
         message = turn.message

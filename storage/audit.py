@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import enum
-from collections.abc import Iterator
+import functools
+from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import event, inspect, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +33,9 @@ from storage.models import (
 )
 from storage.types import utcnow
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 _actor: ContextVar[str] = ContextVar("nmrf_audit_actor", default="system")
 
 # Rows that are their own history need no second copy in the audit log, and
@@ -48,6 +52,35 @@ _NOT_AUDITED = set(APPEND_ONLY_TABLES) | {
 
 def current_actor() -> str:
     return _actor.get()
+
+
+def chat_actor(
+    platform: str, workspace_id: str, user_id: str, *, focal_point_id: int | None = None, secretariat_user_id: int | None = None,
+) -> str:
+    """Who acts in a chat: the account (``telegram:111``, ``slack:T1/U1``) and,
+    once known, whose it is, since an account can later pass to someone else."""
+    account = f"{platform}:{workspace_id}/{user_id}" if workspace_id else f"{platform}:{user_id}"
+    if focal_point_id is not None:
+        return f"{account} focal_point:{focal_point_id}"
+    if secretariat_user_id is not None:
+        return f"{account} secretariat:{secretariat_user_id}"
+    return account
+
+
+def acts_as(actor: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """For work the bot starts on its own (a scheduled job, the outbox): it
+    acts as ``actor`` whoever started the process, e.g. `nmrf-bot run` as
+    cli:root, whose context every task it creates would otherwise inherit."""
+
+    def wrap(work: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @functools.wraps(work)
+        async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            with acting_as(actor):
+                return await work(*args, **kwargs)
+
+        return run
+
+    return wrap
 
 
 @contextlib.contextmanager

@@ -13,8 +13,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.enums import Platform
-from storage.models import ChatIdentity, ConversationState, FocalPoint, Invite, ProcessedDelivery, SecretariatUser
+from storage.audit import audit_record
+from storage.clock import utcnow
+from storage.enums import OutboxStatus, Platform
+from storage.models import (
+    ChatIdentity, ConversationState, FocalPoint, Invite, InviteUse, OutboxMessage, ProcessedDelivery, SecretariatUser,
+)
 from storage.network import active_on
 
 INVITE_LIFETIME = timedelta(days=14)
@@ -212,41 +216,139 @@ async def create_invite(session: AsyncSession, focal_point_id: int, now: datetim
     return code
 
 
-async def redeem_invite(
-    session: AsyncSession, code: str, platform: Platform, workspace_id: str, user_id: str, chat_id: str, now: datetime
-) -> FocalPoint | None:
-    """Link the chat account to the invite's focal point; None when the code is
-    unknown, used or expired. The account replaces any earlier one on that platform."""
+@dataclass(frozen=True)
+class FormerAccount:
+    """A chat account a focal point's access was moved away from."""
+
+    platform: Platform
+    workspace_id: str
+    user_id: str
+    chat_id: str
+
+
+async def usable_invite(session: AsyncSession, code: str, platform: Platform, now: datetime) -> tuple[Invite, FocalPoint] | None:
+    """The invite behind a code and its focal point, if it may still link an
+    account on this platform: known, not expired, not spent there yet."""
     invite = await session.scalar(select(Invite).where(Invite.code_hash == _hash(code)))
-    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+    if invite is None or invite.expires_at <= now:
         return None
-    invite.used_at = now
-    await link_identity(session, invite.focal_point_id, platform, workspace_id, user_id, chat_id)
-    return await session.scalar(
+    spent = await session.scalar(select(InviteUse.invite_id).where(InviteUse.invite_id == invite.id, InviteUse.platform == platform))
+    if spent is not None:
+        return None
+    focal_point = await session.scalar(
         select(FocalPoint).where(FocalPoint.id == invite.focal_point_id).options(selectinload(FocalPoint.institution))
     )
+    return (invite, focal_point) if focal_point is not None else None
+
+
+async def redeem_invite(
+    session: AsyncSession, invite: Invite, platform: Platform, workspace_id: str, user_id: str, chat_id: str, now: datetime
+) -> list[FormerAccount] | None:
+    """Spend the invite on this platform and link the account to its focal
+    point, in place of any account it had there (a new invite is the
+    secretariat's say-so); the accounts replaced. None when another account
+    spent the invite first: the use is claimed before anything is linked, so
+    of two at once exactly one gets in."""
+    if not await _spend(session, invite.id, platform, now):
+        return None
+    return await link_identity(session, invite.focal_point_id, platform, workspace_id, user_id, chat_id, now=now)
+
+
+async def linked_elsewhere(session: AsyncSession, focal_point_id: int, platform: Platform, workspace_id: str, user_id: str) -> bool:
+    """Whether the focal point already has another account on this platform."""
+    other = await session.scalar(
+        select(ChatIdentity.id).where(
+            ChatIdentity.focal_point_id == focal_point_id,
+            ChatIdentity.platform == platform,
+            ~and_(ChatIdentity.workspace_id == workspace_id, ChatIdentity.platform_user_id == user_id),
+        ).limit(1)
+    )
+    return other is not None
 
 
 async def link_identity(
-    session: AsyncSession, focal_point_id: int, platform: Platform, workspace_id: str, user_id: str, chat_id: str
-) -> None:
-    existing = await session.scalar(
+    session: AsyncSession, focal_point_id: int, platform: Platform, workspace_id: str, user_id: str, chat_id: str,
+    *, now: datetime | None = None,
+) -> list[FormerAccount]:
+    """Make this account the focal point's one account on the platform; the
+    accounts it replaces, whose pending messages now go to it. Every invite
+    of the focal point not yet spent on this platform is spent by the link,
+    so only an invite made after it can move the access again."""
+    now = now or utcnow()
+    mine = await session.scalar(
         select(ChatIdentity).where(
             ChatIdentity.platform == platform,
             ChatIdentity.workspace_id == workspace_id,
             ChatIdentity.platform_user_id == user_id,
         )
     )
-    if existing is None:
-        session.add(
-            ChatIdentity(
-                platform=platform,
-                workspace_id=workspace_id,
-                platform_user_id=user_id,
-                chat_id=chat_id,
-                focal_point_id=focal_point_id,
+    others = [
+        o for o in (await session.scalars(
+            select(ChatIdentity).where(ChatIdentity.focal_point_id == focal_point_id, ChatIdentity.platform == platform).order_by(ChatIdentity.id)
+        )).all()
+        if o is not mine
+    ]
+    former = [FormerAccount(platform, o.workspace_id, o.platform_user_id, o.chat_id or o.platform_user_id) for o in others]
+    if mine is None and others:
+        # The old row takes the new account: what refers to it follows.
+        mine, others = others[0], others[1:]
+        mine.workspace_id, mine.platform_user_id = workspace_id, user_id
+        mine.unreachable_since = mine.unreachable_reason = None
+    elif mine is None:
+        mine = ChatIdentity(platform=platform, workspace_id=workspace_id, platform_user_id=user_id, focal_point_id=focal_point_id)
+        session.add(mine)
+    mine.focal_point_id, mine.secretariat_user_id, mine.chat_id = focal_point_id, None, chat_id
+    await session.flush()
+    replaced = [o.id for o in others]
+    moved = [mine.id, *replaced] if former else replaced
+    if moved:
+        # Reminders and requests not yet sent would reach the old account.
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.identity_id.in_(moved), OutboxMessage.status == OutboxStatus.PENDING)
+            .values(identity_id=mine.id, workspace_id=workspace_id, platform_user_id=user_id, chat_id=chat_id)
+            .execution_options(synchronize_session=False)
+        )
+    if replaced:
+        # What was sent to the rows that go stays, no longer tied to them.
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.identity_id.in_(replaced)).values(identity_id=None)
+            .execution_options(synchronize_session=False)
+        )
+    for row in others:
+        await session.delete(row)
+    for account in former:
+        await session.execute(
+            delete(ConversationState).where(
+                ConversationState.platform == platform,
+                ConversationState.workspace_id == account.workspace_id,
+                ConversationState.platform_user_id == account.user_id,
             )
         )
-    else:
-        existing.focal_point_id, existing.secretariat_user_id, existing.chat_id = focal_point_id, None, chat_id
+    await _spend_pending(session, focal_point_id, platform, now)
     await session.flush()
+    return former
+
+
+async def _spend(session: AsyncSession, invite_id: int, platform: Platform, now: datetime) -> bool:
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = (
+        module.insert(InviteUse)
+        .values(invite_id=invite_id, platform=platform, used_at=now)
+        .on_conflict_do_nothing()
+        .returning(InviteUse.invite_id)
+    )
+    if (await session.execute(statement)).first() is None:
+        return False
+    await audit_record(session, action="insert", entity=InviteUse.__tablename__, entity_id=f"{invite_id},{platform.value}", changes={"used_at": now})
+    return True
+
+
+async def _spend_pending(session: AsyncSession, focal_point_id: int, platform: Platform, now: datetime) -> None:
+    spent_here = select(InviteUse.invite_id).where(InviteUse.invite_id == Invite.id, InviteUse.platform == platform)
+    pending = (await session.scalars(
+        select(Invite.id).where(Invite.focal_point_id == focal_point_id, ~spent_here.exists()).order_by(Invite.id)
+    )).all()
+    for invite_id in pending:
+        await _spend(session, invite_id, platform, now)

@@ -116,6 +116,8 @@ class OutboxKind(StrEnum):
     OVERDUE_DIGEST = "overdue_digest"
     UNREACHABLE_NOTICE = "unreachable_notice"
     INFORMATION_REQUEST = "information_request"
+    # To an account a new invite took a focal point's access away from.
+    ACCESS_MOVED = "access_moved"
 
 
 class OutboxStatus(StrEnum):

@@ -561,7 +561,18 @@ class Invite(Base):
     focal_point_id: Mapped[int] = mapped_column(ForeignKey("focal_points.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class InviteUse(Base):
+    """An invite spent on one platform. One code serves Telegram and Slack,
+    and each platform's first account linked for the focal point spends it
+    there, whether it came with the code or was matched by e-mail."""
+
+    __tablename__ = "invite_uses"
+
+    invite_id: Mapped[int] = mapped_column(ForeignKey("invites.id"), primary_key=True)
+    platform: Mapped[Platform] = mapped_column(str_enum(Platform, "platform"), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 # --- reminders ------------------------------------------------------------------

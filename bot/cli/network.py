@@ -230,7 +230,7 @@ def focal_points_invite(app: AppContext, focal_point: str, no_slack: bool) -> No
                 signing_secret=config.slack.signing_secret.get_secret_value() if config.slack.signing_secret else None,
                 api_url=config.slack.api_url, mode=config.slack.mode,
             )
-        return await invite(sessions, focal_point, app.now(), bot_username=username, slack=slack)
+        return await invite(sessions, focal_point, app.now(), bot_username=username, slack=slack, policy=reminder_policy(config))
 
     found = app.run(work)
     expires = found.expires_at.astimezone(ZoneInfo(config.schedule.timezone))

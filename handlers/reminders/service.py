@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.reminders.compose import compose, unreachable_notice
 from handlers.reminders.plan import Planned, Policy, Recipient, Snapshot, plan_day
 from handlers.reminders.snapshot import load_secretariat, load_snapshot
+from storage.audit import acts_as
 from storage.database import writing
 from storage import outbox
 from storage.enums import OutboxKind
@@ -37,6 +38,7 @@ class ReminderService:
         self.clock = clock
         self.lead = lead
 
+    @acts_as("system:reminders")
     async def tick(self) -> int:
         """Plan what is due to go out today to people whose window is (about to be) open."""
         now = self.clock()
@@ -91,6 +93,7 @@ class ReminderService:
                 await session.execute(statement, rows[start:start + 1000])
         return len(added)
 
+    @acts_as("system:outbox")
     async def notify_unreachable(self, row: OutboxMessage, reason: str) -> None:
         """Tell each secretariat user, once, that a focal point is out of reach."""
         if row.focal_point_id is None:

@@ -1,0 +1,48 @@
+"""When a new invite moves a focal point's access to another chat account,
+the account left behind is told, so a person who did not ask for it knows.
+
+Through the outbox, like every message the bot starts: sent once whichever
+process sends it, and in the person's working window, never at night.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.chat_port import OutgoingMessage
+from handlers.reminders.plan import Policy
+from messages import t
+from storage import outbox
+from storage.conversations import FormerAccount
+from storage.enums import OutboxKind
+from storage.models import FocalPoint
+
+MOVED = "onboarding.moved"
+
+
+async def tell_former_accounts(
+    session: AsyncSession, focal_point: FocalPoint, former: list[FormerAccount], policy: Policy, now: datetime,
+) -> int:
+    """Queue the notice for each account replaced; how many were queued.
+    ``focal_point.institution`` must be loaded."""
+    if not former:
+        return 0
+    language = focal_point.language
+    text = t(MOVED, language, name=focal_point.name, institution=focal_point.institution.name)
+    window = policy.working_time(focal_point.timezone, None, focal_point.working_hours).next_window(now)
+    queued = 0
+    for account in former:
+        added = await outbox.enqueue(session, outbox.NewMessage(
+            key=f"moved:{focal_point.id}:{account.platform.value}:{account.workspace_id}/{account.user_id}:{now.isoformat()}",
+            kind=OutboxKind.ACCESS_MOVED, platform=account.platform, workspace_id=account.workspace_id,
+            platform_user_id=account.user_id, chat_id=account.chat_id, timezone=focal_point.timezone,
+            message=OutgoingMessage(MOVED, text, language=language).to_dict(),
+            due_at=max(now, window.start), not_after=window.end, working_hours=focal_point.working_hours,
+            # Tied to neither the identity nor the focal point: the account
+            # is no longer theirs, so the platform refusing it says nothing
+            # about reaching them (no unreachable mark, no secretariat notice).
+        ))
+        queued += added is not None
+    return queued
