@@ -203,3 +203,17 @@ def test_reminder_settings_are_checked(tmp_path: Path) -> None:
         load_config(path, environ={})
     config = load_config(write(tmp_path, '[schedule]\ncountry = "uy"\n[reminders.kinds.treaty_report]\nsteps_days = [90, 60]\n'), environ={})
     assert config.schedule.country == "UY" and config.reminders.kinds["treaty_report"].steps_days == [90, 60]
+
+
+def test_a_database_url_mistake_is_explained_without_its_password(tmp_path: Path) -> None:
+    cases = {
+        '[database]\nurl = "postgresql//nmrf:pw1@db/nmrf"\n': "database.url: expected a database URL such as sqlite:///FILE or postgresql://USER@HOST:PORT/DB",
+        '[database]\nurl = "postgresql://nmrf:pw1@db:port/nmrf"\n': "database.url: expected a database URL such as",
+        '[database]\nurl = ["postgresql://nmrf:pw1@db/nmrf"]\n': "database.url: Input should be a valid string (got ['postgresql://nmrf:***@db/nmrf'])",
+        'database = "postgresql://nmrf:pw1@db/nmrf"\n': "database: Input should be a valid dictionary or instance of DatabaseConfig",
+        'telegram = "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAA"\n': "telegram: Input should be a valid dictionary",
+    }
+    for body, expected in cases.items():
+        message = error_of(write(tmp_path, body))
+        assert expected in message, message
+        assert "pw1" not in message and "AAAAAAAA" not in message, message
