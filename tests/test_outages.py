@@ -13,7 +13,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.standins.slack import SlackStandIn
 from bot.standins.telegram import TelegramStandIn
 from storage import outbox
-from storage.enums import OutboxKind, OutboxStatus, Platform
-from storage.models import OutboxMessage
+from storage.enums import FocalPointRole, OutboxKind, OutboxStatus, Platform
+from storage.conversations import link_identity
+from storage.models import OutboxMessage, StatusUpdate
+from storage.network import FocalPointData, add_focal_point
 from storage.types import utcnow
 from tests.chat_harness import TELEGRAM_TOKEN, SlackPerson, TelegramPerson
 from tests.tcp_proxy import TcpProxy
@@ -292,3 +294,71 @@ async def test_ten_seconds_without_the_database_lose_nothing_and_send_nothing_tw
     assert sum("outbox: " in line and "trying again until it works" in line for line in bot.lines) == 1, bot.log
     assert sum("outbox: working again" in line for line in bot.lines) == 1, bot.log
     no_traceback_nor_token(bot.log)
+
+
+KILL_DELAYS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.8)
+PRESSES_PER_ROUND = 3
+
+
+@pytest.mark.fault
+async def test_sigkill_while_people_write_loses_nothing_and_handles_nothing_twice(tmp_path: Path, db_url: str, sessions: async_sessionmaker[AsyncSession], world: dict[str, int], fault_report: dict[str, object]) -> None:
+    """People press "No change" (each press one status update), and the bot
+    is killed with SIGKILL a moment later, at several delays, then started
+    again. Telegram keeps what was not confirmed; what was handled before the
+    kill is recognised when it comes again. Every press is one update."""
+    telegram = TelegramStandIn(TELEGRAM_TOKEN)
+    await telegram.start()
+    people = range(FIRST_USER, FIRST_USER + PRESSES_PER_ROUND * len(KILL_DELAYS))
+    rec = world["mine"]
+    async with sessions() as session, session.begin():
+        for user in people:
+            person = await add_focal_point(session, FocalPointData(
+                f"Person {user}", "MOJ", FocalPointRole.TECHNICAL, "en", "UTC", date(2025, 1, 1), f"p{user}@justicia.example",
+            ))
+            await link_identity(session, person.id, Platform.TELEGRAM, "", str(user), str(user))
+        now = utcnow()
+        for user in people:
+            telegram.add_user(user, f"fp {user}").started = True
+            await outbox.enqueue(session, outbox.NewMessage(
+                key=f"nudge:{user}", kind=OutboxKind.REMINDER, platform=Platform.TELEGRAM,
+                workspace_id="", platform_user_id=str(user), chat_id=str(user), timezone="UTC",
+                message={"key": "reminder.digest", "text": f"#{rec}: anything new?", "language": "en",
+                         "buttons": [[{"label": "No change", "action": f"same:{rec}"}]]},
+                due_at=now - timedelta(minutes=1),
+            ))
+    bot = BotProcess(tmp_path, db_url, telegram_url=telegram.base_url, slack=None)
+    kills = 0
+    try:
+        await bot.start()
+        await wait_for(lambda: nothing_pending(sessions), what="the nudges sent")
+        batches = [list(people)[n * PRESSES_PER_ROUND:(n + 1) * PRESSES_PER_ROUND] for n in range(len(KILL_DELAYS))]
+        for delay, batch in zip(KILL_DELAYS, batches, strict=True):
+            await bot.wait_health(200)
+            for user in batch:
+                (nudge,) = telegram.messages_to(user)[:1]
+                telegram.user_presses(user, nudge, f"same:{rec}")
+            await asyncio.sleep(delay)
+            assert bot.process is not None
+            bot.process.kill()  # SIGKILL: no clean stop, no last confirmation
+            await bot.process.wait()
+            kills += 1
+            await bot.start()
+        await wait_for(lambda: _updates_by(sessions, rec, len(people)), timeout=120, what="every press handled")
+        await asyncio.sleep(2)  # anything handled twice would show by now
+    finally:
+        await bot.stop()
+        await telegram.stop()
+    async with sessions() as session:
+        rows = (await session.scalars(select(StatusUpdate).where(StatusUpdate.recommendation_id == rec))).all()
+    per_person = Counter(row.author_label for row in rows)
+    lost = sum(1 for user in people if per_person[f"Person {user}"] == 0)
+    duplicated = sum(n - 1 for n in per_person.values() if n > 1)
+    fault_report.update(kills=kills, pressed=len(people), stored=len(rows), lost=lost, duplicated=duplicated)
+    assert kills == len(KILL_DELAYS)
+    assert (lost, duplicated) == (0, 0), per_person
+
+
+async def _updates_by(sessions: async_sessionmaker[AsyncSession], rec: int, count: int) -> bool:
+    async with sessions() as session:
+        stored = await session.scalar(select(func.count()).select_from(StatusUpdate).where(StatusUpdate.recommendation_id == rec))
+    return (stored or 0) >= count
