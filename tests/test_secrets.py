@@ -331,3 +331,24 @@ async def test_as_a_process_run_with_a_rejected_token_hides_it(tmp_path: Path) -
     assert process.returncode != 0, printed
     assert "rejected" in printed or "Unauthorized" in printed or "token" in printed.lower(), printed
     assert_no_secret(printed, secrets)
+
+
+def test_a_crash_in_a_thread_is_masked_too(configured: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Python prints a thread's uncaught exception itself, not through logging."""
+    import threading
+
+    secrets = MIXED
+    for var, value in secrets.environment(secrets.database_url()).items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.setattr(threading, "excepthook", threading.__excepthook__)
+    run_main(["db", "status"], capsys)  # the entry point sets the process up, secrets known
+
+    def crash() -> None:
+        raise RuntimeError(f"token {secrets.telegram} url {secrets.database_url()} signing '{secrets.signing_secret}'")
+
+    thread = threading.Thread(target=crash, name="poller")
+    thread.start()
+    thread.join()
+    printed = capsys.readouterr().err
+    assert "Exception in thread poller" in printed and "RuntimeError: token ***" in printed, printed
+    assert_no_secret(printed, secrets)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import sys
+import threading
 import traceback
 from datetime import UTC, datetime
 
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> None:
 
     ``clock`` is the time every command reads (tests inject theirs); by default the wall clock."""
     _mask_last_resort()
+    _mask_thread_crashes()
     try:
         cli.main(args=argv, prog_name="nmrf-bot", standalone_mode=False, obj=clock)
     except click.exceptions.Abort:
@@ -107,6 +109,21 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> None:
 def _error(message: str) -> None:
     """The one line of a failure; whatever it quotes, no secret (bot.redaction)."""
     click.echo(mask(f"error: {message}"), err=True)
+
+
+def _mask_thread_crashes() -> None:
+    """A thread's uncaught exception is printed by Python itself: masked too."""
+    if threading.excepthook is not _masked_thread_crash:
+        threading.excepthook = _masked_thread_crash
+
+
+def _masked_thread_crash(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit:
+        return
+    name = args.thread.name if args.thread is not None else threading.get_ident()
+    text = "".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback))
+    sys.stderr.write(mask(f"Exception in thread {name}:\n{text}"))
+    sys.stderr.flush()
 
 
 def _mask_last_resort() -> None:
