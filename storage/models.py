@@ -550,6 +550,18 @@ class ProcessedDelivery(Base):
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
+class PendingDelivery(Base):
+    """A delivery acknowledged before its handling ended, kept until it is
+    handled (storage.pending): Slack's 3 seconds may run out first."""
+
+    __tablename__ = "pending_deliveries"
+
+    platform: Mapped[Platform] = mapped_column(str_enum(Platform, "platform"), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class Invite(Base):
     """A one-time code that links a chat account to a focal point."""
 

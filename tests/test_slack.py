@@ -4,24 +4,30 @@ real HTTP and WebSocket against the local Slack stand-in."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.chat_port import Button, ChatAddress, DeliveryProbe, OutgoingMessage, RecipientUnreachable
+from handlers.chat_port import Button, ChatAddress, DeliveryProbe, IncomingMessage, OutgoingMessage, RecipientUnreachable
 from bot.gateway import PlatformRouter
 from bot.standins.slack import SlackStandIn, sign
 from bot.transports.slack import SlackTransport
 from bot.transports.slack_blocks import MAX_BLOCKS, MAX_SECTION_TEXT, render, unescape_incoming
 from bot.web import SLACK_PATH, WebServer
 from handlers.engine import ConversationEngine
-from storage.conversations import create_invite, link_identity
+from storage import pending
+from storage.conversations import create_invite, first_delivery, link_identity
 from storage.enums import EvidenceKind, ImplementationStatus as S, Platform
-from storage.models import ChatIdentity, ConversationState
+from storage.models import ChatIdentity, ConversationState, ProcessedDelivery
 from storage.status import history
 from tests.chat_harness import ASSIGNED, LONG_ANSWER, TRICKY, SlackPerson
 from tests.fakes import FakeClock
@@ -44,6 +50,7 @@ class SlackBot:
         self.transport = SlackTransport(
             self.standin.bot_token, self.engine.handle, app_token=self.standin.app_token,
             signing_secret=self.standin.signing_secret, api_url=self.standin.api_url, mode=mode, clock=self.clock,
+            sessions=self.sessions,
         )
         router.register(self.transport)
         if mode == "http":
@@ -379,3 +386,174 @@ async def test_after_a_crash_slack_is_asked_whether_the_interrupted_reminder_arr
         rows = {r.key: (r.status, r.ambiguous) for r in await session.scalars(select(OutboxMessage))}
     # Slack said which had arrived: each went out exactly once, nothing is left in doubt.
     assert rows == {"arrived": (OutboxStatus.SENT, False), "lost": (OutboxStatus.SENT, False)}
+
+
+class _FailsOnce:
+    """The engine, with the first delivery failing as a lost database
+    connection would fail it, before anything was kept."""
+
+    def __init__(self, bot: SlackBot) -> None:
+        self.handle, self.calls = bot.engine.handle, 0
+        bot.transport._handle = self
+
+    async def __call__(self, message: IncomingMessage) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            raise ConnectionResetError("the database went away")
+        await self.handle(message)
+
+
+async def test_an_envelope_is_acked_only_after_its_handling_so_a_failure_is_redelivered(slack: SlackBot, caplog: pytest.LogCaptureFixture) -> None:
+    slack.standin.ack_timeout = 1.0
+    flaky = _FailsOnce(slack)
+    (reply,) = await SlackPerson(slack.standin, ANA).says("help")
+    assert reply.shown.startswith("I help you report")
+    await slack.standin.settle()
+    # Acknowledged first, the event would have been lost with the failure.
+    assert [(n, how) for kind, n, how in slack.standin.deliveries if kind == "events_api"] == [(0, "timeout"), (1, "ack")]
+    assert flaky.calls == 2 and len(slack.standin.messages_to(ANA)) == 1
+    assert not [r for r in caplog.records if r.exc_info], "one line, no traceback"
+
+
+@pytest.mark.parametrize(("kind", "payload"), [
+    ("interactive", {"type": "block_actions", "user": {"id": ANA}, "trigger_id": "1.T0NMRF.x", "actions": [], "message": {"text": "Confidential"}}),
+    ("events_api", {"type": "event_callback", "event_id": "Ev0BAD", "event": {"type": "message", "channel": "D0ANA", "channel_type": "im", "user": ANA, "text": ["Confidential"]}}),
+    ("slash_commands", {"command": "/nmrf", "text": "Confidential", "team_id": "T0NMRF"}),
+], ids=["block_actions with no actions", "text that is not text", "a command with no user"])
+async def test_a_malformed_envelope_is_acked_and_ignored(slack: SlackBot, caplog: pytest.LogCaptureFixture, kind: str, payload: dict[str, object]) -> None:
+    caplog.set_level(logging.INFO)
+    slack.standin.sends(kind, payload)
+    await slack.standin.settle()
+    # Acknowledged: delivered again, it would be just as malformed.
+    assert slack.standin.deliveries == [(kind, 0, "ack")]
+    assert slack.standin.messages_to(ANA) == []
+    async with slack.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(ProcessedDelivery)) == 0
+    assert not [r for r in caplog.records if r.exc_info or "Confidential" in r.getMessage()]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [m for m in [r.getMessage() for r in caplog.records] if m.startswith("slack socket: envelope ignored: malformed")]
+
+
+async def _kept(bot: SlackBot) -> list[str]:
+    async with bot.sessions() as session:
+        return [row.delivery_id for row in await pending.waiting(session, Platform.SLACK)]
+
+
+async def test_handling_past_slacks_3_seconds_is_kept_then_acked_in_time_and_done_once(slack: SlackBot) -> None:
+    slack.transport._ack_within = 0.3
+    slack.standin.ack_timeout = 1.0
+    slack.standin.slow("users.info", 1.5)
+    event_id = slack.standin.user_writes(ANA, "help")
+    await asyncio.sleep(0.8)
+    # Acknowledged (within the stand-in's 1 s) because it is kept, not yet handled.
+    assert [(n, how) for kind, n, how in slack.standin.deliveries if kind == "events_api"] == [(0, "ack")]
+    assert await _kept(slack) == [event_id] and slack.standin.messages_to(ANA) == []
+    (reply,) = await slack.standin.wait_for_messages(ANA, 1)
+    assert reply.shown.startswith("I help you report")
+    await slack.standin.settle()
+    await asyncio.sleep(0.1)
+    assert await _kept(slack) == []
+    assert len(slack.standin.deliveries) == 1
+
+
+async def test_what_a_dead_process_kept_is_handled_once_at_the_next_start(slack: SlackBot) -> None:
+    """Kept and acknowledged, then the process died: Slack will not send it
+    again, so the next start handles it; one that had committed is not redone."""
+    await slack.stop()
+    body = {
+        "type": "event_callback", "team_id": "T0NMRF", "event_id": "Ev0KEPT", "event_time": 1,
+        "event": {"type": "message", "channel": "D0ANA", "channel_type": "im", "user": ANA, "text": "help", "ts": "1.000001"},
+    }
+    committed = {**body, "event_id": "Ev0DONE"}
+    async with slack.sessions() as session, session.begin():
+        for kept in (body, committed):
+            await pending.keep(session, Platform.SLACK, str(kept["event_id"]), kept, slack.clock())
+        await first_delivery(session, Platform.SLACK, "Ev0DONE", slack.clock())
+    await slack.start("socket")
+    (reply,) = slack.standin.messages_to(ANA)
+    assert reply.shown.startswith("I help you report")
+    assert await _kept(slack) == []
+
+
+# --- the real process ------------------------------------------------------------
+
+NMRF_BOT = str(Path(sys.executable).with_name("nmrf-bot"))
+
+
+async def _run_bot(tmp_path: Path, db_url: str, standin: SlackStandIn) -> asyncio.subprocess.Process:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[slack]\napi_url = "{standin.api_url}"\n', encoding="utf-8")
+    env = {**os.environ, "NMRF_DATABASE_URL": db_url, "NMRF_SLACK_BOT_TOKEN": standin.bot_token, "NMRF_SLACK_APP_TOKEN": standin.app_token}
+    for name in ("NMRF_TELEGRAM_TOKEN", "NMRF_SLACK_SIGNING_SECRET"):
+        env.pop(name, None)
+    process = await asyncio.create_subprocess_exec(
+        NMRF_BOT, "--config", str(config), "run", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    await standin.wait_for_socket(timeout=60)
+    return process
+
+
+async def _killed(process: asyncio.subprocess.Process, standin: SlackStandIn) -> None:
+    process.send_signal(signal.SIGKILL)
+    await process.wait()
+    while standin.socket_connected:
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("kill_after", [0.5, 3.0], ids=["before the ack", "after the delivery was kept and acked"])
+async def test_sigkill_while_a_message_is_handled_then_a_restart_handles_it_exactly_once(
+    tmp_path: Path, db_url: str, sessions: async_sessionmaker[AsyncSession], world: dict[str, int], kill_after: float,
+) -> None:
+    standin = SlackStandIn()
+    await standin.start()
+    standin.add_user(ANA, "ana.perez", "ana@justicia.example")
+    async with sessions() as session, session.begin():
+        await link_identity(session, world["ana"], Platform.SLACK, standin.team_id, ANA, standin.dm_channel(ANA))
+    process = await _run_bot(tmp_path, db_url, standin)
+    try:
+        # Held before it commits: the member's e-mail is looked up first.
+        standin.slow("users.info", 20)
+        event_id = standin.user_writes(ANA, "mine")
+        while "users.info" not in standin.calls:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(kill_after)
+        await _killed(process, standin)
+        process = await _run_bot(tmp_path, db_url, standin)
+        replies = await standin.wait_for_messages(ANA, 4, timeout=60)
+        assert replies[0].shown.startswith("Ministry of Justice: 3 recommendations")
+
+        # Held after it committed, while the reply is being posted.
+        standin.slow("chat.postMessage", 2)
+        posts = standin.calls.count("chat.postMessage")
+        standin.user_writes(ANA, "help")
+        while standin.calls.count("chat.postMessage") == posts:
+            await asyncio.sleep(0.01)
+        await _killed(process, standin)
+        process = await _run_bot(tmp_path, db_url, standin)
+        await standin.settle()
+        await asyncio.sleep(0.5)
+        shown = [m.shown for m in standin.messages_to(ANA)]
+        assert len(shown) == 5 and shown[4].startswith("I help you report"), shown
+        async with sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(ProcessedDelivery).where(ProcessedDelivery.delivery_id == event_id)) == 1
+            assert await pending.waiting(session, Platform.SLACK) == []
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.communicate(), 30)
+        await standin.stop()
+
+
+async def test_a_kept_delivery_whose_handling_fails_is_tried_again(slack: SlackBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.transports.slack.KEPT_RETRY_SECONDS", (0.2, 0.2))
+    slack.transport._ack_within = 0.3
+    slack.standin.slow("users.info", 0.6)
+    # The e-mail look-up outlasts the budget, so the failure comes after the ack.
+    flaky = _FailsOnce(slack)
+    slack.standin.user_writes(ANA, "help")
+    (reply,) = await slack.standin.wait_for_messages(ANA, 1)
+    assert reply.shown.startswith("I help you report")
+    await slack.standin.settle()
+    await asyncio.sleep(0.3)
+    assert flaky.calls == 2 and await _kept(slack) == []
+    assert [(n, how) for kind, n, how in slack.standin.deliveries if kind == "events_api"] == [(0, "ack")]

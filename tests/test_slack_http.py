@@ -6,20 +6,30 @@ real SlackTransport."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
+import signal
+import socket
+import sys
 import urllib.parse
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.standins.slack import sign
+from bot.standins.slack import SlackStandIn, sign
+from bot.web import SLACK_PATH
+from storage import pending
+from storage.conversations import link_identity
 from storage.enums import Platform
 from storage.models import ChatIdentity, ConversationState, ProcessedDelivery
-from tests.test_slack import ANA, SlackBot, _slack_bot
+from tests.chat_harness import SlackPerson
+from tests.test_slack import ANA, SlackBot, _FailsOnce, _slack_bot
 
 # What the person typed: it must never reach a log line.
 TYPED = "Confidential: the draft law on detention"
@@ -190,17 +200,24 @@ async def test_url_verification_is_answered_with_its_challenge(slack_http: Slack
     _event(event={"type": "app_mention", "user": ANA, "text": TYPED, "ts": "1.1", "channel": "C0GENERAL"}),
     _event(event={"type": "message", "subtype": "message_changed", "channel": "D0ANA", "channel_type": "im", "ts": "1.2"}),
     {"type": "app_rate_limited", "token": "unused", "team_id": "T0NMRF", "minute_rate_limited": 1518467820, "api_app_id": "A0NMRF"},
-], ids=["an event the bot does not listen to", "an edit", "app_rate_limited"])
+    {"type": "block_actions", "user": {"id": ANA}, "trigger_id": "1.T0NMRF.x", "actions": [{"action_id": "someone_elses_app", "value": TYPED}]},
+], ids=["an event the bot does not listen to", "an edit", "app_rate_limited", "a button that is not the bot's"])
 async def test_events_the_bot_does_not_handle_get_200_and_are_ignored(
     slack_http: SlackBot, caplog: pytest.LogCaptureFixture, body: dict[str, object]
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    raw = json.dumps(body).encode()
-    status, _ = await _post(slack_http, raw, JSON, _signed(slack_http, raw))
+    raw, content_type = (_form(body), FORM) if body["type"] == "block_actions" else (json.dumps(body).encode(), JSON)
+    status, _ = await _post(slack_http, raw, content_type, _signed(slack_http, raw))
     # Any other answer would make Slack retry it, and in the end switch the app's events off.
     assert status == 200
     await _nothing_stored(slack_http)
     _assert_quiet(caplog, raw)
+
+
+async def test_slacks_ssl_check_gets_200(slack_http: SlackBot) -> None:
+    body = b"ssl_check=1&token=unused"
+    assert (await _post(slack_http, body, FORM, _signed(slack_http, body)))[0] == 200
+    await _nothing_stored(slack_http)
 
 
 async def test_a_signed_valid_message_is_handled(slack_http: SlackBot) -> None:
@@ -209,3 +226,84 @@ async def test_a_signed_valid_message_is_handled(slack_http: SlackBot) -> None:
     assert status == 200
     (reply,) = slack_http.standin.messages_to(ANA)
     assert reply.shown.startswith("I help you report")
+
+
+async def test_a_request_whose_handling_fails_gets_500_and_slacks_retry_is_handled_once(slack_http: SlackBot, caplog: pytest.LogCaptureFixture) -> None:
+    flaky = _FailsOnce(slack_http)
+    (reply,) = await SlackPerson(slack_http.standin, ANA).says("help")
+    assert reply.shown.startswith("I help you report")
+    await slack_http.standin.settle()
+    # A 200 sent before the handling, as bolt does by default, would have lost it.
+    assert [(n, status) for kind, n, status in slack_http.standin.deliveries if kind == "events_api"] == [(0, "500"), (1, "200")]
+    assert flaky.calls == 2 and len(slack_http.standin.messages_to(ANA)) == 1
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+# --- the real process ------------------------------------------------------------
+
+NMRF_BOT = str(Path(sys.executable).with_name("nmrf-bot"))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _run_http_bot(tmp_path: Path, db_url: str, standin: SlackStandIn, port: int) -> asyncio.subprocess.Process:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[slack]\napi_url = "{standin.api_url}"\nmode = "http"\n[http]\nhost = "127.0.0.1"\nport = {port}\n', encoding="utf-8")
+    env = {**os.environ, "NMRF_DATABASE_URL": db_url, "NMRF_SLACK_BOT_TOKEN": standin.bot_token, "NMRF_SLACK_SIGNING_SECRET": standin.signing_secret}
+    for name in ("NMRF_TELEGRAM_TOKEN", "NMRF_SLACK_APP_TOKEN"):
+        env.pop(name, None)
+    process = await asyncio.create_subprocess_exec(
+        NMRF_BOT, "--config", str(config), "run", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    async with aiohttp.ClientSession() as http:
+        for _ in range(600):
+            try:
+                async with http.post(f"http://127.0.0.1:{port}{SLACK_PATH}", data=b"") as response:
+                    if response.status == 401:
+                        return process
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise TimeoutError("the bot never served the Slack route")
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("kill_after", [0.5, 3.0], ids=["before the 200", "after the delivery was kept and answered 200"])
+async def test_sigkill_while_an_http_event_is_handled_then_a_restart_handles_it_exactly_once(
+    tmp_path: Path, db_url: str, sessions: async_sessionmaker[AsyncSession], world: dict[str, int], kill_after: float,
+) -> None:
+    # Slack retries at once, then after about a minute: time enough for the restart.
+    standin = SlackStandIn(retry_delays=(0.0, 8.0, 8.0))
+    await standin.start()
+    standin.add_user(ANA, "ana.perez", "ana@justicia.example")
+    async with sessions() as session, session.begin():
+        await link_identity(session, world["ana"], Platform.SLACK, standin.team_id, ANA, standin.dm_channel(ANA))
+    port = _free_port()
+    standin.request_url = f"http://127.0.0.1:{port}{SLACK_PATH}"
+    process = await _run_http_bot(tmp_path, db_url, standin, port)
+    try:
+        standin.slow("users.info", 20)
+        event_id = standin.user_writes(ANA, "mine")
+        while "users.info" not in standin.calls:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(kill_after)
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+        process = await _run_http_bot(tmp_path, db_url, standin, port)
+        replies = await standin.wait_for_messages(ANA, 4, timeout=60)
+        assert replies[0].shown.startswith("Ministry of Justice: 3 recommendations")
+        await standin.settle()
+        await asyncio.sleep(0.5)
+        assert len(standin.messages_to(ANA)) == 4
+        async with sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(ProcessedDelivery).where(ProcessedDelivery.delivery_id == event_id)) == 1
+            assert await pending.waiting(session, Platform.SLACK) == []
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.communicate(), 30)
+        await standin.stop()

@@ -7,12 +7,14 @@ Faithful where the bot depends on it:
   as Slack checks them (``invalid_blocks``, ``msg_too_long``); on demand
   (``fail``), the raw HTML, empty or cut-off bodies of a Slack in trouble.
 - Events API over HTTP: every request signed (``v0=`` HMAC-SHA256 over
-  ``v0:timestamp:body``); a request not answered 200 within 3 seconds is
-  retried with ``X-Slack-Retry-Num`` and ``X-Slack-Retry-Reason``.
+  ``v0:timestamp:body``, the timestamp from ``clock``); a request not
+  answered 200 within 3 seconds is retried, up to 3 times, with
+  ``X-Slack-Retry-Num`` and ``X-Slack-Retry-Reason``.
 - Socket Mode: ``apps.connections.open`` with the app-level token gives a
   ``ws://`` URL; the socket says ``hello``, sends envelopes, waits for the
   ``{"envelope_id"}`` ack and redelivers an unacknowledged events_api
-  envelope with ``retry_attempt`` and ``retry_reason``.
+  envelope with ``retry_attempt`` and ``retry_reason``, on the next
+  connection if the app went away before acknowledging it.
 - What people type arrives as Slack sends it: ``&``, ``<``, ``>`` escaped,
   links wrapped as ``<https://...>``.
 """
@@ -135,6 +137,11 @@ class SlackStandIn:
     # Unacknowledged deliveries are retried after this many seconds (Slack: 3).
     ack_timeout: float = TRIGGER_LIFETIME
     max_retries: int = 3
+    # Seconds before retry 1, 2, 3. Slack waits about 0, 60 and 300; tests
+    # compress that, and a restart test leaves the process time to come back.
+    retry_delays: tuple[float, ...] = (0.0, 0.0, 0.0)
+    # How long an event waits for the app to reconnect its socket.
+    reconnect_wait: float = 30.0
     # Every Socket Mode ack counts as arrived after the timeout, whatever the
     # timing: Slack retries each event max_retries times (for tests of redelivery).
     acks_late: bool = False
@@ -153,6 +160,7 @@ class SlackStandIn:
         self._dm: dict[str, str] = {}
         self._triggers: dict[str, float] = {}
         self._throttles: dict[str, list[int]] = {}
+        self._slow: dict[str, list[float]] = {}
         self._faults: dict[str, list[tuple[int, str, str]]] = {}
         self._sockets: list[web.WebSocketResponse] = []
         self._envelopes: dict[str, _Envelope] = {}
@@ -294,6 +302,11 @@ class SlackStandIn:
         }
         self._deliver("slash_commands", payload)
 
+    def sends(self, kind: str, payload: dict[str, Any]) -> None:
+        """Deliver a payload as given (``events_api``, ``interactive``,
+        ``slash_commands``), for shapes no simulated person produces."""
+        self._deliver(kind, payload)
+
     def redeliver(self, delivery: str, reason: str = "http_timeout") -> None:
         """Deliver again what carried this event_id or trigger_id, as Slack
         does when it thinks the first delivery went unacknowledged."""
@@ -306,6 +319,10 @@ class SlackStandIn:
 
     def throttle(self, method: str, times: int, retry_after: int = 1) -> None:
         self._throttles[method] = [retry_after] * times
+
+    def slow(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` are answered after ``seconds``."""
+        self._slow[method] = [seconds] * times
 
     def fail(self, method: str, status: int, body: str, *, content_type: str = "text/html", times: int = 1) -> None:
         """Answer ``method`` with this raw body instead of the Web API's JSON,
@@ -344,12 +361,21 @@ class SlackStandIn:
         """One delivery and, while unacknowledged, its retries. Interactivity
         and slash commands are not retried by Slack: the person sees an error."""
         while True:
-            acked = await (self._over_socket if self.socket_connected else self._over_http)(kind, payload, attempt, reason)
-            if acked or kind != "events_api" or attempt >= self.max_retries:
+            over_http = self.request_url is not None and not self.socket_connected
+            failure = await (self._over_http if over_http else self._over_socket)(kind, payload, attempt, reason)
+            if failure is None or kind != "events_api" or attempt >= self.max_retries:
                 return
-            attempt, reason = attempt + 1, "timeout" if self.socket_connected else "http_timeout"
+            attempt, reason = attempt + 1, failure
+            delays = self.retry_delays
+            await asyncio.sleep(delays[min(attempt, len(delays)) - 1] if delays else 0)
 
-    async def _over_socket(self, kind: str, payload: dict[str, Any], attempt: int, reason: str) -> bool:
+    async def _over_socket(self, kind: str, payload: dict[str, Any], attempt: int, reason: str) -> str | None:
+        """None once acknowledged, else the reason the retry will give."""
+        try:
+            await self.wait_for_socket(self.reconnect_wait)
+        except TimeoutError:
+            self.deliveries.append((kind, attempt, "no connection"))
+            return "timeout"
         envelope = _Envelope(f"env-{next(self._ids):06d}", kind, payload, attempt, reason)
         self._envelopes[envelope.envelope_id] = envelope
         message: dict[str, Any] = {
@@ -358,20 +384,23 @@ class SlackStandIn:
         }
         if kind == "events_api":
             message["retry_attempt"], message["retry_reason"] = attempt, reason
-        socket = next(s for s in self._sockets if not s.closed)
-        await socket.send_str(json.dumps(message))
+        socket = next((s for s in self._sockets if not s.closed), None)
         try:
+            if socket is None:
+                raise ConnectionResetError("the socket closed")
+            await socket.send_str(json.dumps(message))
             await asyncio.wait_for(envelope.acked.wait(), self.ack_timeout)
-        except asyncio.TimeoutError:
+        except (asyncio.TimeoutError, ConnectionError):
             self.deliveries.append((kind, attempt, "timeout"))
-            return False
+            return "timeout"
         if self.acks_late:
             self.deliveries.append((kind, attempt, "late ack"))
-            return False
+            return "timeout"
         self.deliveries.append((kind, attempt, "ack"))
-        return True
+        return None
 
-    async def _over_http(self, kind: str, payload: dict[str, Any], attempt: int, reason: str) -> bool:
+    async def _over_http(self, kind: str, payload: dict[str, Any], attempt: int, reason: str) -> str | None:
+        """None once answered 200, else Slack's retry reason for what went wrong."""
         if self.request_url is None:
             raise AssertionError("no Socket Mode connection and no request URL: nowhere to deliver")
         self._envelopes[f"http-{next(self._ids)}"] = _Envelope("", kind, payload, attempt, reason)
@@ -393,10 +422,13 @@ class SlackStandIn:
             async with aiohttp.ClientSession() as http:
                 async with http.post(self.request_url, data=body.encode(), headers=headers, timeout=aiohttp.ClientTimeout(total=self.ack_timeout)) as response:
                     self.deliveries.append((kind, attempt, str(response.status)))
-                    return response.status == 200
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+                    return None if response.status == 200 else "http_error"
+        except asyncio.TimeoutError:
             self.deliveries.append((kind, attempt, "timeout"))
-            return False
+            return "http_timeout"
+        except aiohttp.ClientError:
+            self.deliveries.append((kind, attempt, "connection failed"))
+            return "connection_failed"
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse(autoping=True)
@@ -435,6 +467,9 @@ class SlackStandIn:
             pending = self._throttles.get(method)
             if pending:
                 raise SlackError("ratelimited", 429, pending.pop(0))
+            delays = self._slow.get(method)
+            if delays:
+                await asyncio.sleep(delays.pop(0))
             handler = getattr(self, "_m_" + method.replace(".", "_"), None)
             if handler is None:
                 raise SlackError("unknown_method")

@@ -9,8 +9,9 @@ HTTP 200 (or the Socket Mode ack) goes back only once the listener returned,
 that is once the engine committed the delivery. A crash before that leaves
 the event unacknowledged, Slack delivers it again, and the engine's record
 of processed deliveries makes it count once. Handling that would outlast
-Slack's 3 seconds is acknowledged when the budget runs out and finishes
-after the ack.
+Slack's 3 seconds is first kept in the database (storage.pending), then
+acknowledged, then finished; a crash in between leaves it kept, and the next
+start handles it.
 
 A redelivery never causes a second status update: the delivery id given to
 the engine comes from the payload (the event_id of an event, the trigger_id
@@ -34,16 +35,21 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltRequest
-from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.chat_port import COMMAND_NAMES, ChatAddress, DeliveryFailed, DeliveryProbe, Sent, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable
 from bot.transports.slack_blocks import ACTION_PREFIX, MODAL_ACTION, MODAL_CALLBACK, escape_mrkdwn, render, unescape_incoming
-from bot.transports.slack_requests import COMMAND, Refused, Route, parse, route, verify
+from bot.transports.slack_requests import COMMAND, Refused, Route, delivery_id, parse, route, verify
 from messages import t
+from storage import pending
 from storage.clock import utcnow
+from storage.database import writing
 from storage.enums import Platform
 
 log = logging.getLogger(__name__)
@@ -63,6 +69,8 @@ OUTBOX_EVENT = "nmrf_outbox"
 MODAL_MAX_LENGTH = 3000
 # Slack wants its answer within 3 seconds; this leaves room for the network.
 ACK_WITHIN_SECONDS = 2.0
+# Waits before each new try of a kept delivery whose handling failed.
+KEPT_RETRY_SECONDS = (5, 15, 60, 300, 900, 3600)
 # auth.test and apps.connections.open answers that no retry will change.
 _REFUSED_TOKEN = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "not_allowed_token_type"}
 _GONE = {"user_not_found", "user_disabled", "account_inactive", "channel_not_found", "cannot_dm_bot", "is_archived"}
@@ -82,8 +90,11 @@ class SlackTransport:
         mode: str = "socket",
         rate_limit_retries: int = 5,
         clock: Callable[[], datetime] = utcnow,
+        sessions: async_sessionmaker[AsyncSession] | None = None,
         ack_within: float = ACK_WITHIN_SECONDS,
     ) -> None:
+        """``sessions`` keeps deliveries that outlast Slack's 3 seconds
+        (storage.pending); without it the ack waits for the handling."""
         if mode == "socket" and not app_token:
             raise ValueError("Socket Mode needs slack.app_token (xapp-...)")
         if mode == "http" and not signing_secret:
@@ -94,7 +105,9 @@ class SlackTransport:
         self._signing_secret = signing_secret or ""
         self._clock = clock
         self._ack_within = ack_within
+        self._sessions = sessions
         self._late: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
         self.client = AsyncWebClient(token=bot_token, base_url=api_url)
         # Waits what Retry-After says on 429; connection errors are retried by the default handler.
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries))
@@ -109,7 +122,6 @@ class SlackTransport:
             # loses the event if the process dies while handling it.
             process_before_response=True,
         )
-        self.app.middleware(self._checked_envelope)
         self.app.error(self._failed)
         self._socket: AsyncSocketModeHandler | None = None
         self._dm_channels: dict[str, str] = {}
@@ -119,11 +131,18 @@ class SlackTransport:
     # --- lifecycle -------------------------------------------------------------
 
     async def start(self) -> None:
+        self._stopping.clear()
         identity = await self.client.auth_test()
         log.info("slack: connected to team %s as %s (%s)", identity.get("team_id"), identity.get("user_id"), self.mode)
+        await self._replay()
         if self.mode == "socket":
             self._socket = AsyncSocketModeHandler(self.app, self._app_token)
-            self._socket.client.on_message_listeners.append(self._log_retry)
+            client = self._socket.client
+            client.on_message_listeners.append(self._log_retry)
+            # The shape is checked before bolt builds its request, which
+            # already reads actions[0] and so fails on an empty list.
+            client.socket_mode_request_listeners.remove(self._socket.handle)
+            client.socket_mode_request_listeners.append(self._on_envelope)
             await self._socket.connect_async()
 
     @staticmethod
@@ -137,7 +156,9 @@ class SlackTransport:
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
-        # Handling acknowledged before it ended is finished, not cut off.
+        # Handling acknowledged before it ended is finished, not cut off;
+        # retries of kept deliveries stop, for the next start to take up.
+        self._stopping.set()
         if self._late:
             await asyncio.gather(*list(self._late), return_exceptions=True)
 
@@ -161,19 +182,22 @@ class SlackTransport:
         response = await self.app.async_dispatch(AsyncBoltRequest(body=text, query=request.query_string, headers=request.headers))  # type: ignore[arg-type]
         return await to_aiohttp_response(response)
 
-    async def _checked_envelope(self, req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
-        """Socket Mode payloads get the same shape check as HTTP bodies."""
-        if req.mode == "socket_mode":
-            try:
-                where = route(req.body)
-            except Refused as refused:
-                # Acknowledged all the same: a redelivery would be just as malformed.
-                log.warning("slack socket: envelope ignored: %s", refused.reason)
-                return BoltResponse(status=200)
-            if where is not Route.DISPATCH:
-                return BoltResponse(status=200)
-        await next()
-        return None
+    async def _on_envelope(self, client: AsyncBaseSocketModeClient, request: SocketModeRequest) -> None:
+        """Socket Mode payloads get the same shape check as HTTP bodies; only
+        a sound one reaches bolt, whose ack then follows the handling."""
+        assert self._socket is not None
+        try:
+            if not isinstance(request.payload, dict):
+                raise Refused(400, "payload is not an object")
+            where = route(request.payload)
+        except Refused as refused:
+            # Acknowledged all the same: a redelivery would be just as malformed.
+            log.warning("slack socket: envelope ignored: %s", refused.reason)
+            where = Route.IGNORE
+        if where is Route.DISPATCH:
+            await self._socket.handle(client, request)  # type: ignore[arg-type]
+        else:
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))
 
     @staticmethod
     async def _failed(error: Exception) -> None:
@@ -199,31 +223,108 @@ class SlackTransport:
         self.app.command(COMMAND)(self._on_interaction)
 
     async def _on_event(self, body: dict[str, Any]) -> None:
-        await self._in_time(self._message(body))
+        await self._in_time(body)
 
     async def _on_interaction(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         # Recorded now, sent when the listener returns (process_before_response).
         await ack()
-        work = self._command(body) if "command" in body else self._action(body) if body.get("type") == "block_actions" else self._answer(body)
-        await self._in_time(work)
+        await self._in_time(body)
 
-    async def _in_time(self, work: Awaitable[None]) -> None:
-        """Return (so bolt acks) when the work is done, or when Slack's
-        patience is nearly spent; a failure within the budget propagates, so
-        the delivery is not acknowledged and Slack sends it again."""
-        task = asyncio.ensure_future(work)
+    def _work(self, body: dict[str, Any], *, replay: bool = False) -> Awaitable[None]:
+        if "command" in body:
+            return self._command(body)
+        if body.get("type") == "event_callback":
+            return self._message(body)
+        if body.get("type") == "block_actions":
+            return self._action(body, replay=replay)
+        return self._answer(body)
+
+    async def _in_time(self, body: dict[str, Any]) -> None:
+        """Return, so bolt acks, once the delivery is handled, or once it is
+        kept durably when handling outlasts the budget. A failure before
+        either propagates: the delivery is not acknowledged, and Slack sends
+        it again (an event; a click or a command shows the person an error)."""
+        task = asyncio.ensure_future(self._work(body))
         done, _ = await asyncio.wait({task}, timeout=self._ack_within)
         if task in done:
             task.result()
             return
-        log.warning("slack: handling takes longer than %ss; acknowledged before it ends", self._ack_within)
-        self._late.add(task)
-        task.add_done_callback(self._finished_late)
+        delivery = delivery_id(body)
+        if self._sessions is None:
+            await task
+            return
+        try:
+            async with writing(self._sessions) as session:
+                await pending.keep(session, Platform.SLACK, delivery, body, self._clock())
+        except Exception:
+            # Not kept, so not acknowledged: Slack's retry is deduplicated
+            # if this handling commits after all.
+            self._late_task(self._finish(task, None, body))
+            raise
+        log.info("slack: delivery %s takes longer than %ss; kept, acknowledged, handled after", delivery, self._ack_within)
+        self._late_task(self._finish(task, delivery, body))
 
-    def _finished_late(self, task: asyncio.Task[None]) -> None:
-        self._late.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("slack: delivery handled after its ack failed: %s", task.exception().__class__.__name__)
+    def _late_task(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
+
+    async def _finish(self, handling: Awaitable[None], kept: str | None, body: dict[str, Any]) -> None:
+        try:
+            await handling
+        except Exception as exc:  # noqa: BLE001 - logged; kept or unacknowledged, it is not lost
+            if kept is None:
+                log.warning("slack: a delivery left unacknowledged failed (%s); Slack delivers it again", exc.__class__.__name__)
+                return
+            log.error("slack: delivery %s failed after its ack (%s); tried again until it is handled", kept, exc.__class__.__name__)
+            await self._retry_kept(kept, body)
+            return
+        if kept is not None:
+            await self._done(kept)
+
+    async def _retry_kept(self, kept: str, body: dict[str, Any]) -> None:
+        """Slack will not send an acknowledged delivery again: retried here,
+        with backoff, until handled or the transport stops (the next start
+        then takes it up)."""
+        for delay in KEPT_RETRY_SECONDS:
+            try:
+                await asyncio.wait_for(self._stopping.wait(), delay)
+                return
+            except asyncio.TimeoutError:
+                pass
+            try:
+                await self._work(body, replay=True)
+            except Exception as exc:  # noqa: BLE001 - tried again after a longer wait
+                log.info("slack: kept delivery %s still not handled (%s)", kept, exc.__class__.__name__)
+                continue
+            await self._done(kept)
+            return
+
+    async def _done(self, kept: str) -> None:
+        assert self._sessions is not None
+        try:
+            async with writing(self._sessions) as session:
+                await pending.done(session, Platform.SLACK, kept)
+        except Exception as exc:  # noqa: BLE001 - left kept: the next start skips it as processed
+            log.warning("slack: handled delivery %s stays kept for now (%s)", kept, exc.__class__.__name__)
+
+    async def _replay(self) -> None:
+        """Handle what was kept and acknowledged by a process that then stopped
+        (or died) before handling it. A delivery that did commit before is
+        skipped by the engine's record of processed deliveries."""
+        if self._sessions is None:
+            return
+        async with self._sessions() as session:
+            kept = [(row.delivery_id, row.body) for row in await pending.waiting(session, Platform.SLACK)]
+        for delivery, body in kept:
+            try:
+                await self._work(body, replay=True)
+                async with writing(self._sessions) as session:
+                    await pending.done(session, Platform.SLACK, delivery)
+            except Exception as exc:  # noqa: BLE001 - the others still get their turn
+                log.error("slack: kept delivery %s not handled (%s); tried again at the next start", delivery, exc.__class__.__name__)
+                continue
+            log.info("slack: kept delivery %s handled", delivery)
 
     async def _message(self, body: dict[str, Any]) -> None:
         event = body["event"]
@@ -239,18 +340,19 @@ class SlackTransport:
         elif _START.fullmatch(text):
             text = "/start " + text.split(None, 1)[1]
         email = await self._email(user)
-        delivery = body.get("event_id") or f"{event['channel']}:{event.get('ts')}"
-        await self._handle(IncomingMessage(address, delivery, text=text or None, files=files, email=email))
+        await self._handle(IncomingMessage(address, delivery_id(body), text=text or None, files=files, email=email))
 
-    async def _action(self, body: dict[str, Any]) -> None:
+    async def _action(self, body: dict[str, Any], *, replay: bool = False) -> None:
         value = body["actions"][0].get("value", "")
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id") or await self.open_dm(user)
         if value.startswith(MODAL_ACTION + ":"):
-            await self._open_modal(body, channel, value.partition(":")[2])
+            # A replayed click is older than its trigger_id's 3 seconds.
+            if not replay:
+                await self._open_modal(body, channel, value.partition(":")[2])
             return
         address = ChatAddress(Platform.SLACK, user, channel, (body.get("team") or {}).get("id", ""))
-        await self._handle(IncomingMessage(address, f"action:{body['trigger_id']}", action=value))
+        await self._handle(IncomingMessage(address, delivery_id(body), action=value))
 
     async def _answer(self, body: dict[str, Any]) -> None:
         view = body["view"]
@@ -263,14 +365,14 @@ class SlackTransport:
             channel = await self.open_dm(user)
         address = ChatAddress(Platform.SLACK, user, channel, (body.get("team") or {}).get("id", ""))
         if text:
-            await self._handle(IncomingMessage(address, f"view:{view['id']}", text=text))
+            await self._handle(IncomingMessage(address, delivery_id(body), text=text))
 
     async def _command(self, command: dict[str, Any]) -> None:
         user = command["user_id"]
         words = (command.get("text") or "help").strip()
         address = ChatAddress(Platform.SLACK, user, await self.open_dm(user), command.get("team_id", ""))
         email = await self._email(user)
-        await self._handle(IncomingMessage(address, f"command:{command['trigger_id']}", text="/" + words, email=email))
+        await self._handle(IncomingMessage(address, delivery_id(command), text="/" + words, email=email))
 
     async def _open_modal(self, body: dict[str, Any], channel: str, language: str) -> None:
         # The question is the message the button sits on.

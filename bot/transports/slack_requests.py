@@ -201,6 +201,9 @@ def route(body: dict[str, Any]) -> Route:
     if "command" in body and kind is None:
         command = _check(_Command, body, "slash command")
         return Route.DISPATCH if command.command == COMMAND else Route.IGNORE
+    if kind is None and body.get("ssl_check") == "1":
+        # Slack checking the slash command URL's certificate: a 200 is all it wants.
+        return Route.IGNORE
     if not isinstance(kind, str):
         raise Refused(400, "no type")
     if kind == "url_verification":
@@ -228,6 +231,19 @@ def route(body: dict[str, Any]) -> Route:
     if kind in _IGNORED_TYPES:
         return Route.IGNORE
     raise Refused(400, "unknown type")
+
+
+def delivery_id(body: dict[str, Any]) -> str:
+    """The id the engine records a checked delivery under, which Slack's
+    redelivery repeats: the event_id, or the trigger_id of a click or a
+    slash command, or the id of the submitted view."""
+    if "command" in body:
+        return f"command:{body['trigger_id']}"
+    if body.get("type") == "event_callback":
+        return str(body["event_id"])
+    if body.get("type") == "block_actions":
+        return f"action:{body['trigger_id']}"
+    return f"view:{body['view']['id']}"
 
 
 def _check(shape: type[_Shape], body: Any, what: str) -> Any:
