@@ -35,6 +35,7 @@ from handlers.reminders.working_time import parse_hours
 from messages import DEFAULT_LANGUAGE
 from storage.database import async_url
 from storage.errors import ConfigurationError, InvalidValue
+from storage.importers.limits import ImportLimits
 from storage.validation import check_email, check_language, check_timezone
 
 DEFAULT_CONFIG_FILE = Path("config.toml")
@@ -231,6 +232,18 @@ class ScheduleConfig(Section):
         return parse_hours(self.hours)
 
 
+class ImportsConfig(Section):
+    """What one imported file may cost ([imports]); past a bound it is refused whole."""
+
+    max_cell_chars: int = Field(default=ImportLimits.max_cell_chars, ge=1, le=10_000_000)
+    max_rows: int = Field(default=ImportLimits.max_rows, ge=2, le=100_000_000)
+    max_unpacked_mb: int = Field(default=ImportLimits.max_unpacked_mb, ge=1, le=1_000_000)
+
+    @property
+    def limits(self) -> ImportLimits:
+        return ImportLimits(self.max_cell_chars, self.max_rows, self.max_unpacked_mb)
+
+
 class SecretariatUserConfig(Section):
     name: str = Field(min_length=1)
     email: Email
@@ -255,6 +268,7 @@ class Config(Section):
     reminders: RemindersConfig = Field(default_factory=RemindersConfig)
     conversation: ConversationConfig = Field(default_factory=ConversationConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    imports: ImportsConfig = Field(default_factory=ImportsConfig)
 
     @model_validator(mode="after")
     def _modes_have_what_they_need(self) -> Config:
