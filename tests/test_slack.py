@@ -440,11 +440,11 @@ async def _kept(bot: SlackBot) -> list[str]:
 
 async def test_handling_past_slacks_3_seconds_is_kept_then_acked_in_time_and_done_once(slack: SlackBot) -> None:
     slack.transport._ack_within = 0.3
-    slack.standin.ack_timeout = 1.0
-    slack.standin.slow("users.info", 1.5)
+    slack.standin.ack_timeout = 2.0
+    slack.standin.slow("users.info", 3.0)
     event_id = slack.standin.user_writes(ANA, "help")
-    await asyncio.sleep(0.8)
-    # Acknowledged (within the stand-in's 1 s) because it is kept, not yet handled.
+    await asyncio.sleep(1.5)
+    # Acknowledged (within the stand-in's 2 s) because it is kept, not yet handled.
     assert [(n, how) for kind, n, how in slack.standin.deliveries if kind == "events_api"] == [(0, "ack")]
     assert await _kept(slack) == [event_id] and slack.standin.messages_to(ANA) == []
     (reply,) = await slack.standin.wait_for_messages(ANA, 1)
