@@ -404,7 +404,6 @@ class _FailsOnce:
 
 
 async def test_an_envelope_is_acked_only_after_its_handling_so_a_failure_is_redelivered(slack: SlackBot, caplog: pytest.LogCaptureFixture) -> None:
-    slack.standin.ack_timeout = 1.0
     flaky = _FailsOnce(slack)
     (reply,) = await SlackPerson(slack.standin, ANA).says("help")
     assert reply.shown.startswith("I help you report")
