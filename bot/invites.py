@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 from sqlalchemy import select
 from telegram import Bot
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from handlers.chat_port import ChatAddress, DeliveryFailed, RecipientUnreachable
 from bot.transports.slack import SlackTransport
@@ -68,9 +68,13 @@ async def telegram_username(token: str, base_url: str) -> str:
     try:
         async with Bot(token, base_url=base_url) as bot:
             return str(bot.username)
+    except InvalidToken:
+        # Its message quotes the token: never repeated.
+        raise PlatformFailed(f"Telegram rejected the bot token (getMe answered 401/404); {NOTHING_MADE}") from None
+    except NetworkError as exc:
+        raise PlatformFailed(f"cannot reach Telegram at {base_url} ({exc.__class__.__name__}); {NOTHING_MADE}") from None
     except TelegramError as exc:
-        # The library's messages name the problem, never the token.
-        raise PlatformFailed(f"Telegram refused getMe ({exc.__class__.__name__}: {exc}); {NOTHING_MADE}") from None
+        raise PlatformFailed(f"Telegram refused getMe ({exc.__class__.__name__}); {NOTHING_MADE}") from None
 
 
 async def invite(

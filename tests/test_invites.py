@@ -25,17 +25,20 @@ from bot.gateway import PlatformRouter
 from bot.invites import invite
 from bot.outbox_dispatch import OutboxDispatcher
 from bot.standins.slack import SlackStandIn
+from bot.standins.telegram import TelegramStandIn
 from bot.transports.slack import SlackTransport
+from handlers.chat_port import OutgoingMessage
 from handlers.engine import ConversationEngine
 from handlers.reminders.plan import Policy
 from handlers.reminders.service import ReminderService
 from storage.audit import acting_as, current_actor
 from storage.conversations import create_invite
 from storage.database import create_engine, session_factory
-from storage.enums import FocalPointRole, Platform
+from storage import outbox
+from storage.enums import FocalPointRole, OutboxKind, Platform
 from storage.models import AuditEntry, ChatIdentity, ConversationState, Invite, OutboxMessage
 from storage.network import FocalPointData, add_focal_point
-from tests.chat_harness import SlackPerson, TelegramPerson, live_telegram
+from tests.chat_harness import TELEGRAM_TOKEN, SlackPerson, TelegramPerson, live_telegram
 from tests.fakes import FakeClock
 
 NMRF_BOT = str(Path(sys.executable).with_name("nmrf-bot"))
@@ -378,3 +381,56 @@ async def _last_actor(db_url: str, entity: str) -> str | None:
             return await session.scalar(select(AuditEntry.actor).where(AuditEntry.entity == entity).order_by(AuditEntry.id.desc()))
     finally:
         await engine.dispose()
+
+
+async def test_invite_with_telegram_refusing_the_token_or_unreachable(tmp_path: Path, db_url: str, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
+    telegram = TelegramStandIn(TELEGRAM_TOKEN)
+    await telegram.start()
+    wrong = "987654321:AAwrongwrongwrongwrongwrongwrongwrong"
+    config = tmp_path / "config.toml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NMRF_")}
+    try:
+        results = []
+        for base_url, token in ((telegram.base_url, wrong), ("http://127.0.0.1:9/bot", TELEGRAM_TOKEN)):
+            config.write_text(f'[telegram]\nbase_url = "{base_url}"\n', encoding="utf-8")
+            process = await asyncio.create_subprocess_exec(
+                NMRF_BOT, "--config", str(config), "focal-points", "invite", "ana@justicia.example",
+                env={**env, "NMRF_DATABASE_URL": db_url, "NMRF_TELEGRAM_TOKEN": token},
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )
+            _, stderr = await asyncio.wait_for(process.communicate(), 90)
+            results.append((process.returncode, stderr.decode()))
+    finally:
+        await telegram.stop()
+    (refused_code, refused), (unreachable_code, unreachable) = results
+    assert refused_code == unreachable_code == 1
+    assert refused == "error: Telegram rejected the bot token (getMe answered 401/404); no invitation was made\n"
+    (line,) = unreachable.splitlines()
+    assert line.startswith("error: cannot reach Telegram at http://127.0.0.1:9/bot") and line.endswith("; no invitation was made"), line
+    for secret in (wrong, wrong.split(":")[1], TELEGRAM_TOKEN, TELEGRAM_TOKEN.split(":")[1]):
+        assert secret not in refused + unreachable
+    await _nothing_left(sessions, world)
+
+
+async def test_what_was_queued_for_the_old_account_goes_to_the_new_one(sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
+    bruno, clock = await _bruno(sessions), FakeClock()
+    async with sessions() as session, session.begin():
+        first = await create_invite(session, bruno, clock())
+    async with live_telegram(sessions, clock) as live:
+        old, new = TelegramPerson(live.standin, 4242), TelegramPerson(live.standin, 4343)
+        live.standin.add_user(4242, "Bruno")
+        live.standin.add_user(4343, "Bruno, new phone")
+        await old.says(f"/start {first}")
+        async with sessions() as session, session.begin():
+            identity = await session.scalar(select(ChatIdentity.id).where(ChatIdentity.platform_user_id == "4242"))
+            await outbox.enqueue(session, outbox.NewMessage(
+                key="digest:test", kind=OutboxKind.REMINDER, platform=Platform.TELEGRAM, workspace_id="", platform_user_id="4242",
+                chat_id="4242", timezone="America/Montevideo", message=OutgoingMessage("test.digest", "Tres recomendaciones vencen.").to_dict(),
+                due_at=clock(), identity_id=identity, focal_point_id=bruno,
+            ))
+            second = await create_invite(session, bruno, clock())
+        await new.says(f"/start {second}")
+        assert await live.dispatcher(sessions, clock, Policy().working_time).drain() == 2
+    assert [m.text for m in new.inbox][-1] == "Tres recomendaciones vencen."
+    assert [m.text for m in old.inbox][-1].startswith("Su acceso como Bruno Silva")
+    assert "Tres recomendaciones vencen." not in [m.text for m in old.inbox]
