@@ -18,6 +18,7 @@ from typing import IO, Any
 from rich.console import Console
 from rich.table import Table
 
+from bot.reports.cells import csv_safe
 from messages import shorten
 
 FORMATS = ("table", "json", "csv")
@@ -53,7 +54,8 @@ class RowWriter:
     def write(self, row: dict[str, Any]) -> None:
         values = [_plain(row.get(c)) for c in self.columns]
         if self.fmt == "csv":
-            self._csv.writerow(["" if v is None else v for v in values])
+            # What focal points typed reaches a spreadsheet: nothing in it may run.
+            self._csv.writerow(["" if v is None else csv_safe(v) for v in values])
         elif self.fmt == "json":
             self.out.write(("\n  " if self.count == 0 else ",\n  ") + json.dumps(dict(zip(self.columns, values, strict=True)), ensure_ascii=False))
         else:

@@ -390,3 +390,16 @@ def test_every_command_reads_the_clock_it_is_given(cli: Cli) -> None:
 def test_now_must_be_a_moment(cli: Cli) -> None:
     _, err = cli("--now", "next tuesday", "db", "status", expect=2)
     assert "--now" in err
+
+
+def test_csv_listings_never_hold_a_formula_a_spreadsheet_would_run(cli: Cli) -> None:
+    """Names and answers come from people: in a CSV listing, a cell that a
+    spreadsheet would start a formula at, after any separator it may split on,
+    becomes text."""
+    cli("db", "upgrade")
+    cli("institutions", "add", "MOJ", "x;=1+1")
+    cli("institutions", "add", "MOW", "=HYPERLINK(\"http://evil.example\",\"x\")")
+    cli("institutions", "add", "MOE", "Ministry of Education, -2 offices")
+    out, _ = cli("institutions", "list", "--format", "csv")
+    names = {row["code"]: row["name"] for row in csv.DictReader(io.StringIO(out))}
+    assert names == {"MOJ": "x;'=1+1", "MOW": "'=HYPERLINK(\"http://evil.example\",\"x\")", "MOE": "Ministry of Education,' -2 offices"}
