@@ -47,13 +47,13 @@ def free_port() -> int:
 class BotProcess:
     """`nmrf-bot run` as a subprocess, its stderr collected as it comes."""
 
-    def __init__(self, tmp_path: Path, db_url: str, *, telegram_url: str | None, slack: SlackStandIn | None, token: str = TELEGRAM_TOKEN) -> None:
+    def __init__(self, tmp_path: Path, db_url: str, *, telegram_url: str | None, slack: SlackStandIn | None, token: str = TELEGRAM_TOKEN, slack_url: str | None = None) -> None:
         self.health_port = free_port()
         config = ""
         if telegram_url:
             config += f'[telegram]\nbase_url = "{telegram_url}"\n'
         if slack is not None:
-            config += f'[slack]\napi_url = "{slack.api_url}"\n'
+            config += f'[slack]\napi_url = "{slack_url or slack.api_url}"\n'
         config += f'[http]\nhost = "127.0.0.1"\nport = {self.health_port}\nhealth = true\n'
         self.config = tmp_path / "config.toml"
         self.config.write_text(config, encoding="utf-8")
@@ -362,3 +362,35 @@ async def _updates_by(sessions: async_sessionmaker[AsyncSession], rec: int, coun
     async with sessions() as session:
         stored = await session.scalar(select(func.count()).select_from(StatusUpdate).where(StatusUpdate.recommendation_id == rec))
     return (stored or 0) >= count
+
+
+@pytest.mark.fault
+async def test_slack_out_of_reach_at_start_is_named_as_slack_while_telegram_works(tmp_path: Path, db_url: str, world: dict[str, int]) -> None:
+    telegram, slack = TelegramStandIn(TELEGRAM_TOKEN), SlackStandIn()
+    await telegram.start()
+    await slack.start()
+    proxy = TcpProxy("127.0.0.1", slack.port)
+    proxy.port = free_port()
+    bot = BotProcess(tmp_path, db_url, telegram_url=telegram.base_url, slack=slack, slack_url=f"http://127.0.0.1:{proxy.port}/api/")
+    try:
+        await bot.start()
+        telegram.add_user(111, "Ana").started = True
+        await wait_for(lambda: _state(bot, "telegram", "ok"), what="telegram connected")
+        (help_text,) = await TelegramPerson(telegram, 111).says("/help")
+        assert help_text.text
+        await wait_for(lambda: _state(bot, "slack", "failing"), what="slack failing")
+        status, body = await bot.healthz()
+        assert status == 503 and body["database"] == "ok" and body["loops"]["telegram"]["ok"] is True
+        await asyncio.sleep(3)
+        await proxy.open()
+        await slack.wait_for_socket(timeout=60)
+        await bot.wait_health(200)
+    finally:
+        code = await bot.stop()
+        await proxy.close()
+        await telegram.stop()
+        await slack.stop()
+    assert code == 0, bot.log
+    assert sum("slack: " in line and "trying again until it works" in line for line in bot.lines) == 1, bot.log
+    assert "database" not in "".join(line for line in bot.lines if "slack" in line.lower()), bot.log
+    no_traceback_nor_token(bot.log)
