@@ -11,29 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from storage.migrate import head_revision
+from tests.cli_harness import Cli
 from tests.conftest import FIXTURES
 from tests.factories import network_sheets, write_workbook
-from tests.fakes import FakeClock
-
-
-class Cli:
-    """The real entry point on a clock the test holds (Monday 23 November 2026, 13:00 UTC)."""
-
-    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
-        self.capsys = capsys
-        self.clock = FakeClock()
-
-    def __call__(self, *args: str, expect: int = 0) -> tuple[str, str]:
-        code = 0
-        try:
-            main(list(args), clock=self.clock)
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = self.capsys.readouterr()
-        assert code == expect, f"exit {code}, expected {expect}\nstdout: {out}\nstderr: {err}"
-        return out, err
 
 
 @pytest.fixture

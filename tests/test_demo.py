@@ -13,7 +13,7 @@ import docx
 import openpyxl
 import pytest
 
-from tests.test_cli import Cli
+from tests.cli_harness import Cli
 
 
 def test_the_demo_plays_a_reporting_cycle_and_leaves_its_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

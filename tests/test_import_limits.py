@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from storage.importers.uhri import COLUMNS
-from tests.fakes import FakeClock
+from tests import cli_harness
 
 ROOT = Path(__file__).resolve().parents[1]
 MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -121,22 +120,10 @@ def valid_workbook(path: Path) -> Path:
     return write_xlsx(path, sheet([header_row(), data_row(2, A_ROW)]))
 
 
-class Cli:
-    """The real entry point on a clock the test holds."""
+class Cli(cli_harness.Cli):
+    """The real entry point, and how many recommendations it has stored."""
 
-    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
-        self.capsys = capsys
-        self.clock = FakeClock()
-
-    def __call__(self, *args: str, expect: int = 0) -> tuple[str, str]:
-        code = 0
-        try:
-            main(list(args), clock=self.clock)
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = self.capsys.readouterr()
-        assert code == expect, f"exit {code}, expected {expect}\nstdout: {out}\nstderr: {err[:2000]}"
-        return out, err
+    stderr_shown = 2000
 
     def stored(self) -> int:
         out, _ = self("recommendations", "list", "--format", "json")
