@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from bot.transports.telegram import TelegramTransport
+from handlers.chat_port import HandlingDeferred
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,10 @@ class WebServer:
             return web.json_response({"ok": False, "description": "Bad Request: not JSON"}, status=400)
         try:
             await self.telegram.process_webhook(data)
+        except HandlingDeferred as exc:
+            # Not handled, nothing kept: Telegram delivers it again until it is.
+            log.warning("telegram webhook: update %s waits: %s", data.get("update_id"), exc)
+            return web.json_response({"ok": False}, status=503)
         except Exception:
             # 500 makes Telegram deliver the update again; the engine's
             # delivery record makes sure it is handled once.

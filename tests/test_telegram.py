@@ -258,3 +258,46 @@ async def test_webhook_failure_is_redelivered_and_handled_once(telegram: Telegra
     finally:
         await server.stop()
     assert reply.text.startswith("I help you report")
+
+
+async def test_a_deferred_update_stays_unconfirmed_until_it_is_handled(telegram: TelegramBot, world: dict[str, int], caplog: pytest.LogCaptureFixture) -> None:
+    """The database out of reach: the engine defers, the poller leaves the
+    update (and the one after it) with Telegram, and both are answered, in
+    order, once it is back; the webhook answers 503 meanwhile, never 200."""
+    from handlers.chat_port import HandlingDeferred
+
+    original = telegram.engine.handle
+    deferrals = [1, 1]
+
+    async def down_for_a_while(message):  # type: ignore[no-untyped-def]
+        if deferrals:
+            deferrals.pop()
+            raise HandlingDeferred("the database is out of reach (ConnectionRefusedError)")
+        await original(message)
+
+    telegram.transport._handle = down_for_a_while
+    ana = TelegramPerson(telegram.standin, 111)
+    before = len(ana.inbox)
+    telegram.standin.user_sends(111, "/help")
+    telegram.standin.user_sends(111, "/mine")
+    replies = await telegram.standin.wait_for_messages(111, before + 1 + 1 + ASSIGNED, timeout=30)
+    assert replies[before].text.startswith("I help you report") and replies[before + 1].text.startswith("Ministry of Justice")
+    assert not deferrals
+    await telegram.standin.wait_until_confirmed()
+    assert not [r for r in caplog.records if r.exc_info], "an outage is a line, not a traceback"
+
+    server = WebServer(telegram=telegram.transport)
+    await server.start("127.0.0.1", 0)
+    await telegram.restart(mode="webhook", webhook_url=f"http://127.0.0.1:{server.port}{TELEGRAM_PATH}")
+    server.telegram = telegram.transport
+    original = telegram.engine.handle
+    deferrals = [1]
+    telegram.transport._handle = down_for_a_while
+    try:
+        (reply,) = await ana.says("/help")
+        await telegram.standin.wait_until_confirmed()
+        assert [status for _, status in telegram.standin.webhook_deliveries][-2:] == [503, 200]
+    finally:
+        await server.stop()
+    assert reply.text.startswith("I help you report")
+    assert not [r for r in caplog.records if r.exc_info]
