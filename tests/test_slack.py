@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
-import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -17,86 +14,29 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.chat_port import Button, ChatAddress, DeliveryProbe, IncomingMessage, OutgoingMessage, RecipientUnreachable
+from handlers.chat_port import Button, ChatAddress, DeliveryProbe, OutgoingMessage, RecipientUnreachable
 from bot.gateway import PlatformRouter
 from bot.standins.slack import SlackStandIn, sign
-from bot.transports.slack import SlackTransport
 from bot.transports.slack_blocks import MAX_BLOCKS, MAX_SECTION_TEXT, render, unescape_incoming
-from bot.web import SLACK_PATH, WebServer
-from handlers.engine import ConversationEngine
 from storage import pending
-from storage.conversations import create_invite, first_delivery, link_identity
+from storage.conversations import create_invite, first_delivery
 from storage.enums import EvidenceKind, ImplementationStatus as S, Platform
 from storage.models import ChatIdentity, ConversationState, ProcessedDelivery
 from storage.status import history
 from tests.chat_harness import ASSIGNED, LONG_ANSWER, TRICKY, SlackPerson
-from tests.fakes import FakeClock
-
-ANA = "U0ANA"
-
-
-@dataclass
-class SlackBot:
-    standin: SlackStandIn
-    engine: ConversationEngine
-    transport: SlackTransport
-    sessions: async_sessionmaker[AsyncSession]
-    clock: FakeClock
-    server: WebServer | None = None
-
-    async def start(self, mode: str) -> None:
-        router = PlatformRouter()
-        self.engine = ConversationEngine(self.sessions, router, self.clock)
-        self.transport = SlackTransport(
-            self.standin.bot_token, self.engine.handle, app_token=self.standin.app_token,
-            signing_secret=self.standin.signing_secret, api_url=self.standin.api_url, mode=mode, clock=self.clock,
-            sessions=self.sessions,
-        )
-        router.register(self.transport)
-        if mode == "http":
-            self.server = WebServer(slack_handler=self.transport.handle_http)
-            await self.server.start("127.0.0.1", 0)
-            self.standin.request_url = f"http://127.0.0.1:{self.server.port}{SLACK_PATH}"
-        await self.transport.start()
-        if mode == "socket":
-            await self.standin.wait_for_socket()
-
-    async def stop(self) -> None:
-        await self.transport.stop()
-        if self.server is not None:
-            await self.server.stop()
-            self.server = None
-
-
-async def _slack_bot(sessions: async_sessionmaker[AsyncSession], mode: str) -> SlackBot:
-    clock = FakeClock()
-    standin = SlackStandIn(clock=lambda: clock().timestamp())
-    await standin.start()
-    standin.add_user(ANA, "ana.perez", "ana@justicia.example")
-    async with sessions() as session, session.begin():
-        from storage.models import FocalPoint
-
-        ana_id = await session.scalar(select(FocalPoint.id).where(FocalPoint.email == "ana@justicia.example"))
-        await link_identity(session, ana_id, Platform.SLACK, standin.team_id, ANA, standin.dm_channel(ANA))  # type: ignore[arg-type]
-    bot = SlackBot(standin, None, None, sessions, clock)  # type: ignore[arg-type]
-    await bot.start(mode)
-    return bot
+from tests.slack_harness import ANA, FailsOnce, SlackBot, help_failing_once, running_slack_bot, slack_bot, spawn_nmrf_bot_run, started_with_ana, stop_run
 
 
 @pytest.fixture
 async def slack(sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> AsyncIterator[SlackBot]:
-    bot = await _slack_bot(sessions, "socket")
-    yield bot
-    await bot.stop()
-    await bot.standin.stop()
+    async with running_slack_bot(sessions, "socket") as bot:
+        yield bot
 
 
 @pytest.fixture
 async def slack_http(sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> AsyncIterator[SlackBot]:
-    bot = await _slack_bot(sessions, "http")
-    yield bot
-    await bot.stop()
-    await bot.standin.stop()
+    async with running_slack_bot(sessions, "http") as bot:
+        yield bot
 
 
 async def test_a_full_update_over_socket_mode_with_a_modal(slack: SlackBot, world: dict[str, int]) -> None:
@@ -202,7 +142,7 @@ async def test_socket_mode_redelivery_is_handled_once(slack: SlackBot, world: di
 
 
 async def test_unacknowledged_envelopes_are_redelivered_and_handled_once(sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
-    bot = await _slack_bot(sessions, "socket")
+    bot = await slack_bot(sessions, "socket")
     # Every ack arrives late, so Slack retries each event 3 times; set as a
     # rule, not by a tiny timeout an idle machine could still beat.
     bot.standin.acks_late = True
@@ -324,6 +264,18 @@ async def test_a_member_who_left_is_unreachable(slack: SlackBot) -> None:
         await slack.transport.send(ChatAddress(Platform.SLACK, "U0GONE", "", "T0NMRF"), OutgoingMessage("x", "hello"))
 
 
+@pytest.mark.parametrize("body", ["<html><body>502 Bad Gateway</body></html>", "", '{"ok": tr'])
+async def test_an_answer_that_is_not_the_web_apis_json_is_a_failed_send_to_retry(slack: SlackBot, body: str) -> None:
+    """Slack's edge in trouble answers an HTML page, nothing, or a cut-off
+    body: the send failed, the outbox tries again; no AttributeError from a
+    response that has no error field."""
+    from handlers.chat_port import DeliveryFailed
+
+    slack.standin.fail("chat.postMessage", 502, body, times=10)
+    with pytest.raises(DeliveryFailed, match="HTTP 502"):
+        await slack.transport.send(ChatAddress(Platform.SLACK, ANA, "", "T0NMRF"), OutgoingMessage("x", "hello"))
+
+
 def test_block_kit_limits_are_respected() -> None:
     many_buttons = tuple((Button(f"Recommendation number {i} with a rather long label that goes on and on", f"rec:{i}"),) for i in range(60))
     huge = OutgoingMessage("x", ("A paragraph of a report. " * 200 + "\n\n") * 60, many_buttons)
@@ -388,30 +340,9 @@ async def test_after_a_crash_slack_is_asked_whether_the_interrupted_reminder_arr
     assert rows == {"arrived": (OutboxStatus.SENT, False), "lost": (OutboxStatus.SENT, False)}
 
 
-class _FailsOnce:
-    """The engine, with the first delivery failing as a lost database
-    connection would fail it, before anything was kept."""
-
-    def __init__(self, bot: SlackBot) -> None:
-        self.handle, self.calls = bot.engine.handle, 0
-        bot.transport._handle = self
-
-    async def __call__(self, message: IncomingMessage) -> None:
-        self.calls += 1
-        if self.calls == 1:
-            raise ConnectionResetError("the database went away")
-        await self.handle(message)
-
-
 async def test_an_envelope_is_acked_only_after_its_handling_so_a_failure_is_redelivered(slack: SlackBot, caplog: pytest.LogCaptureFixture) -> None:
-    flaky = _FailsOnce(slack)
-    (reply,) = await SlackPerson(slack.standin, ANA).says("help")
-    assert reply.shown.startswith("I help you report")
-    await slack.standin.settle()
     # Acknowledged first, the event would have been lost with the failure.
-    assert [(n, how) for kind, n, how in slack.standin.deliveries if kind == "events_api"] == [(0, "timeout"), (1, "ack")]
-    assert flaky.calls == 2 and len(slack.standin.messages_to(ANA)) == 1
-    assert not [r for r in caplog.records if r.exc_info], "one line, no traceback"
+    assert await help_failing_once(slack, caplog) == [(0, "timeout"), (1, "ack")]
 
 
 @pytest.mark.parametrize(("kind", "payload"), [
@@ -475,17 +406,10 @@ async def test_what_a_dead_process_kept_is_handled_once_at_the_next_start(slack:
 
 # --- the real process ------------------------------------------------------------
 
-NMRF_BOT = str(Path(sys.executable).with_name("nmrf-bot"))
-
-
 async def _run_bot(tmp_path: Path, db_url: str, standin: SlackStandIn) -> asyncio.subprocess.Process:
-    config = tmp_path / "config.toml"
-    config.write_text(f'[slack]\napi_url = "{standin.api_url}"\n', encoding="utf-8")
-    env = {**os.environ, "NMRF_DATABASE_URL": db_url, "NMRF_SLACK_BOT_TOKEN": standin.bot_token, "NMRF_SLACK_APP_TOKEN": standin.app_token}
-    for name in ("NMRF_TELEGRAM_TOKEN", "NMRF_SLACK_SIGNING_SECRET"):
-        env.pop(name, None)
-    process = await asyncio.create_subprocess_exec(
-        NMRF_BOT, "--config", str(config), "run", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    process = await spawn_nmrf_bot_run(
+        tmp_path, db_url, f'[slack]\napi_url = "{standin.api_url}"\n',
+        {"NMRF_SLACK_BOT_TOKEN": standin.bot_token, "NMRF_SLACK_APP_TOKEN": standin.app_token},
     )
     await standin.wait_for_socket(timeout=60)
     return process
@@ -503,11 +427,7 @@ async def _killed(process: asyncio.subprocess.Process, standin: SlackStandIn) ->
 async def test_sigkill_while_a_message_is_handled_then_a_restart_handles_it_exactly_once(
     tmp_path: Path, db_url: str, sessions: async_sessionmaker[AsyncSession], world: dict[str, int], kill_after: float,
 ) -> None:
-    standin = SlackStandIn()
-    await standin.start()
-    standin.add_user(ANA, "ana.perez", "ana@justicia.example")
-    async with sessions() as session, session.begin():
-        await link_identity(session, world["ana"], Platform.SLACK, standin.team_id, ANA, standin.dm_channel(ANA))
+    standin = await started_with_ana(SlackStandIn(), sessions, world["ana"])
     process = await _run_bot(tmp_path, db_url, standin)
     try:
         # Held before it commits: the member's e-mail is looked up first.
@@ -537,10 +457,7 @@ async def test_sigkill_while_a_message_is_handled_then_a_restart_handles_it_exac
             assert await session.scalar(select(func.count()).select_from(ProcessedDelivery).where(ProcessedDelivery.delivery_id == event_id)) == 1
             assert await pending.waiting(session, Platform.SLACK) == []
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(process.communicate(), 30)
-        await standin.stop()
+        await stop_run(process, standin)
 
 
 async def test_a_kept_delivery_whose_handling_fails_is_tried_again(slack: SlackBot, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -548,7 +465,7 @@ async def test_a_kept_delivery_whose_handling_fails_is_tried_again(slack: SlackB
     slack.transport._ack_within = 0.3
     slack.standin.slow("users.info", 0.6)
     # The e-mail look-up outlasts the budget, so the failure comes after the ack.
-    flaky = _FailsOnce(slack)
+    flaky = FailsOnce(slack)
     slack.standin.user_writes(ANA, "help")
     (reply,) = await slack.standin.wait_for_messages(ANA, 1)
     assert reply.shown.startswith("I help you report")

@@ -148,8 +148,8 @@ class SlackTransport:
     @staticmethod
     def rejection(exc: BaseException) -> str | None:
         """Why trying again cannot help (Slack refused a token), or None."""
-        if isinstance(exc, SlackApiError) and exc.response.get("error") in _REFUSED_TOKEN:
-            return f"Slack refused the token ({exc.response.get('error')}): check slack.bot_token and slack.app_token, then restart"
+        if isinstance(exc, SlackApiError) and api_error(exc) in _REFUSED_TOKEN:
+            return f"Slack refused the token ({api_error(exc)}): check slack.bot_token and slack.app_token, then restart"
         return None
 
     async def stop(self) -> None:
@@ -404,7 +404,7 @@ class SlackTransport:
                 info = await self.client.users_info(user=user)
                 self._emails[user] = (info.get("user") or {}).get("profile", {}).get("email")
             except SlackApiError as exc:
-                log.info("slack: no e-mail for %s: %s", user, exc.response.get("error"))
+                log.info("slack: no e-mail for %s: %s", user, api_error(exc))
                 self._emails[user] = None
         return self._emails[user]
 
@@ -437,7 +437,7 @@ class SlackTransport:
                 posted.append(str(answer.get("ts") or ""))
             return Sent(tuple(posted))
         except SlackApiError as exc:
-            error = str(exc.response.get("error"))
+            error = api_error(exc)
             if error in _GONE:
                 raise RecipientUnreachable(address, error) from exc
             raise DeliveryFailed(f"slack: {error}") from exc
@@ -458,8 +458,19 @@ class SlackTransport:
         try:
             found = await self.client.users_lookupByEmail(email=email)
         except SlackApiError as exc:
-            if exc.response.get("error") == "users_not_found":
+            if api_error(exc) == "users_not_found":
                 return None
             raise
         return str(found["user"]["id"])
 
+
+def api_error(exc: SlackApiError) -> str:
+    """The Web API's error code, or what came instead of the API's JSON: for
+    an HTML error page or a cut-off body slack_sdk hands over the raw HTTP
+    response, which has no error field to read."""
+    response = exc.response
+    error = response.get("error") if hasattr(response, "get") else None
+    if error:
+        return str(error)
+    status = getattr(response, "status_code", None) or getattr(response, "status", "?")
+    return f"HTTP {status} with no Web API answer"
