@@ -9,10 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import signal
 import socket
-import sys
 import urllib.parse
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,11 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.standins.slack import SlackStandIn, sign
 from bot.web import SLACK_PATH
 from storage import pending
-from storage.conversations import link_identity
 from storage.enums import Platform
 from storage.models import ChatIdentity, ConversationState, ProcessedDelivery
-from tests.chat_harness import SlackPerson
-from tests.test_slack import ANA, SlackBot, _FailsOnce, _slack_bot
+from tests.slack_harness import ANA, SlackBot, help_failing_once, running_slack_bot, spawn_nmrf_bot_run, started_with_ana, stop_run
 
 # What the person typed: it must never reach a log line.
 TYPED = "Confidential: the draft law on detention"
@@ -37,10 +33,8 @@ TYPED = "Confidential: the draft law on detention"
 
 @pytest.fixture
 async def slack_http(sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> AsyncIterator[SlackBot]:
-    bot = await _slack_bot(sessions, "http")
-    yield bot
-    await bot.stop()
-    await bot.standin.stop()
+    async with running_slack_bot(sessions, "http") as bot:
+        yield bot
 
 
 def _event(**changes: object) -> dict[str, object]:
@@ -229,20 +223,11 @@ async def test_a_signed_valid_message_is_handled(slack_http: SlackBot) -> None:
 
 
 async def test_a_request_whose_handling_fails_gets_500_and_slacks_retry_is_handled_once(slack_http: SlackBot, caplog: pytest.LogCaptureFixture) -> None:
-    flaky = _FailsOnce(slack_http)
-    (reply,) = await SlackPerson(slack_http.standin, ANA).says("help")
-    assert reply.shown.startswith("I help you report")
-    await slack_http.standin.settle()
     # A 200 sent before the handling, as bolt does by default, would have lost it.
-    assert [(n, status) for kind, n, status in slack_http.standin.deliveries if kind == "events_api"] == [(0, "500"), (1, "200")]
-    assert flaky.calls == 2 and len(slack_http.standin.messages_to(ANA)) == 1
-    assert not [r for r in caplog.records if r.exc_info]
+    assert await help_failing_once(slack_http, caplog) == [(0, "500"), (1, "200")]
 
 
 # --- the real process ------------------------------------------------------------
-
-NMRF_BOT = str(Path(sys.executable).with_name("nmrf-bot"))
-
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -251,13 +236,9 @@ def _free_port() -> int:
 
 
 async def _run_http_bot(tmp_path: Path, db_url: str, standin: SlackStandIn, port: int) -> asyncio.subprocess.Process:
-    config = tmp_path / "config.toml"
-    config.write_text(f'[slack]\napi_url = "{standin.api_url}"\nmode = "http"\n[http]\nhost = "127.0.0.1"\nport = {port}\n', encoding="utf-8")
-    env = {**os.environ, "NMRF_DATABASE_URL": db_url, "NMRF_SLACK_BOT_TOKEN": standin.bot_token, "NMRF_SLACK_SIGNING_SECRET": standin.signing_secret}
-    for name in ("NMRF_TELEGRAM_TOKEN", "NMRF_SLACK_APP_TOKEN"):
-        env.pop(name, None)
-    process = await asyncio.create_subprocess_exec(
-        NMRF_BOT, "--config", str(config), "run", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    process = await spawn_nmrf_bot_run(
+        tmp_path, db_url, f'[slack]\napi_url = "{standin.api_url}"\nmode = "http"\n[http]\nhost = "127.0.0.1"\nport = {port}\n',
+        {"NMRF_SLACK_BOT_TOKEN": standin.bot_token, "NMRF_SLACK_SIGNING_SECRET": standin.signing_secret},
     )
     async with aiohttp.ClientSession() as http:
         for _ in range(600):
@@ -277,11 +258,7 @@ async def test_sigkill_while_an_http_event_is_handled_then_a_restart_handles_it_
     tmp_path: Path, db_url: str, sessions: async_sessionmaker[AsyncSession], world: dict[str, int], kill_after: float,
 ) -> None:
     # Slack retries at once, then after about a minute: time enough for the restart.
-    standin = SlackStandIn(retry_delays=(0.0, 8.0, 8.0))
-    await standin.start()
-    standin.add_user(ANA, "ana.perez", "ana@justicia.example")
-    async with sessions() as session, session.begin():
-        await link_identity(session, world["ana"], Platform.SLACK, standin.team_id, ANA, standin.dm_channel(ANA))
+    standin = await started_with_ana(SlackStandIn(retry_delays=(0.0, 8.0, 8.0)), sessions, world["ana"])
     port = _free_port()
     standin.request_url = f"http://127.0.0.1:{port}{SLACK_PATH}"
     process = await _run_http_bot(tmp_path, db_url, standin, port)
@@ -303,7 +280,4 @@ async def test_sigkill_while_an_http_event_is_handled_then_a_restart_handles_it_
             assert await session.scalar(select(func.count()).select_from(ProcessedDelivery).where(ProcessedDelivery.delivery_id == event_id)) == 1
             assert await pending.waiting(session, Platform.SLACK) == []
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(process.communicate(), 30)
-        await standin.stop()
+        await stop_run(process, standin)
