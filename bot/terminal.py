@@ -10,6 +10,7 @@ presses one. Files (the secretariat's reports) are saved in a folder.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import shutil
 import uuid
@@ -21,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from handlers.chat_port import Button, ChatAddress, IncomingMessage, OutgoingMessage
+from handlers.chat_port import Button, ChatAddress, HandlingDeferred, IncomingMessage, OutgoingMessage
 from handlers.engine import ConversationEngine
 from storage.audit import current_actor
 from storage.enums import Platform
@@ -31,6 +32,8 @@ from storage.network import active_on
 # Stored conversation state is keyed by platform account; the terminal's
 # own workspace keeps it apart from the person's Telegram conversation.
 WORKSPACE = "terminal"
+# How long a line the engine deferred waits before it is handled again.
+REDELIVER_SECONDS = 5.0
 
 
 class TerminalGateway:
@@ -103,7 +106,20 @@ async def converse(engine: TerminalEngine, gateway: TerminalGateway, address: Ch
         if line.isdigit() and 1 <= int(line) <= len(gateway.buttons):
             button = gateway.buttons[int(line) - 1]
             gateway.echo(f"  (pressed [{button.label}])")
-            await engine.handle(IncomingMessage(address, delivery, action=button.action))
+            message = IncomingMessage(address, delivery, action=button.action)
         else:
-            await engine.handle(IncomingMessage(address, delivery, text=line))
+            message = IncomingMessage(address, delivery, text=line)
+        await deliver(engine, message)
         await engine.drain()
+
+
+async def deliver(engine: TerminalEngine, message: IncomingMessage, wait: float = REDELIVER_SECONDS) -> None:
+    """The terminal is the platform here: a delivery the engine deferred (the
+    database out of reach) is delivered again until it is handled, as
+    Telegram and Slack do, since the person was told not to type it again."""
+    while True:
+        try:
+            await engine.handle(message)
+            return
+        except HandlingDeferred:
+            await asyncio.sleep(wait)
