@@ -11,6 +11,7 @@ import io
 import os
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, UTC
 from pathlib import Path
@@ -38,7 +39,7 @@ from storage import outbox
 from storage.enums import FocalPointRole, OutboxKind, Platform
 from storage.models import AuditEntry, ChatIdentity, ConversationState, Invite, OutboxMessage
 from storage.network import FocalPointData, add_focal_point
-from tests.chat_harness import TELEGRAM_TOKEN, SlackPerson, TelegramPerson, live_telegram
+from tests.chat_harness import TELEGRAM_TOKEN, LiveTelegram, SlackPerson, TelegramPerson, live_telegram
 from tests.fakes import FakeClock
 
 NMRF_BOT = str(Path(sys.executable).with_name("nmrf-bot"))
@@ -78,6 +79,19 @@ async def _bruno(sessions: async_sessionmaker[AsyncSession]) -> int:
             "Bruno Silva", "MOJ", FocalPointRole.SENIOR, "es", "America/Montevideo", date(2025, 1, 1), "bruno@justicia.example",
         ))
         return bruno.id
+
+
+@asynccontextmanager
+async def _bruno_on_two_phones(sessions: async_sessionmaker[AsyncSession], bruno: int, clock: FakeClock) -> AsyncIterator[tuple[LiveTelegram, TelegramPerson, TelegramPerson]]:
+    """Bruno linked by a first invite on his old phone (4242), a new one (4343) not yet."""
+    async with sessions() as session, session.begin():
+        first = await create_invite(session, bruno, clock())
+    async with live_telegram(sessions, clock) as live:
+        old, new = TelegramPerson(live.standin, 4242), TelegramPerson(live.standin, 4343)
+        live.standin.add_user(4242, "Bruno")
+        live.standin.add_user(4343, "Bruno, new phone")
+        await old.says(f"/start {first}")
+        yield live, old, new
 
 
 async def _accounts(sessions: async_sessionmaker[AsyncSession], focal_point_id: int, platform: Platform) -> list[str]:
@@ -171,13 +185,7 @@ async def test_a_new_invite_moves_the_access_and_tells_the_old_account_once_in_i
     bruno = await _bruno(sessions)
     # Monday 19:00 in Montevideo: after Bruno's working hours.
     clock = FakeClock(datetime(2026, 11, 23, 22, 0, tzinfo=UTC))
-    async with sessions() as session, session.begin():
-        first = await create_invite(session, bruno, clock())
-    async with live_telegram(sessions, clock) as live:
-        old, new = TelegramPerson(live.standin, 4242), TelegramPerson(live.standin, 4343)
-        live.standin.add_user(4242, "Bruno")
-        live.standin.add_user(4343, "Bruno, new phone")
-        await old.says(f"/start {first}")
+    async with _bruno_on_two_phones(sessions, bruno, clock) as (live, old, new):
         async with sessions() as session, session.begin():
             second = await create_invite(session, bruno, clock())
         (welcome,) = await new.says(f"/start {second}")
@@ -414,13 +422,7 @@ async def test_invite_with_telegram_refusing_the_token_or_unreachable(tmp_path: 
 
 async def test_what_was_queued_for_the_old_account_goes_to_the_new_one(sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
     bruno, clock = await _bruno(sessions), FakeClock()
-    async with sessions() as session, session.begin():
-        first = await create_invite(session, bruno, clock())
-    async with live_telegram(sessions, clock) as live:
-        old, new = TelegramPerson(live.standin, 4242), TelegramPerson(live.standin, 4343)
-        live.standin.add_user(4242, "Bruno")
-        live.standin.add_user(4343, "Bruno, new phone")
-        await old.says(f"/start {first}")
+    async with _bruno_on_two_phones(sessions, bruno, clock) as (live, old, new):
         async with sessions() as session, session.begin():
             identity = await session.scalar(select(ChatIdentity.id).where(ChatIdentity.platform_user_id == "4242"))
             await outbox.enqueue(session, outbox.NewMessage(
