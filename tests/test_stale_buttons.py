@@ -10,24 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.chat_port import OutgoingMessage
 from handlers.engine import ConversationEngine
 from storage.models import ConversationState, StatusUpdate
+from tests.dialogue_harness import bot, clock, gateway
 from tests.fakes import FakeClock, FakeGateway, Person
 
+# The fixtures imported above, so that the linter sees them used.
+__all__ = ["bot", "clock", "gateway"]
+
 ana = Person("111")
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def gateway() -> FakeGateway:
-    return FakeGateway()
-
-
-@pytest.fixture
-def bot(sessions: async_sessionmaker[AsyncSession], gateway: FakeGateway, clock: FakeClock) -> ConversationEngine:
-    return ConversationEngine(sessions, gateway, clock)
 
 
 def action(message: OutgoingMessage, label: str) -> str:
