@@ -32,6 +32,7 @@ from storage.models import OutboxMessage, StatusUpdate
 from storage.network import FocalPointData, add_focal_point
 from storage.types import utcnow
 from tests.chat_harness import TELEGRAM_TOKEN, SlackPerson, TelegramPerson
+from tests.outbox_harness import queue_due_reminders
 from tests.tcp_proxy import TcpProxy
 
 NMRF_BOT = str(Path(sys.executable).with_name("nmrf-bot"))
@@ -123,16 +124,7 @@ async def wait_for(condition: Callable[[], Awaitable[bool]], timeout: float = 60
 
 
 async def queue_reminders(sessions: async_sessionmaker[AsyncSession], standin: TelegramStandIn, label: str, users: range) -> None:
-    now = utcnow()
-    async with sessions() as session, session.begin():
-        for user in users:
-            standin.add_user(user, f"fp {user}").started = True
-            await outbox.enqueue(session, outbox.NewMessage(
-                key=f"reminder:{label}:{user}", kind=OutboxKind.REMINDER, platform=Platform.TELEGRAM,
-                workspace_id="", platform_user_id=str(user), chat_id=str(user), timezone="UTC",
-                message={"key": "reminder.digest", "text": f"{label} reminder to {user}", "language": "en", "buttons": []},
-                due_at=now - timedelta(minutes=1),
-            ))
+    await queue_due_reminders(sessions, standin, ((user, f"fp {user}", f"reminder:{label}:{user}", f"{label} reminder to {user}") for user in users))
 
 
 async def nothing_pending(sessions: async_sessionmaker[AsyncSession]) -> bool:

@@ -9,7 +9,6 @@ import signal
 import sys
 import time
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,11 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.standins.telegram import TelegramStandIn
-from storage import outbox
-from storage.enums import OutboxKind, OutboxStatus, Platform
+from storage.enums import OutboxStatus
 from storage.models import OutboxMessage
-from storage.types import utcnow
 from tests.chat_harness import TELEGRAM_TOKEN
+from tests.outbox_harness import queue_due_reminders
 
 NMRF_BOT = str(Path(sys.executable).with_name("nmrf-bot"))
 FAN_OUT = 150
@@ -29,17 +27,7 @@ FIRST_USER = 10_000
 
 
 async def fan_out(sessions: async_sessionmaker[AsyncSession], standin: TelegramStandIn, n: int = FAN_OUT) -> None:
-    now = utcnow()
-    async with sessions() as session, session.begin():
-        for i in range(n):
-            user = FIRST_USER + i
-            standin.add_user(user, f"fp {i}").started = True
-            await outbox.enqueue(session, outbox.NewMessage(
-                key=f"reminder:focal_point:{i}:2026-11-23", kind=OutboxKind.REMINDER, platform=Platform.TELEGRAM,
-                workspace_id="", platform_user_id=str(user), chat_id=str(user), timezone="UTC",
-                message={"key": "reminder.digest", "text": f"reminder {i}", "language": "en", "buttons": []},
-                due_at=now - timedelta(minutes=1),
-            ))
+    await queue_due_reminders(sessions, standin, ((FIRST_USER + i, f"fp {i}", f"reminder:focal_point:{i}:2026-11-23", f"reminder {i}") for i in range(n)))
 
 
 # The operator's private channel where the bot looks for a send a crash cut off.
