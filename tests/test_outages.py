@@ -12,7 +12,8 @@ import socket
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -143,18 +144,40 @@ def no_traceback_nor_token(log: str) -> None:
         assert secret not in log
 
 
-@pytest.mark.fault
-async def test_telegram_out_of_reach_at_start_is_tried_again_while_slack_and_reminders_work(tmp_path: Path, db_url: str, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
+@asynccontextmanager
+async def out_of_reach_at_start(tmp_path: Path, db_url: str, platform: str) -> AsyncIterator[tuple[BotProcess, TelegramStandIn, SlackStandIn, TcpProxy]]:
+    """Both stand-ins up, `platform`'s ("telegram" or "slack") behind a proxy
+    that does not listen yet, and the bot set for both but not started. Then
+    all stopped; the bot must have ended well and logged the outage in one
+    line, with no traceback or token."""
     telegram, slack = TelegramStandIn(TELEGRAM_TOKEN), SlackStandIn()
     await telegram.start()
     await slack.start()
-    # Telegram is behind a proxy that does not listen yet.
-    proxy = TcpProxy("127.0.0.1", telegram.port)
+    proxy = TcpProxy("127.0.0.1", telegram.port if platform == "telegram" else slack.port)
     proxy.port = free_port()
-    bot = BotProcess(tmp_path, db_url, telegram_url=f"http://127.0.0.1:{proxy.port}/bot", slack=slack)
-    slack.add_user("U0ANA", "ana", "ana@justicia.example")
-    await queue_reminders(sessions, telegram, "early", range(FIRST_USER, FIRST_USER + 3))
+    if platform == "telegram":
+        bot = BotProcess(tmp_path, db_url, telegram_url=f"http://127.0.0.1:{proxy.port}/bot", slack=slack)
+    else:
+        bot = BotProcess(tmp_path, db_url, telegram_url=telegram.base_url, slack=slack, slack_url=f"http://127.0.0.1:{proxy.port}/api/")
     try:
+        yield bot, telegram, slack, proxy
+    finally:
+        # Not started when the test failed before: its own error is the one to see.
+        code = await bot.stop() if bot.process is not None else None
+        await proxy.close()
+        await telegram.stop()
+        await slack.stop()
+    assert code == 0, bot.log
+    # One line when the trouble began, whatever the number of tries.
+    assert sum(f"{platform}: " in line and "trying again until it works" in line for line in bot.lines) == 1, bot.log
+    no_traceback_nor_token(bot.log)
+
+
+@pytest.mark.fault
+async def test_telegram_out_of_reach_at_start_is_tried_again_while_slack_and_reminders_work(tmp_path: Path, db_url: str, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
+    async with out_of_reach_at_start(tmp_path, db_url, "telegram") as (bot, telegram, slack, proxy):
+        slack.add_user("U0ANA", "ana", "ana@justicia.example")
+        await queue_reminders(sessions, telegram, "early", range(FIRST_USER, FIRST_USER + 3))
         await bot.start()
         await slack.wait_for_socket(timeout=30)
         (welcome,) = await SlackPerson(slack, "U0ANA").says("hello")
@@ -171,16 +194,8 @@ async def test_telegram_out_of_reach_at_start_is_tried_again_while_slack_and_rem
         assert help_text.text
         await wait_for(lambda: nothing_pending(sessions), what="every reminder sent")
         assert received(telegram, "early") == Counter({f"early reminder to {u}": 1 for u in range(FIRST_USER, FIRST_USER + 3)})
-    finally:
-        code = await bot.stop()
-        await proxy.close()
-        await telegram.stop()
-        await slack.stop()
-    assert code == 0, bot.log
-    # One line when the trouble began and one when it ended, whatever the number of tries.
-    assert sum("telegram: " in line and "trying again until it works" in line for line in bot.lines) == 1, bot.log
+    # And one when it ended.
     assert sum("telegram: working again" in line for line in bot.lines) == 1, bot.log
-    no_traceback_nor_token(bot.log)
 
 
 @pytest.mark.fault
@@ -358,13 +373,7 @@ async def _updates_by(sessions: async_sessionmaker[AsyncSession], rec: int, coun
 
 @pytest.mark.fault
 async def test_slack_out_of_reach_at_start_is_named_as_slack_while_telegram_works(tmp_path: Path, db_url: str, world: dict[str, int]) -> None:
-    telegram, slack = TelegramStandIn(TELEGRAM_TOKEN), SlackStandIn()
-    await telegram.start()
-    await slack.start()
-    proxy = TcpProxy("127.0.0.1", slack.port)
-    proxy.port = free_port()
-    bot = BotProcess(tmp_path, db_url, telegram_url=telegram.base_url, slack=slack, slack_url=f"http://127.0.0.1:{proxy.port}/api/")
-    try:
+    async with out_of_reach_at_start(tmp_path, db_url, "slack") as (bot, telegram, slack, proxy):
         await bot.start()
         telegram.add_user(111, "Ana").started = True
         await wait_for(lambda: _state(bot, "telegram", "ok"), what="telegram connected")
@@ -377,12 +386,4 @@ async def test_slack_out_of_reach_at_start_is_named_as_slack_while_telegram_work
         await proxy.open()
         await slack.wait_for_socket(timeout=60)
         await bot.wait_health(200)
-    finally:
-        code = await bot.stop()
-        await proxy.close()
-        await telegram.stop()
-        await slack.stop()
-    assert code == 0, bot.log
-    assert sum("slack: " in line and "trying again until it works" in line for line in bot.lines) == 1, bot.log
     assert "database" not in "".join(line for line in bot.lines if "slack" in line.lower()), bot.log
-    no_traceback_nor_token(bot.log)
