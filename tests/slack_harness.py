@@ -126,6 +126,18 @@ async def started_with_ana(standin: SlackStandIn, sessions: async_sessionmaker[A
     return standin
 
 
+async def mine_held_in_the_lookup(standin: SlackStandIn, hold_for: float) -> str:
+    """Ana writes "mine" and its handling is held in the member's e-mail
+    look-up, before anything commits; returns, with its event id, once it has
+    been held for ``hold_for`` seconds."""
+    standin.slow("users.info", 20)
+    event_id = standin.user_writes(ANA, "mine")
+    while "users.info" not in standin.calls:
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(hold_for)
+    return event_id
+
+
 async def spawn_nmrf_bot_run(tmp_path: Path, db_url: str, config: str, secrets: dict[str, str]) -> asyncio.subprocess.Process:
     """`nmrf-bot run` with this config.toml, and of the platforms' secrets only these."""
     path = tmp_path / "config.toml"

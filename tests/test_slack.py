@@ -24,7 +24,7 @@ from storage.enums import EvidenceKind, ImplementationStatus as S, Platform
 from storage.models import ChatIdentity, ConversationState, ProcessedDelivery
 from storage.status import history
 from tests.chat_harness import ASSIGNED, LONG_ANSWER, TRICKY, SlackPerson
-from tests.slack_harness import ANA, FailsOnce, SlackBot, help_failing_once, running_slack_bot, slack_bot, spawn_nmrf_bot_run, started_with_ana, stop_run
+from tests.slack_harness import ANA, FailsOnce, SlackBot, help_failing_once, mine_held_in_the_lookup, running_slack_bot, slack_bot, spawn_nmrf_bot_run, started_with_ana, stop_run
 
 
 @pytest.fixture
@@ -430,12 +430,7 @@ async def test_sigkill_while_a_message_is_handled_then_a_restart_handles_it_exac
     standin = await started_with_ana(SlackStandIn(), sessions, world["ana"])
     process = await _run_bot(tmp_path, db_url, standin)
     try:
-        # Held before it commits: the member's e-mail is looked up first.
-        standin.slow("users.info", 20)
-        event_id = standin.user_writes(ANA, "mine")
-        while "users.info" not in standin.calls:
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(kill_after)
+        event_id = await mine_held_in_the_lookup(standin, kill_after)
         await _killed(process, standin)
         process = await _run_bot(tmp_path, db_url, standin)
         replies = await standin.wait_for_messages(ANA, 4, timeout=60)

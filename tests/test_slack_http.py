@@ -25,7 +25,7 @@ from bot.web import SLACK_PATH
 from storage import pending
 from storage.enums import Platform
 from storage.models import ChatIdentity, ConversationState, ProcessedDelivery
-from tests.slack_harness import ANA, SlackBot, help_failing_once, running_slack_bot, spawn_nmrf_bot_run, started_with_ana, stop_run
+from tests.slack_harness import ANA, SlackBot, help_failing_once, mine_held_in_the_lookup, running_slack_bot, spawn_nmrf_bot_run, started_with_ana, stop_run
 
 # What the person typed: it must never reach a log line.
 TYPED = "Confidential: the draft law on detention"
@@ -263,11 +263,7 @@ async def test_sigkill_while_an_http_event_is_handled_then_a_restart_handles_it_
     standin.request_url = f"http://127.0.0.1:{port}{SLACK_PATH}"
     process = await _run_http_bot(tmp_path, db_url, standin, port)
     try:
-        standin.slow("users.info", 20)
-        event_id = standin.user_writes(ANA, "mine")
-        while "users.info" not in standin.calls:
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(kill_after)
+        event_id = await mine_held_in_the_lookup(standin, kill_after)
         process.send_signal(signal.SIGKILL)
         await process.wait()
         process = await _run_http_bot(tmp_path, db_url, standin, port)
