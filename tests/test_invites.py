@@ -10,7 +10,7 @@ import asyncio
 import io
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, UTC
@@ -282,19 +282,26 @@ async def _nothing_left(sessions: async_sessionmaker[AsyncSession], world: dict[
     assert await _accounts(sessions, world["ana"], Platform.SLACK) == []
 
 
-@pytest.mark.parametrize("fault", list(FAULTS))
-async def test_invite_says_in_one_line_what_slack_answered_and_leaves_nothing(fault: str, tmp_path: Path, db_url: str, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
-    method, status, content_type, body = FAULTS[fault]
-    standin = SlackStandIn()
+async def _refused_line(tmp_path: Path, db_url: str, standin: SlackStandIn, trouble: Callable[[SlackStandIn], object]) -> tuple[str, str, str]:
+    """`focal-points invite` for Ana against the stand-in, in the ``trouble``
+    given: it must fail in one line; (that line, stdout, stderr)."""
     await standin.start()
     standin.add_user(ANA, "ana.perez", "ana@justicia.example")
-    standin.fail(method, status, body, content_type=content_type)
+    trouble(standin)
     try:
         code, out, err = await _run_invite(tmp_path, db_url, standin.api_url, standin.bot_token)
     finally:
         await standin.stop()
     assert code == 1, out + err
     (line,) = err.splitlines()
+    return line, out, err
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+async def test_invite_says_in_one_line_what_slack_answered_and_leaves_nothing(fault: str, tmp_path: Path, db_url: str, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
+    method, status, content_type, body = FAULTS[fault]
+    standin = SlackStandIn()
+    line, out, err = await _refused_line(tmp_path, db_url, standin, lambda s: s.fail(method, status, body, content_type=content_type))
     assert line.startswith("error: Slack ") and f"HTTP {status}" in line and method in line, line
     assert line.endswith("no invitation was made"), line
     assert "Traceback" not in err and standin.bot_token not in err and out == ""
@@ -302,16 +309,7 @@ async def test_invite_says_in_one_line_what_slack_answered_and_leaves_nothing(fa
 
 
 async def test_invite_when_slack_keeps_saying_429(tmp_path: Path, db_url: str, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
-    standin = SlackStandIn()
-    await standin.start()
-    standin.add_user(ANA, "ana.perez", "ana@justicia.example")
-    standin.throttle("users.lookupByEmail", 50, retry_after=1)
-    try:
-        code, out, err = await _run_invite(tmp_path, db_url, standin.api_url, standin.bot_token)
-    finally:
-        await standin.stop()
-    assert code == 1, out + err
-    (line,) = err.splitlines()
+    line, _, _ = await _refused_line(tmp_path, db_url, SlackStandIn(), lambda s: s.throttle("users.lookupByEmail", 50, retry_after=1))
     assert line == "error: Slack refused users.lookupByEmail (HTTP 429: ratelimited); no invitation was made"
     await _nothing_left(sessions, world)
 
