@@ -300,6 +300,30 @@ def _lying_size(path: Path) -> None:
     path.write_bytes(bytes(raw))
 
 
+def _patch_member_header(path: Path, name: str, field: int, value: int) -> None:
+    """Set a two-byte field of one member's local and central headers (``field`` is
+    its offset in the local header; the central header holds it 2 bytes further)."""
+    valid_workbook(path)
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(name)
+    raw = bytearray(path.read_bytes())
+    central = raw.find(b"PK\x01\x02")
+    while raw[central + 46:central + 46 + len(name)] != name.encode():
+        central = raw.find(b"PK\x01\x02", central + 4)
+    for at in (info.header_offset + field, central + field + 2):
+        raw[at:at + 2] = value.to_bytes(2, "little")
+    path.write_bytes(bytes(raw))
+
+
+def _encrypted(path: Path) -> None:
+    # Flag bit 0: the member is encrypted, as a zip tool's password makes it.
+    _patch_member_header(path, "xl/worksheets/sheet1.xml", 6, 1)
+
+
+def _unknown_compression(path: Path) -> None:
+    _patch_member_header(path, "xl/worksheets/sheet1.xml", 8, 99)
+
+
 def _malformed_sheet(path: Path) -> None:
     write_xlsx(path, sheet([header_row(), b'<row r="2"><c r="A2" t="inlineStr"><is><t>x</is></c></row>']))
 
@@ -340,6 +364,10 @@ HOSTILE = {
         "malformed XML in the shared strings (mismatched tag: line 1, column ",
     ),
     "a DTD": (_doctype, "the shared strings declares a DTD"),
+    "an encrypted part": (_encrypted, "part xl/worksheets/sheet1.xml is encrypted"),
+    "an unknown compression method": (
+        _unknown_compression, "part xl/worksheets/sheet1.xml is compressed with method 99, which zip readers do not know",
+    ),
 }
 
 

@@ -33,6 +33,11 @@ _TEXT_OUTSIDE = 64 << 20
 # A strings table longer than this many strings a row is no export's.
 _STRINGS_PER_ROW = 16
 _CELL_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
+# What zipfile can inflate; for any other method it raises NotImplementedError.
+_KNOWN_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA})
+# General-purpose flag bits 0 and 6 (encrypted) and 5 (patch data): zipfile
+# raises RuntimeError or NotImplementedError for them, which no reader expects.
+_ENCRYPTED, _PATCHED, _STRONGLY_ENCRYPTED = 0x1, 0x20, 0x40
 
 
 class CellTooLong(LimitExceeded):
@@ -275,11 +280,24 @@ class GuardedZip(zipfile.ZipFile):
             )
 
     def open(self, name: Any, mode: str = "r", pwd: bytes | None = None, *, force_zip64: bool = False) -> Any:
-        stream = super().open(name, mode, pwd, force_zip64=force_zip64)
         if mode != "r":
-            return stream
+            return super().open(name, mode, pwd, force_zip64=force_zip64)
         info = name if isinstance(name, zipfile.ZipInfo) else self.getinfo(name)
+        self._refuse_unreadable(info)
+        stream = super().open(info, mode, pwd, force_zip64=force_zip64)
         return _GuardedPart(stream, info, self._watch_for(info), self.shown)
+
+    def _refuse_unreadable(self, info: zipfile.ZipInfo) -> None:
+        # zipfile reads both from the central directory, as it is checked here.
+        why = None
+        if info.flag_bits & (_ENCRYPTED | _STRONGLY_ENCRYPTED):
+            why = "is encrypted (a workbook protected by a password cannot be imported: save it without one)"
+        elif info.flag_bits & _PATCHED:
+            why = "holds zip patch data, which no workbook does"
+        elif info.compress_type not in _KNOWN_METHODS:
+            why = f"is compressed with method {info.compress_type}, which zip readers do not know"
+        if why:
+            raise UnreadableFile(f"{self.shown} is not a readable .xlsx file: part {info.filename} {why}")
 
     def _watch_for(self, info: zipfile.ZipInfo) -> _Watch | None:
         part = info.filename
