@@ -249,13 +249,27 @@ async def redeem_invite(
     secretariat's say-so); the accounts replaced. None when another account
     spent the invite first: the use is claimed before anything is linked, so
     of two at once exactly one gets in."""
+    await lock_links_of(session, invite.focal_point_id)
     if not await _spend(session, invite.id, platform, now):
         return None
     return await link_identity(session, invite.focal_point_id, platform, workspace_id, user_id, chat_id, now=now)
 
 
+async def lock_links_of(session: AsyncSession, focal_point_id: int) -> None:
+    """Take the focal point's row lock before looking at or changing its
+    accounts. On PostgreSQL two transactions linking one focal point at once
+    (an e-mail match and another account's code, two invites) each saw none
+    of the other's rows, and both linked; with the lock the second waits, then
+    sees what the first committed. Taken first, in one order, so they cannot
+    deadlock either. SQLite already runs one writer at a time."""
+    await session.execute(select(FocalPoint.id).where(FocalPoint.id == focal_point_id).with_for_update())
+
+
 async def linked_elsewhere(session: AsyncSession, focal_point_id: int, platform: Platform, workspace_id: str, user_id: str) -> bool:
-    """Whether the focal point already has another account on this platform."""
+    """Whether the focal point already has another account on this platform.
+    Holds the focal point's link lock until the transaction ends, so a link
+    made meanwhile is seen (see lock_links_of)."""
+    await lock_links_of(session, focal_point_id)
     other = await session.scalar(
         select(ChatIdentity.id).where(
             ChatIdentity.focal_point_id == focal_point_id,
@@ -275,6 +289,7 @@ async def link_identity(
     of the focal point not yet spent on this platform is spent by the link,
     so only an invite made after it can move the access again."""
     now = now or utcnow()
+    await lock_links_of(session, focal_point_id)
     mine = await session.scalar(
         select(ChatIdentity).where(
             ChatIdentity.platform == platform,
