@@ -64,18 +64,21 @@ class WebServer:
             log.warning("telegram webhook: call without the right secret token from %s refused", request.remote)
             return web.json_response({"ok": False, "description": "Forbidden"}, status=403)
         try:
-            data = await request.json()
+            update = self.telegram.parse_webhook(await request.json())
         except (json.JSONDecodeError, UnicodeDecodeError):
             return web.json_response({"ok": False, "description": "Bad Request: not JSON"}, status=400)
+        except ValueError as exc:
+            log.warning("telegram webhook: refused from %s: %s", request.remote, exc)
+            return web.json_response({"ok": False, "description": f"Bad Request: {exc}"}, status=400)
         try:
-            await self.telegram.process_webhook(data)
+            await self.telegram.dispatch(update)
         except HandlingDeferred as exc:
             # Not handled, nothing kept: Telegram delivers it again until it is.
-            log.warning("telegram webhook: update %s waits: %s", data.get("update_id"), exc)
+            log.warning("telegram webhook: update %s waits: %s", update.update_id, exc)
             return web.json_response({"ok": False}, status=503)
         except Exception:
             # 500 makes Telegram deliver the update again; the engine's
             # delivery record makes sure it is handled once.
-            log.exception("telegram webhook: update %s not handled", data.get("update_id"))
+            log.exception("telegram webhook: update %s not handled", update.update_id)
             return web.json_response({"ok": False}, status=500)
         return web.json_response({"ok": True})

@@ -233,6 +233,35 @@ async def test_webhook_mode_with_secret_token(telegram: TelegramBot, world: dict
         await server.stop()
 
 
+@pytest.mark.parametrize(("headers", "body", "status"), [
+    ({"X-Telegram-Bot-Api-Secret-Token": "é"}, b'{"update_id": 1}', 403),
+    ({"X-Telegram-Bot-Api-Secret-Token": "\u00e9\u00e9"}, b'{"update_id": 1}', 403),
+    (None, b'[1, 2]', 400),
+    (None, b'"an update"', 400),
+    (None, b'{"update_id": "zz", "message": 5}', 400),
+    (None, b'{"update_id": 7, "message": 5}', 400),
+    (None, b'{"update_id": 7, "callback_query": {"id": 3}}', 400),
+    (None, b'{"update_id": true}', 400),
+])
+async def test_a_malformed_webhook_call_is_refused_without_a_traceback(telegram: TelegramBot, caplog: pytest.LogCaptureFixture, headers: dict[str, str] | None, body: bytes, status: int) -> None:
+    """A header that is not even ASCII is a wrong secret (403); with the right
+    secret, a body that is not an update is 400: never a 500, a traceback or
+    anything stored."""
+    server = WebServer(telegram=telegram.transport)
+    await server.start("127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.port}{TELEGRAM_PATH}"
+    await telegram.restart(mode="webhook", webhook_url=url)
+    server.telegram = telegram.transport
+    sent = {"X-Telegram-Bot-Api-Secret-Token": telegram.transport.secret, "Content-Type": "application/json"} if headers is None else headers
+    try:
+        async with aiohttp.ClientSession() as http, http.post(url, data=body, headers=sent) as response:
+            assert response.status == status
+    finally:
+        await server.stop()
+    assert not [r for r in caplog.records if r.exc_info]
+    assert await count(telegram.sessions, StatusUpdate) == 0
+
+
 async def test_webhook_failure_is_redelivered_and_handled_once(telegram: TelegramBot, world: dict[str, int]) -> None:
     server = WebServer(telegram=telegram.transport)
     await server.start("127.0.0.1", 0)

@@ -178,13 +178,22 @@ class TelegramTransport:
     # --- inbound -------------------------------------------------------------
 
     def accepts_webhook(self, secret_header: str | None) -> bool:
-        return secret_header is not None and hmac.compare_digest(secret_header, self.secret)
+        # As bytes: compare_digest refuses a str with non-ASCII characters.
+        return secret_header is not None and hmac.compare_digest(secret_header.encode("utf-8", "replace"), self.secret.encode())
 
-    async def process_webhook(self, data: dict[str, Any]) -> None:
+    def parse_webhook(self, data: object) -> Update:
+        """The update a webhook call carries; ValueError if it is not one."""
+        if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+            raise ValueError("not an update: a JSON object with an integer update_id is expected")
+        try:
+            return Update.de_json(data, self.application.bot)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise ValueError(f"not an update: {exc.__class__.__name__}") from None
+
+    async def process_webhook(self, data: object) -> None:
         """One update from the web server; an exception means "not handled",
         the server answers 500 and Telegram delivers it again."""
-        update = Update.de_json(data, self.application.bot)
-        await self.dispatch(update)
+        await self.dispatch(self.parse_webhook(data))
 
     async def dispatch(self, update: Update) -> None:
         if update.callback_query is not None:
