@@ -52,6 +52,11 @@ ACTIONS = {
     "type": "block_actions", "user": {"id": ANA}, "team": {"id": "T0NMRF"}, "trigger_id": "1.T0NMRF.x",
     "channel": {"id": "D0ANA"}, "message": {"text": TYPED, "blocks": []}, "actions": [],
 }
+SUBMISSION = {
+    "type": "view_submission", "user": {"id": ANA}, "team": {"id": "T0NMRF"},
+    "view": {"id": "V1", "type": "modal", "callback_id": "nmrf_answer", "private_metadata": '{"channel": 5}',
+             "state": {"values": {"answer": {"answer": {"type": "plain_text_input", "value": TYPED}}}}},
+}
 JSON, FORM = "application/json", "application/x-www-form-urlencoded"
 
 # (what is wrong, content type, raw body): each signed with the right secret.
@@ -83,6 +88,14 @@ MALFORMED = [
     })),
     ("a content type Slack never sends", "text/plain", TYPED.encode()),
     ("a form that is not a form", FORM, b"\xff" + TYPED.encode()),
+    # What bolt reads on its own, before and besides the listeners:
+    ("a view with no type", FORM, _form({**SUBMISSION, "view": {k: v for k, v in SUBMISSION["view"].items() if k != "type"}})),  # type: ignore[attr-defined]
+    ("a view_submission whose response_urls is not a list", FORM, _form({**SUBMISSION, "response_urls": 5})),
+    ("an event_callback whose enterprise is a number", JSON, json.dumps(_event(enterprise=5)).encode()),
+    ("an event_callback whose authorizations are not a list", JSON, json.dumps(_event(authorizations=5)).encode()),
+    ("a block_actions whose event is text", FORM, _form({**ACTIONS, "actions": [{"action_id": "nmrf:1", "value": "v"}], "event": TYPED})),
+    # JSON escapes one half of a surrogate pair; no UTF-8 or database holds it.
+    ("a lone surrogate in the message's user", JSON, json.dumps(_event(event={**_event()["event"], "user": "\ud800"})).encode()),  # type: ignore[dict-item]
 ]
 
 
@@ -220,6 +233,24 @@ async def test_a_signed_valid_message_is_handled(slack_http: SlackBot) -> None:
     assert status == 200
     (reply,) = slack_http.standin.messages_to(ANA)
     assert reply.shown.startswith("I help you report")
+
+
+def _help_command(trigger: str, **extra: str) -> str:
+    return urllib.parse.urlencode({"command": "/nmrf", "user_id": ANA, "trigger_id": trigger, "text": "help", "team_id": "T0NMRF", **extra})
+
+
+@pytest.mark.parametrize("body", [
+    "{x=1&" + _help_command("1.T0NMRF.brace"),
+    _help_command("1.T0NMRF.payload", channel_name="payload-review"),
+], ids=["a form that starts with a brace", "a form with 'payload' in a value"])
+async def test_a_signed_slash_command_bolt_would_misread_is_handled(slack_http: SlackBot, caplog: pytest.LogCaptureFixture, body: str) -> None:
+    # bolt sniffs a body for "{" (JSON) and "payload" (interactivity): it is
+    # handed what was parsed here, so it cannot read the form otherwise.
+    status, _ = await _post(slack_http, body.encode(), FORM, _signed(slack_http, body.encode()))
+    assert status == 200
+    (reply,) = await slack_http.standin.wait_for_messages(ANA, 1)
+    assert reply.shown.startswith("I help you report")
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 async def test_a_request_whose_handling_fails_gets_500_and_slacks_retry_is_handled_once(slack_http: SlackBot, caplog: pytest.LogCaptureFixture) -> None:

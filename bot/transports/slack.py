@@ -45,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.chat_port import COMMAND_NAMES, ChatAddress, DeliveryFailed, DeliveryProbe, Sent, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable
 from bot.transports.slack_blocks import ACTION_PREFIX, MODAL_ACTION, MODAL_CALLBACK, escape_mrkdwn, render, unescape_incoming
-from bot.transports.slack_requests import COMMAND, Refused, Route, delivery_id, parse, route, verify
+from bot.transports.slack_requests import COMMAND, FOR_BOLT_TYPE, Refused, Route, delivery_id, for_bolt, parse, route, verify
 from messages import t
 from storage import pending
 from storage.clock import utcnow
@@ -170,7 +170,7 @@ class SlackTransport:
         raw = await request.read()
         try:
             verify(self._signing_secret, request.headers, raw, self._clock)
-            body, text = parse(request.content_type, raw)
+            body = parse(request.content_type, raw)
             where = route(body)
         except Refused as refused:
             log.warning("slack http: refused with %s from %s: %s", refused.status, request.remote, refused.reason)
@@ -179,7 +179,9 @@ class SlackTransport:
             return web.json_response({"challenge": body["challenge"]})
         if where is Route.IGNORE:
             return web.Response(status=200)
-        response = await self.app.async_dispatch(AsyncBoltRequest(body=text, query=request.query_string, headers=request.headers))  # type: ignore[arg-type]
+        headers = {name: value for name, value in request.headers.items() if name.lower() != "content-type"}
+        bolt_request = AsyncBoltRequest(body=for_bolt(body), query=request.query_string, headers={**headers, "Content-Type": FOR_BOLT_TYPE})
+        response = await self.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(response)
 
     async def _on_envelope(self, client: AsyncBaseSocketModeClient, request: SocketModeRequest) -> None:

@@ -7,6 +7,12 @@ against what the listeners read, so a malformed one is refused here (400)
 rather than failing inside a listener (500, and a traceback holding what the
 person typed). Socket Mode payloads come over an authenticated socket but get
 the same shape check. Refusal reasons are ours, never text from the request.
+
+bolt is then handed what was parsed here, re-encoded as JSON (for_bolt), not
+the raw body: its own parser sniffs a body for "{" and "payload" and would
+read some sound forms otherwise (a 500, or a command dropped as unhandled).
+The fields bolt reads on its own, to build its context before any listener,
+are checked too (_BoltReads).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from bot.transports.slack_blocks import ACTION_PREFIX, MODAL_CALLBACK
 
@@ -32,6 +38,7 @@ MAX_CLOCK_SKEW_SECONDS = 5 * 60
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 JSON_TYPE, FORM_TYPE = "application/json", "application/x-www-form-urlencoded"
+FOR_BOLT_TYPE = JSON_TYPE
 
 
 class Refused(Exception):
@@ -70,14 +77,14 @@ def verify(secret: str, headers: Mapping[str, str], raw: bytes, clock: Callable[
         raise Refused(401, "bad signature")
 
 
-def parse(content_type: str, raw: bytes) -> tuple[dict[str, Any], str]:
-    """The body of a verified request as a dict, and its text for bolt."""
+def parse(content_type: str, raw: bytes) -> dict[str, Any]:
+    """The body of a verified request as a dict."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise Refused(400, "body is not UTF-8") from None
     if content_type == JSON_TYPE:
-        return _json_object(text, "body"), text
+        return _json_object(text, "body")
     if content_type == FORM_TYPE:
         try:
             fields = urllib.parse.parse_qs(text, keep_blank_values=True, strict_parsing=bool(text), errors="strict")
@@ -87,9 +94,15 @@ def parse(content_type: str, raw: bytes) -> tuple[dict[str, Any], str]:
             raise Refused(400, "form repeats a field")
         form = {key: values[0] for key, values in fields.items()}
         if "payload" in form:
-            return _json_object(form["payload"], "form payload"), text
-        return form, text
+            return _json_object(form["payload"], "form payload")
+        return form
     raise Refused(400, "unexpected content type")
+
+
+def for_bolt(body: dict[str, Any]) -> str:
+    """A routed body as the JSON text bolt is given (with FOR_BOLT_TYPE):
+    bolt's parser reads a JSON body as it is, whatever it holds."""
+    return json.dumps(body)
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:
@@ -167,6 +180,8 @@ class _State(_Shape):
 
 class _View(_Shape):
     id: StrictStr = Field(min_length=1)
+    # bolt reads it to tell a workflow step's view from a modal.
+    type: StrictStr
     callback_id: StrictStr = ""
     private_metadata: StrictStr = ""
     state: _State
@@ -190,6 +205,60 @@ class _Challenge(_Shape):
     challenge: StrictStr = Field(min_length=1)
 
 
+# What bolt's context building (slack_bolt.request.internals) and middleware
+# read of any body it is given, wherever they look: each either absent, null
+# or of the type they take it to be, so none of them raises on it.
+
+
+class _Who(_Shape):
+    id: StrictStr | None = None
+    team_id: StrictStr | None = None
+
+
+class _ResponseUrl(_Shape):
+    response_url: StrictStr | None = None
+
+
+class _FunctionData(_Shape):
+    execution_id: StrictStr | None = None
+    inputs: dict[str, Any] | None = None
+
+
+class _ViewIds(_Shape):
+    app_installed_team_id: StrictStr | None = None
+    team_id: StrictStr | None = None
+
+
+class _BoltReads(_Shape):
+    enterprise: StrictStr | _Who | None = None
+    team: StrictStr | _Who | None = None
+    user: StrictStr | _Who | None = None
+    channel: StrictStr | _Who | None = None
+    enterprise_id: StrictStr | None = None
+    team_id: StrictStr | None = None
+    user_id: StrictStr | None = None
+    channel_id: StrictStr | None = None
+    user_team: StrictStr | None = None
+    context_team_id: StrictStr | None = None
+    context_enterprise_id: StrictStr | None = None
+    bot_id: StrictStr | None = None
+    thread_ts: StrictStr | None = None
+    function_execution_id: StrictStr | None = None
+    bot_access_token: StrictStr | None = None
+    response_url: StrictStr | None = None
+    response_urls: list[_ResponseUrl] | None = None
+    is_enterprise_install: StrictBool | StrictStr | None = None
+    is_ext_shared_channel: StrictBool | None = None
+    authorizations: list[_BoltReads] | None = None
+    event: _BoltReads | None = None
+    message: _BoltReads | None = None
+    previous_message: _BoltReads | None = None
+    item: _BoltReads | None = None
+    assistant_thread: _BoltReads | None = None
+    function_data: _FunctionData | None = None
+    view: _ViewIds | None = None
+
+
 # Sent to the request URL, to be acknowledged and nothing more.
 _IGNORED_TYPES = {"app_rate_limited", "view_closed", "shortcut", "message_action", "block_suggestion", "interactive_message"}
 _DM_MESSAGES = (None, "file_share")
@@ -197,6 +266,18 @@ _DM_MESSAGES = (None, "file_share")
 
 def route(body: dict[str, Any]) -> Route:
     """What to do with a parsed body; Refused(400) when it is malformed."""
+    where = _route(body)
+    if where is Route.DISPATCH:
+        _check(_BoltReads, body, "body")
+        try:
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            # Half a surrogate pair, escaped in JSON: no database or Web API call takes it.
+            raise Refused(400, "body holds a lone surrogate") from None
+    return where
+
+
+def _route(body: dict[str, Any]) -> Route:
     kind = body.get("type")
     if "command" in body and kind is None:
         command = _check(_Command, body, "slash command")
@@ -223,7 +304,7 @@ def route(body: dict[str, Any]) -> Route:
         return Route.DISPATCH if actions[0].action_id.startswith(ACTION_PREFIX) else Route.IGNORE
     if kind == "view_submission":
         view = _check(_ViewSubmission, body, kind).view
-        if view.callback_id != MODAL_CALLBACK:
+        if view.callback_id != MODAL_CALLBACK or view.type != "modal":
             return Route.IGNORE
         if view.private_metadata:
             _json_object(view.private_metadata, "view metadata")
