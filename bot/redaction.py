@@ -14,6 +14,11 @@ The rule, so that a secret of any length is hidden and nothing else is:
 3. A shorter known secret could be part of any word ("a" is in "database"),
    so it is masked only where it stands as a whole quoted value: 'x', "x" or
    `x`, the way error messages and reprs quote what they were given.
+4. A string shaped like a token is masked wherever it appears, known or
+   not: a Slack token (``xoxb-...``, ``xapp-...``) or a Telegram one (the
+   bot's id, a colon, 30 or more characters). A token put under the wrong key
+   of a configuration is never remembered as a secret, and is echoed back by
+   the error that says the key's value is wrong.
 
 The secrets of every configuration this process has loaded are remembered
 (``remember``), so an error line or a crash's traceback is masked even when it
@@ -36,6 +41,10 @@ _SLACK_PREFIXES = ("xoxb-", "xoxp-", "xoxa-", "xoxe-", "xoxs-", "xapp-")
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)[^\s@]*(?=@)")
 _PASSWORD_PARAMETER = re.compile(r"(?P<head>(?<![A-Za-z0-9_])password=)(?!\*\*\*)[^\s&'\"]+", re.IGNORECASE)
 _QUOTES = ("'", '"', "`")
+# Left-bounded so "bot<token>" in a Bot API URL is masked; the colon may be percent-encoded.
+_TELEGRAM_TOKEN = re.compile(r"(?<![0-9])[0-9]+(?::|%3[Aa])[A-Za-z0-9_-]{30,}")
+# Slack's prefixes (xoxe.xoxp- for a rotating token); "xoxb-" alone only names the kind.
+_SLACK_TOKEN = re.compile(r"(?<![A-Za-z0-9])(?:xox[a-z](?:\.xox[a-z])?|xapp)-[A-Za-z0-9-]*[A-Za-z0-9]")
 
 _remembered: set[str] = set()
 
@@ -85,6 +94,8 @@ class Masker:
     def __call__(self, text: str) -> str:
         for secret in self.anywhere:
             text = text.replace(secret, MASK)
+        text = _TELEGRAM_TOKEN.sub(MASK, text)
+        text = _SLACK_TOKEN.sub(MASK, text)
         text = _URL_PASSWORD.sub(lambda m: m["head"] + MASK, text)
         text = _PASSWORD_PARAMETER.sub(lambda m: m["head"] + MASK, text)
         if self.quoted is not None:

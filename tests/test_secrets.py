@@ -156,6 +156,13 @@ CONFIG_MISTAKES = {
     "signing secret of the wrong type": "[slack]\nsigning_secret = ['{signing}']\n",
     "tokens swapped": '[slack]\nbot_token = "{app}"\napp_token = "{bot}"\nsigning_secret = "{signing}"\n',
     "telegram token misshapen": '[telegram]\ntoken = "{password}{signing}"\n',
+    # A token under a key that is not a secret's: its shape alone hides it.
+    "telegram token as base_url": '[telegram]\nbase_url = "{telegram}"\n',
+    "telegram token as mode": '[telegram]\nmode = "{telegram}"\n',
+    "telegram token as http port": '[http]\nport = "{telegram}"\n',
+    "telegram token as a user id": '[[secretariat.users]]\nname = "A"\nemail = "a@b.org"\ntelegram_user_id = "{telegram}"\n',
+    "bot token as api_url": '[slack]\napi_url = "{bot}"\n',
+    "app token as logging level": '[logging]\nlevel = "{app}"\n',
 }
 
 
@@ -204,6 +211,19 @@ def test_masking_finds_a_short_password_where_it_stands_and_leaves_the_rest_alon
     assert mask("http://x/?s=" + quote("8f2c9e4b1a7d6e3f/", safe="")) == "http://x/?s=***%2F"
     # A plain URL with a port and an e-mail later on is not a password.
     assert mask("see http://host:8080/path and write to a@b.org") == "see http://host:8080/path and write to a@b.org"
+
+
+def test_token_shaped_strings_are_masked_though_no_configuration_named_them() -> None:
+    mask = Masker()
+    telegram = "7613098233:AAF3kq9-Zt_4mWcXr2Lp8sVb6NyHe1JuQoD"
+    assert mask(f"got {telegram!r}") == "got '***'"
+    assert mask(f"GET https://api.telegram.org/bot{telegram}/getMe") == "GET https://api.telegram.org/bot***/getMe"
+    assert mask("bot" + quote(telegram, safe="")) == "bot***"
+    for token in ("xoxb-1111-2222-misplacedtoken", "xoxp-1-2-3-abc", "xapp-1-A07NMRF-5521-8f2c9e", "xoxe.xoxp-1-Mi0yLTE"):
+        assert mask(f"got '{token}', expected") == "got '***', expected", token
+    # What only names a token's kind, and times or ids, stay as they are.
+    for plain in ("a bot token starting with 'xoxb-'", "slack.app_token (xapp-..., or NMRF_SLACK_APP_TOKEN)", "at 12:30:05", "user 7613098233:"):
+        assert mask(plain) == plain
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
@@ -270,6 +290,13 @@ def test_as_a_process_failing_commands_hide_every_secret(secrets: Secrets, tmp_p
     (tmp_path / "config.toml").write_text(f'[database]\nurl = ["{secrets.database_url()}"]\n', encoding="utf-8")
     code, printed = _process(["db", "status"], {}, tmp_path)
     assert code == 1 and printed.startswith("error: config.toml: database.url"), printed
+    assert_no_secret(printed, secrets)
+    # A fresh process has remembered no secret: a token under a plain key is hidden by its shape.
+    misplaced = {"slack.api_url": ("slack", "api_url", secrets.bot_token), "telegram.base_url": ("telegram", "base_url", secrets.telegram),
+                 "logging.level": ("logging", "level", secrets.app_token)}
+    (tmp_path / "config.toml").write_text("".join(f'[{s}]\n{k} = "{v}"\n' for s, k, v in misplaced.values()), encoding="utf-8")
+    code, printed = _process(["db", "status"], {}, tmp_path)
+    assert code == 1 and all(f"config.toml: {key}: " in printed for key in misplaced), printed
     assert_no_secret(printed, secrets)
 
 
