@@ -4,9 +4,9 @@ The rule, so that a secret of any length is hidden and nothing else is:
 
 1. A password in a URL is masked where it stands, whether it is known or not
    and whatever its length: the userinfo of ``scheme://user:PASSWORD@host``
-   and a ``password=`` parameter (in a query string or a libpq DSN). This is
-   how a one-character database password is hidden: by its place, not by
-   searching the text for that character.
+   and a ``password=`` or ``sslpassword=`` parameter (in a query string or
+   a libpq DSN). This is how a one-character database password is hidden:
+   by its place, not by searching the text for that character.
 2. A known secret that is distinctive (8 characters or more, or a Slack
    token with its ``xox.-`` / ``xapp-`` prefix) is masked wherever it
    appears, also percent-encoded (as a URL renders it) and escaped (as repr()
@@ -39,7 +39,7 @@ _SLACK_PREFIXES = ("xoxb-", "xoxp-", "xoxa-", "xoxe-", "xoxs-", "xapp-")
 
 # scheme://user:PASSWORD@ ; the password runs to the '@' and holds no space.
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)[^\s@]*(?=@)")
-_PASSWORD_PARAMETER = re.compile(r"(?P<head>(?<![A-Za-z0-9_])password=)(?!\*\*\*)[^\s&'\"]+", re.IGNORECASE)
+_PASSWORD_PARAMETER = re.compile(r"(?P<head>(?<![A-Za-z0-9_])(?:ssl)?password=)(?!\*\*\*)[^\s&'\"]+", re.IGNORECASE)
 _QUOTES = ("'", '"', "`")
 # Left-bounded so "bot<token>" in a Bot API URL is masked; the colon may be percent-encoded.
 _TELEGRAM_TOKEN = re.compile(r"(?<![0-9])[0-9]+(?::|%3[Aa])[A-Za-z0-9_-]{30,}")

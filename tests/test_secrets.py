@@ -145,6 +145,18 @@ def test_db_backup_on_postgresql_takes_the_password_from_the_environment(secrets
     assert "password" not in shown.query
 
 
+def test_db_backup_prints_no_password_like_parameter(configured: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("NMRF_DATABASE_URL", LONG.database_url() + "?sslmode=require&sslpassword=k3y&passfile=%2Froot%2Fpgpass&password=pw2")
+    code, printed = run_main(["db", "backup", "nmrf.dump"], capsys)
+    assert code == 1 and printed.count("\n") == 1, printed
+    for secret in ("k3y", "pw2", "/root/pgpass", quote("/root/pgpass", safe=""), LONG.password):
+        assert secret not in printed, printed
+    shown = make_url(printed.split("'")[1])
+    assert dict(shown.query) == {"sslmode": "require"}
+    # Said by name, so that whoever runs the command knows what to give it.
+    assert "sslpassword" in printed and "passfile" in printed
+
+
 CONFIG_MISTAKES = {
     "url of the wrong type": '[database]\nurl = ["{url}"]\n',
     "url where the section goes": 'database = "{url}"\n',
@@ -202,6 +214,8 @@ def test_masking_finds_a_short_password_where_it_stands_and_leaves_the_rest_alon
     assert mask("postgresql://nmrf:a@db.example/nmrf failed: a database") == "postgresql://nmrf:***@db.example/nmrf failed: a database"
     assert mask("host=db password=a dbname=nmrf") == "host=db password=*** dbname=nmrf"
     assert mask("postgresql://nmrf@db/nmrf?sslmode=require&password=a") == "postgresql://nmrf@db/nmrf?sslmode=require&password=***"
+    assert mask("postgresql://nmrf@db/nmrf?sslpassword=k&password=a") == "postgresql://nmrf@db/nmrf?sslpassword=***&password=***"
+    assert mask("host=db sslpassword=k3y sslmode=require") == "host=db sslpassword=*** sslmode=require"
     # Any URL's password, known or not, whatever it holds.
     assert mask("'sqlite+x://u:p%40ss:w@h/db'") == "'sqlite+x://u:***@h/db'"
     # A short secret is recognised as a quoted value, not inside words.

@@ -49,6 +49,11 @@ def db_status(app: AppContext) -> None:
     click.echo(f"database schema: {current or 'none'}; code schema: {head}; {state}")
 
 
+def password_like(parameter: str) -> bool:
+    """password, sslpassword (the client key's), passfile (where passwords are)."""
+    return "pass" in parameter.lower()
+
+
 def without_password(url: URL) -> str:
     """The URL as libpq reads it, with no password in it, neither in the
     userinfo nor as a query parameter: a printed command line ends up in shell
@@ -56,7 +61,7 @@ def without_password(url: URL) -> str:
     # URL.set(password=None) would keep the password: None there means "unchanged".
     bare = URL.create(
         "postgresql", username=url.username, host=url.host, port=url.port, database=url.database,
-        query={k: v for k, v in url.query.items() if k.lower() != "password"},
+        query={k: v for k, v in url.query.items() if not password_like(k)},
     )
     return bare.render_as_string(hide_password=False)
 
@@ -86,11 +91,13 @@ def db_backup(app: AppContext, target: Path, force: bool) -> None:
     url = make_url(app.config.database.url)
     if url.get_backend_name() == "postgresql":
         safe = without_password(url)
+        left_out = sorted({k for k in url.query if password_like(k) and k.lower() != "password"})
         raise ConfigurationError(
             "PostgreSQL is backed up with its own tool, consistent while the bot runs: "
             f"pg_dump --format=custom --file {target} '{safe}'; "
             f"restore with pg_restore --clean --dbname '{safe}' {target} "
-            "(both read the password from the environment: PGPASSWORD=... before the command, or a line in ~/.pgpass)"
+            "(both read the password from the environment: PGPASSWORD=... before the command, or a line in ~/.pgpass"
+            + (f"; left out of these lines, to be added by hand: {', '.join(left_out)}" if left_out else "") + ")"
         )
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         raise ConfigurationError(f"cannot back up {url.render_as_string()}: only a SQLite file or PostgreSQL")
