@@ -36,6 +36,9 @@ def async_url(url: str | URL) -> URL:
         raise ConfigurationError(
             f"unsupported database {parsed.drivername!r}: use sqlite:///FILE or postgresql://..."
         )
+    # SQLAlchemy takes any number; the driver would refuse it only when connecting, with a traceback.
+    if parsed.port is not None and not 0 < parsed.port <= 65535:
+        raise ConfigurationError(f"a port from 1 to 65535 in the database URL, not {parsed.port}")
     return parsed.set(drivername=driver)
 
 

@@ -217,3 +217,22 @@ def test_a_database_url_mistake_is_explained_without_its_password(tmp_path: Path
         message = error_of(write(tmp_path, body))
         assert expected in message, message
         assert "pw1" not in message and "AAAAAAAA" not in message, message
+
+
+@pytest.mark.parametrize("port", [99999, 65536, 0])
+def test_a_database_port_out_of_range_is_one_line_when_the_configuration_is_read(
+    port: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NMRF_DATABASE_URL", f"postgresql://postgres:pw1@127.0.0.1:{port}/x")
+    with pytest.raises(SystemExit) as exited:
+        main(["db", "status"])
+    _, err = capsys.readouterr()
+    assert exited.value.code == 1
+    assert err == (
+        f"error: environment variable NMRF_DATABASE_URL: database.url: expected a port from 1 to 65535 in the database URL, not {port}\n"
+    )
+    message = error_of(write(tmp_path, f'[database]\nurl = "postgresql://nmrf:pw1@db:{port}/nmrf"\n'))
+    assert message.endswith(f"database.url: expected a port from 1 to 65535 in the database URL, not {port}") and "pw1" not in message
