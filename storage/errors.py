@@ -19,6 +19,10 @@ class ConfigurationError(RegistryError):
     pass
 
 
+class DatabaseUnreachable(ConfigurationError):
+    """The database server does not answer (down, restarting, the network to it cut)."""
+
+
 class NotFound(RegistryError):
     pass
 

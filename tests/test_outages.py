@@ -387,3 +387,39 @@ async def test_slack_out_of_reach_at_start_is_named_as_slack_while_telegram_work
         await slack.wait_for_socket(timeout=60)
         await bot.wait_health(200)
     assert "database" not in "".join(line for line in bot.lines if "slack" in line.lower()), bot.log
+
+
+@pytest.mark.fault
+async def test_a_database_server_down_at_start_is_waited_for(tmp_path: Path, db_url: str, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
+    """`run` started while PostgreSQL does not answer waits for it, saying so
+    once, then serves; it had ended at once with 'cannot open the database'."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a database server out of reach; SQLite is a file, which opens or is a mistake")
+    url = make_url(db_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    proxy.port = free_port()
+    telegram = TelegramStandIn(TELEGRAM_TOKEN)
+    await telegram.start()
+    telegram.add_user(111, "Ana").started = True
+    bot = BotProcess(tmp_path, url.set(port=proxy.port).render_as_string(hide_password=False), telegram_url=telegram.base_url, slack=None)
+    try:
+        await bot.start()
+        await wait_for(lambda: _logged(bot, "database: "), what="the wait logged")
+        await asyncio.sleep(3)
+        assert bot.process is not None and bot.process.returncode is None, bot.log
+        await proxy.open()
+        await bot.wait_health(200, timeout=90)
+        (answer,) = await TelegramPerson(telegram, 111).says("/help")
+        assert answer.text
+    finally:
+        code = await bot.stop()
+        await proxy.close()
+        await telegram.stop()
+    assert code == 0, bot.log
+    assert sum("database: " in line and "trying again until it works" in line for line in bot.lines) == 1, bot.log
+    assert sum("database: working again" in line for line in bot.lines) == 1, bot.log
+    no_traceback_nor_token(bot.log)
+
+
+async def _logged(bot: BotProcess, text: str) -> bool:
+    return any(text in line for line in bot.lines)

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Config, load_config
 from storage.audit import acting_as
 from storage.clock import Clock, running_on, wall_clock
-from storage.database import create_engine, dispose, session_factory
-from storage.errors import ConfigurationError
+from storage.database import create_engine, dispose, is_unavailable, session_factory
+from storage.errors import ConfigurationError, DatabaseUnreachable
 from storage.migrate import current_revision, head_revision
 
 T = TypeVar("T")
@@ -89,7 +89,8 @@ async def ensure_current_schema(engine: AsyncEngine) -> None:
     try:
         current = await current_revision(engine)
     except (DBAPIError, OSError) as exc:
-        raise ConfigurationError(f"cannot open the database: {exc.__class__.__name__}: {exc}") from None
+        kind = DatabaseUnreachable if is_unavailable(exc) else ConfigurationError
+        raise kind(f"cannot open the database: {exc.__class__.__name__}: {exc}") from None
     head = head_revision()
     if current is None:
         raise ConfigurationError("the database has no tables yet: run `nmrf-bot db upgrade` first")
