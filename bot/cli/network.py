@@ -234,7 +234,7 @@ def focal_points_invite(app: AppContext, focal_point: str, no_slack: bool) -> No
 
     found = app.run(work)
     expires = found.expires_at.astimezone(ZoneInfo(config.schedule.timezone))
-    click.echo(f"Invitation for {found.name} ({found.institution}), usable once until {expires:%Y-%m-%d %H:%M %Z}:")
+    click.echo(f"Invitation for {found.name} ({found.institution}), usable once on each platform until {expires:%Y-%m-%d %H:%M %Z}:")
     if found.telegram_link:
         click.echo(f"  Telegram: {found.telegram_link}")
     else:
