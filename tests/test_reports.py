@@ -398,6 +398,43 @@ async def failing(capsys: pytest.CaptureFixture[str], *args: str) -> str:
     return err
 
 
+async def test_out_through_a_symlink_writes_its_target_and_keeps_the_link(
+    registry: dict[str, int], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("NMRF_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "real.csv").write_text("the previous export", encoding="utf-8")
+    Path("link.csv").symlink_to("real.csv")
+    await run("report", "export", "--format", "csv", "--out", "link.csv")
+    out, _ = capsys.readouterr()
+    assert Path("link.csv").is_symlink() and os.readlink("link.csv") == "real.csv"
+    assert (tmp_path / "real.csv").read_text(encoding="utf-8").startswith('"id","external_id"')
+    assert out.startswith(f"wrote {tmp_path / 'real.csv'} (through the link link.csv) (") and out.count("\n") == 1, out
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".csv") == ["link.csv", "real.csv"]
+
+
+async def test_out_onto_a_fifo_is_refused_and_left_a_fifo(
+    registry: dict[str, int], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A FIFO stands for any file that is not a regular one (a device, above all): never a real device here."""
+    import stat
+
+    monkeypatch.setenv("NMRF_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for args, name in REPORTS:
+        fifo, link = folder / name, folder / f"link-{name}"
+        os.mkfifo(fifo)
+        link.symlink_to(name)
+        err = await failing(capsys, *args, "--out", str(fifo))
+        assert err == f"error: {fifo} is a FIFO, not a file: a report is written only to a regular file; nothing was written\n", err
+        err = await failing(capsys, *args, "--out", str(link))
+        assert err.startswith(f"error: {link} (a link to {fifo}) is a FIFO, not a file") and err.count("\n") == 1, err
+        assert stat.S_ISFIFO(fifo.lstat().st_mode) and link.is_symlink()
+    assert sorted(p.name for p in folder.iterdir()) == sorted([name for _, name in REPORTS] + [f"link-{name}" for _, name in REPORTS])
+
+
 @pytest.fixture
 def full_disk(tmp_path: Path) -> Iterator[Path]:
     """A folder on a 64 kB tmpfs (root only: CI and this machine)."""

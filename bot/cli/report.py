@@ -17,7 +17,7 @@ from bot.output import write_rows
 from handlers.summaries import GROUPINGS, SUMMARY_COLUMNS, summarise
 from messages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 from bot.reports.build import make_report
-from handlers.report_orders import ReportOrder, last_moment_of
+from handlers.report_orders import ReportFile, ReportOrder, last_moment_of
 from storage.report_rows import ReportScope
 
 
@@ -40,12 +40,19 @@ def scope_options(func):  # type: ignore[no-untyped-def]
 
 def writable_out(_ctx: click.Context, _param: click.Parameter, out: Path) -> Path:
     """Said before any work: a report that cannot be saved is not made."""
-    folder = out.parent
+    # Through a symlink, the folder written to is its target's.
+    target = Path(os.path.realpath(out))
+    folder = target.parent
     if not folder.is_dir():
         raise click.BadParameter(f"no folder {folder}", param_hint="--out")
-    if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
         raise click.BadParameter(f"cannot write to {out}: permission denied", param_hint="--out")
     return out
+
+
+def wrote(out: Path, made: ReportFile) -> str:
+    """The line that says where the report went: through a link, to its target."""
+    return f"wrote {out}" if made.path == out else f"wrote {made.path} (through the link {out})"
 
 
 def report_language(app: AppContext, chosen: str | None) -> str:
@@ -81,7 +88,7 @@ def report_matrix(
         "matrix", report_language(app, language), app.config.schedule.timezone, mechanism, cycle, country, as_of=end_of_day(app, as_of)
     )
     made = app.run(lambda sessions: make_report(sessions, order, out))
-    click.echo(f"wrote {out} ({made.count} recommendations)")
+    click.echo(wrote(out, made) + f" ({made.count} recommendations)")
 
 
 @report.command("export")
@@ -94,7 +101,7 @@ def report_export(app: AppContext, fmt: str, out: Path, as_of: date | None, coun
     """Every recommendation with its state, as CSV or JSON, for other tools."""
     order = ReportOrder("export", DEFAULT_LANGUAGE, app.config.schedule.timezone, mechanism, cycle, country, fmt=fmt, as_of=end_of_day(app, as_of))
     made = app.run(lambda sessions: make_report(sessions, order, out))
-    click.echo(f"wrote {out} ({made.count} recommendations)")
+    click.echo(wrote(out, made) + f" ({made.count} recommendations)")
 
 
 @report.command("draft")
@@ -115,7 +122,7 @@ def report_draft(app: AppContext, mechanism: str, cycle: int | None, country: st
         "draft", report_language(app, language), app.config.schedule.timezone, mechanism.upper(), cycle, country, as_of=end_of_day(app, as_of)
     )
     made = app.run(lambda sessions: make_report(sessions, order, out))
-    click.echo(f"wrote {out} ({made.count} recommendations, {made.without_input} without input)")
+    click.echo(wrote(out, made) + f" ({made.count} recommendations, {made.without_input} without input)")
 
 
 @report.command("progress")
@@ -134,7 +141,7 @@ def report_progress(
         "progress", report_language(app, language), app.config.schedule.timezone, mechanism, cycle, country, public=public, as_of=end_of_day(app, as_of)
     )
     made = app.run(lambda sessions: make_report(sessions, order, out))
-    click.echo(f"wrote {out} ({made.count} recommendations{', public version' if public else ''})")
+    click.echo(wrote(out, made) + f" ({made.count} recommendations{', public version' if public else ''})")
 
 
 @report.command("summary")

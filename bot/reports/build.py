@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -78,13 +79,35 @@ def whole_or_nothing(out: Path) -> Iterator[Path]:
         partial.unlink(missing_ok=True)
 
 
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
+
+
+def report_target(out: Path) -> Path:
+    """The file a report at ``out`` is written to: ``out``, or the file a
+    symlink there points to (the link is kept, as an editor would). Anything
+    but a regular file (a FIFO, a device) is refused: renaming a report into
+    its place would replace it."""
+    target = Path(os.path.realpath(out)) if out.is_symlink() else out
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return target
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        shown = out if target == out else f"{out} (a link to {target})"
+        raise ReportNotSaved(f"{shown} is {kind}, not a file: a report is written only to a regular file; nothing was written")
+    return target
+
+
 async def make_report(
     sessions: async_sessionmaker[AsyncSession], order: ReportOrder, out: Path, clock: Callable[[], datetime] = utcnow
 ) -> ReportFile:
-    """Write the report ``order`` asks for to ``out``, whole or not at all."""
-    with whole_or_nothing(out) as partial:
+    """Write the report ``order`` asks for to ``out`` (through a symlink to its
+    target, which the file's path says), whole or not at all."""
+    target = report_target(out)
+    with whole_or_nothing(target) as partial:
         made = await _make_report(sessions, order, partial, clock)
-    return replace(made, path=out)
+    return replace(made, path=target)
 
 
 async def _make_report(
