@@ -238,10 +238,11 @@ class ImportsConfig(Section):
     max_cell_chars: int = Field(default=ImportLimits.max_cell_chars, ge=1, le=10_000_000)
     max_rows: int = Field(default=ImportLimits.max_rows, ge=2, le=100_000_000)
     max_unpacked_mb: int = Field(default=ImportLimits.max_unpacked_mb, ge=1, le=1_000_000)
+    max_strings_mb: int = Field(default=ImportLimits.max_strings_mb, ge=1, le=1_000_000)
 
     @property
     def limits(self) -> ImportLimits:
-        return ImportLimits(self.max_cell_chars, self.max_rows, self.max_unpacked_mb)
+        return ImportLimits(self.max_cell_chars, self.max_rows, self.max_unpacked_mb, self.max_strings_mb)
 
 
 class SecretariatUserConfig(Section):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -98,8 +99,10 @@ def strings(items: Iterable[Iterable[bytes]]) -> Iterator[bytes]:
     yield b"</sst>"
 
 
-def write_xlsx(path: Path, sheet_xml: Iterable[bytes], strings_xml: Iterable[bytes] | None = None) -> Path:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+def write_xlsx(
+    path: Path, sheet_xml: Iterable[bytes], strings_xml: Iterable[bytes] | None = None, level: int = 9
+) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
         archive.writestr("[Content_Types].xml", CONTENT_TYPES)
         archive.writestr("_rels/.rels", PACKAGE_RELS)
         archive.writestr("xl/workbook.xml", WORKBOOK)
@@ -181,6 +184,82 @@ def test_a_huge_shared_string_is_refused_within_bounded_memory(db_url: str, tmp_
     # The interpreter with SQLAlchemy, openpyxl and the bot loaded is ~100 MB;
     # the string alone would be 200 MB, and openpyxl held it several times.
     assert peak_mib < 180, f"peak {peak_mib:.0f} MiB"
+
+
+def _peak_of_import(db_url: str, tmp_path: Path, path: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    """``nmrf-bot import uhri PATH`` in a process of its own: what it said, and its peak memory in MiB."""
+    peak_file = tmp_path / "peak"
+    child = (
+        "import atexit, pathlib, sys\n"
+        "def peak():\n"
+        "    line = next(l for l in open('/proc/self/status') if l.startswith('VmHWM:'))\n"
+        f"    pathlib.Path({str(peak_file)!r}).write_text(line.split()[1])\n"
+        "atexit.register(peak)\n"
+        "from bot.cli import main\n"
+        "from tests.fakes import FakeClock\n"
+        f"main(['import', 'uhri', {str(path)!r}, '--no-progress'], clock=FakeClock())\n"
+    )
+    env = {**os.environ, "NMRF_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", child], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    return done, int(peak_file.read_text()) / 1024
+
+
+@pytest.mark.parametrize(
+    ("first", "count"),
+    [
+        # 64 million characters: 64 MB as Python holds them.
+        ("a", 4_000),
+        # A quarter as many characters, but one emoji makes Python hold each string
+        # at 4 bytes a character: 64 MB again, though 16 million characters.
+        ("\U0001F600", 1_000),
+    ],
+    ids=["latin", "emoji"],
+)
+def test_a_strings_table_past_its_bound_is_refused_within_bounded_memory(
+    db_url: str, tmp_path: Path, first: str, count: int
+) -> None:
+    """Each string within max_cell_chars, the table 64 MB once read, 100 KB on disk."""
+    item = first.encode() + b"a" * 16_000
+    path = write_xlsx(
+        tmp_path / "strings.xlsx",
+        sheet([header_row(), b'<row r="2"><c r="A2" t="s"><v>0</v></c></row>']),
+        strings([item] for _ in range(count)),
+        level=1,
+    )
+    assert path.stat().st_size < 1 << 20
+    peaks = {}
+    for bound in (1, 32):
+        limits(tmp_path, max_strings_mb=bound)
+        done, peaks[bound] = _peak_of_import(db_url, tmp_path, path)
+        assert done.returncode == 1, done.stderr[-2000:]
+        assert re.fullmatch(
+            rf"error: {re.escape(str(path))}: the shared strings: shared string [\d,]+ takes the table past {bound} MB "
+            r"in memory \(\[imports\] max_strings_mb\); nothing imported\n",
+            done.stderr,
+        ), done.stderr[-2000:]
+    # Past the interpreter with the bot loaded (the run refused at 1 MB), the
+    # table costs what its bound says, not the 64 MB it would have taken.
+    assert peaks[32] - peaks[1] < 32 + 12, peaks
+
+
+def test_a_full_uhri_exports_strings_pass_the_default_bound(db_url: str, tmp_path: Path) -> None:
+    """UHRI's whole export: 267,500 recommendations, ~150 million characters of
+    text, each string held at 2 bytes a character (a ’ is enough): ~330 MB with
+    the strings' own overhead. Here 160 million characters, in fewer strings so
+    that openpyxl reads them in seconds, not a minute: 320 MB and the overhead of
+    10,000 strings."""
+    item = "’".encode() + b"a" * 16_000
+    path = write_xlsx(
+        tmp_path / "uhri.xlsx",
+        sheet([header_row(), data_row(2, A_ROW)], dimension="A1:P2"),
+        strings([item] for _ in range(10_000)),
+        level=1,
+    )
+    done, _ = _peak_of_import(db_url, tmp_path, path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout == "uhri.xlsx: recommendations: 1 rows: 1 created, 0 updated, 0 unchanged\n"
 
 
 def test_a_huge_inline_string_is_refused_naming_its_cell(cli: Cli, tmp_path: Path) -> None:

@@ -19,10 +19,18 @@ class ImportLimits:
     # The parts of an .xlsx once unpacked, together: a zip bomb is refused
     # from its directory, before anything is inflated.
     max_unpacked_mb: int = 2_048
+    # The shared-strings table as Python holds it, all of it at once (openpyxl
+    # reads it whole before the first row): UHRI's whole export, ~150 million
+    # characters at 2 bytes each (one ’ in a string is enough), takes ~330 MB.
+    max_strings_mb: int = 512
 
     @property
     def max_unpacked_bytes(self) -> int:
         return self.max_unpacked_mb * 1024 * 1024
+
+    @property
+    def max_strings_bytes(self) -> int:
+        return self.max_strings_mb * 1024 * 1024
 
 
 DEFAULT_LIMITS = ImportLimits()

@@ -32,6 +32,9 @@ _TEXT_PER_ROW = 1 << 20
 _TEXT_OUTSIDE = 64 << 20
 # A strings table longer than this many strings a row is no export's.
 _STRINGS_PER_ROW = 16
+# What one string costs in openpyxl's table besides its characters: the str
+# object's header and its slot in the list, rounded up.
+_STRING_BYTES = 96
 _CELL_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
 # What zipfile can inflate; for any other method it raises NotImplementedError.
 _KNOWN_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA})
@@ -174,6 +177,9 @@ class _StringsWatch(_Watch):
         self.elements = 0
         self.chars = 0
         self.phonetic_chars = 0
+        # Bytes a character of this string takes in Python: 1, 2 or 4, by its widest.
+        self.width = 1
+        self.table_bytes = 0
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         local = _local(name)
@@ -182,7 +188,7 @@ class _StringsWatch(_Watch):
             most = _STRINGS_PER_ROW * self.limits.max_rows
             if self.strings > most:
                 raise self.refuse(f"more than {most:,} shared strings ({_STRINGS_PER_ROW} a row of [imports] max_rows)")
-            self.in_string, self.elements, self.chars, self.phonetic_chars = True, 0, 0, 0
+            self.in_string, self.elements, self.chars, self.phonetic_chars, self.width = True, 0, 0, 0, 1
         elif self.in_string:
             self.elements += 1
             if self.elements > _ELEMENTS_PER_UNIT:
@@ -196,6 +202,13 @@ class _StringsWatch(_Watch):
             self.phonetic = False
         elif local == "si":
             self.in_string = self.phonetic = False
+            # Refused before openpyxl sees this string: the table is held whole, to the end.
+            self.table_bytes += _STRING_BYTES + self.chars * self.width
+            if self.table_bytes > self.limits.max_strings_bytes:
+                raise self.refuse(
+                    f"shared string {self.strings:,} takes the table past {self.limits.max_strings_mb:,} MB "
+                    "in memory ([imports] max_strings_mb)"
+                )
 
     def text(self, data: str) -> None:
         if not self.in_string:
@@ -208,6 +221,9 @@ class _StringsWatch(_Watch):
         else:
             self.chars += len(data)
             over = self.chars > self.limits.max_cell_chars
+            widest = ord(max(data)) if data else 0
+            if widest > 0xFF:
+                self.width = max(self.width, 2 if widest <= 0xFFFF else 4)
         if over:
             raise self.refuse(
                 f"shared string {self.strings:,} is longer than {self.limits.max_cell_chars:,} characters "
