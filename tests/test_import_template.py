@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from storage.importers.errors import ImportRejected, UnreadableFile
 from storage.importers.run import ImportOptions, import_file
 from storage.importers.template import ORDER, SHEETS, write_blank_template
 from storage.models import Assignment, Cluster, FocalPoint, Institution, Recommendation
+from tests.disk_harness import fill, run_cli, tiny_tmpfs
 from tests.factories import network_sheets, write_workbook
 
 OPTIONS = ImportOptions(default_timezone="America/Montevideo", today=date(2026, 11, 22))
@@ -162,3 +164,23 @@ async def test_progress_is_reported_through_a_large_file(sessions: async_session
     positions = [p for kind, p in progress.events if kind == "update"]
     assert progress.events[0] == ("start", size) and progress.events[-1] == ("finish", None)
     assert len(positions) >= 6 and positions == sorted(positions) and positions[-1] == size
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    with tiny_tmpfs(tmp_path) as folder:
+        yield folder
+
+
+@pytest.mark.parametrize("leave", [0, 8192])
+def test_write_template_on_a_full_disk_is_one_line_and_leaves_no_file(full_disk: Path, leave: int) -> None:
+    """With 8 kB free, openpyxl had left an 8 kB corrupt template; the error named no
+    file, and its ZipFile, closed at exit, printed an 'Exception ignored' traceback."""
+    (full_disk / "old.xlsx").write_bytes(b"the previous template")
+    fill(full_disk, leave)
+    for name in ("t.xlsx", "old.xlsx"):
+        out = full_disk / name
+        done = run_cli("import", "write-template", str(out), cwd=full_disk.parent)
+        assert (done.returncode, done.stdout, done.stderr) == (1, "", f"error: no space left on device writing {out}\n")
+    assert sorted(p.name for p in full_disk.iterdir()) == ["filler", "old.xlsx"]
+    assert (full_disk / "old.xlsx").read_bytes() == b"the previous template"

@@ -9,7 +9,6 @@ import errno
 import io
 import json
 import os
-import subprocess
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -26,6 +25,7 @@ from storage.importers.run import import_file
 from storage.models import FocalPoint
 from storage.status import EvidenceData, UpdateData, record_update
 from tests.chat_harness import TRICKY
+from tests.disk_harness import fill, run_cli, tiny_tmpfs
 from tests.factories import cedaw_row, write_uhri_xlsx
 from tests.fakes import FakeClock
 
@@ -437,25 +437,8 @@ async def test_out_onto_a_fifo_is_refused_and_left_a_fifo(
 
 @pytest.fixture
 def full_disk(tmp_path: Path) -> Iterator[Path]:
-    """A folder on a 64 kB tmpfs (root only: CI and this machine)."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    folder = tmp_path / "full"
-    folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True, text=True)
-    if mounted.returncode:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
+    with tiny_tmpfs(tmp_path) as folder:
         yield folder
-    finally:
-        # Lazily: a file a failed test left open must not keep the mount behind.
-        subprocess.run(["umount", "--lazy", str(folder)], check=True)
-
-
-def fill(folder: Path) -> None:
-    with (folder / "filler").open("ab", buffering=0) as out, contextlib.suppress(OSError):
-        while True:
-            out.write(b"\0" * 4096)
 
 
 async def test_a_report_on_a_full_disk_says_so_and_leaves_the_previous_file_whole(
@@ -474,6 +457,19 @@ async def test_a_report_on_a_full_disk_says_so_and_leaves_the_previous_file_whol
         assert (full_disk / name).read_text(encoding="utf-8") == "the previous report"
         # No 0-byte file, no partial one, no scratch file left behind.
         assert sorted(p.name for p in full_disk.iterdir()) == before, args
+
+
+@pytest.mark.parametrize("leave", [0, 8192])
+def test_a_draft_on_a_full_disk_is_one_line_in_a_process_of_its_own(
+    registry: dict[str, int], db_url: str, full_disk: Path, leave: int
+) -> None:
+    """python-docx leaves its ZipFile open when a write fails; closed at exit, it
+    failed again and Python printed 'Exception ignored in: ZipFile.__del__'."""
+    fill(full_disk, leave)
+    out = full_disk / "d.docx"
+    done = run_cli("report", "draft", "--mechanism", "UPR", "--out", str(out), cwd=full_disk.parent, db_url=db_url)
+    assert (done.returncode, done.stderr) == (1, f"error: no space left on device writing {out}\n")
+    assert sorted(p.name for p in full_disk.iterdir()) == ["filler"]
 
 
 async def test_a_report_that_fails_while_written_leaves_nothing_half_made(

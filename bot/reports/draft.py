@@ -8,6 +8,7 @@ recommendations nobody has answered yet, so a gap is seen, not hidden.
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -79,5 +80,9 @@ async def write_draft(
         doc.add_paragraph(say("draft.no_input_none"))
     for label, institutions in missing:
         doc.add_paragraph(say("draft.no_input_line", paragraph=label, institutions=", ".join(institutions) or "—"), style="List Bullet")
-    doc.save(str(path))
+    # Zipped in memory, then written: python-docx's ZipFile, left open on a file
+    # whose write failed (a full disk), fails again when collected and prints a traceback.
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    path.write_bytes(buffer.getvalue())
     return total, len(missing)

@@ -10,9 +10,11 @@ and for the README's table.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from storage.enums import (
@@ -294,4 +296,8 @@ def write_blank_template(path: Any) -> None:
         for cell in worksheet[1]:
             cell.font = Font(bold=True)
         worksheet.freeze_panes = "A2"
-    workbook.save(path)
+    # Zipped in memory, then written: openpyxl's ZipFile, left open on a file
+    # whose write failed, fails again when collected and prints a traceback.
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    Path(path).write_bytes(buffer.getvalue())
