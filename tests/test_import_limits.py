@@ -160,27 +160,12 @@ def test_a_huge_shared_string_is_refused_within_bounded_memory(db_url: str, tmp_
         strings([huge(200 << 20)]),
     )
     assert path.stat().st_size < 1 << 20
-    peak_file = tmp_path / "peak"
-    child = (
-        "import atexit, pathlib, sys\n"
-        "def peak():\n"
-        "    line = next(l for l in open('/proc/self/status') if l.startswith('VmHWM:'))\n"
-        f"    pathlib.Path({str(peak_file)!r}).write_text(line.split()[1])\n"
-        "atexit.register(peak)\n"
-        "from bot.cli import main\n"
-        "from tests.fakes import FakeClock\n"
-        f"main(['import', 'uhri', {str(path)!r}, '--no-progress'], clock=FakeClock())\n"
-    )
-    env = {**os.environ, "NMRF_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", child], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    done, peak_mib = _peak_of_import(db_url, tmp_path, path)
     assert done.returncode == 1, done.stderr[-2000:]
     assert done.stderr == (
         f"error: {path}: the shared strings: shared string 1 is longer than 32,767 characters "
         "([imports] max_cell_chars); nothing imported\n"
     )
-    peak_mib = int(peak_file.read_text()) / 1024
     # The interpreter with SQLAlchemy, openpyxl and the bot loaded is ~100 MB;
     # the string alone would be 200 MB, and openpyxl held it several times.
     assert peak_mib < 180, f"peak {peak_mib:.0f} MiB"

@@ -65,6 +65,21 @@ async def telegram(sessions: async_sessionmaker[AsyncSession], world: dict[str, 
     await standin.stop()
 
 
+def fail_first(telegram: TelegramBot, times: int, error: Exception) -> list[int]:
+    """The adapter's next ``times`` deliveries fail with ``error`` before the
+    engine sees them (the database gone, say); how many failures are left."""
+    left, handle = [times], telegram.engine.handle
+
+    async def failing(message):  # type: ignore[no-untyped-def]
+        if left[0]:
+            left[0] -= 1
+            raise error
+        await handle(message)
+
+    telegram.transport._handle = failing
+    return left
+
+
 async def count(sessions: async_sessionmaker[AsyncSession], model: type) -> int:
     async with sessions() as session:
         return await session.scalar(select(func.count()).select_from(model)) or 0
@@ -267,16 +282,7 @@ async def test_webhook_failure_is_redelivered_and_handled_once(telegram: Telegra
     await server.start("127.0.0.1", 0)
     await telegram.restart(mode="webhook", webhook_url=f"http://127.0.0.1:{server.port}{TELEGRAM_PATH}")
     server.telegram = telegram.transport
-    original = telegram.engine.handle
-    failures = [1]
-
-    async def flaky(message):  # type: ignore[no-untyped-def]
-        if failures:
-            failures.pop()
-            raise ConnectionError("database went away")
-        await original(message)
-
-    telegram.transport._handle = flaky
+    fail_first(telegram, 1, ConnectionError("database went away"))
     try:
         ana = TelegramPerson(telegram.standin, 111)
         (reply,) = await ana.says("/help")
@@ -295,23 +301,15 @@ async def test_a_deferred_update_stays_unconfirmed_until_it_is_handled(telegram:
     order, once it is back; the webhook answers 503 meanwhile, never 200."""
     from handlers.chat_port import HandlingDeferred
 
-    original = telegram.engine.handle
-    deferrals = [1, 1]
-
-    async def down_for_a_while(message):  # type: ignore[no-untyped-def]
-        if deferrals:
-            deferrals.pop()
-            raise HandlingDeferred("the database is out of reach (ConnectionRefusedError)")
-        await original(message)
-
-    telegram.transport._handle = down_for_a_while
+    down = HandlingDeferred("the database is out of reach (ConnectionRefusedError)")
+    left = fail_first(telegram, 2, down)
     ana = TelegramPerson(telegram.standin, 111)
     before = len(ana.inbox)
     telegram.standin.user_sends(111, "/help")
     telegram.standin.user_sends(111, "/mine")
     replies = await telegram.standin.wait_for_messages(111, before + 1 + 1 + ASSIGNED, timeout=30)
     assert replies[before].text.startswith("I help you report") and replies[before + 1].text.startswith("Ministry of Justice")
-    assert not deferrals
+    assert left == [0]
     await telegram.standin.wait_until_confirmed()
     assert not [r for r in caplog.records if r.exc_info], "an outage is a line, not a traceback"
 
@@ -319,9 +317,7 @@ async def test_a_deferred_update_stays_unconfirmed_until_it_is_handled(telegram:
     await server.start("127.0.0.1", 0)
     await telegram.restart(mode="webhook", webhook_url=f"http://127.0.0.1:{server.port}{TELEGRAM_PATH}")
     server.telegram = telegram.transport
-    original = telegram.engine.handle
-    deferrals = [1]
-    telegram.transport._handle = down_for_a_while
+    fail_first(telegram, 1, down)
     try:
         (reply,) = await ana.says("/help")
         await telegram.standin.wait_until_confirmed()
