@@ -184,3 +184,25 @@ def test_write_template_on_a_full_disk_is_one_line_and_leaves_no_file(full_disk:
         assert (done.returncode, done.stdout, done.stderr) == (1, "", f"error: no space left on device writing {out}\n")
     assert sorted(p.name for p in full_disk.iterdir()) == ["filler", "old.xlsx"]
     assert (full_disk / "old.xlsx").read_bytes() == b"the previous template"
+
+
+def test_write_template_goes_through_a_symlink_and_never_onto_a_fifo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Renamed into place, a template would replace a FIFO or a symlink; it
+    is written to the link's target, and a FIFO is refused in one line."""
+    import os
+
+    from bot.cli import main
+    from tests.fakes import FakeClock
+
+    real, link, fifo = tmp_path / "real.xlsx", tmp_path / "link.xlsx", tmp_path / "pipe.xlsx"
+    real.write_bytes(b"old")
+    link.symlink_to(real)
+    os.mkfifo(fifo)
+    main(["import", "write-template", str(link)], clock=FakeClock())
+    assert link.is_symlink() and load_workbook(real).sheetnames[0]
+    with pytest.raises(SystemExit) as exited:
+        main(["import", "write-template", str(fifo)], clock=FakeClock())
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert err == f"error: {fifo} is a FIFO, not a file: the template is written only to a regular file; nothing was written\n", err
+    assert fifo.is_fifo()

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli.context import AppContext
 from bot.progress import RichProgress
-from bot.reports.build import whole_or_nothing
+from bot.reports.build import report_target, whole_or_nothing
 from storage.enums import ImportSource
 from storage.importers.run import ImportOptions, ImportReport, NoProgress, import_file
 from storage.importers.template import write_blank_template
@@ -72,6 +72,7 @@ def write_template(file: Path) -> None:
         raise click.BadParameter("the template is an .xlsx file", param_hint="FILE")
     # Beside it, then renamed: a full disk leaves neither a corrupt template nor a
     # previous one damaged, and says which file it could not write.
-    with whole_or_nothing(file) as partial:
+    # Through a symlink to its target; never onto a FIFO or a device.
+    with whole_or_nothing(report_target(file, "the template")) as partial:
         write_blank_template(partial)
     click.echo(f"wrote {file}")

@@ -82,7 +82,7 @@ def whole_or_nothing(out: Path) -> Iterator[Path]:
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
 
 
-def report_target(out: Path) -> Path:
+def report_target(out: Path, what: str = "a report") -> Path:
     """The file a report at ``out`` is written to: ``out``, or the file a
     symlink there points to (the link is kept, as an editor would). Anything
     but a regular file (a FIFO, a device) is refused: renaming a report into
@@ -95,7 +95,7 @@ def report_target(out: Path) -> Path:
     if not stat.S_ISREG(mode):
         kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
         shown = out if target == out else f"{out} (a link to {target})"
-        raise ReportNotSaved(f"{shown} is {kind}, not a file: a report is written only to a regular file; nothing was written")
+        raise ReportNotSaved(f"{shown} is {kind}, not a file: {what} is written only to a regular file; nothing was written")
     return target
 
 
