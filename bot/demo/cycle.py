@@ -130,7 +130,8 @@ async def play(sessions: async_sessionmaker[AsyncSession], database: Path, trans
         })
         app = BotApp(config, sessions, clock)
         await app.start()
-        await slack.wait_for_socket()
+        # The platforms connect in the background; a loaded machine may take a while.
+        await slack.wait_for_socket(timeout=60)
 
         def on_telegram(user_id: int, name: str, language: str) -> Actor:
             telegram.add_user(user_id, name.split()[0], language_code=language)
