@@ -9,13 +9,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, selectinload
+from sqlalchemy.orm import selectinload
 
 from storage.audit import audit_record
 from storage.clock import utcnow
 from storage.enums import OutboxStatus, Platform
+from storage.idempotent import insert_if_new
 from storage.models import (
     ChatIdentity, ConversationState, FocalPoint, Invite, InviteUse, OutboxMessage, ProcessedDelivery, SecretariatUser,
 )
@@ -125,15 +125,7 @@ async def first_delivery(session: AsyncSession, platform: Platform, delivery_id:
     Recorded in the caller's transaction, with whatever the delivery caused:
     if handling fails, the record goes too and a redelivery is handled afresh.
     """
-    return await _insert_if_new(session, ProcessedDelivery, ProcessedDelivery.delivery_id, platform=platform, delivery_id=delivery_id, processed_at=now)
-
-
-async def _insert_if_new(session: AsyncSession, model: type[Any], returning: InstrumentedAttribute[Any], **values: Any) -> bool:
-    """Insert the row unless its key is there already; True when it was new.
-    One statement, so two processes racing on the same key cannot both win."""
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = module.insert(model).values(**values).on_conflict_do_nothing().returning(returning)
-    return (await session.execute(statement)).first() is not None
+    return await insert_if_new(session, ProcessedDelivery, ProcessedDelivery.delivery_id, platform=platform, delivery_id=delivery_id, processed_at=now)
 
 
 async def forget_old_deliveries(session: AsyncSession, now: datetime) -> int:
@@ -346,7 +338,7 @@ async def link_identity(
 
 
 async def _spend(session: AsyncSession, invite_id: int, platform: Platform, now: datetime) -> bool:
-    if not await _insert_if_new(session, InviteUse, InviteUse.invite_id, invite_id=invite_id, platform=platform, used_at=now):
+    if not await insert_if_new(session, InviteUse, InviteUse.invite_id, invite_id=invite_id, platform=platform, used_at=now):
         return False
     await audit_record(session, action="insert", entity=InviteUse.__tablename__, entity_id=f"{invite_id},{platform.value}", changes={"used_at": now})
     return True

@@ -3,13 +3,24 @@ a redelivered message, or two deliveries racing, store one row."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 T = TypeVar("T")
+
+
+async def insert_if_new(session: AsyncSession, model: type[Any], returning: InstrumentedAttribute[Any], **values: Any) -> bool:
+    """Insert the row unless its key is there already; True when it was new.
+    One statement (INSERT ... ON CONFLICT DO NOTHING), so two processes
+    racing on the same key cannot both win."""
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = module.insert(model).values(**values).on_conflict_do_nothing().returning(returning)
+    return (await session.execute(statement)).first() is not None
 
 
 async def seen(session: AsyncSession, model: type[T], key: str | None) -> T | None:

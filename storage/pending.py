@@ -13,21 +13,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import Platform
+from storage.idempotent import insert_if_new
 from storage.models import PendingDelivery
 
 
 async def keep(session: AsyncSession, platform: Platform, delivery_id: str, body: dict[str, Any], now: datetime) -> None:
     """Keep a delivery to be handled; keeping it twice (a retry) keeps it once."""
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    await session.execute(
-        module.insert(PendingDelivery)
-        .values(platform=platform, delivery_id=delivery_id, body=body, received_at=now)
-        .on_conflict_do_nothing()
-    )
+    await insert_if_new(session, PendingDelivery, PendingDelivery.delivery_id, platform=platform, delivery_id=delivery_id, body=body, received_at=now)
 
 
 async def done(session: AsyncSession, platform: Platform, delivery_id: str) -> None:

@@ -105,7 +105,8 @@ class TelegramTransport:
         # candidates are forwarded to see whether a send cut off by a crash arrived.
         self.delivery_check_chat_id = delivery_check_chat_id
         self.secretariat_chat_ids = secretariat_chat_ids
-        self.health = health or LoopHealth("telegram polling", log, expected=_outage)
+        self.health = health or LoopHealth("telegram", log)
+        # Telegram's network errors are outages (one line), whoever made the record.
         self.health.expected = _outage
         builder = (
             ApplicationBuilder()
