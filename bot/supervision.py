@@ -46,10 +46,6 @@ class LoopHealth:
     # What counts as an outage (one line in the log) rather than a bug (a traceback).
     expected: Callable[[BaseException], bool] = is_unavailable
 
-    @property
-    def ok(self) -> bool:
-        return self.running and self.failing_since is None and self.given_up is None
-
     def report(self) -> dict[str, Any]:
         if self.given_up is not None:
             return {"ok": False, "state": "stopped", "reason": self.given_up}
@@ -161,7 +157,3 @@ class Loops:
 
     def report(self) -> dict[str, dict[str, Any]]:
         return {name: health.report() for name, health in self.loops.items()}
-
-    @property
-    def ok(self) -> bool:
-        return all(h.ok for h in self.loops.values())
