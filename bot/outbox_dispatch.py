@@ -78,10 +78,26 @@ class OutboxDispatcher:
         self.concurrency = concurrency
         self.lease = lease
         self.on_unreachable = on_unreachable
+        # Batches being claimed or sent, by any caller of run_once (the
+        # running loop, a drain): drain waits for them, since what another
+        # caller claimed is no longer "due" and yet not sent.
+        self._in_flight = 0
+        self._settled = asyncio.Event()
+        self._settled.set()
 
-    @acts_as("system:outbox")
     async def run_once(self) -> int:
         """Claim one batch and send it; how many were claimed."""
+        self._in_flight += 1
+        self._settled.clear()
+        try:
+            return await self._claim_and_send()
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._settled.set()
+
+    @acts_as("system:outbox")
+    async def _claim_and_send(self) -> int:
         async with self.sessions() as session:
             if not await outbox.anything_due(session, self.clock()):
                 return 0
@@ -99,11 +115,20 @@ class OutboxDispatcher:
         return len(rows)
 
     async def drain(self) -> int:
-        """Send until nothing is due; the number claimed."""
+        """Send until nothing is due and nothing this dispatcher claimed is
+        still on its way; the number this call claimed."""
         total = 0
-        while claimed := await self.run_once():
+        while True:
+            claimed = await self.run_once()
             total += claimed
-        return total
+            if claimed:
+                continue
+            if self._in_flight:
+                # The running loop's batch: once it is sent (or sent back
+                # to pending), look again.
+                await self._settled.wait()
+                continue
+            return total
 
     @acts_as("system:outbox")
     async def recover(self) -> int:

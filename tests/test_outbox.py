@@ -241,3 +241,42 @@ async def test_a_message_that_missed_its_window_waits_for_the_readers_own_hours(
     async with sessions() as session:
         row = await session.scalar(select(OutboxMessage))
     assert row is not None and (row.due_at, row.not_after) == (datetime(2026, 11, 24, 7, tzinfo=timezone.utc), datetime(2026, 11, 24, 11, tzinfo=timezone.utc))
+
+
+class HeldGateway:
+    """Sends only once released: a platform slow to answer."""
+
+    def __init__(self, inner: PlatformRouter) -> None:
+        self.inner = inner
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def send(self, address: ChatAddress, message: OutgoingMessage) -> object:
+        self.started.set()
+        await self.release.wait()
+        return await self.inner.send(address, message)
+
+
+async def test_drain_waits_for_what_the_running_loop_is_still_sending(sessions: async_sessionmaker[AsyncSession], telegram: tuple[TelegramStandIn, TelegramTransport]) -> None:
+    # The demo drains while the app's own loop runs: the loop had claimed the
+    # reminder, drain found nothing due and returned, and the person pressed a
+    # button on a message that had not arrived yet.
+    standin, transport = telegram
+    standin.add_user(1001, "Ana").started = True
+    async with sessions() as session, session.begin():
+        await outbox.enqueue(session, message("m:1", 1001))
+    router = PlatformRouter()
+    router.register(transport)
+    held = HeldGateway(router)
+    send = OutboxDispatcher(sessions, held, FakeClock(NOW), lambda tz: WorkingTime(tz), limits=unlimited())  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    loop = asyncio.create_task(send.run_forever(stop, idle=0.01))
+    await asyncio.wait_for(held.started.wait(), 10)
+    drained = asyncio.create_task(send.drain())
+    await asyncio.sleep(0.2)
+    assert not drained.done(), "drain returned while the loop was still sending"
+    held.release.set()
+    await asyncio.wait_for(drained, 10)
+    assert [m.text for m in standin.sent] == ["reminder m:1"]
+    stop.set()
+    await loop
