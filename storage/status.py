@@ -93,6 +93,37 @@ def latest_update_ids(as_of: datetime | None = None) -> Select[tuple[int, int]]:
     return statement.group_by(StatusUpdate.recommendation_id)
 
 
+def institution_latest_ids(as_of: datetime | None = None) -> Select[tuple[int, int | None, int]]:
+    """(recommendation_id, institution_id, id of that institution's latest update);
+    the secretariat's own records (no institution) are one more group, with
+    institution_id NULL. Optionally as history stood at ``as_of``. A correction
+    is an update like any other: the newest (highest id) wins."""
+    statement = select(
+        StatusUpdate.recommendation_id, StatusUpdate.institution_id, func.max(StatusUpdate.id).label("update_id")
+    )
+    if as_of is not None:
+        statement = statement.where(StatusUpdate.created_at <= as_of)
+    return statement.group_by(StatusUpdate.recommendation_id, StatusUpdate.institution_id)
+
+
+async def institution_status(
+    session: AsyncSession, recommendation_id: int, institution_id: int, as_of: datetime | None = None
+) -> StatusUpdate | None:
+    """That institution's own latest update of the recommendation (as of a
+    moment), or None while it has never answered. Another institution's
+    update, or the secretariat's, is never returned."""
+    statement = (
+        select(StatusUpdate)
+        .where(StatusUpdate.recommendation_id == recommendation_id, StatusUpdate.institution_id == institution_id)
+        .options(selectinload(StatusUpdate.evidence))
+        .order_by(StatusUpdate.id.desc())
+        .limit(1)
+    )
+    if as_of is not None:
+        statement = statement.where(StatusUpdate.created_at <= as_of)
+    return await session.scalar(statement)
+
+
 async def current_status(
     session: AsyncSession, recommendation_id: int, as_of: datetime | None = None
 ) -> ImplementationStatus:
