@@ -30,7 +30,7 @@ from storage.models import (
     deadline_recommendations,
 )
 from storage.recommendations import RecommendationFilter, list_statement
-from storage.status import current_status
+from storage.status import current_status, institution_status
 
 PAGE_SIZE = 5
 # Offered in the filter menu: what is due soonest is what people look for.
@@ -221,6 +221,7 @@ async def open_recommendation(turn: Turn, recommendation_id: int) -> None:
         turn.say("recommendation.not_yours")
         return
     status = await current_status(turn.session, rec.id)
+    own = await institution_status(turn.session, rec.id, turn.focal_point.institution_id)
     last = await turn.session.scalar(
         select(func.max(StatusUpdate.created_at)).where(StatusUpdate.recommendation_id == rec.id)
     )
@@ -236,6 +237,11 @@ async def open_recommendation(turn: Turn, recommendation_id: int) -> None:
         mechanism=rec.mechanism.code,
         source=source or rec.external_id,
         text=rec.text,
-        status=turn.text(f"status.{status.value}"),
+        # The overall status (storage/status.py's rule) and the institution's own answer.
+        status=turn.text(
+            "recommendation.status_both",
+            overall=turn.text(f"status.{status.value}"),
+            own=turn.text(f"status.{own.status.value}") if own else turn.text("recommendation.own_none"),
+        ),
         last_update=local_date(turn.local_day(last), turn.language) if last else turn.text("recommendation.never_updated"),
     )

@@ -3,6 +3,10 @@ how far along are we (progress), what is late (overdue), who has said
 nothing at all (missing). Platform-neutral: the CLI prints them, the chat
 will send them.
 
+Per institution, each institution is counted by its own answers (its own
+status, "missing" while it has not answered itself), per cluster by the
+overall status (the rule is stated in storage/status.py).
+
 "Overdue" is the reminder plan's own notion: a recommendation under a
 deadline that has passed, not answered by its institution since the
 reminders for that deadline began. So a summary and a reminder never
@@ -63,12 +67,11 @@ async def summarise(
     lines: dict[str, Line] = defaultdict(lambda: Line(""))
     cluster_of: dict[int, str] = {}
     async for row in stream_report_rows(session, scope or ReportScope(), as_of):
-        groups = _groups(row, by)
-        for group in groups:
+        for group, status, answered in _groups(row, by):
             line = lines[group]
             line.group = group
-            line.counts[str(row["status"])] += 1
-            if row["last_update_at"] is None:
+            line.counts[status] += 1
+            if not answered:
                 line.missing += 1
         cluster_of[int(row["id"])] = str(row["cluster"] or "—")
     now = as_of or utcnow()
@@ -87,9 +90,17 @@ async def summarise(
     return sorted(lines.values(), key=lambda line: line.group)
 
 
-def _groups(row: dict[str, Any], by: str) -> list[str]:
-    if by == "cluster":
-        return [str(row["cluster"] or "—")]
-    institutions = [code.strip() for code in str(row["institutions"] or "").split(";") if code.strip()]
-    return institutions or ["—"]
-
+def _groups(row: dict[str, Any], by: str) -> list[tuple[str, str, bool]]:
+    """(group, status, answered) for each group a row counts in. By cluster,
+    the overall status (storage/status.py's rule) and whether anyone answered;
+    by institution, each assigned institution's own status and whether it
+    answered itself: another institution's update is not its answer."""
+    if by == "institution":
+        own = [
+            (i.code, str(i.status or ImplementationStatus.NOT_STARTED), i.status is not None)
+            for i in row["inputs"] if i.role is not None
+        ]
+        if own:
+            return own
+    group = str(row["cluster"] or "—") if by == "cluster" else "—"
+    return [(group, str(row["status"]), row["last_update_at"] is not None)]

@@ -25,7 +25,7 @@ from storage.models import (
     recommendation_tags,
 )
 from storage.selection import conditions
-from storage.status import latest_update_ids
+from storage.status import overall_update_ids
 from storage.validation import institution_code
 
 COLUMNS = (
@@ -88,14 +88,15 @@ def institutions_of(role: AssignmentRole | None) -> Any:
 
 
 def status_column() -> Any:
-    """The current status: the latest update's, "not started" with none."""
+    """The overall status (storage/status.py states the rule), "not started" with no update."""
     return func.coalesce(StatusUpdate.status, literal(ImplementationStatus.NOT_STARTED.value))
 
 
 def with_latest_update(statement: Select[Any], as_of: datetime | None = None) -> Select[Any]:
     """Recommendations joined to their mechanism, review, document, cluster
-    and latest update (as history stood at ``as_of``), for any columns."""
-    latest = latest_update_ids(as_of).subquery()
+    and the update that gives the overall status (storage/status.py's rule),
+    as history stood at ``as_of``, for any columns."""
+    latest = overall_update_ids(as_of).subquery()
     return (
         statement.join(Mechanism, Mechanism.id == Recommendation.mechanism_id)
         .outerjoin(Review, Review.id == Recommendation.review_id)

@@ -14,6 +14,7 @@ from storage.enums import Channel, ImplementationStatus, ValidationDecision
 from storage.models import Assignment, Cluster, Document, Evidence, Institution, Recommendation, Review, StatusUpdate
 from storage.report_rows import ReportScope
 from storage.selection import conditions
+from storage.status import overall_update_ids
 from storage.validations import decisions
 
 
@@ -42,6 +43,8 @@ class RecommendationInputs:
     text: str
     institutions: list[str]
     inputs: list[Input] = field(default_factory=list)
+    # The overall status, by the rule stated in storage/status.py.
+    status: ImplementationStatus = ImplementationStatus.NOT_STARTED
 
 
 async def stream_inputs(session: AsyncSession, scope: ReportScope, as_of: datetime | None) -> AsyncIterator[RecommendationInputs]:
@@ -60,6 +63,7 @@ async def stream_inputs(session: AsyncSession, scope: ReportScope, as_of: dateti
     ids = [r[0] for r in rows]
     assigned: dict[int, list[str]] = {}
     latest: dict[int, list[StatusUpdate]] = {}
+    overall: dict[int, ImplementationStatus] = {}
     names = {i: n for i, n in await session.execute(select(Institution.id, Institution.name))}
     for start in range(0, len(ids), 2000):
         chunk = ids[start:start + 2000]
@@ -73,6 +77,11 @@ async def stream_inputs(session: AsyncSession, scope: ReportScope, as_of: dateti
         newest = newest.group_by(StatusUpdate.recommendation_id, StatusUpdate.institution_id)
         for update in await session.scalars(select(StatusUpdate).where(StatusUpdate.id.in_(newest)).order_by(StatusUpdate.id)):
             latest.setdefault(update.recommendation_id, []).append(update)
+        chosen = overall_update_ids(as_of).where(StatusUpdate.recommendation_id.in_(chunk)).subquery()
+        for rec, status in await session.execute(
+            select(StatusUpdate.recommendation_id, StatusUpdate.status).join(chosen, chosen.c.update_id == StatusUpdate.id)
+        ):
+            overall[rec] = status
     evidence: dict[int, list[str]] = {}
     update_ids = [u.id for updates in latest.values() for u in updates]
     judged = await decisions(session, update_ids, as_of)
@@ -82,7 +91,9 @@ async def stream_inputs(session: AsyncSession, scope: ReportScope, as_of: dateti
         ):
             evidence.setdefault(update_id, []).append(url or name or "")
     for rec_id, cluster, paragraph, document, text in rows:
-        item = RecommendationInputs(rec_id, cluster, paragraph, document, text, assigned.get(rec_id, []))
+        item = RecommendationInputs(
+            rec_id, cluster, paragraph, document, text, assigned.get(rec_id, []), status=overall.get(rec_id, ImplementationStatus.NOT_STARTED)
+        )
         for u in latest.get(rec_id, []):
             decision, comment = judged.get(u.id, (None, None))
             item.inputs.append(Input(

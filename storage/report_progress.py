@@ -1,5 +1,7 @@
-"""The figures of the progress page: counts by status per cluster and per
-institution, response rate per institution, updates over time. As of a moment."""
+"""The figures of the progress page: counts by status per cluster (overall
+status, by the rule in storage/status.py) and per institution (each by its
+own answers), response rate per institution (its own answers only), updates
+over time. As of a moment."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.enums import ImplementationStatus
 from storage.models import Assignment, Institution, StatusUpdate
 from storage.report_rows import ReportScope, stream_report_rows
 
@@ -38,7 +41,13 @@ async def progress(session: AsyncSession, scope: ReportScope, as_of: datetime | 
         figures.answered += row["last_update_at"] is not None
         figures.by_status[status] += 1
         figures.by_cluster[str(row["cluster"] or unclustered)][status] += 1
-        figures.by_institution[str(row["lead"] or "—")][status] += 1
+        # Each institution by its own answer on what is assigned to it: another
+        # institution's update of a shared recommendation is not its answer.
+        assigned_to = [i for i in row["inputs"] if i.role is not None]
+        for part in assigned_to:
+            figures.by_institution[part.code][str(part.status or ImplementationStatus.NOT_STARTED)] += 1
+        if not assigned_to:
+            figures.by_institution["—"][status] += 1
         rows.append(row)
     ids = [int(r["id"]) for r in rows]  # type: ignore[call-overload]
     assigned: Counter[str] = Counter()

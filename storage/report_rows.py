@@ -1,9 +1,12 @@
 """The rows every compiled output is made of: one per recommendation, with
 its state as the history stood at a moment ("as of"), streamed.
 
-Status, narrative, evidence and next step come from the latest update given
-up to that moment; an update given later is not seen, so a report for a
-past date reads as it would have then.
+Status, narrative, evidence and next step come from the update that gives
+the overall status (the rule is stated once, in storage/status.py), among
+those given up to that moment; an update given later is not seen, so a
+report for a past date reads as it would have then. ``inputs`` lists each
+institution's own latest update beside it (storage.status.InstitutionInput),
+fetched a chunk of rows at a time.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from storage.enums import AssignmentRole, TagKind
 from storage.models import Cluster, Document, Evidence, Mechanism, Recommendation, Review, StatusUpdate, Validation
 from storage.recommendations import institutions_of, status_column, tags_of, with_latest_update
 from storage.selection import conditions
+from storage.status import CHUNK, institution_inputs
 
 REPORT_COLUMNS = (
     "id", "external_id", "country", "mechanism", "cycle", "document", "paragraph", "cluster", "themes", "text",
-    "lead", "institutions", "status", "narrative", "evidence", "next_step", "next_step_due_on",
+    "lead", "institutions", "status", "inputs", "narrative", "evidence", "next_step", "next_step_due_on",
     "last_update_at", "last_update_by", "last_update_channel", "validation",
 )
 
@@ -88,12 +92,20 @@ def report_statement(scope: ReportScope, as_of: datetime | None) -> Select[Any]:
 
 
 async def stream_report_rows(session: AsyncSession, scope: ReportScope, as_of: datetime | None = None) -> AsyncIterator[dict[str, Any]]:
-    result = await session.stream(report_statement(scope, as_of).execution_options(yield_per=2000))
-    async for row in result:
-        out = dict(row._mapping)
-        out["status"] = str(out["status"])
-        if out["last_update_channel"] is not None:
-            out["last_update_channel"] = str(out["last_update_channel"])
-        # An update nobody has looked at yet is "pending"; no update, nothing.
-        out["validation"] = str(out["validation"]) if out["validation"] else ("pending" if out["last_update_at"] else None)
-        yield out
+    result = await session.stream(report_statement(scope, as_of).execution_options(yield_per=CHUNK))
+    async for rows in result.partitions(CHUNK):
+        batch = [_row(row) for row in rows]
+        inputs = await institution_inputs(session, [int(r["id"]) for r in batch], as_of)
+        for out in batch:
+            out["inputs"] = inputs.get(int(out["id"]), [])
+            yield out
+
+
+def _row(row: Any) -> dict[str, Any]:
+    out = dict(row._mapping)
+    out["status"] = str(out["status"])
+    if out["last_update_channel"] is not None:
+        out["last_update_channel"] = str(out["last_update_channel"])
+    # An update nobody has looked at yet is "pending"; no update, nothing.
+    out["validation"] = str(out["validation"]) if out["validation"] else ("pending" if out["last_update_at"] else None)
+    return out

@@ -1,4 +1,24 @@
-"""Status updates: every report kept, the current status derived from them."""
+"""Status updates: every report kept, each institution's status and the
+recommendation's overall status derived from them.
+
+Each institution answers for itself: its status on a recommendation is its
+own latest update (``institution_status``); another institution's update of
+a shared recommendation is never its answer.
+
+The overall status of a recommendation follows one rule, written here once
+(``overall_update_ids``) and used by every list, report and summary:
+
+    the overall status is the latest update of the lead institution or the
+    secretariat's own latest record (an update with no institution: the
+    command line, an import), whichever is newer; while neither exists, the
+    newest update of any other (contributing) institution; with no update
+    at all, "not started".
+
+"Latest" and "newer" are by the order updates were recorded (their id). A
+correction (``corrects_id``) is an update like any other: being newer, it
+wins. The lead is the institution that leads the recommendation now. "As of"
+a moment, only updates given up to then are seen.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +26,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
-from storage.enums import Channel, EvidenceKind, ImplementationStatus
+from storage.enums import AssignmentRole, Channel, EvidenceKind, ImplementationStatus
 from storage.errors import InvalidValue, NotFound
 from storage.idempotent import add_once
-from storage.models import Evidence, Recommendation, StatusUpdate
+from storage.models import Assignment, Evidence, Institution, Recommendation, StatusUpdate
 from storage.types import utcnow
 
 
@@ -85,9 +105,24 @@ async def _by_key(session: AsyncSession, key: str) -> StatusUpdate | None:
     )
 
 
-def latest_update_ids(as_of: datetime | None = None) -> Select[tuple[int, int]]:
-    """(recommendation_id, id of its latest update), optionally as history stood at ``as_of``."""
-    statement = select(StatusUpdate.recommendation_id, func.max(StatusUpdate.id).label("update_id"))
+def overall_update_ids(as_of: datetime | None = None) -> Select[tuple[int, int]]:
+    """(recommendation_id, id of the update that gives its overall status), by
+    the rule in this module's docstring; optionally as history stood at
+    ``as_of``. One grouped query over every recommendation: narrow it with
+    ``.where(StatusUpdate.recommendation_id ...)``."""
+    lead = aliased(Assignment)
+    counts = or_(StatusUpdate.institution_id.is_(None), lead.id.is_not(None))
+    statement = select(
+        StatusUpdate.recommendation_id,
+        func.coalesce(func.max(case((counts, StatusUpdate.id))), func.max(StatusUpdate.id)).label("update_id"),
+    ).outerjoin(
+        lead,
+        and_(
+            lead.recommendation_id == StatusUpdate.recommendation_id,
+            lead.institution_id == StatusUpdate.institution_id,
+            lead.role == AssignmentRole.LEAD,
+        ),
+    )
     if as_of is not None:
         statement = statement.where(StatusUpdate.created_at <= as_of)
     return statement.group_by(StatusUpdate.recommendation_id)
@@ -124,10 +159,64 @@ async def institution_status(
     return await session.scalar(statement)
 
 
+@dataclass(frozen=True)
+class InstitutionInput:
+    """One institution's part in a recommendation: its role (None: not
+    assigned, yet it answered) and its own latest update (None: never)."""
+
+    institution_id: int
+    code: str
+    name: str
+    role: AssignmentRole | None
+    status: ImplementationStatus | None = None
+    at: datetime | None = None
+    update_id: int | None = None
+    narrative: str | None = None
+
+
+CHUNK = 2000
+
+
+async def institution_inputs(
+    session: AsyncSession, recommendation_ids: Sequence[int], as_of: datetime | None = None
+) -> dict[int, list[InstitutionInput]]:
+    """For each recommendation, each institution's own latest update: the
+    assigned ones (lead first, then by code), answered or not, then any other
+    institution that answered. Two queries a chunk of recommendations."""
+    out: dict[int, list[InstitutionInput]] = {}
+    for start in range(0, len(recommendation_ids), CHUNK):
+        chunk = list(recommendation_ids[start:start + CHUNK])
+        assigned: dict[int, dict[int, InstitutionInput]] = {}
+        for rec, inst, role, code, name in await session.execute(
+            select(Assignment.recommendation_id, Assignment.institution_id, Assignment.role, Institution.code, Institution.name)
+            .join(Institution, Institution.id == Assignment.institution_id)
+            .where(Assignment.recommendation_id.in_(chunk))
+        ):
+            assigned.setdefault(rec, {})[inst] = InstitutionInput(inst, code, name, role)
+        latest = institution_latest_ids(as_of).where(
+            StatusUpdate.recommendation_id.in_(chunk), StatusUpdate.institution_id.is_not(None)
+        ).subquery()
+        answered = select(
+            StatusUpdate.recommendation_id, StatusUpdate.institution_id, StatusUpdate.status, StatusUpdate.created_at,
+            StatusUpdate.id, StatusUpdate.narrative, Institution.code, Institution.name,
+        ).join(latest, latest.c.update_id == StatusUpdate.id).join(Institution, Institution.id == StatusUpdate.institution_id)
+        for rec, inst, status, at, update_id, narrative, code, name in await session.execute(answered):
+            mine = assigned.setdefault(rec, {})
+            role = mine[inst].role if inst in mine else None
+            mine[inst] = InstitutionInput(inst, code, name, role, status, at, update_id, narrative)
+        for rec, parts in assigned.items():
+            out[rec] = sorted(
+                parts.values(),
+                key=lambda p: (p.role is None, p.role is not AssignmentRole.LEAD, p.code),
+            )
+    return out
+
+
 async def current_status(
     session: AsyncSession, recommendation_id: int, as_of: datetime | None = None
 ) -> ImplementationStatus:
-    latest = latest_update_ids(as_of).where(StatusUpdate.recommendation_id == recommendation_id).subquery()
+    """The overall status, by the rule in this module's docstring."""
+    latest = overall_update_ids(as_of).where(StatusUpdate.recommendation_id == recommendation_id).subquery()
     status = await session.scalar(select(StatusUpdate.status).join(latest, latest.c.update_id == StatusUpdate.id))
     return status or ImplementationStatus.NOT_STARTED
 

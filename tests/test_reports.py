@@ -87,7 +87,7 @@ async def test_the_matrix(registry: dict[str, int], db_url: str, tmp_path: Path,
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["Summary", "CEDAW", "UPR"]
     upr = book["UPR"]
-    assert upr.freeze_panes == "A2" and upr.auto_filter.ref == "A1:R7"
+    assert upr.freeze_panes == "A2" and upr.auto_filter.ref == "A1:S7"
     header = [c.value for c in upr[1]]
     assert header[:3] == ["ID", "Cluster", "Mechanism"] and "Latest narrative" in header and "Evidence" in header
     rows = {r[0]: dict(zip(header, r, strict=True)) for r in upr.iter_rows(min_row=2, values_only=True)}

@@ -1,8 +1,9 @@
 """The draft report section: a .docx the secretariat edits into the State's
 report (a UPR mid-term report, a follow-up reply to a committee).
 
-Grouped by cluster, then paragraph; under each recommendation, each
-institution's latest input with its source; at the end, the list of
+Grouped by cluster, then paragraph; under each recommendation, its overall
+status (the rule is in storage/status.py), then each institution's own latest
+input, narrative included, with its source; at the end, the list of
 recommendations nobody has answered yet, so a gap is seen, not hidden.
 """
 
@@ -53,6 +54,7 @@ async def write_draft(
         label = xml_text(" ".join(p for p in (item.paragraph, f"({item.document})" if item.document else None) if p) or f"#{item.id}")
         doc.add_heading(say("draft.recommendation", paragraph=label), level=2)
         doc.add_paragraph(xml_text(item.text), style="Quote")
+        doc.add_paragraph().add_run(say("draft.overall", status=say(f"status.{item.status.value}"))).bold = True
         if not item.inputs:
             missing.append((label, item.institutions))
         for given in item.inputs:
@@ -75,6 +77,12 @@ async def write_draft(
                 source.add_run(" " + say("draft.not_validated")).bold = True
             elif given.validation is ValidationDecision.RETURNED:
                 source.add_run(" " + say("draft.returned", comment=given.comment or "")).bold = True
+        # On a shared recommendation, an institution that has not answered is named, not left out.
+        if item.inputs:
+            answered = {given.institution for given in item.inputs}
+            for name in item.institutions:
+                if name not in answered:
+                    doc.add_paragraph().add_run(say("report.input_none", institution=name)).bold = True
     doc.add_heading(say("draft.no_input_heading"), level=1)
     if not missing:
         doc.add_paragraph(say("draft.no_input_none"))

@@ -11,12 +11,30 @@ from typing import Any
 
 from bot.reports.cells import csv_safe
 from storage.report_rows import REPORT_COLUMNS
+from storage.status import InstitutionInput
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     return value
+
+
+def _inputs_json(inputs: list[InstitutionInput]) -> list[dict[str, Any]]:
+    """Each institution's own latest answer: role, status (None: none yet), when."""
+    return [
+        {"institution": i.code, "role": str(i.role) if i.role else None, "status": str(i.status) if i.status else None,
+         "at": _plain(i.at), "update_id": i.update_id}
+        for i in inputs
+    ]
+
+
+def inputs_text(inputs: list[InstitutionInput]) -> str:
+    """ "MOE: partially_implemented (2026-03-02); MIDES: none", in the order given."""
+    return "; ".join(
+        f"{i.code}: {i.status} ({i.at:%Y-%m-%d})" if i.status is not None and i.at is not None else f"{i.code}: none"
+        for i in inputs
+    )
 
 
 async def write_export(rows: AsyncIterator[dict[str, Any]], path: Path, fmt: str) -> int:
@@ -27,12 +45,15 @@ async def write_export(rows: AsyncIterator[dict[str, Any]], path: Path, fmt: str
             writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
             writer.writerow(REPORT_COLUMNS)
             async for row in rows:
-                writer.writerow([csv_safe(_plain(row.get(c))) for c in REPORT_COLUMNS])
+                values = {**row, "inputs": inputs_text(row.get("inputs") or [])}
+                writer.writerow([csv_safe(_plain(values.get(c))) for c in REPORT_COLUMNS])
                 n += 1
         else:
             out.write("[")
             async for row in rows:
-                out.write(("," if n else "") + "\n" + json.dumps({c: _plain(row.get(c)) for c in REPORT_COLUMNS}, ensure_ascii=False))
+                values = {c: _plain(row.get(c)) for c in REPORT_COLUMNS}
+                values["inputs"] = _inputs_json(row.get("inputs") or [])
+                out.write(("," if n else "") + "\n" + json.dumps(values, ensure_ascii=False))
                 n += 1
             out.write("\n]\n")
     return n

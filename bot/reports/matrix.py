@@ -32,6 +32,7 @@ from bot.reports.cells import cell_text, dangerous
 from bot.reports.xlsx_rows import CellStyles, SheetRows, splice
 from messages import DEFAULT_LANGUAGE, t
 from storage.enums import ImplementationStatus
+from storage.status import InstitutionInput
 
 # (column, width); each header is the catalog's matrix.col.<column>.
 MATRIX_COLUMNS: tuple[tuple[str, int], ...] = (
@@ -46,6 +47,7 @@ MATRIX_COLUMNS: tuple[tuple[str, int], ...] = (
     ("lead", 14),
     ("institutions", 18),
     ("status", 20),
+    ("inputs", 40),
     ("narrative", 60),
     ("evidence", 40),
     ("next_step", 40),
@@ -56,7 +58,7 @@ MATRIX_COLUMNS: tuple[tuple[str, int], ...] = (
 )
 STATUSES = [s.value for s in ImplementationStatus]
 _COLUMN = {column: i for i, (column, _) in enumerate(MATRIX_COLUMNS)}
-_STATUS, _VALIDATION, _UPDATED = _COLUMN["status"], _COLUMN["validation"], _COLUMN["last_update_at"]
+_STATUS, _VALIDATION, _UPDATED, _INPUTS = _COLUMN["status"], _COLUMN["validation"], _COLUMN["last_update_at"], _COLUMN["inputs"]
 _SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -133,11 +135,20 @@ class MatrixWriter:
         values = [row.get(column) for column, _ in MATRIX_COLUMNS]
         values[_STATUS] = self._statuses.get(values[_STATUS], values[_STATUS])
         values[_VALIDATION] = self._validations.get(values[_VALIDATION], values[_VALIDATION])
+        values[_INPUTS] = self.inputs(values[_INPUTS] or [])
         if values[_UPDATED] is not None:
             values[_UPDATED] = self._local(values[_UPDATED])
         rows.append(values)
         self.counts.setdefault(mechanism, Counter())[row["status"]] += 1
         self.answered[mechanism] += row.get("last_update_at") is not None
+
+    def inputs(self, inputs: list[InstitutionInput]) -> str:
+        """Beside the overall status, each institution's own: "MOE: Partially implemented (2026-03-02); MIDES: no answer"."""
+        return "; ".join(
+            self.say("report.input_line", institution=i.code, status=self._statuses.get(str(i.status), str(i.status)), date=f"{self._local(i.at):%Y-%m-%d}")
+            if i.status is not None and i.at is not None else self.say("report.input_none", institution=i.code)
+            for i in inputs
+        )
 
     def _write_summary(self) -> None:
         s, say = self.summary, self.say

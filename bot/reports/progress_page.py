@@ -11,8 +11,10 @@ from __future__ import annotations
 import html
 import io
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import matplotlib
@@ -23,6 +25,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from messages import local_date, local_number, t  # noqa: E402
 from storage.enums import ImplementationStatus  # noqa: E402
 from storage.report_progress import Progress  # noqa: E402
+from storage.status import InstitutionInput  # noqa: E402
 
 STATUS_COLOURS = {
     "not_started": "#c9ced6",
@@ -89,6 +92,16 @@ def _over_time(by_month: Counter[str]) -> str:
     return _svg(figure)
 
 
+def _inputs(inputs: Sequence[InstitutionInput], language: str, timezone: str) -> str:
+    """Each institution's own status beside the overall one: "MOE: partially implemented (2026-03-02); MIDES: no answer"."""
+    zone = ZoneInfo(timezone)
+    return "; ".join(
+        t("report.input_line", language, institution=i.code, status=t(f"status.{i.status}", language), date=f"{i.at.astimezone(zone):%Y-%m-%d}")
+        if i.status is not None and i.at is not None else t("report.input_none", language, institution=i.code)
+        for i in inputs
+    )
+
+
 def write_progress_page(
     figures: Progress, rows: list[dict[str, object]], path: Path, *, as_of: datetime, language: str, timezone: str, public: bool,
 ) -> None:
@@ -116,7 +129,7 @@ def write_progress_page(
         cells = [
             f"<b>{html.escape(label)}</b><br>{html.escape(str(row['text']))}",
             f'<span class="status">{say("status." + str(row["status"]))}</span>',
-            html.escape(str(row.get("institutions") or "")),
+            html.escape(_inputs(cast(Sequence[InstitutionInput], row.get("inputs") or []), language, timezone) or str(row.get("institutions") or "")),
         ]
         if not public:
             updated_at = row.get("last_update_at")
