@@ -33,7 +33,7 @@ from sqlalchemy.orm import aliased, selectinload
 from storage.enums import AssignmentRole, Channel, EvidenceKind, ImplementationStatus
 from storage.errors import InvalidValue, NotFound
 from storage.idempotent import add_once
-from storage.models import Assignment, Evidence, Institution, Recommendation, StatusUpdate
+from storage.models import Assignment, Evidence, FocalPoint, Institution, Recommendation, StatusUpdate
 from storage.types import utcnow
 
 
@@ -66,7 +66,9 @@ class UpdateData:
 
 async def record_update(session: AsyncSession, data: UpdateData, at: datetime | None = None) -> StatusUpdate:
     """Append one update. With an ``idempotency_key`` seen before, return the
-    stored update instead of adding a second one (a redelivered message)."""
+    stored update instead of adding a second one (a redelivered message).
+    A focal point's update is always its institution's (migration 0010 did
+    the same for the updates recorded before)."""
     earlier = await _by_key(session, data.idempotency_key) if data.idempotency_key else None
     if earlier is not None:
         return earlier
@@ -76,9 +78,16 @@ async def record_update(session: AsyncSession, data: UpdateData, at: datetime | 
         corrected = await session.get(StatusUpdate, data.corrects_id)
         if corrected is None or corrected.recommendation_id != data.recommendation_id:
             raise InvalidValue(f"update {data.corrects_id} is not an update of recommendation {data.recommendation_id}")
+    institution_id = data.institution_id
+    if institution_id is None and data.author_focal_point_id is not None:
+        # A focal point answers for their institution, never as the secretariat.
+        author = await session.get(FocalPoint, data.author_focal_point_id)
+        if author is None:
+            raise NotFound(f"no focal point with id {data.author_focal_point_id}")
+        institution_id = author.institution_id
     update = StatusUpdate(
         recommendation_id=data.recommendation_id,
-        institution_id=data.institution_id,
+        institution_id=institution_id,
         status=data.status,
         narrative=data.narrative,
         next_step=data.next_step,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,8 @@ from handlers.report_orders import ReportOrder
 from handlers.summaries import summarise
 
 from storage.assignments import assign
-from storage.enums import AssignmentRole, Channel, ImplementationStatus as S, InstitutionKind
-from storage.network import InstitutionData, add_institution
+from storage.enums import AssignmentRole, Channel, FocalPointRole, ImplementationStatus as S, InstitutionKind
+from storage.network import FocalPointData, InstitutionData, add_focal_point, add_institution
 from storage.recommendations import RecommendationFilter, stream_recommendations
 from storage.report_progress import progress
 from storage.report_rows import ReportScope
@@ -177,3 +177,13 @@ async def test_reports_show_the_overall_status_and_each_institutions_input(sessi
     assert "Ministry of Social Development: no answer" in texts[start:]
     page = (await make(sessions, tmp_path, "progress")).read_text(encoding="utf-8")
     assert "MOE: partially implemented (2026-03-01); MIDES: no answer" in page
+
+
+async def test_a_focal_points_update_is_always_its_institutions(sessions: async_sessionmaker[AsyncSession]) -> None:
+    rec, _, mides = await shared(sessions)
+    async with sessions() as session, session.begin():
+        ana = await add_focal_point(session, FocalPointData("Ana", "MIDES", FocalPointRole.TECHNICAL, "es", "UTC", date(2026, 1, 1), "ana@mides.example"))
+        saved = await record_update(session, by(rec, S.IN_PROGRESS, None, author_focal_point_id=ana.id), at=T0)
+    assert saved.institution_id == mides
+    async with sessions() as session:
+        assert (await institution_status(session, rec, mides)) is not None

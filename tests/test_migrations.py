@@ -125,3 +125,58 @@ async def test_0007_stops_storing_made_names_in_english_and_back(engine: AsyncEn
         back = {r[0]: r[1] for r in await conn.execute(text("SELECT id, title FROM deadlines"))}
     assert back == {id_: title for id_, (_, _, title, _) in given.items()}
     await upgrade(engine)
+
+
+async def test_0010_gives_a_focal_points_update_its_institution_and_loses_nothing(engine: AsyncEngine) -> None:
+    """History from before 0010: a focal point's update recorded without its
+    institution gets its author's; the secretariat's own record keeps none;
+    every row, evidence included, is still there; the triggers still hold."""
+    await downgrade(engine, "0009")
+    async with engine.begin() as conn:
+        for code in ("MOE", "MIDES"):
+            await conn.execute(text(
+                "INSERT INTO institutions (code, name, kind, active, created_at, updated_at) "
+                f"VALUES ('{code}', '{code}', 'ministry', true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ))
+        await conn.execute(text(
+            "INSERT INTO focal_points (name, institution_id, role, language, timezone, active_from, created_at, updated_at) "
+            "VALUES ('Ana', 2, 'technical', 'es', 'UTC', '2026-01-01', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ))
+        await conn.execute(text(
+            "INSERT INTO recommendations (source, external_id, text, country, kind, mechanism_id, content_hash, created_at, updated_at) "
+            "VALUES ('template', 'R1', 't', 'Uruguay', 'recommendation', 1, 'h', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ))
+        for institution, author, status in (("NULL", "1", "in_progress"), ("1", "NULL", "partially_implemented"), ("NULL", "NULL", "fully_implemented")):
+            await conn.execute(text(
+                "INSERT INTO status_updates (recommendation_id, institution_id, author_focal_point_id, status, narrative, author_label, channel, created_at) "
+                f"VALUES (1, {institution}, {author}, '{status}', 'said {status}', 'someone', 'telegram', CURRENT_TIMESTAMP)"
+            ))
+        await conn.execute(text("INSERT INTO evidence (status_update_id, kind, url) VALUES (1, 'link', 'https://x.example')"))
+
+    async def rows() -> list[tuple[Any, ...]]:
+        async with engine.connect() as conn:
+            return [tuple(r) for r in await conn.execute(text(
+                "SELECT id, institution_id, author_focal_point_id, status, narrative, author_label, channel, created_at FROM status_updates ORDER BY id"
+            ))]
+
+    before = await rows()
+    await upgrade(engine)
+    after = await rows()
+    # Ana's update is MIDES's (her institution); MOE's stays MOE's; the secretariat's record stays its own.
+    assert [r[1] for r in after] == [2, 1, None]
+    assert [r[:1] + r[2:] for r in after] == [r[:1] + r[2:] for r in before]
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM evidence WHERE status_update_id = 1"))).scalar() == 1
+        audited = [tuple(r) for r in await conn.execute(text("SELECT entity, entity_id FROM audit_log WHERE actor = 'migration 0010'"))]
+    assert audited == [("status_updates", "1")]
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE status_updates SET status = 'not_started'"))
+    # Downgrade puts back exactly what it changed; upgrading again does it again.
+    await downgrade(engine, "0009")
+    assert await rows() == before
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with engine.begin() as conn:
+            await conn.execute(text("DELETE FROM status_updates"))
+    await upgrade(engine)
+    assert [r[1] for r in await rows()] == [2, 1, None]
