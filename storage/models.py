@@ -357,13 +357,16 @@ class Deadline(Base, Timestamped):
 class StatusUpdate(Base):
     """One report of progress. Never updated or deleted (enforced by triggers).
 
-    The current status of a recommendation is the latest update, derived by
-    query; a correction is a new row pointing at the one it corrects.
+    Each institution's status, and the recommendation's overall status, are
+    derived by query (the rule is in storage/status.py); a correction is a
+    new row pointing at the one it corrects.
     """
 
     __tablename__ = "status_updates"
     __table_args__ = (
         Index("ix_status_updates_recommendation_id_id", "recommendation_id", "id"),
+        # Each institution's latest update of each recommendation (storage.status), from the index alone.
+        Index("ix_status_updates_recommendation_institution_id", "recommendation_id", "institution_id", "id"),
         CheckConstraint(
             "NOT (author_focal_point_id IS NOT NULL AND author_secretariat_user_id IS NOT NULL)",
             name="one_author",

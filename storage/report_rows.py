@@ -95,10 +95,16 @@ async def stream_report_rows(session: AsyncSession, scope: ReportScope, as_of: d
     result = await session.stream(report_statement(scope, as_of).execution_options(yield_per=CHUNK))
     async for rows in result.partitions(CHUNK):
         batch = [_row(row) for row in rows]
-        inputs = await institution_inputs(session, [int(r["id"]) for r in batch], as_of)
+        inputs = await institution_inputs(session, [int(r["id"]) for r in batch], as_of, assigned={int(r["id"]): _assigned(r) for r in batch})
         for out in batch:
             out["inputs"] = inputs.get(int(out["id"]), [])
             yield out
+
+
+def _assigned(row: dict[str, Any]) -> list[tuple[str, AssignmentRole]]:
+    """The row's institutions, as its own columns already give them (codes never hold "; ")."""
+    codes = [code for code in str(row["institutions"] or "").split("; ") if code]
+    return [(code, AssignmentRole.LEAD if code == row["lead"] else AssignmentRole.CONTRIBUTING) for code in codes]
 
 
 def _row(row: Any) -> dict[str, Any]:

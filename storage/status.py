@@ -22,7 +22,7 @@ a moment, only updates given up to then are seen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -173,51 +173,50 @@ class InstitutionInput:
     """One institution's part in a recommendation: its role (None: not
     assigned, yet it answered) and its own latest update (None: never)."""
 
-    institution_id: int
     code: str
-    name: str
     role: AssignmentRole | None
     status: ImplementationStatus | None = None
     at: datetime | None = None
     update_id: int | None = None
-    narrative: str | None = None
 
 
 CHUNK = 2000
+# Who is assigned to each recommendation: (institution code, role), when the caller has it already.
+Assigned = Mapping[int, Sequence[tuple[str, AssignmentRole]]]
 
 
 async def institution_inputs(
-    session: AsyncSession, recommendation_ids: Sequence[int], as_of: datetime | None = None
+    session: AsyncSession, recommendation_ids: Sequence[int], as_of: datetime | None = None, assigned: Assigned | None = None
 ) -> dict[int, list[InstitutionInput]]:
     """For each recommendation, each institution's own latest update: the
     assigned ones (lead first, then by code), answered or not, then any other
-    institution that answered. Two queries a chunk of recommendations."""
+    institution that answered. One query a chunk of recommendations (two
+    without ``assigned``)."""
     out: dict[int, list[InstitutionInput]] = {}
     for start in range(0, len(recommendation_ids), CHUNK):
         chunk = list(recommendation_ids[start:start + CHUNK])
-        assigned: dict[int, dict[int, InstitutionInput]] = {}
-        for rec, inst, role, code, name in await session.execute(
-            select(Assignment.recommendation_id, Assignment.institution_id, Assignment.role, Institution.code, Institution.name)
-            .join(Institution, Institution.id == Assignment.institution_id)
-            .where(Assignment.recommendation_id.in_(chunk))
-        ):
-            assigned.setdefault(rec, {})[inst] = InstitutionInput(inst, code, name, role)
+        if assigned is None:
+            rows = await session.execute(
+                select(Assignment.recommendation_id, Institution.code, Assignment.role)
+                .join(Institution, Institution.id == Assignment.institution_id)
+                .where(Assignment.recommendation_id.in_(chunk))
+            )
+            given: dict[int, list[tuple[str, AssignmentRole]]] = {}
+            for rec, code, role in rows:
+                given.setdefault(rec, []).append((code, role))
+        parts = {rec: {code: InstitutionInput(code, role) for code, role in (assigned if assigned is not None else given).get(rec, ())} for rec in chunk}
         latest = institution_latest_ids(as_of).where(
             StatusUpdate.recommendation_id.in_(chunk), StatusUpdate.institution_id.is_not(None)
         ).subquery()
         answered = select(
-            StatusUpdate.recommendation_id, StatusUpdate.institution_id, StatusUpdate.status, StatusUpdate.created_at,
-            StatusUpdate.id, StatusUpdate.narrative, Institution.code, Institution.name,
+            StatusUpdate.recommendation_id, Institution.code, StatusUpdate.status, StatusUpdate.created_at, StatusUpdate.id,
         ).join(latest, latest.c.update_id == StatusUpdate.id).join(Institution, Institution.id == StatusUpdate.institution_id)
-        for rec, inst, status, at, update_id, narrative, code, name in await session.execute(answered):
-            mine = assigned.setdefault(rec, {})
-            role = mine[inst].role if inst in mine else None
-            mine[inst] = InstitutionInput(inst, code, name, role, status, at, update_id, narrative)
-        for rec, parts in assigned.items():
-            out[rec] = sorted(
-                parts.values(),
-                key=lambda p: (p.role is None, p.role is not AssignmentRole.LEAD, p.code),
-            )
+        for rec, code, status, at, update_id in await session.execute(answered):
+            mine = parts[rec]
+            mine[code] = InstitutionInput(code, mine[code].role if code in mine else None, status, at, update_id)
+        for rec, found in parts.items():
+            if found:
+                out[rec] = sorted(found.values(), key=lambda p: (p.role is None, p.role is not AssignmentRole.LEAD, p.code))
     return out
 
 

@@ -4,7 +4,8 @@ Each institution answers for itself: an institution's status on a
 recommendation is its own latest update (storage/status.py). An update a
 focal point gave without its institution recorded (institution_id NULL)
 would otherwise count as the secretariat's own record; it is given its
-author's institution here. Nothing else changes and nothing is removed: each
+author's institution here; and an index serves each institution's latest
+update. Nothing else changes and nothing is removed: each
 row set is written to the audit log (actor "migration 0010", the old and the
 new value), and downgrade puts back exactly those rows' NULL from there.
 
@@ -66,6 +67,9 @@ def _set(bind: sa.Connection, changed: list[tuple[int, int | None, int | None]])
 
 
 def upgrade() -> None:
+    # Each institution's latest update of each recommendation, read from the index alone.
+    with op.batch_alter_table('status_updates', schema=None) as batch_op:
+        batch_op.create_index('ix_status_updates_recommendation_institution_id', ['recommendation_id', 'institution_id', 'id'], unique=False)
     bind = op.get_bind()
     found = bind.execute(
         sa.select(status_updates.c.id, focal_points.c.institution_id)
@@ -98,3 +102,5 @@ def downgrade() -> None:
     if changed:
         _set(bind, changed)
         _audit(bind, ACTOR_DOWN, changed)
+    with op.batch_alter_table('status_updates', schema=None) as batch_op:
+        batch_op.drop_index('ix_status_updates_recommendation_institution_id')
