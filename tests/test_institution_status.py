@@ -20,7 +20,8 @@ from handlers.report_orders import ReportOrder
 from handlers.summaries import summarise
 
 from storage.assignments import assign
-from storage.enums import AssignmentRole, Channel, FocalPointRole, ImplementationStatus as S, InstitutionKind
+from storage.conversations import link_identity
+from storage.enums import AssignmentRole, Channel, FocalPointRole, ImplementationStatus as S, InstitutionKind, Platform
 from storage.network import FocalPointData, InstitutionData, add_focal_point, add_institution
 from storage.recommendations import RecommendationFilter, stream_recommendations
 from storage.report_progress import progress
@@ -187,3 +188,16 @@ async def test_a_focal_points_update_is_always_its_institutions(sessions: async_
     assert saved.institution_id == mides
     async with sessions() as session:
         assert (await institution_status(session, rec, mides)) is not None
+
+
+async def test_the_item_card_shows_the_overall_status_and_the_institutions_own(sessions: async_sessionmaker[AsyncSession]) -> None:
+    rec, _, _ = await moe_answered(sessions)
+    async with sessions() as session, session.begin():
+        luis = await add_focal_point(session, FocalPointData("Luis", "MIDES", FocalPointRole.TECHNICAL, "en", "UTC", date(2026, 1, 1), "luis@mides.example"))
+        await link_identity(session, luis.id, Platform.TELEGRAM, "", "222", "222")
+    gateway = FakeGateway()
+    bot = ConversationEngine(sessions, gateway, FakeClock(datetime(2026, 11, 23, 13, tzinfo=timezone.utc)))
+    await bot.handle(Person("222").presses(f"rec:{rec}"))
+    (card,) = gateway.take()
+    assert card.key == "recommendation.detail"
+    assert "Current status: partially implemented overall; your institution: no answer yet" in card.text
