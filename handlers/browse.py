@@ -88,7 +88,7 @@ async def show_mine(turn: Turn, page: int = 1) -> None:
         turn.say("mine.header", (header_buttons,), institution=institution.name, count=local_number(count, turn.language), page=page, pages=pages)
     for index, row in enumerate(rows):
         buttons: tuple[tuple[Button, ...], ...] = (
-            (turn.button("button.open", f"rec:{row['id']}"), turn.button("button.update", f"upd:{row['id']}")),
+            (turn.button("button.open", f"rec:{row['id']}"), Button(turn.text("button.update"), f"upd:{row['id']}", form="update")),
         )
         if index == len(rows) - 1 and paging:
             buttons += (tuple(paging),)
@@ -196,11 +196,13 @@ def _deadline_label(turn: Turn, deadline: Deadline, name: DeadlineName) -> str:
 
 
 async def correctable_update(turn: Turn, recommendation_id: int) -> StatusUpdate | None:
-    """The latest update of the recommendation, if this person gave it less
-    than 24 hours ago: that one, and only that one, may be corrected."""
+    """The latest update of the recommendation by this person's institution,
+    if this person gave it less than 24 hours ago: that one, and only that
+    one, may be corrected. Another institution's later answer to a shared
+    recommendation does not take it away."""
     latest = await turn.session.scalar(
         select(StatusUpdate)
-        .where(StatusUpdate.recommendation_id == recommendation_id)
+        .where(StatusUpdate.recommendation_id == recommendation_id, StatusUpdate.institution_id == turn.focal_point.institution_id)
         .order_by(StatusUpdate.id.desc())
         .limit(1)
     )
@@ -225,7 +227,8 @@ async def open_recommendation(turn: Turn, recommendation_id: int) -> None:
     last = await turn.session.scalar(
         select(func.max(StatusUpdate.created_at)).where(StatusUpdate.recommendation_id == rec.id)
     )
-    buttons = [turn.button("button.update", f"upd:{rec.id}"), turn.button("button.no_change", f"same:{rec.id}")]
+    # On Slack the Update button opens one form with every field.
+    buttons = [Button(turn.text("button.update"), f"upd:{rec.id}", form="update"), turn.button("button.no_change", f"same:{rec.id}")]
     correctable = await correctable_update(turn, rec.id)
     if correctable is not None:
         buttons.append(turn.button("button.correct_last", f"fix:{correctable.id}"))

@@ -35,6 +35,10 @@ class ChatAddress:
 class Button:
     label: str
     action: str
+    # Where the platform has forms (Slack's modals), the button opens the one
+    # named here (e.g. "update") instead of sending its action; the form's
+    # submission comes back as an IncomingMessage with ``action`` and ``form``.
+    form: str | None = None
 
     def __post_init__(self) -> None:
         if len(self.action.encode("utf-8")) > MAX_ACTION_BYTES:
@@ -71,6 +75,8 @@ class IncomingMessage:
     files: tuple[ReceivedFile, ...] = ()
     # The e-mail the platform knows for the user, when it tells (Slack).
     email: str | None = None
+    # A form submitted with ``action`` (Slack's update modal): field -> value.
+    form: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -99,12 +105,12 @@ class OutgoingMessage:
             "text": self.text,
             "language": self.language,
             "asks_for_text": self.asks_for_text,
-            "buttons": [[{"label": b.label, "action": b.action} for b in row] for row in self.buttons],
+            "buttons": [[{"label": b.label, "action": b.action, **({"form": b.form} if b.form else {})} for b in row] for row in self.buttons],
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> OutgoingMessage:
-        buttons = tuple(tuple(Button(b["label"], b["action"]) for b in row) for row in data.get("buttons", []))
+        buttons = tuple(tuple(Button(b["label"], b["action"], b.get("form")) for b in row) for row in data.get("buttons", []))
         return cls(data["key"], data["text"], buttons, bool(data.get("asks_for_text")), data.get("language", "en"))
 
 

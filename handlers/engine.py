@@ -33,7 +33,7 @@ from handlers.chat_port import (
     RecipientUnreachable,
     command_words,
 )
-from handlers import browse, buttons, hours, refusals, requests, secretariat, snooze, status_update, validate
+from handlers import browse, buttons, hours, item_lists, refusals, requests, secretariat, snooze, status_update, validate
 from handlers.buttons import Place, Pressed, Verdict
 from handlers.onboarding import tell_former_accounts
 from handlers.reminders.plan import Policy
@@ -68,7 +68,7 @@ Clock = Callable[[], datetime]
 DEFAULT_TIMEOUT = timedelta(minutes=30)
 # Buttons that start something anew (a list, a dialogue) and so would drop
 # the dialogue that is open: refused while one is.
-_OPENERS = frozenset({"mine", "filter", "f", "upd", "same", "fix", "req"})
+_OPENERS = frozenset({"mine", "filter", "f", "upd", "same", "nca", "ncr", "fix", "addn", "adde", "req"})
 
 
 class ConversationEngine:
@@ -369,10 +369,12 @@ class ConversationEngine:
                 "language.choose",
                 tuple((Button(LANGUAGE_NAMES[lang], f"lang:{lang}"),) for lang in SUPPORTED_LANGUAGES),
             )
+        elif action and message.form is not None:
+            await self._on_form(turn, action, message.form)
         elif action:
             await self._on_action(turn, action)
         elif message.files:
-            if not status_update.on_files(turn):
+            if not await status_update.on_files(turn):
                 self._not_understood(turn)
         elif text and not command:
             if not (
@@ -383,6 +385,20 @@ class ConversationEngine:
                 self._not_understood(turn)
         else:
             turn.say("unknown.command")
+
+    async def _on_form(self, turn: Turn, action: str, form: dict[str, str]) -> None:
+        """A form submitted (Slack's update modal): the Update button's action with every field."""
+        verb, _, argument = action.partition(":")
+        parts = argument.split(":")
+        if verb != "upd" or not all(p.isdigit() for p in parts) or len(parts) > 2:
+            self._not_understood(turn)
+            return
+        rec, request = int(parts[0]), int(parts[1]) if len(parts) == 2 else None
+        if request is not None and not await requests.asks_about(turn, request, rec):
+            turn.say("request.not_for_you")
+            return
+        turn.reset()
+        await status_update.on_form(turn, rec, form, request=request)
 
     @staticmethod
     def _not_understood(turn: Turn) -> None:
@@ -428,6 +444,24 @@ class ConversationEngine:
         elif verb == "same" and argument.isdigit():
             turn.reset()
             await status_update.no_change(turn, int(argument))
+        elif verb == "same" and re.fullmatch(r"\d+:\d+", argument):
+            rec, request = (int(part) for part in argument.split(":"))
+            turn.reset()
+            if await requests.asks_about(turn, request, rec):
+                await status_update.no_change(turn, rec, request=request)
+            else:
+                turn.say("request.not_for_you")
+        elif verb == "nca" and (ids := item_lists.decode(argument)) is not None:
+            turn.reset()
+            await status_update.no_change_on_all(turn, ids)
+        elif verb == "ncr" and (found := re.fullmatch(r"(\d+):(.+)", argument)) and (ids := item_lists.decode(found[2])) is not None:
+            turn.reset()
+            request = int(found[1])
+            await status_update.no_change_on_all(turn, [r for r in ids if await requests.asks_about(turn, request, r)], request=request)
+        elif verb == "addn" and argument.isdigit():
+            await status_update.add_next_step(turn, int(argument))
+        elif verb == "adde" and argument.isdigit():
+            await status_update.add_evidence(turn, int(argument))
         elif verb == "val":
             await validate.on_action(turn, argument)
         elif verb == "req" and argument.isdigit():
@@ -466,11 +500,11 @@ class ConversationEngine:
         if not first.isdigit():
             return None
         ident = int(first)
-        if verb in ("fix", "val"):
+        if verb in ("fix", "val", "addn", "adde"):
             update = await turn.session.get(StatusUpdate, ident)
             if update is None:
                 return None
-            return Place("u" if verb == "fix" else "v", update.recommendation_id, "", "")
+            return Place("v" if verb == "val" else "u", update.recommendation_id, "", "")
         if verb == "req":
             return Place("q", ident, "", "")
         if verb in ("upd", "same"):

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.chat_port import Button, OutgoingMessage, command_words
+from handlers.chat_port import MAX_ACTION_BYTES, Button, OutgoingMessage, command_words
+from handlers.item_lists import encode, fitting
 from handlers.reminders.plan import Policy
 from handlers.reminders.snapshot import address_of, reachable_identities
 from handlers.turn import Turn
@@ -20,6 +21,10 @@ from storage.requests import record_answer
 
 # Buttons a request message carries for the recommendations it names.
 MAX_LISTED = 20
+# Items of a request's message with their own buttons, and the payload of its
+# "no change on all of these": ncr:REQUEST:ids.
+MAX_ITEM_ROWS = 10
+NO_CHANGE_ALL_OF_REQUEST = "ncr:"
 
 
 def request_message(request: InformationRequest, institution: Institution, recs: list[int], language: str, platform: Platform) -> OutgoingMessage:
@@ -27,7 +32,17 @@ def request_message(request: InformationRequest, institution: Institution, recs:
     text = t("request.frame", language, institution=institution.name, text=request.text, date=local_date(request.due_on, language), **words)
     if recs:
         text += "\n\n" + t("request.frame_recommendations", language, ids=", ".join(f"#{r}" for r in recs[:MAX_LISTED]))
-    return OutgoingMessage("request.frame", text, ((Button(t("button.answer", language), f"req:{request.id}"),),), language=language)
+    rows: list[tuple[Button, ...]] = [(Button(t("button.answer", language), f"req:{request.id}"),)]
+    # Each item: its update (a form on Slack) and "no change" in one tap, which answer the request.
+    listed = recs[:MAX_ITEM_ROWS]
+    rows += [
+        (Button(f"#{r}", f"upd:{r}:{request.id}", form="update"), Button(t("button.no_change_item", language, id=r), f"same:{r}:{request.id}"))
+        for r in listed
+    ]
+    prefix = f"{NO_CHANGE_ALL_OF_REQUEST}{request.id}:"
+    if len(listed) > 1 and fitting(prefix, listed, MAX_ACTION_BYTES) == listed:
+        rows.append((Button(t("button.no_change_all", language), prefix + encode(listed)),))
+    return OutgoingMessage("request.frame", text, tuple(rows), language=language)
 
 
 async def send(
@@ -90,7 +105,11 @@ async def open_request(turn: Turn, request_id: int) -> None:
     turn.reset()
     # Each button names the request, so the update it opens answers this
     # request and no other (see status_update.start).
-    rows = [tuple(Button(f"#{r}", f"upd:{r}:{request_id}") for r in mine[i:i + 4]) for i in range(0, min(len(mine), MAX_LISTED), 4)]
+    # Each item: its update (a form on Slack) and its one-tap "no change".
+    rows = [
+        (Button(f"#{r}", f"upd:{r}:{request_id}", form="update"), turn.button("button.no_change_item", f"same:{r}:{request_id}", id=r))
+        for r in mine[:MAX_LISTED]
+    ]
     turn.say("request.pick", tuple(rows), id=request_id, institution=me.institution.name)
 
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.importers.template import write_workbook as write_template_workbook
 from storage.importers.uhri import COLUMNS as UHRI_COLUMNS
+from storage.enums import Channel, ImplementationStatus
+from storage.models import Institution
+from storage.status import UpdateData, record_update
 
 # Serial numbers as UHRI writes them (days since 1899-12-30; the second has a time part).
 SERIAL_2020_03_06 = 43896
@@ -113,3 +119,18 @@ def network_sheets() -> dict[str, list[list[Any]]]:
             ["C-1", "MOW", "lead"],
         ],
     }
+
+
+# When answered_before's answers were given: long before any test's clock.
+EARLIER = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
+
+
+async def answered_before(sessions: async_sessionmaker[AsyncSession], institution: str, *recommendations: int, status: ImplementationStatus = ImplementationStatus.IN_PROGRESS) -> None:
+    """An earlier answer of ``institution`` on each recommendation (at
+    EARLIER), so that "No change" has something to repeat (an institution
+    that never answered is asked for its status instead)."""
+    async with sessions() as session, session.begin():
+        found = await session.scalar(select(Institution).where(Institution.code == institution))
+        assert found is not None
+        for rec in recommendations:
+            await record_update(session, UpdateData(rec, status, "secretariat (earlier answer)", Channel.CLI, institution_id=found.id), at=EARLIER)

@@ -19,6 +19,7 @@ from storage.network import FocalPointData, add_focal_point
 from storage.selection import Selector
 from storage.status import history
 from tests.dialogue_harness import bot, clock, gateway
+from tests.factories import answered_before
 from tests.fakes import FakeClock, FakeGateway, Person
 
 
@@ -46,24 +47,31 @@ async def test_a_full_update(bot: ConversationEngine, gateway: FakeGateway, sess
     assert await chat(bot, gateway, ana.says("/mine")) == ["mine.header"] + ["recommendation.summary"] * 3
     assert await chat(bot, gateway, ana.presses(f"upd:{rec}")) == ["update.ask_status"]
     assert await chat(bot, gateway, tap("partially implemented")) == ["update.ask_done"]
-    assert await chat(bot, gateway, ana.says("Law 19.580 on gender-based violence adopted in December 2017.")) == ["update.ask_evidence"]
-    assert await chat(bot, gateway, ana.says("see https://www.impo.com.uy/bases/leyes/19580-2017")) == ["update.evidence_received"]
+    # One message: what was done, a link, and the next step with its date. Saved at once.
+    await bot.handle(ana.says(
+        "Law 19.580 on gender-based violence adopted in December 2017, see https://www.impo.com.uy/bases/leyes/19580-2017\n"
+        "Next: regulatory decree, 2027-03-31"
+    ))
+    (saved,) = gateway.take()
+    assert saved.key == "update.saved" and "31 March 2027" in saved.text and "impo.com.uy" in saved.text
+    # Evidence added afterwards: a file, then Done.
+    assert await chat(bot, gateway, tap("Add evidence")) == ["update.ask_more_evidence"]
     assert await chat(bot, gateway, ana.sends_file("informe-2026.pdf", "application/pdf", 48213)) == ["update.evidence_received"]
-    assert await chat(bot, gateway, tap("Done")) == ["update.ask_next_step"]
-    assert await chat(bot, gateway, ana.says("Regulatory decree")) == ["update.ask_next_date"]
-    assert await chat(bot, gateway, ana.says("next March")) == ["update.bad_date"]
-    await bot.handle(ana.says("2027-03-31"))
-    (confirm,) = gateway.take()
-    assert confirm.key == "update.confirm" and "31 March 2027" in confirm.text and "informe-2026.pdf" in confirm.text
-    assert await chat(bot, gateway, tap("Save")) == ["update.saved"]
+    await bot.handle(tap("Done")(gateway))
+    (again,) = gateway.take()
+    assert again.key == "update.saved" and "informe-2026.pdf" in again.text
 
     async with sessions() as session:
-        (update,) = await history(session, rec)
-    assert update.status is S.PARTIALLY_IMPLEMENTED
-    assert update.narrative == "Law 19.580 on gender-based violence adopted in December 2017."
-    assert (update.next_step, update.next_step_due_on) == ("Regulatory decree", date(2027, 3, 31))
-    assert (update.author_focal_point_id, update.channel, update.author_label) == (world["ana"], Channel.TELEGRAM, "Ana Pérez")
-    assert [(e.kind, e.url or e.file_name, e.size_bytes) for e in update.evidence] == [
+        first, amended = await history(session, rec)
+    for update in (first, amended):
+        assert update.status is S.PARTIALLY_IMPLEMENTED
+        assert update.narrative == "Law 19.580 on gender-based violence adopted in December 2017, see https://www.impo.com.uy/bases/leyes/19580-2017"
+        assert (update.next_step, update.next_step_due_on) == ("regulatory decree, 2027-03-31", date(2027, 3, 31))
+        assert (update.author_focal_point_id, update.channel, update.author_label) == (world["ana"], Channel.TELEGRAM, "Ana Pérez")
+    # History keeps both: the addition is a new update correcting the first.
+    assert amended.corrects_id == first.id
+    assert [(e.kind, e.url or e.file_name) for e in first.evidence] == [(EvidenceKind.LINK, "https://www.impo.com.uy/bases/leyes/19580-2017")]
+    assert [(e.kind, e.url or e.file_name, e.size_bytes) for e in amended.evidence] == [
         (EvidenceKind.LINK, "https://www.impo.com.uy/bases/leyes/19580-2017", None),
         (EvidenceKind.FILE, "informe-2026.pdf", 48213),
     ]
@@ -71,16 +79,16 @@ async def test_a_full_update(bot: ConversationEngine, gateway: FakeGateway, sess
 
 async def test_skip_everything_but_the_status(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
     rec = world["mine"]
-    keys = await chat(bot, gateway, ana.presses(f"upd:{rec}"), tap("in progress"), tap("Skip"), tap("Skip"), tap("Skip"), tap("Save"))
-    assert keys == ["update.ask_status", "update.ask_done", "update.ask_evidence", "update.ask_next_step", "update.confirm", "update.saved"]
+    keys = await chat(bot, gateway, ana.presses(f"upd:{rec}"), tap("in progress"), tap("Skip"))
+    assert keys == ["update.ask_status", "update.ask_done", "update.saved"]
     async with sessions() as session:
         (update,) = await history(session, rec)
     assert (update.status, update.narrative, update.evidence) == (S.IN_PROGRESS, None, [])
 
 
-@pytest.mark.parametrize("steps", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("steps", [1, 2])
 async def test_cancel_at_any_step_saves_nothing(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int], steps: int) -> None:
-    flow = [ana.presses(f"upd:{world['mine']}"), tap("in progress"), ana.says("Something"), tap("Done"), ana.says("Next")][:steps]
+    flow = [ana.presses(f"upd:{world['mine']}"), tap("in progress")][:steps]
     await chat(bot, gateway, *flow)
     cancel = ana.says("/cancel") if steps % 2 else tap("Cancel")
     assert await chat(bot, gateway, cancel) == ["update.cancelled"]
@@ -89,12 +97,18 @@ async def test_cancel_at_any_step_saves_nothing(bot: ConversationEngine, gateway
         assert await session.scalar(select(func.count()).select_from(StatusUpdate)) == 0
 
 
-async def test_no_change_is_one_tap(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
+async def test_no_change_is_one_tap_once_the_institution_has_answered(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
     assert await chat(bot, gateway, ana.presses(f"rec:{world['mine']}")) == ["recommendation.detail"]
-    assert await chat(bot, gateway, ana.presses(f"same:{world['mine']}")) == ["update.no_change_saved"]
+    # Never answered: there is nothing to repeat, so the status is asked, and saved at once.
+    assert await chat(bot, gateway, ana.presses(f"same:{world['mine']}")) == ["update.ask_first_status"]
+    assert await chat(bot, gateway, tap("in progress")) == ["update.saved"]
+    await bot.handle(ana.presses(f"same:{world['mine']}"))
+    (noted,) = gateway.take()
+    assert noted.key == "update.no_change_saved" and "in progress" in noted.text
     async with sessions() as session:
-        (update,) = await history(session, world["mine"])
-    assert update.status is S.NOT_STARTED
+        first, repeated = await history(session, world["mine"])
+    assert first.status is repeated.status is S.IN_PROGRESS
+    assert repeated.institution_id == first.institution_id and repeated.corrects_id is None
 
 
 async def test_only_ones_own_institutions_recommendations(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
@@ -108,16 +122,14 @@ async def test_a_restart_mid_conversation_resumes(sessions: async_sessionmaker[A
     first = ConversationEngine(sessions, gateway, clock)
     await chat(first, gateway, ana.presses(f"upd:{world['mine']}"), tap("fully implemented"))
     restarted = ConversationEngine(sessions, gateway, clock)
-    assert await chat(restarted, gateway, ana.says("Done in 2026."), tap("Skip"), tap("Skip"), tap("Save")) == [
-        "update.ask_evidence", "update.ask_next_step", "update.confirm", "update.saved",
-    ]
+    assert await chat(restarted, gateway, ana.says("Done in 2026.")) == ["update.saved"]
 
 
 async def test_a_redelivered_message_is_handled_once(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
-    await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), tap("in progress"), tap("Skip"), tap("Skip"), tap("Skip"))
-    save = tap("Save", delivery_id="update-77")
-    assert await chat(bot, gateway, save) == ["update.saved"]
-    assert await chat(bot, gateway, save) == []
+    await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), tap("in progress"))
+    answer = ana.says("Bill sent to Parliament.", delivery_id="update-77")
+    assert await chat(bot, gateway, answer) == ["update.saved"]
+    assert await chat(bot, gateway, answer) == []
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(StatusUpdate)) == 1
 
@@ -173,8 +185,8 @@ async def test_mine_filters_by_status_mechanism_cluster_and_deadline(bot: Conver
         wordy = await add_deadline(
             session, DeadlineData(DeadlineKind.INFORMATION_REQUEST, date(2027, 2, 1), "Budget allocated in 2026 to each of these recommendations, by programme"), Selector(ids=(ids[2],))
         )
-    await chat(bot, gateway, ana.presses(f"same:{ids[0]}"))
-    await chat(bot, gateway, ana.presses(f"upd:{ids[0]}"), tap("in progress"), tap("Skip"), tap("Skip"), tap("Skip"), tap("Save"))
+    await chat(bot, gateway, ana.presses(f"same:{ids[0]}"), tap("not started"))
+    await chat(bot, gateway, ana.presses(f"upd:{ids[0]}"), tap("in progress"), tap("Skip"))
 
     await chat(bot, gateway, ana.says("/mine"))
     await bot.handle(ana.presses("filter"))
@@ -223,15 +235,15 @@ async def test_paging_keeps_the_filter(bot: ConversationEngine, gateway: FakeGat
 
 async def test_the_last_update_can_be_corrected_for_24_hours_and_history_keeps_both(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, world: dict[str, int]) -> None:
     rec = world["mine"]
-    await chat(bot, gateway, ana.presses(f"upd:{rec}"), tap("fully implemented"), tap("Skip"), tap("Skip"), tap("Skip"))
-    await bot.handle(tap("Save")(gateway))
+    await chat(bot, gateway, ana.presses(f"upd:{rec}"), tap("fully implemented"))
+    await bot.handle(tap("Skip")(gateway))
     (saved,) = gateway.take()
-    fix = saved.buttons[0][0].action
+    fix = saved.buttons[0][-1].action
     assert fix.startswith("fix:")
     clock.advance(hours=23)
     assert await chat(bot, gateway, ana.presses(fix)) == ["update.ask_correction"]
-    assert await chat(bot, gateway, tap("partially implemented"), ana.says("Only the law; the decree is pending."), tap("Skip"), tap("Skip"), tap("Save")) == [
-        "update.ask_done", "update.ask_evidence", "update.ask_next_step", "update.confirm", "update.saved",
+    assert await chat(bot, gateway, tap("partially implemented"), ana.says("Only the law; the decree is pending.")) == [
+        "update.ask_done", "update.saved",
     ]
     async with sessions() as session:
         first, correction = await history(session, rec)
@@ -251,7 +263,8 @@ async def test_someone_elses_update_cannot_be_corrected(bot: ConversationEngine,
     async with sessions() as session, session.begin():
         bruno = await add_focal_point(session, FocalPointData("Bruno Silva", "MOJ", FocalPointRole.SENIOR, "en", "UTC", date(2025, 1, 1), "bruno@justicia.example"))
         await link_identity(session, bruno.id, Platform.TELEGRAM, "", "444", "444")
-    await chat(bot, gateway, Person("444").presses(f"same:{world['mine']}"))
+    bruno_taps = Person("444")
+    assert await chat(bot, gateway, bruno_taps.presses(f"same:{world['mine']}"), tap("in progress", bruno_taps)) == ["update.ask_first_status", "update.saved"]
     async with sessions() as session:
         (update,) = await history(session, world["mine"])
     assert await chat(bot, gateway, ana.presses(f"fix:{update.id}")) == ["update.correct_window_over"]
@@ -309,9 +322,10 @@ async def test_language_is_chosen_per_person(bot: ConversationEngine, gateway: F
 async def test_long_answers_and_markup_are_kept_verbatim(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
     long_answer = ("The ministry trained 1,200 police officers. " * 120)[:5000]
     tricky = "<b>bold</b> *bold* `code` &amp; =HYPERLINK(\"http://evil.example\",\"x\")"
-    await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), tap("in progress"), ana.says(long_answer), tap("Skip"), ana.says(tricky), tap("Skip"), tap("Save"))
+    await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), tap("in progress"), ana.says(long_answer))
+    await chat(bot, gateway, tap("Add a next step"), ana.says(tricky), tap("Skip"))
     async with sessions() as session:
-        (update,) = await history(session, world["mine"])
+        _, update = await history(session, world["mine"])
     assert update.narrative == long_answer.strip() and len(long_answer) == 5000
     assert update.next_step == tricky
 
@@ -346,6 +360,7 @@ async def test_a_busy_database_is_retried_and_a_dead_one_defers_the_delivery(out
             raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
         return await real(*args, **kwargs)
 
+    await answered_before(sessions, "MOJ", world["mine"], world["mine_all"][1])
     monkeypatch.setattr(engine_module, "first_delivery", flaky)
     bot = ConversationEngine(sessions, gateway, clock, db_attempts=3)
     assert await chat(bot, gateway, ana.presses(f"same:{world['mine']}")) == ["update.no_change_saved"]
@@ -358,12 +373,12 @@ async def test_a_busy_database_is_retried_and_a_dead_one_defers_the_delivery(out
         await bot.handle(waiting)  # delivered again, still down: not told twice
     assert gateway.take() == []
     async with sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(StatusUpdate)) == 1
+        assert await session.scalar(select(func.count()).select_from(StatusUpdate)) == 2 + 1
     # Back: the same delivery, delivered again, is answered once.
     assert await chat(bot, gateway, waiting) == ["update.no_change_saved"]
     assert await chat(bot, gateway, waiting) == []
     async with sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(StatusUpdate)) == 2
+        assert await session.scalar(select(func.count()).select_from(StatusUpdate)) == 2 + 2
 
 
 async def test_a_fault_in_the_work_itself_is_not_taken_for_an_outage(sessions: async_sessionmaker[AsyncSession], gateway: FakeGateway, clock: FakeClock, world: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -436,7 +451,7 @@ async def test_the_senior_focal_point_validates_or_returns_the_institutions_inpu
     senior = Person("444")
     assert await chat(bot, gateway, ana.says("/validate")) == ["validate.not_validator"]
     assert await chat(bot, gateway, senior.says("/validate")) == ["validate.none"]
-    await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), tap("in progress"), ana.says("Bill drafted."), tap("Skip"), tap("Skip"), tap("Skip"), tap("Save"))
+    await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), tap("in progress"), ana.says("Bill drafted."))
     await bot.handle(senior.says("/validate"))
     header, item = gateway.take()
     assert header.key == "validate.header" and "Bill drafted." in item.text
@@ -471,12 +486,12 @@ async def test_the_secretariat_asks_for_summaries_in_chat_and_focal_points_canno
         await sync_secretariat_users(session, [
             SecretariatUserData("María González", "maria@cancilleria.example", "es", "America/Montevideo", telegram_user_id=900, slack_user_id="U0MARIA"),
         ])
-    await chat(bot, gateway, ana.presses(f"same:{world['mine']}"))
+    await chat(bot, gateway, ana.presses(f"same:{world['mine']}"), tap("not started"))
     maria = Person("900")
     await bot.handle(maria.says("/progress"))
     (progress,) = gateway.take()
     assert progress.key == "secretariat.progress" and progress.text.startswith("Avance por institución, al 23 de noviembre de 2026:")
-    assert "• MOJ: 33 % actualizadas (0 plenamente, 0 parcialmente implementadas, 0 en curso, 3 sin iniciar)" in progress.text
+    assert "• MOJ: 33 % actualizadas (plenamente implementadas: 0; parcialmente: 0; en curso: 0; sin iniciar: 3)" in progress.text
     assert await chat(bot, gateway, maria.says("/missing"), maria.says("/overdue"), maria.says("hola")) == ["secretariat.missing", "secretariat.overdue", "secretariat.help"]
     # On Slack, the configured member id has no workspace yet: the first message claims it.
     slack = ChatAddress(Platform.SLACK, "U0MARIA", "D0MARIA", "T0GOV")

@@ -29,7 +29,7 @@ def test_placeholders_are_the_same_as_in_english(language: str) -> None:
 
 
 def test_lookup_formats_and_falls_back_to_english_for_an_unknown_language() -> None:
-    assert t("update.saved", "fr", id=12) == "Enregistré. Merci : le secrétariat voit maintenant la mise à jour de la n° 12."
+    assert t("update.saved", "fr", id=12, status="en cours") == "Enregistré : le n° 12 est « en cours ». Merci : le secrétariat peut maintenant le voir."
     assert t("button.cancel", "de") == "Cancel"
 
 

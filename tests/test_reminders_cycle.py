@@ -26,11 +26,32 @@ from storage.models import OutboxMessage, SecretariatUser
 from storage.network import FocalPointData, add_focal_point
 from storage.selection import Selector
 from tests.chat_harness import TelegramPerson, live_telegram
+from tests.factories import answered_before
 from tests.fakes import FakeClock
 
 MONTEVIDEO = ZoneInfo("America/Montevideo")
 DUE = date(2027, 1, 29)
 ANA, BRUNO, CARLA, MARIA = 111, 112, 113, 900
+
+
+class Counting:
+    """A person whose taps and typed messages are counted, path by path."""
+
+    def __init__(self, person: TelegramPerson) -> None:
+        self.person, self.taps, self.typed = person, 0, 0
+
+    async def presses(self, label: str, on: SentMessage | None = None) -> list[SentMessage]:
+        self.taps += 1
+        return await self.person.presses(label, on=on)
+
+    async def says(self, text: str) -> list[SentMessage]:
+        self.typed += 1
+        return await self.person.says(text)
+
+    def path(self) -> tuple[int, int]:
+        """(taps, typed messages) since the last call."""
+        counted, self.taps, self.typed = (self.taps, self.typed), 0, 0
+        return counted
 
 
 @dataclass
@@ -79,13 +100,27 @@ async def cycle(sessions: async_sessionmaker[AsyncSession], world: dict[str, int
 
 
 async def test_a_whole_cycle(cycle: Cycle, world: dict[str, int]) -> None:
+    one, two, three = world["mine_all"]
+    await answered_before(cycle.sessions, "MOJ", one)
     await cycle.run_until(datetime(2027, 1, 16, 0, tzinfo=timezone.utc))
-    ana = TelegramPerson(cycle.standin, ANA)
-    # Ana answers the first item from her last reminder's button, as anyone would.
-    reminder = ana.inbox[-1]
+    ana = Counting(TelegramPerson(cycle.standin, ANA))
+    # Ana answers from her last reminder's buttons, as anyone would: "no change"
+    # on the first item in one tap, a full update of the second in three taps
+    # and one typed message.
+    reminder = ana.person.inbox[-1]
     assert reminder.text.startswith("Reminder: Ministry of Justice still owes an update")
-    (detail,) = await ana.presses(f"#{world['mine_all'][0]}", on=reminder)
-    await ana.presses("No change", on=detail)
+    labels = [b["text"] for row in reminder.reply_markup["inline_keyboard"] for b in row]
+    assert labels[:6] == [f"#{one}", f"#{one}: no change", f"#{two}", f"#{two}: no change", f"#{three}", f"#{three}: no change"]
+    assert "No change on all of these" in labels
+    (noted,) = await ana.presses(f"#{one}: no change", on=reminder)
+    assert noted.text.startswith(f"Noted: no change on #{one}.")
+    assert ana.path() == (1, 0)
+    (detail,) = await ana.presses(f"#{two}", on=reminder)
+    await ana.presses("Give an update", on=detail)
+    await ana.presses("in progress")
+    (saved,) = await ana.says("Bill drafted and sent to Parliament.\nNext: the vote, 2027-03-15")
+    assert saved.text.startswith(f"Saved: #{two} is “in progress”.") and "15 March 2027" in saved.text
+    assert ana.path() == (3, 1)
     await cycle.run_until(datetime(2027, 2, 6, 0, tzinfo=timezone.utc))
 
     reminders = cycle.to(ANA, "Reminder:")
@@ -96,12 +131,12 @@ async def test_a_whole_cycle(cycle: Cycle, world: dict[str, int]) -> None:
     ]
     # Each at the opening of her working day, 09:00 in Montevideo (12:00 UTC).
     assert {at.astimezone(MONTEVIDEO).hour for at, _ in reminders} == {9}
-    # The item she answered is gone from every later digest.
-    answered = f"#{world['mine_all'][0]} "
+    # The items she answered are gone from every later digest.
     before = [m.text for at, m in reminders if at.date() <= date(2027, 1, 15)]
     after = [m.text for at, m in reminders if at.date() > date(2027, 1, 16)]
-    assert all(answered in text for text in before) and not any(answered in text for text in after)
-    assert all(f"#{world['mine_all'][1]} " in text for text in after)
+    for answered in (f"#{one} ", f"#{two} "):
+        assert all(answered in text for text in before) and not any(answered in text for text in after)
+    assert all(f"#{three} " in text for text in after)
 
     (escalation,) = cycle.to(BRUNO)
     assert escalation[0].astimezone(MONTEVIDEO).date() == date(2027, 1, 15)

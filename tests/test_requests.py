@@ -80,14 +80,17 @@ async def test_a_request_naming_recommendations_is_answered_with_updates(cli: Ca
     (to_claire,) = claire.inbox
     assert to_claire.text.startswith("Le secrétariat du mécanisme national demande à Ministry of Women") and "15 janvier 2027" in to_claire.text
 
+    one, two, three = world["mine_all"]
+    # Each item the request names: open it, or "no change" in one tap; and all at once.
+    assert [b["text"] for row in to_ana.reply_markup["inline_keyboard"] for b in row] == [
+        "Answer", f"#{one}", f"#{one}: no change", f"#{two}", f"#{two}: no change", f"#{three}", f"#{three}: no change", "No change on all of these",
+    ]
     (pick,) = await ana.presses("Answer", on=to_ana)
-    assert pick.text.startswith("Request #1:") and len(pick.callback_data) == 3
-    await ana.presses(f"#{world['mine_all'][1]}", on=pick)
+    assert pick.text.startswith("Request #1:") and len(pick.callback_data) == 6
+    await ana.presses(f"#{two}", on=pick)
     await ana.presses("in progress")
-    await ana.says("A protocol for police stations was adopted in 2025.")
-    await ana.presses("Skip")
-    await ana.presses("Skip")
-    await ana.presses("Save")
+    (saved,) = await ana.says("A protocol for police stations was adopted in 2025.")
+    assert saved.text.startswith(f"Saved: #{two}")
 
     async with sessions() as session:
         (answer,) = (await session.scalars(select(RequestAnswer))).all()
@@ -100,6 +103,13 @@ async def test_a_request_naming_recommendations_is_answered_with_updates(cli: Ca
         "MOJ", "Ana Pérez", world["mine_all"][1], "in_progress", "A protocol for police stations was adopted in 2025.",
     )
     assert tracking["MOW"]["answered"] is False
+    # "No change" from the request's own message answers it too; the institution's first answer asks the status.
+    (asked,) = await ana.presses(f"#{one}: no change", on=to_ana)
+    assert asked.text.startswith(f"Your institution has not given a status for #{one} yet")
+    await ana.presses("not started", on=asked)
+    async with sessions() as session:
+        answered = sorted((await session.scalars(select(StatusUpdate.recommendation_id).join(RequestAnswer, RequestAnswer.status_update_id == StatusUpdate.id))).all())
+    assert answered == sorted([one, two])
     listed = json.loads(await cli("requests", "list", "--format", "json"))
     assert [(r["id"], r["asked"], r["answered"]) for r in listed] == [(1, 2, 1)]
     # Non-responders are reminded: the request is a deadline on what it names.

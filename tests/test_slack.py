@@ -4,6 +4,7 @@ real HTTP and WebSocket against the local Slack stand-in."""
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -23,6 +24,7 @@ from storage.conversations import create_invite, first_delivery
 from storage.enums import EvidenceKind, ImplementationStatus as S, Platform
 from storage.models import ChatIdentity, ConversationState, ProcessedDelivery
 from storage.status import history
+from tests.factories import answered_before
 from tests.chat_harness import ASSIGNED, LONG_ANSWER, TRICKY, SlackPerson
 from tests.slack_harness import ANA, FailsOnce, SlackBot, help_failing_once, mine_held_in_the_lookup, running_slack_bot, slack_bot, spawn_nmrf_bot_run, started_with_ana, stop_run
 
@@ -39,27 +41,31 @@ async def slack_http(sessions: async_sessionmaker[AsyncSession], world: dict[str
         yield bot
 
 
-async def test_a_full_update_over_socket_mode_with_a_modal(slack: SlackBot, world: dict[str, int]) -> None:
+async def test_a_full_update_over_socket_mode_in_one_form(slack: SlackBot, world: dict[str, int]) -> None:
     ana = SlackPerson(slack.standin, ANA)
     header, *items = await ana.says("mine", expect=4)
     assert header.shown.startswith("Ministry of Justice: 3 recommendations")
-    await ana.clicks("Give an update", on=items[0])
-    (question,) = await ana.clicks("partially implemented")
-    assert "Write the answer" in question.buttons
-    (evidence,) = await ana.answers_in_modal("Law 19.580 adopted; 1,200 officers trained.")
-    assert evidence.shown.startswith("Any evidence?")
-    await ana.says("see https://www.impo.com.uy/bases/leyes/19580-2017")
+    # Open, fill in, Submit: every field in one modal, saved at once.
+    (saved,) = await ana.fills_form("Give an update", {
+        "status": "partially implemented", "done": "Law 19.580 adopted; 1,200 officers trained.",
+        "links": "https://www.impo.com.uy/bases/leyes/19580-2017", "next_step": "Regulatory decree", "next_date": "2027-03-31",
+    }, on=items[0])
+    assert saved.shown.startswith("Saved: #") and "Regulatory decree, by 31 March 2027" in saved.shown
+    form = slack.standin.views[-1]
+    assert [b["block_id"] for b in form["blocks"]] == ["status", "done", "links", "next_step", "next_date"]
+    assert [b["element"]["type"] for b in form["blocks"]] == ["static_select", "plain_text_input", "plain_text_input", "plain_text_input", "datepicker"]
+    # A file afterwards, as evidence of the same update.
+    await ana.clicks("Add evidence")
     await ana.uploads("informe-2026.pdf", "application/pdf", 48213)
-    await ana.clicks("Done")
-    await ana.says("Regulatory decree")
-    (confirm,) = await ana.clicks("Skip")
-    assert "Regulatory decree" in confirm.shown
-    (saved,) = await ana.clicks("Save")
-    assert saved.shown.startswith("Saved.")
+    (again,) = await ana.clicks("Done")
+    assert "informe-2026.pdf" in again.shown
 
     async with slack.sessions() as session:
-        (update,) = await history(session, world["mine"])
-    assert (update.status, update.narrative, update.next_step) == (S.PARTIALLY_IMPLEMENTED, "Law 19.580 adopted; 1,200 officers trained.", "Regulatory decree")
+        first, update = await history(session, world["mine"])
+    assert update.corrects_id == first.id
+    assert (update.status, update.narrative, update.next_step, update.next_step_due_on) == (
+        S.PARTIALLY_IMPLEMENTED, "Law 19.580 adopted; 1,200 officers trained.", "Regulatory decree", date(2027, 3, 31),
+    )
     assert update.channel.value == "slack"
     assert [(e.kind, e.url or e.file_name, e.size_bytes) for e in update.evidence] == [
         (EvidenceKind.LINK, "https://www.impo.com.uy/bases/leyes/19580-2017", None),
@@ -68,6 +74,33 @@ async def test_a_full_update_over_socket_mode_with_a_modal(slack: SlackBot, worl
     # Every envelope was acknowledged on the first attempt.
     await slack.standin.settle()
     assert {result for _, _, result in slack.standin.deliveries} == {"ack"}
+
+
+async def test_from_a_reminder_no_change_is_one_click_and_an_update_three_on_slack(slack: SlackBot, world: dict[str, int]) -> None:
+    """Counted as the person clicks: "#N: no change" once; #N, Give an update
+    (the form opens), Submit for a full update."""
+    one, two = world["mine_all"][0], world["mine_all"][1]
+    await answered_before(slack.sessions, "MOJ", one)
+    ana = SlackPerson(slack.standin, ANA)
+    buttons = ((Button(f"#{one}", f"rec:{one}"), Button(f"#{one}: no change", f"same:{one}")),
+               (Button(f"#{two}", f"rec:{two}"), Button(f"#{two}: no change", f"same:{two}")))
+    before = len(ana.inbox)
+    await slack.transport.send(ChatAddress(Platform.SLACK, ANA, slack.standin.dm_channel(ANA), slack.standin.team_id),
+                               OutgoingMessage("reminder.digest", "Reminder: two items", buttons))
+    (reminder,) = await slack.standin.wait_for_messages(ANA, before + 1)
+    clicks = 0
+    (noted,) = await ana.clicks(f"#{one}: no change", on=reminder)
+    clicks += 1
+    assert noted.shown.startswith(f"Noted: no change on #{one}.") and clicks == 1
+    clicks = 0
+    (detail,) = await ana.clicks(f"#{two}", on=reminder)
+    (saved,) = await ana.fills_form("Give an update", {"status": "in progress", "done": "Bill drafted.", "next_date": "2027-03-15", "next_step": "The vote"}, on=detail)
+    clicks += 3  # #N, Give an update, Submit
+    assert saved.shown.startswith(f"Saved: #{two} is “in progress”.") and clicks == 3
+    async with slack.sessions() as session:
+        assert [u.status for u in await history(session, one)] == [S.IN_PROGRESS, S.IN_PROGRESS]
+        (update,) = await history(session, two)
+    assert (update.narrative, update.next_step, update.next_step_due_on) == ("Bill drafted.", "The vote", date(2027, 3, 15))
 
 
 async def test_the_slash_command_and_dm_words(slack: SlackBot) -> None:
@@ -118,25 +151,25 @@ async def test_an_unknown_member_is_refused_and_not_stored(slack: SlackBot) -> N
 
 async def test_socket_mode_redelivery_is_handled_once(slack: SlackBot, world: dict[str, int]) -> None:
     ana = SlackPerson(slack.standin, ANA)
-    await ana.starts_update(0, "in progress", ASSIGNED)
-    event_id = await ana.writes("Protocol adopted.")
+    items = (await ana.says("mine", expect=1 + ASSIGNED))[1:]
+    await ana.fills_form("Give an update", {"status": "in progress", "done": "Protocol adopted."}, on=items[0])
+    await ana.clicks("Add a next step")
+    event_id = await ana.writes("Regulations by the ministry")
     # Slack thought the ack was lost: the same event again, retry_attempt 1 and 2.
     slack.standin.redeliver(event_id, reason="timeout")
     slack.standin.redeliver(event_id, reason="timeout")
     await slack.standin.settle()
-    await ana.clicks("Skip")
-    await ana.clicks("Skip")
     before = len(ana.inbox)
-    trigger = slack.standin.user_clicks(ANA, ana.last_with("Save"), "Save")
+    trigger = slack.standin.user_clicks(ANA, ana.last_with("Skip"), "Skip")
     await slack.standin.wait_for_messages(ANA, before + 1)
     slack.standin.redeliver(trigger)
     await slack.standin.settle()
     await asyncio.sleep(0.2)
     assert len(ana.inbox) == before + 1
     async with slack.sessions() as session:
-        (update,) = await history(session, world["mine"])
-    # Had the retry been handled, the narrative would also sit in the evidence.
-    assert (update.narrative, update.evidence) == ("Protocol adopted.", [])
+        first, update = await history(session, world["mine"])
+    # Had the retry been handled, it would have been taken as the date, or a third update.
+    assert (update.narrative, update.next_step, update.next_step_due_on, update.corrects_id) == ("Protocol adopted.", "Regulations by the ministry", None, first.id)
     retries = [(kind, n) for kind, n, _ in slack.standin.deliveries if n]
     assert ("events_api", 1) in retries and ("events_api", 2) in retries
 
@@ -160,11 +193,8 @@ async def test_unacknowledged_envelopes_are_redelivered_and_handled_once(session
 
 async def test_a_full_update_over_the_http_events_api(slack_http: SlackBot, world: dict[str, int]) -> None:
     ana = SlackPerson(slack_http.standin, ANA)
-    await ana.starts_update(2, "fully implemented", ASSIGNED)
-    await ana.answers_in_modal("Done in 2026.")
-    await ana.clicks("Skip")
-    await ana.clicks("Skip")
-    await ana.clicks("Save")
+    items = (await ana.says("mine", expect=1 + ASSIGNED))[1:]
+    await ana.fills_form("Give an update", {"status": "fully implemented", "done": "Done in 2026."}, on=items[2])
     async with slack_http.sessions() as session:
         (update,) = await history(session, world["mine_all"][2])
     assert (update.status, update.narrative) == (S.FULLY_IMPLEMENTED, "Done in 2026.")
@@ -174,7 +204,9 @@ async def test_a_full_update_over_the_http_events_api(slack_http: SlackBot, worl
 
 async def test_an_events_api_retry_is_handled_once(slack_http: SlackBot, world: dict[str, int]) -> None:
     ana = SlackPerson(slack_http.standin, ANA)
-    await ana.starts_update(0, "in progress", ASSIGNED)
+    items = (await ana.says("mine", expect=1 + ASSIGNED))[1:]
+    await ana.fills_form("Give an update", {"status": "in progress"}, on=items[0])
+    await ana.clicks("Add a next step")
     event_id = await ana.writes("Bill tabled.")
     replies = len(ana.inbox)
     slack_http.standin.redeliver(event_id)  # X-Slack-Retry-Num: 1, X-Slack-Retry-Reason: http_timeout
@@ -182,11 +214,9 @@ async def test_an_events_api_retry_is_handled_once(slack_http: SlackBot, world: 
     await asyncio.sleep(0.2)
     assert len(ana.inbox) == replies
     await ana.clicks("Skip")
-    await ana.clicks("Skip")
-    await ana.clicks("Save")
     async with slack_http.sessions() as session:
-        (update,) = await history(session, world["mine"])
-    assert (update.narrative, update.evidence) == ("Bill tabled.", [])
+        _, update = await history(session, world["mine"])
+    assert (update.next_step, update.evidence) == ("Bill tabled.", [])
     await slack_http.standin.settle()
     assert ("events_api", 1, "200") in slack_http.standin.deliveries
 
@@ -218,33 +248,36 @@ async def test_forged_and_stale_requests_are_rejected_and_nothing_is_stored(slac
 
 
 async def test_a_restart_mid_conversation_resumes(slack: SlackBot, world: dict[str, int]) -> None:
+    """The form opened before a restart is submitted to the new process."""
     ana = SlackPerson(slack.standin, ANA)
-    await ana.starts_update(1, "not applicable", ASSIGNED)
+    items = (await ana.says("mine", expect=1 + ASSIGNED))[1:]
+    views = len(slack.standin.views)
+    slack.standin.user_clicks(ANA, items[1], "Give an update")
+    while len(slack.standin.views) == views:
+        await asyncio.sleep(0.01)
     await slack.stop()
     await slack.start("socket")
-    await ana.says("Covered by the 2019 reform.")
-    await ana.clicks("Skip")
-    await ana.clicks("Skip")
-    await ana.clicks("Save")
+    before = len(ana.inbox)
+    slack.standin.user_fills(ANA, slack.standin.views[-1], {"status": "not applicable", "done": "Covered by the 2019 reform."})
+    await slack.standin.wait_for_messages(ANA, before + 1)
     async with slack.sessions() as session:
         (update,) = await history(session, world["mine_all"][1])
     assert (update.status, update.narrative) == (S.NOT_APPLICABLE, "Covered by the 2019 reform.")
 
 
-async def test_a_5000_character_answer_and_markup_kept_verbatim_shown_escaped(slack: SlackBot, world: dict[str, int]) -> None:
+async def test_a_long_answer_and_markup_kept_verbatim_shown_escaped(slack: SlackBot, world: dict[str, int]) -> None:
     ana = SlackPerson(slack.standin, ANA)
-    tricky, long_answer = TRICKY, LONG_ANSWER
-    await ana.starts_update(0, "in progress", ASSIGNED)
-    await ana.says(long_answer)
-    await ana.clicks("Skip")
-    await ana.says(tricky)
-    (confirm,) = await ana.clicks("Skip")
-    sections = [b for b in confirm.blocks if b["type"] == "section"]
+    tricky, long_answer = TRICKY, LONG_ANSWER[:3000]
+    items = (await ana.says("mine", expect=1 + ASSIGNED))[1:]
+    # Slack's text input holds 3,000 characters: the client refuses more.
+    with pytest.raises(AssertionError, match="type that much"):
+        await ana.fills_form("Give an update", {"status": "in progress", "done": LONG_ANSWER}, on=items[0])
+    (saved,) = await ana.fills_form("Give an update", {"status": "in progress", "done": long_answer, "next_step": tricky}, on=items[0])
+    sections = [b for b in saved.blocks if b["type"] == "section"]
     assert len(sections) == 2 and all(len(b["text"]["text"]) <= MAX_SECTION_TEXT for b in sections)
     assert all(b["text"]["type"] == "plain_text" for b in sections)
-    assert tricky in confirm.shown and long_answer.strip()[:2500] in confirm.shown
-    assert "&lt;b&gt;bold&lt;/b&gt;" in confirm.text and "&amp;amp;" in confirm.text
-    await ana.clicks("Save")
+    assert tricky in saved.shown and long_answer.strip()[:2500] in saved.shown
+    assert "&lt;b&gt;bold&lt;/b&gt;" in saved.text and "&amp;amp;" in saved.text
     async with slack.sessions() as session:
         (update,) = await history(session, world["mine"])
     assert update.narrative == long_answer.strip() and update.next_step == tricky

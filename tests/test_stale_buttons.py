@@ -38,10 +38,10 @@ async def replies(bot: ConversationEngine, gateway: FakeGateway, message: object
 
 
 async def finish(bot: ConversationEngine, gateway: FakeGateway, question: OutgoingMessage) -> OutgoingMessage:
-    """Skip the remaining steps from ``question`` on, then Save."""
-    while question.key != "update.confirm":
+    """Skip the remaining steps from ``question`` on: the update is saved."""
+    while question.key != "update.saved":
         question = await reply(bot, gateway, ana.presses(action(question, "Skip")))
-    return await reply(bot, gateway, ana.presses(action(question, "Save")))
+    return question
 
 
 async def saved(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[int, str]]:
@@ -83,21 +83,23 @@ async def test_a_button_from_another_step_of_the_same_update_is_refused(
     one = world["mine"]
     status = await reply(bot, gateway, ana.presses(f"upd:{one}"))
     done = await reply(bot, gateway, ana.presses(action(status, "partially implemented")))
-    evidence = await reply(bot, gateway, ana.says("Law 19.580 adopted."))
-    assert evidence.key == "update.ask_evidence"
-    # The status question again, now that the evidence is asked: not a new status.
+    assert done.key == "update.ask_done"
+    # The status question again, now that what was done is asked: not a new status.
     refused = await reply(bot, gateway, ana.presses(action(status, "fully implemented")))
     assert refused.key == "stale.step" and f"#{one}" in refused.text
-    assert await state(sessions) == ("update.evidence", one)
-    next_step = await reply(bot, gateway, ana.presses(action(evidence, "Skip")))
-    assert next_step.key == "update.ask_next_step"
-    # Skip on "what was done?", pressed at "next step?": it skips nothing here.
-    assert (await reply(bot, gateway, ana.presses(action(done, "Skip")))).key == "stale.step"
-    assert await state(sessions) == ("update.next_step", one)
-    confirm = await reply(bot, gateway, ana.presses(action(next_step, "Skip")))
-    assert "partially implemented" in confirm.text and "Law 19.580 adopted." in confirm.text
-    await reply(bot, gateway, ana.presses(action(confirm, "Save")))
-    assert await saved(sessions) == [(one, "partially_implemented")]
+    assert await state(sessions) == ("update.done", one)
+    first = await reply(bot, gateway, ana.says("Law 19.580 adopted."))
+    assert first.key == "update.saved" and "partially implemented" in first.text and "Law 19.580 adopted." in first.text
+    next_step = await reply(bot, gateway, ana.presses(action(first, "Add a next step")))
+    next_date = await reply(bot, gateway, ana.says("The decree"))
+    assert next_date.key == "update.ask_next_date"
+    # Skip on "next step?", pressed at "by when?": it skips nothing here.
+    assert (await reply(bot, gateway, ana.presses(action(next_step, "Skip")))).key == "stale.step"
+    assert await state(sessions) == ("update.next_date", one)
+    # Skip of the ended "what was done?": that conversation is over.
+    assert (await replies(bot, gateway, ana.presses(action(done, "Skip"))))[0].key == "stale.other"
+    await reply(bot, gateway, ana.presses(action(next_date, "Skip")))
+    assert await saved(sessions) == [(one, "partially_implemented")] * 2
 
 
 async def test_a_button_of_an_ended_update_acts_on_nothing_and_opens_its_item(
@@ -105,11 +107,10 @@ async def test_a_button_of_an_ended_update_acts_on_nothing_and_opens_its_item(
 ) -> None:
     one = world["mine"]
     first = await reply(bot, gateway, ana.presses(f"upd:{one}"))
-    confirm = await finish(bot, gateway, await reply(bot, gateway, ana.presses(action(first, "not started"))))
-    assert confirm.key == "update.saved"
-    old_confirm = next(m for _, m in reversed(gateway.history) if m.key == "update.confirm")
-    # Nothing is open: the old Save says so, names #1 and shows it, with its own buttons.
-    closed, detail = await replies(bot, gateway, ana.presses(action(old_confirm, "Save")))
+    old_done = await reply(bot, gateway, ana.presses(action(first, "not started")))
+    assert (await finish(bot, gateway, old_done)).key == "update.saved"
+    # Nothing is open: the old Skip says so, names #1 and shows it, with its own buttons.
+    closed, detail = await replies(bot, gateway, ana.presses(action(old_done, "Skip")))
     assert closed.key == "stale.closed" and closed.text.startswith(f"That button was for #{one}, and that conversation is over")
     assert detail.key == "recommendation.detail" and detail.text.startswith(f"Recommendation #{one} ")
     # A new update of the same item: the old conversation's buttons do not answer it.
@@ -117,13 +118,10 @@ async def test_a_button_of_an_ended_update_acts_on_nothing_and_opens_its_item(
     refused = await reply(bot, gateway, ana.presses(action(first, "fully implemented")))
     assert refused.key == "stale.other"
     done = await reply(bot, gateway, ana.presses(action(second, "in progress")))
-    for _ in range(3):
-        done = await reply(bot, gateway, ana.presses(action(done, "Skip")))
-    assert done.key == "update.confirm"
-    assert (await reply(bot, gateway, ana.presses(action(old_confirm, "Save")))).key == "stale.other"
-    assert (await reply(bot, gateway, ana.presses(action(old_confirm, "Cancel")))).key == "stale.other"
-    assert await state(sessions) == ("update.confirm", one)
-    await reply(bot, gateway, ana.presses(action(done, "Save")))
+    assert (await reply(bot, gateway, ana.presses(action(old_done, "Skip")))).key == "stale.other"
+    assert (await reply(bot, gateway, ana.presses(action(old_done, "Cancel")))).key == "stale.other"
+    assert await state(sessions) == ("update.done", one)
+    await reply(bot, gateway, ana.presses(action(done, "Skip")))
     assert await saved(sessions) == [(one, "not_started"), (one, "in_progress")]
 
 
@@ -145,6 +143,7 @@ async def test_buttons_that_open_something_do_not_drop_the_open_update(
 ) -> None:
     one, two = world["mine_all"][0], world["mine_all"][1]
     await reply(bot, gateway, ana.presses(f"same:{two}"))
+    await _answer_status(bot, gateway, "not started", "update.ask_first_status")
     async with sessions() as session:
         last = await session.scalar(select(StatusUpdate.id))
     listing = await replies(bot, gateway, ana.says("/mine"))
@@ -166,9 +165,9 @@ async def test_buttons_that_open_something_do_not_drop_the_open_update(
     assert (await reply(bot, gateway, ana.presses(f"same:{two}"))).key == "update.no_change_saved"
 
 
-async def _answer_status(bot: ConversationEngine, gateway: FakeGateway, label: str) -> OutgoingMessage:
+async def _answer_status(bot: ConversationEngine, gateway: FakeGateway, label: str, key: str = "update.ask_status") -> OutgoingMessage:
     """Press ``label`` on the latest status question."""
-    question = next(m for _, m in reversed(gateway.history) if m.key == "update.ask_status")
+    question = next(m for _, m in reversed(gateway.history) if m.key == key)
     return await reply(bot, gateway, ana.presses(action(question, label)))
 
 
@@ -182,12 +181,10 @@ async def test_buttons_sent_by_the_previous_version_are_stale_and_change_nothing
     idle = await reply(bot, gateway, ana.presses(old))
     assert (idle.key, idle.text) == ("stale.old", "That button is from an older message and no longer works; nothing was done.")
     status = await reply(bot, gateway, ana.presses(f"upd:{one}"))
-    done = await reply(bot, gateway, ana.presses(action(status, "in progress")))
-    for _ in range(3):
-        done = await reply(bot, gateway, ana.presses(action(done, "Skip")))
+    await reply(bot, gateway, ana.presses(action(status, "in progress")))
     busy = await reply(bot, gateway, ana.presses(old))
     assert busy.key == "stale.old_busy" and f"Right now you are updating #{one}: answer my last message, or send /cancel." in busy.text
-    assert await state(sessions) == ("update.confirm", one)
+    assert await state(sessions) == ("update.done", one)
     assert await saved(sessions) == []
 
 
@@ -210,6 +207,7 @@ async def test_a_button_of_one_dialogue_does_not_answer_another_kind(
     his_status = await reply(bot, gateway, bruno.presses(f"upd:{one}"))
     await reply(bot, gateway, bruno.says("/cancel"))
     await reply(bot, gateway, ana.presses(f"same:{one}"))
+    await _answer_status(bot, gateway, "in progress", "update.ask_first_status")
     header, item = await replies(bot, gateway, bruno.says("/validate"))
     comment = await reply(bot, gateway, bruno.presses(action(item, "Return with a comment")))
     assert comment.key == "validate.ask_comment"

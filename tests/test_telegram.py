@@ -23,6 +23,7 @@ from storage.enums import EvidenceKind, ImplementationStatus as S, Platform
 from storage.models import ChatIdentity, ConversationState, StatusUpdate
 from storage.status import history
 from tests.chat_harness import ASSIGNED, LONG_ANSWER, TELEGRAM_TOKEN, TRICKY, TelegramPerson
+from tests.factories import answered_before
 from tests.fakes import FakeClock
 
 FAST = RetryPolicy(first_backoff=0.05)
@@ -90,30 +91,27 @@ async def test_a_full_update_over_long_polling(telegram: TelegramBot, world: dic
     header, *items = await ana.says("/mine", expect=4)
     assert header.text.startswith("Ministry of Justice: 3 recommendations")
     await ana.presses("Give an update", on=items[0])
-    await ana.presses("partially implemented")
-    (evidence_question,) = await ana.says("Law 19.580 adopted; 1,200 officers trained.")
-    assert evidence_question.text.startswith("Any evidence?")
-    await ana.says("https://www.impo.com.uy/bases/leyes/19580-2017")
-    (received,) = await ana.sends_document("informe-2026.pdf", "application/pdf", 48213, caption="Annex: https://www.gub.uy/annex-2026")
-    assert "informe-2026.pdf" in received.text and "annex-2026" in received.text
-    await ana.presses("Done")
-    await ana.says("Regulatory decree")
-    (confirm,) = await ana.presses("Skip")
-    assert "Regulatory decree" in confirm.text and [data.partition("|")[0] for data in confirm.callback_data] == ["save", "cancel"]
-    (saved,) = await ana.presses("Save")
-    assert saved.text.startswith("Saved.")
+    (asked,) = await ana.presses("partially implemented")
+    assert asked.text.startswith("What was done?") and "Skip" in [b["text"] for row in asked.reply_markup["inline_keyboard"] for b in row]
+    # The file, its caption (what was done, a link, the next step): one message, saved at once.
+    (saved,) = await ana.sends_document(
+        "informe-2026.pdf", "application/pdf", 48213,
+        caption="Law 19.580 adopted; 1,200 officers trained. https://www.impo.com.uy/bases/leyes/19580-2017\nNext: regulatory decree",
+    )
+    assert saved.text.startswith("Saved: #") and "informe-2026.pdf" in saved.text and "Next step: regulatory decree" in saved.text
+    assert [data.partition(":")[0] for data in saved.callback_data] == ["addn", "adde", "fix"]
     # Every button press was answered, so no spinner stays on the person's screen.
-    assert len(telegram.standin.answered_callbacks) == 5
+    assert len(telegram.standin.answered_callbacks) == 2
 
     async with telegram.sessions() as session:
         (update,) = await history(session, world["mine"])
-    assert (update.status, update.narrative, update.next_step) == (S.PARTIALLY_IMPLEMENTED, "Law 19.580 adopted; 1,200 officers trained.", "Regulatory decree")
-    assert [(e.kind, e.url or e.file_name, e.mime_type, e.size_bytes) for e in update.evidence] == [
-        (EvidenceKind.LINK, "https://www.impo.com.uy/bases/leyes/19580-2017", None, None),
-        (EvidenceKind.FILE, "informe-2026.pdf", "application/pdf", 48213),
-        (EvidenceKind.LINK, "https://www.gub.uy/annex-2026", None, None),
+    assert (update.status, update.narrative, update.next_step) == (
+        S.PARTIALLY_IMPLEMENTED, "Law 19.580 adopted; 1,200 officers trained. https://www.impo.com.uy/bases/leyes/19580-2017", "regulatory decree",
+    )
+    assert [(e.kind, e.url or e.file_name) for e in update.evidence] == [
+        (EvidenceKind.FILE, "informe-2026.pdf"), (EvidenceKind.LINK, "https://www.impo.com.uy/bases/leyes/19580-2017"),
     ]
-    assert update.evidence[1].platform_file_id.startswith("BQACAgQ")  # type: ignore[union-attr]
+    assert update.evidence[0].platform_file_id.startswith("BQACAgQ")  # type: ignore[union-attr]
 
 
 async def test_onboarding_by_deep_link(telegram: TelegramBot, world: dict[str, int]) -> None:
@@ -143,6 +141,7 @@ async def test_an_unknown_user_is_refused_and_not_stored(telegram: TelegramBot) 
 
 @pytest.mark.fault
 async def test_a_redelivered_update_stores_one_status_update(telegram: TelegramBot, world: dict[str, int], fault_report: dict[str, object]) -> None:
+    await answered_before(telegram.sessions, "MOJ", world["mine_all"][2])
     ana = TelegramPerson(telegram.standin, 111)
     last_item = (await ana.says("/mine", expect=4))[-1]
     await ana.presses("Open", on=last_item)
@@ -154,7 +153,7 @@ async def test_a_redelivered_update_stores_one_status_update(telegram: TelegramB
     telegram.standin.redeliver(update_id)
     await telegram.standin.wait_until_confirmed()
     await asyncio.sleep(0.2)
-    stored = await count(telegram.sessions, StatusUpdate)
+    stored = await count(telegram.sessions, StatusUpdate) - 1  # the earlier answer
     fault_report.update(sent=1, redelivered=2, stored=stored, duplicated=max(0, stored - 1), lost=1 - min(1, stored))
     assert len(ana.inbox) == before + 1
     assert stored == 1
@@ -165,11 +164,8 @@ async def test_a_restart_mid_conversation_resumes(telegram: TelegramBot, world: 
     ana = TelegramPerson(telegram.standin, 111)
     await ana.starts_update(1, "in progress", ASSIGNED)
     await telegram.restart()
-    (question,) = await ana.says("Draft bill sent to Parliament.")
-    assert question.text.startswith("Any evidence?")
-    await ana.presses("Skip")
-    await ana.presses("Skip")
-    await ana.presses("Save")
+    (saved,) = await ana.says("Draft bill sent to Parliament.")
+    assert saved.text.startswith("Saved: #")
     async with telegram.sessions() as session:
         updates = await history(session, world["mine_all"][1])
     fault_report.update(sent=1, stored=len(updates), duplicated=max(0, len(updates) - 1), lost=1 - min(1, len(updates)))
@@ -181,18 +177,14 @@ async def test_a_5000_character_answer_and_markup_kept_verbatim_shown_escaped(te
     ana = TelegramPerson(telegram.standin, 111)
     tricky, long_answer = TRICKY, LONG_ANSWER
     await ana.starts_update(0, "in progress", ASSIGNED)
-    await ana.says(long_answer)
-    await ana.presses("Skip")
-    await ana.says(tricky)
-    confirm = await ana.presses("Skip", expect=2)
+    saved = await ana.says(long_answer + "\nNext: " + tricky, expect=2)
     # Over 4,096 characters: two messages, each within the limit, buttons on the last.
-    assert [m.reply_markup is None for m in confirm] == [True, False]
-    assert all(len(m.text) <= 4096 for m in confirm)
-    assert "&lt;b&gt;bold&lt;/b&gt;" in confirm[0].raw_text and "&amp;amp;" in confirm[0].raw_text
+    assert [m.reply_markup is None for m in saved] == [True, False]
+    assert all(len(m.text) <= 4096 for m in saved)
+    assert "&lt;b&gt;bold&lt;/b&gt;" in saved[0].raw_text and "&amp;amp;" in saved[0].raw_text
     # What the person sees is exactly what they typed: no bold, no entity decoded.
-    shown = "\n".join(m.text for m in confirm)
-    assert tricky in shown and long_answer.strip()[:4000] in shown and not any(m.entities for m in confirm)
-    await ana.presses("Save")
+    shown = "\n".join(m.text for m in saved)
+    assert tricky in shown and long_answer.strip()[:4000] in shown and not any(m.entities for m in saved)
     async with telegram.sessions() as session:
         (update,) = await history(session, world["mine"])
     assert update.narrative == long_answer.strip() and update.next_step == tricky

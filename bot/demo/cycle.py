@@ -61,17 +61,22 @@ class Actor:
     platform: str
     person: TelegramPerson | SlackPerson
     transcript: Transcript
+    # Taps and typed messages so far: each path's length is printed.
+    taps: int = 0
+    typed: int = 0
 
     def label(self, key: str, **values: object) -> str:
         return t(key, self.language, **values)
 
     async def say(self, text: str, expect: int = 1) -> list[object]:
+        self.typed += 1
         self.transcript.action(self.name, f"writes «{text}»")
         replies = await self.person.says(text, expect=expect)
         self.transcript.flush()
         return list(replies)
 
     async def press(self, label: str, on: object | None = None, expect: int = 1) -> list[object]:
+        self.taps += 1
         self.transcript.action(self.name, f"presses [{label}]")
         if isinstance(self.person, TelegramPerson):
             replies: list[object] = list(await self.person.presses(label, on=on, expect=expect))  # type: ignore[arg-type]
@@ -80,21 +85,44 @@ class Actor:
         self.transcript.flush()
         return replies
 
+    def counted(self, what: str, taps: int, typed: int) -> None:
+        """The length of a path, as the person lived it."""
+        tapped, wrote = self.taps - taps, self.typed - typed
+        self.transcript.note(f"{self.name}: {what} in {tapped} tap{'' if tapped == 1 else 's'} and {wrote} typed message{'' if wrote == 1 else 's'}")
+
     async def update(self, recommendation: int, status: str, narrative: str, evidence: str | None, next_step: str | None) -> None:
-        """From the reminder's #N button to Save, every step of the dialogue."""
+        """From the reminder's #N button to saved: on Telegram the status, then
+        one message; on Slack one form."""
+        taps, typed = self.taps, self.typed
         await self.press(f"#{recommendation}")
-        await self.press(self.label("button.update"))
-        await self.press(self.label(f"status.{status}"))
-        await self.say(narrative)
-        if evidence:
-            await self.say(evidence)
-            await self.press(self.label("button.done"))
+        if isinstance(self.person, SlackPerson):
+            values = {"status": self.label(f"status.{status}"), "done": narrative}
+            if evidence:
+                values["links"] = evidence
+            if next_step:
+                values["next_step"] = next_step
+            self.taps += 2  # the form's Update button and its Submit
+            self.typed += 1
+            self.transcript.action(self.name, f"presses [{self.label('button.update')}], fills in the form «{narrative}» and submits it")
+            await self.person.fills_form(self.label("button.update"), values)
+            self.transcript.flush()
         else:
-            await self.press(self.label("button.skip"))
-        if next_step:
-            await self.say(next_step)
-        await self.press(self.label("button.skip"))
-        await self.press(self.label("button.save"))
+            await self.press(self.label("button.update"))
+            await self.press(self.label(f"status.{status}"))
+            message = narrative + (f" {evidence}" if evidence else "")
+            if next_step:
+                word = self.label("words.next").split("|")[0]
+                message += f"\n{word[0].upper()}{word[1:]}: {next_step}"
+            await self.say(message)
+        self.counted("a full update", taps, typed)
+
+    async def no_change(self, recommendation: int, status_if_first: str | None = None) -> None:
+        """The reminder's "#N: no change"; an institution's first answer asks the status."""
+        taps, typed = self.taps, self.typed
+        await self.press(self.label("button.no_change_item", id=recommendation))
+        if status_if_first:
+            await self.press(self.label(f"status.{status_if_first}"))
+        self.counted("no change", taps, typed)
 
 
 async def play(sessions: async_sessionmaker[AsyncSession], database: Path, transcript: Transcript, start: date) -> Outputs:
@@ -190,8 +218,8 @@ async def play(sessions: async_sessionmaker[AsyncSession], database: Path, trans
                           None, "Adopter le volet santé")
         await sofia.press(sofia.label("button.answer"))
         await sofia.say("INMUJERES: 12 millones de pesos para la campaña y los servicios de atención.")
-        await lucia.press("#" + str(recs["URY-2-004"]))
-        await lucia.press(lucia.label("button.no_change"))
+        # MIDES has not answered on #4 before: "no change" asks for its status first.
+        await lucia.no_change(recs["URY-2-004"], status_if_first="in_progress")
         await sofia.update(recs["URY-2-001"], "in_progress", "Campaña nacional «Noviolencia» en 2026: 40 000 mujeres informadas de sus derechos.",
                            "https://www.gub.uy/inmujeres/campana", None)
 

@@ -99,6 +99,16 @@ class SlackPerson:
         self.standin.user_submits(self.user_id, self.standin.views[-1], answer)
         return await self._replies(before, expect)
 
+    async def fills_form(self, label: str, values: dict[str, str], on: Posted | None = None, expect: int = 1) -> list[Posted]:
+        """Press the button that opens a form, fill it in, submit it."""
+        views = len(self.standin.views)
+        self.standin.user_clicks(self.user_id, on or self.last_with(label), label)
+        while len(self.standin.views) == views:
+            await asyncio.sleep(0.01)
+        before = len(self.inbox)
+        self.standin.user_fills(self.user_id, self.standin.views[-1], values)
+        return await self._replies(before, expect)
+
     async def uploads(self, name: str, mime: str, size: int, expect: int = 1) -> list[Posted]:
         before = len(self.inbox)
         self.standin.user_uploads(self.user_id, name, mime, size)

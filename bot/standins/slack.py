@@ -291,6 +291,42 @@ class SlackStandIn:
         }
         self._deliver("interactive", payload)
 
+    def user_fills(self, user_id: str, view: dict[str, Any], values: dict[str, str]) -> None:
+        """Fill a form's inputs (block_id -> what is typed, the option chosen,
+        the date picked) and submit it, as Slack's client lets a person: a
+        required input left empty or an option the menu lacks cannot be sent."""
+        state: dict[str, dict[str, dict[str, Any]]] = {}
+        for block in view["blocks"]:
+            if block["type"] != "input":
+                continue
+            element, value = block["element"], values.get(block["block_id"])
+            if value is None:
+                if not block.get("optional"):
+                    raise AssertionError(f"Slack would not submit the form without {block['block_id']}")
+                continue
+            kind = element["type"]
+            if kind == "static_select":
+                chosen = next((o for o in element["options"] if o["value"] == value or o["text"]["text"] == value), None)
+                if chosen is None:
+                    raise AssertionError(f"{value!r} is not an option of {block['block_id']}")
+                entry: dict[str, Any] = {"type": kind, "selected_option": chosen}
+            elif kind == "datepicker":
+                entry = {"type": kind, "selected_date": value}
+            else:
+                if len(value) > element.get("max_length", 3000):
+                    raise AssertionError("Slack would not let the person type that much")
+                entry = {"type": kind, "value": value}
+            state[block["block_id"]] = {element["action_id"]: entry}
+        payload = {
+            "type": "view_submission",
+            "team": {"id": self.team_id, "domain": "nmrf"},
+            "user": {"id": user_id, "username": self.users[user_id].name, "team_id": self.team_id},
+            "api_app_id": "A0NMRF",
+            "trigger_id": self._trigger(),
+            "view": {**view, "state": {"values": state}},
+        }
+        self._deliver("interactive", payload)
+
     def user_runs(self, user_id: str, command: str, text: str) -> None:
         """A slash command, typed anywhere in the workspace."""
         payload = {
@@ -667,5 +703,12 @@ def _check_blocks(blocks: list[dict[str, Any]], limit: int) -> None:
         elif kind == "input":
             if len(block.get("label", {}).get("text", "")) > 2000 or block.get("element", {}).get("max_length", 0) > 3000:
                 raise SlackError("invalid_blocks", messages=[f"[ERROR] input too large [json-pointer:{where}]"])
+            element = block.get("element", {})
+            if element.get("type") not in ("plain_text_input", "static_select", "datepicker"):
+                raise SlackError("invalid_blocks", messages=[f"[ERROR] unsupported element type [json-pointer:{where}/element/type]"])
+            if element["type"] == "static_select":
+                options = element.get("options", [])
+                if not 1 <= len(options) <= 100 or any(not 1 <= len(o.get("text", {}).get("text", "")) <= 75 for o in options):
+                    raise SlackError("invalid_blocks", messages=[f"[ERROR] options must be 1 to 100, each text up to 75 characters [json-pointer:{where}/element/options]"])
         elif kind not in ("divider", "context", "header"):
             raise SlackError("invalid_blocks", messages=[f"[ERROR] unsupported type [json-pointer:{where}/type]"])

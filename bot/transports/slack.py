@@ -44,13 +44,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.chat_port import COMMAND_NAMES, ChatAddress, DeliveryFailed, DeliveryProbe, Sent, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable
-from bot.transports.slack_blocks import ACTION_PREFIX, MODAL_ACTION, MODAL_CALLBACK, escape_mrkdwn, render, unescape_incoming
+from bot.transports.slack_blocks import (
+    ACTION_PREFIX, FORM_ACTION, MODAL_ACTION, MODAL_CALLBACK, UPDATE_CALLBACK, escape_mrkdwn, form_values, render, unescape_incoming, update_form,
+)
 from bot.transports.slack_requests import COMMAND, FOR_BOLT_TYPE, Refused, Route, delivery_id, for_bolt, parse, route, verify
 from messages import t
 from storage import pending
 from storage.clock import utcnow
 from storage.database import writing
-from storage.enums import Platform
+from storage.enums import ImplementationStatus, Platform
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +224,7 @@ class SlackTransport:
         self.app.event("message")(self._on_event)
         self.app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(self._on_interaction)
         self.app.view(MODAL_CALLBACK)(self._on_interaction)
+        self.app.view(UPDATE_CALLBACK)(self._on_interaction)
         self.app.command(COMMAND)(self._on_interaction)
 
     async def _on_event(self, body: dict[str, Any]) -> None:
@@ -353,11 +356,19 @@ class SlackTransport:
             if not replay:
                 await self._open_modal(body, channel, value.partition(":")[2])
             return
+        if value.startswith(FORM_ACTION + ":"):
+            _, _form, language, action = value.split(":", 3)
+            if not replay:
+                await self._open_update_form(body, channel, language, action)
+            return
         address = ChatAddress(Platform.SLACK, user, channel, (body.get("team") or {}).get("id", ""))
         await self._handle(IncomingMessage(address, delivery_id(body), action=value))
 
     async def _answer(self, body: dict[str, Any]) -> None:
         view = body["view"]
+        if view.get("callback_id") == UPDATE_CALLBACK:
+            await self._submitted_update(body)
+            return
         values = [v for block in view["state"]["values"].values() for v in block.values()]
         value = values[0].get("value") if values else None
         text = value.strip() if isinstance(value, str) else ""
@@ -375,6 +386,25 @@ class SlackTransport:
         address = ChatAddress(Platform.SLACK, user, await self.open_dm(user), command.get("team_id", ""))
         email = await self._email(user)
         await self._handle(IncomingMessage(address, delivery_id(command), text="/" + words, email=email))
+
+    async def _open_update_form(self, body: dict[str, Any], channel: str, language: str, action: str) -> None:
+        # The form names its item; the engine checks, at submission, that it is the person's.
+        item = action.split(":")[1] if action.count(":") else ""
+        statuses = [(s.value, t(f"status.{s.value}", language)) for s in ImplementationStatus]
+        view = update_form(action, int(item) if item.isdigit() else 0, channel, language, statuses)
+        await self.client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def _submitted_update(self, body: dict[str, Any]) -> None:
+        view = body["view"]
+        meta = json.loads(view.get("private_metadata") or "{}")
+        action, channel, user = meta.get("action"), meta.get("channel"), body["user"]["id"]
+        if not isinstance(action, str) or not action:
+            log.info("slack: an update form without its action; ignored")
+            return
+        if not isinstance(channel, str) or not channel:
+            channel = await self.open_dm(user)
+        address = ChatAddress(Platform.SLACK, user, channel, (body.get("team") or {}).get("id", ""))
+        await self._handle(IncomingMessage(address, delivery_id(body), action=action, form=form_values(view["state"]["values"])))
 
     async def _open_modal(self, body: dict[str, Any], channel: str, language: str) -> None:
         # The question is the message the button sits on.

@@ -10,6 +10,7 @@ an actions block, 75 characters a button label.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from handlers.chat_port import Button, OutgoingMessage
@@ -25,6 +26,9 @@ MAX_FALLBACK = 3000
 ACTION_PREFIX = "nmrf:"
 MODAL_ACTION = "modal"
 MODAL_CALLBACK = "nmrf_answer"
+# A button that opens a form: form:NAME:LANGUAGE:ACTION (Slack's value holds 2,000).
+FORM_ACTION = "form"
+UPDATE_CALLBACK = "nmrf_update"
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -63,7 +67,8 @@ def _buttons(rows: tuple[tuple[Button, ...], ...], language: str, asks_for_text:
         elements.append({"type": "button", "text": _label(t("button.write_answer", language)), "value": f"{MODAL_ACTION}:{language}", "style": "primary"})
     for row in rows:
         for button in row:
-            element: dict[str, Any] = {"type": "button", "text": _label(button.label), "value": button.action}
+            value = f"{FORM_ACTION}:{button.form}:{language}:{button.action}" if button.form else button.action
+            element: dict[str, Any] = {"type": "button", "text": _label(button.label), "value": value}
             # A dialogue's button names its step after "|" (handlers.buttons).
             if button.action.partition("|")[0] == "save":
                 element["style"] = "primary"
@@ -91,4 +96,56 @@ def render(message: OutgoingMessage) -> list[tuple[str, list[dict[str, Any]]]]:
         shown = "\n".join(b["text"]["text"] for b in chunk if b["type"] == "section")
         fallback = escape_mrkdwn(shown[:MAX_FALLBACK] or message.text[:MAX_FALLBACK])
         out.append((fallback, chunk))
+    return out
+
+
+def update_form(action: str, recommendation_id: int, channel: str, language: str, statuses: list[tuple[str, str]]) -> dict[str, Any]:
+    """The update in one modal: status, what was done, evidence links, next
+    step and its date. ``statuses`` is (value, label) in the reader's language."""
+    def text_input(block: str, key: str, multiline: bool, optional: bool = True) -> dict[str, Any]:
+        return {
+            "type": "input", "block_id": block, "optional": optional, "label": _label(t(key, language)),
+            "element": {"type": "plain_text_input", "action_id": block, "multiline": multiline, "max_length": 3000},
+        }
+
+    return {
+        "type": "modal",
+        "callback_id": UPDATE_CALLBACK,
+        "private_metadata": json.dumps({"channel": channel, "action": action}),
+        "title": {"type": "plain_text", "text": shorten(t("slack.update_title", language, id=recommendation_id), 24)},
+        "submit": {"type": "plain_text", "text": shorten(t("slack.update_submit", language), 24)},
+        "close": {"type": "plain_text", "text": shorten(t("button.cancel", language), 24)},
+        "blocks": [
+            {
+                "type": "input", "block_id": "status", "label": _label(t("slack.update_status", language)),
+                "element": {
+                    "type": "static_select", "action_id": "status",
+                    "options": [{"text": _label(label), "value": value} for value, label in statuses],
+                },
+            },
+            text_input("done", "slack.update_done", True),
+            text_input("links", "slack.update_links", True),
+            text_input("next_step", "slack.update_next_step", False),
+            {
+                "type": "input", "block_id": "next_date", "optional": True, "label": _label(t("slack.update_next_date", language)),
+                "element": {"type": "datepicker", "action_id": "next_date"},
+            },
+        ],
+    }
+
+
+def form_values(state: dict[str, dict[str, dict[str, Any]]]) -> dict[str, str]:
+    """A submitted update form's fields as text: what was chosen, typed or picked."""
+    out: dict[str, str] = {}
+    for block, elements in state.items():
+        for element in elements.values():
+            kind = element.get("type")
+            if kind == "static_select":
+                value = (element.get("selected_option") or {}).get("value")
+            elif kind == "datepicker":
+                value = element.get("selected_date")
+            else:
+                value = element.get("value")
+            if isinstance(value, str) and value.strip():
+                out[block] = value.strip()
     return out

@@ -29,7 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
-from bot.transports.slack_blocks import ACTION_PREFIX, MODAL_CALLBACK
+from bot.transports.slack_blocks import ACTION_PREFIX, MODAL_CALLBACK, UPDATE_CALLBACK
 
 COMMAND = "/nmrf"
 # Slack's own rule: a request older (or newer) than five minutes may be a replay.
@@ -304,7 +304,7 @@ def _route(body: dict[str, Any]) -> Route:
         return Route.DISPATCH if actions[0].action_id.startswith(ACTION_PREFIX) else Route.IGNORE
     if kind == "view_submission":
         view = _check(_ViewSubmission, body, kind).view
-        if view.callback_id != MODAL_CALLBACK or view.type != "modal":
+        if view.callback_id not in (MODAL_CALLBACK, UPDATE_CALLBACK) or view.type != "modal":
             return Route.IGNORE
         if view.private_metadata:
             _json_object(view.private_metadata, "view metadata")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from handlers.chat_port import Button, OutgoingMessage, command_words
+from handlers.chat_port import MAX_ACTION_BYTES, Button, OutgoingMessage, command_words
+from handlers.item_lists import encode, fitting
 from handlers.deadline_names import deadline_name
 from handlers.reminders.plan import Item, Planned, Snapshot
 from messages import local_date, t
@@ -15,6 +16,10 @@ from storage.enums import OutboxKind
 MAX_LISTED = 20
 # Buttons a message: within Slack's 25 an actions block and Telegram's comfort.
 MAX_BUTTONS = 24
+# Items with their own buttons (open, no change): two each, within MAX_BUTTONS
+# with the answer, "no change on all" and snooze buttons beside them.
+MAX_ITEM_ROWS = 10
+NO_CHANGE_ALL = "nca:"
 BUTTONS_A_ROW = 4
 
 
@@ -37,6 +42,8 @@ def compose(planned: Planned, snapshot: Snapshot) -> OutgoingMessage:
     escalations = [i for i in planned.items if i.step.startswith("escalate-")]
     lines: list[str] = []
     buttons: list[Button] = []
+    items_rows: list[tuple[Button, ...]] = []
+    with_buttons: list[int] = []
     extra: list[Button] = []
 
     def section(header: str, items: list[Item]) -> None:
@@ -51,8 +58,10 @@ def compose(planned: Planned, snapshot: Snapshot) -> OutgoingMessage:
                 buttons.append(Button(say("button.answer"), f"req:{item.deadline.request_id}"))
             for rec in item.recommendations[:MAX_LISTED]:
                 lines.append(f"• #{rec} {snapshot.labels.get(rec, '')}".rstrip())
-                if len(buttons) < MAX_BUTTONS:
-                    buttons.append(Button(f"#{rec}", f"rec:{rec}"))
+                if len(items_rows) < MAX_ITEM_ROWS and rec not in with_buttons:
+                    # Open it, or say in one tap that nothing changed.
+                    items_rows.append((Button(f"#{rec}", f"rec:{rec}"), Button(say("button.no_change_item", id=rec), f"same:{rec}")))
+                    with_buttons.append(rec)
             hidden = len(item.recommendations) - MAX_LISTED
             if hidden > 0:
                 lines.append(say("reminder.more", count=hidden))
@@ -71,7 +80,10 @@ def compose(planned: Planned, snapshot: Snapshot) -> OutgoingMessage:
     if reminders:
         lines.append(say("reminder.footer_request", button=say("button.answer")) if _only_requests(reminders) else say("reminder.footer"))
         extra.append(Button(say("button.snooze_week"), "snooze:7"))
-    rows = [tuple(buttons[i:i + BUTTONS_A_ROW]) for i in range(0, len(buttons), BUTTONS_A_ROW)]
+    rows = [tuple(buttons[i:i + BUTTONS_A_ROW]) for i in range(0, len(buttons), BUTTONS_A_ROW)] + items_rows
+    every = fitting(NO_CHANGE_ALL, with_buttons, MAX_ACTION_BYTES)
+    if len(with_buttons) > 1 and every == with_buttons:
+        rows.append((Button(say("button.no_change_all"), NO_CHANGE_ALL + encode(every)),))
     if extra:
         rows.append(tuple(extra[:BUTTONS_A_ROW]))
     key = "reminder.digest" if reminders else "escalation.digest"

@@ -1,0 +1,216 @@
+"""The short paths of issue 13, on the fake platform: one tap for "no change",
+each institution's own status, an update in one message, Slack's one form."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers import item_lists
+from handlers.chat_port import MAX_ACTION_BYTES, ChatAddress, IncomingMessage
+from handlers.engine import ConversationEngine
+from handlers.update_text import is_skip, read_update
+from storage.assignments import assign
+from storage.conversations import link_identity
+from storage.enums import AssignmentRole, EvidenceKind, FocalPointRole, ImplementationStatus as S, Platform
+from storage.models import StatusUpdate
+from storage.network import FocalPointData, add_focal_point
+from storage.selection import Selector
+from storage.status import history
+from tests.dialogue_harness import bot, clock, gateway
+from tests.factories import answered_before
+from tests.fakes import FakeGateway, Person
+
+__all__ = ["bot", "clock", "gateway"]
+
+ana = Person("111")
+olga = Person("222")
+
+
+def tap(label: str, person: Person = ana) -> Callable[[FakeGateway], IncomingMessage]:
+    return lambda gateway: person.presses(gateway.action(label, person.user_id))
+
+
+async def chat(engine: ConversationEngine, gateway: FakeGateway, *messages: object) -> list[str]:
+    for message in messages:
+        if callable(message):
+            message = message(gateway)
+        await engine.handle(message)  # type: ignore[arg-type]
+    return [m.key for m in gateway.take()]
+
+
+@pytest.fixture
+async def shared(sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> int:
+    """#mine is the Ministry of Justice's and, as a contributor, the Ministry of Women's (Olga)."""
+    async with sessions() as session, session.begin():
+        olga_fp = await add_focal_point(session, FocalPointData("Olga Núñez", "MOW", FocalPointRole.TECHNICAL, "en", "America/Montevideo", date(2025, 1, 1), "olga@mujeres.example"))
+        await link_identity(session, olga_fp.id, Platform.TELEGRAM, "", "222", "222")
+        await assign(session, "MOW", Selector(ids=(world["mine"],)), role=AssignmentRole.CONTRIBUTING)
+    return world["mine"]
+
+
+async def test_no_change_repeats_ones_own_institutions_status_never_anothers(
+    bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], shared: int,
+) -> None:
+    # The Ministry of Justice says "partially implemented".
+    assert await chat(bot, gateway, ana.presses(f"upd:{shared}"), tap("partially implemented"), ana.says("Law adopted.")) == [
+        "update.ask_status", "update.ask_done", "update.saved",
+    ]
+    # The Ministry of Women never answered: its "no change" has nothing of its own to repeat.
+    assert await chat(bot, gateway, olga.presses(f"same:{shared}")) == ["update.ask_first_status"]
+    assert await chat(bot, gateway, tap("in progress", olga)) == ["update.saved"]
+    await bot.handle(olga.presses(f"same:{shared}"))
+    (noted,) = gateway.take()
+    assert noted.key == "update.no_change_saved" and "“in progress”" in noted.text
+    async with sessions() as session:
+        updates = await history(session, shared)
+    by_institution = [(u.institution_id, u.status, u.narrative) for u in updates]
+    moj, mow = updates[0].institution_id, updates[1].institution_id
+    assert moj != mow
+    assert by_institution == [
+        (moj, S.PARTIALLY_IMPLEMENTED, "Law adopted."),
+        (mow, S.IN_PROGRESS, None),
+        (mow, S.IN_PROGRESS, None),
+    ]
+    # The repeat carries the institution's own input forward: what was done and its evidence.
+    await bot.handle(ana.presses(f"same:{shared}"))
+    async with sessions() as session:
+        last = (await history(session, shared))[-1]
+    assert (last.institution_id, last.status, last.narrative) == (moj, S.PARTIALLY_IMPLEMENTED, "Law adopted.")
+
+
+async def test_no_change_on_all_of_these_stores_each_and_asks_for_the_unanswered(
+    bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int],
+) -> None:
+    one, two, three = world["mine_all"]
+    await answered_before(sessions, "MOJ", one, three, status=S.FULLY_IMPLEMENTED)
+    # Someone else's recommendation slipped into the list: skipped, not stored.
+    payload = "nca:" + item_lists.encode([one, two, three, world["not_mine"]])
+    await bot.handle(ana.presses(payload))
+    noted, ask = gateway.take()
+    assert noted.key == "update.no_change_all_saved" and noted.text == f"Noted: no change on #{one}, #{three}."
+    assert [b.label for row in noted.buttons for b in row] == [f"Correct #{one}", f"Correct #{three}"]
+    assert ask.key == "update.no_change_first" and f"#{two}" in ask.text
+    assert [b.action for row in ask.buttons for b in row] == [f"upd:{two}"]
+    async with sessions() as session:
+        stored = list((await session.execute(select(StatusUpdate.recommendation_id, StatusUpdate.status).where(StatusUpdate.author_focal_point_id == world["ana"]))).all())
+    assert sorted(stored) == sorted([(one, S.FULLY_IMPLEMENTED), (three, S.FULLY_IMPLEMENTED)])
+    # Pressed again (a redelivery of the same press): nothing more.
+    again = IncomingMessage(ana.address, "nca-twice", action=payload)
+    await bot.handle(again)
+    gateway.take()
+    await bot.handle(again)
+    assert gateway.take() == []
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(StatusUpdate).where(StatusUpdate.author_focal_point_id == world["ana"])) == 4
+
+
+@pytest.mark.parametrize("word", ["skip", "Passer", "omitir."])
+async def test_skip_typed_in_any_language_works_where_the_button_does(
+    bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int], word: str,
+) -> None:
+    assert await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), tap("in progress"), ana.says(word)) == [
+        "update.ask_status", "update.ask_done", "update.saved",
+    ]
+    async with sessions() as session:
+        (update,) = await history(session, world["mine"])
+    assert (update.status, update.narrative) == (S.IN_PROGRESS, None)
+
+
+async def test_a_bad_date_in_the_one_message_saves_the_rest_and_asks_the_date_again_with_skip(
+    bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int],
+) -> None:
+    rec = world["mine"]
+    await chat(bot, gateway, ana.presses(f"upd:{rec}"), tap("in progress"))
+    await bot.handle(ana.says("Bill drafted.\nNext: send it to Parliament, 2027-02-30"))
+    saved, again = gateway.take()
+    assert saved.key == "update.saved" and not saved.buttons
+    assert again.key == "update.bad_date" and [b.label for row in again.buttons for b in row] == ["Skip", "Cancel"]
+    await bot.handle(ana.says("soon"))
+    (still,) = gateway.take()
+    assert still.key == "update.bad_date" and "Skip" in [b.label for row in still.buttons for b in row]
+    assert await chat(bot, gateway, ana.says("2027-03-01")) == ["update.saved"]
+    async with sessions() as session:
+        first, dated = await history(session, rec)
+    assert (first.next_step, first.next_step_due_on) == ("send it to Parliament, 2027-02-30", None)
+    assert (dated.narrative, dated.next_step_due_on, dated.corrects_id) == ("Bill drafted.", date(2027, 3, 1), first.id)
+
+
+async def test_the_saved_message_leaves_out_what_was_not_given(
+    bot: ConversationEngine, gateway: FakeGateway, world: dict[str, int],
+) -> None:
+    await chat(bot, gateway, ana.presses(f"upd:{world['mine']}"), tap("in progress"))
+    await bot.handle(tap("Skip")(gateway))
+    (saved,) = gateway.take()
+    assert saved.text == f"Saved: #{world['mine']} is “in progress”. Thank you: the secretariat can see it now."
+    assert "none" not in saved.text
+
+
+async def test_slacks_form_saves_every_field_at_once(
+    bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int],
+) -> None:
+    from storage.models import ChatIdentity
+
+    async with sessions() as session, session.begin():
+        identity = await session.scalar(select(ChatIdentity).where(ChatIdentity.platform_user_id == "111"))
+        assert identity is not None
+        await link_identity(session, world["ana"], Platform.SLACK, "T0GOV", "U0ANA", "D0ANA")
+    slack = ChatAddress(Platform.SLACK, "U0ANA", "D0ANA", "T0GOV")
+    form = {"status": "partially_implemented", "done": "Decree 12/2026 signed.", "links": "https://impo.com.uy/d12\nhttps://gub.uy/x",
+            "next_step": "Budget line", "next_date": "2027-06-30"}
+    await bot.handle(IncomingMessage(slack, "view:V1", action=f"upd:{world['mine']}", form=form))
+    (saved,) = gateway.take()
+    assert saved.key == "update.saved" and "30 June 2027" in saved.text
+    async with sessions() as session:
+        (update,) = await history(session, world["mine"])
+    assert (update.status, update.narrative, update.next_step, update.next_step_due_on) == (
+        S.PARTIALLY_IMPLEMENTED, "Decree 12/2026 signed.", "Budget line", date(2027, 6, 30),
+    )
+    assert [(e.kind, e.url) for e in update.evidence] == [(EvidenceKind.LINK, "https://impo.com.uy/d12"), (EvidenceKind.LINK, "https://gub.uy/x")]
+    # A form for someone else's recommendation, or without a status, stores nothing.
+    await bot.handle(IncomingMessage(slack, "view:V2", action=f"upd:{world['not_mine']}", form=form))
+    await bot.handle(IncomingMessage(slack, "view:V3", action=f"upd:{world['mine']}", form={"done": "x"}))
+    assert [m.key for m in gateway.take()] == ["recommendation.not_yours", "update.form_no_status"]
+
+
+def test_one_message_is_read_as_what_was_done_links_and_next_step() -> None:
+    read = read_update("Plan adopted, see https://gub.uy/plan.\nPróximo paso: extenderlo a 7 departamentos, 2027-03-31")
+    assert read.narrative == "Plan adopted, see https://gub.uy/plan."
+    assert read.links == ("https://gub.uy/plan",)
+    assert (read.next_step, read.next_date, read.bad_date) == ("extenderlo a 7 departamentos, 2027-03-31", date(2027, 3, 31), None)
+    french = read_update("Décret signé.\nProchaine étape : budget")
+    assert (french.narrative, french.next_step, french.next_date) == ("Décret signé.", "budget", None)
+    plain = read_update("Next week we meet.")
+    assert (plain.narrative, plain.next_step) == ("Next week we meet.", None)
+    assert is_skip("OMITIR") and is_skip("passer") and not is_skip("skip this one")
+
+
+@pytest.mark.parametrize("ids", [[1], [5, 3, 4], [1204, 1205, 1311], [267_499, 3, 150_000], list(range(100_000, 100_010))])
+def test_many_ids_fit_one_button_and_read_back(ids: list[int]) -> None:
+    encoded = item_lists.encode(ids)
+    assert item_lists.decode(encoded) == sorted(set(ids))
+    assert len(("nca:" + encoded).encode()) <= MAX_ACTION_BYTES
+
+
+@pytest.mark.parametrize("garbled", ["", "x..y", "5.0", "5.-1", "zz!"])
+def test_a_garbled_id_list_is_refused(garbled: str) -> None:
+    assert item_lists.decode(garbled) is None
+
+
+async def test_another_institutions_later_answer_does_not_take_away_ones_correction(
+    bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], shared: int,
+) -> None:
+    await chat(bot, gateway, ana.presses(f"upd:{shared}"), tap("in progress"), ana.says("Bill drafted."))
+    fix = gateway.action("Correct")
+    await chat(bot, gateway, olga.presses(f"upd:{shared}"), tap("fully implemented", olga), olga.says("Our part is done."))
+    assert await chat(bot, gateway, ana.presses(fix)) == ["update.ask_correction"]
+    assert await chat(bot, gateway, tap("partially implemented"), ana.says("Bill passed by the Senate.")) == ["update.ask_done", "update.saved"]
+    async with sessions() as session:
+        updates = await history(session, shared)
+    assert [(u.status, u.corrects_id) for u in updates] == [
+        (S.IN_PROGRESS, None), (S.FULLY_IMPLEMENTED, None), (S.PARTIALLY_IMPLEMENTED, updates[0].id),
+    ]
