@@ -26,6 +26,7 @@ from bot.supervision import Loops, guarded, keep_trying
 from bot.transports.slack import SlackTransport
 from bot.transports.telegram import TelegramTransport
 from bot.web import WebServer
+from handlers.assignment_notices import NoticeService
 from handlers.engine import ConversationEngine
 from handlers.reminders.plan import Policy
 from handlers.reminders.service import ReminderService
@@ -115,6 +116,7 @@ class BotApp:
                 health=self.health,
             )
         self.reminders = ReminderService(sessions, self.policy, clock)
+        self.notices = NoticeService(sessions, self.policy, clock)
         self.dispatcher = OutboxDispatcher(
             sessions, self.router, clock, self.policy.working_time, on_unreachable=self.reminders.notify_unreachable
         )
@@ -127,7 +129,7 @@ class BotApp:
         # Each job records how it went; a failed one runs again at its next interval.
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.scheduler.add_job(
-            guarded(self.loops.add("reminder planner", log), self.reminders.tick), "interval", seconds=PLAN_SECONDS,
+            guarded(self.loops.add("reminder planner", log), self.plan), "interval", seconds=PLAN_SECONDS,
             id="plan_reminders", max_instances=1, coalesce=True, next_run_time=clock(),
         )
         self.scheduler.add_job(
@@ -138,6 +140,11 @@ class BotApp:
             guarded(self.loops.add("delivery records sweep", log), self.engine.forget_old_deliveries), "interval", hours=24,
             id="forget_old_deliveries", max_instances=1, coalesce=True,
         )
+
+    async def plan(self) -> int:
+        """The planner's tick: the reminders, then the assignment notices and
+        hand-overs, on the same clock and at the same pace."""
+        return await self.reminders.tick() + await self.notices.tick()
 
     async def start(self) -> None:
         """Serve: the web server, then each platform, the scheduler and the

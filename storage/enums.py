@@ -118,6 +118,10 @@ class OutboxKind(StrEnum):
     INFORMATION_REQUEST = "information_request"
     # To an account a new invite took a focal point's access away from.
     ACCESS_MOVED = "access_moved"
+    # Recommendations newly assigned to the reader's institution, a day's worth in one.
+    ASSIGNMENT_NOTICE = "assignment_notice"
+    # To a successor: their institution's open items and each one's last update.
+    HANDOVER = "handover"
 
 
 class OutboxStatus(StrEnum):

@@ -304,6 +304,8 @@ class Assignment(Base):
             postgresql_where=text("role = 'lead'"),
         ),
         Index("ix_assignments_institution_id", "institution_id"),
+        # The assignment notices look at what was assigned lately.
+        Index("ix_assignments_assigned_at", "assigned_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -643,6 +645,21 @@ class OutboxMessage(Base):
     # say whether the first send arrived: it may have arrived twice.
     ambiguous: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AssignmentNotice(Base):
+    """An assignment a focal point was told of, and the outbox message that
+    told them (handlers.assignment_notices): each one is told once."""
+
+    __tablename__ = "assignment_notices"
+
+    focal_point_id: Mapped[int] = mapped_column(ForeignKey("focal_points.id"), primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), primary_key=True)
+    # The local working day of the notice: one notice a person a day.
+    day: Mapped[date] = mapped_column(Date)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
 
 
 class ReminderStep(Base):
