@@ -14,7 +14,7 @@ from handlers.chat_port import Button
 from handlers.reminders.plan import Policy
 from handlers.requests import send
 from handlers.turn import SecretariatTurn
-from messages import DATE_EXAMPLE, local_date, shorten
+from messages import DATE_EXAMPLE, local_date, local_number, shorten
 from storage.errors import InvalidValue, NotFound
 from storage.requests import MAX_TEXT, TARGET_KINDS, Target, answers_to, audience, create_request, recent_requests, track
 from storage.selection import parse_ids
@@ -31,7 +31,7 @@ def _cancel_row(turn: SecretariatTurn) -> tuple[Button, ...]:
 
 async def start(turn: SecretariatTurn) -> None:
     turn.begin("compose.text")
-    turn.ask("compose.ask_text", (_cancel_row(turn),), limit=MAX_TEXT)
+    turn.ask("compose.ask_text", (_cancel_row(turn),), count=MAX_TEXT)
 
 
 async def on_text(turn: SecretariatTurn, text: str) -> bool:
@@ -39,7 +39,7 @@ async def on_text(turn: SecretariatTurn, text: str) -> bool:
     name = turn.state.name
     if name == "compose.text":
         if len(text) > MAX_TEXT:
-            turn.ask("compose.too_long", (_cancel_row(turn),), limit=MAX_TEXT, length=len(text))
+            turn.ask("compose.too_long", (_cancel_row(turn),), count=len(text), limit=local_number(MAX_TEXT, turn.language))
             return True
         turn.go("compose.due", text=text)
         _ask_due(turn)
@@ -90,7 +90,7 @@ async def on_action(turn: SecretariatTurn, verb: str, argument: str, policy: Pol
 
 
 def _ask_due(turn: SecretariatTurn) -> None:
-    row = tuple(turn.bound("button.in_days", f"due:{days}", days=days) for days in DUE_CHOICES)
+    row = tuple(turn.bound("button.in_days", f"due:{days}", count=days) for days in DUE_CHOICES)
     turn.ask("compose.ask_due", (row, _cancel_row(turn)), example=DATE_EXAMPLE)
 
 
@@ -132,7 +132,7 @@ async def _preview(turn: SecretariatTurn, target: Target) -> None:
     turn.say(
         "compose.confirm",
         ((turn.bound("button.send", "bc:send"), turn.bound("button.cancel", "cancel")),),
-        institutions=len(reached), people=people,
+        count=people, institutions=turn.text("count.institutions", count=len(reached)),
         date=local_date(date.fromisoformat(data["due"]), turn.language), text=data["text"],
     )
 
@@ -146,7 +146,7 @@ async def _send(turn: SecretariatTurn, policy: Policy) -> None:
     )
     queued, unreachable = await send(turn.session, request, recipients, policy, turn.now)
     turn.reset()
-    turn.say("compose.sent", id=request.id, queued=queued)
+    turn.say("compose.sent", id=request.id, count=queued)
     if unreachable:
         turn.say("compose.unreachable", names=", ".join(unreachable))
 
@@ -158,7 +158,7 @@ async def show_requests(turn: SecretariatTurn) -> None:
         turn.say("requests.none")
         return
     lines = [turn.text("requests.header")] + [
-        turn.text("requests.line", id=r.id, date=local_date(r.due_on, turn.language), answered=r.answered, asked=r.asked, text=_short(r.text))
+        turn.text("requests.line", id=r.id, date=local_date(r.due_on, turn.language), count=r.answered, asked=local_number(r.asked, turn.language), text=_short(r.text))
         for r in rows
     ]
     buttons = tuple(tuple(turn.button("button.who_answered", f"track:{r.id}", id=r.id) for r in rows[i:i + 3]) for i in range(0, len(rows), 3))

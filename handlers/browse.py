@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from handlers.chat_port import Button
 from handlers.deadline_names import deadline_name
 from handlers.turn import Turn
-from messages import local_date, local_number, shorten
+from messages import local_date, shorten
 from storage.conversations import State
 from storage.deadlines import DeadlineName, deadline_names
 from storage.enums import ImplementationStatus
@@ -83,9 +83,9 @@ async def show_mine(turn: Turn, page: int = 1) -> None:
     if page < pages:
         paging.append(turn.button("button.next_page", f"mine:{page + 1}"))
     if chosen:
-        turn.say("mine.header_filtered", (header_buttons,), institution=institution.name, count=local_number(count, turn.language), page=page, pages=pages, filter=label)
+        turn.say("mine.header_filtered", (header_buttons,), institution=institution.name, count=count, page=page, pages=pages, filter=label)
     else:
-        turn.say("mine.header", (header_buttons,), institution=institution.name, count=local_number(count, turn.language), page=page, pages=pages)
+        turn.say("mine.header", (header_buttons,), institution=institution.name, count=count, page=page, pages=pages)
     for index, row in enumerate(rows):
         buttons: tuple[tuple[Button, ...], ...] = (
             (turn.button("button.open", f"rec:{row['id']}"), Button(turn.text("button.update"), f"upd:{row['id']}", form="update")),

@@ -191,7 +191,7 @@ class ConversationEngine:
             day = local_date((order.as_of or self.clock()).astimezone(ZoneInfo(order.timezone)).date(), lang)
             kind = t(f"report.kind_{order.kind}", lang)
             key = "report.ready_draft" if order.kind == "draft" else "report.ready"
-            text = t(key, lang, kind=kind, date=day, count=made.count, missing=made.without_input)
+            text = t(key, lang, kind=kind, date=day, count=made.count, missing=local_number(made.without_input, lang))
             document = OutgoingFile(str(made.path), made.path.name, made.mime_type)
             try:
                 await self.gateway.send(address, OutgoingMessage(key, text, language=lang, document=document))

@@ -68,7 +68,7 @@ def test_import_and_list_in_every_format(cli: Cli) -> None:
     assert len(json.loads(out)) == 2
 
     out, err = cli("recommendations", "list", "--theme", "detention")
-    assert "Adopt measures to improve the conditions" in out and err == "1 recommendation(s)\n"
+    assert "Adopt measures to improve the conditions" in out and err == "1 recommendation\n"
 
     out, _ = cli("recommendations", "list", "--format", "json", "--kind", "voluntary_pledge")
     assert [r["recommending_states"] for r in json.loads(out)] == ["Uruguay"]
@@ -141,7 +141,7 @@ def test_assign_clusters_and_deadlines(cli: Cli) -> None:
 
     cli("clusters", "add", "Gender equality", "--priority", "high")
     out, _ = cli("clusters", "put", "Gender equality", "--theme", "Women's rights")
-    assert out.startswith("1 recommendation(s)")
+    assert out.startswith("1 recommendation put in")
     out, _ = cli("assign", "--institution", "MOW", "--cluster", "gender equality")
     assert out.startswith("1 assigned")
     out, _ = cli("recommendations", "list", "--institution", "MOW", "--format", "json")
@@ -365,7 +365,7 @@ def test_every_command_reads_the_clock_it_is_given(cli: Cli) -> None:
     _, err = cli("--now", "2027-01-02", "requests", "send", "--text", "x", "--due", "2027-01-01", expect=1)
     assert "in the past" in err
     out, _ = cli("requests", "send", "--text", "x", "--due", "2026-11-24")
-    assert out.startswith("request 1 to 1 focal points")
+    assert out.startswith("request 1 to 1 focal point: ")
 
 
 def test_now_must_be_a_moment(cli: Cli) -> None:

@@ -1,17 +1,43 @@
-"""Every message exists in every language, with the same placeholders."""
+"""Every message exists in every language, with the same placeholders; a
+message with a count takes the plural form CLDR gives in each language."""
 
 from __future__ import annotations
 
+import io
+import re
 import string
 from datetime import date
 
 import pytest
+from babel import Locale
 
-from messages import SUPPORTED_LANGUAGES, catalog, local_date, t
+from messages import SUPPORTED_LANGUAGES, Text, catalog, local_date, local_number, parse_catalog, plural_rule, t
+
+# gettext numbers a language's plural forms in CLDR's order of categories.
+CLDR_ORDER = ("zero", "one", "two", "few", "many", "other")
+COUNTS = (0, 1, 2, 5, 21)
+# Enough whole numbers to meet every category of every language: CLDR's
+# "many" of French and Spanish is a whole million, Russian's 11-14, Arabic's 11-99.
+SAMPLE = (*range(0, 1201), 999_999, 1_000_000, 1_000_001, 2_000_000, 10_000_000, 1_000_021)
 
 
 def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def forms(text: Text) -> tuple[str, ...]:
+    return text if isinstance(text, tuple) else (text,)
+
+
+def cldr_form(language: str, n: int) -> int:
+    """Which of a gettext catalog's forms CLDR's category for ``n`` is."""
+    rule = Locale.parse(language).plural_form
+    categories = [c for c in CLDR_ORDER if c in rule.tags or c == "other"]
+    return categories.index(rule(n))
+
+
+def plural_entries(language: str) -> dict[str, tuple[str, ...]]:
+    return {key: text for key, text in catalog(language).items() if isinstance(text, tuple)}
 
 
 def test_every_language_has_every_key() -> None:
@@ -23,9 +49,15 @@ def test_every_language_has_every_key() -> None:
 
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_placeholders_are_the_same_as_in_english(language: str) -> None:
+    """In every form of a plural entry too: {count} is in each."""
     english = catalog("en")
     for key, text in catalog(language).items():
-        assert placeholders(text) == placeholders(english[key]), (language, key)
+        assert isinstance(text, tuple) == isinstance(english[key], tuple), (language, key, "plural in one, not in the other")
+        expected = placeholders(forms(english[key])[0])
+        for form in forms(text):
+            assert placeholders(form) == expected, (language, key, form)
+        if isinstance(text, tuple):
+            assert "count" in expected, (language, key)
 
 
 def test_lookup_formats_and_falls_back_to_english_for_an_unknown_language() -> None:
@@ -38,3 +70,103 @@ def test_dates_in_the_readers_locale() -> None:
     assert [local_date(day, lang) for lang in SUPPORTED_LANGUAGES] == [
         "22 November 2026", "22 novembre 2026", "22 de noviembre de 2026",
     ]
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_each_catalogs_plural_forms_are_cldrs(language: str) -> None:
+    """The Plural-Forms header (what t() chooses by) puts each whole number
+    in the form of its CLDR category: French 0 and 1 singular, English and
+    Spanish 1 alone, French and Spanish a form for whole millions."""
+    rule = plural_rule(language)
+    assert rule.forms == len({cldr_form(language, n) for n in SAMPLE}), rule.header
+    assert [n for n in SAMPLE if rule.index(n) != cldr_form(language, n)] == [], rule.header
+    singular = [n for n in range(0, 30) if rule.index(n) == 0]
+    assert singular == {"en": [1], "fr": [0, 1], "es": [1]}[language]
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_every_plural_entry_renders_the_cldr_form_for_each_count(language: str) -> None:
+    entries = plural_entries(language)
+    assert set(entries) == set(plural_entries("en")) and len(entries) >= 15
+    for key, text in entries.items():
+        assert len(text) == plural_rule(language).forms, (language, key)
+        values = {name: f"<{name}>" for name in placeholders(text[0]) - {"count"}}
+        for n in COUNTS:
+            expected = text[cldr_form(language, n)].format(**values, count=local_number(n, language))
+            assert t(key, language, count=n, **values) == expected, (language, key, n)
+
+
+def test_counts_read_naturally_in_each_language() -> None:
+    def header(language: str, n: int) -> str:
+        return t("mine.header", language, institution="MOJ", count=n, page=1, pages=1)
+
+    assert [header("en", n) for n in COUNTS] == [f"MOJ: {n} recommendation{'' if n == 1 else 's'}. Page 1 of 1." for n in COUNTS]
+    assert [header("fr", n) for n in COUNTS] == [
+        "MOJ : 0 recommandation. Page 1 sur 1.", "MOJ : 1 recommandation. Page 1 sur 1.", "MOJ : 2 recommandations. Page 1 sur 1.",
+        "MOJ : 5 recommandations. Page 1 sur 1.", "MOJ : 21 recommandations. Page 1 sur 1.",
+    ]
+    assert [header("es", n) for n in COUNTS] == [
+        "MOJ: 0 recomendaciones. Página 1 de 1.", "MOJ: 1 recomendación. Página 1 de 1.", "MOJ: 2 recomendaciones. Página 1 de 1.",
+        "MOJ: 5 recomendaciones. Página 1 de 1.", "MOJ: 21 recomendaciones. Página 1 de 1.",
+    ]
+    assert header("fr", 1_000_000) == "MOJ : 1\u202f000\u202f000 de recommandations. Page 1 sur 1."
+    assert t("reminder.in_days", "es", count=1) == "dentro de 1 día" and t("button.in_days", "fr", count=7) == "Dans 7 jours"
+    people = t("count.institutions", "fr", count=1)
+    assert t("compose.confirm", "fr", count=1, institutions=people, date="3 décembre", text="?").startswith(
+        "Cette demande part à 1 point focal de 1 institution, réponse attendue"
+    )
+
+
+def test_every_message_with_a_count_has_plural_forms() -> None:
+    """A {count} in a message that is not a plural entry is "1 recommendations" waiting to happen."""
+    singular_with_count = [key for key, text in catalog("en").items() if isinstance(text, str) and "count" in placeholders(text)]
+    assert singular_with_count == []
+    # Nor a number of things written into a singular text in another name.
+    counted = re.compile(r"\{(?!count\b)\w+\} (recommendations|institutions|focal points|reminders|days|inputs|characters)\b")
+    assert [key for key, text in catalog("en").items() if isinstance(text, str) and counted.search(text)] == []
+
+
+def test_a_plural_entry_needs_a_whole_number() -> None:
+    with pytest.raises(TypeError, match="mine.header"):
+        t("mine.header", "en", institution="MOJ", count="3", page=1, pages=1)
+    with pytest.raises(TypeError, match="mine.header"):
+        t("mine.header", "en", institution="MOJ", page=1, pages=1)
+
+
+RUSSIAN = """
+msgid ""
+msgstr ""
+"Language: ru\\n"
+"Plural-Forms: nplurals=3; plural=n % 10 == 1 && n % 100 != 11 ? 0 : n % 10 >= 2 && n % 10 <= 4 && (n % 100 < 12 || n % 100 > 14) ? 1 : 2;\\n"
+
+msgid "count.recommendations"
+msgid_plural "count.recommendations"
+msgstr[0] "{count} рекомендация"
+msgstr[1] "{count} рекомендации"
+msgstr[2] "{count} рекомендаций"
+"""
+
+ARABIC_HEADER = (
+    "nplurals=6; plural=(n == 0 ? 0 : n == 1 ? 1 : n == 2 ? 2 : n % 100 >= 3 && n % 100 <= 10 ? 3 "
+    ": n % 100 >= 11 && n % 100 <= 99 ? 4 : 5);"
+)
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("ru", RUSSIAN),
+    ("ar", "\n".join(
+        ['msgid ""', 'msgstr ""', '"Language: ar\\n"', f'"Plural-Forms: {ARABIC_HEADER}\\n"', "",
+         'msgid "count.recommendations"', 'msgid_plural "count.recommendations"']
+        + [f'msgstr[{i}] "{{count}} form {i}"' for i in range(6)]
+    )),
+])
+def test_a_catalog_with_more_forms_is_read_and_chosen_by_cldr(language: str, text: str) -> None:
+    """Russian's 3 forms and Arabic's 6 (issue 17) need no change to the code."""
+    read = parse_catalog(io.BytesIO(text.encode()), language)
+    assert len(read.messages["count.recommendations"]) == read.plural.forms == len({cldr_form(language, n) for n in SAMPLE})
+    assert [n for n in SAMPLE if read.plural.index(n) != cldr_form(language, n)] == []
+    chosen = [read.form("count.recommendations", n).format(count=n) for n in (1, 2, 5, 21, 11, 102)]
+    if language == "ru":
+        assert chosen == ["1 рекомендация", "2 рекомендации", "5 рекомендаций", "21 рекомендация", "11 рекомендаций", "102 рекомендации"]
+    else:
+        assert chosen == ["1 form 1", "2 form 2", "5 form 3", "21 form 4", "11 form 4", "102 form 5"]

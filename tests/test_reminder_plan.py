@@ -169,7 +169,7 @@ def test_a_person_reminded_and_escalated_to_the_same_day_gets_one_digest() -> No
     assert bruno.kind is OutboxKind.REMINDER and sorted((i.deadline.id, i.step) for i in bruno.items) == [(10, "escalate-1"), (11, "14")]
     text = compose(bruno, snapshot).text
     assert text.startswith("Reminder: Ministry of Women still owes") and "For your attention: Ministry of Justice" in text
-    assert "Reminders sent to Ana: 2" in text
+    assert "has not yet reported on the recommendations below, after 2 reminders to Ana." in text
 
 
 def test_a_person_with_their_own_working_hours_is_written_to_when_their_day_starts() -> None:

@@ -194,7 +194,7 @@ async def test_an_institution_that_does_not_answer_is_escalated_and_tracked_so(c
         await dispatcher.drain()  # type: ignore[attr-defined]
     assert bruno_chat.inbox, "the senior focal point was never told"
     assert bruno_chat.inbox[-1].text.splitlines() == [
-        "Para su atención: la secretaría sigue esperando la respuesta de Ministry of Justice. Recordatorios enviados a Ana Pérez: 1. ¿Podría ayudar?",
+        "Para su atención: la secretaría sigue esperando la respuesta de Ministry of Justice, tras 1 recordatorio enviado a Ana Pérez. ¿Podría ayudar?",
         "",
         "Solicitud n.º 1 «¿Qué se hizo sobre la trata de personas?»: vencido desde el 15 de diciembre de 2026.",
     ]

@@ -165,7 +165,7 @@ async def test_who_answered_is_followed_up_in_chat(
     assert "2 puntos focales de 2 instituciones" in confirm.text
     await say(bot, gateway, taps(gateway, "bc:send"))
     (listing,) = await say(bot, gateway, maria.says("/requests"))
-    assert "N.º 1, para el 30 de noviembre de 2026: respondieron 0 de 2 instituciones. ¿Avances?" in listing.text
+    assert "N.º 1, para el 30 de noviembre de 2026: respondieron 0 instituciones de 2. ¿Avances?" in listing.text
     assert listing.buttons[0][0].action == "track:1"
     async with sessions() as session, session.begin():
         from storage.models import FocalPoint

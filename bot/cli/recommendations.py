@@ -12,6 +12,7 @@ from bot.cli.context import AppContext
 from bot.cli.options import DATE, IDS, enum_choice, output_options, selector_from, selector_options
 from bot.output import RowWriter, write_rows
 from handlers.deadline_names import deadline_name
+from messages import DEFAULT_LANGUAGE, t
 from storage.assignments import assign
 from storage.clusters import add_cluster, list_clusters, put_in_cluster
 from storage.deadline_rules import parse_lead
@@ -66,7 +67,7 @@ def recommendations_list(app: AppContext, fmt: str, limit: int | None, **filters
 
     count = app.run(work)
     if fmt == "table":
-        click.echo(f"{count} recommendation(s)", err=True)
+        click.echo(t("count.recommendations", DEFAULT_LANGUAGE, count=count), err=True)
 
 
 @click.command("assign")
@@ -120,7 +121,7 @@ def clusters_put(app: AppContext, name: str, **kwargs: Any) -> None:
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
         async with sessions() as session, session.begin():
             moved = await put_in_cluster(session, name, selector)
-        return f"{moved} recommendation(s) put in {name!r}"
+        return f"{t('count.recommendations', DEFAULT_LANGUAGE, count=moved)} put in {name!r}"
 
     click.echo(app.run(work))
 

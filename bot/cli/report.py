@@ -15,7 +15,7 @@ from bot.app import reminder_policy
 from bot.cli.options import DATE, output_options
 from bot.output import write_rows
 from handlers.summaries import GROUPINGS, SUMMARY_COLUMNS, summarise
-from messages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
+from messages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, t
 from bot.reports.build import make_report
 from handlers.report_orders import ReportFile, ReportOrder, last_moment_of
 from storage.report_rows import ReportScope
@@ -88,7 +88,7 @@ def report_matrix(
         "matrix", report_language(app, language), app.config.schedule.timezone, mechanism, cycle, country, as_of=end_of_day(app, as_of)
     )
     made = app.run(lambda sessions: make_report(sessions, order, out))
-    click.echo(wrote(out, made) + f" ({made.count} recommendations)")
+    click.echo(wrote(out, made) + f" ({t('count.recommendations', DEFAULT_LANGUAGE, count=made.count)})")
 
 
 @report.command("export")
@@ -101,7 +101,7 @@ def report_export(app: AppContext, fmt: str, out: Path, as_of: date | None, coun
     """Every recommendation with its state, as CSV or JSON, for other tools."""
     order = ReportOrder("export", DEFAULT_LANGUAGE, app.config.schedule.timezone, mechanism, cycle, country, fmt=fmt, as_of=end_of_day(app, as_of))
     made = app.run(lambda sessions: make_report(sessions, order, out))
-    click.echo(wrote(out, made) + f" ({made.count} recommendations)")
+    click.echo(wrote(out, made) + f" ({t('count.recommendations', DEFAULT_LANGUAGE, count=made.count)})")
 
 
 @report.command("draft")
@@ -122,7 +122,7 @@ def report_draft(app: AppContext, mechanism: str, cycle: int | None, country: st
         "draft", report_language(app, language), app.config.schedule.timezone, mechanism.upper(), cycle, country, as_of=end_of_day(app, as_of)
     )
     made = app.run(lambda sessions: make_report(sessions, order, out))
-    click.echo(wrote(out, made) + f" ({made.count} recommendations, {made.without_input} without input)")
+    click.echo(wrote(out, made) + f" ({t('count.recommendations', DEFAULT_LANGUAGE, count=made.count)}, {made.without_input} without input)")
 
 
 @report.command("progress")
@@ -141,7 +141,7 @@ def report_progress(
         "progress", report_language(app, language), app.config.schedule.timezone, mechanism, cycle, country, public=public, as_of=end_of_day(app, as_of)
     )
     made = app.run(lambda sessions: make_report(sessions, order, out))
-    click.echo(wrote(out, made) + f" ({made.count} recommendations{', public version' if public else ''})")
+    click.echo(wrote(out, made) + f" ({t('count.recommendations', DEFAULT_LANGUAGE, count=made.count)}{', public version' if public else ''})")
 
 
 @report.command("summary")

@@ -13,6 +13,7 @@ from bot.cli.context import AppContext
 from bot.cli.options import DATE, IDS, output_options
 from bot.output import write_rows
 from handlers.requests import send
+from messages import DEFAULT_LANGUAGE, t
 from storage.requests import Target, answers_to, create_request, recent_requests, track
 
 
@@ -51,7 +52,7 @@ def requests_send(
         async with sessions() as session, session.begin():
             request, recipients = await create_request(session, text, due, Target(kind, values), created_by=app.actor, today=now.date())
             queued, unreachable = await send(session, request, recipients, policy, now)
-        lines = [f"request {request.id} to {len(recipients)} focal points: {queued} queued"]
+        lines = [f"request {request.id} to {t('count.focal_points', DEFAULT_LANGUAGE, count=len(recipients))}: {queued} queued"]
         if unreachable:
             lines.append(f"not on chat yet (invite them): {', '.join(unreachable)}")
         return "\n".join(lines)

@@ -202,7 +202,7 @@ async def play(sessions: async_sessionmaker[AsyncSession], database: Path, trans
         await next_day(2, "The secretariat asks everyone a question")
         await maria.say("/request")
         await maria.say("¿Qué presupuesto asignó su institución en 2026 a estas recomendaciones?")
-        await maria.press(maria.label("button.in_days", days=7))
+        await maria.press(maria.label("button.in_days", count=7))
         # Two ministries have nobody on the network yet: the bot says so before sending.
         await maria.press(maria.label("button.to_all"), expect=2)
         await maria.press(maria.label("button.send"))

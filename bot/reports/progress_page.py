@@ -140,7 +140,7 @@ def write_progress_page(
 <html lang="{html.escape(language)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{say("progress.title")}</title><style>{STYLE}</style></head><body>
 <h1>{say("progress.title")}</h1>
-<p class="note">{say("progress.as_of", date=day, updated=local_number(updated, language), total=local_number(figures.total, language), share=share)}</p>
+<p class="note">{say("progress.as_of", date=day, updated=local_number(updated, language), count=figures.total, share=share)}</p>
 {f'<p class="note">{say("progress.public_note")}</p>' if public else ""}
 <div class="charts">{"".join(f'<figure class="chart"><figcaption>{title}</figcaption>{svg}</figure>' for title, svg in charts)}</div>
 <h2>{say("progress.table")}</h2>

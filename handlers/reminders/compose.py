@@ -98,7 +98,7 @@ def _only_requests(items: list[Item]) -> bool:
 def _when(item: Item, today: date, say: Callable[..., str]) -> str:
     days = (item.deadline.due_on - today).days
     if days > 1:
-        return say("reminder.in_days", days=days)
+        return say("reminder.in_days", count=days)
     return say("reminder.tomorrow") if days == 1 else say("reminder.today")
 
 
