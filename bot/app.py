@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Config
+from bot.evidence_fetch import Downloader, EvidenceFetcher
 from bot.gateway import PlatformRouter
 from bot.reports.build import ReportBuilder
 from bot.outbox_dispatch import OutboxDispatcher
@@ -31,7 +32,7 @@ from handlers.engine import ConversationEngine
 from handlers.reminders.plan import Policy
 from handlers.reminders.service import ReminderService
 from handlers.reminders.working_time import weekday_numbers
-from storage.enums import DeadlineKind
+from storage.enums import DeadlineKind, Platform
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -120,12 +121,23 @@ class BotApp:
         self.dispatcher = OutboxDispatcher(
             sessions, self.router, clock, self.policy.working_time, on_unreachable=self.reminders.notify_unreachable
         )
+        downloaders: dict[Platform, Downloader] = {}
+        if self.telegram is not None:
+            downloaders[Platform.TELEGRAM] = self.telegram
+        if self.slack is not None:
+            downloaders[Platform.SLACK] = self.slack
+        self.evidence = EvidenceFetcher(
+            sessions, self.router, clock, config.evidence.store_path(config.database.url),
+            config.evidence.max_file_bytes, downloaders,
+        )
         self._stop = asyncio.Event()
         self._dispatch_task: asyncio.Task[None] | None = None
+        self._evidence_task: asyncio.Task[None] | None = None
         self._platform_tasks: list[asyncio.Task[None]] = []
         if self.slack is not None:
             self.loops.add("slack", logging.getLogger("bot.transports.slack"))
         self.loops.add("outbox", logging.getLogger("bot.outbox_dispatch"))
+        self.loops.add("evidence", logging.getLogger("bot.evidence_fetch"))
         # Each job records how it went; a failed one runs again at its next interval.
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.scheduler.add_job(
@@ -163,6 +175,7 @@ class BotApp:
         for name in SCHEDULED:
             self.loops.loops[name].running = True
         self._dispatch_task = loop.create_task(self.dispatcher.run_forever(self._stop, health=self.loops.loops["outbox"]))
+        self._evidence_task = loop.create_task(self.evidence.run_forever(self._stop, health=self.loops.loops["evidence"]))
 
     async def _connect_telegram(self, telegram: TelegramTransport) -> None:
         if await keep_trying(telegram.health, self._stop, telegram.connect, fatal=telegram.rejection):
@@ -200,6 +213,13 @@ class BotApp:
         self._stop.set()
         if self._dispatch_task is not None:
             await self._dispatch_task
+        if self._evidence_task is not None:
+            # A download under way may finish; one that takes longer is cut
+            # off, and its file tried again once its lease has run out.
+            try:
+                await asyncio.wait_for(self._evidence_task, JOB_FINISH_SECONDS)
+            except asyncio.TimeoutError:
+                log.warning("evidence: a download was cut off by the stop; it is tried again at the next start")
         for task in self._platform_tasks:
             await task
         # A report being made for someone is finished and sent.

@@ -164,6 +164,37 @@ class LoggingConfig(Section):
     format: Literal["text", "json"] = "text"
 
 
+# Telegram's cloud Bot API gives a bot files of up to 20 MB (getFile); a
+# self-hosted Bot API server and Slack allow more.
+TELEGRAM_DOWNLOAD_MB = 20
+
+
+class EvidenceConfig(Section):
+    """Where the files sent as evidence are kept ([evidence]), and how large one may be."""
+
+    # A folder (made if missing). Unset: beside a SQLite database, a folder
+    # named after it (./nmrf.db -> ./nmrf-evidence); with PostgreSQL,
+    # ./nmrf-evidence in the working directory: set a folder every bot
+    # process shares (see README, "Evidence files").
+    store: str | None = Field(default=None, min_length=1)
+    # A file over this is refused when it is sent, with a message saying so.
+    max_file_mb: int = Field(default=TELEGRAM_DOWNLOAD_MB, ge=1, le=2000)
+
+    def store_path(self, database_url: str) -> Path:
+        """The store as configured, or its default for this database."""
+        if self.store is not None:
+            return Path(self.store).expanduser()
+        url = make_url(database_url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            database = Path(url.database)
+            return database.with_name(database.stem + "-evidence")
+        return Path("nmrf-evidence")
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
+
 class ConversationConfig(Section):
     # A status update left half-way is dropped, politely, after this long.
     timeout_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
@@ -270,6 +301,7 @@ class Config(Section):
     conversation: ConversationConfig = Field(default_factory=ConversationConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     imports: ImportsConfig = Field(default_factory=ImportsConfig)
+    evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
 
     @model_validator(mode="after")
     def _modes_have_what_they_need(self) -> Config:

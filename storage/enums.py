@@ -138,3 +138,15 @@ class ValidationDecision(StrEnum):
     APPROVED = "approved"
     # Sent back to the focal point with a comment, to be corrected.
     RETURNED = "returned"
+
+
+class EvidenceFileState(StrEnum):
+    """Where a file sent as evidence stands in being kept by the bot."""
+
+    # To be downloaded (again, after a failed try, at next_attempt_at).
+    PENDING = "pending"
+    STORED = "stored"
+    # Over the size limit: never downloaded; the person was told.
+    REFUSED = "refused"
+    # The platform will not give it (gone, or every try failed): the person was told.
+    FAILED = "failed"

@@ -36,6 +36,7 @@ from storage.enums import (
     AssignmentRole,
     Channel,
     DeadlineKind,
+    EvidenceFileState,
     EvidenceKind,
     FocalPointRole,
     ImplementationStatus,
@@ -661,7 +662,6 @@ class AssignmentNotice(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-
 class ReminderStep(Base):
     """One step of the reminder plan taken for a person and a deadline: a
     reminder ("30" days before, "overdue-2"), an escalation ("escalate-1"),
@@ -675,6 +675,37 @@ class ReminderStep(Base):
     deadline_id: Mapped[int] = mapped_column(ForeignKey("deadlines.id"), index=True)
     step: Mapped[str] = mapped_column(String(32))
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EvidenceFile(Base):
+    """A file sent as evidence, as the bot keeps it (storage.evidence_files):
+    one row per file on its platform, however many updates carry it (a
+    correction or a "no change" repeats the evidence). Who sent it is on the
+    update of ``evidence_id``, the first that carried it."""
+
+    __tablename__ = "evidence_files"
+    __table_args__ = (
+        UniqueConstraint("platform", "platform_file_id"),
+        Index("ix_evidence_files_state_next_attempt_at", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
+    platform: Mapped[Platform] = mapped_column(str_enum(Platform, "platform"))
+    platform_file_id: Mapped[str] = mapped_column(String(300))
+    state: Mapped[EvidenceFileState] = mapped_column(str_enum(EvidenceFileState, "evidence_file_state"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    # Once stored: where in the store (relative), its SHA-256, size and type as downloaded.
+    path: Mapped[str | None] = mapped_column(String(300))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    mime_type: Mapped[str | None] = mapped_column(String(200))
+    stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Refused or failed: when the person who sent it was told.
+    told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

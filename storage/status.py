@@ -32,6 +32,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from storage.enums import AssignmentRole, Channel, EvidenceKind, ImplementationStatus
 from storage.errors import InvalidValue, NotFound
+from storage import evidence_files
 from storage.idempotent import add_once
 from storage.models import Assignment, Evidence, FocalPoint, Institution, Recommendation, StatusUpdate
 from storage.types import utcnow
@@ -105,6 +106,8 @@ async def record_update(session: AsyncSession, data: UpdateData, at: datetime | 
     if stored is not update:
         # Two deliveries raced past the check above; the first one's, with its evidence.
         return await _by_key(session, data.idempotency_key) or stored  # type: ignore[arg-type]
+    # Its files, to be downloaded and kept, in this same transaction.
+    await evidence_files.take_in(session, update, update.evidence, update.created_at)
     return update
 
 

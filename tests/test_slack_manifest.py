@@ -20,6 +20,8 @@ NEEDS = {
     "auth_test": set(),
     # files.getUploadURLExternal and files.completeUploadExternal.
     "files_upload_v2": {"files:write"},
+    # Evidence files: files.info gives url_private, fetched with the bot token.
+    "files_info": {"files:read"},
 }
 
 

@@ -57,6 +57,12 @@ class SlackError(Exception):
         self.error, self.status, self.retry_after, self.messages = error, status, retry_after, messages or []
 
 
+def made_up_bytes(name: str, size: int) -> bytes:
+    """``size`` bytes that differ from file to file."""
+    seed = hashlib.sha256(name.encode()).digest()
+    return (seed * (size // len(seed) + 1))[:size]
+
+
 def sign(secret: str, timestamp: str, body: str | bytes) -> str:
     """Slack's v0 signature: HMAC-SHA256 of ``v0:timestamp:body`` over the raw bytes."""
     raw = body.encode() if isinstance(body, str) else body
@@ -166,6 +172,10 @@ class SlackStandIn:
         self._envelopes: dict[str, _Envelope] = {}
         self._redelivered: dict[str, int] = {}
         self._uploads: dict[str, dict[str, Any]] = {}
+        # Files people shared, by id: what files.info and url_private serve.
+        self.shared_files: dict[str, dict[str, Any]] = {}
+        # url_private downloads: (file id, HTTP status, whether the bot token came with it).
+        self.file_downloads: list[tuple[str, int, bool]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -177,6 +187,8 @@ class SlackStandIn:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/v1/{ticket}", self._upload)
         app.router.add_get("/link/", self._socket)
+        app.router.add_get("/files-pri/{team_file}/{rest:.+}", self._file_download)
+        app.router.add_get("/signin", self._signin)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -245,9 +257,32 @@ class SlackStandIn:
         self._deliver("events_api", payload)
         return event_id
 
-    def user_uploads(self, user_id: str, name: str, mimetype: str, size: int) -> str:
-        file = {"id": f"F{next(self._ids):08d}", "name": name, "title": name, "mimetype": mimetype, "filetype": name.rsplit(".", 1)[-1], "size": size}
-        return self.user_writes(user_id, "", files=[file])
+    def user_uploads(self, user_id: str, name: str, mimetype: str, size: int, text: str = "", data: bytes | None = None) -> str:
+        """Share a file in the DM (``data`` its bytes; default ``size``
+        made-up ones); the event carries the file as Slack's events do."""
+        file_id = f"F{next(self._ids):08d}"
+        data = data if data is not None else made_up_bytes(name, size)
+        quoted = urllib.parse.quote(name)
+        base = f"http://127.0.0.1:{self.port}/files-pri/{self.team_id}-{file_id}"
+        file = {
+            "id": file_id, "created": int(self.clock()), "timestamp": int(self.clock()), "name": name, "title": name,
+            "mimetype": mimetype, "filetype": name.rsplit(".", 1)[-1], "user": user_id, "size": len(data),
+            "url_private": f"{base}/{quoted}", "url_private_download": f"{base}/download/{quoted}",
+            "is_public": False, "is_external": False,
+        }
+        self.shared_files[file_id] = {**file, "data": data, "failures": [], "gone": False}
+        return self.user_writes(user_id, text, files=[file])
+
+    def file_named(self, name: str) -> dict[str, Any]:
+        return next(f for f in reversed(list(self.shared_files.values())) if f["name"] == name)
+
+    def fail_download(self, file_id: str, times: int, status: int = 503) -> None:
+        """url_private answers ``status`` the next ``times`` downloads."""
+        self.shared_files[file_id]["failures"].extend([status] * times)
+
+    def delete_file(self, file_id: str) -> None:
+        """The person deleted the file: files.info says file_not_found, its URL 404."""
+        self.shared_files[file_id]["gone"] = True
 
     def user_clicks(self, user_id: str, message: Posted, label: str) -> str:
         """Click a button the bot really posted; returns the trigger_id."""
@@ -522,6 +557,36 @@ class SlackStandIn:
             headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
             return web.json_response(body, status=exc.status, headers=headers)
         return web.json_response({"ok": True, **result})
+
+    async def _m_files_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        file = self.shared_files.get(str(params.get("file", "")))
+        if file is None or file["gone"]:
+            raise SlackError("file_not_found")
+        return {"file": {k: v for k, v in file.items() if k not in ("data", "failures", "gone")}, "comments": [],
+                "response_metadata": {"next_cursor": ""}}
+
+    async def _file_download(self, request: web.Request) -> web.StreamResponse:
+        """url_private(_download): the bytes with the bot token; without it,
+        as Slack does, a redirect to the sign-in page (HTML, status 200)."""
+        file_id = request.match_info["team_file"].rsplit("-", 1)[-1]
+        file = self.shared_files.get(file_id)
+        authorized = request.headers.get("Authorization", "") == f"Bearer {self.bot_token}"
+        if not authorized:
+            self.file_downloads.append((file_id, 302, False))
+            raise web.HTTPFound(f"/signin?redir={urllib.parse.quote(request.path)}")
+        if file is None or file["gone"]:
+            self.file_downloads.append((file_id, 404, True))
+            return web.Response(status=404, text="<html><body>File not found</body></html>", content_type="text/html")
+        if file["failures"]:
+            status = file["failures"].pop(0)
+            self.file_downloads.append((file_id, status, True))
+            return web.Response(status=status, text="<html><body>Service Unavailable</body></html>", content_type="text/html")
+        self.file_downloads.append((file_id, 200, True))
+        return web.Response(body=file["data"], content_type=file["mimetype"])
+
+    async def _signin(self, _: web.Request) -> web.Response:
+        return web.Response(text="<!DOCTYPE html><html><head><title>Sign in | Slack</title></head><body>Sign in to NMRF</body></html>",
+                            content_type="text/html")
 
     async def _m_auth_test(self, _: dict[str, Any]) -> dict[str, Any]:
         return {"url": "https://nmrf.slack.com/", "team": "NMRF", "user": "nmrf-bot", "team_id": self.team_id,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import hashlib
 import itertools
 import json
 import logging
@@ -28,7 +29,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from telegram import Message, TelegramObject, Update, User, WebhookInfo
+from telegram import File, Message, TelegramObject, Update, User, WebhookInfo
 
 from bot.standins.telegram_html import EntityError, parse_html, utf16_length
 
@@ -39,6 +40,8 @@ MAX_CAPTION_LENGTH = 1024
 # What a bot may upload (Bot API, "Sending files").
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_CALLBACK_DATA_BYTES = 64
+# What a bot may download: "bots can download files of up to 20MB in size" (getFile).
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
@@ -86,6 +89,28 @@ class SentMessage:
                 if button["text"] == label:
                     return str(button["callback_data"])
         raise KeyError(f"no button {label!r} on message {self.message_id}")
+
+
+@dataclass
+class SentFile:
+    """A file a simulated person sent: what Telegram keeps of it."""
+
+    file_id: str
+    unique_id: str
+    name: str
+    mime_type: str
+    size: int
+    # None: too large to be given to a bot.
+    data: bytes | None
+    # Statuses the file URL answers first (a test's temporary failures).
+    failures: list[int] = field(default_factory=list)
+    gone: bool = False
+
+
+def made_up_bytes(name: str, size: int) -> bytes:
+    """``size`` bytes that differ from file to file."""
+    seed = hashlib.sha256(name.encode()).digest()
+    return (seed * (size // len(seed) + 1))[:size]
 
 
 @dataclass
@@ -163,6 +188,12 @@ class TelegramStandIn:
         # The menus the bot set: "default", or "chat:<id>" -> command names.
         self.command_menus: dict[str, list[str]] = {}
         self.channel_posts: dict[int, dict[int, dict[str, Any]]] = {}
+        # Files people sent, by file_id: what getFile and the file URL serve.
+        self.files: dict[str, SentFile] = {}
+        # file_path -> file_id, as getFile gave them out.
+        self._file_paths: dict[str, str] = {}
+        # Downloads of the file URL: (file_path, HTTP status).
+        self.downloads: list[tuple[str, int]] = []
         self.port = 0
 
     # --- running ---------------------------------------------------------
@@ -171,6 +202,7 @@ class TelegramStandIn:
         # Room for a 50 MB upload and a little over, so too large is Telegram's 413.
         app = web.Application(client_max_size=MAX_UPLOAD_BYTES + 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file_download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -211,11 +243,20 @@ class TelegramStandIn:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_length(command)}]
         return self._queue({"message": message})
 
-    def user_sends_document(self, user_id: int, file_name: str, mime_type: str, size: int, caption: str | None = None) -> int:
+    def user_sends_document(
+        self, user_id: int, file_name: str, mime_type: str, size: int, caption: str | None = None, data: bytes | None = None,
+    ) -> int:
+        """A document as a client sends it; ``data`` its bytes (default: ``size``
+        made-up bytes), which getFile and the file URL then give the bot."""
         message = self._incoming_message(self.users[user_id])
+        file_id = f"BQACAgQAAxkBAAI{next(self._update_ids)}"
+        unique_id = f"AgAD{next(self._update_ids)}"
+        if data is None and size <= MAX_DOWNLOAD_BYTES:
+            data = made_up_bytes(file_name, size)
+        self.files[file_id] = SentFile(file_id, unique_id, file_name, mime_type, size, data)
         message["document"] = {
-            "file_id": f"BQACAgQAAxkBAAI{next(self._update_ids)}",
-            "file_unique_id": f"AgAD{next(self._update_ids)}",
+            "file_id": file_id,
+            "file_unique_id": unique_id,
             "file_name": file_name,
             "mime_type": mime_type,
             "file_size": size,
@@ -245,6 +286,17 @@ class TelegramStandIn:
             },
         }
         return self._queue({"callback_query": query})
+
+    def file_named(self, name: str) -> SentFile:
+        return next(f for f in reversed(list(self.files.values())) if f.name == name)
+
+    def fail_download(self, file_id: str, times: int, status: int = 502) -> None:
+        """The file URL answers ``status`` the next ``times`` downloads (a Bot API server in trouble)."""
+        self.files[file_id].failures.extend([status] * times)
+
+    def forget_file(self, file_id: str) -> None:
+        """The file is no longer on Telegram's servers: getFile refuses it."""
+        self.files[file_id].gone = True
 
     def block(self, user_id: int) -> None:
         self.users[user_id].blocked = True
@@ -322,6 +374,33 @@ class TelegramStandIn:
         except ApiError as exc:
             return web.json_response(exc.body(), status=exc.code)
         return web.json_response({"ok": True, "result": result})
+
+    async def _m_getfile(self, params: dict[str, Any]) -> dict[str, Any]:
+        file = self.files.get(str(params.get("file_id", "")))
+        if file is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        if file.gone:
+            raise ApiError(400, "Bad Request: wrong file_id or the file is temporarily unavailable")
+        if file.size > MAX_DOWNLOAD_BYTES:
+            raise ApiError(400, "Bad Request: file is too big")
+        suffix = file.name.rsplit(".", 1)[-1] if "." in file.name else ""
+        path = f"documents/file_{len(self._file_paths)}" + (f".{suffix}" if suffix else "")
+        self._file_paths[path] = file.file_id
+        return _checked(File, {"file_id": file.file_id, "file_unique_id": file.unique_id, "file_size": file.size, "file_path": path})
+
+    async def _file_download(self, request: web.Request) -> web.StreamResponse:
+        """``/file/bot<token>/<file_path>``: the file's bytes, or Telegram's 404."""
+        path = request.match_info["path"]
+        file = self.files.get(self._file_paths.get(path, "")) if request.match_info["token"] == self.token else None
+        if file is None or file.gone or file.data is None:
+            self.downloads.append((path, 404))
+            return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
+        if file.failures:
+            status = file.failures.pop(0)
+            self.downloads.append((path, status))
+            return web.Response(status=status, text="Bad Gateway", content_type="text/html")
+        self.downloads.append((path, 200))
+        return web.Response(body=file.data, content_type="application/octet-stream")
 
     async def _m_getme(self, _: dict[str, Any]) -> dict[str, Any]:
         me = {**self._bot_user(), "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}

@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -44,6 +45,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.chat_port import COMMAND_NAMES, ChatAddress, DeliveryFailed, DeliveryProbe, Sent, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable
+from bot.transports.downloads import CHUNK, DownloadFailed, DownloadTooLarge, Writer
 from bot.transports.slack_blocks import (
     ACTION_PREFIX, FORM_ACTION, MODAL_ACTION, MODAL_CALLBACK, UPDATE_CALLBACK, escape_mrkdwn, form_values, render, unescape_incoming, update_form,
 )
@@ -484,6 +486,37 @@ class SlackTransport:
             if meta.get("event_type") == OUTBOX_EVENT and (meta.get("event_payload") or {}).get("key") == probe.outbox_key:
                 return True
         return False
+
+    async def download(self, platform_file_id: str, into: Writer) -> str | None:
+        """A file a person shared, into ``into``: files.info for its private
+        URL, then that URL with the bot token (Slack answers a request
+        without it with its sign-in page, not the file); the type Slack gives."""
+        try:
+            info = await self.client.files_info(file=platform_file_id)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "")) if exc.response is not None else ""
+            # Deleted, or never shared with the bot: it will not come back.
+            raise DownloadFailed(f"files.info: {error or exc}", permanent=error in ("file_not_found", "file_deleted")) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise DownloadFailed(f"files.info: {exc.__class__.__name__}") from None
+        file = info.get("file") or {}
+        size, mime = file.get("size"), file.get("mimetype")
+        if isinstance(size, int) and size > into.limit:
+            raise DownloadTooLarge(f"{size} bytes")
+        url = file.get("url_private_download") or file.get("url_private")
+        if not url:
+            raise DownloadFailed("files.info gave no url_private", permanent=True)
+        try:
+            async with aiohttp.ClientSession() as http, http.get(url, headers={"Authorization": f"Bearer {self.client.token}"}) as answer:
+                if answer.status != 200:
+                    raise DownloadFailed(f"url_private answered HTTP {answer.status}", permanent=answer.status in (404, 410))
+                if answer.content_type == "text/html" and mime != "text/html":
+                    raise DownloadFailed("url_private answered with Slack's sign-in page: the bot token was not taken (files:read scope?)")
+                async for piece in answer.content.iter_chunked(CHUNK):
+                    into.write(piece)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise DownloadFailed(f"url_private: {exc.__class__.__name__}") from None
+        return mime if isinstance(mime, str) else None
 
     async def lookup_by_email(self, email: str) -> str | None:
         """The member id for an e-mail, or None when nobody in the workspace has it."""

@@ -24,11 +24,12 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, MessageOriginUser, Update
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 from handlers.chat_port import ChatAddress, DeliveryProbe, FileTooLarge, HandlingDeferred, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable, Sent
 from bot.supervision import LoopHealth
+from bot.transports.downloads import CHUNK, DownloadFailed, DownloadTooLarge, Writer
 from bot.transports.retry import DEFAULT_RETRY, RetryPolicy, Verdict, with_retries
 from bot.transports.telegram_polling import UpdatePoller
 from bot.transports.telegram_format import MAX_MESSAGE, PARSE_MODE, escape, render
@@ -291,6 +292,33 @@ class TelegramTransport:
 
         sent = await with_retries(call, lambda exc, attempt: _judge(address, exc, attempt, self._retry), self._retry)
         return Sent((str(sent.message_id),))
+
+
+    async def download(self, platform_file_id: str, into: Writer) -> str | None:
+        """A file a person sent, by getFile and its file URL, into ``into``;
+        the type Telegram gives (none: getFile says nothing of it)."""
+        bot = self.application.bot
+        try:
+            found = await bot.get_file(platform_file_id)
+        except BadRequest as exc:
+            if "too big" in exc.message.lower():
+                # "Bots can download files of up to 20MB in size" (getFile).
+                raise DownloadTooLarge(f"Telegram gives a bot files of up to 20 MB ({exc.message})") from None
+            # An id Telegram does not know is not going to become one.
+            raise DownloadFailed(f"getFile: {exc.message}", permanent="invalid file_id" in exc.message.lower()) from None
+        except TelegramError as exc:
+            raise DownloadFailed(f"getFile: {exc.__class__.__name__}: {exc}") from None
+        if found.file_size is not None and found.file_size > into.limit:
+            raise DownloadTooLarge(f"{found.file_size} bytes")
+        try:
+            data = await found.download_as_bytearray()
+        except TelegramError as exc:
+            raise DownloadFailed(f"file download: {exc.__class__.__name__}: {exc}") from None
+        except RuntimeError as exc:  # no file_path
+            raise DownloadFailed(f"file download: {exc}") from None
+        for start in range(0, len(data), CHUNK):
+            into.write(bytes(data[start:start + CHUNK]))
+        return None
 
 
 def _outage(exc: BaseException) -> bool:
