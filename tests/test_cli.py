@@ -327,11 +327,12 @@ def test_backup_copies_a_sqlite_database_being_written_and_the_copy_reads_back(c
 def test_chat_in_the_terminal_as_a_focal_point_and_as_the_secretariat(
     cli: Cli, world: dict[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # /mine lists three; the last one's buttons are [1] Open ...; Open, then No change.
-    monkeypatch.setattr("sys.stdin", io.StringIO("/mine\n1\n2\n/quit\n"))
+    # /mine lists three; the last one's buttons are [1] Open ...; Open, then No change,
+    # which asks the status (the institution never answered), then the first status.
+    monkeypatch.setattr("sys.stdin", io.StringIO("/mine\n1\n2\n1\n/quit\n"))
     out, err = cli("chat", "--as", "ANA@justicia.example")
     assert err.startswith("You are Ana Pérez.")
-    assert "> /mine" in out and "(pressed [Open])" in out and "(pressed [No change])" in out
+    assert "> /mine" in out and "(pressed [Open])" in out and "(pressed [No change])" in out and "(pressed [not started])" in out
     # The update is real, by Ana, on the last of her three recommendations.
     cli("report", "export", "--format", "json", "--out", str(tmp_path / "rows.json"))
     rows = json.loads((tmp_path / "rows.json").read_text(encoding="utf-8"))
