@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from handlers.chat_port import ChatAddress, DeliveryProbe, OutgoingMessage, Sent
+from handlers.chat_port import ChatAddress, DeliveryProbe, OutgoingMessage, PressedMessage, Sent
 from storage.enums import Platform
 
 
@@ -35,3 +35,9 @@ class PlatformRouter:
         """True or False where the platform can tell, None where it cannot."""
         check = getattr(self._transport(address), "delivered", None)
         return await check(address, probe) if check is not None else None
+
+    async def settle(self, address: ChatAddress, pressed: PressedMessage, choice: str) -> None:
+        """The pressed message edited to show the choice, where the platform can."""
+        settle = getattr(self._transport(address), "settle", None)
+        if settle is not None:
+            await settle(address, pressed, choice)

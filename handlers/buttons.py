@@ -125,3 +125,16 @@ def verdict(state: State, sent: Place) -> Verdict:
 def in_progress(state: State) -> Place | None:
     """The dialogue a press would interrupt, if one is open."""
     return place_of(state)
+
+
+def settles(state: State, action: str | None) -> bool:
+    """Whether pressing ``action`` settles the message it sits on (shows the
+    choice, drops the buttons): a step's button (status, Skip, Done, Save,
+    Cancel, a request's due date...) taken by the very question it was sent
+    with. A button that opens something (an item, a list, a request, "no
+    change") is unbound and keeps its message's buttons usable; so does a
+    press refused as out of turn, which chose nothing."""
+    if not action:
+        return False
+    pressed = read(action)
+    return pressed.place is not None and verdict(state, pressed.place) is Verdict.MATCH

@@ -65,6 +65,21 @@ class OutgoingFile:
 
 
 @dataclass(frozen=True)
+class PressedMessage:
+    """The bot's message whose button was pressed, as the platform gave it
+    back with the press: what a transport needs to edit it."""
+
+    # Telegram: the chat id; Slack: the channel.
+    chat_id: str
+    # Telegram: the message_id; Slack: the message's ts.
+    message_id: str
+    # The pressed button's label, as the person read it.
+    label: str
+    # What the message says (its text, without the buttons), to show again with the choice.
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class IncomingMessage:
     address: ChatAddress
     # The platform's own id for this delivery (Telegram update_id, Slack
@@ -77,6 +92,8 @@ class IncomingMessage:
     email: str | None = None
     # A form submitted with ``action`` (Slack's update modal): field -> value.
     form: dict[str, str] | None = None
+    # With ``action``: the message the pressed button sits on, where the platform says.
+    pressed: PressedMessage | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +158,15 @@ class ChatGateway(Protocol):
     """What a handler may do to a platform: send a message to a person."""
 
     async def send(self, address: ChatAddress, message: OutgoingMessage) -> Sent | None: ...
+
+
+class KeyboardSettler(Protocol):
+    """A platform that can edit the message a step's button was pressed on,
+    so it shows the choice and no longer has buttons (Telegram
+    editMessageText, Slack chat.update). Best effort: a failed edit is the
+    platform's to log, never raised, and the reply goes out all the same."""
+
+    async def settle(self, address: ChatAddress, pressed: PressedMessage, choice: str) -> None: ...
 
 
 @dataclass(frozen=True)

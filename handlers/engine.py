@@ -30,6 +30,7 @@ from handlers.chat_port import (
     IncomingMessage,
     OutgoingFile,
     OutgoingMessage,
+    PressedMessage,
     RecipientUnreachable,
     command_words,
 )
@@ -66,6 +67,8 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 DEFAULT_TIMEOUT = timedelta(minutes=30)
+# An edit of a pressed message is a courtesy: the reply does not wait longer for it.
+SETTLE_TIMEOUT = 5.0
 # Buttons that start something anew (a list, a dialogue) and so would drop
 # the dialogue that is open: refused while one is.
 _OPENERS = frozenset({"mine", "filter", "f", "upd", "same", "nca", "ncr", "fix", "addn", "adde", "req"})
@@ -107,10 +110,11 @@ class ConversationEngine:
         the platform delivers it again, and it is answered then. The person is
         told once per outage that their message waits."""
         orders: list[ReportOrder] = []
+        choice: str | None = None
         for attempt in range(1, self.db_attempts + 1):
             try:
                 with acting_as(self.actor_of(message.address)):
-                    replies, orders = await self._handle_once(message)
+                    replies, orders, choice = await self._handle_once(message)
                 break
             except Exception as exc:
                 if not is_unavailable(exc):
@@ -132,6 +136,9 @@ class ConversationEngine:
             log.warning("conversations: the database is back; deliveries are handled again")
             self._outage = None
             self._told_waiting.clear()
+        if choice is not None and message.pressed is not None:
+            # Before the replies: the question shows its answer before the next one arrives.
+            await self._settle(message.address, message.pressed, choice)
         for number, reply in enumerate(replies):
             try:
                 await self.gateway.send(message.address, reply)
@@ -147,6 +154,20 @@ class ConversationEngine:
             job = asyncio.get_running_loop().create_task(self._deliver_report(message.address, order))
             self._jobs.add(job)
             job.add_done_callback(self._jobs.discard)
+
+    async def _settle(self, address: ChatAddress, pressed: PressedMessage, choice: str) -> None:
+        """Edit the message a step's button was pressed on to show the choice
+        and drop its buttons. Best effort: an edit that fails (the message too
+        old, already edited) or takes too long is logged and forgotten; what
+        was said and kept stands, and the reply still goes."""
+        # A KeyboardSettler; a gateway that cannot edit keeps the buttons.
+        settle = getattr(self.gateway, "settle", None)
+        if settle is None:
+            return
+        try:
+            await asyncio.wait_for(settle(address, pressed, choice), SETTLE_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - a courtesy: nothing of the turn depends on it
+            log.debug("message %s of %s:%s not settled: %s", pressed.message_id, address.platform.value, address.user_id, exc.__class__.__name__)
 
     def _note_outage(self, exc: BaseException) -> None:
         if self._outage is None:
@@ -203,18 +224,20 @@ class ConversationEngine:
             except (RecipientUnreachable, DeliveryFailed) as exc:
                 log.warning("report to %s:%s not delivered: %s", address.platform.value, address.user_id, exc)
 
-    async def _handle_once(self, message: IncomingMessage) -> tuple[list[OutgoingMessage], list[ReportOrder]]:
+    async def _handle_once(self, message: IncomingMessage) -> tuple[list[OutgoingMessage], list[ReportOrder], str | None]:
+        """The replies, the reports ordered, and the line the pressed message
+        is to show instead of its buttons (None: keep them)."""
         address = message.address
         now = self.clock()
         async with writing(self.sessions) as session:
             if not await first_delivery(session, address.platform, message.delivery_id, now):
                 log.info("redelivery %s:%s ignored", address.platform.value, message.delivery_id)
-                return [], []
+                return [], [], None
             person = await self.identify(session, address, now)
             if isinstance(person, SecretariatUser):
                 return await self._secretariat(session, message, person, now)
             if person is None:
-                return await self._stranger(session, message, now), []
+                return await self._stranger(session, message, now), [], None
             focal_point = person
             # Whoever writes can be written to again.
             await mark_reachable(session, address.platform, address.workspace_id, address.user_id)
@@ -229,11 +252,11 @@ class ConversationEngine:
                 # Now, not at the commit: the audit reads the actor as each flush runs.
                 await session.flush()
             await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, now)
-            return turn.replies, []
+            return turn.replies, [], turn.settled_choice()
 
     async def _secretariat(
         self, session: AsyncSession, message: IncomingMessage, user: SecretariatUser, now: datetime
-    ) -> tuple[list[OutgoingMessage], list[ReportOrder]]:
+    ) -> tuple[list[OutgoingMessage], list[ReportOrder], str | None]:
         address = message.address
         state = await load_state(session, address.platform, address.workspace_id, address.user_id)
         if self._stale(state, now):
@@ -243,7 +266,7 @@ class ConversationEngine:
             await secretariat.handle(turn, self.policy)
             await session.flush()
         await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, now)
-        return turn.replies, turn.orders
+        return turn.replies, turn.orders, turn.settled_choice()
 
     def actor_of(self, address: ChatAddress, person: FocalPoint | SecretariatUser | None = None) -> str:
         """Who the audit log says acted: the account, and whose it is once known."""

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.buttons import bind, conversation_token
+from handlers.buttons import bind, conversation_token, settles
 from handlers.chat_port import Button, IncomingMessage, OutgoingMessage, command_words
 from handlers.report_orders import ReportOrder
 from messages import t
@@ -26,10 +26,25 @@ class Exchange:
     state: State
     now: datetime
     replies: list[OutgoingMessage] = field(default_factory=list)
+    # Whether the message whose button was pressed is to show the choice and
+    # lose its buttons: decided from the state the press found (buttons.settles);
+    # a handler may keep them by setting it False.
+    settles: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self.settles = settles(self.state, self.message.action)
 
     @property
     def language(self) -> str:
         raise NotImplementedError
+
+    def settled_choice(self) -> str | None:
+        """The line the pressed message shows instead of its buttons ("" when
+        the platform did not say which label was pressed), or None to keep them."""
+        pressed = self.message.pressed
+        if not self.settles or pressed is None:
+            return None
+        return self.text("keyboard.chosen", choice=pressed.label) if pressed.label else ""
 
     @property
     def timezone(self) -> str:

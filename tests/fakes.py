@@ -6,7 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from handlers.chat_port import ChatAddress, IncomingMessage, OutgoingMessage, ReceivedFile
+from handlers.chat_port import ChatAddress, IncomingMessage, OutgoingMessage, PressedMessage, ReceivedFile
 from bot.clock import ManualClock
 from storage.enums import Platform
 
@@ -16,10 +16,15 @@ class FakeGateway:
         self.sent: list[tuple[ChatAddress, OutgoingMessage]] = []
         # Everything ever sent, kept by take(): buttons stay in a chat.
         self.history: list[tuple[ChatAddress, OutgoingMessage]] = []
+        # The pressed messages the engine asked to settle, with the line shown instead of their buttons.
+        self.settled: list[tuple[ChatAddress, PressedMessage, str]] = []
 
     async def send(self, address: ChatAddress, message: OutgoingMessage) -> None:
         self.sent.append((address, message))
         self.history.append((address, message))
+
+    async def settle(self, address: ChatAddress, pressed: PressedMessage, choice: str) -> None:
+        self.settled.append((address, pressed, choice))
 
     def action(self, label: str, user_id: str = "111") -> str:
         """What pressing ``label`` sends, on the latest message to ``user_id``
@@ -61,8 +66,9 @@ class Person:
     def says(self, text: str, delivery_id: str | None = None) -> IncomingMessage:
         return IncomingMessage(self.address, delivery_id or str(next(_ids)), text=text)
 
-    def presses(self, action: str, delivery_id: str | None = None) -> IncomingMessage:
-        return IncomingMessage(self.address, delivery_id or str(next(_ids)), action=action)
+    def presses(self, action: str, delivery_id: str | None = None, on: PressedMessage | None = None) -> IncomingMessage:
+        """``on``: the message the button sits on, as a platform tells it with the press."""
+        return IncomingMessage(self.address, delivery_id or str(next(_ids)), action=action, pressed=on)
 
     def sends_file(self, name: str, mime: str, size: int) -> IncomingMessage:
         return IncomingMessage(

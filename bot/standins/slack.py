@@ -94,6 +94,8 @@ class Posted:
     metadata: dict[str, Any] | None = None
     # Files shared with the message: each as files.info shows it, plus "data".
     files: list[dict[str, Any]] = field(default_factory=list)
+    # Each chat.update the bot made, in order: the message as it was before it.
+    edits: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def shown(self) -> str:
@@ -102,6 +104,8 @@ class Posted:
         for block in self.blocks:
             if block.get("type") == "section":
                 parts.append(_render(block["text"]))
+            elif block.get("type") == "context":
+                parts.extend(_render(e) for e in block.get("elements", []) if e.get("type") in ("plain_text", "mrkdwn"))
         return "\n".join(parts)
 
     @property
@@ -168,6 +172,7 @@ class SlackStandIn:
         self._throttles: dict[str, list[int]] = {}
         self._slow: dict[str, list[float]] = {}
         self._faults: dict[str, list[tuple[int, str, str]]] = {}
+        self._refusals: dict[str, list[str]] = {}
         self._sockets: list[web.WebSocketResponse] = []
         self._envelopes: dict[str, _Envelope] = {}
         self._redelivered: dict[str, int] = {}
@@ -285,7 +290,12 @@ class SlackStandIn:
         self.shared_files[file_id]["gone"] = True
 
     def user_clicks(self, user_id: str, message: Posted, label: str) -> str:
-        """Click a button the bot really posted; returns the trigger_id."""
+        """Click a button the bot really posted, as the message shows it now
+        (one chat.update took away cannot be clicked); returns the trigger_id."""
+        current = self._posted(message.channel, message.ts)
+        if current is None:
+            raise AssertionError(f"no message {message.ts} in {message.channel}")
+        message = current
         button = message.buttons.get(label)
         if button is None:
             raise AssertionError(f"no button {label!r} on {message.ts}: {list(message.buttons)}")
@@ -390,6 +400,11 @@ class SlackStandIn:
 
     def throttle(self, method: str, times: int, retry_after: int = 1) -> None:
         self._throttles[method] = [retry_after] * times
+
+    def refuse(self, method: str, error: str, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with ``{"ok": false,
+        "error": error}`` (e.g. chat.update, "message_not_found")."""
+        self._refusals.setdefault(method, []).extend([error] * times)
 
     def slow(self, method: str, seconds: float, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` are answered after ``seconds``."""
@@ -538,6 +553,9 @@ class SlackStandIn:
             pending = self._throttles.get(method)
             if pending:
                 raise SlackError("ratelimited", 429, pending.pop(0))
+            refusals = self._refusals.get(method)
+            if refusals:
+                raise SlackError(refusals.pop(0))
             delays = self._slow.get(method)
             if delays:
                 await asyncio.sleep(delays.pop(0))
@@ -687,6 +705,39 @@ class SlackStandIn:
         self.posted.append(Posted(channel, ts, text, blocks or [], metadata))
         return {"channel": channel, "ts": ts, "message": {"type": "message", "user": self.bot_user_id, "text": text, "blocks": blocks or [], "ts": ts, "bot_id": "B0NMRFBOT"}}
 
+    def _posted(self, channel: str, ts: str) -> Posted | None:
+        return next((p for p in self.posted if (p.channel, p.ts) == (channel, ts)), None)
+
+    async def _m_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        """chat.update: ``blocks`` replace the message's blocks ([] removes
+        them); left out, they are kept only when no ``text`` is given either."""
+        channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
+        if channel not in self._dm.values():
+            raise SlackError("channel_not_found")
+        posted = self._posted(channel, ts)
+        if posted is None:
+            raise SlackError("message_not_found")
+        blocks = params.get("blocks")
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        text = params.get("text")
+        if not text and blocks is None:
+            raise SlackError("no_text")
+        if text is not None and len(str(text)) > MAX_MESSAGE_TEXT:
+            raise SlackError("msg_too_long")
+        if blocks:
+            _check_blocks(blocks, MAX_BLOCKS_MESSAGE)
+        posted.edits.append({"text": posted.text, "blocks": posted.blocks})
+        if text is not None:
+            posted.text = str(text)
+        if blocks is not None:
+            posted.blocks = blocks
+        elif text is not None:
+            posted.blocks = []
+        message = {"type": "message", "user": self.bot_user_id, "text": posted.text, "blocks": posted.blocks, "ts": ts, "bot_id": "B0NMRFBOT",
+                   "edited": {"user": self.bot_user_id, "ts": self._ts()}}
+        return {"channel": channel, "ts": ts, "text": posted.text, "message": message}
+
     async def _m_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel", ""))
         if channel not in self._dm.values():
@@ -775,5 +826,9 @@ def _check_blocks(blocks: list[dict[str, Any]], limit: int) -> None:
                 options = element.get("options", [])
                 if not 1 <= len(options) <= 100 or any(not 1 <= len(o.get("text", {}).get("text", "")) <= 75 for o in options):
                     raise SlackError("invalid_blocks", messages=[f"[ERROR] options must be 1 to 100, each text up to 75 characters [json-pointer:{where}/element/options]"])
-        elif kind not in ("divider", "context", "header"):
+        elif kind == "context":
+            elements = block.get("elements", [])
+            if not 1 <= len(elements) <= 10 or any(e.get("type") in ("plain_text", "mrkdwn") and not 1 <= len(e.get("text", "")) <= MAX_SECTION_TEXT for e in elements):
+                raise SlackError("invalid_blocks", messages=[f"[ERROR] context needs 1 to 10 elements, each text 1 to {MAX_SECTION_TEXT} characters [json-pointer:{where}/elements]"])
+        elif kind not in ("divider", "header"):
             raise SlackError("invalid_blocks", messages=[f"[ERROR] unsupported type [json-pointer:{where}/type]"])

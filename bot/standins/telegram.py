@@ -76,6 +76,9 @@ class SentMessage:
     reply_markup: dict[str, Any] | None
     # A file the bot sent: file_name, mime_type, size and the bytes, as uploaded.
     document: dict[str, Any] | None = None
+    # Each edit the bot made (editMessageText / editMessageReplyMarkup), in order:
+    # the message as it was shown before it.
+    edits: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def callback_data(self) -> list[str]:
@@ -172,6 +175,8 @@ class TelegramStandIn:
         self._new_update = asyncio.Event()
         self._open_queries: set[str] = set()
         self._throttles: list[_Throttle] = []
+        # Errors given for the next calls of a method: method -> [(code, description)].
+        self._failures: dict[str, list[tuple[int, str]]] = {}
         self._webhook: dict[str, Any] | None = None
         self._webhook_task: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
@@ -266,7 +271,12 @@ class TelegramStandIn:
         return self._queue({"message": message})
 
     def user_presses(self, user_id: int, message: SentMessage, callback_data: str) -> int:
-        """Press a button the bot really sent: a made-up one cannot be pressed."""
+        """Press a button the bot really sent, as the message shows it now: a
+        made-up one, or one the bot has since edited away, cannot be pressed."""
+        current = self._sent_message(message.chat_id, message.message_id)
+        if current is None:
+            raise AssertionError(f"message {message.message_id} to {message.chat_id} is not in the chat (deleted?)")
+        message = current
         if message.chat_id != user_id or callback_data not in message.callback_data:
             raise AssertionError(f"message {message.message_id} to {message.chat_id} has no button {callback_data!r}")
         query_id = str(next(self._update_ids) * 1000 + user_id % 1000)
@@ -310,6 +320,11 @@ class TelegramStandIn:
                 self._new_update.set()
                 return
         raise KeyError(f"update {update_id} was never delivered")
+
+    def fail(self, method: str, description: str, times: int = 1, code: int = 400) -> None:
+        """Answer the next ``times`` calls of ``method`` with this error, as
+        Telegram does (e.g. editMessageText, "Bad Request: message to edit not found")."""
+        self._failures.setdefault(method.lower(), []).extend([(code, description)] * times)
 
     def throttle(self, method: str, times: int, retry_after: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` with 429 Too Many Requests."""
@@ -367,6 +382,9 @@ class TelegramStandIn:
                 if throttle.method == method and throttle.remaining > 0:
                     throttle.remaining -= 1
                     raise ApiError(429, f"Too Many Requests: retry after {throttle.retry_after}", throttle.retry_after)
+            failures = self._failures.get(method)
+            if failures:
+                raise ApiError(*failures.pop(0))
             handler = getattr(self, f"_m_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found")
@@ -641,6 +659,70 @@ class TelegramStandIn:
         self.sent.append(SentMessage(chat_id, message_id, text, raw, params.get("parse_mode"), entities, markup))
         self._messages[(chat_id, message_id)] = message
         return message
+
+    def _sent_message(self, chat_id: int, message_id: int) -> SentMessage | None:
+        return next((m for m in self.sent if (m.chat_id, m.message_id) == (chat_id, message_id)), None)
+
+    def _to_edit(self, params: dict[str, Any]) -> tuple[dict[str, Any], SentMessage]:
+        """The bot's own message that editMessageText / editMessageReplyMarkup names."""
+        if params.get("inline_message_id"):
+            raise ApiError(400, "Bad Request: inline messages are not simulated by this stand-in")
+        chat_id = _int(params, "chat_id", 0)
+        if chat_id not in self.users:
+            raise ApiError(400, "Bad Request: chat not found")
+        message_id = _int(params, "message_id", 0)
+        message = self._messages.get((chat_id, message_id))
+        sent = self._sent_message(chat_id, message_id)
+        if message is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        if sent is None or message.get("from", {}).get("id") != self.bot_id:
+            # The person's own message, or not one the bot sent.
+            raise ApiError(400, "Bad Request: message can't be edited")
+        return message, sent
+
+    def _edited(self, message: dict[str, Any], sent: SentMessage, markup: Any, text: tuple[str, str, list[dict[str, Any]]] | None) -> dict[str, Any]:
+        """Apply an edit: a new text (shown, raw, entities) if given, and the
+        markup (an omitted reply_markup removes the inline keyboard)."""
+        if markup is not None:
+            _check_inline_keyboard(markup)
+        new_markup = markup or None
+        new_text = text[0] if text is not None else sent.text
+        new_entities = text[2] if text is not None else sent.entities
+        if new_text == sent.text and new_entities == sent.entities and new_markup == sent.reply_markup:
+            raise ApiError(400, "Bad Request: message is not modified: specified new message content and reply markup are "
+                                "exactly the same as a current content and reply markup of the message")
+        sent.edits.append({"text": sent.text, "reply_markup": sent.reply_markup})
+        if text is not None:
+            sent.text, sent.raw_text, sent.entities = text
+            message["text"] = new_text
+            if new_entities:
+                message["entities"] = new_entities
+            else:
+                message.pop("entities", None)
+        sent.reply_markup = new_markup
+        if new_markup:
+            message["reply_markup"] = new_markup
+        else:
+            message.pop("reply_markup", None)
+        message["edit_date"] = int(time.time())
+        _checked(Message, message)
+        return message
+
+    async def _m_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
+        message, sent = self._to_edit(params)
+        if "text" not in message:
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
+        raw = str(params.get("text", ""))
+        text, entities = self._parsed(raw, params.get("parse_mode"))
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if utf16_length(text) > MAX_MESSAGE_LENGTH:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        return self._edited(message, sent, params.get("reply_markup"), (text, raw, entities))
+
+    async def _m_editmessagereplymarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        message, sent = self._to_edit(params)
+        return self._edited(message, sent, params.get("reply_markup"), None)
 
     # --- webhooks ------------------------------------------------------------
 

@@ -44,10 +44,14 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.chat_port import COMMAND_NAMES, ChatAddress, DeliveryFailed, DeliveryProbe, Sent, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable
+from handlers.chat_port import (
+    COMMAND_NAMES, ChatAddress, DeliveryFailed, DeliveryProbe, IncomingMessage, OutgoingMessage, PressedMessage, ReceivedFile,
+    RecipientUnreachable, Sent,
+)
 from bot.transports.downloads import CHUNK, DownloadFailed, DownloadTooLarge, Writer
 from bot.transports.slack_blocks import (
-    ACTION_PREFIX, FORM_ACTION, MODAL_ACTION, MODAL_CALLBACK, UPDATE_CALLBACK, escape_mrkdwn, form_values, render, unescape_incoming, update_form,
+    ACTION_PREFIX, FORM_ACTION, MODAL_ACTION, MODAL_CALLBACK, UPDATE_CALLBACK, escape_mrkdwn, form_values, render, settled,
+    unescape_incoming, update_form,
 )
 from bot.transports.slack_requests import COMMAND, FOR_BOLT_TYPE, Refused, Route, delivery_id, for_bolt, parse, route, verify
 from messages import t
@@ -364,7 +368,7 @@ class SlackTransport:
                 await self._open_update_form(body, channel, language, action)
             return
         address = ChatAddress(Platform.SLACK, user, channel, (body.get("team") or {}).get("id", ""))
-        await self._handle(IncomingMessage(address, delivery_id(body), action=value))
+        await self._handle(IncomingMessage(address, delivery_id(body), action=value, pressed=_pressed(body, channel)))
 
     async def _answer(self, body: dict[str, Any]) -> None:
         view = body["view"]
@@ -476,6 +480,21 @@ class SlackTransport:
                 raise RecipientUnreachable(address, error) from exc
             raise DeliveryFailed(f"slack: {error}") from exc
 
+    async def settle(self, address: ChatAddress, pressed: PressedMessage, choice: str) -> None:
+        """The message a step's button was clicked on, updated (chat.update) to
+        show its text with the choice beneath and no buttons. Best effort:
+        Slack's refusal (message_not_found, cant_update_message,
+        edit_window_closed...) is logged, never raised."""
+        text, blocks = settled(pressed.text, choice)
+        if not blocks:
+            return
+        try:
+            await self.client.chat_update(channel=pressed.chat_id, ts=pressed.message_id, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            log.debug("slack: message %s in %s not updated: %s", pressed.message_id, pressed.chat_id, api_error(exc))
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            log.debug("slack: message %s in %s not updated: %s", pressed.message_id, pressed.chat_id, exc.__class__.__name__)
+
     async def delivered(self, address: ChatAddress, probe: DeliveryProbe) -> bool:
         """Whether a message from the outbox is in the person's DM: Slack keeps
         the metadata it was posted with (scope im:history reads it back)."""
@@ -527,6 +546,22 @@ class SlackTransport:
                 return None
             raise
         return str(found["user"]["id"])
+
+
+def _pressed(body: dict[str, Any], channel: str) -> PressedMessage | None:
+    """The bot's message a block_actions payload's button sits on (its
+    container's ts), the clicked button's label and the message's text."""
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    ts = container.get("message_ts") or message.get("ts")
+    if container.get("type", "message") != "message" or not ts or container.get("is_ephemeral"):
+        return None
+    label = ((body.get("actions") or [{}])[0].get("text") or {}).get("text", "")
+    sections = [
+        str(b["text"].get("text", "")) for b in message.get("blocks", [])
+        if b.get("type") == "section" and isinstance(b.get("text"), dict)
+    ]
+    return PressedMessage(str(container.get("channel_id") or channel), str(ts), str(label), "\n".join(s for s in sections if s))
 
 
 def api_error(exc: SlackApiError) -> str:

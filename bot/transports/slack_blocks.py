@@ -149,3 +149,16 @@ def form_values(state: dict[str, dict[str, dict[str, Any]]]) -> dict[str, str]:
             if isinstance(value, str) and value.strip():
                 out[block] = value.strip()
     return out
+
+
+def settled(text: str, choice: str) -> tuple[str, list[dict[str, Any]]]:
+    """(fallback text, blocks) of a message whose step button was pressed: its
+    text as it was, the choice beneath in a context block, and no buttons."""
+    sections = [
+        {"type": "section", "text": {"type": "plain_text", "text": piece, "emoji": False}}
+        for piece in split_text(text, MAX_SECTION_TEXT)
+        if piece.strip()
+    ][:MAX_BLOCKS - 1]
+    blocks = sections + ([{"type": "context", "elements": [{"type": "plain_text", "text": choice, "emoji": True}]}] if choice else [])
+    fallback = "\n".join(part for part in (text, choice) if part)
+    return escape_mrkdwn(fallback[:MAX_FALLBACK]), blocks

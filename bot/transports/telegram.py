@@ -23,11 +23,14 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, MessageOriginUser, Update
+from telegram import BotCommand, BotCommandScopeChat, CallbackQuery, LinkPreviewOptions, Message, MessageOriginUser, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
-from handlers.chat_port import ChatAddress, DeliveryProbe, FileTooLarge, HandlingDeferred, IncomingMessage, OutgoingMessage, ReceivedFile, RecipientUnreachable, Sent
+from handlers.chat_port import (
+    ChatAddress, DeliveryProbe, FileTooLarge, HandlingDeferred, IncomingMessage, OutgoingMessage, PressedMessage, ReceivedFile,
+    RecipientUnreachable, Sent,
+)
 from bot.supervision import LoopHealth
 from bot.transports.downloads import CHUNK, DownloadFailed, DownloadTooLarge, Writer
 from bot.transports.retry import DEFAULT_RETRY, RetryPolicy, Verdict, with_retries
@@ -228,6 +231,28 @@ class TelegramTransport:
             ids.append(str(sent.message_id))
         return Sent(tuple(ids))
 
+    async def settle(self, address: ChatAddress, pressed: PressedMessage, choice: str) -> None:
+        """The message a step's button was pressed on, edited to show the
+        choice under its text and no buttons: editMessageText without
+        reply_markup drops the inline keyboard. Where the text with the choice
+        would be too long, or the press did not give the text back (a message
+        Telegram no longer shows the bot), editMessageReplyMarkup drops the
+        buttons alone. Best effort: Telegram's refusal ("message is not
+        modified", "message to edit not found") is logged, never raised."""
+        bot = self.application.bot
+        chat_id, message_id = int(pressed.chat_id), int(pressed.message_id)
+        text = f"{pressed.text}\n\n{choice}" if pressed.text and choice else ""
+        try:
+            if text and utf16_length(text) <= MAX_MESSAGE:
+                await bot.edit_message_text(
+                    chat_id=chat_id, message_id=message_id, text=escape(text), parse_mode=PARSE_MODE,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+            else:
+                await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+        except TelegramError as exc:
+            log.debug("telegram: message %s in chat %s not edited: %s", message_id, chat_id, exc)
+
     async def delivered(self, address: ChatAddress, probe: DeliveryProbe) -> bool | None:
         """Whether a message whose send a crash cut off is in the chat. The
         Bot API cannot read a chat back, but it can forward a message by id:
@@ -346,6 +371,21 @@ def _judge(address: ChatAddress, exc: Exception, attempt: int, policy: RetryPoli
     return Verdict(None, repr(exc))
 
 
+def _pressed(query: CallbackQuery) -> PressedMessage | None:
+    """The bot's message the button sits on, with the button's label; its text
+    only while Telegram still gives it (an inaccessible message has none)."""
+    message = query.message
+    if message is None:
+        return None
+    label = ""
+    text = ""
+    if isinstance(message, Message):
+        text = message.text or ""
+        rows = message.reply_markup.inline_keyboard if message.reply_markup is not None else ()
+        label = next((b.text for row in rows for b in row if b.callback_data == query.data), "")
+    return PressedMessage(str(message.chat.id), str(message.message_id), label, text)
+
+
 def to_incoming(update: Update) -> IncomingMessage | None:
     """The neutral message for an update, or None for what the bot ignores
     (groups and channels, edits, service messages)."""
@@ -356,7 +396,8 @@ def to_incoming(update: Update) -> IncomingMessage | None:
     address = ChatAddress(Platform.TELEGRAM, str(user.id), str(chat.id))
     delivery = str(update.update_id)
     if update.callback_query is not None:
-        return IncomingMessage(address, delivery, action=update.callback_query.data or "")
+        query = update.callback_query
+        return IncomingMessage(address, delivery, action=query.data or "", pressed=_pressed(query))
     message = update.message
     if message is None:
         return None
