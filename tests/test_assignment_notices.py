@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.outbox_dispatch import OutboxDispatcher
 from handlers.assignment_notices import NoticeService
 from handlers.chat_port import OutgoingMessage
+from handlers.engine import ConversationEngine
 from handlers.reminders.plan import Policy
 from storage.clock import running_on
 from storage.conversations import link_identity
@@ -24,7 +25,7 @@ from storage.models import FocalPoint, OutboxMessage, Recommendation
 from storage.status import UpdateData, record_update
 from tests.cli_harness import Cli
 from tests.factories import network_sheets, write_workbook
-from tests.fakes import FakeClock, FakeGateway
+from tests.fakes import FakeClock, FakeGateway, Person
 
 POLICY = Policy()
 # Montevideo (UTC-3): 09:00-17:00 is 12:00-20:00 UTC; the notice at 16:00, 19:00 UTC.
@@ -129,6 +130,11 @@ async def test_an_import_gives_one_notice_per_focal_point_with_every_item_and_it
     assert f"#{c1} CEDAW 49 (chef de file) : pas encore d'échéance" in claire.text
     (ana,) = bench.to(ANA)
     assert f"#{r1} UPR 119.4 (responsable principal): Inputs for the mid-term report, vence el 29 de enero de 2027" in ana.text
+    # Each button opens its item, in the conversation.
+    engine = ConversationEngine(bench.sessions, bench.gateway, bench.clock)
+    for action in _buttons(claire):
+        await engine.handle(Person(USERS[CLAIRE]).presses(action))
+    assert [m.key for m in bench.gateway.take()[-2:]] == ["recommendation.detail"] * 2
     rows = await bench.rows()
     assert [(r.kind, r.status) for r in rows] == [(OutboxKind.ASSIGNMENT_NOTICE, OutboxStatus.SENT)] * 3
     assert sorted(r.sent_at for r in rows) == [at(23, 15), at(23, 19), at(23, 19)]
@@ -302,6 +308,9 @@ async def test_a_long_list_is_cut_with_and_n_more_and_my_list(bench: Bench) -> N
     assert len(actions) == 13 and actions[-1] == "mine:1"
     assert "… y 6 más: Mi lista" in notice.text
     assert notice.text.count("• #") == 12
+    bench.gateway.take()
+    await ConversationEngine(bench.sessions, bench.gateway, bench.clock).handle(Person(USERS[ANA]).presses("mine:1"))
+    assert bench.gateway.take()[0].key == "mine.header"
 
 
 def test_the_day_of_an_assignment_is_the_readers_working_day() -> None:
