@@ -17,6 +17,7 @@ from handlers.engine import ConversationEngine
 from handlers.reminders.working_time import WorkingTime
 from storage import outbox
 from storage.enums import OutboxKind, Platform
+from storage.secretariat import SecretariatUserData, sync_secretariat_users
 from tests.chat_harness import ASSIGNED, LiveTelegram, TelegramPerson, live_telegram
 from tests.dialogue_harness import bot, clock, gateway
 from tests.fakes import FakeClock, FakeGateway, Person
@@ -172,3 +173,21 @@ async def test_a_gateway_whose_settle_fails_still_gets_the_reply(
     status = next(b.action for row in question.buttons for b in row if b.label == "not started")
     await engine.handle(ana.presses(status, on=PressedMessage("111", "9", "not started", question.text)))
     assert [m.key for m in gateway.take()] == ["update.ask_done"]
+
+
+async def test_the_secretariats_compose_steps_settle_in_her_language(
+    bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]
+) -> None:
+    async with sessions() as session, session.begin():
+        await sync_secretariat_users(session, [
+            SecretariatUserData("María González", "maria@cancilleria.example", "es", "America/Montevideo", telegram_user_id=900),
+        ])
+    maria = Person("900")
+    await bot.handle(maria.says("/request"))
+    await bot.handle(maria.says("¿Qué se hizo en 2026?"))
+    (due,) = gateway.take()[-1:]
+    (in_14,) = [b for b in due.buttons[0] if b.action.startswith("due:14|")]
+    on = PressedMessage("900", "4", in_14.label, due.text)
+    await bot.handle(maria.presses(in_14.action, on=on))
+    assert gateway.take()[0].key == "compose.ask_target"
+    assert [(p, choice) for _, p, choice in gateway.settled] == [(on, f"Su respuesta: {in_14.label}")]
