@@ -30,7 +30,6 @@ The planner runs with the reminders' tick (bot.app), on the injected clock.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -51,14 +50,13 @@ from storage.assignment_notices import (
     Assigned,
     ItemDeadline,
     OpenItem,
-    assigned_since,
-    first_contact,
     item_deadlines,
     labels,
     open_items,
+    notice_days,
     record_told,
     successors,
-    told,
+    untold_since,
 )
 from storage.audit import acts_as
 from storage.database import writing
@@ -134,18 +132,13 @@ class NoticeService:
             ] if identities else []
             if not people:
                 return 0
-            assigned = await assigned_since(session, {p.institution_id for p in people}, since)
-            if not assigned:
+            untold = await untold_since(session, [p.id for p in people], since)
+            if not untold:
                 return 0
-            contact = await first_contact(session, [p.id for p in people])
-            pairs, days = await told(session, [p.id for p in people], since.date() - timedelta(days=1))
-            of_institution: dict[int, list[Assigned]] = defaultdict(list)
-            for a in assigned:
-                of_institution[a.institution_id].append(a)
+            days = await notice_days(session, [p.id for p in people], since.date() - timedelta(days=1))
             notices: list[_Notice] = []
             for person in people:
-                start = max(since, contact.get(person.id, now))
-                mine = [a for a in of_institution.get(person.institution_id, ()) if a.assigned_at > start and (person.id, a.id) not in pairs]
+                mine = untold.get(person.id, [])
                 if not mine:
                     continue
                 calendar = self.calendar(person)

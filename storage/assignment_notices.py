@@ -72,33 +72,41 @@ def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
         yield values[start:start + _CHUNK]
 
 
-async def assigned_since(session: AsyncSession, institution_ids: Iterable[int], since: datetime) -> list[Assigned]:
-    """The assignments made to these institutions after ``since``, oldest first."""
-    wanted = sorted(set(institution_ids))
-    found: list[Assigned] = []
-    for chunk in _chunks(wanted):
+async def untold_since(session: AsyncSession, focal_point_ids: Iterable[int], since: datetime) -> dict[int, list[Assigned]]:
+    """For each of these people, what was assigned to their institution after
+    ``since`` and after they joined, and not yet told to them, oldest first. The database leaves out
+    what was told (the notices' primary key answers each probe), so a large
+    import costs the planner nothing once it has been told."""
+    told = select(AssignmentNotice.assignment_id).where(
+        AssignmentNotice.focal_point_id == FocalPoint.id, AssignmentNotice.assignment_id == Assignment.id
+    )
+    # What was assigned before the bot could first write to them is not news
+    # to them: it is in their list (and, for a successor, in their hand-over).
+    joined = select(func.min(ChatIdentity.created_at)).where(ChatIdentity.focal_point_id == FocalPoint.id).scalar_subquery()
+    found: dict[int, list[Assigned]] = defaultdict(list)
+    for chunk in _chunks(sorted(set(focal_point_ids))):
         rows = await session.execute(
-            select(Assignment.id, Assignment.recommendation_id, Assignment.institution_id, Assignment.role, Assignment.assigned_at)
-            .where(Assignment.assigned_at > since, Assignment.institution_id.in_(chunk))
+            select(FocalPoint.id, Assignment.id, Assignment.recommendation_id, Assignment.institution_id, Assignment.role, Assignment.assigned_at)
+            .join(Assignment, Assignment.institution_id == FocalPoint.institution_id)
+            .where(FocalPoint.id.in_(chunk), Assignment.assigned_at > since, Assignment.assigned_at > joined, ~told.exists())
+            .order_by(Assignment.assigned_at, Assignment.id)
         )
-        found += [Assigned(*row) for row in rows]
-    return sorted(found, key=lambda a: (a.assigned_at, a.id))
+        for person, *assignment in rows:
+            found[person].append(Assigned(*assignment))
+    return found
 
 
-async def told(session: AsyncSession, focal_point_ids: Iterable[int], since_day: date) -> tuple[set[tuple[int, int]], dict[int, set[date]]]:
-    """Of these people: the (focal point, assignment) pairs they were told of,
-    and the local days they were sent a notice on, from ``since_day``."""
-    pairs: set[tuple[int, int]] = set()
+async def notice_days(session: AsyncSession, focal_point_ids: Iterable[int], since_day: date) -> dict[int, set[date]]:
+    """The local days, from ``since_day``, each person was sent a notice on."""
     days: dict[int, set[date]] = defaultdict(set)
     for chunk in _chunks(sorted(set(focal_point_ids))):
         rows = await session.execute(
-            select(AssignmentNotice.focal_point_id, AssignmentNotice.assignment_id, AssignmentNotice.day)
+            select(AssignmentNotice.focal_point_id, AssignmentNotice.day).distinct()
             .where(AssignmentNotice.focal_point_id.in_(chunk), AssignmentNotice.day >= since_day)
         )
-        for person, assignment, day in rows:
-            pairs.add((person, assignment))
+        for person, day in rows:
             days[person].add(day)
-    return pairs, days
+    return days
 
 
 async def record_told(session: AsyncSession, focal_point_id: int, assignment_ids: Iterable[int], day: date, outbox_id: int, now: datetime) -> None:
@@ -110,20 +118,6 @@ async def record_told(session: AsyncSession, focal_point_id: int, assignment_ids
     statement = module.insert(AssignmentNotice).on_conflict_do_nothing()
     for start in range(0, len(rows), 1000):
         await session.execute(statement, rows[start:start + 1000])
-
-
-async def first_contact(session: AsyncSession, focal_point_ids: Iterable[int]) -> dict[int, datetime]:
-    """When the bot could first write to each person: what was assigned
-    before they joined is theirs to find in their list, not news."""
-    found: dict[int, datetime] = {}
-    for chunk in _chunks(sorted(set(focal_point_ids))):
-        rows = await session.execute(
-            select(ChatIdentity.focal_point_id, func.min(ChatIdentity.created_at))
-            .where(ChatIdentity.focal_point_id.in_(chunk))
-            .group_by(ChatIdentity.focal_point_id)
-        )
-        found.update({person: at for person, at in rows})
-    return found
 
 
 async def labels(session: AsyncSession, recommendation_ids: Iterable[int]) -> dict[int, str]:

@@ -18,6 +18,7 @@ from handlers.assignment_notices import NoticeService
 from handlers.chat_port import OutgoingMessage
 from handlers.engine import ConversationEngine
 from handlers.reminders.plan import Policy
+from storage.assignment_notices import untold_since
 from storage.clock import running_on
 from storage.conversations import link_identity
 from storage.enums import Channel, ImplementationStatus, OutboxKind, OutboxStatus, Platform
@@ -214,6 +215,9 @@ async def test_a_restart_or_a_second_process_does_not_send_it_twice(bench: Bench
     await bench.run(at(25, 20))
     assert len(bench.to(ANA)) == len(bench.to(JORGE)) == 1
     assert [r.key for r in await bench.rows()] == [f"assigned:{p}:2026-11-23" for p in await _ids_of(bench, ANA, JORGE)]
+    # Told: the planner's query finds nothing more for anyone, however large the import was.
+    async with bench.sessions() as session:
+        assert await untold_since(session, await _ids_of(bench, ANA, JORGE, CLAIRE), at(1, 0)) == {}
 
 
 async def test_an_item_is_told_once_even_when_its_readers_days_move(bench: Bench) -> None:
