@@ -33,6 +33,7 @@ from storage.models import OutboxMessage, StatusUpdate
 from storage.network import FocalPointData, add_focal_point
 from storage.types import utcnow
 from tests.chat_harness import TELEGRAM_TOKEN, SlackPerson, TelegramPerson
+from tests.factories import answered_before
 from tests.outbox_harness import queue_due_reminders
 from tests.tcp_proxy import TcpProxy
 
@@ -333,6 +334,8 @@ async def test_sigkill_while_people_write_loses_nothing_and_handles_nothing_twic
                          "buttons": [[{"label": "No change", "action": f"same:{rec}"}]]},
                 due_at=now - timedelta(minutes=1),
             ))
+    # The ministry answered before: each "No change" is then one stored update, in one tap.
+    await answered_before(sessions, "MOJ", rec)
     bot = BotProcess(tmp_path, db_url, telegram_url=telegram.base_url, slack=None)
     kills = 0
     try:
@@ -350,13 +353,13 @@ async def test_sigkill_while_people_write_loses_nothing_and_handles_nothing_twic
             await bot.process.wait()
             kills += 1
             await bot.start()
-        await wait_for(lambda: _updates_by(sessions, rec, len(people)), timeout=120, what="every press handled")
+        await wait_for(lambda: _updates_by(sessions, rec, len(people) + 1), timeout=120, what="every press handled")
         await asyncio.sleep(2)  # anything handled twice would show by now
     finally:
         await bot.stop()
         await telegram.stop()
     async with sessions() as session:
-        rows = (await session.scalars(select(StatusUpdate).where(StatusUpdate.recommendation_id == rec))).all()
+        rows = (await session.scalars(select(StatusUpdate).where(StatusUpdate.recommendation_id == rec, StatusUpdate.author_focal_point_id.is_not(None)))).all()
     per_person = Counter(row.author_label for row in rows)
     lost = sum(1 for user in people if per_person[f"Person {user}"] == 0)
     duplicated = sum(n - 1 for n in per_person.values() if n > 1)

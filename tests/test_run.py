@@ -83,7 +83,9 @@ async def test_run_serves_both_platforms_and_stops_cleanly_on_sigterm(tmp_path: 
         # What people type is never logged at INFO.
         await ana.says("confidential words typed by Ana")
         items = (await ana.says("/mine", expect=4))[1:]
+        # Her institution's first answer: "No change" asks the status, saved at once.
         await ana.presses("No change", on=(await ana.presses("Open", on=items[0]))[0])
+        await ana.presses("in progress")
         # The same person on Slack, recognised by her workspace e-mail.
         (welcome,) = await SlackPerson(slack, "U0BRUNO").says("hello")
         assert welcome.shown.startswith("Welcome, Ana Pérez.")
