@@ -29,6 +29,7 @@ from bot.transports.telegram import TelegramTransport
 from bot.web import WebServer
 from handlers.assignment_notices import NoticeService
 from handlers.engine import ConversationEngine
+from handlers.evidence import EvidenceSettings
 from handlers.reminders.plan import Policy
 from handlers.reminders.service import ReminderService
 from handlers.reminders.working_time import weekday_numbers
@@ -82,6 +83,7 @@ class BotApp:
         self.engine = ConversationEngine(
             sessions, self.router, clock, timeout=timedelta(minutes=config.conversation.timeout_minutes), policy=self.policy,
             reports=ReportBuilder(sessions, clock),
+            evidence=EvidenceSettings(config.evidence.max_file_bytes, config.evidence.store_path(config.database.url)),
         )
         self.telegram: TelegramTransport | None = None
         self.slack: SlackTransport | None = None

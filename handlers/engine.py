@@ -36,6 +36,7 @@ from handlers.chat_port import (
 )
 from handlers import browse, buttons, hours, item_lists, refusals, requests, secretariat, snooze, status_update, validate
 from handlers.buttons import Place, Pressed, Verdict
+from handlers.evidence import EvidenceSettings
 from handlers.onboarding import tell_former_accounts
 from handlers.reminders.plan import Policy
 from handlers.report_orders import ReportMaker, ReportOrder
@@ -84,6 +85,7 @@ class ConversationEngine:
         db_attempts: int = 8,
         policy: Policy | None = None,
         reports: ReportMaker | None = None,
+        evidence: EvidenceSettings | None = None,
     ) -> None:
         self.sessions = sessions
         self.gateway = gateway
@@ -94,6 +96,8 @@ class ConversationEngine:
         self.policy = policy or Policy()
         # Makes the reports the secretariat orders in chat (bot.reports.build).
         self.reports = reports
+        # [evidence]: files over its limit are refused when sent; /evidence reads its store.
+        self.evidence = evidence or EvidenceSettings()
         self._jobs: set[asyncio.Task[None]] = set()
         # While the database is out of reach: who was told their message waits
         # (once each), and whether the outage was logged (once).
@@ -246,7 +250,7 @@ class ConversationEngine:
             if self._stale(state, now):
                 expired_rec = state.data.get("rec") if state.name.startswith("update.") else None
                 state = State()
-            turn = Turn(message, session, state, now, focal_point=focal_point, expired_rec=expired_rec)
+            turn = Turn(message, session, state, now, focal_point=focal_point, expired_rec=expired_rec, evidence=self.evidence)
             with acting_as(self.actor_of(address, focal_point)):
                 await self._route(turn)
                 # Now, not at the commit: the audit reads the actor as each flush runs.
@@ -261,7 +265,7 @@ class ConversationEngine:
         state = await load_state(session, address.platform, address.workspace_id, address.user_id)
         if self._stale(state, now):
             state = State()
-        turn = SecretariatTurn(message, session, state, now, user=user)
+        turn = SecretariatTurn(message, session, state, now, user=user, evidence=self.evidence)
         with acting_as(self.actor_of(address, user)):
             await secretariat.handle(turn, self.policy)
             await session.flush()

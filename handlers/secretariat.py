@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
-from handlers import broadcast, buttons, refusals
+from handlers import broadcast, buttons, evidence, refusals
 from handlers.buttons import Verdict
 from handlers.reminders.plan import Policy
 from handlers.report_orders import parse_order
@@ -20,7 +20,7 @@ from storage.audit import acting_as
 from storage.errors import InvalidValue
 from storage.models import Mechanism
 
-COMMANDS = ("/progress", "/overdue", "/missing", "/request", "/requests", "/report")
+COMMANDS = ("/progress", "/overdue", "/missing", "/request", "/requests", "/report", "/evidence")
 
 
 async def handle(turn: SecretariatTurn, policy: Policy) -> None:
@@ -42,6 +42,9 @@ async def handle(turn: SecretariatTurn, policy: Policy) -> None:
         elif command == "/report":
             turn.reset()
             await _order_report(turn, text.split()[1:])
+        elif command == "/evidence":
+            turn.reset()
+            await evidence.send_files(turn, text.split()[1:])
         elif action:
             await _on_action(turn, action, policy)
         elif text and not command and await broadcast.on_text(turn, text):

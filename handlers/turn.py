@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.buttons import bind, conversation_token, settles
 from handlers.chat_port import Button, IncomingMessage, OutgoingMessage, command_words
+from handlers.evidence import EvidenceSettings
 from handlers.report_orders import ReportOrder
 from messages import t
 from storage.conversations import State
@@ -26,6 +27,8 @@ class Exchange:
     state: State
     now: datetime
     replies: list[OutgoingMessage] = field(default_factory=list)
+    # [evidence]: the size limit of a file sent, the store files are sent back from.
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings, kw_only=True)
     # Whether the message whose button was pressed is to show the choice and
     # lose its buttons: decided from the state the press found (buttons.settles);
     # a handler may keep them by setting it False.

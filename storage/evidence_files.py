@@ -198,14 +198,18 @@ class KeptFile:
     evidence_id: int
     status_update_id: int
     recommendation_id: int
+    # The evidence_files row: the same file repeated by later updates has the same one.
+    file_id: int | None
     file_name: str
-    state: EvidenceFileState
+    # None: only its name was recorded (not sent through a chat), nothing to fetch.
+    state: EvidenceFileState | None
     path: str | None
     sha256: str | None
     size_bytes: int | None
     mime_type: str | None
     last_error: str | None
     sender: str
+    sent_at: datetime
 
 
 async def files_of_updates(session: AsyncSession, update_ids: Sequence[int]) -> dict[int, list[KeptFile]]:
@@ -217,22 +221,22 @@ async def files_of_updates(session: AsyncSession, update_ids: Sequence[int]) -> 
         chunk = ids[start:start + 2000]
         rows = (
             await session.execute(
-                select(Evidence, StatusUpdate.recommendation_id, StatusUpdate.channel, StatusUpdate.author_label)
+                select(Evidence, StatusUpdate.recommendation_id, StatusUpdate.channel, StatusUpdate.author_label, StatusUpdate.created_at)
                 .join(StatusUpdate, StatusUpdate.id == Evidence.status_update_id)
                 .where(Evidence.status_update_id.in_(chunk), Evidence.kind == EvidenceKind.FILE)
                 .order_by(Evidence.id)
             )
         ).all()
-        wanted = {(channel.value, e.platform_file_id) for e, _, channel, _ in rows if e.platform_file_id}
+        wanted = {(channel.value, e.platform_file_id) for e, _, channel, _, _ in rows if e.platform_file_id}
         kept = await _kept(session, wanted)
-        for e, rec, channel, author in rows:
+        for e, rec, channel, author, at in rows:
             found = kept.get((channel.value, e.platform_file_id or ""))
             out.setdefault(e.status_update_id, []).append(KeptFile(
-                e.id, e.status_update_id, rec, e.file_name or "file",
-                found.state if found else EvidenceFileState.FAILED,
+                e.id, e.status_update_id, rec, found.id if found else None, e.file_name or "file",
+                found.state if found else None,
                 found.path if found else None, found.sha256 if found else None,
                 found.size_bytes if found else e.size_bytes, found.mime_type if found else e.mime_type,
-                found.last_error if found else "never taken in (no platform file id)", author,
+                found.last_error if found else None, author, at,
             ))
     return out
 

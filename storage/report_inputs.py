@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import Channel, ImplementationStatus, ValidationDecision
+from storage.evidence_files import KeptFile, files_of_updates
 from storage.models import Assignment, Cluster, Document, Evidence, Institution, Recommendation, Review, StatusUpdate
 from storage.report_rows import ReportScope
 from storage.selection import conditions
@@ -32,6 +33,8 @@ class Input:
     # The institution validator's latest decision, as of the moment (None: not yet).
     validation: ValidationDecision | None = None
     comment: str | None = None
+    # Its files, with where the bot keeps each (storage.evidence_files): the draft's annex.
+    files: list[KeptFile] = field(default_factory=list)
 
 
 @dataclass
@@ -90,6 +93,7 @@ async def stream_inputs(session: AsyncSession, scope: ReportScope, as_of: dateti
             select(Evidence.status_update_id, Evidence.url, Evidence.file_name).where(Evidence.status_update_id.in_(update_ids[start:start + 2000])).order_by(Evidence.id)
         ):
             evidence.setdefault(update_id, []).append(url or name or "")
+    files = await files_of_updates(session, update_ids)
     for rec_id, cluster, paragraph, document, text in rows:
         item = RecommendationInputs(
             rec_id, cluster, paragraph, document, text, assigned.get(rec_id, []), status=overall.get(rec_id, ImplementationStatus.NOT_STARTED)
@@ -98,6 +102,6 @@ async def stream_inputs(session: AsyncSession, scope: ReportScope, as_of: dateti
             decision, comment = judged.get(u.id, (None, None))
             item.inputs.append(Input(
                 names.get(u.institution_id or 0, "?"), u.status, u.narrative, evidence.get(u.id, []), u.next_step,
-                u.next_step_due_on, u.author_label, u.channel, u.created_at, decision, comment,
+                u.next_step_due_on, u.author_label, u.channel, u.created_at, decision, comment, files.get(u.id, []),
             ))
         yield item

@@ -6,7 +6,8 @@ the overall status (the rule is stated once, in storage/status.py), among
 those given up to that moment; an update given later is not seen, so a
 report for a past date reads as it would have then. ``inputs`` lists each
 institution's own latest update beside it (storage.status.InstitutionInput),
-fetched a chunk of rows at a time.
+fetched a chunk of rows at a time, as is ``evidence_files``: the files of
+that update, each with where the bot keeps it (storage.evidence_files).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import AssignmentRole, TagKind
+from storage.evidence_files import files_of_updates
 from storage.models import Cluster, Document, Evidence, Mechanism, Recommendation, Review, StatusUpdate, Validation
 from storage.recommendations import institutions_of, status_column, tags_of, with_latest_update
 from storage.selection import conditions
@@ -27,7 +29,7 @@ from storage.status import CHUNK, institution_inputs
 
 REPORT_COLUMNS = (
     "id", "external_id", "country", "mechanism", "cycle", "document", "paragraph", "cluster", "themes", "text",
-    "lead", "institutions", "status", "inputs", "narrative", "evidence", "next_step", "next_step_due_on",
+    "lead", "institutions", "status", "inputs", "narrative", "evidence", "evidence_files", "next_step", "next_step_due_on",
     "last_update_at", "last_update_by", "last_update_channel", "validation",
 )
 
@@ -76,6 +78,7 @@ def report_statement(scope: ReportScope, as_of: datetime | None) -> Select[Any]:
                 _evidence(StatusUpdate.id).label("evidence"),
                 StatusUpdate.next_step,
                 StatusUpdate.next_step_due_on,
+                StatusUpdate.id.label("update_id"),
                 StatusUpdate.created_at.label("last_update_at"),
                 StatusUpdate.author_label.label("last_update_by"),
                 StatusUpdate.channel.label("last_update_channel"),
@@ -96,8 +99,11 @@ async def stream_report_rows(session: AsyncSession, scope: ReportScope, as_of: d
     async for rows in result.partitions(CHUNK):
         batch = [_row(row) for row in rows]
         inputs = await institution_inputs(session, [int(r["id"]) for r in batch], as_of, assigned={int(r["id"]): _assigned(r) for r in batch})
+        files = await files_of_updates(session, [int(r["update_id"]) for r in batch if r["update_id"] is not None])
         for out in batch:
             out["inputs"] = inputs.get(int(out["id"]), [])
+            # The files of the update giving the status, as the bot keeps them (storage.evidence_files).
+            out["evidence_files"] = files.get(out["update_id"], []) if out["update_id"] is not None else []
             yield out
 
 

@@ -118,18 +118,21 @@ async def test_a_telegram_file_gone_for_good_is_reported_to_the_sender_and_kept_
 
 
 async def test_a_file_telegram_will_not_give_a_bot_is_refused_and_the_sender_told(
-    telegram: tuple[LiveTelegram, FakeClock], sessions: async_sessionmaker[AsyncSession], tmp_path: Path,
+    sessions: async_sessionmaker[AsyncSession], world: dict[str, int], tmp_path: Path,
 ) -> None:
-    live, clock = telegram
+    from handlers.evidence import EvidenceSettings
+
+    clock = FakeClock()
     # 25 MB: over the 20 MB Telegram gives a bot, though within a limit set higher.
-    await send_on_telegram(live, "huge.pdf", size=25 * MB)
-    before = len(live.standin.messages_to(111))
-    await fetcher(live, sessions, clock, tmp_path / "store", limit=50 * MB).drain()
-    (row,) = await kept(sessions)
-    assert row.state is State.REFUSED and "file is too big" in (row.last_error or "").lower()
-    (told,) = (await live.standin.wait_for_messages(111, before + 1))[before:]
-    assert "huge.pdf" in told.text and "20 MB" in told.text
-    assert live.standin.downloads == []
+    async with live_telegram(sessions, clock, users=[111], engine_options={"evidence": EvidenceSettings(50 * MB)}) as live:
+        await send_on_telegram(live, "huge.pdf", size=25 * MB)
+        before = len(live.standin.messages_to(111))
+        await fetcher(live, sessions, clock, tmp_path / "store", limit=50 * MB).drain()
+        (row,) = await kept(sessions)
+        assert row.state is State.REFUSED and "file is too big" in (row.last_error or "").lower()
+        (told,) = (await live.standin.wait_for_messages(111, before + 1))[before:]
+        assert "huge.pdf" in told.text and "20 MB" in told.text
+        assert live.standin.downloads == []
 
 
 @pytest.fixture
@@ -224,3 +227,116 @@ def test_the_store_is_beside_a_sqlite_database_unless_set() -> None:
     assert config.evidence.max_file_bytes == 5 * MB
     assert Config().evidence.store_path("postgresql://u@h/db") == Path("nmrf-evidence")
     assert Config().evidence.max_file_mb == 20
+
+
+def test_a_file_over_the_limit_is_refused_at_receipt_and_the_others_kept() -> None:
+    from handlers.chat_port import ChatAddress, IncomingMessage, ReceivedFile
+    from handlers.evidence import EvidenceSettings, refuse_too_large, too_large
+    from handlers.turn import Turn
+    from storage.conversations import State
+    from storage.models import FocalPoint
+
+    small = ReceivedFile("informe.pdf", "application/pdf", 3 * MB, "f1")
+    big = ReceivedFile("video.mp4", "video/mp4", 21 * MB, "f2")
+    unknown = ReceivedFile("scan.pdf", None, None, "f3")
+    assert too_large([small, big, unknown], 20 * MB) == [big]
+    message = IncomingMessage(ChatAddress(Platform.TELEGRAM, "111", "111"), "1", files=(small, big, unknown))
+    for language, words in (("en", "over 20 MB"), ("fr", "plus de 20 Mo"), ("es", "más de 20 MB")):
+        turn = Turn(message, None, State(), FakeClock()(), focal_point=FocalPoint(language=language, timezone="UTC"),  # type: ignore[arg-type]
+                    evidence=EvidenceSettings(20 * MB))
+        assert refuse_too_large(turn) == [small, unknown]
+        (said,) = turn.replies
+        assert said.key == "evidence.too_large" and "video.mp4" in said.text and words in said.text
+    turn = Turn(message, None, State(), FakeClock()(), focal_point=FocalPoint(language="en", timezone="UTC"),  # type: ignore[arg-type]
+                evidence=EvidenceSettings(50 * MB))
+    assert refuse_too_large(turn) == [small, big, unknown] and turn.replies == []
+
+
+async def test_the_secretariat_gets_a_recommendations_files_back_with_evidence_n(
+    sessions: async_sessionmaker[AsyncSession], world: dict[str, int], tmp_path: Path,
+) -> None:
+    from handlers.evidence import EvidenceSettings
+    from storage.secretariat import SecretariatUserData, sync_secretariat_users
+
+    async with sessions() as session, session.begin():
+        await sync_secretariat_users(session, [
+            SecretariatUserData("María González", "maria@cancilleria.example", "en", "America/Montevideo", telegram_user_id=900),
+        ])
+    clock = FakeClock()
+    store = tmp_path / "store"
+    async with live_telegram(sessions, clock, users=[111, 900], engine_options={"evidence": EvidenceSettings(20 * MB, store)}) as live:
+        await send_on_telegram(live, "informe-2026.pdf", PDF)
+        lost = await send_on_telegram(live, "lost.pdf", PDF[:100])
+        live.standin.forget_file(lost)
+        fetch = fetcher(live, sessions, clock, store, max_attempts=1)
+        await fetch.drain()
+        before = len(live.standin.messages_to(900))
+        live.standin.user_sends(900, f"/evidence {world['mine']}")
+        replies = (await live.standin.wait_for_messages(900, before + 2))[before:]
+        document = next(m for m in replies if m.document is not None)
+        assert document.document["data"] == PDF and document.document["file_name"] == "informe-2026.pdf"  # type: ignore[index]
+        assert "Ana Pérez" in document.text
+        (missing,) = [m for m in replies if m.document is None]
+        assert "lost.pdf" in missing.text and "not kept" in missing.text
+        # A focal point cannot.
+        before = len(live.standin.messages_to(111))
+        live.standin.user_sends(111, f"/evidence {world['mine']}")
+        (refused,) = (await live.standin.wait_for_messages(111, before + 1))[before:]
+        assert refused.document is None
+
+
+async def test_the_export_gives_the_stored_paths_and_the_zip_bundles_the_files(
+    telegram: tuple[LiveTelegram, FakeClock], sessions: async_sessionmaker[AsyncSession], world: dict[str, int],
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+    import csv
+    import io
+    import json
+    import zipfile
+
+    from bot.cli import main
+    from bot.config import EvidenceConfig
+
+    monkeypatch.setenv("NMRF_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    store = EvidenceConfig().store_path(db_url)
+    live, clock = telegram
+    await send_on_telegram(live, "informe-2026.pdf", PDF)
+    lost = await send_on_telegram(live, "lost.pdf", PDF[:50])
+    live.standin.forget_file(lost)
+    await fetcher(live, sessions, clock, store, max_attempts=1).drain()
+    digest = hashlib.sha256(PDF).hexdigest()
+
+    def cli(*args: str) -> str:
+        out = io.StringIO()
+        with monkeypatch.context() as m:
+            m.setattr("sys.stdout", out)
+            try:
+                main(list(args), clock=FakeClock())
+            except SystemExit as exc:
+                assert not exc.code, exc.code
+        return out.getvalue()
+
+    await asyncio.to_thread(cli, "report", "export", "--format", "json", "--out", str(tmp_path / "export.json"))
+    rows = {row["id"]: row for row in json.loads((tmp_path / "export.json").read_text(encoding="utf-8"))}
+    # The status comes from the latest update, which carries lost.pdf.
+    (lost_row,) = rows[world["mine"]]["evidence_files"]
+    assert (lost_row["name"], lost_row["state"], lost_row["path"]) == ("lost.pdf", "failed", None)
+    await asyncio.to_thread(cli, "report", "export", "--format", "csv", "--out", str(tmp_path / "export.csv"))
+    (mine,) = [r for r in csv.DictReader(io.StringIO((tmp_path / "export.csv").read_text(encoding="utf-8"))) if r["id"] == str(world["mine"])]
+    assert mine["evidence_files"] == "lost.pdf: failed"
+
+    said = await asyncio.to_thread(cli, "report", "evidence", "--out", str(tmp_path / "evidence.zip"))
+    assert "1 of 2 files" in said
+    with zipfile.ZipFile(tmp_path / "evidence.zip") as bundle:
+        names = bundle.namelist()
+        assert f"{world['mine']}/2026-11-23_informe-2026.pdf" in names
+        assert hashlib.sha256(bundle.read(f"{world['mine']}/2026-11-23_informe-2026.pdf")).hexdigest() == digest
+        manifest = list(csv.DictReader(io.StringIO(bundle.read("manifest.csv").decode("utf-8"))))
+    assert [(m["file_name"], m["state"], m["sha256"]) for m in manifest] == [("informe-2026.pdf", "stored", digest), ("lost.pdf", "failed", "")]
+    assert manifest[0]["sent_by"] == "Ana Pérez" and "temporarily unavailable" in manifest[1]["note"]
+    # Filtered like the other reports: no file of another mechanism.
+    await asyncio.to_thread(cli, "report", "evidence", "--mechanism", "CEDAW", "--out", str(tmp_path / "none.zip"))
+    with zipfile.ZipFile(tmp_path / "none.zip") as bundle:
+        assert bundle.namelist() == ["manifest.csv"]

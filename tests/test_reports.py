@@ -176,7 +176,10 @@ async def test_the_draft_report(registry: dict[str, int], sessions: async_sessio
     paragraphs = [(p.style.name, p.text) for p in doc.paragraphs]
     headings = [text for style, text in paragraphs if style.startswith("Heading") or style == "Title"]
     assert headings[0] == "Projet : UPR, cycle 2"
-    assert headings[1] == "Gender-based violence" and headings[-1] == "Recommandations encore sans contribution"
+    assert headings[1] == "Gender-based violence" and headings[-2] == "Recommandations encore sans contribution"
+    # Then the annex of evidence files: the one given here by name only.
+    assert headings[-1] == "Annexe : fichiers fournis comme preuves"
+    assert paragraphs[-1][0] == "List Bullet" and "informe.pdf" in paragraphs[-1][1] and "seul son nom a été enregistré" in paragraphs[-1][1]
     texts = [text for _, text in paragraphs]
     # The Ministry of Justice's latest input (September) and the Ministry of Women's, each with its source.
     assert "Ministry of Justice : pleinement mise en œuvre" in texts and "Ministry of Women : en cours" in texts
@@ -184,7 +187,7 @@ async def test_the_draft_report(registry: dict[str, int], sessions: async_sessio
     assert any(t.startswith("Source : Rosa Díaz, Slack, 1 mars 2026") for t in texts)
     # Neither ministry has validated yet: both inputs say so.
     assert sum(t.endswith("Pas encore validée par l'institution.") for t in texts) == 2
-    missing = [text for style, text in paragraphs if style == "List Bullet"]
+    missing = [text for style, text in paragraphs[:-1] if style == "List Bullet"]
     # The fixture's cycle 2 holds five recommendations; four have no input.
     assert len(missing) == 4 and all(t.endswith("aucune contribution") for t in missing)
     # As of February, nobody had answered: every recommendation is listed as missing.

@@ -104,6 +104,23 @@ def report_export(app: AppContext, fmt: str, out: Path, as_of: date | None, coun
     click.echo(wrote(out, made) + f" ({t('count.recommendations', DEFAULT_LANGUAGE, count=made.count)})")
 
 
+@report.command("evidence")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, callback=writable_out, help="The .zip to write.")
+@as_of_option
+@scope_options
+@click.pass_obj
+def report_evidence(app: AppContext, out: Path, as_of: date | None, country: str | None, mechanism: str | None, cycle: int | None) -> None:
+    """Every file sent as evidence, from the evidence store ([evidence]
+    store), in one .zip with a manifest.csv of every file given, kept or not."""
+    if out.suffix.lower() != ".zip":
+        raise click.BadParameter("the evidence bundle is a .zip file", param_hint="--out")
+    order = ReportOrder("evidence", DEFAULT_LANGUAGE, app.config.schedule.timezone, mechanism, cycle, country, as_of=end_of_day(app, as_of))
+    store = app.config.evidence.store_path(app.config.database.url)
+    made = app.run(lambda sessions: make_report(sessions, order, out, evidence_store=store))
+    listed = made.count + made.without_input
+    click.echo(wrote(out, made) + f" ({made.count} of {listed} files; manifest.csv lists each, kept or not)")
+
+
 @report.command("draft")
 @click.option("--mechanism", required=True, help="UPR, CEDAW, CRC ...")
 @click.option("--cycle", type=int, default=None, help="The UPR cycle.")

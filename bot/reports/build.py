@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.reports.draft import write_draft
+from bot.reports.evidence_zip import write_evidence_zip
 from bot.reports.export import write_export
 from bot.reports.matrix import write_matrix
 from bot.reports.progress_page import write_progress_page
@@ -34,6 +35,7 @@ MIME_TYPES = {
     "progress": "text/html",
     "csv": "text/csv",
     "json": "application/json",
+    "evidence": "application/zip",
 }
 
 
@@ -45,8 +47,9 @@ def file_name(order: ReportOrder, now: datetime) -> str:
         "draft": ["draft", order.mechanism, f"cycle-{order.cycle}" if order.cycle else None],
         "progress": ["progress-public" if order.public else "progress"],
         "export": ["recommendations", order.mechanism],
+        "evidence": ["evidence", order.mechanism],
     }[order.kind]
-    suffix = {"matrix": "xlsx", "draft": "docx", "progress": "html", "export": order.fmt}[order.kind]
+    suffix = {"matrix": "xlsx", "draft": "docx", "progress": "html", "export": order.fmt, "evidence": "zip"}[order.kind]
     return "-".join(p for p in [*parts, day] if p) + "." + suffix
 
 
@@ -100,22 +103,31 @@ def report_target(out: Path, what: str = "a report") -> Path:
 
 
 async def make_report(
-    sessions: async_sessionmaker[AsyncSession], order: ReportOrder, out: Path, clock: Callable[[], datetime] = utcnow
+    sessions: async_sessionmaker[AsyncSession], order: ReportOrder, out: Path, clock: Callable[[], datetime] = utcnow,
+    evidence_store: Path | None = None,
 ) -> ReportFile:
     """Write the report ``order`` asks for to ``out`` (through a symlink to its
-    target, which the file's path says), whole or not at all."""
+    target, which the file's path says), whole or not at all. The evidence
+    bundle reads its files from ``evidence_store``."""
     target = report_target(out)
     with whole_or_nothing(target) as partial:
-        made = await _make_report(sessions, order, partial, clock)
+        made = await _make_report(sessions, order, partial, clock, evidence_store)
     return replace(made, path=target)
 
 
 async def _make_report(
-    sessions: async_sessionmaker[AsyncSession], order: ReportOrder, out: Path, clock: Callable[[], datetime]
+    sessions: async_sessionmaker[AsyncSession], order: ReportOrder, out: Path, clock: Callable[[], datetime],
+    evidence_store: Path | None = None,
 ) -> ReportFile:
     scope = ReportScope(order.country, order.mechanism, order.cycle)
     moment = order.as_of
     async with sessions() as session:
+        if order.kind == "evidence":
+            if evidence_store is None:
+                raise ValueError("the evidence bundle needs the evidence store")
+            archived, listed = await write_evidence_zip(session, scope, moment, evidence_store, out, order.timezone)
+            # count: files in the archive; without_input: files listed but not kept.
+            return ReportFile(out, MIME_TYPES["evidence"], archived, listed - archived)
         if order.kind == "matrix":
             count = await write_matrix(
                 stream_report_rows(session, scope, moment), out, moment, clock(), language=order.language, timezone=order.timezone

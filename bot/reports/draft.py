@@ -4,7 +4,10 @@ report (a UPR mid-term report, a follow-up reply to a committee).
 Grouped by cluster, then paragraph; under each recommendation, its overall
 status (the rule is in storage/status.py), then each institution's own latest
 input, narrative included, with its source; at the end, the list of
-recommendations nobody has answered yet, so a gap is seen, not hidden.
+recommendations nobody has answered yet, so a gap is seen, not hidden; and
+an annex listing every file given as evidence in those inputs, where the bot
+keeps it (relative to the evidence store, with its SHA-256) or why it is not
+kept, so the secretariat can open what each institution sent.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from docx.shared import Pt
 
 from bot.reports.cells import xml_text
 from messages import local_date, t
-from storage.enums import ValidationDecision
+from storage.enums import EvidenceFileState, ValidationDecision
+from storage.evidence_files import KeptFile
 from storage.report_inputs import RecommendationInputs
 
 
@@ -46,6 +50,8 @@ async def write_draft(
     doc.add_paragraph(say("draft.as_of", date=local_date(as_of.astimezone(zone).date(), language)))
     cluster: str | None | object = object()
     total, missing = 0, []
+    annex: list[tuple[str, str, KeptFile]] = []
+    seen: set[object] = set()
     async for item in items:
         total += 1
         if item.cluster != cluster:
@@ -64,6 +70,11 @@ async def write_draft(
                 doc.add_paragraph(xml_text(given.narrative))
             if given.evidence:
                 doc.add_paragraph(say("draft.evidence", evidence="; ".join(given.evidence)))
+            for kept in given.files:
+                identity = kept.file_id if kept.file_id is not None else ("evidence", kept.evidence_id)
+                if identity not in seen:
+                    seen.add(identity)
+                    annex.append((label, given.institution, kept))
             if given.next_step:
                 due = f" ({local_date(given.next_step_due_on, language)})" if given.next_step_due_on else ""
                 doc.add_paragraph(say("draft.next_step", next_step=given.next_step + due))
@@ -88,6 +99,20 @@ async def write_draft(
         doc.add_paragraph(say("draft.no_input_none"))
     for label, institutions in missing:
         doc.add_paragraph(say("draft.no_input_line", paragraph=label, institutions=", ".join(institutions) or "—"), style="List Bullet")
+    doc.add_heading(say("draft.annex_heading"), level=1)
+    if not annex:
+        doc.add_paragraph(say("draft.annex_none"))
+    for label, institution, kept in annex:
+        values = {
+            "paragraph": label, "institution": xml_text(institution), "name": xml_text(kept.file_name), "sender": xml_text(kept.sender),
+            "date": local_date(kept.sent_at.astimezone(zone).date(), language),
+        }
+        if kept.state is EvidenceFileState.STORED and kept.path and kept.sha256:
+            line = say("draft.annex_line", path=kept.path, sha256=kept.sha256[:12], **values)
+        else:
+            state = kept.state.value if kept.state not in (None, EvidenceFileState.STORED) else "untracked" if kept.state is None else "failed"
+            line = say("draft.annex_not_kept", state=say(f"evidence.state_{state}"), **values)
+        doc.add_paragraph(line, style="List Bullet")
     # Zipped in memory, then written: python-docx's ZipFile, left open on a file
     # whose write failed (a full disk), fails again when collected and prints a traceback.
     buffer = io.BytesIO()

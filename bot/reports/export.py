@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.reports.cells import csv_safe
+from storage.enums import EvidenceFileState
+from storage.evidence_files import KeptFile
 from storage.report_rows import REPORT_COLUMNS
 from storage.status import InstitutionInput
 
@@ -37,6 +39,23 @@ def inputs_text(inputs: list[InstitutionInput]) -> str:
     )
 
 
+def _files_json(files: list[KeptFile]) -> list[dict[str, Any]]:
+    """Each file of the update: where it is kept (relative to the evidence store), or why it is not."""
+    return [
+        {"name": f.file_name, "state": f.state.value if f.state else None, "path": f.path, "sha256": f.sha256, "size_bytes": f.size_bytes,
+         "mime_type": f.mime_type, "error": None if f.state is EvidenceFileState.STORED else f.last_error}
+        for f in files
+    ]
+
+
+def files_text(files: list[KeptFile]) -> str:
+    """ "ab/ab12...pdf (informe.pdf); lost.pdf: failed", in the order given."""
+    return "; ".join(
+        f"{f.path} ({f.file_name})" if f.state is EvidenceFileState.STORED and f.path else f"{f.file_name}: {f.state.value if f.state else 'not fetched'}"
+        for f in files
+    )
+
+
 async def write_export(rows: AsyncIterator[dict[str, Any]], path: Path, fmt: str) -> int:
     n = 0
     with path.open("w", encoding="utf-8", newline="") as out:
@@ -45,7 +64,7 @@ async def write_export(rows: AsyncIterator[dict[str, Any]], path: Path, fmt: str
             writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
             writer.writerow(REPORT_COLUMNS)
             async for row in rows:
-                values = {**row, "inputs": inputs_text(row.get("inputs") or [])}
+                values = {**row, "inputs": inputs_text(row.get("inputs") or []), "evidence_files": files_text(row.get("evidence_files") or [])}
                 writer.writerow([csv_safe(_plain(values.get(c))) for c in REPORT_COLUMNS])
                 n += 1
         else:
@@ -53,6 +72,7 @@ async def write_export(rows: AsyncIterator[dict[str, Any]], path: Path, fmt: str
             async for row in rows:
                 values = {c: _plain(row.get(c)) for c in REPORT_COLUMNS}
                 values["inputs"] = _inputs_json(row.get("inputs") or [])
+                values["evidence_files"] = _files_json(row.get("evidence_files") or [])
                 out.write(("," if n else "") + "\n" + json.dumps(values, ensure_ascii=False))
                 n += 1
             out.write("\n]\n")

@@ -68,7 +68,7 @@ Handle = Callable[[IncomingMessage], Awaitable[None]]
 WORDS = set(COMMAND_NAMES)
 # Commands that take words after them. Only these shapes: an answer that
 # merely begins with "report" or "snooze" stays an answer.
-_WITH_ARGUMENTS = re.compile(r"(snooze|progress|hours)\s+\S+|report\s+(matrix|draft|progress|export)(\s.*)?", re.IGNORECASE | re.DOTALL)
+_WITH_ARGUMENTS = re.compile(r"(snooze|progress|hours|evidence)\s+\S+|report\s+(matrix|draft|progress|export)(\s.*)?", re.IGNORECASE | re.DOTALL)
 # "start CODE" redeems an invite code, as /start CODE does on Telegram.
 _START = re.compile(r"start\s+[A-Za-z0-9_-]{8,64}", re.IGNORECASE)
 # Message metadata naming the outbox row a message came from.

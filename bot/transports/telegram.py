@@ -70,6 +70,7 @@ SECRETARIAT_COMMANDS = [
     BotCommand("request", "Ask the focal points something"),
     BotCommand("requests", "Your requests and who has answered"),
     BotCommand("report", "A compiled file: matrix, draft, progress, export"),
+    BotCommand("evidence", "The files sent for a recommendation: /evidence 12"),
 ]
 
 
