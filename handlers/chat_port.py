@@ -134,7 +134,7 @@ class OutgoingMessage:
 # Every command a person can give, on any platform (Slack takes them as bare words).
 COMMAND_NAMES = (
     "mine", "help", "filter", "language", "cancel", "snooze", "hours", "validate",
-    "progress", "overdue", "missing", "request", "requests", "report",
+    "progress", "overdue", "missing", "request", "requests", "report", "evidence",
 )
 
 

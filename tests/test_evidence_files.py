@@ -6,6 +6,7 @@ person and kept listed, never dropped."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -340,3 +341,20 @@ async def test_the_export_gives_the_stored_paths_and_the_zip_bundles_the_files(
     await asyncio.to_thread(cli, "report", "evidence", "--mechanism", "CEDAW", "--out", str(tmp_path / "none.zip"))
     with zipfile.ZipFile(tmp_path / "none.zip") as bundle:
         assert bundle.namelist() == ["manifest.csv"]
+
+
+async def test_the_download_loop_is_supervised_and_on_healthz(sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> None:
+    from bot.app import BotApp
+    from bot.config import Config
+    from tests.chat_harness import TELEGRAM_TOKEN
+
+    app = BotApp(Config.model_validate({"telegram": {"token": TELEGRAM_TOKEN}, "evidence": {"store": str(tmp_path / "kept"), "max_file_mb": 7}}), sessions)
+    assert app.evidence.store == tmp_path / "kept" and app.evidence.limit_bytes == 7 * MB
+    assert app.engine.evidence.limit_bytes == 7 * MB and app.engine.evidence.store == tmp_path / "kept"
+    assert (await app.health())["loops"]["evidence"] == {"ok": False, "state": "not running"}
+    stop = asyncio.Event()
+    task = asyncio.get_running_loop().create_task(app.evidence.run_forever(stop, idle=0.01, health=app.loops.loops["evidence"]))
+    await asyncio.sleep(0.1)
+    assert (await app.health())["loops"]["evidence"] == {"ok": True, "state": "ok"}
+    stop.set()
+    await task
