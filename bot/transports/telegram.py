@@ -46,6 +46,8 @@ Handle = Callable[[IncomingMessage], Awaitable[None]]
 ALLOWED_UPDATES = ["message", "callback_query"]
 # "Bots can currently send files of up to 50 MB in size" (Bot API, Sending files).
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+# Seconds a file a person sent may take to download.
+DOWNLOAD_TIMEOUT = 300.0
 # "0-1024 characters after entities parsing" (sendDocument caption).
 MAX_CAPTION = 1024
 # A delivery check looks at most this many messages past the last known one,
@@ -337,7 +339,8 @@ class TelegramTransport:
         if found.file_size is not None and found.file_size > into.limit:
             raise DownloadTooLarge(f"{found.file_size} bytes")
         try:
-            data = await found.download_as_bytearray()
+            # Up to 20 MB over a slow government link: minutes, not the 5 s of an API call.
+            data = await found.download_as_bytearray(read_timeout=DOWNLOAD_TIMEOUT)
         except TelegramError as exc:
             raise DownloadFailed(f"file download: {exc.__class__.__name__}: {exc}") from None
         except RuntimeError as exc:  # no file_path
