@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from handlers.browse import correctable_update, is_assigned
 from handlers.chat_port import Button
+from handlers.evidence import refuse_too_large
 from handlers.turn import Turn
 from handlers.update_text import MAX_TEXT, is_skip, links_in, read_date, read_update
 from messages import DATE_EXAMPLE, local_date
@@ -185,15 +186,22 @@ async def on_files(turn: Turn) -> bool:
     state = turn.state.name
     if state not in ("update.done", "update.evidence"):
         return False
+    # A file over the [evidence] limit is refused now, by name; the rest is kept.
+    kept = refuse_too_large(turn)
     files = [
         {"kind": "file", "file_name": f.name, "mime_type": f.mime_type, "size_bytes": f.size_bytes, "platform_file_id": f.platform_file_id}
-        for f in turn.message.files
+        for f in kept
     ]
     caption = turn.message.text or ""
+    if not kept and not caption.strip():
+        # Only refused files: the question stays open for a smaller one, or a link.
+        return True
     if state == "update.evidence":
         links = [{"kind": "link", "url": u} for u in links_in(caption)]
         turn.state.data["evidence"] = turn.state.data.get("evidence", []) + files + links
-        names = [f.name for f in turn.message.files] + [link["url"] for link in links]
+        names = [f.name for f in kept] + [link["url"] for link in links]
+        if not names:
+            return True
         turn.ask("update.evidence_received", _evidence_buttons(turn), item=", ".join(names))
         return True
     read = read_update(caption)

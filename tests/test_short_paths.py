@@ -214,3 +214,19 @@ async def test_another_institutions_later_answer_does_not_take_away_ones_correct
     assert [(u.status, u.corrects_id) for u in updates] == [
         (S.IN_PROGRESS, None), (S.FULLY_IMPLEMENTED, None), (S.PARTIALLY_IMPLEMENTED, updates[0].id),
     ]
+
+
+async def test_a_file_over_the_limit_is_refused_when_sent_and_the_update_still_waits(
+    sessions: async_sessionmaker[AsyncSession], gateway: FakeGateway, clock: object, world: dict[str, int],
+) -> None:
+    from handlers.evidence import MB, EvidenceSettings
+
+    small = ConversationEngine(sessions, gateway, clock, evidence=EvidenceSettings(limit_bytes=2 * MB))  # type: ignore[arg-type]
+    await chat(small, gateway, ana.presses(f"upd:{world['mine']}"), tap("in progress"))
+    assert await chat(small, gateway, ana.sends_file("scan.tiff", "image/tiff", 3 * MB)) == ["evidence.too_large"]
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(StatusUpdate)) == 0
+    assert await chat(small, gateway, ana.sends_file("scan.pdf", "application/pdf", MB)) == ["update.saved"]
+    async with sessions() as session:
+        (update,) = await history(session, world["mine"])
+    assert [(e.kind, e.file_name) for e in update.evidence] == [(EvidenceKind.FILE, "scan.pdf")]

@@ -12,6 +12,7 @@ MANIFEST = Path(slack_module.__file__).with_name("slack-app-manifest.json")
 # What each Web API method and event needs (api.slack.com/methods, /events).
 NEEDS = {
     "chat_postMessage": {"chat:write"},
+    "chat_update": {"chat:write"},
     "conversations_open": {"im:write"},
     "users_info": {"users:read", "users:read.email"},
     "users_lookupByEmail": {"users:read", "users:read.email"},
