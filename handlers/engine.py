@@ -72,7 +72,7 @@ DEFAULT_TIMEOUT = timedelta(minutes=30)
 SETTLE_TIMEOUT = 5.0
 # Buttons that start something anew (a list, a dialogue) and so would drop
 # the dialogue that is open: refused while one is.
-_OPENERS = frozenset({"mine", "filter", "f", "upd", "same", "nca", "ncr", "fix", "addn", "adde", "req"})
+_OPENERS = frozenset({"mine", "filter", "f", "upd", "same", "nca", "ncr", "nco", "fix", "addn", "adde", "req"})
 
 
 class ConversationEngine:
@@ -481,6 +481,9 @@ class ConversationEngine:
         elif verb == "nca" and (ids := item_lists.decode(argument)) is not None:
             turn.reset()
             await status_update.no_change_on_all(turn, ids)
+        elif verb == "nco" and argument:
+            turn.reset()
+            await status_update.no_change_on_message(turn, argument)
         elif verb == "ncr" and (found := re.fullmatch(r"(\d+):(.+)", argument)) and (ids := item_lists.decode(found[2])) is not None:
             turn.reset()
             request = int(found[1])

@@ -2,12 +2,19 @@
 
 "No change on all of these" must name its items in Telegram's 64 bytes of
 callback data. Sorted ids are written as base-36 gaps: #1204, #1205, #1311
-become "xg.1.2y". A national registry's ids are small; a digest lists a few.
+become "xg.1.2y" (nca:...). When they do not fit, the button names the
+outbox message it is sent in instead (nco:KEY), whose "#N: no change"
+buttons are the list: the message itself keeps it.
 """
 
 from __future__ import annotations
 
 import string
+
+from handlers.chat_port import MAX_ACTION_BYTES
+
+NO_CHANGE_ALL = "nca:"
+NO_CHANGE_OF_MESSAGE = "nco:"
 
 _DIGITS = string.digits + string.ascii_lowercase
 
@@ -49,3 +56,26 @@ def fitting(prefix: str, ids: list[int], limit: int) -> list[int]:
     while head and len((prefix + encode(head)).encode("utf-8")) > limit:
         head.pop()
     return head
+
+
+def no_change_all_action(ids: list[int], outbox_key: str | None) -> str | None:
+    """The payload of "No change on all of these" for ``ids``: the ids when
+    they fit, else the message's outbox key; None when neither fits."""
+    if fitting(NO_CHANGE_ALL, ids, MAX_ACTION_BYTES) == ids:
+        return NO_CHANGE_ALL + encode(ids)
+    if outbox_key is not None and len((NO_CHANGE_OF_MESSAGE + outbox_key).encode("utf-8")) <= MAX_ACTION_BYTES:
+        return NO_CHANGE_OF_MESSAGE + outbox_key
+    return None
+
+
+def no_change_items(buttons: list[list[dict[str, str]]]) -> list[tuple[int, int | None]]:
+    """(recommendation, request or None) of each "no change" button of a
+    message as the outbox keeps it (OutgoingMessage.to_dict)."""
+    found: list[tuple[int, int | None]] = []
+    for row in buttons:
+        for button in row:
+            verb, _, rest = str(button.get("action", "")).partition(":")
+            parts = rest.split(":")
+            if verb == "same" and 1 <= len(parts) <= 2 and all(p.isdigit() for p in parts):
+                found.append((int(parts[0]), int(parts[1]) if len(parts) == 2 else None))
+    return found

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.chat_port import MAX_ACTION_BYTES, Button, OutgoingMessage, command_words
-from handlers.item_lists import encode, fitting
+from handlers.item_lists import NO_CHANGE_OF_MESSAGE, encode, fitting
 from handlers.reminders.plan import Policy
 from handlers.reminders.snapshot import address_of, reachable_identities
 from handlers.turn import Turn
@@ -23,11 +23,13 @@ from storage.requests import record_answer
 MAX_LISTED = 20
 # Items of a request's message with their own buttons, and the payload of its
 # "no change on all of these": ncr:REQUEST:ids.
-MAX_ITEM_ROWS = 10
+MAX_ITEM_ROWS = MAX_LISTED
 NO_CHANGE_ALL_OF_REQUEST = "ncr:"
 
 
-def request_message(request: InformationRequest, institution: Institution, recs: list[int], language: str, platform: Platform) -> OutgoingMessage:
+def request_message(
+    request: InformationRequest, institution: Institution, recs: list[int], language: str, platform: Platform, outbox_key: str | None = None,
+) -> OutgoingMessage:
     words = command_words(platform)
     text = t("request.frame", language, institution=institution.name, text=request.text, date=local_date(request.due_on, language), **words)
     if recs:
@@ -42,6 +44,9 @@ def request_message(request: InformationRequest, institution: Institution, recs:
     prefix = f"{NO_CHANGE_ALL_OF_REQUEST}{request.id}:"
     if len(listed) > 1 and fitting(prefix, listed, MAX_ACTION_BYTES) == listed:
         rows.append((Button(t("button.no_change_all", language), prefix + encode(listed)),))
+    elif len(listed) > 1 and outbox_key is not None:
+        # The ids do not fit a payload: the button names this message, which lists them.
+        rows.append((Button(t("button.no_change_all", language), NO_CHANGE_OF_MESSAGE + outbox_key),))
     return OutgoingMessage("request.frame", text, tuple(rows), language=language)
 
 
@@ -62,10 +67,11 @@ async def send(
         assigned = await _assigned(session, institution.id, named)
         mine = [r for r in named if r in assigned]
         window = policy.working_time(person.timezone, person.snoozed_until, person.working_hours).next_window(now)
+        key = f"request:{request.id}:{person.id}"
         outbox_id = await outbox.enqueue(session, outbox.NewMessage(
-            key=f"request:{request.id}:{person.id}", kind=OutboxKind.INFORMATION_REQUEST, platform=address.platform,
+            key=key, kind=OutboxKind.INFORMATION_REQUEST, platform=address.platform,
             workspace_id=address.workspace_id, platform_user_id=address.user_id, chat_id=address.chat_id, timezone=person.timezone,
-            message=request_message(request, institution, mine, person.language, address.platform).to_dict(),
+            message=request_message(request, institution, mine, person.language, address.platform, key).to_dict(),
             due_at=max(now, window.start), not_after=window.end, identity_id=identity.id, focal_point_id=person.id,
             working_hours=person.working_hours,
         ))

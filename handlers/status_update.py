@@ -26,11 +26,12 @@ from sqlalchemy.orm import selectinload
 from handlers.browse import correctable_update, is_assigned
 from handlers.chat_port import Button
 from handlers.evidence import refuse_too_large
+from handlers.item_lists import no_change_items
 from handlers.turn import Turn
 from handlers.update_text import MAX_TEXT, is_skip, links_in, read_date, read_update
 from messages import DATE_EXAMPLE, local_date
 from storage.enums import Channel, EvidenceKind, ImplementationStatus
-from storage.models import StatusUpdate
+from storage.models import OutboxMessage, StatusUpdate
 from storage.requests import record_answer
 from storage.status import EvidenceData, UpdateData, institution_status, record_update
 
@@ -117,6 +118,22 @@ async def no_change_on_all(turn: Turn, recommendation_ids: list[int], request: i
         opens = [Button(f"#{r}", f"upd:{r}:{request}" if request else f"upd:{r}", form="update") for r in unanswered]
         turn.say("update.no_change_first", tuple(tuple(opens[i:i + 4]) for i in range(0, len(opens), 4)),
                  ids=", ".join(f"#{r}" for r in unanswered))
+
+
+async def no_change_on_message(turn: Turn, outbox_key: str) -> None:
+    """"No change on all of these" on a message too long to name its items in
+    the button: the items are its "#N: no change" buttons, read back from the
+    outbox, which keeps each message it sent; only the reader's own message."""
+    sent = await turn.session.scalar(select(OutboxMessage).where(OutboxMessage.key == outbox_key))
+    if sent is None or sent.focal_point_id != turn.focal_point.id:
+        turn.say("recommendation.not_yours")
+        return
+    items = no_change_items(sent.message.get("buttons", []))
+    requests = {request for _, request in items}
+    if len(requests) == 1 and (request := next(iter(requests))) is not None:
+        await no_change_on_all(turn, [rec for rec, _ in items], request=request)
+    else:
+        await no_change_on_all(turn, [rec for rec, request in items if request is None])
 
 
 async def on_action(turn: Turn, action: str) -> bool:

@@ -4,7 +4,7 @@ each institution's own status, an update in one message, Slack's one form."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -230,3 +230,34 @@ async def test_a_file_over_the_limit_is_refused_when_sent_and_the_update_still_w
     async with sessions() as session:
         (update,) = await history(session, world["mine"])
     assert [(e.kind, e.file_name) for e in update.evidence] == [(EvidenceKind.FILE, "scan.pdf")]
+
+
+def test_a_list_too_long_for_a_button_names_its_message_instead() -> None:
+    spread = [1_000 + 90_000 * n for n in range(14)]
+    assert item_lists.no_change_all_action([3, 4, 5], "digest:reminder:7:2026-11-30") == "nca:3.1.1"
+    action = item_lists.no_change_all_action(spread, "digest:reminder:7:2026-11-30")
+    assert action == "nco:digest:reminder:7:2026-11-30" and len(action.encode()) <= MAX_ACTION_BYTES
+    assert item_lists.no_change_all_action(spread, "k" * 70) is None
+
+
+async def test_no_change_on_all_of_a_long_message_reads_its_items_from_the_outbox(
+    bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int],
+) -> None:
+    from storage import outbox
+    from storage.enums import OutboxKind
+
+    one, two, three = world["mine_all"]
+    await answered_before(sessions, "MOJ", one, three)
+    key = f"digest:reminder:{world['ana']}:2026-11-30"
+    buttons = [[{"label": f"#{r}", "action": f"rec:{r}"}, {"label": f"#{r}: no change", "action": f"same:{r}"}] for r in (one, two, three)]
+    async with sessions() as session, session.begin():
+        await outbox.enqueue(session, outbox.NewMessage(
+            key=key, kind=OutboxKind.REMINDER, platform=Platform.TELEGRAM, workspace_id="", platform_user_id="111", chat_id="111",
+            timezone="UTC", message={"key": "reminder.digest", "text": "Reminder", "language": "en", "buttons": buttons},
+            due_at=datetime(2026, 11, 30, 12, tzinfo=timezone.utc), focal_point_id=world["ana"],
+        ))
+    await bot.handle(ana.presses(f"nco:{key}"))
+    noted, ask = gateway.take()
+    assert noted.text == f"Noted: no change on #{one}, #{three}." and ask.key == "update.no_change_first" and f"#{two}" in ask.text
+    # A message that does not exist, or another person's, answers nothing.
+    assert await chat(bot, gateway, ana.presses("nco:digest:reminder:999:2026-11-30")) == ["recommendation.not_yours"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from handlers.chat_port import MAX_ACTION_BYTES, Button, OutgoingMessage, command_words
-from handlers.item_lists import encode, fitting
+from handlers.chat_port import Button, OutgoingMessage, command_words
+from handlers.item_lists import no_change_all_action
 from handlers.deadline_names import deadline_name
 from handlers.reminders.plan import Item, Planned, Snapshot
 from messages import local_date, t
@@ -16,10 +16,9 @@ from storage.enums import OutboxKind
 MAX_LISTED = 20
 # Buttons a message: within Slack's 25 an actions block and Telegram's comfort.
 MAX_BUTTONS = 24
-# Items with their own buttons (open, no change): two each, within MAX_BUTTONS
-# with the answer, "no change on all" and snooze buttons beside them.
-MAX_ITEM_ROWS = 10
-NO_CHANGE_ALL = "nca:"
+# Items with their own buttons (open, no change): every listed one, up to 40
+# (80 buttons, within Telegram's 100 a keyboard; Slack takes 25 an actions block).
+MAX_ITEM_ROWS = 40
 BUTTONS_A_ROW = 4
 
 
@@ -81,9 +80,8 @@ def compose(planned: Planned, snapshot: Snapshot) -> OutgoingMessage:
         lines.append(say("reminder.footer_request", button=say("button.answer")) if _only_requests(reminders) else say("reminder.footer"))
         extra.append(Button(say("button.snooze_week"), "snooze:7"))
     rows = [tuple(buttons[i:i + BUTTONS_A_ROW]) for i in range(0, len(buttons), BUTTONS_A_ROW)] + items_rows
-    every = fitting(NO_CHANGE_ALL, with_buttons, MAX_ACTION_BYTES)
-    if len(with_buttons) > 1 and every == with_buttons:
-        rows.append((Button(say("button.no_change_all"), NO_CHANGE_ALL + encode(every)),))
+    if len(with_buttons) > 1 and (every := no_change_all_action(with_buttons, planned.key)) is not None:
+        rows.append((Button(say("button.no_change_all"), every),))
     if extra:
         rows.append(tuple(extra[:BUTTONS_A_ROW]))
     key = "reminder.digest" if reminders else "escalation.digest"
