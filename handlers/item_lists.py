@@ -58,10 +58,11 @@ def fitting(prefix: str, ids: list[int], limit: int) -> list[int]:
     return head
 
 
-def no_change_all_action(ids: list[int], outbox_key: str | None) -> str | None:
+def no_change_all_action(ids: list[int], outbox_key: str | None, by_message: bool = False) -> str | None:
     """The payload of "No change on all of these" for ``ids``: the ids when
-    they fit, else the message's outbox key; None when neither fits."""
-    if fitting(NO_CHANGE_ALL, ids, MAX_ACTION_BYTES) == ids:
+    they fit (and ``by_message`` is not asked), else the message's outbox
+    key; None when neither fits."""
+    if not by_message and fitting(NO_CHANGE_ALL, ids, MAX_ACTION_BYTES) == ids:
         return NO_CHANGE_ALL + encode(ids)
     if outbox_key is not None and len((NO_CHANGE_OF_MESSAGE + outbox_key).encode("utf-8")) <= MAX_ACTION_BYTES:
         return NO_CHANGE_OF_MESSAGE + outbox_key

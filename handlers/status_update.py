@@ -129,11 +129,10 @@ async def no_change_on_message(turn: Turn, outbox_key: str) -> None:
         turn.say("recommendation.not_yours")
         return
     items = no_change_items(sent.message.get("buttons", []))
-    requests = {request for _, request in items}
-    if len(requests) == 1 and (request := next(iter(requests))) is not None:
-        await no_change_on_all(turn, [rec for rec, _ in items], request=request)
-    else:
-        await no_change_on_all(turn, [rec for rec, request in items if request is None])
+    # One reply a request (and one for the items of no request): each "no
+    # change" answers the request its button names.
+    for request in dict.fromkeys(request for _, request in items):
+        await no_change_on_all(turn, [rec for rec, asked in items if asked == request], request=request)
 
 
 async def on_action(turn: Turn, action: str) -> bool:
@@ -179,8 +178,7 @@ async def on_text(turn: Turn, text: str) -> bool:
         if not links:
             turn.ask("update.evidence_not_link", _evidence_buttons(turn))
             return True
-        turn.state.data["evidence"] = turn.state.data.get("evidence", []) + [{"kind": "link", "url": u} for u in links]
-        turn.ask("update.evidence_received", _evidence_buttons(turn), item=", ".join(links))
+        await _add_to_update(turn, [{"kind": "link", "url": u} for u in links], links)
         return True
     if state == "update.next_step":
         turn.go("update.next_date", next_step=text)
@@ -215,11 +213,9 @@ async def on_files(turn: Turn) -> bool:
         return True
     if state == "update.evidence":
         links = [{"kind": "link", "url": u} for u in links_in(caption)]
-        turn.state.data["evidence"] = turn.state.data.get("evidence", []) + files + links
-        names = [f.name for f in kept] + [link["url"] for link in links]
-        if not names:
-            return True
-        turn.ask("update.evidence_received", _evidence_buttons(turn), item=", ".join(names))
+        names = [f.name for f in kept] + [str(link["url"]) for link in links]
+        if names:
+            await _add_to_update(turn, files + links, names)
         return True
     read = read_update(caption)
     evidence = files + [{"kind": "link", "url": u} for u in read.links]
@@ -239,12 +235,34 @@ async def on_form(turn: Turn, recommendation_id: int, form: dict[str, str], requ
         return
     next_date = read_date(form["next_date"]) if form.get("next_date") else None
     done = (form.get("done") or "").strip()[:MAX_TEXT] or None
-    links = links_in(form.get("links") or "") + links_in(done or "")
+    links, unlinked = _form_links(form.get("links") or "")
+    if unlinked:
+        # Typed in the links field but no link: kept with what was done, not dropped.
+        done = "\n".join(part for part in (done, *unlinked) if part)[:MAX_TEXT]
+    links += links_in(done or "")
     turn.begin("update.done", rec=recommendation_id, status=status.value, request=request)
     await _save(
         turn, narrative=done, evidence=[{"kind": "link", "url": u} for u in dict.fromkeys(links)],
         next_step=(form.get("next_step") or "").strip()[:MAX_TEXT] or None, next_date=next_date,
     )
+
+
+def _form_links(text: str) -> tuple[tuple[str, ...], list[str]]:
+    """The links field of Slack's form, a line each: (links, lines that are
+    none). "www.impo.com.uy/ley" is a link without its scheme."""
+    links: list[str] = []
+    other: list[str] = []
+    for line in (part.strip() for part in text.splitlines()):
+        if not line:
+            continue
+        found = links_in(line)
+        if found:
+            links.extend(found)
+        elif " " not in line and "." in line.split("/")[0]:
+            links.append("https://" + line)
+        else:
+            other.append(line)
+    return tuple(links), other
 
 
 async def add_next_step(turn: Turn, update_id: int) -> None:
@@ -259,7 +277,7 @@ async def add_evidence(turn: Turn, update_id: int) -> None:
     base = await _amendable(turn, update_id)
     if base is None:
         return
-    turn.begin("update.evidence", rec=base.recommendation_id, base=base.id, evidence=[])
+    turn.begin("update.evidence", rec=base.recommendation_id, base=base.id)
     turn.ask("update.ask_more_evidence", _evidence_buttons(turn), id=base.recommendation_id)
 
 
@@ -276,7 +294,8 @@ async def _amendable(turn: Turn, update_id: int) -> StatusUpdate | None:
 
 
 def _evidence_buttons(turn: Turn) -> tuple[tuple[Button, ...], ...]:
-    return ((turn.bound("button.done", "done"),), _cancel_row(turn))
+    # No Cancel: each file or link is stored as it comes, there is nothing to drop.
+    return ((turn.bound("button.done", "done"),),)
 
 
 def _ask_next_date(turn: Turn, key: str) -> None:
@@ -289,10 +308,19 @@ async def _save(
     next_step: str | None = None, next_date: date | None = None, bad_date: str | None = None,
 ) -> None:
     data = turn.state.data
+    kept: list[EvidenceData] = []
+    if data.get("corrects"):
+        # A correction changes what is given again, and keeps the rest of
+        # what it corrects: Skip must not wipe what was done or its evidence.
+        corrected = await _with_evidence(turn, data["corrects"])
+        narrative = narrative if narrative is not None else corrected.narrative
+        if next_step is None:
+            next_step, next_date = corrected.next_step, corrected.next_step_due_on
+        kept = [_copy(e) for e in corrected.evidence]
     update = _update(
         turn, data["rec"], ImplementationStatus(data["status"]),
         narrative=narrative, next_step=next_step, next_step_due_on=next_date, corrects_id=data.get("corrects"),
-        evidence=[_evidence(item) for item in evidence],
+        evidence=kept + [_evidence(item) for item in evidence],
     )
     saved = await record_update(turn.session, update, at=turn.now)
     if data.get("request"):
@@ -312,19 +340,30 @@ async def _amend_next_step(turn: Turn) -> None:
     base = await turn.session.get(StatusUpdate, data["base"])
     assert base is not None
     due = date.fromisoformat(data["next_date"]) if data.get("next_date") else None
-    saved = await _amendment(turn, base, next_step=data.get("next_step") or base.next_step, next_step_due_on=due or base.next_step_due_on)
+    step, step_due = data.get("next_step") or base.next_step, due or base.next_step_due_on
     turn.reset()
-    _saved_reply(turn, saved)
+    if (step, step_due) == (base.next_step, base.next_step_due_on):
+        # Skipped with nothing new: the update stands as it was, not stored twice.
+        _saved_reply(turn, await _with_evidence(turn, base.id))
+        return
+    _saved_reply(turn, await _amendment(turn, base, next_step=step, next_step_due_on=step_due))
+
+
+async def _add_to_update(turn: Turn, items: list[dict[str, object]], names: list[str]) -> None:
+    """Evidence sent after "Add evidence": stored at once, as a new update
+    correcting the last, so nothing waits on Done (or is lost to a timeout)."""
+    base = await turn.session.get(StatusUpdate, turn.state.data["base"])
+    assert base is not None
+    saved = await _amendment(turn, base, added=[_evidence(item) for item in items])
+    turn.go("update.evidence", base=saved.id)
+    turn.ask("update.evidence_received", _evidence_buttons(turn), item=", ".join(names))
 
 
 async def _amend_evidence(turn: Turn) -> None:
-    data = turn.state.data
-    base = await turn.session.get(StatusUpdate, data["base"])
-    assert base is not None
-    added = [_evidence(item) for item in data.get("evidence", [])]
-    saved = await _amendment(turn, base, added=added) if added else base
+    """Done: what was sent is stored already; show the update as it stands."""
+    base = turn.state.data["base"]
     turn.reset()
-    _saved_reply(turn, saved)
+    _saved_reply(turn, await _with_evidence(turn, base))
 
 
 async def _amendment(turn: Turn, base: StatusUpdate, added: list[EvidenceData] | None = None, **changes: object) -> StatusUpdate:

@@ -55,7 +55,7 @@ def skip_words() -> frozenset[str]:
 def _next_line() -> re.Pattern[str]:
     words = sorted(_words("words.next"), key=len, reverse=True)
     alternatives = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
-    return re.compile(rf"^\s*(?:{alternatives})\s*[:：\-–—]\s*(?P<step>.+?)\s*$", re.IGNORECASE)
+    return re.compile(rf"^\s*(?:{alternatives})\s*[:：–—]\s*(?P<step>.+?)\s*$", re.IGNORECASE)
 
 
 def is_skip(text: str) -> bool:

@@ -25,6 +25,7 @@ from storage.enums import FocalPointRole, InstitutionKind, Platform
 from storage.models import RequestAnswer, StatusUpdate
 from storage.network import FocalPointData, InstitutionData, add_focal_point, add_institution
 from tests.chat_harness import TelegramPerson, live_telegram
+from tests.factories import answered_before
 from tests.fakes import FakeClock
 
 
@@ -202,3 +203,32 @@ async def test_an_institution_that_does_not_answer_is_escalated_and_tracked_so(c
     tracking = {row["institution"]: row for row in json.loads(await cli("requests", "show", "1", "--format", "json"))}
     assert (tracking["MOJ"]["answered"], tracking["MOJ"]["escalated"], tracking["MOJ"]["escalated_to"]) == (False, True, "Bruno Silva")
     assert (tracking["MOW"]["answered"], tracking["MOW"]["escalated"]) == (True, False)
+
+
+async def test_no_change_from_a_requests_reminder_answers_the_request(cli: Callable[..., Awaitable[str]], network: dict[str, object], sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
+    """The request names Ana's recommendations; a week before it is due her
+    reminder lists them, and its "no change" buttons answer the request, each
+    and all at once, not only store an update."""
+    standin: TelegramStandIn = network["standin"]  # type: ignore[assignment]
+    one, two, three = world["mine_all"]
+    await answered_before(sessions, "MOJ", one, two, three)
+    await cli("requests", "send", "--text", "Anything new?", "--due", "2027-01-15", "--ids", f"{one},{two},{three}")
+    dispatcher = network["dispatcher"]
+    await dispatcher.drain()  # type: ignore[attr-defined]
+    clock: FakeClock = network["clock"]  # type: ignore[assignment]
+    clock.now = datetime(2027, 1, 8, 13, tzinfo=timezone.utc)
+    await ReminderService(sessions, Policy(), clock).tick()
+    await dispatcher.drain()  # type: ignore[attr-defined]
+    ana = TelegramPerson(standin, 111)
+    reminder = ana.inbox[-1]
+    assert reminder.text.startswith("Reminder:"), reminder.text
+    actions = [b["callback_data"] for row in reminder.reply_markup["inline_keyboard"] for b in row]
+    assert f"same:{one}:1" in actions and any(a.startswith("nco:") for a in actions)
+    (noted,) = await ana.presses(f"#{one}: no change", on=reminder)
+    assert noted.text.startswith(f"Noted: no change on #{one}.")
+    await ana.presses("No change on all of these", on=reminder)
+    async with sessions() as session:
+        answered = sorted((await session.scalars(select(StatusUpdate.recommendation_id).join(RequestAnswer, RequestAnswer.status_update_id == StatusUpdate.id))).all())
+    assert answered == sorted([one, one, two, three])
+    tracking = {row["institution"]: row for row in json.loads(await cli("requests", "show", "1", "--format", "json"))}
+    assert tracking["MOJ"]["answered"] is True

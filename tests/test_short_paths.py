@@ -261,3 +261,71 @@ async def test_no_change_on_all_of_a_long_message_reads_its_items_from_the_outbo
     assert noted.text == f"Noted: no change on #{one}, #{three}." and ask.key == "update.no_change_first" and f"#{two}" in ask.text
     # A message that does not exist, or another person's, answers nothing.
     assert await chat(bot, gateway, ana.presses("nco:digest:reminder:999:2026-11-30")) == ["recommendation.not_yours"]
+
+
+async def test_evidence_added_after_saving_is_kept_as_it_arrives_even_without_done(
+    bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: object, world: dict[str, int],
+) -> None:
+    rec = world["mine"]
+    await chat(bot, gateway, ana.presses(f"upd:{rec}"), tap("in progress"), ana.says("Bill drafted."), tap("Add evidence"))
+    assert await chat(bot, gateway, ana.sends_file("scan.pdf", "application/pdf", 1000)) == ["update.evidence_received"]
+    assert await chat(bot, gateway, ana.says("https://gub.uy/bill")) == ["update.evidence_received"]
+    clock.advance(hours=2)  # type: ignore[attr-defined]
+    await chat(bot, gateway, ana.says("hello"))
+    async with sessions() as session:
+        updates = await history(session, rec)
+    assert [(e.kind, e.url or e.file_name) for e in updates[-1].evidence] == [(EvidenceKind.FILE, "scan.pdf"), (EvidenceKind.LINK, "https://gub.uy/bill")]
+    assert all(u.narrative == "Bill drafted." for u in updates)
+
+
+async def test_a_correction_keeps_what_it_is_not_given_again(
+    bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int],
+) -> None:
+    rec = world["mine"]
+    await chat(bot, gateway, ana.presses(f"upd:{rec}"), tap("in progress"), ana.says("Bill drafted, https://gub.uy/bill\nNext: the vote, 2027-03-15"))
+    await chat(bot, gateway, tap("Correct"), tap("partially implemented"), tap("Skip"))
+    async with sessions() as session:
+        first, corrected = await history(session, rec)
+    assert corrected.corrects_id == first.id and corrected.status is S.PARTIALLY_IMPLEMENTED
+    assert (corrected.narrative, corrected.next_step, corrected.next_step_due_on) == (first.narrative, first.next_step, date(2027, 3, 15))
+    assert [e.url for e in corrected.evidence] == ["https://gub.uy/bill"]
+
+
+async def test_skipping_an_addition_stores_nothing_new(
+    bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int],
+) -> None:
+    rec = world["mine"]
+    await chat(bot, gateway, ana.presses(f"upd:{rec}"), tap("in progress"), ana.says("Bill drafted."))
+    assert await chat(bot, gateway, tap("Add a next step"), tap("Skip")) == ["update.ask_next_step", "update.saved"]
+    await chat(bot, gateway, ana.presses(f"upd:{rec}"), tap("in progress"), ana.says("Vote.\nNext: promulgation, 2027-02-30"))
+    assert await chat(bot, gateway, tap("Skip")) == ["update.saved"]
+    async with sessions() as session:
+        assert len(await history(session, rec)) == 2
+
+
+def test_a_word_that_only_begins_like_next_is_what_was_done() -> None:
+    read = read_update("Next-generation ID cards were issued to 3,000 women.")
+    assert (read.narrative, read.next_step) == ("Next-generation ID cards were issued to 3,000 women.", None)
+    assert read_update("Suite: la loi a été votée.").next_step is None
+
+
+async def test_slacks_links_field_keeps_what_is_typed_in_it(
+    bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int],
+) -> None:
+    async with sessions() as session, session.begin():
+        await link_identity(session, world["ana"], Platform.SLACK, "T0GOV", "U0ANA", "D0ANA")
+    slack = ChatAddress(Platform.SLACK, "U0ANA", "D0ANA", "T0GOV")
+    form = {"status": "in_progress", "done": "Decree drafted.", "links": "www.impo.com.uy/ley\nsee the annex we mailed"}
+    await bot.handle(IncomingMessage(slack, "view:V9", action=f"upd:{world['mine']}", form=form))
+    async with sessions() as session:
+        (update,) = await history(session, world["mine"])
+    assert [e.url for e in update.evidence] == ["https://www.impo.com.uy/ley"]
+    assert update.narrative == "Decree drafted.\nsee the annex we mailed"
+
+
+def test_a_malformed_form_submission_is_read_as_no_field_not_a_crash() -> None:
+    from bot.transports.slack_blocks import form_values
+
+    state = {"status": {"status": {"type": "static_select", "selected_option": "x"}}, "done": "nope",
+             "links": {"links": {"type": "plain_text_input", "value": "https://a.example"}}}
+    assert form_values(state) == {"links": "https://a.example"}  # type: ignore[arg-type]

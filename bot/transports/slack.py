@@ -363,7 +363,11 @@ class SlackTransport:
                 await self._open_modal(body, channel, value.partition(":")[2])
             return
         if value.startswith(FORM_ACTION + ":"):
-            _, _form, language, action = value.split(":", 3)
+            parts = value.split(":", 3)
+            if len(parts) != 4:
+                log.info("slack: a form button without its action; ignored")
+                return
+            _, _form, language, action = parts
             if not replay:
                 await self._open_update_form(body, channel, language, action)
             return

@@ -138,10 +138,13 @@ def form_values(state: dict[str, dict[str, dict[str, Any]]]) -> dict[str, str]:
     """A submitted update form's fields as text: what was chosen, typed or picked."""
     out: dict[str, str] = {}
     for block, elements in state.items():
-        for element in elements.values():
+        for element in elements.values() if isinstance(elements, dict) else ():
+            if not isinstance(element, dict):
+                continue
             kind = element.get("type")
             if kind == "static_select":
-                value = (element.get("selected_option") or {}).get("value")
+                option = element.get("selected_option")
+                value = option.get("value") if isinstance(option, dict) else None
             elif kind == "datepicker":
                 value = element.get("selected_date")
             else:

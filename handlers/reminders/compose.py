@@ -43,9 +43,11 @@ def compose(planned: Planned, snapshot: Snapshot) -> OutgoingMessage:
     buttons: list[Button] = []
     items_rows: list[tuple[Button, ...]] = []
     with_buttons: list[int] = []
+    for_requests = False
     extra: list[Button] = []
 
     def section(header: str, items: list[Item]) -> None:
+        nonlocal for_requests
         lines.extend([header, ""])
         for item in items:
             title, due = deadline_name(item.deadline.name, lang), local_date(item.deadline.due_on, lang)
@@ -59,8 +61,11 @@ def compose(planned: Planned, snapshot: Snapshot) -> OutgoingMessage:
                 lines.append(f"• #{rec} {snapshot.labels.get(rec, '')}".rstrip())
                 if len(items_rows) < MAX_ITEM_ROWS and rec not in with_buttons:
                     # Open it, or say in one tap that nothing changed.
-                    items_rows.append((Button(f"#{rec}", f"rec:{rec}"), Button(say("button.no_change_item", id=rec), f"same:{rec}")))
+                    # On a request's deadline, "no change" answers the request too.
+                    same = f"same:{rec}:{item.deadline.request_id}" if item.deadline.request_id is not None else f"same:{rec}"
+                    items_rows.append((Button(f"#{rec}", f"rec:{rec}"), Button(say("button.no_change_item", id=rec), same)))
                     with_buttons.append(rec)
+                    for_requests = for_requests or item.deadline.request_id is not None
             hidden = len(item.recommendations) - MAX_LISTED
             if hidden > 0:
                 lines.append(say("reminder.more", count=hidden))
@@ -80,7 +85,9 @@ def compose(planned: Planned, snapshot: Snapshot) -> OutgoingMessage:
         lines.append(say("reminder.footer_request", button=say("button.answer")) if _only_requests(reminders) else say("reminder.footer"))
         extra.append(Button(say("button.snooze_week"), "snooze:7"))
     rows = [tuple(buttons[i:i + BUTTONS_A_ROW]) for i in range(0, len(buttons), BUTTONS_A_ROW)] + items_rows
-    if len(with_buttons) > 1 and (every := no_change_all_action(with_buttons, planned.key)) is not None:
+    # With requests among the items, the button names this message: its own
+    # buttons say which request each item answers.
+    if len(with_buttons) > 1 and (every := no_change_all_action(with_buttons, planned.key, by_message=for_requests)) is not None:
         rows.append((Button(say("button.no_change_all"), every),))
     if extra:
         rows.append(tuple(extra[:BUTTONS_A_ROW]))

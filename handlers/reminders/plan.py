@@ -91,6 +91,8 @@ class DeadlineFacts:
     # An information request naming no recommendation: the institutions
     # asked, each open until it answers the request.
     asked: frozenset[int] = frozenset()
+    # The information request this deadline is for, if any (naming
+    # recommendations or not): its "no change" buttons answer it too.
     request_id: int | None = None
 
 

@@ -130,7 +130,7 @@ async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) ->
     live = [d for d in deadlines_rows if links[d.id] or asked.get(d.id)]
     deadlines = [
         DeadlineFacts(
-            d.id, DeadlineName.of(d, requests.get(d.id)), d.kind, d.due_on, frozenset(links[d.id]), frozenset(asked.get(d.id, ())), request_of.get(d.id)
+            d.id, DeadlineName.of(d, requests.get(d.id)), d.kind, d.due_on, frozenset(links[d.id]), frozenset(asked.get(d.id, ())), requests.get(d.id)
         )
         for d in live
     ]
