@@ -43,9 +43,13 @@ def test_the_demo_plays_a_reporting_cycle_and_leaves_its_files(tmp_path: Path, m
 
     db = sqlite3.connect(folder / "nmrf-demo.db")
     authors = [a for (a,) in db.execute("SELECT f.name FROM status_updates u JOIN focal_points f ON f.id = u.author_focal_point_id ORDER BY u.id")]
-    assert authors == ["Lucía Fernández", "Jean Dupont", "Lucía Fernández", "Sofía Acosta", "Ana Pereira"]
+    assert authors == ["Lucía Fernández", "Jean Dupont", "Lucía Fernández", "Sofía Acosta", "Lucía Fernández", "Ana Pereira"]
     assert db.execute("SELECT count(*) FROM validations").fetchone() == (1,)
-    assert db.execute("SELECT count(*) FROM request_answers").fetchone() == (3,)
+    # Three typed answers to the first request, and Lucía's one-tap "no change" to the second.
+    assert db.execute("SELECT count(*) FROM request_answers").fetchone() == (4,)
+    # Each path's length, as the transcript counts it.
+    assert "Lucía Fernández: no change in 1 tap and 0 typed messages" in out
+    assert out.count("a full update in 3 taps and 1 typed message") == 4
     # Everything queued went out, each once, on a weekday, in working hours where its reader is.
     statuses = db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall()
     assert dict(statuses).keys() == {"sent"}, statuses

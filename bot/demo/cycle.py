@@ -19,7 +19,7 @@ The story, in the demo network's people:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import select
@@ -34,8 +34,10 @@ from bot.standins.people import SlackPerson, TelegramPerson
 from bot.standins.slack import SlackStandIn
 from bot.standins.telegram import TelegramStandIn
 from messages import t
+from handlers.requests import send as send_request
 from storage.conversations import create_invite
 from storage.models import FocalPoint, Recommendation
+from storage.requests import Target, create_request
 from storage.secretariat import SecretariatUserData, sync_secretariat_users
 
 # A token of the right shape; the stand-in accepts only it, and it is no real bot's.
@@ -227,6 +229,18 @@ async def play(sessions: async_sessionmaker[AsyncSession], database: Path, trans
         # One message a pending input: Lucía's update on #5 and her "no change" on #4.
         pending = await pablo.say("/validate", expect=3)
         await pablo.press(pablo.label("button.approve"), on=pending[1])
+        # A question about one recommendation (as `requests send --ids` asks it):
+        # MIDES answered #5 before, so "no change" is one tap, and answers it.
+        transcript.note("the secretariat asks MIDES, from the command line, whether anything changed on #5")
+        async with sessions() as session, session.begin():
+            request, recipients = await create_request(
+                session, "¿Alguna novedad sobre el Plan Nacional de Discapacidad?", clock.now.date() + timedelta(days=7),
+                Target("recommendations", (str(recs["URY-2-005"]),)), created_by="cli:demo", today=clock.now.date(),
+            )
+            await send_request(session, request, recipients, app.policy, clock.now)
+        await app.dispatcher.drain()
+        transcript.flush()
+        await lucia.no_change(recs["URY-2-005"])
 
         await next_day(3, "Third reminders (3 days before): Martín has not answered twice, his alternate is told")
         await next_day(3, "The input deadline")
