@@ -98,7 +98,11 @@ async def show_mine(turn: Turn, page: int = 1) -> None:
             id=row["id"],
             mechanism=row["mechanism"],
             paragraph=f" {row['paragraph']}" if row["paragraph"] else "",
-            status=turn.text(f"status.{row['status']}"),
+            status=turn.text(
+                "recommendation.status_both",
+                overall=turn.text(f"status.{row['status']}"),
+                own=turn.text(f"status.{row['own_status']}") if row["own_status"] else turn.text("recommendation.own_none"),
+            ),
             text=row["text"],
         )
 
@@ -181,6 +185,9 @@ async def _filter(turn: Turn, chosen: dict[str, str]) -> tuple[RecommendationFil
         labels.append(_deadline_label(turn, deadline, names[deadline_id]) if deadline else "?")
     filters = RecommendationFilter(
         institution=turn.focal_point.institution.code,
+        # A focal point's list reads their institution's own answers: what
+        # they have not answered is "not started" to them, as the reminders say.
+        answering=turn.focal_point.institution_id,
         status=status,
         mechanism=mechanism,
         cluster=cluster,

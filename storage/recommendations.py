@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, literal, or_, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import AssignmentRole, ImplementationStatus, RecommendationKind, TagKind, UprPosition
@@ -63,6 +64,9 @@ class RecommendationFilter:
     cluster: str | None = None
     cycle: int | None = None
     deadline_id: int | None = None
+    # The institution whose own answers ``status`` reads (a focal point's
+    # list), with an ``own_status`` column; else the overall status.
+    answering: int | None = None
 
 
 def tags_of(kind: TagKind) -> Any:
@@ -138,13 +142,28 @@ def list_statement(filters: RecommendationFilter, limit: int | None = None) -> S
                 .where(Institution.code == institution_code(f.institution))
             )
         )
+    status_of: Any = StatusUpdate
+    if f.answering is not None:
+        # That institution's own latest answer, beside the overall status.
+        own_latest = (
+            select(StatusUpdate.recommendation_id, func.max(StatusUpdate.id).label("update_id"))
+            .where(StatusUpdate.institution_id == f.answering)
+            .group_by(StatusUpdate.recommendation_id)
+            .subquery()
+        )
+        status_of = aliased(StatusUpdate)
+        statement = (
+            statement.outerjoin(own_latest, own_latest.c.recommendation_id == Recommendation.id)
+            .outerjoin(status_of, status_of.id == own_latest.c.update_id)
+            .add_columns(status_of.status.label("own_status"))
+        )
     if f.status:
         if f.status == ImplementationStatus.NOT_STARTED:
             statement = statement.where(
-                or_(StatusUpdate.id.is_(None), StatusUpdate.status == ImplementationStatus.NOT_STARTED)
+                or_(status_of.id.is_(None), status_of.status == ImplementationStatus.NOT_STARTED)
             )
         else:
-            statement = statement.where(StatusUpdate.status == f.status)
+            statement = statement.where(status_of.status == f.status)
     if f.position:
         statement = statement.where(Recommendation.upr_position == f.position)
     if f.kind:

@@ -329,3 +329,17 @@ def test_a_malformed_form_submission_is_read_as_no_field_not_a_crash() -> None:
     state = {"status": {"status": {"type": "static_select", "selected_option": "x"}}, "done": "nope",
              "links": {"links": {"type": "plain_text_input", "value": "https://a.example"}}}
     assert form_values(state) == {"links": "https://a.example"}  # type: ignore[arg-type]
+
+
+async def test_a_contributors_list_reads_its_own_answers(
+    bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], shared: int,
+) -> None:
+    # The lead (MOJ) says fully implemented; the Ministry of Women has not answered.
+    await chat(bot, gateway, ana.presses(f"upd:{shared}"), tap("fully implemented"), tap("Skip"))
+    await bot.handle(olga.says("/mine"))
+    listed = [m for m in gateway.take() if m.key == "recommendation.summary" and m.text.startswith(f"#{shared} ")]
+    assert len(listed) == 1 and "fully implemented overall; your institution: no answer yet" in listed[0].text
+    # Its "not started" filter shows what it has not answered, as its reminders do.
+    await bot.handle(olga.presses("f:s:not_started"))
+    shown = [m.text for m in gateway.take() if m.key == "recommendation.summary"]
+    assert any(text.startswith(f"#{shared} ") for text in shown)
