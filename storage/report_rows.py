@@ -99,11 +99,23 @@ async def stream_report_rows(session: AsyncSession, scope: ReportScope, as_of: d
     async for rows in result.partitions(CHUNK):
         batch = [_row(row) for row in rows]
         inputs = await institution_inputs(session, [int(r["id"]) for r in batch], as_of, assigned={int(r["id"]): _assigned(r) for r in batch})
-        files = await files_of_updates(session, [int(r["update_id"]) for r in batch if r["update_id"] is not None])
+        updates = [int(r["update_id"]) for r in batch if r["update_id"] is not None]
+        updates += [i.update_id for given in inputs.values() for i in given if i.update_id is not None]
+        files = await files_of_updates(session, updates)
         for out in batch:
             out["inputs"] = inputs.get(int(out["id"]), [])
-            # The files of the update giving the status, as the bot keeps them (storage.evidence_files).
-            out["evidence_files"] = files.get(out["update_id"], []) if out["update_id"] is not None else []
+            # The files of the update giving the status and of each
+            # institution's own latest answer, each file once, as the bot
+            # keeps them (storage.evidence_files).
+            ids = [out["update_id"]] + [i.update_id for i in out["inputs"]]
+            seen: set[tuple[str, int]] = set()
+            out["evidence_files"] = []
+            for update_id in dict.fromkeys(u for u in ids if u is not None):
+                for kept in files.get(update_id, []):
+                    key = ("file", kept.file_id) if kept.file_id is not None else ("evidence", kept.evidence_id)
+                    if key not in seen:
+                        seen.add(key)
+                        out["evidence_files"].append(kept)
             yield out
 
 

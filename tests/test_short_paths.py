@@ -343,3 +343,18 @@ async def test_a_contributors_list_reads_its_own_answers(
     await bot.handle(olga.presses("f:s:not_started"))
     shown = [m.text for m in gateway.take() if m.key == "recommendation.summary"]
     assert any(text.startswith(f"#{shared} ") for text in shown)
+
+
+async def test_the_export_lists_every_institutions_files_not_only_the_lead_ones(
+    bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], shared: int,
+) -> None:
+    from storage.report_rows import ReportScope, stream_report_rows
+
+    # The contributor (MOW) sends a file; the lead (MOJ) answers after, without one.
+    await chat(bot, gateway, olga.presses(f"upd:{shared}"), tap("in progress", olga), olga.sends_file("mow-plan.pdf", "application/pdf", 900))
+    await chat(bot, gateway, ana.presses(f"upd:{shared}"), tap("partially implemented"), ana.says("Law adopted."))
+    async with sessions() as session:
+        rows = [r async for r in stream_report_rows(session, ReportScope())]
+    (row,) = [r for r in rows if r["id"] == shared]
+    assert row["status"] == "partially_implemented"
+    assert [f.file_name for f in row["evidence_files"]] == ["mow-plan.pdf"]
