@@ -27,7 +27,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.supervision import LoopHealth, describe, pause
+from bot.supervision import LoopHealth, describe, poll
 from bot.transports.downloads import DownloadFailed, DownloadTooLarge, Writer
 from handlers.chat_port import ChatAddress, ChatGateway, DeliveryFailed, OutgoingMessage, RecipientUnreachable
 from messages import t
@@ -97,20 +97,7 @@ class EvidenceFetcher:
         return total
 
     async def run_forever(self, stop: asyncio.Event, idle: float = 5.0, health: LoopHealth | None = None) -> None:
-        health = health or LoopHealth("evidence", log, self.clock)
-        health.running = True
-        try:
-            while not stop.is_set():
-                try:
-                    tried = await self.run_once()
-                except Exception as exc:  # noqa: BLE001 - the loop outlives every outage
-                    await pause(stop, health.failed(exc))
-                    continue
-                health.succeeded()
-                if not tried:
-                    await pause(stop, idle)
-        finally:
-            health.running = False
+        await poll(health or LoopHealth("evidence", log, self.clock), stop, self.run_once, idle)
 
     async def _fetch(self, item: evidence_files.FileToFetch) -> None:
         if item.declared_size is not None and item.declared_size > self.limit_bytes:

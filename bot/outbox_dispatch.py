@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.supervision import LoopHealth, pause
+from bot.supervision import LoopHealth, poll
 from handlers.chat_port import ChatAddress, ChatGateway, DeliveryFailed, DeliveryProbe, OutgoingMessage, RecipientUnreachable
 from bot.ratelimit import SendLimits
 from handlers.reminders.working_time import WorkingTime, parse_hours
@@ -144,24 +144,16 @@ class OutboxDispatcher:
         """Send until ``stop``. No error ends it: the database or a platform
         gone, or a bug, is logged once and tried again with a growing wait;
         what was claimed and not sent is claimed again when its lease ends."""
-        health = health or LoopHealth("outbox", log, self.clock)
-        health.running = True
         recovered = False
-        try:
-            while not stop.is_set():
-                try:
-                    if not recovered:
-                        await self.recover()
-                        recovered = True
-                    claimed = await self.run_once()
-                except Exception as exc:  # noqa: BLE001 - the loop outlives every outage
-                    await pause(stop, health.failed(exc))
-                    continue
-                health.succeeded()
-                if not claimed:
-                    await pause(stop, idle)
-        finally:
-            health.running = False
+
+        async def once() -> int:
+            nonlocal recovered
+            if not recovered:
+                await self.recover()
+                recovered = True
+            return await self.run_once()
+
+        await poll(health or LoopHealth("outbox", log, self.clock), stop, once, idle)
 
     async def _send(self, row: OutboxMessage) -> None:
         now = self.clock()

@@ -143,6 +143,26 @@ async def keep_trying(
     return False
 
 
+async def poll(health: LoopHealth, stop: asyncio.Event, once: Callable[[], Awaitable[int]], idle: float) -> None:
+    """Call ``once`` until ``stop``: again at once while it finds work (a
+    count above 0), after ``idle`` seconds when it found none. No error ends
+    it: the database or a platform gone, or a bug, is reported through
+    ``health`` and tried again with a growing wait (the outbox, evidence)."""
+    health.running = True
+    try:
+        while not stop.is_set():
+            try:
+                found = await once()
+            except Exception as exc:  # noqa: BLE001 - the loop outlives every outage
+                await pause(stop, health.failed(exc))
+                continue
+            health.succeeded()
+            if not found:
+                await pause(stop, idle)
+    finally:
+        health.running = False
+
+
 @dataclass
 class Loops:
     """Every supervised loop of the process, by name."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
@@ -18,7 +17,7 @@ from storage.models import ChatIdentity, ConversationState, FocalPoint, Recommen
 from storage.network import FocalPointData, add_focal_point
 from storage.selection import Selector
 from storage.status import history
-from tests.dialogue_harness import bot, clock, gateway
+from tests.dialogue_harness import bot, chat, clock, gateway, tap
 from tests.factories import answered_before
 from tests.fakes import FakeClock, FakeGateway, Person
 
@@ -27,19 +26,6 @@ from tests.fakes import FakeClock, FakeGateway, Person
 __all__ = ["bot", "clock", "gateway"]
 
 ana = Person("111")
-
-
-def tap(label: str, person: Person = ana, delivery_id: str | None = None) -> Callable[[FakeGateway], IncomingMessage]:
-    """Press ``label`` on the latest message that has it, when its turn comes."""
-    return lambda gateway: person.presses(gateway.action(label, person.user_id), delivery_id)
-
-
-async def chat(engine: ConversationEngine, gateway: FakeGateway, *messages: object) -> list[str]:
-    for message in messages:
-        if callable(message):
-            message = message(gateway)
-        await engine.handle(message)  # type: ignore[arg-type]
-    return [m.key for m in gateway.take()]
 
 
 async def test_a_full_update(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
@@ -271,7 +257,7 @@ async def test_someone_elses_update_cannot_be_corrected(bot: ConversationEngine,
 
 
 async def test_a_slack_member_is_matched_by_workspace_email(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> None:
-    from handlers.chat_port import ChatAddress, IncomingMessage
+    from handlers.chat_port import ChatAddress
 
     address = ChatAddress(Platform.SLACK, "U0ANA", "D0ANA", "T0GOV")
     await bot.handle(IncomingMessage(address, "Ev1", text="hello", email="ANA@justicia.example"))
@@ -479,7 +465,7 @@ async def test_the_senior_focal_point_validates_or_returns_the_institutions_inpu
 
 
 async def test_the_secretariat_asks_for_summaries_in_chat_and_focal_points_cannot(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, world: dict[str, int]) -> None:
-    from handlers.chat_port import ChatAddress, IncomingMessage
+    from handlers.chat_port import ChatAddress
     from storage.secretariat import SecretariatUserData, sync_secretariat_users
 
     async with sessions() as session, session.begin():

@@ -3,7 +3,6 @@ each institution's own status, an update in one message, Slack's one form."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, timezone
 
 import pytest
@@ -21,7 +20,7 @@ from storage.models import StatusUpdate
 from storage.network import FocalPointData, add_focal_point
 from storage.selection import Selector
 from storage.status import history
-from tests.dialogue_harness import bot, clock, gateway
+from tests.dialogue_harness import bot, chat, clock, gateway, tap
 from tests.factories import answered_before
 from tests.fakes import FakeGateway, Person
 
@@ -29,18 +28,6 @@ __all__ = ["bot", "clock", "gateway"]
 
 ana = Person("111")
 olga = Person("222")
-
-
-def tap(label: str, person: Person = ana) -> Callable[[FakeGateway], IncomingMessage]:
-    return lambda gateway: person.presses(gateway.action(label, person.user_id))
-
-
-async def chat(engine: ConversationEngine, gateway: FakeGateway, *messages: object) -> list[str]:
-    for message in messages:
-        if callable(message):
-            message = message(gateway)
-        await engine.handle(message)  # type: ignore[arg-type]
-    return [m.key for m in gateway.take()]
 
 
 @pytest.fixture

@@ -323,18 +323,7 @@ class SlackStandIn:
         element = block["element"]
         if len(answer) > element.get("max_length", 3000):
             raise AssertionError("Slack would not let the person type that much")
-        payload = {
-            "type": "view_submission",
-            "team": {"id": self.team_id, "domain": "nmrf"},
-            "user": {"id": user_id, "username": self.users[user_id].name, "team_id": self.team_id},
-            "api_app_id": "A0NMRF",
-            "trigger_id": self._trigger(),
-            "view": {
-                **view,
-                "state": {"values": {block["block_id"]: {element["action_id"]: {"type": "plain_text_input", "value": answer}}}},
-            },
-        }
-        self._deliver("interactive", payload)
+        self._submit_view(user_id, view, {block["block_id"]: {element["action_id"]: {"type": "plain_text_input", "value": answer}}})
 
     def user_fills(self, user_id: str, view: dict[str, Any], values: dict[str, str]) -> None:
         """Fill a form's inputs (block_id -> what is typed, the option chosen,
@@ -362,15 +351,18 @@ class SlackStandIn:
                     raise AssertionError("Slack would not let the person type that much")
                 entry = {"type": kind, "value": value}
             state[block["block_id"]] = {element["action_id"]: entry}
-        payload = {
+        self._submit_view(user_id, view, state)
+
+    def _submit_view(self, user_id: str, view: dict[str, Any], values: dict[str, dict[str, dict[str, Any]]]) -> None:
+        """The view_submission Slack sends when a modal's submit is pressed, with its inputs' state."""
+        self._deliver("interactive", {
             "type": "view_submission",
             "team": {"id": self.team_id, "domain": "nmrf"},
             "user": {"id": user_id, "username": self.users[user_id].name, "team_id": self.team_id},
             "api_app_id": "A0NMRF",
             "trigger_id": self._trigger(),
-            "view": {**view, "state": {"values": state}},
-        }
-        self._deliver("interactive", payload)
+            "view": {**view, "state": {"values": values}},
+        })
 
     def user_runs(self, user_id: str, command: str, text: str) -> None:
         """A slash command, typed anywhere in the workspace."""
