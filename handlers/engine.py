@@ -265,9 +265,9 @@ class ConversationEngine:
         state = await load_state(session, address.platform, address.workspace_id, address.user_id)
         if self._stale(state, now):
             state = State()
-        turn = SecretariatTurn(message, session, state, now, user=user, evidence=self.evidence)
+        turn = SecretariatTurn(message, session, state, now, user=user, evidence=self.evidence, policy=self.policy)
         with acting_as(self.actor_of(address, user)):
-            await secretariat.handle(turn, self.policy)
+            await secretariat.handle(turn)
             await session.flush()
         await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, now)
         return turn.replies, turn.orders, turn.settled_choice()

@@ -1,7 +1,13 @@
-"""The secretariat in chat: summaries (the same as `report summary`),
+"""The secretariat in chat: the dispatcher of every secretariat capability
+(each declares its handlers.secretariat_routes.Routes, listed in
+CAPABILITIES), and the core one: summaries (the same as `report summary`),
 information requests composed and followed up (handlers.broadcast), and
-compiled reports sent back as files. Focal points who try these commands
-are refused."""
+compiled reports sent back as files.
+
+Each command, button and dialogue names the role it needs and is refused,
+with that role named, to a user whose role is below it; the help lists only
+what the reader's role may do. Focal points who try these commands are
+refused."""
 
 from __future__ import annotations
 
@@ -9,51 +15,161 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
-from handlers import broadcast, buttons, evidence, refusals
+from handlers import broadcast, buttons, evidence, refusals, roles
 from handlers.buttons import Verdict
-from handlers.reminders.plan import Policy
 from handlers.report_orders import parse_order
+from handlers.secretariat_routes import Action, Command, Dialogue, Routes
 from handlers.summaries import summarise
 from handlers.turn import SecretariatTurn
 from messages import local_date, local_number
 from storage.audit import acting_as
+from storage.enums import SecretariatRole
 from storage.errors import InvalidValue
 from storage.models import Mechanism
 
-COMMANDS = ("/progress", "/overdue", "/missing", "/request", "/requests", "/report", "/evidence")
+VIEWER, COORDINATOR, ADMIN = SecretariatRole.VIEWER, SecretariatRole.COORDINATOR, SecretariatRole.ADMIN
 
 
-async def handle(turn: SecretariatTurn, policy: Policy) -> None:
+async def _progress(turn: SecretariatTurn, args: str) -> None:
+    await _summary(turn, "/progress", args)
+
+
+async def _overdue(turn: SecretariatTurn, args: str) -> None:
+    await _summary(turn, "/overdue", args)
+
+
+async def _missing(turn: SecretariatTurn, args: str) -> None:
+    await _summary(turn, "/missing", args)
+
+
+async def _report(turn: SecretariatTurn, args: str) -> None:
+    await _order_report(turn, args.split())
+
+
+async def _evidence(turn: SecretariatTurn, args: str) -> None:
+    await evidence.send_files(turn, args.split())
+
+
+async def _request(turn: SecretariatTurn, args: str) -> None:
+    await broadcast.start(turn)
+
+
+async def _requests(turn: SecretariatTurn, args: str) -> None:
+    await broadcast.show_requests(turn)
+
+
+def _broadcast(verb: str) -> Action:
+    async def run(turn: SecretariatTurn, argument: str) -> bool:
+        return await broadcast.on_action(turn, verb, argument, turn.policy)
+
+    return Action(COORDINATOR, run)
+
+
+async def _compose_text(turn: SecretariatTurn, text: str) -> bool:
+    return await broadcast.on_text(turn, text)
+
+
+# Summaries, compiled reports, evidence files and information requests.
+CORE = Routes(
+    commands={
+        "/progress": Command(VIEWER, _progress, "secretariat.help_progress"),
+        "/overdue": Command(VIEWER, _overdue, "secretariat.help_overdue"),
+        "/missing": Command(VIEWER, _missing, "secretariat.help_missing"),
+        "/request": Command(COORDINATOR, _request, "secretariat.help_request", resets=False),
+        "/requests": Command(COORDINATOR, _requests, "secretariat.help_requests"),
+        "/report": Command(VIEWER, _report, "secretariat.help_report"),
+        "/evidence": Command(VIEWER, _evidence, "secretariat.help_evidence"),
+    },
+    actions={verb: _broadcast(verb) for verb in ("due", "to", "bc", "track", "answers")},
+    dialogues={"compose.": Dialogue(COORDINATOR, _compose_text)},
+)
+
+# Every capability the secretariat has in chat, in the order its help lists them.
+CAPABILITIES: tuple[Routes, ...] = (CORE,)
+
+_COMMANDS: dict[str, Command] = {name: c for routes in CAPABILITIES for name, c in routes.commands.items()}
+_ACTIONS: dict[str, Action] = {verb: a for routes in CAPABILITIES for verb, a in routes.actions.items()}
+# Longest prefix first, so a dialogue's own sub-dialogue wins.
+_DIALOGUES: list[tuple[str, Dialogue]] = sorted(
+    ((prefix, d) for routes in CAPABILITIES for prefix, d in routes.dialogues.items()), key=lambda item: -len(item[0])
+)
+# The commands focal points are refused ("that is for the secretariat").
+COMMANDS: frozenset[str] = frozenset(_COMMANDS)
+
+
+def _command_of(turn: SecretariatTurn, text: str) -> tuple[str, str]:
+    """The command and the words after it. A bare word names a command too
+    (Slack takes typed /words for its own), unless a dialogue is waiting for
+    a typed answer, which may well begin with such a word."""
+    first, _, rest = text.partition(" ")
+    word = first.lower()
+    if word.startswith("/"):
+        return word, rest.strip()
+    if f"/{word}" in _COMMANDS and _dialogue(turn) is None:
+        return f"/{word}", rest.strip()
+    return "", text
+
+
+def _dialogue(turn: SecretariatTurn) -> Dialogue | None:
+    name = turn.state.name or ""
+    for prefix, dialogue in _DIALOGUES:
+        if name.startswith(prefix):
+            return dialogue
+    return None
+
+
+async def handle(turn: SecretariatTurn) -> None:
     text = (turn.message.text or "").strip()
-    command = text.split()[0].lower() if text.startswith("/") else ""
+    command, args = _command_of(turn, text) if text else ("", "")
     action = turn.message.action
     with acting_as(f"secretariat:{turn.user.id}"):
         if command == "/cancel":
             turn.reset()
             turn.say("update.cancelled")
-        elif command in ("/progress", "/overdue", "/missing"):
-            turn.reset()
-            await _summary(turn, command, text, policy)
-        elif command == "/request":
-            await broadcast.start(turn)
-        elif command == "/requests":
-            turn.reset()
-            await broadcast.show_requests(turn)
-        elif command == "/report":
-            turn.reset()
-            await _order_report(turn, text.split()[1:])
-        elif command == "/evidence":
-            turn.reset()
-            await evidence.send_files(turn, text.split()[1:])
+        elif command in _COMMANDS:
+            entry = _COMMANDS[command]
+            if not roles.require(turn, entry.role):
+                return
+            if entry.resets:
+                turn.reset()
+            await entry.run(turn, args)
         elif action:
-            await _on_action(turn, action, policy)
-        elif text and not command and await broadcast.on_text(turn, text):
+            await _on_action(turn, action)
+        elif turn.message.files and await _on_files(turn):
+            pass
+        elif text and not command and await _on_text(turn, text):
             pass
         else:
-            turn.say("secretariat.help")
+            _help(turn)
 
 
-async def _on_action(turn: SecretariatTurn, action: str, policy: Policy) -> None:
+def _help(turn: SecretariatTurn) -> None:
+    lines = [turn.text("secretariat.help", role=turn.text(f"role.{SecretariatRole(turn.user.role).value}"))]
+    lines += [turn.text(c.help) for c in _COMMANDS.values() if roles.permits(turn, c.role)]
+    lines.append(turn.text("secretariat.help_cancel"))
+    turn.say_lines("secretariat.help", lines)
+
+
+async def _on_text(turn: SecretariatTurn, text: str) -> bool:
+    dialogue = _dialogue(turn)
+    if dialogue is None:
+        return False
+    if not roles.require(turn, dialogue.role):
+        return True
+    return await dialogue.on_text(turn, text)
+
+
+async def _on_files(turn: SecretariatTurn) -> bool:
+    for routes in CAPABILITIES:
+        if routes.files is not None:
+            if not roles.permits(turn, routes.files.role):
+                continue
+            if await routes.files.run(turn):
+                return True
+    return False
+
+
+async def _on_action(turn: SecretariatTurn, action: str) -> None:
     pressed = buttons.read(action)
     if pressed.unbound:
         refusals.refuse_unbound(turn)
@@ -71,8 +187,14 @@ async def _on_action(turn: SecretariatTurn, action: str, policy: Policy) -> None
             turn.say("update.cancelled")
             return
     verb, _, argument = pressed.action.partition(":")
-    if not await broadcast.on_action(turn, verb, argument, policy):
-        turn.say("secretariat.help")
+    entry = _ACTIONS.get(verb)
+    if entry is None:
+        _help(turn)
+        return
+    if not roles.require(turn, entry.role):
+        return
+    if not await entry.run(turn, argument):
+        _help(turn)
 
 
 async def _order_report(turn: SecretariatTurn, words: list[str]) -> None:
@@ -93,10 +215,10 @@ async def _order_report(turn: SecretariatTurn, words: list[str]) -> None:
     turn.say("report.preparing", kind=turn.text(f"report.kind_{order.kind}"))
 
 
-async def _summary(turn: SecretariatTurn, command: str, text: str, policy: Policy) -> None:
+async def _summary(turn: SecretariatTurn, command: str, text: str) -> None:
     lang = turn.language
     by = "cluster" if "cluster" in text.lower() else "institution"
-    lines = await summarise(turn.session, by, policy, as_of=turn.now)
+    lines = await summarise(turn.session, by, turn.policy, as_of=turn.now)
     by_word = turn.text(f"secretariat.by_{by}")
     if command == "/progress":
         body = [turn.text("secretariat.progress_header", by=by_word, date=local_date(turn.local_day(turn.now), lang))] + [

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.buttons import bind, conversation_token, settles
 from handlers.chat_port import Button, IncomingMessage, OutgoingMessage, command_words
 from handlers.evidence import EvidenceSettings
+from handlers.reminders.plan import Policy
 from handlers.report_orders import ReportOrder
 from messages import t
 from storage.conversations import State
@@ -115,6 +116,8 @@ class SecretariatTurn(Exchange):
 
     user: SecretariatUser = field(kw_only=True)
     orders: list[ReportOrder] = field(default_factory=list, kw_only=True)
+    # The reminder rules: what "overdue" means, how a request is chased.
+    policy: Policy = field(default_factory=Policy, kw_only=True)
 
     @property
     def language(self) -> str:

@@ -70,6 +70,27 @@ class FocalPointRole(StrEnum):
     VALIDATOR = "validator"
 
 
+class SecretariatRole(StrEnum):
+    """What a secretariat user may do. Each role includes the ones below it:
+    a viewer reads reports and summaries; a coordinator also runs requests,
+    deadlines, assignments and imports; an admin also manages people and the
+    network (institutions, focal points, secretariat users)."""
+
+    VIEWER = "viewer"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANK[self]
+
+    def allows(self, needed: SecretariatRole) -> bool:
+        return self.rank >= needed.rank
+
+
+_ROLE_RANK = {SecretariatRole.VIEWER: 0, SecretariatRole.COORDINATOR: 1, SecretariatRole.ADMIN: 2}
+
+
 class Platform(StrEnum):
     TELEGRAM = "telegram"
     SLACK = "slack"

@@ -48,6 +48,7 @@ from storage.enums import (
     Platform,
     Priority,
     RecommendationKind,
+    SecretariatRole,
     TagKind,
     UprPosition,
     ValidationDecision,
@@ -259,6 +260,7 @@ class SecretariatUser(Base, Timestamped):
     language: Mapped[str] = mapped_column(String(8))
     timezone: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    role: Mapped[SecretariatRole] = mapped_column(str_enum(SecretariatRole, "secretariat_role"), default=SecretariatRole.VIEWER)
 
     identities: Mapped[list[ChatIdentity]] = relationship(back_populates="secretariat_user")
 

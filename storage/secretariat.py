@@ -1,16 +1,23 @@
-"""Secretariat users, declared in the configuration and mirrored in the database."""
+"""Secretariat users and their roles, kept in the database.
+
+The configuration's ``[secretariat]`` list only seeds the first admins: on a
+database with no active admin its users are created (or reactivated) as
+admins; once one exists, users are managed with ``nmrf-bot secretariat`` and
+from chat by an admin, and the list is not read again. Nobody can leave the
+secretariat without an active admin."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
-from storage.enums import Platform
+from storage.enums import Platform, SecretariatRole
+from storage.errors import Conflict, NotFound
 from storage.models import ChatIdentity, SecretariatUser
-from storage.network import Change, apply_changes
-from storage.validation import check_email
+from storage.validation import check_email, check_language, check_timezone
 
 
 @dataclass(frozen=True)
@@ -21,34 +28,134 @@ class SecretariatUserData:
     timezone: str
     telegram_user_id: int | None = None
     slack_user_id: str | None = None
+    role: SecretariatRole = SecretariatRole.ADMIN
 
 
-async def sync_secretariat_users(session: AsyncSession, users: list[SecretariatUserData]) -> dict[Change | str, int]:
-    """Make the table match the configuration: add, update, and deactivate
-    users no longer listed (deactivated, not deleted: their actions stay attributed)."""
-    counts: dict[Change | str, int] = {Change.CREATED: 0, Change.UPDATED: 0, Change.UNCHANGED: 0, "deactivated": 0}
-    listed = set()
+@dataclass(frozen=True)
+class Seeded:
+    created: int = 0
+    reactivated: int = 0
+    # The database already had an active admin: the configuration was not applied.
+    skipped: bool = False
+
+    def __str__(self) -> str:
+        if self.skipped:
+            return "the database has an active admin: [secretariat] in the configuration was not applied (use nmrf-bot secretariat add|edit)"
+        return f"{self.created} created, {self.reactivated} reactivated as admin"
+
+
+async def active_admins(session: AsyncSession) -> int:
+    return await session.scalar(
+        select(func.count()).select_from(SecretariatUser).where(SecretariatUser.active.is_(True), SecretariatUser.role == SecretariatRole.ADMIN)
+    ) or 0
+
+
+async def seed_secretariat_users(session: AsyncSession, users: list[SecretariatUserData]) -> Seeded:
+    """Seed the first admins from the configuration, only while the database
+    has no active admin (a fresh install, or every admin removed by hand in
+    the database). Their chat accounts are linked as given."""
+    if await active_admins(session) or not users:
+        return Seeded(skipped=bool(users))
     existing = {u.email: u for u in await session.scalars(select(SecretariatUser))}
+    created = reactivated = 0
     for data in users:
         email = check_email(data.email)
-        listed.add(email)
         user = existing.get(email)
-        wanted = {"name": data.name, "language": data.language, "timezone": data.timezone, "active": True}
         if user is None:
-            user = SecretariatUser(email=email, **wanted)
+            user = SecretariatUser(email=email, name=data.name, language=check_language(data.language),
+                                   timezone=check_timezone(data.timezone), role=SecretariatRole(data.role), active=True)
             session.add(user)
             await session.flush()
-            counts[Change.CREATED] += 1
+            existing[email] = user
+            created += 1
         else:
-            counts[apply_changes(user, wanted)] += 1
+            user.active = True
+            user.role = SecretariatRole(data.role)
+            reactivated += 1
         await _ensure_identity(session, user, Platform.TELEGRAM, data.telegram_user_id)
         await _ensure_identity(session, user, Platform.SLACK, data.slack_user_id)
-    for email, user in existing.items():
-        if email not in listed and user.active:
-            user.active = False
-            counts["deactivated"] += 1
     await session.flush()
-    return counts
+    return Seeded(created=created, reactivated=reactivated)
+
+
+async def add_secretariat_user(session: AsyncSession, data: SecretariatUserData) -> SecretariatUser:
+    """A new secretariat user; Conflict when the e-mail is someone's already
+    (an inactive user is brought back with ``edit --active``)."""
+    email = check_email(data.email)
+    if await session.scalar(select(SecretariatUser).where(SecretariatUser.email == email)) is not None:
+        raise Conflict(f"a secretariat user with e-mail {email} exists already; change it with 'secretariat edit {email}'", field="email")
+    name = data.name.strip()
+    if not name:
+        raise Conflict("a secretariat user needs a name", field="name")
+    user = SecretariatUser(email=email, name=name, language=check_language(data.language),
+                           timezone=check_timezone(data.timezone), role=SecretariatRole(data.role), active=True)
+    session.add(user)
+    await session.flush()
+    await _ensure_identity(session, user, Platform.TELEGRAM, data.telegram_user_id)
+    await _ensure_identity(session, user, Platform.SLACK, data.slack_user_id)
+    await session.flush()
+    return user
+
+
+async def find_secretariat_user(session: AsyncSession, who: str) -> SecretariatUser:
+    """By e-mail or by id."""
+    who = who.strip()
+    if who.isdigit():
+        user = await session.get(SecretariatUser, int(who))
+    else:
+        user = await session.scalar(select(SecretariatUser).where(SecretariatUser.email == who.lower()))
+    if user is None:
+        raise NotFound(f"no secretariat user {who!r} (give an e-mail or an id from 'secretariat list')")
+    return user
+
+
+async def edit_secretariat_user(
+    session: AsyncSession,
+    who: str,
+    *,
+    name: str | None = None,
+    role: SecretariatRole | None = None,
+    language: str | None = None,
+    timezone: str | None = None,
+    active: bool | None = None,
+    telegram_user_id: int | None = None,
+    slack_user_id: str | None = None,
+) -> SecretariatUser:
+    """Change what is given. Refused (Conflict) when it would leave no active admin."""
+    user = await find_secretariat_user(session, who)
+    loses_admin = user.active and user.role == SecretariatRole.ADMIN and (
+        (role is not None and role != SecretariatRole.ADMIN) or active is False
+    )
+    if loses_admin and await active_admins(session) <= 1:
+        raise Conflict(f"{user.email} is the last active admin: make someone else admin first")
+    if name is not None:
+        if not name.strip():
+            raise Conflict("a secretariat user needs a name", field="name")
+        user.name = name.strip()
+    if role is not None:
+        user.role = SecretariatRole(role)
+    if language is not None:
+        user.language = check_language(language)
+    if timezone is not None:
+        user.timezone = check_timezone(timezone)
+    if active is not None:
+        user.active = active
+    await _ensure_identity(session, user, Platform.TELEGRAM, telegram_user_id)
+    await _ensure_identity(session, user, Platform.SLACK, slack_user_id)
+    await session.flush()
+    return user
+
+
+async def remove_secretariat_user(session: AsyncSession, who: str) -> SecretariatUser:
+    """Deactivated, not deleted: what they did stays attributed to them."""
+    return await edit_secretariat_user(session, who, active=False)
+
+
+async def list_secretariat_users(session: AsyncSession, *, include_inactive: bool = True) -> list[SecretariatUser]:
+    query = select(SecretariatUser).options(selectinload(SecretariatUser.identities)).order_by(SecretariatUser.name, SecretariatUser.id)
+    if not include_inactive:
+        query = query.where(SecretariatUser.active.is_(True))
+    return list(await session.scalars(query))
 
 
 async def _ensure_identity(
@@ -63,3 +170,6 @@ async def _ensure_identity(
     )
     if found is None:
         session.add(ChatIdentity(platform=platform, platform_user_id=str(platform_user_id), secretariat_user_id=user.id))
+    elif found.secretariat_user_id != user.id:
+        owner = f"focal point {found.focal_point_id}" if found.focal_point_id is not None else f"secretariat user {found.secretariat_user_id}"
+        raise Conflict(f"{platform.value} account {platform_user_id} is {owner}'s already")

@@ -170,7 +170,7 @@ def test_template_via_cli(cli: Cli, tmp_path: Path) -> None:
     assert [(r["external_id"], r["lead"], r["institutions"]) for r in json.loads(out)] == [("R-1", "MOJ", "MOJ; PRISONS")]
 
 
-def test_secretariat_users_come_from_the_config(cli: Cli, tmp_path: Path) -> None:
+def test_the_config_seeds_the_first_admin_only(cli: Cli, tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text(
         '[schedule]\ntimezone = "America/Montevideo"\n'
         '[[secretariat.users]]\nname = "María González"\nemail = "mgonzalez@cancilleria.example"\nlanguage = "es"\ntelegram_user_id = 42\n',
@@ -179,12 +179,21 @@ def test_secretariat_users_come_from_the_config(cli: Cli, tmp_path: Path) -> Non
     cli("db", "upgrade")
     out, _ = cli("secretariat", "list", "--format", "json")
     assert json.loads(out) == [
-        {"id": 1, "name": "María González", "email": "mgonzalez@cancilleria.example", "language": "es",
+        {"id": 1, "name": "María González", "email": "mgonzalez@cancilleria.example", "role": "admin", "language": "es",
          "timezone": "America/Montevideo", "active": True, "platforms": "telegram"}
     ]
+    # Once an admin exists, the list is not read again: emptying it removes nobody.
     (tmp_path / "config.toml").write_text("", encoding="utf-8")
-    out, _ = cli("secretariat", "sync")
-    assert "1 deactivated" in out
+    cli("db", "upgrade")
+    out, _ = cli("secretariat", "list", "--format", "json")
+    assert [u["active"] for u in json.loads(out)] == [True]
+    (tmp_path / "config.toml").write_text(
+        '[[secretariat.users]]\nname = "Someone Else"\nemail = "else@cancilleria.example"\n', encoding="utf-8"
+    )
+    out, _ = cli("secretariat", "seed")
+    assert "was not applied" in out
+    out, _ = cli("secretariat", "list", "--format", "json")
+    assert [u["email"] for u in json.loads(out)] == ["mgonzalez@cancilleria.example"]
 
 
 def test_list_without_limit_prints_every_row(cli: Cli, tmp_path: Path) -> None:
@@ -343,7 +352,7 @@ def test_chat_in_the_terminal_as_a_focal_point_and_as_the_secretariat(
     (tmp_path / "config.toml").write_text(
         '[[secretariat.users]]\nname = "María González"\nemail = "maria@cancilleria.example"\nlanguage = "es"\n', encoding="utf-8"
     )
-    cli("secretariat", "sync")
+    cli("secretariat", "seed")
     monkeypatch.setattr("sys.stdin", io.StringIO("/report export json\n/progress\n"))
     out, _ = cli("chat", "--as-secretariat", "maria@cancilleria.example", "--files", str(tmp_path / "got"))
     assert "[file saved:" in out and "Avance por institución" in out

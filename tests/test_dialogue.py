@@ -466,10 +466,10 @@ async def test_the_senior_focal_point_validates_or_returns_the_institutions_inpu
 
 async def test_the_secretariat_asks_for_summaries_in_chat_and_focal_points_cannot(bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock, world: dict[str, int]) -> None:
     from handlers.chat_port import ChatAddress
-    from storage.secretariat import SecretariatUserData, sync_secretariat_users
+    from storage.secretariat import SecretariatUserData, seed_secretariat_users
 
     async with sessions() as session, session.begin():
-        await sync_secretariat_users(session, [
+        await seed_secretariat_users(session, [
             SecretariatUserData("María González", "maria@cancilleria.example", "es", "America/Montevideo", telegram_user_id=900, slack_user_id="U0MARIA"),
         ])
     await chat(bot, gateway, ana.presses(f"same:{world['mine']}"), tap("not started"))

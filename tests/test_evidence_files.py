@@ -257,10 +257,10 @@ async def test_the_secretariat_gets_a_recommendations_files_back_with_evidence_n
     sessions: async_sessionmaker[AsyncSession], world: dict[str, int], tmp_path: Path,
 ) -> None:
     from handlers.evidence import EvidenceSettings
-    from storage.secretariat import SecretariatUserData, sync_secretariat_users
+    from storage.secretariat import SecretariatUserData, seed_secretariat_users
 
     async with sessions() as session, session.begin():
-        await sync_secretariat_users(session, [
+        await seed_secretariat_users(session, [
             SecretariatUserData("María González", "maria@cancilleria.example", "en", "America/Montevideo", telegram_user_id=900),
         ])
     clock = FakeClock()

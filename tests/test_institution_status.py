@@ -26,7 +26,7 @@ from storage.network import FocalPointData, InstitutionData, add_focal_point, ad
 from storage.recommendations import RecommendationFilter, stream_recommendations
 from storage.report_progress import progress
 from storage.report_rows import ReportScope
-from storage.secretariat import SecretariatUserData, sync_secretariat_users
+from storage.secretariat import SecretariatUserData, seed_secretariat_users
 from storage.selection import Selector
 from storage.status import UpdateData, current_status, institution_status, record_update
 from tests.fakes import FakeClock, FakeGateway, Person
@@ -136,7 +136,7 @@ async def test_the_secretariat_s_progress_in_chat_counts_each_institutions_own_a
 ) -> None:
     await moe_answered(sessions)
     async with sessions() as session, session.begin():
-        await sync_secretariat_users(session, [SecretariatUserData("María González", "maria@cancilleria.example", "en", "UTC", telegram_user_id=900)])
+        await seed_secretariat_users(session, [SecretariatUserData("María González", "maria@cancilleria.example", "en", "UTC", telegram_user_id=900)])
     gateway = FakeGateway()
     bot = ConversationEngine(sessions, gateway, FakeClock(datetime(2026, 11, 23, 13, tzinfo=timezone.utc)))
     await bot.handle(Person("900").says("/progress"))

@@ -17,7 +17,7 @@ from handlers.engine import ConversationEngine
 from handlers.reminders.working_time import WorkingTime
 from storage import outbox
 from storage.enums import OutboxKind, Platform
-from storage.secretariat import SecretariatUserData, sync_secretariat_users
+from storage.secretariat import SecretariatUserData, seed_secretariat_users
 from tests.chat_harness import ASSIGNED, LiveTelegram, TelegramPerson, live_telegram
 from tests.dialogue_harness import bot, clock, gateway
 from tests.fakes import FakeClock, FakeGateway, Person
@@ -179,7 +179,7 @@ async def test_the_secretariats_compose_steps_settle_in_her_language(
     bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]
 ) -> None:
     async with sessions() as session, session.begin():
-        await sync_secretariat_users(session, [
+        await seed_secretariat_users(session, [
             SecretariatUserData("María González", "maria@cancilleria.example", "es", "America/Montevideo", telegram_user_id=900),
         ])
     maria = Person("900")

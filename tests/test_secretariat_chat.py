@@ -32,7 +32,7 @@ from storage.models import InformationRequest, OutboxMessage, Recommendation, Re
 from storage.enums import InstitutionKind
 from storage.network import FocalPointData, InstitutionData, add_focal_point, add_institution
 from storage.requests import record_answer
-from storage.secretariat import SecretariatUserData, sync_secretariat_users
+from storage.secretariat import SecretariatUserData, seed_secretariat_users
 from tests.chat_harness import live_telegram
 from tests.fakes import FakeClock, FakeGateway, Person
 
@@ -55,7 +55,7 @@ def gateway() -> FakeGateway:
 async def secretariat(sessions: async_sessionmaker[AsyncSession], world: dict[str, int]) -> dict[str, int]:
     """María runs the secretariat in Spanish; Claire answers for the Ministry of Women."""
     async with sessions() as session, session.begin():
-        await sync_secretariat_users(session, [
+        await seed_secretariat_users(session, [
             SecretariatUserData("María González", "maria@cancilleria.example", "es", "America/Montevideo", telegram_user_id=900, slack_user_id="U0MARIA"),
         ])
         maria_id = await session.scalar(select(SecretariatUser.id))

@@ -115,7 +115,7 @@ UNREACHABLE_COMMANDS = [
     ["requests", "list"],
     ["focal-points", "invite", "ana@justicia.example"],
     ["import", "uprinfo", str(FIXTURES / "uprinfo_small.csv")],
-    ["secretariat", "sync"],
+    ["secretariat", "seed"],
 ]
 
 

@@ -254,10 +254,10 @@ async def test_a_send_button_of_a_cancelled_draft_does_not_send_the_next_one(
     bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]
 ) -> None:
     from storage.models import InformationRequest
-    from storage.secretariat import SecretariatUserData, sync_secretariat_users
+    from storage.secretariat import SecretariatUserData, seed_secretariat_users
 
     async with sessions() as session, session.begin():
-        await sync_secretariat_users(session, [SecretariatUserData("Mary Grant", "mary@mfa.example", "en", "UTC", telegram_user_id=900)])
+        await seed_secretariat_users(session, [SecretariatUserData("Mary Grant", "mary@mfa.example", "en", "UTC", telegram_user_id=900)])
     mary = Person("900")
 
     async def draft(text: str) -> OutgoingMessage:

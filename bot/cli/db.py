@@ -13,7 +13,7 @@ from storage.backup import backup_sqlite
 from storage.database import session_factory
 from storage.errors import ConfigurationError
 from storage.migrate import current_revision, head_revision, upgrade
-from storage.secretariat import SecretariatUserData, sync_secretariat_users
+from storage.secretariat import SecretariatUserData, seed_secretariat_users
 
 
 @click.group()
@@ -32,7 +32,7 @@ def db_upgrade(app: AppContext, revision: str) -> None:
         before = await current_revision(engine)
         await upgrade(engine, revision)
         async with session_factory(engine)() as session, session.begin():
-            await sync_secretariat_users(session, secretariat_from_config(app))
+            await seed_secretariat_users(session, secretariat_from_config(app))
         after = await current_revision(engine)
         return f"database at schema {after}" + ("" if before == after else f" (was {before or 'empty'})")
 

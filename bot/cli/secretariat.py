@@ -1,63 +1,138 @@
-"""``nmrf-bot secretariat``: the users declared in the configuration."""
+"""``nmrf-bot secretariat``: the secretariat's users and their roles.
+
+``[secretariat]`` in the configuration only seeds the first admins (at
+``db upgrade``, or with ``secretariat seed``); after that, users are added,
+changed and removed here or from chat by an admin."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import click
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import selectinload
 
 from bot.cli.context import AppContext
 from bot.cli.db import secretariat_from_config
 from bot.cli.options import output_options
 from bot.output import write_rows
+from messages import DEFAULT_LANGUAGE
+from storage.enums import SecretariatRole
 from storage.models import SecretariatUser
-from storage.secretariat import sync_secretariat_users
+from storage.secretariat import (
+    SecretariatUserData,
+    add_secretariat_user,
+    edit_secretariat_user,
+    list_secretariat_users,
+    remove_secretariat_user,
+    seed_secretariat_users,
+)
+
+ROLES = click.Choice([r.value for r in SecretariatRole])
+COLUMNS = ("id", "name", "email", "role", "language", "timezone", "active", "platforms")
+
+
+def _row(u: SecretariatUser) -> dict[str, Any]:
+    return {
+        "id": u.id, "name": u.name, "email": u.email, "role": SecretariatRole(u.role).value, "language": u.language,
+        "timezone": u.timezone, "active": u.active, "platforms": sorted({i.platform.value for i in u.identities}),
+    }
 
 
 @click.group()
 def secretariat() -> None:
-    """Secretariat users (declared under [secretariat] in the configuration)."""
+    """Secretariat users: admin (people and network), coordinator (requests,
+    deadlines, assignments, imports, reports), viewer (reports and summaries)."""
 
 
-@secretariat.command("sync")
+@secretariat.command("seed")
 @click.pass_obj
-def secretariat_sync(app: AppContext) -> None:
-    """Make the database's secretariat users match the configuration."""
+def secretariat_seed(app: AppContext) -> None:
+    """Create the configuration's [secretariat] users as admins, if the database has no active admin."""
     users = secretariat_from_config(app)
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
         async with sessions() as session, session.begin():
-            counts = await sync_secretariat_users(session, users)
-        return ", ".join(f"{n} {str(k)}" for k, n in counts.items())
+            return str(await seed_secretariat_users(session, users))
+
+    click.echo(app.run(work))
+
+
+@secretariat.command("add")
+@click.argument("name")
+@click.argument("email")
+@click.option("--role", type=ROLES, required=True, help="admin, coordinator or viewer.")
+@click.option("--language", default=None, help="Their language (default: the configuration's).")
+@click.option("--timezone", default=None, help="IANA time zone (default: [schedule] timezone).")
+@click.option("--telegram-user-id", type=int, default=None, help="Their numeric Telegram user id.")
+@click.option("--slack-user-id", default=None, help="Their Slack member id (U...).")
+@click.pass_obj
+def secretariat_add(app: AppContext, name: str, email: str, role: str, language: str | None, timezone: str | None,
+                    telegram_user_id: int | None, slack_user_id: str | None) -> None:
+    """Add a secretariat user with a role."""
+    data = SecretariatUserData(
+        name=name, email=email, language=language or DEFAULT_LANGUAGE,
+        timezone=timezone or app.config.schedule.timezone, telegram_user_id=telegram_user_id, slack_user_id=slack_user_id,
+        role=SecretariatRole(role),
+    )
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session, session.begin():
+            user = await add_secretariat_user(session, data)
+            return f"secretariat user {user.id} added: {user.name} <{user.email}>, {SecretariatRole(user.role).value}"
+
+    click.echo(app.run(work))
+
+
+@secretariat.command("edit")
+@click.argument("who")
+@click.option("--name", default=None)
+@click.option("--role", type=ROLES, default=None)
+@click.option("--language", default=None)
+@click.option("--timezone", default=None)
+@click.option("--active/--inactive", default=None, help="Bring back, or take away, their access.")
+@click.option("--telegram-user-id", type=int, default=None)
+@click.option("--slack-user-id", default=None)
+@click.pass_obj
+def secretariat_edit(app: AppContext, who: str, name: str | None, role: str | None, language: str | None, timezone: str | None,
+                     active: bool | None, telegram_user_id: int | None, slack_user_id: str | None) -> None:
+    """Change a secretariat user (WHO: their e-mail or id). The last active admin cannot be demoted."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session, session.begin():
+            user = await edit_secretariat_user(
+                session, who, name=name, role=SecretariatRole(role) if role else None, language=language, timezone=timezone,
+                active=active, telegram_user_id=telegram_user_id, slack_user_id=slack_user_id,
+            )
+            state = "active" if user.active else "inactive"
+            return f"secretariat user {user.id}: {user.name} <{user.email}>, {SecretariatRole(user.role).value}, {state}"
+
+    click.echo(app.run(work))
+
+
+@secretariat.command("remove")
+@click.argument("who")
+@click.pass_obj
+def secretariat_remove(app: AppContext, who: str) -> None:
+    """Take a secretariat user's access away (WHO: e-mail or id). Kept, inactive,
+    so what they did stays theirs; the last active admin cannot be removed."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session, session.begin():
+            user = await remove_secretariat_user(session, who)
+            return f"secretariat user {user.id} ({user.email}) removed: inactive, their history kept"
 
     click.echo(app.run(work))
 
 
 @secretariat.command("list")
+@click.option("--active-only", is_flag=True, help="Leave out removed users.")
 @output_options
 @click.pass_obj
-def secretariat_list(app: AppContext, fmt: str, limit: int | None) -> None:
-    """List secretariat users."""
+def secretariat_list(app: AppContext, active_only: bool, fmt: str, limit: int | None) -> None:
+    """List secretariat users with their roles."""
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
         async with sessions() as session:
-            users = await session.scalars(
-                select(SecretariatUser).options(selectinload(SecretariatUser.identities)).order_by(SecretariatUser.name)
-            )
-            return [
-                {
-                    "id": u.id,
-                    "name": u.name,
-                    "email": u.email,
-                    "language": u.language,
-                    "timezone": u.timezone,
-                    "active": u.active,
-                    "platforms": sorted({i.platform.value for i in u.identities}),
-                }
-                for u in users
-            ]
+            return [_row(u) for u in await list_secretariat_users(session, include_inactive=not active_only)]
 
-    write_rows(app.run(work), ("id", "name", "email", "language", "timezone", "active", "platforms"), fmt, limit)
+    write_rows(app.run(work), COLUMNS, fmt, limit)

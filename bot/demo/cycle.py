@@ -38,7 +38,7 @@ from handlers.requests import send as send_request
 from storage.conversations import create_invite
 from storage.models import FocalPoint, Recommendation
 from storage.requests import Target, create_request
-from storage.secretariat import SecretariatUserData, sync_secretariat_users
+from storage.secretariat import SecretariatUserData, seed_secretariat_users
 
 # A token of the right shape; the stand-in accepts only it, and it is no real bot's.
 DEMO_TELEGRAM_TOKEN = "7000001:DEMOdemoDEMOdemoDEMOdemoDEMOdemo123"
@@ -144,7 +144,7 @@ async def play(sessions: async_sessionmaker[AsyncSession], database: Path, trans
         for line in deadlines:
             transcript.note(line)
         async with sessions() as session, session.begin():
-            await sync_secretariat_users(session, [
+            await seed_secretariat_users(session, [
                 SecretariatUserData("María González", "maria.gonzalez@mrree.example", "es", "America/Montevideo", telegram_user_id=900),
             ])
             ids = {fp.email: fp.id for fp in await session.scalars(select(FocalPoint))}
