@@ -29,7 +29,7 @@ SEPARATOR = "|"
 # The token's length: short enough for Telegram's 64 bytes, and collisions
 # only matter between two dialogues of one person.
 _TOKEN_BYTES = 3
-_PLACE = re.compile(r"^(?P<kind>[uqvc])(?P<item>\d*)\.(?P<step>[a-z])\.(?P<token>[0-9a-f]{6})$")
+_PLACE = re.compile(r"^(?P<kind>[a-z])(?P<item>\d*)\.(?P<step>[a-z])\.(?P<token>[0-9a-f]{6})$")
 
 # Each dialogue step's letter, and the kind its state name belongs to.
 STEPS = {
@@ -40,8 +40,33 @@ STEPS = {
     "compose.text": "x", "compose.due": "w", "compose.target": "g", "compose.values": "v", "compose.confirm": "f",
 }
 KINDS = {"update": "u", "request": "q", "validate": "v", "compose": "c"}
+# Letters kept for issue 14's capabilities (register_dialogue): i imports,
+# a assignments, d deadlines, p people, h closure days, r validation returns,
+# s secretariat users.
 # Where the item's id is kept in each kind's state data.
 _ITEM_KEYS = {"u": "rec", "q": "request", "v": "rec", "c": None}
+
+
+def register_dialogue(prefix: str, kind: str, steps: dict[str, str], item_key: str | None = None) -> None:
+    """Make a new capability's dialogue bindable: ``prefix`` is its state
+    names' first part ("deadline" for "deadline.confirm"), ``kind`` one
+    letter no other dialogue uses, ``steps`` each state name's letter, and
+    ``item_key`` where its item's id is kept in the state data (or None).
+    A stale button of it is then refused like any other (handlers.refusals
+    names the item with the catalog keys ``stale.was_<prefix>`` and
+    ``stale.now_<prefix>``, given ``{id}``)."""
+    if KINDS.get(prefix, kind) != kind or (kind in KINDS.values() and KINDS.get(prefix) != kind):
+        raise ValueError(f"dialogue kind {kind!r} or prefix {prefix!r} is taken")
+    if len(kind) != 1 or not kind.isascii() or not kind.islower():
+        raise ValueError(f"a dialogue kind is one lowercase letter, not {kind!r}")
+    for name, step in steps.items():
+        if not name.startswith(prefix + "."):
+            raise ValueError(f"state {name!r} is not under {prefix!r}")
+        STEPS[name] = step
+    KINDS[prefix] = kind
+    _ITEM_KEYS[kind] = item_key
+
+
 # What the buttons of the previous version sent inside a dialogue, unbound.
 _UNBOUND = re.compile(r"^(st:\w+|skip|done|save|cancel|due:\d+|to:\w+|bc:send)$")
 

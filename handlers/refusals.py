@@ -3,7 +3,7 @@ which item it was for, and what is open instead."""
 
 from __future__ import annotations
 
-from handlers.buttons import Place, Verdict, place_of
+from handlers.buttons import KINDS, Place, Verdict, place_of
 from handlers.turn import Exchange
 
 # The catalog key naming each kind's item, as the button's ("was") and as
@@ -12,15 +12,23 @@ _WAS = {"u": "stale.was_update", "q": "stale.was_request", "v": "stale.was_comme
 _NOW = {"u": "stale.now_update", "q": "stale.now_request", "v": "stale.now_comment", "c": "stale.now_compose"}
 
 
+def _key(table: dict[str, str], kind: str, which: str) -> str:
+    # A dialogue registered by a capability (buttons.register_dialogue) names its own.
+    if kind in table:
+        return table[kind]
+    prefix = next(p for p, k in KINDS.items() if k == kind)
+    return f"stale.{which}_{prefix}"
+
+
 def was(turn: Exchange, sent: Place | None) -> str:
     """The item a button was for; a list's buttons have none."""
     if sent is None:
         return turn.text("stale.was_list")
-    return turn.text(_WAS[sent.kind], id=sent.item)
+    return turn.text(_key(_WAS, sent.kind, "was"), id=sent.item)
 
 
 def now(turn: Exchange, place: Place) -> str:
-    return turn.text(_NOW[place.kind], id=place.item)
+    return turn.text(_key(_NOW, place.kind, "now"), id=place.item)
 
 
 def refuse(turn: Exchange, sent: Place | None, verdict: Verdict) -> None:
