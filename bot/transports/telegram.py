@@ -73,6 +73,7 @@ SECRETARIAT_COMMANDS = [
     BotCommand("requests", "Your requests and who has answered"),
     BotCommand("report", "A compiled file: matrix, draft, progress, export"),
     BotCommand("evidence", "The files sent for a recommendation: /evidence 12"),
+    BotCommand("secretariat", "The secretariat's users and roles (admins)"),
 ]
 
 

@@ -1,0 +1,171 @@
+"""/secretariat: an admin manages the secretariat's users in chat, as
+`nmrf-bot secretariat` does on the command line (the same storage
+functions): list them, add one with a role, change a role, remove one.
+Each change is shown before it applies and needs Confirm."""
+
+from __future__ import annotations
+
+from handlers import buttons
+from handlers.secretariat_routes import Action, Command, Dialogue, Routes
+from handlers.turn import SecretariatTurn
+from messages import SUPPORTED_LANGUAGES
+from storage.enums import SecretariatRole
+from storage.errors import Conflict, InvalidValue, NotFound, RegistryError
+from storage.secretariat import (
+    SecretariatUserData,
+    add_secretariat_user,
+    edit_secretariat_user,
+    find_secretariat_user,
+    list_secretariat_users,
+)
+from storage.validation import check_email, check_timezone
+
+CONFIRM = "secretariat_users.confirm"
+buttons.register_dialogue("secretariat_users", "s", {CONFIRM: "k"})
+ADMIN = SecretariatRole.ADMIN
+
+
+async def command(turn: SecretariatTurn, args: str) -> None:
+    words = args.split()
+    verb = words[0].lower() if words else "list"
+    if verb == "list":
+        await _list(turn)
+    elif verb == "add":
+        await _propose_add(turn, words[1:])
+    elif verb == "role" and len(words) == 3:
+        await _propose_edit(turn, words[1], role=words[2])
+    elif verb == "remove" and len(words) == 2:
+        await _propose_edit(turn, words[1], active=False)
+    elif verb == "restore" and len(words) == 2:
+        await _propose_edit(turn, words[1], active=True)
+    else:
+        turn.say("secretariat_users.usage")
+
+
+async def _list(turn: SecretariatTurn) -> None:
+    users = await list_secretariat_users(turn.session)
+    lines = [turn.text("secretariat_users.header", count=len(users))]
+    for user in users:
+        platforms = ", ".join(sorted({i.platform.value.capitalize() for i in user.identities})) or turn.text("secretariat_users.no_account")
+        lines.append(turn.text(
+            "secretariat_users.line" if user.active else "secretariat_users.line_inactive",
+            id=user.id, name=user.name, email=user.email, role=turn.text(f"role.{SecretariatRole(user.role).value}"), platforms=platforms,
+        ))
+    turn.say_lines("secretariat_users.list", lines)
+
+
+def _role(turn: SecretariatTurn, word: str) -> SecretariatRole | None:
+    """A role by its English value or its name in the reader's language."""
+    word = word.strip().lower()
+    for role in SecretariatRole:
+        if word in (role.value, turn.text(f"role.{role.value}").lower()):
+            return role
+    return None
+
+
+async def _propose_add(turn: SecretariatTurn, words: list[str]) -> None:
+    """``add NAME... EMAIL ROLE [LANGUAGE] [TIMEZONE]``: the e-mail ends the name."""
+    at = next((i for i, w in enumerate(words) if "@" in w), None)
+    if at is None or at == 0 or at + 1 >= len(words):
+        turn.say("secretariat_users.usage")
+        return
+    name, rest = " ".join(words[:at]), words[at + 1:]
+    try:
+        email = check_email(words[at])
+    except InvalidValue:
+        turn.say("secretariat_users.bad_email", email=words[at][:80])
+        return
+    role = _role(turn, rest[0])
+    if role is None:
+        turn.say("secretariat_users.bad_role", role=rest[0][:40])
+        return
+    language = rest[1].lower() if len(rest) > 1 else turn.user.language
+    if language not in SUPPORTED_LANGUAGES:
+        turn.say("secretariat_users.bad_language", language=language[:16], known=", ".join(SUPPORTED_LANGUAGES))
+        return
+    timezone = rest[2] if len(rest) > 2 else turn.user.timezone
+    try:
+        check_timezone(timezone)
+    except InvalidValue:
+        turn.say("secretariat_users.bad_timezone", timezone=timezone[:64])
+        return
+    if len(rest) > 3:
+        turn.say("secretariat_users.usage")
+        return
+    try:
+        await find_secretariat_user(turn.session, email)
+    except NotFound:
+        pass
+    else:
+        turn.say("secretariat_users.exists", email=email)
+        return
+    turn.begin(CONFIRM, op="add", person=name, email=email, role=role.value, language=language, timezone=timezone)
+    _ask_confirm(turn, turn.text("secretariat_users.confirm_add", name=name, email=email,
+                                 role=turn.text(f"role.{role.value}"), language=language, timezone=timezone))
+
+
+async def _propose_edit(turn: SecretariatTurn, who: str, *, role: str | None = None, active: bool | None = None) -> None:
+    try:
+        user = await find_secretariat_user(turn.session, who)
+    except NotFound:
+        turn.say("secretariat_users.unknown", who=who[:80])
+        return
+    if role is not None:
+        wanted = _role(turn, role)
+        if wanted is None:
+            turn.say("secretariat_users.bad_role", role=role[:40])
+            return
+        summary = turn.text("secretariat_users.confirm_role", name=user.name, email=user.email,
+                            was=turn.text(f"role.{SecretariatRole(user.role).value}"), role=turn.text(f"role.{wanted.value}"))
+        turn.begin(CONFIRM, op="edit", who=str(user.id), role=wanted.value)
+    else:
+        key = "secretariat_users.confirm_remove" if active is False else "secretariat_users.confirm_restore"
+        summary = turn.text(key, name=user.name, email=user.email)
+        turn.begin(CONFIRM, op="edit", who=str(user.id), active=active)
+    _ask_confirm(turn, summary)
+
+
+def _ask_confirm(turn: SecretariatTurn, summary: str) -> None:
+    turn.say_lines("secretariat_users.confirm", [summary], (
+        (turn.bound("button.confirm", "su:apply"), turn.bound("button.cancel", "cancel")),
+    ))
+
+
+async def on_action(turn: SecretariatTurn, argument: str) -> bool:
+    if argument != "apply" or turn.state.name != CONFIRM:
+        return False
+    data = dict(turn.state.data)
+    turn.reset()
+    try:
+        if data["op"] == "add":
+            user = await add_secretariat_user(turn.session, SecretariatUserData(
+                name=data["person"], email=data["email"], language=data["language"], timezone=data["timezone"],
+                role=SecretariatRole(data["role"]),
+            ))
+            turn.say("secretariat_users.added", id=user.id, name=user.name, role=turn.text(f"role.{SecretariatRole(user.role).value}"))
+        else:
+            role = SecretariatRole(data["role"]) if data.get("role") else None
+            user = await edit_secretariat_user(turn.session, data["who"], role=role, active=data.get("active"))
+            turn.say("secretariat_users.changed", id=user.id, name=user.name, role=turn.text(f"role.{SecretariatRole(user.role).value}"),
+                     state=turn.text("secretariat_users.active" if user.active else "secretariat_users.inactive"))
+    except Conflict as exc:
+        if "last active admin" in str(exc):
+            turn.say("secretariat_users.last_admin")
+        else:
+            turn.say("secretariat_users.failed", reason=str(exc))
+    except RegistryError as exc:
+        turn.say("secretariat_users.failed", reason=str(exc))
+    return True
+
+
+async def _no_text(turn: SecretariatTurn, text: str) -> bool:
+    # The confirmation waits for a button; typed words are answered with it again.
+    turn.say("secretariat_users.press")
+    return True
+
+
+ROUTES = Routes(
+    commands={"/secretariat": Command(ADMIN, command, "secretariat.help_secretariat")},
+    actions={"su": Action(ADMIN, on_action)},
+    dialogues={"secretariat_users.": Dialogue(ADMIN, _no_text)},
+)
