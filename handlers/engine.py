@@ -38,6 +38,7 @@ from handlers import browse, buttons, hours, item_lists, refusals, requests, sec
 from handlers.buttons import Place, Pressed, Verdict
 from handlers.evidence import EvidenceSettings
 from handlers.onboarding import tell_former_accounts
+from handlers.secretariat_users import secretariat_welcome
 from handlers.reminders.plan import Policy
 from handlers.report_orders import ReportMaker, ReportOrder
 from handlers.turn import SecretariatTurn, Turn
@@ -61,6 +62,7 @@ from storage.conversations import (
     usable_invite,
 )
 from storage.database import is_unavailable, writing
+from storage.secretariat_invites import redeem_secretariat_invite
 from storage.enums import Platform
 from storage.models import FocalPoint, SecretariatUser, StatusUpdate
 
@@ -353,6 +355,11 @@ class ConversationEngine:
         spent by an e-mail match. A fresh invite moves the access, and the
         account it leaves is told."""
         found = await usable_invite(session, code, address.platform, now)
+        if found is None:
+            joined = await redeem_secretariat_invite(session, code, address.platform, address.workspace_id, address.user_id, address.chat_id, now)
+            if joined is not None:
+                log.info("secretariat user %s linked on %s to user %s", joined.id, address.platform.value, address.user_id)
+                return [secretariat_welcome(joined, address.platform)]
         former = None
         if found is not None:
             _, focal_point = found

@@ -1,15 +1,17 @@
 """/secretariat: an admin manages the secretariat's users in chat, as
 `nmrf-bot secretariat` does on the command line (the same storage
-functions): list them, add one with a role, change a role, remove one.
-Each change is shown before it applies and needs Confirm."""
+functions): list them, add one with a role, change a role, remove one,
+invite one. Each change is shown before it applies and needs Confirm; a
+user added gets a one-time invite code for their chat account at once."""
 
 from __future__ import annotations
 
 from handlers import buttons
+from handlers.chat_port import OutgoingMessage, command_words
 from handlers.secretariat_routes import Action, Command, Dialogue, Routes
 from handlers.turn import SecretariatTurn
-from messages import SUPPORTED_LANGUAGES
-from storage.enums import SecretariatRole
+from messages import SUPPORTED_LANGUAGES, local_date, t
+from storage.enums import Platform, SecretariatRole
 from storage.errors import Conflict, InvalidValue, NotFound, RegistryError
 from storage.secretariat import (
     SecretariatUserData,
@@ -18,6 +20,8 @@ from storage.secretariat import (
     find_secretariat_user,
     list_secretariat_users,
 )
+from storage.models import SecretariatUser
+from storage.secretariat_invites import INVITE_LIFETIME, create_secretariat_invite
 from storage.validation import check_email, check_timezone
 
 CONFIRM = "secretariat_users.confirm"
@@ -36,10 +40,27 @@ async def command(turn: SecretariatTurn, args: str) -> None:
         await _propose_edit(turn, words[1], role=words[2])
     elif verb == "remove" and len(words) == 2:
         await _propose_edit(turn, words[1], active=False)
+    elif verb == "invite" and len(words) == 2:
+        await _invite(turn, words[1])
     elif verb == "restore" and len(words) == 2:
         await _propose_edit(turn, words[1], active=True)
     else:
         turn.say("secretariat_users.usage")
+
+
+def secretariat_welcome(user: SecretariatUser, platform: Platform) -> OutgoingMessage:
+    """The first thing a secretariat user reads once their invite linked the account."""
+    lang = user.language
+    role = t(f"role.{SecretariatRole(user.role).value}", lang)
+    return OutgoingMessage("secretariat_users.welcome", t("secretariat_users.welcome", lang, name=user.name, role=role, **command_words(platform)),
+                           language=lang)
+
+
+async def invite(turn: SecretariatTurn, user: SecretariatUser) -> None:
+    """A fresh one-time code for ``user``, with how to use it on each platform."""
+    code = await create_secretariat_invite(turn.session, user, turn.now)
+    turn.say("secretariat_users.invite", name=user.name, code=code,
+             until=local_date(turn.local_day(turn.now + INVITE_LIFETIME), turn.language))
 
 
 async def _list(turn: SecretariatTurn) -> None:
@@ -125,6 +146,18 @@ async def _propose_edit(turn: SecretariatTurn, who: str, *, role: str | None = N
     _ask_confirm(turn, summary)
 
 
+async def _invite(turn: SecretariatTurn, who: str) -> None:
+    try:
+        user = await find_secretariat_user(turn.session, who)
+    except NotFound:
+        turn.say("secretariat_users.unknown", who=who[:80])
+        return
+    if not user.active:
+        turn.say("secretariat_users.invite_removed", name=user.name)
+        return
+    await invite(turn, user)
+
+
 def _ask_confirm(turn: SecretariatTurn, summary: str) -> None:
     turn.say_lines("secretariat_users.confirm", [summary], (
         (turn.bound("button.confirm", "su:apply"), turn.bound("button.cancel", "cancel")),
@@ -143,6 +176,7 @@ async def on_action(turn: SecretariatTurn, argument: str) -> bool:
                 role=SecretariatRole(data["role"]),
             ))
             turn.say("secretariat_users.added", id=user.id, name=user.name, role=turn.text(f"role.{SecretariatRole(user.role).value}"))
+            await invite(turn, user)
         else:
             role = SecretariatRole(data["role"]) if data.get("role") else None
             user = await edit_secretariat_user(turn.session, data["who"], role=role, active=data.get("active"))

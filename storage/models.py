@@ -583,6 +583,21 @@ class Invite(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class SecretariatInvite(Base):
+    """A one-time code that links one chat account to a secretariat user:
+    spent by the first account that sends it, on whichever platform."""
+
+    __tablename__ = "secretariat_invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    secretariat_user_id: Mapped[int] = mapped_column(ForeignKey("secretariat_users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_platform: Mapped[Platform | None] = mapped_column(str_enum(Platform, "platform"))
+
+
 class InviteUse(Base):
     """An invite spent on one platform. One code serves Telegram and Slack,
     and each platform's first account linked for the focal point spends it

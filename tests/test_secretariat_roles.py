@@ -5,7 +5,9 @@ dialogue of the secretariat checks the role and names the one it needs."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -13,13 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.engine import ConversationEngine
-from storage.enums import SecretariatRole
+from storage.enums import Platform, SecretariatRole
 from storage.errors import Conflict
-from storage.models import AuditEntry, SecretariatUser
+from storage.models import AuditEntry, ChatIdentity, SecretariatUser
 from storage.secretariat import SecretariatUserData, add_secretariat_user, edit_secretariat_user, seed_secretariat_users
+from storage.secretariat_invites import create_secretariat_invite
 from tests.cli_harness import Cli
 from tests.dialogue_harness import bot, chat, clock, gateway, tap
-from tests.fakes import FakeGateway, Person
+from tests.fakes import FakeClock, FakeGateway, Person
 
 __all__ = ["bot", "clock", "gateway"]
 
@@ -90,7 +93,7 @@ async def test_an_admin_adds_a_coordinator_in_chat_after_a_summary(
     assert "Ana Pérez <ana@mfa.example>" in summary.text and "as coordinator" in summary.text and "America/Montevideo" in summary.text
     async with sessions() as session:
         assert await session.scalar(select(SecretariatUser).where(SecretariatUser.email == "ana@mfa.example")) is None
-    assert await chat(bot, gateway, tap("Confirm", admin)) == ["secretariat_users.added"]
+    assert await chat(bot, gateway, tap("Confirm", admin)) == ["secretariat_users.added", "secretariat_users.invite"]
     async with sessions() as session:
         ana = await session.scalar(select(SecretariatUser).where(SecretariatUser.email == "ana@mfa.example"))
         assert ana is not None and (ana.role, ana.language, ana.timezone, ana.active) == (
@@ -192,3 +195,75 @@ def test_the_cli_manages_users_and_roles(cli: Cli, tmp_path: Path) -> None:
     out, _ = cli("db", "upgrade")
     out, _ = cli("secretariat", "list", "--format", "json", "--active-only")
     assert [u["email"] for u in json.loads(out)] == ["colin@mfa.example"]
+
+
+def _code(text: str) -> str:
+    found = re.search(r"/start (\S+);", text)
+    assert found is not None, text
+    return found.group(1)
+
+
+async def test_a_user_added_in_chat_joins_with_their_one_time_invite(
+    bot: ConversationEngine, gateway: FakeGateway, clock: FakeClock, users: dict[str, int], sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await bot.handle(admin.says("/secretariat add Ana Pérez ana@mfa.example coordinator es"))
+    gateway.take()
+    await bot.handle(admin.presses(_confirm(gateway)))
+    added, invite = gateway.take()
+    assert (added.key, invite.key) == ("secretariat_users.added", "secretariat_users.invite")
+    code = _code(invite.text)
+    ana, intruder = Person("5501"), Person("5502")
+    await bot.handle(ana.says(f"/start {code}"))
+    [welcome] = gateway.take()
+    assert welcome.key == "secretariat_users.welcome" and "Ana Pérez" in welcome.text and "coordinador" in welcome.text
+    assert await chat(bot, gateway, ana.says("/request")) == ["compose.ask_text"]
+    # Spent: nobody else gets in with it, on any platform.
+    assert await chat(bot, gateway, intruder.says(f"/start {code}")) == ["onboarding.bad_code"]
+    slack_intruder = Person("U0INTRUDER", platform=Platform.SLACK)
+    assert await chat(bot, gateway, slack_intruder.says(f"/start {code}")) == ["onboarding.bad_code"]
+    async with sessions() as session:
+        holders = (await session.scalars(select(ChatIdentity.platform_user_id).join(SecretariatUser)
+                                         .where(SecretariatUser.email == "ana@mfa.example"))).all()
+    assert holders == ["5501"]
+
+
+def _confirm(gateway: FakeGateway) -> str:
+    return gateway.action("Confirm", admin.user_id)
+
+
+async def test_an_invite_expires_and_a_removed_users_invite_is_void(
+    bot: ConversationEngine, gateway: FakeGateway, clock: FakeClock, users: dict[str, int]
+) -> None:
+    await bot.handle(admin.says("/secretariat invite colin@mfa.example"))
+    [first] = gateway.take()
+    await bot.handle(admin.says("/secretariat invite vera@mfa.example"))
+    [second] = gateway.take()
+    assert await chat(bot, gateway, admin.says("/secretariat remove vera@mfa.example"), tap("Confirm", admin)) == [
+        "secretariat_users.confirm", "secretariat_users.changed"]
+    assert await chat(bot, gateway, Person("6601").says(f"/start {_code(second.text)}")) == ["onboarding.bad_code"]
+    clock.advance(days=15)
+    assert await chat(bot, gateway, Person("6602").says(f"/start {_code(first.text)}")) == ["onboarding.bad_code"]
+    assert await chat(bot, gateway, admin.says("/secretariat invite vera@mfa.example")) == ["secretariat_users.invite_removed"]
+
+
+async def test_two_accounts_sending_one_code_at_once_link_exactly_one(
+    sessions: async_sessionmaker[AsyncSession], clock: FakeClock, users: dict[str, int], gateway: FakeGateway
+) -> None:
+    async with sessions() as session, session.begin():
+        colin = await session.get(SecretariatUser, users["colin"])
+        assert colin is not None
+        code = await create_secretariat_invite(session, colin, clock())
+    engines = [ConversationEngine(sessions, gateway, clock) for _ in range(2)]
+    await asyncio.gather(*(e.handle(Person(str(7700 + n)).says(f"/start {code}")) for n, e in enumerate(engines)))
+    assert sorted(m.key for m in gateway.take()) == ["onboarding.bad_code", "secretariat_users.welcome"]
+
+
+def test_the_cli_invites_a_secretariat_user(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(
+        '[[secretariat.users]]\nname = "Mary Grant"\nemail = "mary@mfa.example"\n', encoding="utf-8")
+    cli("db", "upgrade")
+    cli("secretariat", "add", "Colin Reyes", "colin@mfa.example", "--role", "viewer")
+    out, _ = cli("secretariat", "invite", "colin@mfa.example")
+    assert "Telegram: /start " in out and "Slack (a DM to the bot): start " in out
+    _, err = cli("secretariat", "invite", "nobody@mfa.example", expect=1)
+    assert "no secretariat user" in err

@@ -18,10 +18,12 @@ from bot.output import write_rows
 from messages import DEFAULT_LANGUAGE
 from storage.enums import SecretariatRole
 from storage.models import SecretariatUser
+from storage.secretariat_invites import INVITE_LIFETIME, create_secretariat_invite
 from storage.secretariat import (
     SecretariatUserData,
     add_secretariat_user,
     edit_secretariat_user,
+    find_secretariat_user,
     list_secretariat_users,
     remove_secretariat_user,
     seed_secretariat_users,
@@ -120,6 +122,25 @@ def secretariat_remove(app: AppContext, who: str) -> None:
         async with sessions() as session, session.begin():
             user = await remove_secretariat_user(session, who)
             return f"secretariat user {user.id} ({user.email}) removed: inactive, their history kept"
+
+    click.echo(app.run(work))
+
+
+@secretariat.command("invite")
+@click.argument("who")
+@click.pass_obj
+def secretariat_invite(app: AppContext, who: str) -> None:
+    """A one-time invite code for a secretariat user (WHO: e-mail or id): the first
+    chat account that sends it (/start CODE on Telegram, start CODE in a Slack DM)
+    becomes theirs. Valid for 14 days; only its hash is stored."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session, session.begin():
+            user = await find_secretariat_user(session, who)
+            code = await create_secretariat_invite(session, user, app.now())
+            until = (app.now() + INVITE_LIFETIME).date().isoformat()
+            return (f"invite for {user.name} <{user.email}>, once, until {until}:\n"
+                    f"  Telegram: /start {code}\n  Slack (a DM to the bot): start {code}")
 
     click.echo(app.run(work))
 
