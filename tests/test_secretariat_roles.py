@@ -14,6 +14,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.gateway import PlatformRouter
+from bot.standins.slack import SlackStandIn
+from bot.transports.slack import SlackTransport
 from handlers.engine import ConversationEngine
 from storage.enums import Platform, SecretariatRole
 from storage.errors import Conflict
@@ -267,3 +270,34 @@ def test_the_cli_invites_a_secretariat_user(cli: Cli, tmp_path: Path) -> None:
     assert "Telegram: /start " in out and "Slack (a DM to the bot): start " in out
     _, err = cli("secretariat", "invite", "nobody@mfa.example", expect=1)
     assert "no secretariat user" in err
+
+
+async def test_on_slack_an_admin_invites_in_bare_words_and_the_invitee_joins(
+    sessions: async_sessionmaker[AsyncSession], clock: FakeClock, users: dict[str, int]
+) -> None:
+    async with sessions() as session, session.begin():
+        await edit_secretariat_user(session, "mary@mfa.example", slack_user_id="U0MARY")
+    standin = SlackStandIn()
+    await standin.start()
+    standin.add_user("U0MARY", "mary", "mary@mfa.example")
+    standin.add_user("U0COLIN", "colin", "colin.personal@example.org")
+    router = PlatformRouter()
+    engine = ConversationEngine(sessions, router, clock)
+    transport = SlackTransport(standin.bot_token, engine.handle, app_token=standin.app_token, api_url=standin.api_url, mode="socket")
+    router.register(transport)
+    await transport.start()
+    try:
+        await standin.wait_for_socket()
+        standin.user_writes("U0MARY", "secretariat invite colin@mfa.example")
+        (invite,) = await standin.wait_for_messages("U0MARY", 1)
+        code = re.search(r"start (\S+) to the bot", invite.shown)
+        assert code is not None, invite.shown
+        standin.user_writes("U0COLIN", f"start {code.group(1)}")
+        (welcome,) = await standin.wait_for_messages("U0COLIN", 1)
+        assert "Welcome, Colin Reyes: you are in the NMRF secretariat as coordinator" in welcome.shown
+        standin.user_writes("U0COLIN", "secretariat")
+        (refusal,) = (await standin.wait_for_messages("U0COLIN", 2))[1:]
+        assert "That needs the admin role; yours is coordinator" in refusal.shown
+    finally:
+        await transport.stop()
+        await standin.stop()
