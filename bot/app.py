@@ -33,7 +33,9 @@ from handlers.evidence import EvidenceSettings
 from handlers.reminders.plan import Policy
 from handlers.reminders.service import ReminderService
 from handlers.reminders.working_time import weekday_numbers
+from handlers.secretariat import commands_for
 from storage.enums import DeadlineKind, Platform
+from storage.secretariat import telegram_chats
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -93,7 +95,7 @@ class BotApp:
                 tg.token.get_secret_value(), self.engine.handle,
                 base_url=tg.base_url, mode=tg.mode, webhook_url=tg.webhook_url,
                 delivery_check_chat_id=tg.delivery_check_chat_id,
-                secretariat_chat_ids=tuple(u.telegram_user_id for u in config.secretariat.users if u.telegram_user_id),
+                secretariat_menus=self._secretariat_menus,
                 health=self.loops.add("telegram", logging.getLogger("bot.transports.telegram")),
             )
             self.router.register(self.telegram)
@@ -154,6 +156,12 @@ class BotApp:
             guarded(self.loops.add("delivery records sweep", log), self.engine.forget_old_deliveries), "interval", hours=24,
             id="forget_old_deliveries", max_instances=1, coalesce=True,
         )
+
+    async def _secretariat_menus(self) -> dict[int, frozenset[str]]:
+        """The Telegram menu of each secretariat user: the commands their role may give."""
+        async with self.sessions() as session:
+            chats = await telegram_chats(session)
+        return {chat_id: commands_for(role) for chat_id, role in chats.items()}
 
     async def plan(self) -> int:
         """The planner's tick: the reminders, then the assignment notices and

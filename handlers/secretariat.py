@@ -97,6 +97,11 @@ _DIALOGUES: list[tuple[str, Dialogue]] = sorted(
 COMMANDS: frozenset[str] = frozenset(_COMMANDS)
 
 
+def commands_for(role: SecretariatRole) -> frozenset[str]:
+    """The command names (without the slash) a role may give, for the platforms' menus."""
+    return frozenset(name.lstrip("/") for name, c in _COMMANDS.items() if SecretariatRole(role).allows(c.role))
+
+
 def _command_of(turn: SecretariatTurn, text: str) -> tuple[str, str]:
     """The command and the words after it. A bare word names a command too
     (Slack takes typed /words for its own), unless a dialogue is waiting for

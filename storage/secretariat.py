@@ -158,6 +158,17 @@ async def list_secretariat_users(session: AsyncSession, *, include_inactive: boo
     return list(await session.scalars(query))
 
 
+async def telegram_chats(session: AsyncSession) -> dict[int, SecretariatRole]:
+    """Each active secretariat user's Telegram chat (a private chat's id is
+    the user's) and their role."""
+    rows = await session.execute(
+        select(ChatIdentity.platform_user_id, SecretariatUser.role)
+        .join(SecretariatUser, ChatIdentity.secretariat_user_id == SecretariatUser.id)
+        .where(ChatIdentity.platform == Platform.TELEGRAM, SecretariatUser.active.is_(True))
+    )
+    return {int(user_id): SecretariatRole(role) for user_id, role in rows if str(user_id).lstrip("-").isdigit()}
+
+
 async def _ensure_identity(
     session: AsyncSession, user: SecretariatUser, platform: Platform, platform_user_id: int | str | None
 ) -> None:

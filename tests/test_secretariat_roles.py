@@ -301,3 +301,29 @@ async def test_on_slack_an_admin_invites_in_bare_words_and_the_invitee_joins(
     finally:
         await transport.stop()
         await standin.stop()
+
+
+async def test_each_secretariat_users_telegram_menu_holds_what_their_role_may_do(
+    sessions: async_sessionmaker[AsyncSession], users: dict[str, int]
+) -> None:
+    from bot.app import BotApp
+    from bot.config import Config
+    from bot.standins.telegram import TelegramStandIn
+    from tests.chat_harness import TELEGRAM_TOKEN
+
+    standin = TelegramStandIn(TELEGRAM_TOKEN)
+    await standin.start()
+    for user in (900, 901, 902):
+        standin.add_user(user, str(user)).started = True
+    try:
+        app = BotApp(Config.model_validate({"telegram": {"token": TELEGRAM_TOKEN, "base_url": standin.base_url}}), sessions)
+        assert app.telegram is not None
+        await app.telegram.connect()
+        menus = standin.command_menus
+        assert {"progress", "report", "request", "secretariat", "mine"} <= set(menus["chat:900"])
+        assert {"progress", "request"} <= set(menus["chat:901"]) and "secretariat" not in menus["chat:901"]
+        assert "progress" in menus["chat:902"] and not {"request", "requests", "secretariat"} & set(menus["chat:902"])
+        assert "progress" not in menus["default"]
+        await app.telegram.application.shutdown()
+    finally:
+        await standin.stop()

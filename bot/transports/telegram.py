@@ -18,7 +18,7 @@ import hmac
 import logging
 import os
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -100,6 +100,7 @@ class TelegramTransport:
         delivery_check_chat_id: int | None = None,
         secretariat_chat_ids: tuple[int, ...] = (),
         health: LoopHealth | None = None,
+        secretariat_menus: Callable[[], Awaitable[Mapping[int, Collection[str]]]] | None = None,
     ) -> None:
         if mode == "webhook" and not webhook_url:
             raise ValueError("webhook mode needs telegram.webhook_url")
@@ -113,6 +114,10 @@ class TelegramTransport:
         # candidates are forwarded to see whether a send cut off by a crash arrived.
         self.delivery_check_chat_id = delivery_check_chat_id
         self.secretariat_chat_ids = secretariat_chat_ids
+        # Each secretariat chat and the commands its user's role may give
+        # (read from the database at each connect); without it, every chat
+        # in secretariat_chat_ids gets every secretariat command.
+        self.secretariat_menus = secretariat_menus
         self.health = health or LoopHealth("telegram", log)
         # Telegram's network errors are outages (one line), whoever made the record.
         self.health.expected = _outage
@@ -149,10 +154,19 @@ class TelegramTransport:
         await self.application.initialize()
         self.username = self.application.bot.username
         await self.application.bot.set_my_commands(COMMANDS)
-        for chat_id in self.secretariat_chat_ids:
-            # Only secretariat users see their commands in the menu.
+        if self.secretariat_menus is not None:
             try:
-                await self.application.bot.set_my_commands(COMMANDS + SECRETARIAT_COMMANDS, scope=BotCommandScopeChat(chat_id))
+                allowed_in = await self.secretariat_menus()
+            except Exception as exc:  # noqa: BLE001 - the menus are a courtesy: polling must not wait for the database
+                log.warning("telegram: secretariat menus not set, the database did not answer (%s); set at the next connect", exc.__class__.__name__)
+                allowed_in = {}
+            menus = {chat_id: [c for c in SECRETARIAT_COMMANDS if c.command in allowed] for chat_id, allowed in allowed_in.items()}
+        else:
+            menus = {chat_id: SECRETARIAT_COMMANDS for chat_id in self.secretariat_chat_ids}
+        for chat_id, theirs in menus.items():
+            # Only secretariat users see their commands in the menu, and only those their role may give.
+            try:
+                await self.application.bot.set_my_commands(COMMANDS + theirs, scope=BotCommandScopeChat(chat_id))
             except BadRequest as exc:
                 log.info("telegram: no secretariat menu for chat %s (%s): they have not opened the bot yet", chat_id, exc.message)
         if self.mode == "polling":
