@@ -61,6 +61,7 @@ def reminder_policy(config: Config) -> Policy:
         hours=schedule.window,
         working_days=weekday_numbers(list(schedule.working_days)),
         country=schedule.country,
+        subdivision=schedule.subdivision,
     )
 
 

@@ -24,6 +24,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -33,6 +34,7 @@ from sqlalchemy.exc import ArgumentError
 from bot.redaction import mask, remember
 from handlers.reminders.working_time import parse_hours
 from messages import DEFAULT_LANGUAGE
+from storage.calendars import check_place
 from storage.database import async_url
 from storage.errors import ConfigurationError, InvalidValue
 from storage.importers.limits import ImportLimits
@@ -226,8 +228,11 @@ class ScheduleConfig(Section):
     timezone: TimeZoneName = "UTC"
     working_days: list[Weekday] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
     hours: str = "09:00-17:00"
-    # ISO 3166 code of the State: its public holidays get no reminders.
+    # ISO 3166 code of the State: its public holidays get no reminders, for
+    # everyone without a country of their own (focal-points add --country).
     country: str | None = None
+    # A subdivision of that country as the holidays package names it ("BY").
+    subdivision: str | None = None
 
     @field_validator("country")
     @classmethod
@@ -237,6 +242,20 @@ class ScheduleConfig(Section):
         if value.upper() not in holidays.list_supported_countries():
             raise ValueError(f"an ISO 3166 country code known to the holidays package, such as UY, PY, PT or FJ; got {value!r}")
         return value.upper()
+
+    @field_validator("subdivision")
+    @classmethod
+    def _subdivision(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # country is declared first, so it is checked by now (absent if it failed).
+        if value is None or "country" not in info.data:
+            return value  # a bad country is reported on its own
+        country = info.data["country"]
+        if country is None:
+            raise ValueError(f"a subdivision ({value!r}) needs [schedule] country")
+        try:
+            return check_place(country, value)[1]
+        except InvalidValue as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("working_days")
     @classmethod

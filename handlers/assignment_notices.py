@@ -46,6 +46,7 @@ from handlers.reminders.snapshot import address_of, reachable_identities
 from handlers.reminders.working_time import Window, WorkingTime
 from messages import local_date, shorten, t
 from storage import outbox
+from storage.calendars import Closures, load_closures
 from storage.assignment_notices import (
     Assigned,
     ItemDeadline,
@@ -111,8 +112,10 @@ class NoticeService:
         self.policy = policy
         self.clock = clock
 
-    def calendar(self, person: FocalPoint) -> WorkingTime:
-        return self.policy.working_time(person.timezone, person.snoozed_until, person.working_hours)
+    def calendar(self, person: FocalPoint, closures: Closures) -> WorkingTime:
+        return self.policy.working_time(
+            person.timezone, person.snoozed_until, person.working_hours, person.country, person.subdivision, closures,
+        )
 
     @acts_as("system:notices")
     async def tick(self) -> int:
@@ -136,12 +139,13 @@ class NoticeService:
             if not untold:
                 return 0
             days = await notice_days(session, [p.id for p in people], since.date() - timedelta(days=1))
+            closures = await load_closures(session)
             notices: list[_Notice] = []
             for person in people:
                 mine = untold.get(person.id, [])
                 if not mine:
                     continue
-                calendar = self.calendar(person)
+                calendar = self.calendar(person, closures)
                 by_day: dict[date, tuple[Window, list[Assigned]]] = {}
                 for a in mine:
                     window = notice_window(calendar, a.assigned_at, days.get(person.id, set()))
@@ -186,6 +190,7 @@ class NoticeService:
             if not owed:
                 return 0
             planned = set((await session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(list(owed))))).all())
+            closures = await load_closures(session)
             welcomes = []
             for key, (person, before) in owed.items():
                 if key in planned:
@@ -198,7 +203,7 @@ class NoticeService:
             for key, person, identity, institution, before, items, names in welcomes:
                 address = address_of(identity)
                 assert address is not None
-                window = self.calendar(person).next_window(now)
+                window = self.calendar(person, closures).next_window(now)
                 message = handover_message(
                     person.name, institution, [p.name for p in before], items, names, person.language, address.platform, person.timezone,
                 )

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.reminders.calendars import focal_point_calendar
 from handlers.reminders.plan import Policy
 from handlers.turn import Turn
 from storage.errors import InvalidValue
@@ -40,7 +41,7 @@ async def set_working_hours(session: AsyncSession, person: FocalPoint, chosen: s
     """Give ``person`` their own hours (None: the configured ones) and move
     what is still pending for them into their next window; how many moved."""
     person.working_hours = chosen
-    calendar = policy.working_time(person.timezone, person.snoozed_until, chosen)
+    calendar = await focal_point_calendar(session, policy, person)
 
     def window(moment: datetime) -> tuple[datetime, datetime]:
         found = calendar.next_window(moment)

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.chat_port import OutgoingMessage
+from handlers.reminders.calendars import focal_point_calendar
 from handlers.reminders.plan import Policy
 from messages import t
 from storage import outbox
@@ -31,7 +32,7 @@ async def tell_former_accounts(
         return 0
     language = focal_point.language
     text = t(MOVED, language, name=focal_point.name, institution=focal_point.institution.name)
-    window = policy.working_time(focal_point.timezone, None, focal_point.working_hours).next_window(now)
+    window = (await focal_point_calendar(session, policy, focal_point, snoozes=False)).next_window(now)
     queued = 0
     for account in former:
         added = await outbox.enqueue(session, outbox.NewMessage(

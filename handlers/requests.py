@@ -10,11 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.chat_port import MAX_ACTION_BYTES, Button, OutgoingMessage, command_words
 from handlers.item_lists import NO_CHANGE_OF_MESSAGE, encode, fitting
+from handlers.reminders.calendars import focal_point_calendar
 from handlers.reminders.plan import Policy
 from handlers.reminders.snapshot import address_of, reachable_identities
 from handlers.turn import Turn
 from messages import local_date, t
 from storage import outbox
+from storage.calendars import load_closures
 from storage.enums import OutboxKind, Platform
 from storage.models import Assignment, FocalPoint, InformationRequest, Institution, RequestRecipient, request_recommendations
 from storage.requests import record_answer
@@ -58,6 +60,7 @@ async def send(
     identities, _ = await reachable_identities(session)
     named = list((await session.scalars(select(request_recommendations.c.recommendation_id).where(request_recommendations.c.request_id == request.id))).all())
     queued, unreachable = 0, []
+    closures = await load_closures(session)
     for person, institution in recipients:
         identity = identities.get(person.id)
         address = address_of(identity)
@@ -66,7 +69,7 @@ async def send(
             continue
         assigned = await _assigned(session, institution.id, named)
         mine = [r for r in named if r in assigned]
-        window = policy.working_time(person.timezone, person.snoozed_until, person.working_hours).next_window(now)
+        window = (await focal_point_calendar(session, policy, person, closures=closures)).next_window(now)
         key = f"request:{request.id}:{person.id}"
         outbox_id = await outbox.enqueue(session, outbox.NewMessage(
             key=key, kind=OutboxKind.INFORMATION_REQUEST, platform=address.platform,

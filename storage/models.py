@@ -246,6 +246,10 @@ class FocalPoint(Base, Timestamped):
     snoozed_until: Mapped[date | None] = mapped_column(Date)
     # "HH:MM-HH:MM" in their own time zone, when not [schedule] hours.
     working_hours: Mapped[str | None] = mapped_column(String(11))
+    # Whose public holidays they keep (ISO 3166-1 alpha-2, and the holidays
+    # package's subdivision code such as "BY"); None: [schedule] country.
+    country: Mapped[str | None] = mapped_column(String(2))
+    subdivision: Mapped[str | None] = mapped_column(String(32))
 
     institution: Mapped[Institution] = relationship()
     identities: Mapped[list[ChatIdentity]] = relationship(back_populates="focal_point")
@@ -724,6 +728,25 @@ class EvidenceFile(Base):
     # Refused or failed: when the person who sent it was told.
     told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ClosureDay(Base, Timestamped):
+    """Days the secretariat declared closed, beside the statutory holidays
+    (Uruguay's Tourism Week): no reminder lands on them. Scoped to a country,
+    or a country's subdivision, or (neither) everyone."""
+
+    __tablename__ = "closure_days"
+    __table_args__ = (
+        CheckConstraint("ends_on >= starts_on", name="closure_range"),
+        CheckConstraint("subdivision IS NULL OR country IS NOT NULL", name="closure_scope"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    starts_on: Mapped[date] = mapped_column(Date, index=True)
+    ends_on: Mapped[date] = mapped_column(Date)
+    country: Mapped[str | None] = mapped_column(String(2))
+    subdivision: Mapped[str | None] = mapped_column(String(32))
 
 
 # Tables whose rows are history: the migration adds triggers that refuse

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from storage.calendars import check_place
 from storage.clock import today as clock_today
 from storage.enums import FocalPointRole, InstitutionKind
 from storage.errors import Conflict, InvalidValue, NotFound
@@ -47,6 +48,9 @@ class FocalPointData:
     active_to: date | None = None
     # "HH:MM-HH:MM" in their time zone; None: [schedule] hours.
     working_hours: str | None = None
+    # Whose public holidays they keep (storage.calendars); None: [schedule] country.
+    country: str | None = None
+    subdivision: str | None = None
 
 
 async def get_institution(session: AsyncSession, code: str) -> Institution:
@@ -137,6 +141,7 @@ def check_focal_point(data: FocalPointData) -> FocalPointData:
     """Validate and normalise what a person typed or a template held."""
     if data.active_to is not None and data.active_to < data.active_from:
         raise InvalidValue(f"active_to {data.active_to} is before active_from {data.active_from}")
+    country, subdivision = check_place(data.country, data.subdivision)
     return FocalPointData(
         name=_name(data.name),
         institution_code=institution_code(data.institution_code),
@@ -147,6 +152,8 @@ def check_focal_point(data: FocalPointData) -> FocalPointData:
         email=check_email(data.email) if data.email else None,
         active_to=data.active_to,
         working_hours=check_working_hours(data.working_hours) if data.working_hours else None,
+        country=country,
+        subdivision=subdivision,
     )
 
 
@@ -165,6 +172,8 @@ async def add_focal_point(session: AsyncSession, data: FocalPointData) -> FocalP
         active_from=data.active_from,
         active_to=data.active_to,
         working_hours=data.working_hours,
+        country=data.country,
+        subdivision=data.subdivision,
     )
     session.add(focal_point)
     await session.flush()

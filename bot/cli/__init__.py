@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.cli.calendar import calendar
 from bot.cli.chat import chat
 from bot.cli.context import AppContext
 from bot.cli.db import db
@@ -64,7 +65,8 @@ def starting_at(moment: datetime, clock: Clock) -> Clock:
 
 
 for command in (
-    demo, chat, db, import_group, institutions, focal_points, assign_command, clusters, deadlines, recommendations, secretariat, reminders, report, requests_group, run
+    demo, chat, db, import_group, institutions, focal_points, assign_command, clusters, deadlines, recommendations, secretariat, reminders, report, requests_group, run,
+    calendar,
 ):
     cli.add_command(command)
 

@@ -95,6 +95,8 @@ def focal_points() -> None:
 @click.option("--timezone", default=None, help="IANA time zone (default: [schedule] timezone).")
 @click.option("--active-from", type=DATE, default=None, help="First day (default: today).")
 @click.option("--hours", "working_hours", default=None, help="Their own working hours, e.g. 08:00-14:00 (default: [schedule] hours).")
+@click.option("--country", default=None, help="Whose public holidays they keep: ISO 3166-1 code, e.g. DE (default: [schedule] country).")
+@click.option("--subdivision", default=None, help="The country's subdivision as the holidays package names it, e.g. BY (Bavaria).")
 @click.pass_obj
 def focal_points_add(
     app: AppContext,
@@ -106,6 +108,8 @@ def focal_points_add(
     timezone: str | None,
     active_from: date | None,
     working_hours: str | None,
+    country: str | None,
+    subdivision: str | None,
 ) -> None:
     """Add a focal point to an institution."""
     data = FocalPointData(
@@ -117,6 +121,8 @@ def focal_points_add(
         active_from=active_from or app.today(),
         email=email,
         working_hours=working_hours,
+        country=country,
+        subdivision=subdivision,
     )
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
@@ -165,7 +171,7 @@ def focal_points_hours(app: AppContext, focal_point: str, working_hours: str) ->
 
 
 FOCAL_POINT_COLUMNS = (
-    "id", "name", "email", "institution", "role", "language", "timezone", "hours", "active_from", "active_to", "platforms",
+    "id", "name", "email", "institution", "role", "language", "timezone", "hours", "holidays", "active_from", "active_to", "platforms",
 )
 
 
@@ -198,6 +204,8 @@ def focal_points_list(
                     "language": fp.language,
                     "timezone": fp.timezone,
                     "hours": fp.working_hours or "",
+                    # Their own place ("DE-BY"); empty: [schedule] country.
+                    "holidays": "-".join(p for p in (fp.country, fp.subdivision) if p),
                     "active_from": fp.active_from,
                     "active_to": fp.active_to,
                     "platforms": sorted({i.platform.value for i in fp.identities}),

@@ -34,6 +34,7 @@ from datetime import date, datetime, time, timedelta
 
 from handlers.chat_port import ChatAddress
 from handlers.reminders.working_time import WorkingTime, parse_hours
+from storage.calendars import NO_CLOSURES, Closures
 from storage.deadlines import DeadlineName
 from storage.enums import DeadlineKind, FocalPointRole, OutboxKind
 from storage.network import answering
@@ -51,16 +52,37 @@ class Policy:
     escalate_after: int = 2
     hours: tuple[time, time] = (time(9), time(17))
     working_days: frozenset[int] = frozenset(range(5))
+    # [schedule] country and subdivision: the holidays of whoever has no
+    # place of their own (secretariat users, focal points without one).
     country: str | None = None
+    subdivision: str | None = None
 
     def steps(self, kind: DeadlineKind) -> tuple[int, ...]:
         return tuple(sorted(self.steps_by_kind.get(kind, self.steps_days), reverse=True))
 
-    def working_time(self, timezone: str, snoozed_until: date | None = None, hours: str | None = None) -> WorkingTime:
+    def working_time(
+        self,
+        timezone: str,
+        snoozed_until: date | None = None,
+        hours: str | None = None,
+        country: str | None = None,
+        subdivision: str | None = None,
+        closures: Closures = NO_CLOSURES,
+    ) -> WorkingTime:
         """A person's calendar: their time zone, their own hours if they set
-        some, else the configured ones; working days and holidays as configured."""
+        some, else the configured ones; the public holidays of their own
+        country and subdivision, else the configured ones; and the
+        secretariat's closure days that concern that place."""
         start, end = parse_hours(hours) if hours else self.hours
-        return WorkingTime(timezone, start, end, self.working_days, self.country, snoozed_until)
+        place = (country, subdivision) if country else (self.country, self.subdivision)
+        return WorkingTime(
+            timezone, start, end, self.working_days, place[0], snoozed_until, closures.days_for(*place), subdivision=place[1],
+        )
+
+    def calendar_of(self, person: Recipient, closures: Closures = NO_CLOSURES, snoozes: bool = True) -> WorkingTime:
+        """The calendar of a person of the plan."""
+        snoozed = person.snoozed_until if snoozes else None
+        return self.working_time(person.timezone, snoozed, person.hours, person.country, person.subdivision, closures)
 
 
 @dataclass(frozen=True)
@@ -79,6 +101,9 @@ class Recipient:
     institution_id: int | None = None
     # Their own working hours ("HH:MM-HH:MM"), when not the configured ones.
     hours: str | None = None
+    # Whose public holidays they keep, when not the configured ones.
+    country: str | None = None
+    subdivision: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +140,8 @@ class Snapshot:
     labels: dict[int, str] = field(default_factory=dict)
     # (institution, deadline) of the requests above that the institution answered.
     request_answered: set[tuple[int, int]] = field(default_factory=set)
+    # The secretariat's closure days (storage.calendars).
+    closures: Closures = NO_CLOSURES
 
 
 @dataclass(frozen=True)
@@ -156,12 +183,12 @@ def reminder_steps(deadline: DeadlineFacts, policy: Policy, calendar: WorkingTim
 def plan_day(day: date, snapshot: Snapshot, policy: Policy, include: Callable[[Recipient], bool] = lambda r: True) -> list[Planned]:
     """Everything that goes out on local day ``day`` to the people ``include`` lets through."""
     out: dict[str, Planned] = {}
-    calendars: dict[tuple[str, date | None, str | None], WorkingTime] = {}
+    calendars: dict[tuple[str, date | None, str | None, str | None, str | None], WorkingTime] = {}
 
     def calendar(r: Recipient, snoozes: bool = True) -> WorkingTime:
-        key = (r.timezone, r.snoozed_until if snoozes else None, r.hours)
+        key = (r.timezone, r.snoozed_until if snoozes else None, r.hours, r.country, r.subdivision)
         if key not in calendars:
-            calendars[key] = policy.working_time(r.timezone, key[1], r.hours)
+            calendars[key] = policy.calendar_of(r, snapshot.closures, snoozes)
         return calendars[key]
 
     def message(kind: OutboxKind, r: Recipient) -> Planned | None:

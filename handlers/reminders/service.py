@@ -21,6 +21,7 @@ from handlers.reminders.compose import compose, unreachable_notice
 from handlers.reminders.plan import Planned, Policy, Recipient, Snapshot, plan_day
 from handlers.reminders.snapshot import load_secretariat, load_snapshot
 from storage.audit import acts_as
+from storage.calendars import load_closures
 from storage.database import writing
 from storage import outbox
 from storage.enums import OutboxKind
@@ -47,16 +48,16 @@ class ReminderService:
         planned: list[Planned] = []
         days = {self.policy.working_time(r.timezone).local_day(now) for r in snapshot.focal_points + snapshot.secretariat}
         for day in sorted(days):
-            planned.extend(plan_day(day, snapshot, self.policy, self._opening(now, day)))
+            planned.extend(plan_day(day, snapshot, self.policy, self._opening(now, day, snapshot)))
         async with writing(self.sessions) as session:
             added = await self._record(session, planned, snapshot, now)
         if added:
             log.info("reminders: %s messages planned", added)
         return added
 
-    def _opening(self, now: datetime, day: object) -> Callable[[Recipient], bool]:
+    def _opening(self, now: datetime, day: object, snapshot: Snapshot) -> Callable[[Recipient], bool]:
         def include(r: Recipient) -> bool:
-            calendar = self.policy.working_time(r.timezone, r.snoozed_until, r.hours)
+            calendar = self.policy.calendar_of(r, snapshot.closures)
             if calendar.local_day(now) != day:
                 return False
             window = calendar.window(calendar.local_day(now))
@@ -102,10 +103,11 @@ class ReminderService:
         async with writing(self.sessions) as session:
             person = await session.get(FocalPoint, row.focal_point_id)
             institution = await session.scalar(select(Institution.name).where(Institution.id == person.institution_id)) if person else None
+            closures = await load_closures(session)
             for user in await load_secretariat(session):
                 if user.address is None or person is None:
                     continue
-                window = self.policy.working_time(user.timezone).next_window(now)
+                window = self.policy.calendar_of(user, closures).next_window(now)
                 notice = unreachable_notice(user.language, person.name, institution or "?", row.platform.value, reason)
                 await outbox.enqueue(
                     session,

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.chat_port import ChatAddress
 from handlers.reminders.plan import DeadlineFacts, Policy, Recipient, Snapshot
+from storage.calendars import load_closures
 from storage.deadlines import NAME_OPTIONS, DeadlineName, request_numbers
 from storage.enums import OutboxStatus
 from storage.models import (
@@ -102,6 +103,7 @@ async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) ->
             "focal_point", fp.id, fp.name, fp.language, fp.timezone, address_of(focal_identity.get(fp.id)),
             identity_id=focal_identity[fp.id].id if fp.id in focal_identity else None,
             snoozed_until=fp.snoozed_until, role=fp.role, institution_id=fp.institution_id, hours=fp.working_hours,
+            country=fp.country, subdivision=fp.subdivision,
         )
         for fp in await session.scalars(select(FocalPoint).where(active_on(today)).order_by(FocalPoint.id))
     ]
@@ -166,7 +168,7 @@ async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) ->
 
     snapshot = Snapshot(
         focal_points, secretariat, institutions, deadlines, {i: frozenset(r) for i, r in assigned.items()}, answered,
-        labels=labels, request_answered=request_answered,
+        labels=labels, request_answered=request_answered, closures=await load_closures(session),
     )
     zones = {fp.id: fp.timezone for fp in focal_points}
     institution_of = {fp.id: fp.institution_id for fp in focal_points}

@@ -43,7 +43,10 @@ class WorkingTime:
     # ISO country code for public holidays (holidays package); None: none.
     country: str | None = None
     snoozed_until: date | None = None
+    # The secretariat's closure days for this reader (storage.calendars).
     extra_closed: Container[date] = field(default_factory=frozenset)
+    # The country's subdivision as the holidays package names it ("BY").
+    subdivision: str | None = None
 
     @cached_property
     def zone(self) -> ZoneInfo:
@@ -51,7 +54,7 @@ class WorkingTime:
 
     @cached_property
     def _holidays(self) -> Container[date]:
-        return country_holidays(self.country) if self.country else frozenset()
+        return country_holidays(self.country, self.subdivision) if self.country else frozenset()
 
     def is_working_day(self, day: date) -> bool:
         return (
@@ -113,9 +116,10 @@ class WorkingTime:
 
 
 @cache
-def country_holidays(country: str) -> Container[date]:
-    """One calendar a country for the whole process: years fill in lazily."""
-    return holidays.country_holidays(country)
+def country_holidays(country: str, subdivision: str | None = None) -> Container[date]:
+    """One calendar a place for the whole process: years fill in lazily.
+    A subdivision's calendar holds the country's holidays and its own."""
+    return holidays.country_holidays(country, subdiv=subdivision)
 
 
 def parse_hours(text: str) -> tuple[time, time]:
