@@ -32,6 +32,11 @@ def _supported() -> dict[str, tuple[str, ...]]:
     return {country: tuple(subdivisions) for country, subdivisions in holidays.list_supported_countries().items()}
 
 
+def subdivisions_of(country: str) -> tuple[str, ...]:
+    """The subdivisions the holidays package knows for a (checked) country."""
+    return _supported().get(country, ())
+
+
 def check_country(value: str) -> str:
     """An ISO 3166-1 alpha-2 code the holidays package knows, upper-cased."""
     code = value.strip().upper()

@@ -17,22 +17,28 @@ import pytest
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.engine import ConversationEngine
 from handlers.reminders.plan import Policy
 from handlers.reminders.service import ReminderService
+from handlers.secretariat import commands_for
 from storage.assignments import assign
-from storage.calendars import ClosureData, add_closure, check_place
+from storage.calendars import ClosureData, add_closure, check_place, list_closures
 from storage.conversations import link_identity
 from storage.database import create_engine, session_factory
 from storage.deadlines import DeadlineData, add_deadline
-from storage.enums import DeadlineKind, FocalPointRole, ImportSource, InstitutionKind, OutboxKind, Platform
+from storage.enums import DeadlineKind, FocalPointRole, ImportSource, InstitutionKind, OutboxKind, Platform, SecretariatRole
 from storage.errors import InvalidValue
 from storage.importers.run import import_file
 from storage.models import AuditEntry, FocalPoint, OutboxMessage, Recommendation
 from storage.network import FocalPointData, InstitutionData, add_focal_point, add_institution
+from storage.secretariat import SecretariatUserData, add_secretariat_user, seed_secretariat_users
 from storage.selection import Selector
 from tests.cli_harness import Cli
 from tests.conftest import FIXTURES
-from tests.fakes import FakeClock
+from tests.dialogue_harness import bot, chat, clock, gateway, tap
+from tests.fakes import FakeClock, FakeGateway, Person
+
+__all__ = ["bot", "clock", "gateway"]
 
 # One reminder step, ten days before: the day it falls on is the test.
 TEN_DAYS = Policy(steps_days=(10,), country="UY")
@@ -214,3 +220,91 @@ def test_focal_point_place_through_the_cli(cli: Cli, db_url: str) -> None:
     out, _ = cli("focal-points", "list", "--format", "json")
     assert {f["name"]: f["holidays"] for f in json.loads(out)} == {"Anna": "DE-BY", "Ana": ""}
     assert query(db_url, select(FocalPoint.country, FocalPoint.subdivision).order_by(FocalPoint.id)) == [("DE", "BY"), (None, None)]
+
+
+# --- in chat: /closures for a coordinator -----------------------------------
+
+admin, coordinator, viewer = Person("900"), Person("901"), Person("902")
+
+
+@pytest.fixture
+async def secretariat(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+    async with sessions() as session, session.begin():
+        await seed_secretariat_users(session, [SecretariatUserData("Mary Grant", "mary@mfa.example", "en", "UTC", telegram_user_id=900)])
+        colin = await add_secretariat_user(session, SecretariatUserData(
+            "Colin Reyes", "colin@mfa.example", "es", "America/Montevideo", telegram_user_id=901, role=SecretariatRole.COORDINATOR))
+        vera = await add_secretariat_user(session, SecretariatUserData(
+            "Vera Lind", "vera@mfa.example", "en", "UTC", telegram_user_id=902, role=SecretariatRole.VIEWER))
+    return {"colin": colin.id, "vera": vera.id}
+
+
+async def test_a_coordinator_adds_lists_and_removes_a_closure_in_chat_after_a_summary(
+    bot: ConversationEngine, gateway: FakeGateway, secretariat: dict[str, int], sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await bot.handle(coordinator.says("/closures add 2027-03-22..2027-03-26 UY Semana de Turismo"))
+    [summary] = gateway.take()
+    assert summary.key == "closures.confirm"
+    assert summary.text == "¿Agregar el cierre «Semana de Turismo», del 22 de marzo de 2027 al 26 de marzo de 2027, para UY? Ningún recordatorio les llegará en esos días."
+    async with sessions() as session:
+        assert await list_closures(session) == []  # nothing before Confirm
+    assert await chat(bot, gateway, coordinator.says("sí"), tap("Confirmar", coordinator)) == ["closures.press", "closures.added"]
+    assert await chat(bot, gateway, coordinator.says("/closures add 2027-01-06 DE-by Día del personal"), tap("Confirmar", coordinator)) == [
+        "closures.confirm", "closures.added"]
+    await bot.handle(coordinator.says("/closures"))
+    [listed] = gateway.take()
+    assert listed.text.splitlines() == [
+        "2 cierres próximos:",
+        "• 2. Día del personal: 6 de enero de 2027 (DE-BY)",
+        "• 1. Semana de Turismo: del 22 de marzo de 2027 al 26 de marzo de 2027 (UY)",
+    ]
+    # The summary names what goes; a Cancel keeps it.
+    assert await chat(bot, gateway, coordinator.says("/closures remove 2"), tap("Cancelar", coordinator)) == ["closures.confirm", "update.cancelled"]
+    old = gateway.action("Confirmar", coordinator.user_id)
+    assert await chat(bot, gateway, coordinator.says("/closures remove 2"), tap("Confirmar", coordinator)) == ["closures.confirm", "closures.removed"]
+    # The first summary's Confirm is stale: it does not remove anything else.
+    await bot.handle(coordinator.presses(old))
+    [stale] = gateway.take()
+    assert stale.key == "stale.closed" and "un cambio en los días de cierre" in stale.text, (stale.key, stale.text)
+    async with sessions() as session:
+        assert [(c.id, c.name, c.country) for c in await list_closures(session)] == [(1, "Semana de Turismo", "UY")]
+        actors = {actor for actor, in (await session.execute(select(AuditEntry.actor).where(AuditEntry.entity == "closure_days"))).all()}
+    assert actors == {f"secretariat:{secretariat['colin']}"}
+
+
+@pytest.mark.parametrize(("typed", "key", "shown"), [
+    ("/closures add 22/03/2027 Turismo", "closures.bad_date", "«22/03/2027» no es una fecha"),
+    ("/closures add 2027-03-26..2027-03-22 Turismo", "closures.bad_range", "el 22 de marzo de 2027 es anterior al 26 de marzo de 2027"),
+    ("/closures add 2027-01-01..2027-03-01 Verano", "closures.too_long", "como máximo 31 días"),
+    ("/closures add 2027-03-22 XX Turismo", "closures.bad_country", "«XX» no es un código de país"),
+    ("/closures add 2027-03-22 DE-Bayern Fiesta", "closures.bad_subdivision", "«Bayern» no es una subdivisión de DE que conozcan los calendarios de feriados. Conocen: BB, BE"),
+    ("/closures add 2027-03-22 UY-MO Fiesta", "closures.bad_subdivision", "Conocen: ninguna (omita la subdivisión)"),
+    ("/closures add 2027-03-22 UY", "closures.no_name", "necesita un nombre"),
+    ("/closures add 2027-03-22 " + "x" * 201, "closures.long_name", "como máximo 200 caracteres"),
+    ("/closures remove 9", "closures.unknown", "No hay ningún cierre 9. Escriba /closures"),
+    ("/closures delete 1", "closures.usage", "/closures add 2027-03-22..2027-03-26 UY"),
+    ("/closures", "closures.none", "No hay próximos días de cierre"),
+])
+async def test_a_bad_closure_in_chat_is_told_specifically_and_nothing_is_proposed(
+    bot: ConversationEngine, gateway: FakeGateway, secretariat: dict[str, int], typed: str, key: str, shown: str
+) -> None:
+    await bot.handle(coordinator.says(typed))
+    [reply] = gateway.take()
+    assert (reply.key, reply.buttons) == (key, ())
+    assert shown in reply.text, reply.text
+
+
+async def test_closures_need_the_coordinator_role_and_are_in_their_help(
+    bot: ConversationEngine, gateway: FakeGateway, secretariat: dict[str, int]
+) -> None:
+    await bot.handle(viewer.says("/closures add 2027-03-22 Turismo"))
+    [refusal] = gateway.take()
+    assert refusal.key == "role.needed" and "coordinator role" in refusal.text
+    await bot.handle(viewer.presses("closure:apply"))
+    [refusal] = gateway.take()
+    assert refusal.key == "role.needed"
+    await bot.handle(viewer.says("hello"))
+    [viewer_help] = gateway.take()
+    await bot.handle(coordinator.says("hola"))
+    [coordinator_help] = gateway.take()
+    assert "/closures" not in viewer_help.text and "/closures: los próximos días de cierre" in coordinator_help.text
+    assert "closures" in commands_for(SecretariatRole.COORDINATOR) and "closures" not in commands_for(SecretariatRole.VIEWER)
