@@ -41,3 +41,10 @@ class PlatformRouter:
         settle = getattr(self._transport(address), "settle", None)
         if settle is not None:
             await settle(address, pressed, choice)
+
+    def refresh_home(self, address: ChatAddress) -> None:
+        """The person's Home rebuilt, where the platform has one (a HomeRefresher)."""
+        transport = self._transports.get(address.platform)
+        refresh = getattr(transport, "refresh_home", None)
+        if refresh is not None:
+            refresh(address)

@@ -194,6 +194,10 @@ class OutboxDispatcher:
         last_id = receipt.message_ids[-1] if receipt is not None and receipt.message_ids else None
         # Checked and found missing before this send: it went out once.
         await self._finish(outbox.mark_sent, row.id, self.worker, self.clock(), last_id, settled=arrived is False)
+        # What was delivered (a request, a new assignment, a reminder) shows on their Home.
+        refresh = getattr(self.gateway, "refresh_home", None)
+        if refresh is not None:
+            refresh(address)
 
     async def _delivered(self, address: ChatAddress, row: OutboxMessage) -> bool | None:
         check = getattr(self.gateway, "delivered", None)

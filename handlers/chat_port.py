@@ -170,6 +170,16 @@ class KeyboardSettler(Protocol):
     async def settle(self, address: ChatAddress, pressed: PressedMessage, choice: str) -> None: ...
 
 
+class HomeRefresher(Protocol):
+    """A platform with a page of its own per person (Slack's Home tab),
+    rebuilt after a change that concerns them: a turn of theirs committed,
+    a message from the outbox delivered to them. It returns at once: the
+    platform publishes later (at most once every few seconds a person) and
+    logs, and tries again, a publish that fails. Telegram has no Home."""
+
+    def refresh_home(self, address: ChatAddress) -> None: ...
+
+
 @dataclass(frozen=True)
 class DeliveryProbe:
     """A message from the outbox whose send a crash cut off: did it arrive?"""

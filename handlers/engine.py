@@ -142,6 +142,9 @@ class ConversationEngine:
             log.warning("conversations: the database is back; deliveries are handled again")
             self._outage = None
             self._told_waiting.clear()
+        if replies or orders:
+            # A turn that said something may have changed what their Home shows.
+            self._refresh_home(message.address)
         if choice is not None and message.pressed is not None:
             # Before the replies: the question shows its answer before the next one arrives.
             await self._settle(message.address, message.pressed, choice)
@@ -160,6 +163,18 @@ class ConversationEngine:
             job = asyncio.get_running_loop().create_task(self._deliver_report(message.address, order))
             self._jobs.add(job)
             job.add_done_callback(self._jobs.discard)
+
+    def _refresh_home(self, address: ChatAddress) -> None:
+        """The person's Home rebuilt, where the platform has one (a
+        HomeRefresher): it returns at once, and a failure is the platform's
+        to log and retry, never the turn's."""
+        refresh = getattr(self.gateway, "refresh_home", None)
+        if refresh is None:
+            return
+        try:
+            refresh(address)
+        except Exception as exc:  # noqa: BLE001 - a courtesy: the turn is kept and answered all the same
+            log.warning("home of %s:%s not refreshed: %s", address.platform.value, address.user_id, exc.__class__.__name__)
 
     async def _settle(self, address: ChatAddress, pressed: PressedMessage, choice: str) -> None:
         """Edit the message a step's button was pressed on to show the choice

@@ -17,6 +17,8 @@ NEEDS = {
     "users_info": {"users:read", "users:read.email"},
     "users_lookupByEmail": {"users:read", "users:read.email"},
     "views_open": set(),
+    # The Home tab: no scope, but the app's Home tab on (features.app_home).
+    "views_publish": set(),
     "conversations_history": {"im:history"},
     "auth_test": set(),
     # files.getUploadURLExternal and files.completeUploadExternal.
@@ -35,6 +37,11 @@ def test_scopes_are_exactly_what_the_adapter_calls_for() -> None:
     # message.im events need im:history; /nmrf needs commands.
     needed |= {"im:history", "commands"}
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == needed
-    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["message.im"]
+    # app_home_opened needs no scope; the Home tab must be on for views.publish.
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened", "message.im"]
+    # Each event the adapter listens to is subscribed (a DM's message is message.im).
+    listened = {"message.im" if e == "message" else e for e in re.findall(r'self\.app\.event\("(\w+)"\)', source)}
+    assert listened == set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == [slack_module.COMMAND]

@@ -17,6 +17,13 @@ Faithful where the bot depends on it:
   connection if the app went away before acknowledging it.
 - What people type arrives as Slack sends it: ``&``, ``<``, ``>`` escaped,
   links wrapped as ``<https://...>``.
+- The Home tab: ``app_home_opened`` events (``user_opens_home``), presses on
+  a published Home (``user_clicks_home``: a block_actions whose container is
+  the view, with no channel), and ``views.publish`` as Slack answers it:
+  ``not_enabled`` while the app's Home tab is off, ``invalid_arguments``
+  with ``response_metadata.messages`` for a bad ``user_id`` or view type,
+  ``invalid_blocks`` past Block Kit's limits (100 blocks a Home),
+  ``view_too_large`` over 250 kB, ``hash_conflict`` for a stale ``hash``.
 """
 
 from __future__ import annotations
@@ -45,6 +52,9 @@ MAX_SECTION_TEXT = 3000
 MAX_BUTTON_TEXT = 75
 MAX_ACTIONS_ELEMENTS = 25
 MAX_MESSAGE_TEXT = 40_000
+MAX_HEADER_TEXT = 150
+# views.publish refuses a view over 250 kB.
+MAX_VIEW_BYTES = 250_000
 # Slack accepts files up to 1 GB; the stand-in keeps uploads in memory.
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024
 TRIGGER_LIFETIME = 3.0
@@ -161,6 +171,10 @@ class SlackStandIn:
     users: dict[str, SlackUser] = field(default_factory=dict)
     posted: list[Posted] = field(default_factory=list)
     views: list[dict[str, Any]] = field(default_factory=list)
+    # The app's Home tab (App Home settings); views.publish says not_enabled while it is off.
+    home_enabled: bool = True
+    # user id -> every Home view published for them, in order (the last is what they see).
+    homes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     # (kind, retry number, HTTP status or "ack"/"late ack"/"timeout") per delivery attempt.
     deliveries: list[tuple[str, int, str]] = field(default_factory=list)
@@ -315,6 +329,68 @@ class SlackStandIn:
             }],
         }
         self._deliver("interactive", payload)
+        return trigger
+
+    def user_opens_home(self, user_id: str, tab: str = "home") -> str:
+        """The person opens the bot's Home tab (or, ``tab="messages"``, its
+        Messages tab): Slack's app_home_opened event; returns the event_id."""
+        event: dict[str, Any] = {
+            "type": "app_home_opened", "user": user_id, "channel": self.dm_channel(user_id), "tab": tab,
+            "event_ts": self._ts(),
+        }
+        current = (self.homes.get(user_id) or [None])[-1]
+        if current is not None:
+            # Slack sends the Home as last published, once there is one.
+            event["view"] = {k: current[k] for k in ("id", "team_id", "type", "hash", "app_installed_team_id") if k in current}
+        event_id = f"Ev{next(self._ids):08d}"
+        self._deliver("events_api", {
+            "token": "verification-token-unused", "team_id": self.team_id, "api_app_id": "A0NMRF", "event": event,
+            "type": "event_callback", "event_id": event_id, "event_time": int(self.clock()),
+            "authorizations": [{"team_id": self.team_id, "user_id": self.bot_user_id, "is_bot": True}],
+        })
+        return event_id
+
+    def home_of(self, user_id: str) -> dict[str, Any]:
+        views = self.homes.get(user_id)
+        if not views:
+            raise AssertionError(f"no Home published for {user_id}")
+        return views[-1]
+
+    async def wait_for_home(self, user_id: str, count: int, timeout: float = 10) -> dict[str, Any]:
+        """The person's Home once ``count`` have been published for them."""
+        deadline = time.monotonic() + timeout
+        while len(self.homes.get(user_id, [])) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(self.homes.get(user_id, []))} Home views published for {user_id}, expected {count}")
+            await asyncio.sleep(0.01)
+        return self.homes[user_id][count - 1]
+
+    def user_clicks_home(self, user_id: str, label: str, index: int = 0) -> str:
+        """Press the ``index``-th button with this label on the person's
+        Home, as published last: a block_actions from a view, which names
+        no channel and no message. Returns the trigger_id."""
+        view = self.home_of(user_id)
+        found = [
+            e for b in view["blocks"] if b.get("type") == "actions" for e in b["elements"]
+            if e.get("type") == "button" and e["text"]["text"] == label
+        ]
+        if len(found) <= index:
+            raise AssertionError(f"no button {label!r} on the Home of {user_id}")
+        button = found[index]
+        trigger = self._trigger()
+        self._deliver("interactive", {
+            "type": "block_actions",
+            "user": {"id": user_id, "username": self.users[user_id].name, "team_id": self.team_id},
+            "api_app_id": "A0NMRF",
+            "team": {"id": self.team_id, "domain": "nmrf"},
+            "container": {"type": "view", "view_id": view["id"]},
+            "trigger_id": trigger,
+            "view": {k: view[k] for k in ("id", "team_id", "type", "blocks", "private_metadata", "callback_id", "state", "hash", "app_id", "bot_id")},
+            "actions": [{
+                "type": "button", "action_id": button["action_id"], "block_id": "b", "value": button.get("value", ""),
+                "text": button["text"], "action_ts": self._ts(),
+            }],
+        })
         return trigger
 
     def user_submits(self, user_id: str, view: dict[str, Any], answer: str) -> None:
@@ -764,6 +840,49 @@ class SlackStandIn:
         self.views.append(opened)
         return {"view": opened}
 
+    async def _m_views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        user_id = str(params.get("user_id") or "")
+        if not user_id:
+            raise SlackError("invalid_arguments", messages=["[ERROR] missing required field: user_id"])
+        user = self.users.get(user_id)
+        if user is None:
+            raise SlackError("invalid_arguments", messages=["invalid `user_id`"])
+        if user.deleted:
+            raise SlackError("account_inactive")
+        raw = params.get("view")
+        if raw is None:
+            raise SlackError("invalid_arguments", messages=["[ERROR] missing required field: view"])
+        try:
+            view = json.loads(raw) if isinstance(raw, str) else raw
+        except ValueError:
+            raise SlackError("invalid_arguments", messages=["[ERROR] failed to parse view [json-pointer:/view]"]) from None
+        if not isinstance(view, dict) or view.get("type") != "home":
+            raise SlackError("invalid_arguments", messages=["[ERROR] must be a valid enum value [json-pointer:/view/type]"])
+        if not self.home_enabled:
+            raise SlackError("not_enabled")
+        if len(json.dumps(view).encode()) > MAX_VIEW_BYTES:
+            raise SlackError("view_too_large")
+        for key in ("submit", "close"):
+            if key in view:
+                raise SlackError("invalid_arguments", messages=[f"[ERROR] a home view takes no {key} [json-pointer:/view/{key}]"])
+        blocks = view.get("blocks")
+        if not isinstance(blocks, list):
+            raise SlackError("invalid_arguments", messages=["[ERROR] missing required field: blocks [json-pointer:/view/blocks]"])
+        _check_blocks(blocks, MAX_BLOCKS_VIEW)
+        current = (self.homes.get(user_id) or [None])[-1]
+        wanted_hash = params.get("hash")
+        if wanted_hash and current is not None and wanted_hash != current["hash"]:
+            raise SlackError("hash_conflict")
+        published = {
+            **view, "id": current["id"] if current else f"V{next(self._ids):08d}", "team_id": self.team_id,
+            "app_installed_team_id": self.team_id, "hash": f"{time.time():.6f}.{next(self._ids)}", "state": {"values": {}},
+            "private_metadata": view.get("private_metadata", ""), "callback_id": view.get("callback_id", ""),
+            "app_id": "A0NMRF", "bot_id": "B0NMRFBOT", "root_view_id": None, "previous_view_id": None,
+        }
+        published["root_view_id"] = published["id"]
+        self.homes.setdefault(user_id, []).append(published)
+        return {"view": published}
+
     # --- shapes ------------------------------------------------------------------
 
     def _user(self, user: SlackUser) -> dict[str, Any]:
@@ -822,5 +941,9 @@ def _check_blocks(blocks: list[dict[str, Any]], limit: int) -> None:
             elements = block.get("elements", [])
             if not 1 <= len(elements) <= 10 or any(e.get("type") in ("plain_text", "mrkdwn") and not 1 <= len(e.get("text", "")) <= MAX_SECTION_TEXT for e in elements):
                 raise SlackError("invalid_blocks", messages=[f"[ERROR] context needs 1 to 10 elements, each text 1 to {MAX_SECTION_TEXT} characters [json-pointer:{where}/elements]"])
-        elif kind not in ("divider", "header"):
+        elif kind == "header":
+            text = block.get("text", {})
+            if text.get("type") != "plain_text" or not 1 <= len(text.get("text", "")) <= MAX_HEADER_TEXT:
+                raise SlackError("invalid_blocks", messages=[f"[ERROR] must be between 1 and {MAX_HEADER_TEXT} characters [json-pointer:{where}/text/text]"])
+        elif kind != "divider":
             raise SlackError("invalid_blocks", messages=[f"[ERROR] unsupported type [json-pointer:{where}/type]"])

@@ -49,11 +49,14 @@ from handlers.chat_port import (
     RecipientUnreachable, Sent,
 )
 from bot.transports.downloads import CHUNK, DownloadFailed, DownloadTooLarge, Writer
+from bot.transports.slack_home import render_home
 from bot.transports.slack_blocks import (
     ACTION_PREFIX, FORM_ACTION, MODAL_ACTION, MODAL_CALLBACK, UPDATE_CALLBACK, escape_mrkdwn, form_values, render, settled,
     unescape_incoming, update_form,
 )
 from bot.transports.slack_requests import COMMAND, FOR_BOLT_TYPE, Refused, Route, delivery_id, for_bolt, parse, route, verify
+from handlers.home import home_for
+from handlers.reminders.plan import Policy
 from messages import t
 from storage import pending
 from storage.clock import utcnow
@@ -82,6 +85,13 @@ KEPT_RETRY_SECONDS = (5, 15, 60, 300, 900, 3600)
 # auth.test and apps.connections.open answers that no retry will change.
 _REFUSED_TOKEN = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "not_allowed_token_type"}
 _GONE = {"user_not_found", "user_disabled", "account_inactive", "channel_not_found", "cannot_dm_bot", "is_archived"}
+# A person's Home is published at most once in this many seconds; a change
+# in between is published when they are up.
+HOME_INTERVAL = 3.0
+# Waits before each new try of a Home whose views.publish failed.
+HOME_RETRY_SECONDS = (5, 30, 120)
+# views.publish answers no retry will change: the Home tab is off in the app, or the member is gone.
+_HOME_REFUSED = {"not_enabled", "user_not_found", "account_inactive", "invalid_arguments", "invalid_blocks", "view_too_large"}
 
 
 class SlackTransport:
@@ -100,9 +110,14 @@ class SlackTransport:
         clock: Callable[[], datetime] = utcnow,
         sessions: async_sessionmaker[AsyncSession] | None = None,
         ack_within: float = ACK_WITHIN_SECONDS,
+        home_policy: Policy | None = None,
+        home_interval: float = HOME_INTERVAL,
     ) -> None:
         """``sessions`` keeps deliveries that outlast Slack's 3 seconds
-        (storage.pending); without it the ack waits for the handling."""
+        (storage.pending), and is where each person's Home is read; without
+        it the ack waits for the handling and there is no Home.
+        ``home_policy``: the reminder rules, for what the Home calls open
+        and overdue."""
         if mode == "socket" and not app_token:
             raise ValueError("Socket Mode needs slack.app_token (xapp-...)")
         if mode == "http" and not signing_secret:
@@ -134,6 +149,12 @@ class SlackTransport:
         self._socket: AsyncSocketModeHandler | None = None
         self._dm_channels: dict[str, str] = {}
         self._emails: dict[str, str | None] = {}
+        self._home_policy = home_policy or Policy()
+        self.home_interval = home_interval
+        self.home_retries: tuple[float, ...] = HOME_RETRY_SECONDS
+        self._home_tasks: dict[str, asyncio.Task[None]] = {}
+        self._home_dirty: set[str] = set()
+        self._home_published: dict[str, float] = {}
         self._register()
 
     # --- lifecycle -------------------------------------------------------------
@@ -169,6 +190,12 @@ class SlackTransport:
         self._stopping.set()
         if self._late:
             await asyncio.gather(*list(self._late), return_exceptions=True)
+        # A Home not yet published is built afresh at the next open.
+        for task in list(self._home_tasks.values()):
+            task.cancel()
+        if self._home_tasks:
+            await asyncio.gather(*list(self._home_tasks.values()), return_exceptions=True)
+        self._home_tasks.clear()
 
     async def handle_http(self, request: web.Request) -> web.Response:
         """The Events API, interactivity and slash commands over HTTP: 401
@@ -228,6 +255,7 @@ class SlackTransport:
 
     def _register(self) -> None:
         self.app.event("message")(self._on_event)
+        self.app.event("app_home_opened")(self._on_event)
         self.app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(self._on_interaction)
         self.app.view(MODAL_CALLBACK)(self._on_interaction)
         self.app.view(UPDATE_CALLBACK)(self._on_interaction)
@@ -244,6 +272,8 @@ class SlackTransport:
     def _work(self, body: dict[str, Any], *, replay: bool = False) -> Awaitable[None]:
         if "command" in body:
             return self._command(body)
+        if body.get("type") == "event_callback" and (body.get("event") or {}).get("type") == "app_home_opened":
+            return self._home_opened(body)
         if body.get("type") == "event_callback":
             return self._message(body)
         if body.get("type") == "block_actions":
@@ -353,9 +383,18 @@ class SlackTransport:
         email = await self._email(user)
         await self._handle(IncomingMessage(address, delivery_id(body), text=text or None, files=files, email=email))
 
+    async def _home_opened(self, body: dict[str, Any]) -> None:
+        """The person opened the bot's Home tab: published afresh (unless
+        it was a moment ago), after the event is acknowledged."""
+        event = body["event"]
+        user, team = event["user"], body.get("team_id") or event.get("team", "")
+        self.refresh_home(ChatAddress(Platform.SLACK, user, event.get("channel") or "", team))
+
     async def _action(self, body: dict[str, Any], *, replay: bool = False) -> None:
         value = body["actions"][0].get("value", "")
         user = body["user"]["id"]
+        # A button on the Home tab comes with no channel (its container is the
+        # view): what it answers goes to the person's DM.
         channel = (body.get("channel") or {}).get("id") or await self.open_dm(user)
         if value.startswith(MODAL_ACTION + ":"):
             # A replayed click is older than its trigger_id's 3 seconds.
@@ -483,6 +522,63 @@ class SlackTransport:
             if error in _GONE:
                 raise RecipientUnreachable(address, error) from exc
             raise DeliveryFailed(f"slack: {error}") from exc
+
+    # --- the Home tab ----------------------------------------------------------
+
+    def refresh_home(self, address: ChatAddress) -> None:
+        """handlers.chat_port.HomeRefresher: the person's Home published
+        soon, at most once every ``home_interval`` seconds; a change while one
+        waits or is being published is taken by the next. Returns at once."""
+        if self._sessions is None:
+            return
+        user = address.user_id
+        task = self._home_tasks.get(user)
+        if task is not None and not task.done():
+            self._home_dirty.add(user)
+            return
+        self._home_tasks[user] = asyncio.ensure_future(self._home_loop(address))
+
+    async def _home_loop(self, address: ChatAddress) -> None:
+        user = address.user_id
+        loop = asyncio.get_running_loop()
+        retries = iter(self.home_retries)
+        while True:
+            wait = self._home_published.get(user, float("-inf")) + self.home_interval - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._home_dirty.discard(user)
+            try:
+                await self._publish_home(address)
+                self._home_published[user] = loop.time()
+                retries = iter(self.home_retries)
+            except SlackApiError as exc:
+                error = api_error(exc)
+                if error in _HOME_REFUSED:
+                    log.warning("slack: home of %s not published: %s", user, error)
+                    self._home_published[user] = loop.time()
+                elif (delay := next(retries, None)) is not None:
+                    log.info("slack: home of %s not published (%s); again in %ss", user, error, delay)
+                    self._home_dirty.add(user)
+                    await asyncio.sleep(delay)
+                else:
+                    log.warning("slack: home of %s not published (%s); left for the next change", user, error)
+            except Exception as exc:  # noqa: BLE001 - a Home is a courtesy: logged, tried again, never the turn's failure
+                delay = next(retries, None)
+                log.warning("slack: home of %s not published (%s)%s", user, exc.__class__.__name__, f"; again in {delay}s" if delay else "")
+                if delay is None:
+                    break
+                self._home_dirty.add(user)
+                await asyncio.sleep(delay)
+            if user not in self._home_dirty:
+                break
+        if self._home_tasks.get(user) is asyncio.current_task():
+            del self._home_tasks[user]
+
+    async def _publish_home(self, address: ChatAddress) -> None:
+        assert self._sessions is not None
+        async with self._sessions() as session:
+            home = await home_for(session, address, self._clock(), self._home_policy)
+        await self.client.views_publish(user_id=address.user_id, view=render_home(home))
 
     async def settle(self, address: ChatAddress, pressed: PressedMessage, choice: str) -> None:
         """The message a step's button was clicked on, updated (chat.update) to

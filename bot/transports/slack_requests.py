@@ -150,6 +150,13 @@ class _MessageEvent(_Event):
     files: list[_File] = []
 
 
+class _HomeOpened(_Event):
+    user: StrictStr = Field(min_length=1)
+    # "home" or "messages": Slack tells of either tab being opened.
+    tab: StrictStr = ""
+    channel: StrictStr | None = None
+
+
 class _EventCallback(_Shape):
     event_id: StrictStr = Field(min_length=1)
     team_id: StrictStr | None = None
@@ -292,6 +299,9 @@ def _route(body: dict[str, Any]) -> Route:
         return Route.CHALLENGE
     if kind == "event_callback":
         event = _check(_EventCallback, body, kind).event
+        if event.type == "app_home_opened":
+            # Only the Home tab has a view to publish; the Messages tab is the DM.
+            return Route.DISPATCH if _check(_HomeOpened, body["event"], "app_home_opened event").tab == "home" else Route.IGNORE
         if event.type != "message":
             return Route.IGNORE
         message = _check(_MessageEvent, body["event"], "message event")
