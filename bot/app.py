@@ -105,7 +105,7 @@ class BotApp:
                 sl.bot_token.get_secret_value(), self.engine.handle,
                 app_token=sl.app_token.get_secret_value() if sl.app_token else None,
                 signing_secret=sl.signing_secret.get_secret_value() if sl.signing_secret else None,
-                api_url=sl.api_url, mode=sl.mode, clock=clock, sessions=sessions,
+                api_url=sl.api_url, mode=sl.mode, clock=clock, sessions=sessions, home_policy=self.policy,
             )
             self.router.register(self.slack)
         if self.telegram is None and self.slack is None:

@@ -18,6 +18,8 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app import BotApp
+from bot.config import Config
 from bot.gateway import PlatformRouter
 from bot.outbox_dispatch import OutboxDispatcher
 from bot.transports.slack_home import MAX_HOME_BLOCKS, render_home
@@ -294,3 +296,14 @@ async def test_a_stranger_opening_the_home_is_told_how_to_join(socket_only: Slac
     slack.standin.add_user("U0NEW", "new.person", "new@example.org")
     home = await opened_home(slack, "U0NEW")
     assert "write start CODE to the bot" in shown(home) and not buttons(home)
+
+
+async def test_the_running_bot_reads_homes_with_the_configured_reminder_rules(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """What a Home calls open and overdue is what the reminders call so: `nmrf-bot run` gives the adapter its policy."""
+    config = Config.model_validate({
+        "slack": {"bot_token": "xoxb-1-2-home", "app_token": "xapp-1-A-3-home"},
+        "reminders": {"steps_days": [21, 7, 1]},
+    })
+    app = BotApp(config, sessions)
+    assert app.slack is not None and app.slack._home_policy is app.policy
+    assert max(app.slack._home_policy.steps(DeadlineKind.INTERNAL_INPUT)) == 21
