@@ -125,26 +125,29 @@ async def _open_items(session: AsyncSession, person: FocalPoint, now: datetime, 
     institution_id = person.institution_id
     filters = RecommendationFilter(institution=person.institution.code, answering=institution_id)
     rows = (await session.execute(list_statement(filters))).mappings().all()
-    ids = [int(r["id"]) for r in rows]
+    # A subquery, not the ids: an institution may answer for thousands.
+    assigned = select(Assignment.recommendation_id).where(Assignment.institution_id == institution_id)
     latest: dict[int, datetime] = {}
+    for rec, at in await session.execute(
+        select(StatusUpdate.recommendation_id, func.max(StatusUpdate.created_at))
+        .where(StatusUpdate.institution_id == institution_id, StatusUpdate.recommendation_id.in_(assigned))
+        .group_by(StatusUpdate.recommendation_id)
+    ):
+        latest[rec] = _utc(at)
+    # When the reminders of each one's latest deadline began, for those whose have.
     starts: dict[int, datetime] = {}
-    if ids:
-        for rec, at in await session.execute(
-            select(StatusUpdate.recommendation_id, func.max(StatusUpdate.created_at))
-            .where(StatusUpdate.institution_id == institution_id, StatusUpdate.recommendation_id.in_(ids))
-            .group_by(StatusUpdate.recommendation_id)
-        ):
-            latest[rec] = _utc(at)
-        parents = select(Deadline.parent_id).where(Deadline.parent_id.is_not(None))
-        for deadline, rec in await session.execute(
-            select(Deadline, deadline_recommendations.c.recommendation_id)
-            .join(deadline_recommendations, deadline_recommendations.c.deadline_id == Deadline.id)
-            .where(
-                deadline_recommendations.c.recommendation_id.in_(ids), Deadline.due_on >= now.date() - OVERDUE_HORIZON,
-                Deadline.id.not_in(parents),
-            )
-        ):
-            since = datetime.combine(deadline.due_on - timedelta(days=max(policy.steps(deadline.kind), default=0)), datetime.min.time(), tzinfo=timezone.utc)
+    parents = select(Deadline.parent_id).where(Deadline.parent_id.is_not(None))
+    for deadline, rec in await session.execute(
+        select(Deadline, deadline_recommendations.c.recommendation_id)
+        .join(deadline_recommendations, deadline_recommendations.c.deadline_id == Deadline.id)
+        .where(
+            deadline_recommendations.c.recommendation_id.in_(assigned), Deadline.due_on >= now.date() - OVERDUE_HORIZON,
+            Deadline.id.not_in(parents),
+        )
+    ):
+        since = datetime.combine(deadline.due_on - timedelta(days=max(policy.steps(deadline.kind), default=0)), datetime.min.time(), tzinfo=timezone.utc)
+        # A deadline whose reminders have not begun asks nothing yet.
+        if since <= now:
             starts[rec] = max(starts.get(rec, since), since)
     lines: list[HomeLine] = []
     open_count = 0

@@ -36,6 +36,7 @@ from storage.models import ChatIdentity
 from storage.requests import Target, create_request
 from storage.secretariat import SecretariatUserData, seed_secretariat_users
 from tests.chat_harness import SlackPerson
+from tests.factories import answered_before
 from tests.slack_harness import ANA, SlackBot, running_slack_bot
 
 MARIA = "U0MARIA"
@@ -307,3 +308,21 @@ async def test_the_running_bot_reads_homes_with_the_configured_reminder_rules(se
     app = BotApp(config, sessions)
     assert app.slack is not None and app.slack._home_policy is app.policy
     assert max(app.slack._home_policy.steps(DeadlineKind.INTERNAL_INPUT)) == 21
+
+
+async def test_an_answered_item_waits_again_once_its_deadlines_reminders_begin(
+    socket_only: SlackBot, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]
+) -> None:
+    """The reminders' rule: an answer counts from when a deadline's reminders
+    begin; a deadline whose reminders have not begun asks nothing yet."""
+    slack = socket_only
+    soon, later, never = world["mine_all"]
+    await answered_before(sessions, "MOJ", soon, later, never)
+    async with sessions() as session, session.begin():
+        # Reminders for an internal input begin 60 days before it: under way for the first, not for the second.
+        await add_deadline(session, DeadlineData(DeadlineKind.INTERNAL_INPUT, date(2026, 12, 15), "Inputs for the mid-term report"), Selector(ids=(soon,)))
+        await add_deadline(session, DeadlineData(DeadlineKind.INTERNAL_INPUT, date(2027, 9, 1), "Inputs for the next review"), Selector(ids=(later,)))
+    home = await opened_home(slack, ANA)
+    waiting = [value for _, value in buttons(home) if value.startswith("rec:")]
+    assert waiting == [f"rec:{soon}"]
+    assert "Inputs for the mid-term report: 15 December 2026" in shown(home) and "Inputs for the next review: 1 September 2027" in shown(home)
