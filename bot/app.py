@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Config
 from bot.evidence_fetch import Downloader, EvidenceFetcher
+from bot.file_fetch import PlatformFileFetcher
 from bot.gateway import PlatformRouter
 from bot.reports.build import ReportBuilder
 from bot.outbox_dispatch import OutboxDispatcher
@@ -28,6 +29,7 @@ from bot.transports.slack import SlackTransport
 from bot.transports.telegram import TelegramTransport
 from bot.web import WebServer
 from handlers.assignment_notices import NoticeService
+from handlers.chat_imports import ImportSettings
 from handlers.engine import ConversationEngine
 from handlers.evidence import EvidenceSettings
 from handlers.reminders.plan import Policy
@@ -35,6 +37,7 @@ from handlers.reminders.service import ReminderService
 from handlers.reminders.working_time import weekday_numbers
 from handlers.secretariat import commands_for
 from storage.enums import DeadlineKind, Platform
+from storage.import_staging import ImportStaging
 from storage.secretariat import telegram_chats
 from storage.types import utcnow
 
@@ -83,10 +86,21 @@ class BotApp:
         self.failed = asyncio.Event()
         self.router = PlatformRouter()
         self.policy = reminder_policy(config)
+        # Given the platforms' downloads once they are made, below.
+        self.file_fetcher = PlatformFileFetcher({})
+        timeout = timedelta(minutes=config.conversation.timeout_minutes)
+        evidence_store = config.evidence.store_path(config.database.url)
         self.engine = ConversationEngine(
-            sessions, self.router, clock, timeout=timedelta(minutes=config.conversation.timeout_minutes), policy=self.policy,
+            sessions, self.router, clock, timeout=timeout, policy=self.policy,
             reports=ReportBuilder(sessions, clock),
-            evidence=EvidenceSettings(config.evidence.max_file_bytes, config.evidence.store_path(config.database.url)),
+            evidence=EvidenceSettings(config.evidence.max_file_bytes, evidence_store),
+            imports=ImportSettings(
+                self.file_fetcher, ImportStaging(config.imports.staging_path(evidence_store)),
+                limits=config.imports.limits, max_file_bytes=config.imports.max_file_bytes,
+                default_timezone=config.schedule.timezone,
+                # Kept past the dialogue's own timeout; the staging sweep removes it after.
+                keep_for=2 * timeout,
+            ),
         )
         self.telegram: TelegramTransport | None = None
         self.slack: SlackTransport | None = None
@@ -131,6 +145,7 @@ class BotApp:
             downloaders[Platform.TELEGRAM] = self.telegram
         if self.slack is not None:
             downloaders[Platform.SLACK] = self.slack
+        self.file_fetcher.downloaders.update(downloaders)
         self.evidence = EvidenceFetcher(
             sessions, self.router, clock, config.evidence.store_path(config.database.url),
             config.evidence.max_file_bytes, downloaders,
@@ -156,6 +171,10 @@ class BotApp:
         self.scheduler.add_job(
             guarded(self.loops.add("delivery records sweep", log), self.engine.forget_old_deliveries), "interval", hours=24,
             id="forget_old_deliveries", max_instances=1, coalesce=True,
+        )
+        self.scheduler.add_job(
+            guarded(self.loops.add("import staging sweep", log), self.engine.sweep_imports), "interval", minutes=10,
+            id="sweep_import_staging", max_instances=1, coalesce=True,
         )
 
     async def _secretariat_menus(self) -> dict[int, frozenset[str]]:

@@ -289,10 +289,27 @@ class ImportsConfig(Section):
     max_rows: int = Field(default=ImportLimits.max_rows, ge=2, le=100_000_000)
     max_unpacked_mb: int = Field(default=ImportLimits.max_unpacked_mb, ge=1, le=1_000_000)
     max_strings_mb: int = Field(default=ImportLimits.max_strings_mb, ge=1, le=1_000_000)
+    # A file sent in chat to be imported: over this it is refused when sent
+    # (Telegram gives a bot 20 MB at most, whatever this says).
+    max_file_mb: int = Field(default=50, ge=1, le=2000)
+    # Where a file sent in chat waits between its preview and the Import
+    # button (a folder, made if missing). Unset: beside the evidence store,
+    # its name and "-imports" (./nmrf-evidence -> ./nmrf-evidence-imports).
+    staging: str | None = Field(default=None, min_length=1)
 
     @property
     def limits(self) -> ImportLimits:
         return ImportLimits(self.max_cell_chars, self.max_rows, self.max_unpacked_mb, self.max_strings_mb)
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
+    def staging_path(self, evidence_store: Path) -> Path:
+        """The staging folder as configured, or its default beside the evidence store."""
+        if self.staging is not None:
+            return Path(self.staging).expanduser()
+        return evidence_store.with_name(evidence_store.name + "-imports")
 
 
 class SecretariatUserConfig(Section):

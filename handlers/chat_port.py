@@ -135,7 +135,7 @@ class OutgoingMessage:
 COMMAND_NAMES = (
     "mine", "help", "filter", "language", "cancel", "snooze", "hours", "validate",
     "progress", "overdue", "missing", "request", "requests", "report", "evidence",
-    "secretariat", "closures",
+    "secretariat", "import", "closures",
 )
 
 
@@ -226,3 +226,22 @@ class FileTooLarge(Exception):
     def __init__(self, size_bytes: int, limit_bytes: int) -> None:
         super().__init__(f"{size_bytes} bytes, over the platform's {limit_bytes}")
         self.size_bytes, self.limit_bytes = size_bytes, limit_bytes
+
+
+class FetchFailed(Exception):
+    """A file a person sent could not be had from the platform: over
+    ``max_bytes`` or what the platform gives a bot (``too_large``), gone, or
+    the platform out of reach for now."""
+
+    def __init__(self, reason: str, *, too_large: bool = False) -> None:
+        super().__init__(reason)
+        self.reason, self.too_large = reason, too_large
+
+
+class FileFetcher(Protocol):
+    """A platform's download of a file a person sent, for a handler that
+    reads it at once (an import) rather than keeping it as evidence: its
+    bytes into ``into``, at most ``max_bytes`` of them; FetchFailed when the
+    file cannot be had. The size written is returned."""
+
+    async def fetch(self, address: ChatAddress, received: ReceivedFile, into: str, max_bytes: int) -> int: ...

@@ -36,6 +36,7 @@ from handlers.chat_port import (
 )
 from handlers import browse, buttons, hours, item_lists, refusals, requests, secretariat, snooze, status_update, validate
 from handlers.buttons import Place, Pressed, Verdict
+from handlers.chat_imports import ImportSettings
 from handlers.evidence import EvidenceSettings
 from handlers.onboarding import tell_former_accounts
 from handlers.secretariat_users import secretariat_welcome
@@ -88,6 +89,7 @@ class ConversationEngine:
         policy: Policy | None = None,
         reports: ReportMaker | None = None,
         evidence: EvidenceSettings | None = None,
+        imports: ImportSettings | None = None,
     ) -> None:
         self.sessions = sessions
         self.gateway = gateway
@@ -100,6 +102,8 @@ class ConversationEngine:
         self.reports = reports
         # [evidence]: files over its limit are refused when sent; /evidence reads its store.
         self.evidence = evidence or EvidenceSettings()
+        # Imports in chat: where files wait for their button, how they are fetched; None refuses them.
+        self.imports = imports
         self._jobs: set[asyncio.Task[None]] = set()
         # While the database is out of reach: who was told their message waits
         # (once each), and whether the outage was logged (once).
@@ -282,7 +286,8 @@ class ConversationEngine:
         state = await load_state(session, address.platform, address.workspace_id, address.user_id)
         if self._stale(state, now):
             state = State()
-        turn = SecretariatTurn(message, session, state, now, user=user, evidence=self.evidence, policy=self.policy)
+        turn = SecretariatTurn(message, session, state, now, user=user, evidence=self.evidence, policy=self.policy,
+                               imports=self.imports)
         with acting_as(self.actor_of(address, user)):
             await secretariat.handle(turn)
             await session.flush()
@@ -303,6 +308,13 @@ class ConversationEngine:
         if focal_point is not None:
             return focal_point
         return await secretariat_user_for(session, address.platform, address.workspace_id, address.user_id)
+
+    async def sweep_imports(self) -> int:
+        """Remove the files sent for import whose dialogue timed out or was
+        left (handlers.chat_imports); run periodically. How many were removed."""
+        if self.imports is None:
+            return 0
+        return await asyncio.to_thread(self.imports.staging.sweep, self.clock(), self.imports.keep_for)
 
     @acts_as("system:deliveries")
     async def forget_old_deliveries(self) -> int:

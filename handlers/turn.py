@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,9 @@ from handlers.report_orders import ReportOrder
 from messages import t
 from storage.conversations import State
 from storage.models import FocalPoint, SecretariatUser
+
+if TYPE_CHECKING:
+    from handlers.chat_imports import ImportSettings
 
 
 @dataclass
@@ -118,6 +122,8 @@ class SecretariatTurn(Exchange):
     orders: list[ReportOrder] = field(default_factory=list, kw_only=True)
     # The reminder rules: what "overdue" means, how a request is chased.
     policy: Policy = field(default_factory=Policy, kw_only=True)
+    # Imports in chat (handlers.chat_imports); None: files sent are refused.
+    imports: ImportSettings | None = field(default=None, kw_only=True)
 
     @property
     def language(self) -> str:

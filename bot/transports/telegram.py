@@ -74,6 +74,7 @@ SECRETARIAT_COMMANDS = [
     BotCommand("report", "A compiled file: matrix, draft, progress, export"),
     BotCommand("evidence", "The files sent for a recommendation: /evidence 12"),
     BotCommand("secretariat", "The secretariat's users and roles (admins)"),
+    BotCommand("import", "Import a UHRI, UPR Info or template file: send it here"),
     BotCommand("closures", "Closure days: no reminder on them (coordinators)"),
 ]
 

@@ -60,6 +60,8 @@ class ImportRejected(RegistryError):
         self.errors = errors[:MAX_LISTED_ERRORS]
         self.more = more + len(errors) - len(self.errors)
         rows = len({(e.sheet, e.row) for e in errors}) if rows is None else rows
+        # Every bad row, the ones not listed too.
+        self.rows = rows
         noun = "row" if rows == 1 else "rows"
         super().__init__(f"{path}: {rows:,} bad {noun}, nothing imported")
 

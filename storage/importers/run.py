@@ -102,26 +102,42 @@ async def import_file(
     options: ImportOptions = ImportOptions(),
     progress: Progress | None = None,
 ) -> ImportReport:
+    async with sessions() as session:
+        async with session.begin():
+            # Leaving the block with an exception rolls everything back.
+            return await import_into(session, source, path, options, progress)
+
+
+async def import_into(
+    session: AsyncSession,
+    source: ImportSource,
+    path: Path,
+    options: ImportOptions = ImportOptions(),
+    progress: Progress | None = None,
+    *,
+    file_name: str | None = None,
+) -> ImportReport:
+    """The import itself, in the caller's transaction: the CLI's own, or a
+    savepoint of a chat turn (rolled back for a preview). ImportRejected
+    leaves its writes for the caller to roll back. ``file_name``: what the
+    import run records when ``path`` is a staged copy of the file sent."""
     progress = progress or NoProgress()
     suffix = suffix_of(path)
     started = utcnow()
     report = ImportReport(source, path)
     job = _ImportJob(path, options, progress, report)
-    async with sessions() as session:
-        async with session.begin():
-            if session.get_bind().dialect.name == "postgresql":
-                # asyncpg prepares statements; after five runs PostgreSQL keeps
-                # a generic plan costed while the table was still empty (a
-                # sequential scan), and the table grows within this transaction.
-                await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-            for table, sheet in _sheets(source, path, suffix, options):
-                await job.run_table(session, source, table, sheet)
-            if job.errors:
-                # Leaving the block with an exception rolls everything back.
-                raise ImportRejected(
-                    str(path), job.sorted_errors(), more=job.errors.total - len(job.errors.kept), rows=job.errors.rows
-                )
-            await _record_run(session, report, path, started)
+    if session.get_bind().dialect.name == "postgresql":
+        # asyncpg prepares statements; after five runs PostgreSQL keeps
+        # a generic plan costed while the table was still empty (a
+        # sequential scan), and the table grows within this transaction.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    for table, sheet in _sheets(source, path, suffix, options):
+        await job.run_table(session, source, table, sheet)
+    if job.errors:
+        raise ImportRejected(
+            str(path), job.sorted_errors(), more=job.errors.total - len(job.errors.kept), rows=job.errors.rows
+        )
+    await _record_run(session, report, path, started, file_name or path.name)
     return report
 
 
@@ -336,10 +352,10 @@ class _SeenKeys:
         return first
 
 
-async def _record_run(session: AsyncSession, report: ImportReport, path: Path, started: Any) -> None:
+async def _record_run(session: AsyncSession, report: ImportReport, path: Path, started: Any, file_name: str) -> None:
     run = ImportRun(
         source=report.source,
-        file_name=path.name,
+        file_name=file_name,
         sha256=file_sha256(path),
         rows=report.rows,
         created=report.total("created"),
@@ -358,7 +374,7 @@ async def _record_run(session: AsyncSession, report: ImportReport, path: Path, s
         entity_id=str(run.id),
         changes={
             "source": report.source,
-            "file": path.name,
+            "file": file_name,
             "sha256": run.sha256,
             "tables": {name: vars(counts) for name, counts in report.tables.items()},
         },
