@@ -12,10 +12,11 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import BotApp
@@ -31,8 +32,9 @@ from handlers.reminders.plan import Policy
 from storage.assignments import Selector, assign
 from storage.clock import running_on
 from storage.deadlines import DeadlineData, add_deadline
-from storage.enums import AssignmentRole, DeadlineKind, SecretariatRole
-from storage.models import ChatIdentity
+from storage.enums import AssignmentRole, DeadlineKind, ImportSource, SecretariatRole
+from storage.models import ChatIdentity, Recommendation
+from storage.importers.run import import_file
 from storage.requests import Target, create_request
 from storage.secretariat import SecretariatUserData, seed_secretariat_users
 from tests.chat_harness import SlackPerson
@@ -326,3 +328,26 @@ async def test_an_answered_item_waits_again_once_its_deadlines_reminders_begin(
     waiting = [value for _, value in buttons(home) if value.startswith("rec:")]
     assert waiting == [f"rec:{soon}"]
     assert "Inputs for the mid-term report: 15 December 2026" in shown(home) and "Inputs for the next review: 1 September 2027" in shown(home)
+
+
+async def test_a_ministry_with_more_items_than_a_home_holds_reads_and_n_more(
+    socket_only: SlackBot, sessions: async_sessionmaker[AsyncSession], world: dict[str, int], tmp_path: Path
+) -> None:
+    """Through the whole path: 150 recommendations waiting for the ministry,
+    a Home of at most 100 blocks that Slack takes, every section still there."""
+    slack = socket_only
+    rows = ["To,To-Rgrp,To-Org,Text,From,From-Rgrp,From-Org,Response,Action,Issue,Session"] + [
+        f'Uruguay,GRULAC,"OAS, OEI","Strengthen the national plan against trafficking in persons, part {n}",Chile,GRULAC,"OAS, OEI",Accepted,4,Trafficking,40'
+        for n in range(1, 148)
+    ]
+    (tmp_path / "many.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    await import_file(sessions, ImportSource.UPRINFO, tmp_path / "many.csv")
+    async with sessions() as session, session.begin():
+        new = list((await session.scalars(select(Recommendation.id).where(Recommendation.text.like("%trafficking in persons, part%")))).all())
+        await assign(session, "MOJ", Selector(ids=tuple(new)))
+    assert len(new) == 147
+    home = await opened_home(slack, ANA)
+    items = [value for _, value in buttons(home) if value.startswith("rec:")]
+    assert len(home["blocks"]) <= MAX_HOME_BLOCKS and 20 < len(items) < 150
+    assert f"…and {150 - len(items)} more: write mine to the bot under Messages." in shown(home)
+    assert "Information requests to answer" in shown(home) and "Coming deadlines" in shown(home)
