@@ -31,7 +31,7 @@ class PlatformFileFetcher:
         try:
             await downloader.download(received.platform_file_id, writer)
         except DownloadTooLarge as exc:
-            raise FetchFailed(str(exc), too_large=True) from None
+            raise FetchFailed(str(exc), too_large=True, limit_bytes=limit) from None
         except DownloadFailed as exc:
             raise FetchFailed(str(exc)) from None
         except (OSError, asyncio.TimeoutError) as exc:

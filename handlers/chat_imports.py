@@ -97,7 +97,8 @@ async def on_files(turn: SecretariatTurn) -> bool:
         key = staging.keep(temporary, turn.user.id, suffix)
     except FetchFailed as exc:
         if exc.too_large:
-            turn.say("imports.too_large", name=name, limit=limit_mb)
+            limit = min(exc.limit_bytes or settings.max_file_bytes, settings.max_file_bytes)
+            turn.say("imports.too_large", name=name, limit=local_number(limit // 2**20, turn.language))
         else:
             log.warning("import file from secretariat user %s not downloaded: %s", turn.user.id, exc.reason)
             turn.say("imports.fetch_failed", name=name)

@@ -233,9 +233,11 @@ class FetchFailed(Exception):
     ``max_bytes`` or what the platform gives a bot (``too_large``), gone, or
     the platform out of reach for now."""
 
-    def __init__(self, reason: str, *, too_large: bool = False) -> None:
+    def __init__(self, reason: str, *, too_large: bool = False, limit_bytes: int | None = None) -> None:
         super().__init__(reason)
         self.reason, self.too_large = reason, too_large
+        # With too_large: the limit that held, when narrower than the caller's (Telegram's 20 MB).
+        self.limit_bytes = limit_bytes
 
 
 class FileFetcher(Protocol):

@@ -353,6 +353,10 @@ async def test_through_the_telegram_stand_in_a_document_is_previewed_then_import
         bad = b"code,name,kind\nMOH,Ministry of Health,ministry\nX1,Space Agency,spaceship\n"
         live.standin.user_sends_document(901, "bad.csv", "text/csv", len(bad), data=bad)
         [rejected] = (await live.standin.wait_for_messages(901, 3))[2:]
+        # Under [imports] max_file_mb, but over what Telegram gives a bot: its limit is the one named.
+        live.standin.user_sends_document(901, "whole-uhri.xlsx", "application/octet-stream", 25 * 1024 * 1024)
+        [too_large] = (await live.standin.wait_for_messages(901, 4))[3:]
+        assert too_large.text.startswith("whole-uhri.xlsx is over the 20 MB"), too_large.text
         assert "bad.csv has 1 bad row" in rejected.text and "row 3, column kind" in rejected.text
         assert await counts(sessions) == after
     assert staged(staging) == []
