@@ -29,7 +29,8 @@ from handlers.reminders.working_time import WorkingTime, parse_hours
 from storage.audit import acts_as
 from storage.database import writing
 from storage import outbox
-from storage.models import OutboxMessage
+from storage.calendars import load_closures
+from storage.models import FocalPoint, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -155,14 +156,25 @@ class OutboxDispatcher:
 
         await poll(health or LoopHealth("outbox", log, self.clock), stop, once, idle)
 
+    async def _reader_calendar(self, row: OutboxMessage) -> WorkingTime:
+        """The reader's calendar: the configured one in their time zone and
+        hours, with their own country's holidays and the closure days."""
+        calendar = self.working_time(row.timezone)
+        if row.working_hours:
+            start, end = parse_hours(row.working_hours)
+            calendar = dataclasses.replace(calendar, start=start, end=end)
+        async with self.sessions() as session:
+            closures = await load_closures(session)
+            person = await session.get(FocalPoint, row.focal_point_id) if row.focal_point_id is not None else None
+        if person is not None and person.country:
+            calendar = dataclasses.replace(calendar, country=person.country, subdivision=person.subdivision)
+        return dataclasses.replace(calendar, extra_closed=closures.days_for(calendar.country, calendar.subdivision))
+
     async def _send(self, row: OutboxMessage) -> None:
         now = self.clock()
         if row.not_after is not None and now >= row.not_after:
-            # Too late today: never in the reader's night or weekend.
-            calendar = self.working_time(row.timezone)
-            if row.working_hours:
-                start, end = parse_hours(row.working_hours)
-                calendar = dataclasses.replace(calendar, start=start, end=end)
+            # Too late today: never in the reader's night, weekend, holiday or closure day.
+            calendar = await self._reader_calendar(row)
             window = calendar.next_window(now)
             await self._finish(outbox.release, row.id, self.worker, window.start, None, window.end)
             return

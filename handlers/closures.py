@@ -11,6 +11,7 @@ import re
 from datetime import date
 
 from handlers import buttons
+from handlers.reminders.calendars import keep_off_closed_days
 from handlers.secretariat_routes import Action, Command, Dialogue, Routes
 from handlers.turn import SecretariatTurn
 from messages import local_date
@@ -160,6 +161,9 @@ async def on_action(turn: SecretariatTurn, argument: str) -> bool:
                 data["title"], date.fromisoformat(data["first"]), date.fromisoformat(data["last"]), data["country"], data["subdivision"],
             ))
             turn.say("closures.added", line=_line(turn, added))
+            moved = await keep_off_closed_days(turn.session, turn.policy, turn.now)
+            if moved:
+                turn.say("closures.moved", count=moved)
         else:
             removed = await remove_closure(turn.session, int(data["id"]))
             turn.say("closures.removed", line=_line(turn, removed))

@@ -14,22 +14,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.outbox_dispatch import OutboxDispatcher
 from handlers.engine import ConversationEngine
+from handlers.reminders.calendars import keep_off_closed_days
 from handlers.reminders.plan import Policy
 from handlers.reminders.service import ReminderService
 from handlers.secretariat import commands_for
+from storage import outbox
 from storage.assignments import assign
 from storage.calendars import ClosureData, add_closure, check_place, list_closures
 from storage.conversations import link_identity
 from storage.database import create_engine, session_factory
 from storage.deadlines import DeadlineData, add_deadline
-from storage.enums import DeadlineKind, FocalPointRole, ImportSource, InstitutionKind, OutboxKind, Platform, SecretariatRole
+from storage.enums import DeadlineKind, FocalPointRole, ImportSource, InstitutionKind, OutboxKind, OutboxStatus, Platform, SecretariatRole
 from storage.errors import InvalidValue
 from storage.importers.run import import_file
-from storage.models import AuditEntry, FocalPoint, OutboxMessage, Recommendation
+from storage.models import AuditEntry, FocalPoint, OutboxMessage, Recommendation, ReminderStep
 from storage.network import FocalPointData, InstitutionData, add_focal_point, add_institution
 from storage.secretariat import SecretariatUserData, add_secretariat_user, seed_secretariat_users
 from storage.selection import Selector
@@ -141,6 +144,40 @@ async def test_dst_week_holidays_move_the_reminder_to_the_new_offset(sessions: a
         await add_closure(session, ClosureData("Semana de Turismo", date(2027, 3, 22), date(2027, 3, 26), "UY"))
     sent = await reminded(sessions, TEN_DAYS, date(2027, 3, 25), date(2027, 3, 31))
     assert sent == {ids["BER"]: [datetime(2027, 3, 30, 7, 0, tzinfo=UTC)], ids["MOJ"]: [datetime(2027, 3, 29, 12, 0, tzinfo=UTC)]}
+
+
+async def test_a_closure_declared_late_keeps_what_is_queued_off_its_days(sessions: async_sessionmaker[AsyncSession]) -> None:
+    # The reminder for Monday 22 March is planned (10 minutes before 09:00 in
+    # Montevideo) and a request is queued for that morning; then the
+    # secretariat declares Tourism Week. Neither goes that week: the request
+    # moves to Monday 29 March 09:00, the reminder is withdrawn and the plan
+    # gives it again that day, in one digest.
+    ids = await network(sessions, [("MOJ", "America/Montevideo", "UY", None)], date(2027, 4, 1))
+    planned = await reminded(sessions, TEN_DAYS, date(2027, 3, 22), date(2027, 3, 22))
+    assert planned == {ids["MOJ"]: [datetime(2027, 3, 22, 12, 0, tzinfo=UTC)]}
+    async with sessions() as session, session.begin():
+        await outbox.enqueue(session, outbox.NewMessage(
+            key="request:1:test", kind=OutboxKind.INFORMATION_REQUEST, platform=Platform.TELEGRAM, workspace_id="", platform_user_id="100",
+            chat_id="100", timezone="America/Montevideo", message={"key": "request.frame", "text": "?"},
+            due_at=datetime(2027, 3, 22, 12, 0, tzinfo=UTC), not_after=datetime(2027, 3, 22, 20, 0, tzinfo=UTC), focal_point_id=ids["MOJ"],
+        ))
+    async with sessions() as session, session.begin():
+        await add_closure(session, ClosureData("Semana de Turismo", date(2027, 3, 22), date(2027, 3, 26), "UY"))
+        assert await keep_off_closed_days(session, TEN_DAYS, datetime(2027, 3, 22, 11, 55, tzinfo=UTC)) == 2
+    async with sessions() as session:
+        rows = {(kind, status, due_at, not_after) for kind, status, due_at, not_after in await session.execute(
+            select(OutboxMessage.kind, OutboxMessage.status, OutboxMessage.due_at, OutboxMessage.not_after))}
+        assert (await session.scalar(select(func.count()).select_from(ReminderStep))) == 0
+    assert rows == {
+        (OutboxKind.REMINDER, OutboxStatus.CANCELLED, datetime(2027, 3, 22, 12, 0, tzinfo=UTC), datetime(2027, 3, 22, 20, 0, tzinfo=UTC)),
+        (OutboxKind.INFORMATION_REQUEST, OutboxStatus.PENDING, datetime(2027, 3, 29, 12, 0, tzinfo=UTC), datetime(2027, 3, 29, 20, 0, tzinfo=UTC)),
+    }
+    # The withdrawn one (22 March, cancelled) and the one the plan gave again.
+    again = await reminded(sessions, TEN_DAYS, date(2027, 3, 22), date(2027, 3, 30))
+    assert again == {ids["MOJ"]: [datetime(2027, 3, 22, 12, 0, tzinfo=UTC), datetime(2027, 3, 29, 12, 0, tzinfo=UTC)]}
+    async with sessions() as session, session.begin():
+        # Declared again (or another closure): nothing more moves.
+        assert await keep_off_closed_days(session, TEN_DAYS, datetime(2027, 3, 22, 11, 55, tzinfo=UTC)) == 0
 
 
 def test_places_are_checked_against_the_holidays_package() -> None:
@@ -308,3 +345,47 @@ async def test_closures_need_the_coordinator_role_and_are_in_their_help(
     [coordinator_help] = gateway.take()
     assert "/closures" not in viewer_help.text and "/closures: los próximos días de cierre" in coordinator_help.text
     assert "closures" in commands_for(SecretariatRole.COORDINATOR) and "closures" not in commands_for(SecretariatRole.VIEWER)
+
+
+async def test_a_closure_added_in_chat_moves_what_is_queued_for_its_days_and_says_so(
+    bot: ConversationEngine, gateway: FakeGateway, secretariat: dict[str, int], sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessions() as session, session.begin():
+        await outbox.enqueue(session, outbox.NewMessage(
+            key="unreachable:test", kind=OutboxKind.UNREACHABLE_NOTICE, platform=Platform.TELEGRAM, workspace_id="", platform_user_id="902",
+            chat_id="902", timezone="UTC", message={"key": "x", "text": "x"}, due_at=datetime(2027, 5, 3, 9, 0, tzinfo=UTC),
+            not_after=datetime(2027, 5, 3, 17, 0, tzinfo=UTC), secretariat_user_id=secretariat["vera"],
+        ))
+    assert await chat(bot, gateway, coordinator.says("/closures add 2027-05-03 Retiro del personal"), tap("Confirmar", coordinator)) == [
+        "closures.confirm", "closures.added", "closures.moved"]
+    async with sessions() as session:
+        # Monday 3 May 2027 closed for everyone: Tuesday at 09:00.
+        assert (await session.execute(select(OutboxMessage.due_at, OutboxMessage.not_after))).all() == [
+            (datetime(2027, 5, 4, 9, 0, tzinfo=UTC), datetime(2027, 5, 4, 17, 0, tzinfo=UTC))]
+
+
+async def test_a_message_that_missed_its_window_waits_past_the_readers_closure_and_holidays(sessions: async_sessionmaker[AsyncSession]) -> None:
+    # Due Friday 19 March 2027 in Montevideo, and the sender was down all
+    # that day: it goes at the next working moment for that reader, Monday
+    # 29 March (Tourism Week closed), not Monday 22; a Bavarian's misses
+    # Tuesday 5 January and goes Thursday 7 (Epiphany), not Wednesday 6.
+    ids = await network(sessions, [("MOJ", "America/Montevideo", "UY", None), ("BAY", "Europe/Berlin", "DE", "BY")], date(2027, 4, 1))
+    async with sessions() as session, session.begin():
+        await add_closure(session, ClosureData("Semana de Turismo", date(2027, 3, 22), date(2027, 3, 26), "UY"))
+        for key, who, zone, due, until in [
+            ("late:uy", "MOJ", "America/Montevideo", datetime(2027, 3, 19, 12, tzinfo=UTC), datetime(2027, 3, 19, 20, tzinfo=UTC)),
+            ("late:by", "BAY", "Europe/Berlin", datetime(2027, 1, 5, 8, tzinfo=UTC), datetime(2027, 1, 5, 16, tzinfo=UTC)),
+        ]:
+            await outbox.enqueue(session, outbox.NewMessage(
+                key=key, kind=OutboxKind.INFORMATION_REQUEST, platform=Platform.TELEGRAM, workspace_id="", platform_user_id="100", chat_id="100",
+                timezone=zone, message={"key": "x", "text": "x"}, due_at=due, not_after=until, focal_point_id=ids[who],
+            ))
+    found = {}
+    for now, key in ((datetime(2027, 1, 5, 23, tzinfo=UTC), "late:by"), (datetime(2027, 3, 20, 1, tzinfo=UTC), "late:uy")):
+        await OutboxDispatcher(sessions, FakeGateway(), FakeClock(now), TEN_DAYS.working_time).drain()  # type: ignore[arg-type]
+        async with sessions() as session:
+            found[key] = (await session.execute(select(OutboxMessage.status, OutboxMessage.due_at).where(OutboxMessage.key == key))).one()
+    assert found == {
+        "late:by": (OutboxStatus.PENDING, datetime(2027, 1, 7, 8, tzinfo=UTC)),
+        "late:uy": (OutboxStatus.PENDING, datetime(2027, 3, 29, 12, tzinfo=UTC)),
+    }

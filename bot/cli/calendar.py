@@ -13,9 +13,11 @@ from typing import Any
 import click
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app import reminder_policy
 from bot.cli.context import AppContext
 from bot.cli.options import DATE, output_options
 from bot.output import write_rows
+from handlers.reminders.calendars import keep_off_closed_days
 from storage.calendars import Closure, ClosureData, add_closure, list_closures, remove_closure
 
 COLUMNS = ("id", "name", "from", "to", "days", "scope")
@@ -54,7 +56,9 @@ def closures_add(app: AppContext, name: str, starts_on: date, ends_on: date | No
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
         async with sessions() as session, session.begin():
             added = await add_closure(session, ClosureData(name, starts_on, ends_on, country, subdivision))
-            return f"added closure {added.id}: {describe(added)}"
+            moved = await keep_off_closed_days(session, reminder_policy(app.config), app.now())
+            done = f"added closure {added.id}: {describe(added)}"
+            return done + (f"; {moved} message(s) queued for those days go on the next working day instead" if moved else "")
 
     click.echo(app.run(work))
 
