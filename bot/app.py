@@ -31,6 +31,7 @@ from bot.web import WebServer
 from handlers.assignment_notices import NoticeService
 from handlers.chat_imports import ImportSettings
 from handlers.engine import ConversationEngine
+from handlers.invite_links import InviteLinks
 from handlers.evidence import EvidenceSettings
 from handlers.reminders.plan import Policy
 from handlers.reminders.service import ReminderService
@@ -101,6 +102,8 @@ class BotApp:
                 # Kept past the dialogue's own timeout; the staging sweep removes it after.
                 keep_for=2 * timeout,
             ),
+            # Read at each invite: the username is known once Telegram has connected.
+            invite_links=InviteLinks(lambda: self.telegram.username if self.telegram is not None else None),
         )
         self.telegram: TelegramTransport | None = None
         self.slack: SlackTransport | None = None

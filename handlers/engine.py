@@ -38,6 +38,7 @@ from handlers import browse, buttons, hours, item_lists, refusals, requests, sec
 from handlers.buttons import Place, Pressed, Verdict
 from handlers.chat_imports import ImportSettings
 from handlers.evidence import EvidenceSettings
+from handlers.invite_links import InviteLinks
 from handlers.onboarding import tell_former_accounts
 from handlers.secretariat_users import secretariat_welcome
 from handlers.reminders.plan import Policy
@@ -90,6 +91,7 @@ class ConversationEngine:
         reports: ReportMaker | None = None,
         evidence: EvidenceSettings | None = None,
         imports: ImportSettings | None = None,
+        invite_links: InviteLinks | None = None,
     ) -> None:
         self.sessions = sessions
         self.gateway = gateway
@@ -104,6 +106,8 @@ class ConversationEngine:
         self.evidence = evidence or EvidenceSettings()
         # Imports in chat: where files wait for their button, how they are fetched; None refuses them.
         self.imports = imports
+        # The bot's Telegram username for the invites an admin makes in chat.
+        self.invite_links = invite_links or InviteLinks()
         self._jobs: set[asyncio.Task[None]] = set()
         # While the database is out of reach: who was told their message waits
         # (once each), and whether the outage was logged (once).
@@ -287,7 +291,7 @@ class ConversationEngine:
         if self._stale(state, now):
             state = State()
         turn = SecretariatTurn(message, session, state, now, user=user, evidence=self.evidence, policy=self.policy,
-                               imports=self.imports)
+                               imports=self.imports, invite_links=self.invite_links)
         with acting_as(self.actor_of(address, user)):
             await secretariat.handle(turn)
             await session.flush()

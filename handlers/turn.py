@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.buttons import bind, conversation_token, settles
 from handlers.chat_port import Button, IncomingMessage, OutgoingMessage, command_words
 from handlers.evidence import EvidenceSettings
+from handlers.invite_links import InviteLinks
 from handlers.reminders.plan import Policy
 from handlers.report_orders import ReportOrder
 from messages import t
@@ -124,6 +125,8 @@ class SecretariatTurn(Exchange):
     policy: Policy = field(default_factory=Policy, kw_only=True)
     # Imports in chat (handlers.chat_imports); None: files sent are refused.
     imports: ImportSettings | None = field(default=None, kw_only=True)
+    # How an invite made in chat reaches a person (handlers.people): the Telegram deep link.
+    invite_links: InviteLinks = field(default_factory=InviteLinks, kw_only=True)
 
     @property
     def language(self) -> str:

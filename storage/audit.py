@@ -140,8 +140,11 @@ def _write_audit_entries(session: Session, _ctx: UOWTransaction) -> None:
 
 
 def _identity(obj: Base) -> str | None:
-    key = inspect(obj).identity
-    if not key:
+    state = inspect(obj)
+    # A row just inserted has its key but not yet its identity (that comes
+    # after the flush): read the key itself, or every insert is anonymous.
+    key = state.identity or state.mapper.primary_key_from_instance(obj)
+    if not key or all(part is None for part in key):
         return None
     return ",".join(str(part) for part in key)
 

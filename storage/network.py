@@ -199,6 +199,8 @@ async def upsert_focal_point(session: AsyncSession, data: FocalPointData) -> Cha
         "active_from": data.active_from,
         "active_to": data.active_to,
         "working_hours": data.working_hours,
+        "country": data.country,
+        "subdivision": data.subdivision,
     }
     return apply_changes(existing, wanted)
 
@@ -263,3 +265,98 @@ def apply_changes(obj: object, wanted: dict[str, object]) -> Change:
             setattr(obj, attr, value)
             changed = True
     return Change.UPDATED if changed else Change.UNCHANGED
+
+
+@dataclass(frozen=True)
+class FocalPointEdit:
+    """What to change of a focal point; None leaves a field as it is. Working
+    hours are changed with handlers.hours.set_working_hours, which also moves
+    what is planned for them."""
+
+    name: str | None = None
+    email: str | None = None
+    role: FocalPointRole | None = None
+    language: str | None = None
+    timezone: str | None = None
+
+
+def checked_edit(edit: FocalPointEdit) -> FocalPointEdit:
+    """The edit validated and normalised, before anything is looked up."""
+    return FocalPointEdit(
+        name=_name(edit.name) if edit.name is not None else None,
+        email=check_email(edit.email.strip()) if edit.email is not None else None,
+        role=edit.role,
+        language=check_language(edit.language) if edit.language is not None else None,
+        timezone=check_timezone(edit.timezone) if edit.timezone is not None else None,
+    )
+
+
+async def edit_focal_point(session: AsyncSession, ref: str, edit: FocalPointEdit) -> tuple[FocalPoint, Change]:
+    """Change a focal point's details (by id or e-mail), the CLI's and the chat's
+    one way; the audit log keeps what each field was."""
+    edit = checked_edit(edit)
+    focal_point = await find_focal_point(session, ref)
+    if edit.email is not None and edit.email != focal_point.email:
+        taken = await session.scalar(select(FocalPoint.id).where(FocalPoint.email == edit.email, FocalPoint.id != focal_point.id))
+        if taken is not None:
+            raise Conflict(f"focal point {taken} has the e-mail {edit.email!r} already", field="email")
+    wanted = {
+        attr: value
+        for attr, value in (
+            ("name", edit.name), ("email", edit.email), ("role", edit.role), ("language", edit.language), ("timezone", edit.timezone),
+        )
+        if value is not None
+    }
+    change = apply_changes(focal_point, wanted)
+    await session.flush()
+    return focal_point, change
+
+
+@dataclass(frozen=True)
+class InstitutionEdit:
+    """What to change of an institution; None leaves a field as it is, and a
+    parent of "" removes the parent."""
+
+    name: str | None = None
+    kind: InstitutionKind | None = None
+    parent_code: str | None = None
+    active: bool | None = None
+
+
+async def edit_institution(session: AsyncSession, code: str, edit: InstitutionEdit) -> tuple[Institution, Change]:
+    institution = await get_institution(session, code)
+    wanted: dict[str, object] = {}
+    if edit.name is not None:
+        wanted["name"] = _name(edit.name, 300)
+    if edit.kind is not None:
+        wanted["kind"] = edit.kind
+    if edit.parent_code is not None:
+        data = InstitutionData(institution.code, institution.name, institution.kind, edit.parent_code.strip() or None)
+        wanted["parent_id"] = await _resolve_parent(session, data, institution.code)
+    if edit.active is not None:
+        wanted["active"] = edit.active
+    change = apply_changes(institution, wanted)
+    await session.flush()
+    return institution, change
+
+
+async def succeed_focal_point(session: AsyncSession, ref: str, successor: FocalPointData) -> tuple[FocalPoint, FocalPoint]:
+    """End a term with a successor: the predecessor's last day is the day
+    before the successor's first, so the successor is welcomed with the
+    institution's open items once they join (storage.assignment_notices.successors
+    reads exactly that). The successor joins the predecessor's institution."""
+    predecessor = await find_focal_point(session, ref)
+    last_day = date.fromordinal(successor.active_from.toordinal() - 1)
+    if predecessor.active_to is not None and predecessor.active_to < successor.active_from:
+        raise InvalidValue(f"{predecessor.name}'s term ended on {predecessor.active_to} already; add the successor instead")
+    if last_day < predecessor.active_from:
+        raise InvalidValue(
+            f"{predecessor.name} started on {predecessor.active_from}: a successor can start on {date.fromordinal(predecessor.active_from.toordinal() + 1)} at the earliest"
+        )
+    await session.refresh(predecessor, ["institution"])
+    data = check_focal_point(successor)
+    if data.institution_code != predecessor.institution.code:
+        raise InvalidValue(f"a successor joins {predecessor.institution.code}, not {data.institution_code}", field="institution")
+    predecessor.active_to = last_day
+    await session.flush()
+    return predecessor, await add_focal_point(session, data)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.cli.audit import audit
 from bot.cli.calendar import calendar
 from bot.cli.chat import chat
 from bot.cli.context import AppContext
@@ -66,7 +67,7 @@ def starting_at(moment: datetime, clock: Clock) -> Clock:
 
 for command in (
     demo, chat, db, import_group, institutions, focal_points, assign_command, clusters, deadlines, recommendations, secretariat, reminders, report, requests_group, run,
-    calendar,
+    calendar, audit,
 ):
     cli.add_command(command)
 

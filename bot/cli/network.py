@@ -20,8 +20,13 @@ from storage.enums import FocalPointRole, InstitutionKind
 from storage.network import (
     FocalPointData,
     InstitutionData,
+    Change,
+    FocalPointEdit,
+    InstitutionEdit,
     add_focal_point,
     add_institution,
+    edit_focal_point,
+    edit_institution,
     end_focal_point,
     find_focal_point,
     list_focal_points,
@@ -50,6 +55,29 @@ def institutions_add(app: AppContext, code: str, name: str, kind: str, parent: s
         async with sessions() as session, session.begin():
             inst = await add_institution(session, InstitutionData(code, name, InstitutionKind(kind), parent))
             return f"added institution {inst.code} (id {inst.id})"
+
+    click.echo(app.run(work))
+
+
+@institutions.command("edit")
+@click.argument("code")
+@click.option("--name", default=None)
+@click.option("--kind", type=enum_choice(InstitutionKind), default=None)
+@click.option("--parent", default=None, help="Code of the new parent institution.")
+@click.option("--no-parent", is_flag=True, help="Make it a top-level institution.")
+@click.pass_obj
+def institutions_edit(app: AppContext, code: str, name: str | None, kind: str | None, parent: str | None, no_parent: bool) -> None:
+    """Correct an institution's name, kind or parent; the audit log keeps what it was."""
+    if parent is not None and no_parent:
+        raise click.UsageError("give --parent CODE or --no-parent, not both")
+    edit = InstitutionEdit(name=name, kind=InstitutionKind(kind) if kind else None, parent_code="" if no_parent else parent)
+    if edit == InstitutionEdit():
+        raise click.UsageError("nothing to change: give --name, --kind, --parent or --no-parent")
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session, session.begin():
+            inst, change = await edit_institution(session, code, edit)
+            return f"institution {inst.code} {'changed' if change is Change.UPDATED else 'unchanged (it was so already)'}"
 
     click.echo(app.run(work))
 
@@ -129,6 +157,45 @@ def focal_points_add(
         async with sessions() as session, session.begin():
             fp = await add_focal_point(session, data)
             return f"added focal point {fp.name} (id {fp.id})"
+
+    click.echo(app.run(work))
+
+
+@focal_points.command("edit")
+@click.argument("focal_point")
+@click.option("--name", default=None)
+@click.option("--email", default=None)
+@click.option("--role", type=enum_choice(FocalPointRole), default=None)
+@click.option("--language", type=click.Choice(SUPPORTED_LANGUAGES), default=None)
+@click.option("--timezone", default=None, help="IANA time zone, e.g. America/Montevideo.")
+@click.option("--hours", "working_hours", default=None, help="Their own working hours, e.g. 08:00-14:00, or 'default'.")
+@click.pass_obj
+def focal_points_edit(
+    app: AppContext, focal_point: str, name: str | None, email: str | None, role: str | None, language: str | None,
+    timezone: str | None, working_hours: str | None,
+) -> None:
+    """Correct a focal point's details (by id or e-mail), as an admin can in
+    chat with /people; the audit log keeps what each field was. New hours
+    move what is already planned for them to their next window."""
+    edit = FocalPointEdit(name=name, email=email, role=FocalPointRole(role) if role else None, language=language, timezone=timezone)
+    if edit == FocalPointEdit() and working_hours is None:
+        raise click.UsageError("nothing to change: give --name, --email, --role, --language, --timezone or --hours")
+    hours = None
+    if working_hours is not None and working_hours.strip().lower() != "default":
+        hours = check_working_hours(working_hours)
+    policy = reminder_policy(app.config)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session, session.begin():
+            fp, change = await edit_focal_point(session, focal_point, edit)
+            moved = 0
+            if working_hours is not None and fp.working_hours != hours:
+                moved = await set_working_hours(session, fp, hours, policy, app.now())
+                change = Change.UPDATED
+        if change is not Change.UPDATED:
+            return f"focal point {fp.id} {fp.name} unchanged (it was so already)"
+        follows = f"; {moved} planned messages follow their new hours" if moved else ""
+        return f"focal point {fp.id} {fp.name} changed{follows}"
 
     click.echo(app.run(work))
 
