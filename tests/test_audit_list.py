@@ -136,3 +136,13 @@ async def test_a_chat_change_names_the_admin_and_a_cli_change_the_cli_user(
     assert [(e["actor"], sorted(set(e["changes"]) - {"updated_at"})) for e in entries] == [
         ("cli:maria", ["language"]), (f"secretariat:{mary.id}", ["role"])]
     assert await asyncio.to_thread(audit, cli, "--actor", f"secretariat:{mary.id}", "--table", "focal_points") == entries[1:]
+
+
+async def test_a_focal_points_own_change_in_chat_names_them(
+    bot: ConversationEngine, gateway: FakeGateway, cli: Cli, world: dict[str, int]
+) -> None:
+    with acting_as("cli:root"):
+        await bot.handle(Person("111").says("/hours 08:00-14:00"))
+    assert [m.key for m in gateway.take()] == ["hours.set"]
+    [entry] = await asyncio.to_thread(audit, cli, "--table", "focal_points", "--action", "update")
+    assert entry["actor"] == f"telegram:111 focal_point:{world['ana']}" and entry["changes"]["working_hours"] == [None, "08:00-14:00"]

@@ -17,7 +17,7 @@ from handlers.engine import ConversationEngine
 from handlers.invite_links import InviteLinks
 from storage.assignment_notices import successors
 from storage.audit import acting_as
-from storage.enums import FocalPointRole, InstitutionKind, SecretariatRole
+from storage.enums import FocalPointRole, InstitutionKind, Platform, SecretariatRole
 from storage.models import AuditEntry, FocalPoint, Institution, SecretariatUser
 from storage.network import FocalPointData, add_focal_point
 from storage.secretariat import SecretariatUserData, add_secretariat_user, seed_secretariat_users
@@ -232,3 +232,22 @@ async def test_without_telegram_the_invite_gives_the_code_for_start(
     found = re.search(r"send /start (\S+)", invite.text)
     assert found is not None and f"start {found[1]} to the bot" in invite.text
     assert "until 7 December 2026" in invite.text
+
+
+async def test_on_slack_the_bare_words_work_and_the_invite_names_slacks_start(
+    bot: ConversationEngine, gateway: FakeGateway, users: dict[str, int], sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessions() as session, session.begin():
+        await add_secretariat_user(session, SecretariatUserData("Sam Okafor", "sam@mfa.example", "fr", "Europe/Paris", slack_user_id="USAM"))
+    sam = Person("USAM", Platform.SLACK)
+    await bot.handle(sam.says("people add MOJ Luis Gómez luis@justicia.example alternate"))
+    [summary] = gateway.take()
+    assert summary.text.startswith("Ajouter Luis Gómez <luis@justicia.example> à MOJ (Ministry of Justice) comme point focal suppléant, en Français")
+    # While the summary waits, the bare word is not a new command: Confirm is asked for again.
+    assert await chat(bot, gateway, sam.says("people"), tap("Confirmer", sam)) == ["people.press", "people.added", "people.invite"]
+    [invite] = [m for _, m in gateway.history if m.key == "people.invite"]
+    assert "Slack : écrire start " in invite.text and "https://t.me/nmrf_test_bot?start=" in invite.text
+    await bot.handle(sam.says("people blah blah"))
+    [usage] = gateway.take()
+    # Slack spells the commands as bare words.
+    assert usage.key == "people.usage" and "\npeople add MOJ" in usage.text and "/people" not in usage.text
