@@ -7,33 +7,57 @@ Nothing is written before the button: the preview is the import itself,
 run in a savepoint that is rolled back. The file waits on disk
 (storage.import_staging) until the button, a cancel or the sweep; the
 dialogue keeps only its name. The Import button runs the import again on
-the data as it is then, and says so when the result is not the preview's."""
+the data as it is then, and says so when the result is not the preview's.
+
+A large file takes a minute to read: the download, the preview and the
+import run after the turn that asked for them has committed (a TurnJob),
+in a transaction of their own, so the platform's other deliveries are not
+held up; the dialogue waits meanwhile in a state of its own, and a job
+finds the person moved on (a cancel, another file) and then says nothing."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path, PurePath
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from handlers import buttons
-from handlers.chat_port import FetchFailed, FileFetcher
+from handlers.chat_port import (
+    ChatGateway,
+    DeliveryFailed,
+    FetchFailed,
+    FileFetcher,
+    IncomingMessage,
+    OutgoingMessage,
+    ReceivedFile,
+    RecipientUnreachable,
+    command_words,
+)
 from handlers.secretariat_routes import Action, Command, Dialogue, Files, Routes
 from handlers.turn import SecretariatTurn
-from messages import local_number
+from messages import local_number, t
+from storage.audit import acting_as
+from storage.conversations import State, load_state, save_state
+from storage.database import writing
 from storage.enums import ImportSource, SecretariatRole
 from storage.import_staging import ImportStaging
 from storage.importers.detect import detect_source
 from storage.importers.errors import ImportRejected, LimitExceeded, RowError, UnreadableFile
 from storage.importers.limits import DEFAULT_LIMITS, ImportLimits
 from storage.importers.run import ImportOptions, ImportReport, import_into
+from storage.models import SecretariatUser
 
 log = logging.getLogger(__name__)
 
 COORDINATOR = SecretariatRole.COORDINATOR
 KIND, CONFIRM = "import.kind", "import.confirm"
-buttons.register_dialogue("import", "i", {KIND: "k", CONFIRM: "c"})
+# While a job reads the file (download, preview) or imports it.
+READING, APPLYING = "import.reading", "import.applying"
+buttons.register_dialogue("import", "i", {KIND: "k", CONFIRM: "c", READING: "r", APPLYING: "a"})
 
 _SUFFIXES = (".csv", ".xlsx")
 # A chat message lists this many bad rows; the rest are counted.
@@ -82,45 +106,15 @@ async def on_files(turn: SecretariatTurn) -> bool:
     if suffix not in _SUFFIXES:
         turn.say("imports.wrong_type", name=name)
         return True
-    limit_mb = local_number(settings.max_file_bytes // 2**20, turn.language)
     if received.size_bytes is not None and received.size_bytes > settings.max_file_bytes:
-        turn.say("imports.too_large", name=name, limit=limit_mb)
+        turn.say("imports.too_large", name=name, limit=local_number(settings.max_file_bytes // 2**20, turn.language))
         return True
-    staging = settings.staging
     # A file sent while another waits for its button replaces it.
-    staging.discard(turn.state.data.get("file") if turn.state.name.startswith("import.") else None)
-    turn.reset()
-    staging.sweep(turn.now, settings.keep_for)
-    temporary = staging.incoming()
-    try:
-        await settings.fetcher.fetch(turn.message.address, received, str(temporary), settings.max_file_bytes)
-        key = staging.keep(temporary, turn.user.id, suffix)
-    except FetchFailed as exc:
-        if exc.too_large:
-            limit = min(exc.limit_bytes or settings.max_file_bytes, settings.max_file_bytes)
-            turn.say("imports.too_large", name=name, limit=local_number(limit // 2**20, turn.language))
-        else:
-            log.warning("import file from secretariat user %s not downloaded: %s", turn.user.id, exc.reason)
-            turn.say("imports.fetch_failed", name=name)
-        return True
-    finally:
-        temporary.unlink(missing_ok=True)
-    path = staging.path(key)
-    assert path is not None
-    try:
-        source = detect_source(path, settings.limits)
-    except (UnreadableFile, LimitExceeded) as exc:
-        staging.discard(key)
-        turn.say("imports.unreadable", name=name, reason=_reason(exc, path, name))
-        return True
-    if source is None:
-        turn.begin(KIND, file=key, sent=name)
-        turn.say("imports.which", (
-            tuple(turn.bound(f"imports.kind_{s.value}", f"imp:k:{s.value}") for s in ImportSource),
-            (turn.bound("button.cancel", "imp:no"),),
-        ), name=name)
-        return True
-    await _preview(turn, key, name, source)
+    _drop(turn)
+    turn.begin(READING, sent=name)
+    turn.say("imports.reading", name=name)
+    turn.jobs.append(_Job(settings, turn.message, turn.user.id, turn.state.data["conversation"], turn.now, name, READING,
+                          received=received))
     return True
 
 
@@ -130,24 +124,154 @@ async def on_action(turn: SecretariatTurn, argument: str) -> bool:
     if settings is None or not state.name.startswith("import."):
         return False
     key, name = str(state.data.get("file", "")), str(state.data.get("sent", "?"))
+    token = str(state.data.get("conversation", ""))
     if argument == "no":
         settings.staging.discard(key)
         turn.reset()
         turn.say("imports.cancelled", name=name)
         return True
     if state.name == KIND and argument.startswith("k:") and argument[2:] in _SOURCES:
-        await _preview(turn, key, name, _SOURCES[argument[2:]])
+        turn.go(READING)
+        turn.say("imports.reading", name=name)
+        turn.jobs.append(_Job(settings, turn.message, turn.user.id, token, turn.now, name, READING, key=key, source=_SOURCES[argument[2:]]))
         return True
     if state.name == CONFIRM and argument == "go":
-        await _apply(turn, key, name, ImportSource(state.data["source"]), state.data.get("preview") or {})
+        turn.go(APPLYING)
+        turn.say("imports.applying", name=name)
+        turn.jobs.append(_Job(settings, turn.message, turn.user.id, token, turn.now, name, APPLYING, key=key,
+                              source=ImportSource(state.data["source"]), preview=state.data.get("preview") or {}))
         return True
     return False
 
 
+def _drop(turn: SecretariatTurn) -> None:
+    """The file of an import dialogue left for another, removed with it."""
+    if turn.imports is not None and turn.state.name.startswith("import."):
+        turn.imports.staging.discard(turn.state.data.get("file"))
+
+
 async def _no_text(turn: SecretariatTurn, text: str) -> bool:
-    # The preview waits for a button; typed words get the reminder, not the help.
-    turn.say("imports.press")
+    # The dialogue waits for a button or a job; typed words get the reminder, not the help.
+    name = str(turn.state.data.get("sent", "?"))
+    turn.say("imports.wait" if turn.state.name in (READING, APPLYING) else "imports.press", name=name)
     return True
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A download and preview (READING) or an import (APPLYING), run after
+    the turn that asked for it has committed (handlers.turn.TurnJob)."""
+
+    settings: ImportSettings
+    message: IncomingMessage
+    user_id: int
+    # The dialogue's token: the job goes on only while the dialogue is still
+    # this one, at the step it was left at.
+    token: str
+    now: datetime
+    name: str
+    step: str
+    received: ReceivedFile | None = None
+    key: str | None = None
+    source: ImportSource | None = None
+    preview: dict[str, Any] = field(default_factory=dict)
+
+    async def run(self, sessions: async_sessionmaker[AsyncSession], gateway: ChatGateway) -> None:
+        address = self.message.address
+        replies: list[OutgoingMessage] = []
+        key, problem = self.key, None
+        try:
+            if key is None:
+                key, problem = await self._fetch()
+            async with writing(sessions) as session:
+                user = await session.get(SecretariatUser, self.user_id)
+                state = await load_state(session, address.platform, address.workspace_id, address.user_id)
+                if user is None or not user.active or state.name != self.step or state.data.get("conversation") != self.token:
+                    # Cancelled, or another file sent meanwhile: nothing to say.
+                    if key is not None and state.data.get("file") != key:
+                        self.settings.staging.discard(key)
+                    return
+                turn = SecretariatTurn(self.message, session, state, self.now, user=user, imports=self.settings)
+                with acting_as(f"secretariat:{user.id}"):
+                    if problem is not None:
+                        turn.reset()
+                        turn.say(problem[0], **problem[1])
+                    elif self.step == APPLYING:
+                        assert self.source is not None and key is not None
+                        await _apply(turn, key, self.name, self.source, self.preview)
+                    else:
+                        assert key is not None
+                        await _identify(turn, key, self.name, self.source)
+                    await session.flush()
+                await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, self.now)
+            replies = turn.replies
+        except Exception:  # noqa: BLE001 - whatever broke, the person must hear of it and the dialogue end
+            log.exception("import of %s for secretariat user %s failed", self.name, self.user_id)
+            self.settings.staging.discard(key)
+            replies = await self._failed(sessions)
+        for reply in replies:
+            try:
+                await gateway.send(address, reply)
+            except (RecipientUnreachable, DeliveryFailed) as exc:
+                log.warning("import reply to %s:%s not delivered: %s", address.platform.value, address.user_id, exc)
+                break
+
+    async def _fetch(self) -> tuple[str | None, tuple[str, dict[str, object]] | None]:
+        """The file downloaded and staged (its key), or why it could not be."""
+        settings, received = self.settings, self.received
+        assert settings.fetcher is not None and received is not None
+        staging = settings.staging
+        staging.sweep(self.now, settings.keep_for)
+        temporary = staging.incoming()
+        try:
+            await settings.fetcher.fetch(self.message.address, received, str(temporary), settings.max_file_bytes)
+            return staging.keep(temporary, self.user_id, self.token, PurePath(self.name).suffix), None
+        except FetchFailed as exc:
+            if exc.too_large:
+                limit = min(exc.limit_bytes or settings.max_file_bytes, settings.max_file_bytes)
+                return None, ("imports.too_large", {"name": self.name, "limit": limit // 2**20})
+            log.warning("import file from secretariat user %s not downloaded: %s", self.user_id, exc.reason)
+            return None, ("imports.fetch_failed", {"name": self.name})
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    async def _failed(self, sessions: async_sessionmaker[AsyncSession]) -> list[OutgoingMessage]:
+        """The dialogue ended, if it is still this one, and the person told."""
+        address, language = self.message.address, "en"
+        try:
+            async with writing(sessions) as session:
+                user = await session.get(SecretariatUser, self.user_id)
+                language = user.language if user is not None else language
+                state = await load_state(session, address.platform, address.workspace_id, address.user_id)
+                if state.data.get("conversation") == self.token and state.name.startswith("import."):
+                    await save_state(session, address.platform, address.workspace_id, address.user_id, State(), self.now)
+        except Exception:  # noqa: BLE001 - the database may be what failed; the dialogue then times out
+            log.warning("import dialogue of secretariat user %s not closed after its failure", self.user_id)
+        text = t("imports.failed", language, name=self.name, **command_words(address.platform))
+        return [OutgoingMessage("imports.failed", text, language=language)]
+
+
+async def _identify(turn: SecretariatTurn, key: str, name: str, source: ImportSource | None) -> None:
+    """Which importer (asked with buttons when it cannot be told), then the preview."""
+    settings = turn.imports
+    assert settings is not None
+    path = settings.staging.path(key)
+    if source is None and path is not None:
+        try:
+            source = detect_source(path, settings.limits)
+        except (UnreadableFile, LimitExceeded) as exc:
+            settings.staging.discard(key)
+            turn.reset()
+            turn.say("imports.unreadable", name=name, reason=_reason(exc, path, name))
+            return
+        if source is None:
+            turn.go(KIND, file=key)
+            turn.say("imports.which", (
+                tuple(turn.bound(f"imports.kind_{s.value}", f"imp:k:{s.value}") for s in ImportSource),
+                (turn.bound("button.cancel", "imp:no"),),
+            ), name=name)
+            return
+    await _preview(turn, key, name, source or ImportSource.TEMPLATE)
 
 
 def _options(turn: SecretariatTurn) -> ImportOptions:
@@ -175,7 +299,7 @@ async def _preview(turn: SecretariatTurn, key: str, name: str, source: ImportSou
         _refuse(turn, exc, path, name)
         return
     counts = _counts(report)
-    turn.begin(CONFIRM, file=key, sent=name, source=source.value, preview=counts)
+    turn.go(CONFIRM, file=key, source=source.value, preview=counts)
     lines = [turn.text("imports.preview", name=name, kind=turn.text(f"imports.kind_{source.value}"))]
     lines += _table_lines(turn, counts, "imports.would")
     turn.say_lines("imports.preview", lines, (

@@ -43,7 +43,7 @@ from handlers.onboarding import tell_former_accounts
 from handlers.secretariat_users import secretariat_welcome
 from handlers.reminders.plan import Policy
 from handlers.report_orders import ReportMaker, ReportOrder
-from handlers.turn import SecretariatTurn, Turn
+from handlers.turn import SecretariatTurn, Turn, TurnJob
 from messages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, SUPPORTED_LANGUAGES, local_date, local_number, t
 from storage.audit import acting_as, acts_as, chat_actor
 from storage.conversations import (
@@ -123,7 +123,7 @@ class ConversationEngine:
         raised with nothing kept: the transport leaves the delivery unconfirmed,
         the platform delivers it again, and it is answered then. The person is
         told once per outage that their message waits."""
-        orders: list[ReportOrder] = []
+        orders: list[ReportOrder | TurnJob] = []
         choice: str | None = None
         for attempt in range(1, self.db_attempts + 1):
             try:
@@ -166,9 +166,10 @@ class ConversationEngine:
                           message.address.platform.value, message.address.user_id, exc)
                 break
         for order in orders:
-            # Made in the background: a large matrix takes a while, and the
-            # person (and everyone else) can go on talking to the bot meanwhile.
-            job = asyncio.get_running_loop().create_task(self._deliver_report(message.address, order))
+            # Made in the background: a large matrix (or import) takes a while, and
+            # the person (and everyone else) can go on talking to the bot meanwhile.
+            work = self._deliver_report(message.address, order) if isinstance(order, ReportOrder) else order.run(self.sessions, self.gateway)
+            job = asyncio.get_running_loop().create_task(work)
             self._jobs.add(job)
             job.add_done_callback(self._jobs.discard)
 
@@ -253,9 +254,10 @@ class ConversationEngine:
             except (RecipientUnreachable, DeliveryFailed) as exc:
                 log.warning("report to %s:%s not delivered: %s", address.platform.value, address.user_id, exc)
 
-    async def _handle_once(self, message: IncomingMessage) -> tuple[list[OutgoingMessage], list[ReportOrder], str | None]:
-        """The replies, the reports ordered, and the line the pressed message
-        is to show instead of its buttons (None: keep them)."""
+    async def _handle_once(self, message: IncomingMessage) -> tuple[list[OutgoingMessage], list[ReportOrder | TurnJob], str | None]:
+        """The replies, the reports ordered and the work left for after the
+        commit (TurnJob), and the line the pressed message is to show
+        instead of its buttons (None: keep them)."""
         address = message.address
         now = self.clock()
         async with writing(self.sessions) as session:
@@ -285,7 +287,7 @@ class ConversationEngine:
 
     async def _secretariat(
         self, session: AsyncSession, message: IncomingMessage, user: SecretariatUser, now: datetime
-    ) -> tuple[list[OutgoingMessage], list[ReportOrder], str | None]:
+    ) -> tuple[list[OutgoingMessage], list[ReportOrder | TurnJob], str | None]:
         address = message.address
         state = await load_state(session, address.platform, address.workspace_id, address.user_id)
         if self._stale(state, now):
@@ -296,7 +298,7 @@ class ConversationEngine:
             await secretariat.handle(turn)
             await session.flush()
         await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, now)
-        return turn.replies, turn.orders, turn.settled_choice()
+        return turn.replies, [*turn.orders, *turn.jobs], turn.settled_choice()
 
     def actor_of(self, address: ChatAddress, person: FocalPoint | SecretariatUser | None = None) -> str:
         """Who the audit log says acted: the account, and whose it is once known."""

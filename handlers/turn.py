@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.buttons import bind, conversation_token, settles
-from handlers.chat_port import Button, IncomingMessage, OutgoingMessage, command_words
+from handlers.chat_port import Button, ChatGateway, IncomingMessage, OutgoingMessage, command_words
 from handlers.evidence import EvidenceSettings
 from handlers.invite_links import InviteLinks
 from handlers.reminders.plan import Policy
@@ -21,6 +21,14 @@ from storage.models import FocalPoint, SecretariatUser
 
 if TYPE_CHECKING:
     from handlers.chat_imports import ImportSettings
+
+
+class TurnJob(Protocol):
+    """Work a turn leaves for after its commit, run in the background so
+    that nobody waits for it (an import's preview, the import itself): in
+    its own transactions, saying what it has to say through ``gateway``."""
+
+    async def run(self, sessions: async_sessionmaker[AsyncSession], gateway: ChatGateway) -> None: ...
 
 
 @dataclass
@@ -125,6 +133,8 @@ class SecretariatTurn(Exchange):
     policy: Policy = field(default_factory=Policy, kw_only=True)
     # Imports in chat (handlers.chat_imports); None: files sent are refused.
     imports: ImportSettings | None = field(default=None, kw_only=True)
+    # Work started once the transaction has committed, in the background.
+    jobs: list[TurnJob] = field(default_factory=list, kw_only=True)
     # How an invite made in chat reaches a person (handlers.people): the Telegram deep link.
     invite_links: InviteLinks = field(default_factory=InviteLinks, kw_only=True)
 

@@ -3,8 +3,9 @@ the Import button: across a restart too, and never in the conversation
 state (a UHRI export is megabytes).
 
 A download goes to ``.incoming/`` first and is renamed into place once
-whole, named by who sent it and its SHA-256 (``17-ab12...cd.xlsx``): the
-name is what the dialogue keeps. It is removed once imported or cancelled,
+whole, named by who sent it, the dialogue's token and its SHA-256
+(``17-3fa2c1-ab12...cd.xlsx``): the name is what the dialogue keeps, and
+the same file sent twice is two files, each removed with its own dialogue. It is removed once imported or cancelled,
 and ``sweep`` removes what a dialogue that timed out or was left behind
 no longer needs.
 """
@@ -19,7 +20,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 INCOMING = ".incoming"
-_KEY = re.compile(r"^\d+-[0-9a-f]{64}\.(csv|xlsx)$")
+_KEY = re.compile(r"^\d+-[0-9a-f]{6}-[0-9a-f]{64}\.(csv|xlsx)$")
+_TAG = re.compile(r"^[0-9a-f]{6}$")
 _CHUNK = 1 << 20
 
 
@@ -33,13 +35,16 @@ class ImportStaging:
         folder.mkdir(parents=True, exist_ok=True)
         return folder / f"{uuid.uuid4().hex}.part"
 
-    def keep(self, temporary: Path, owner: int, suffix: str) -> str:
-        """The downloaded ``temporary`` renamed into place; its key."""
+    def keep(self, temporary: Path, owner: int, tag: str, suffix: str) -> str:
+        """The downloaded ``temporary`` renamed into place; its key. ``tag``:
+        six hex digits (the dialogue's token)."""
+        if not _TAG.fullmatch(tag):
+            raise ValueError(f"a staging tag is six hex digits, not {tag!r}")
         digest = hashlib.sha256()
         with temporary.open("rb") as fh:
             while chunk := fh.read(_CHUNK):
                 digest.update(chunk)
-        key = f"{owner}-{digest.hexdigest()}{suffix.lower()}"
+        key = f"{owner}-{tag}-{digest.hexdigest()}{suffix.lower()}"
         os.replace(temporary, self.directory / key)
         return key
 
