@@ -135,7 +135,7 @@ class OutgoingMessage:
 COMMAND_NAMES = (
     "mine", "help", "filter", "language", "cancel", "snooze", "hours", "validate",
     "progress", "overdue", "missing", "request", "requests", "report", "evidence",
-    "secretariat", "import", "closures", "people", "institutions",
+    "secretariat", "import", "closures", "validations", "people", "institutions",
 )
 
 

@@ -445,7 +445,7 @@ class ConversationEngine:
                 self._not_understood(turn)
         elif text and not command:
             if not (
-                await validate.on_text(turn, text)
+                await validate.on_text(turn, text, self.policy)
                 or await requests.on_text(turn, text)
                 or await status_update.on_text(turn, text)
             ):

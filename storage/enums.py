@@ -143,6 +143,8 @@ class OutboxKind(StrEnum):
     ASSIGNMENT_NOTICE = "assignment_notice"
     # To a successor: their institution's open items and each one's last update.
     HANDOVER = "handover"
+    # To the author of an input a validator returned: the comment, and a button to answer it.
+    VALIDATION_RETURNED = "validation_returned"
 
 
 class OutboxStatus(StrEnum):

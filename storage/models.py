@@ -441,6 +441,18 @@ class Validation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ValidationAnswer(Base):
+    """The update that answers a returned input: the institution's next
+    update of that recommendation after the return (storage.validations).
+    Append-only, like the validation and the update it links."""
+
+    __tablename__ = "validation_answers"
+
+    validation_id: Mapped[int] = mapped_column(ForeignKey("validations.id"), primary_key=True)
+    status_update_id: Mapped[int] = mapped_column(ForeignKey("status_updates.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 # --- information requests from the secretariat --------------------------------
 
 request_recommendations = Table(
@@ -751,4 +763,6 @@ class ClosureDay(Base, Timestamped):
 
 # Tables whose rows are history: the migration adds triggers that refuse
 # UPDATE and DELETE on them, and storage.audit refuses them in the ORM.
-APPEND_ONLY_TABLES: tuple[str, ...] = ("status_updates", "evidence", "audit_log", "validations", "request_answers")
+APPEND_ONLY_TABLES: tuple[str, ...] = (
+    "status_updates", "evidence", "audit_log", "validations", "request_answers", "validation_answers",
+)

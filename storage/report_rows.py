@@ -26,6 +26,7 @@ from storage.models import Cluster, Document, Evidence, Mechanism, Recommendatio
 from storage.recommendations import institutions_of, status_column, tags_of, with_latest_update
 from storage.selection import conditions
 from storage.status import CHUNK, institution_inputs
+from storage.validations import decisions
 
 REPORT_COLUMNS = (
     "id", "external_id", "country", "mechanism", "cycle", "document", "paragraph", "cluster", "themes", "text",
@@ -102,8 +103,14 @@ async def stream_report_rows(session: AsyncSession, scope: ReportScope, as_of: d
         updates = [int(r["update_id"]) for r in batch if r["update_id"] is not None]
         updates += [i.update_id for given in inputs.values() for i in given if i.update_id is not None]
         files = await files_of_updates(session, updates)
+        judged = await decisions(session, [i.update_id for given in inputs.values() for i in given if i.update_id is not None], as_of)
         for out in batch:
             out["inputs"] = inputs.get(int(out["id"]), [])
+            # Each institution's own input: validated, returned or waiting (storage.validations).
+            out["input_validations"] = {
+                i.code: str(judged[i.update_id][0]) if i.update_id in judged else "pending"
+                for i in out["inputs"] if i.update_id is not None
+            }
             # The files of the update giving the status and of each
             # institution's own latest answer, each file once, as the bot
             # keeps them (storage.evidence_files).

@@ -36,6 +36,7 @@ from storage import evidence_files
 from storage.idempotent import add_once
 from storage.models import Assignment, Evidence, FocalPoint, Institution, Recommendation, StatusUpdate
 from storage.types import utcnow
+from storage.validations import answer_return
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ async def record_update(session: AsyncSession, data: UpdateData, at: datetime | 
         return await _by_key(session, data.idempotency_key) or stored  # type: ignore[arg-type]
     # Its files, to be downloaded and kept, in this same transaction.
     await evidence_files.take_in(session, update, update.evidence, update.created_at)
+    # The institution's next update after a return answers it, from any channel.
+    await answer_return(session, update)
     return update
 
 

@@ -27,6 +27,7 @@ from storage.report_inputs import stream_inputs
 from storage.report_progress import progress
 from storage.errors import RegistryError
 from storage.report_rows import ReportScope, stream_report_rows
+from storage.typed_answers import typed_answers
 from storage.types import utcnow
 
 MIME_TYPES = {
@@ -139,9 +140,10 @@ async def _make_report(
         if order.kind == "draft":
             if not order.mechanism:
                 raise ValueError("a draft is for one mechanism")
+            typed = await typed_answers(session, moment)
             count, missing = await write_draft(
                 stream_inputs(session, scope, moment), out, mechanism=order.mechanism, cycle=order.cycle,
-                as_of=moment or clock(), language=order.language, timezone=order.timezone,
+                as_of=moment or clock(), language=order.language, timezone=order.timezone, typed=typed,
             )
             return ReportFile(out, MIME_TYPES["draft"], count, missing)
         figures, rows = await progress(session, scope, moment, t("draft.not_clustered", order.language))

@@ -4,8 +4,10 @@ report (a UPR mid-term report, a follow-up reply to a committee).
 Grouped by cluster, then paragraph; under each recommendation, its overall
 status (the rule is in storage/status.py), then each institution's own latest
 input, narrative included, with its source; at the end, the list of
-recommendations nobody has answered yet, so a gap is seen, not hidden; and
-an annex listing every file given as evidence in those inputs, where the bot
+recommendations nobody has answered yet, so a gap is seen, not hidden; the
+typed answers to information requests, under the recommendations they are
+about or, about none, under their request (storage.typed_answers); and an
+annex listing every file given as evidence in those inputs, where the bot
 keeps it (relative to the evidence store, with its SHA-256) or why it is not
 kept, so the secretariat can open what each institution sent.
 """
@@ -26,6 +28,7 @@ from messages import local_date, t
 from storage.enums import EvidenceFileState, ValidationDecision
 from storage.evidence_files import KeptFile
 from storage.report_inputs import RecommendationInputs
+from storage.typed_answers import TypedAnswer, TypedAnswers
 
 
 async def write_draft(
@@ -37,6 +40,7 @@ async def write_draft(
     as_of: datetime,
     language: str,
     timezone: str,
+    typed: TypedAnswers | None = None,
 ) -> tuple[int, int]:
     """(recommendations, of which without any input)."""
     zone = ZoneInfo(timezone)
@@ -52,6 +56,13 @@ async def write_draft(
     total, missing = 0, []
     annex: list[tuple[str, str, KeptFile]] = []
     seen: set[object] = set()
+    typed = typed or TypedAnswers()
+
+    def typed_line(answer: TypedAnswer) -> str:
+        return say(
+            "draft.typed_answer", institution=answer.institution, request=answer.request_id,
+            date=local_date(answer.at.astimezone(zone).date(), language), text=answer.text,
+        )
     async for item in items:
         total += 1
         if item.cluster != cluster:
@@ -84,7 +95,9 @@ async def write_draft(
                 date=local_date(given.at.astimezone(zone).date(), language),
             )).italic = True
             # Input that is not final says so where the reader cannot miss it.
-            if given.validation is None:
+            if given.validation is ValidationDecision.APPROVED:
+                source.add_run(" " + say("draft.validated")).italic = True
+            elif given.validation is None:
                 source.add_run(" " + say("draft.not_validated")).bold = True
             elif given.validation is ValidationDecision.RETURNED:
                 source.add_run(" " + say("draft.returned", comment=given.comment or "")).bold = True
@@ -94,6 +107,19 @@ async def write_draft(
             for name in item.institutions:
                 if name not in answered:
                     doc.add_paragraph().add_run(say("report.input_none", institution=name)).bold = True
+        for answer in typed.by_recommendation.get(item.id, []):
+            doc.add_paragraph(typed_line(answer))
+    doc.add_heading(say("draft.requests_heading"), level=1)
+    if not typed.unnamed:
+        doc.add_paragraph(say("draft.requests_none"))
+    request: int | None = None
+    for answer in typed.unnamed:
+        if answer.request_id != request:
+            request = answer.request_id
+            doc.add_paragraph().add_run(say(
+                "draft.request", request=request, date=local_date(answer.asked_at.astimezone(zone).date(), language), text=answer.request_text,
+            )).bold = True
+        doc.add_paragraph(typed_line(answer), style="List Bullet")
     doc.add_heading(say("draft.no_input_heading"), level=1)
     if not missing:
         doc.add_paragraph(say("draft.no_input_none"))

@@ -135,18 +135,25 @@ class MatrixWriter:
         values = [row.get(column) for column, _ in MATRIX_COLUMNS]
         values[_STATUS] = self._statuses.get(values[_STATUS], values[_STATUS])
         values[_VALIDATION] = self._validations.get(values[_VALIDATION], values[_VALIDATION])
-        values[_INPUTS] = self.inputs(values[_INPUTS] or [])
+        values[_INPUTS] = self.inputs(values[_INPUTS] or [], row.get("input_validations") or {})
         if values[_UPDATED] is not None:
             values[_UPDATED] = self._local(values[_UPDATED])
         rows.append(values)
         self.counts.setdefault(mechanism, Counter())[row["status"]] += 1
         self.answered[mechanism] += row.get("last_update_at") is not None
 
-    def inputs(self, inputs: list[InstitutionInput]) -> str:
-        """Beside the overall status, each institution's own: "MOE: Partially implemented (2026-03-02); MIDES: no answer"."""
+    def inputs(self, inputs: list[InstitutionInput], validations: dict[str, str] | None = None) -> str:
+        """Beside the overall status, each institution's own, marked validated,
+        returned or waiting: "MOE: Partially implemented (2026-03-02) [Approved]; MIDES: no answer"."""
+        validations = validations or {}
+
+        def given(i: InstitutionInput) -> str:
+            line = self.say("report.input_line", institution=i.code, status=self._statuses.get(str(i.status), str(i.status)), date=f"{self._local(i.at):%Y-%m-%d}")  # type: ignore[arg-type]
+            mark = validations.get(i.code)
+            return self.say("matrix.input_marked", input=line, validation=self._validations.get(mark, mark)) if mark else line
+
         return "; ".join(
-            self.say("report.input_line", institution=i.code, status=self._statuses.get(str(i.status), str(i.status)), date=f"{self._local(i.at):%Y-%m-%d}")
-            if i.status is not None and i.at is not None else self.say("report.input_none", institution=i.code)
+            given(i) if i.status is not None and i.at is not None else self.say("report.input_none", institution=i.code)
             for i in inputs
         )
 
