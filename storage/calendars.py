@@ -55,7 +55,7 @@ def check_place(country: str | None, subdivision: str | None) -> tuple[str | Non
     country = (country or "").strip() or None
     if country is None:
         if subdivision is not None:
-            raise InvalidValue(f"a subdivision ({subdivision!r}) needs its country, e.g. --country DE --subdivision BY", field="subdivision")
+            raise InvalidValue(f"a subdivision ({subdivision!r}) needs its country, e.g. country DE with subdivision BY", field="subdivision")
         return None, None
     code = check_country(country)
     if subdivision is None:

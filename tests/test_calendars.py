@@ -38,6 +38,7 @@ from storage.secretariat import SecretariatUserData, add_secretariat_user, seed_
 from storage.selection import Selector
 from tests.cli_harness import Cli
 from tests.conftest import FIXTURES
+from tests.factories import network_sheets, write_workbook
 from tests.dialogue_harness import bot, chat, clock, gateway, tap
 from tests.fakes import FakeClock, FakeGateway, Person
 
@@ -389,3 +390,23 @@ async def test_a_message_that_missed_its_window_waits_past_the_readers_closure_a
         "late:by": (OutboxStatus.PENDING, datetime(2027, 1, 7, 8, tzinfo=UTC)),
         "late:uy": (OutboxStatus.PENDING, datetime(2027, 3, 29, 12, tzinfo=UTC)),
     }
+
+
+def test_the_template_carries_each_focal_points_country_and_subdivision(cli: Cli, db_url: str, tmp_path: Path) -> None:
+    sheets = network_sheets()
+    people = sheets["focal_points"]
+    people[0] += ["country", "subdivision"]
+    people[1] += ["uy", None]
+    people[2] += [None, None]
+    people[3] += ["DE", "by"]
+    cli("db", "upgrade")
+    cli("import", "template", str(write_workbook(tmp_path / "network.xlsx", sheets)))
+    assert query(db_url, select(FocalPoint.email, FocalPoint.country, FocalPoint.subdivision).order_by(FocalPoint.id)) == [
+        ("ana.perez@justicia.example", "UY", None), ("jorge.silva@justicia.example", None, None), ("claire.martin@femmes.example", "DE", "BY"),
+    ]
+    # A place the holidays package does not know is that row's error, and nothing is imported.
+    people[3][-1] = "Bayern"
+    people[2][-2:] = [None, "BY"]
+    _, err = cli("import", "template", str(write_workbook(tmp_path / "bad.xlsx", sheets)), expect=1)
+    assert "subdivision" in err and "'Bayern' is not a subdivision of DE" in err and "needs its country" in err, err
+    assert query(db_url, select(FocalPoint.subdivision).where(FocalPoint.email == "claire.martin@femmes.example")) == [("BY",)]

@@ -28,6 +28,7 @@ from storage.enums import (
     UprPosition,
 )
 from messages import DEFAULT_LANGUAGE
+from storage.calendars import check_place
 from storage.errors import InvalidValue
 from storage.importers.cells import cell_text, paragraph_of, parse_date, parse_int, split_list
 from storage.importers.errors import RowError
@@ -66,6 +67,8 @@ SHEETS: dict[str, tuple[ColumnSpec, ...]] = {
         ColumnSpec("active_from", False, "First day as focal point, YYYY-MM-DD (default today)"),
         ColumnSpec("active_to", False, "Last day, YYYY-MM-DD, when replaced"),
         ColumnSpec("working_hours", False, "Their own working hours, e.g. 08:00-14:00 (default: [schedule] hours)"),
+        ColumnSpec("country", False, "Whose public holidays they keep: ISO 3166-1 code, e.g. DE (default: [schedule] country)"),
+        ColumnSpec("subdivision", False, "A subdivision of that country, as the holidays package names it, e.g. BY"),
     ),
     "recommendations": (
         ColumnSpec("id", True, "Your unique reference for the recommendation; the key on re-import"),
@@ -191,6 +194,11 @@ def parse_institution(row: SourceRow) -> InstitutionData | list[RowError]:
 
 def parse_focal_point(row: SourceRow, today: date, default_timezone: str) -> FocalPointData | list[RowError]:
     r = _Row(row)
+    try:
+        country, subdivision = check_place(r.text("country"), r.text("subdivision"))
+    except InvalidValue as exc:
+        r.error(exc.field or "country", str(exc))
+        country = subdivision = None
     data = FocalPointData(
         email=r.checked("email", check_email, required=True),
         name=r.text("name", required=True),
@@ -201,6 +209,8 @@ def parse_focal_point(row: SourceRow, today: date, default_timezone: str) -> Foc
         active_from=r.date("active_from") or today,
         active_to=r.date("active_to"),
         working_hours=r.checked("working_hours", check_working_hours) or None,
+        country=country,
+        subdivision=subdivision,
     )
     if data.active_to is not None and data.active_to < data.active_from:
         r.error("active_to", f"{data.active_to} is before active_from {data.active_from}")
