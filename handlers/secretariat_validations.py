@@ -29,7 +29,8 @@ PAGE = 10
 
 
 async def command(turn: SecretariatTurn, args: str) -> None:
-    waiting = await pending_for_secretariat(turn.session, turn.local_day(turn.now), limit=PAGE)
+    # The day in UTC, as validate() reads it, so the list and the press agree on who is in office.
+    waiting = await pending_for_secretariat(turn.session, turn.now.date(), limit=PAGE)
     if not waiting:
         turn.say("validations.none")
         return
