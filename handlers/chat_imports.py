@@ -17,6 +17,7 @@ finds the person moved on (a cancel, another file) and then says nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -42,7 +43,7 @@ from handlers.turn import SecretariatTurn
 from messages import local_number, t
 from storage.audit import acting_as
 from storage.conversations import State, load_state, save_state
-from storage.database import writing
+from storage.database import is_unavailable, writing
 from storage.enums import ImportSource, SecretariatRole
 from storage.import_staging import ImportStaging
 from storage.importers.detect import detect_source
@@ -63,6 +64,8 @@ _SUFFIXES = (".csv", ".xlsx")
 # A chat message lists this many bad rows; the rest are counted.
 LISTED_ROWS = 30
 _SOURCES = {source.value: source for source in ImportSource}
+# Tries of a job's transaction while the database is busy or briefly gone.
+_DB_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -183,27 +186,21 @@ class _Job:
         try:
             if key is None:
                 key, problem = await self._fetch()
-            async with writing(sessions) as session:
-                user = await session.get(SecretariatUser, self.user_id)
-                state = await load_state(session, address.platform, address.workspace_id, address.user_id)
-                if user is None or not user.active or state.name != self.step or state.data.get("conversation") != self.token:
-                    # Cancelled, or another file sent meanwhile: nothing to say.
-                    if key is not None and state.data.get("file") != key:
-                        self.settings.staging.discard(key)
-                    return
-                turn = SecretariatTurn(self.message, session, state, self.now, user=user, imports=self.settings)
-                with acting_as(f"secretariat:{user.id}"):
-                    if problem is not None:
-                        turn.reset()
-                        turn.say(problem[0], **problem[1])
-                    elif self.step == APPLYING:
-                        assert self.source is not None and key is not None
-                        await _apply(turn, key, self.name, self.source, self.preview)
-                    else:
-                        assert key is not None
-                        await _identify(turn, key, self.name, self.source)
-                    await session.flush()
-                await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, self.now)
+            turn: SecretariatTurn | None = None
+            for attempt in range(1, _DB_ATTEMPTS + 1):
+                try:
+                    turn = await self._once(sessions, key, problem)
+                    break
+                except Exception as exc:
+                    # A database busy or briefly gone: the transaction repeats nothing.
+                    if not is_unavailable(exc) or attempt == _DB_ATTEMPTS:
+                        raise
+                    await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
+            # Once committed: a file no dialogue waits for any more is removed.
+            if turn is None or turn.state.data.get("file") != key:
+                self.settings.staging.discard(key)
+            if turn is None:
+                return
             replies = turn.replies
         except Exception:  # noqa: BLE001 - whatever broke, the person must hear of it and the dialogue end
             log.exception("import of %s for secretariat user %s failed", self.name, self.user_id)
@@ -215,6 +212,32 @@ class _Job:
             except (RecipientUnreachable, DeliveryFailed) as exc:
                 log.warning("import reply to %s:%s not delivered: %s", address.platform.value, address.user_id, exc)
                 break
+
+    async def _once(self, sessions: async_sessionmaker[AsyncSession], key: str | None,
+                    problem: tuple[str, dict[str, object]] | None) -> SecretariatTurn | None:
+        """The preview or the import, in one transaction, as a turn of the
+        dialogue; None when the dialogue is no longer the one that asked."""
+        address = self.message.address
+        async with writing(sessions) as session:
+            user = await session.get(SecretariatUser, self.user_id)
+            state = await load_state(session, address.platform, address.workspace_id, address.user_id)
+            if user is None or not user.active or state.name != self.step or state.data.get("conversation") != self.token:
+                # Cancelled, or another file sent meanwhile: nothing to say.
+                return None
+            turn = SecretariatTurn(self.message, session, state, self.now, user=user, imports=self.settings)
+            with acting_as(f"secretariat:{user.id}"):
+                if problem is not None:
+                    turn.reset()
+                    turn.say(problem[0], **problem[1])
+                elif self.step == APPLYING:
+                    assert self.source is not None and key is not None
+                    await _apply(turn, key, self.name, self.source, self.preview)
+                else:
+                    assert key is not None
+                    await _identify(turn, key, self.name, self.source)
+                await session.flush()
+            await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, self.now)
+        return turn
 
     async def _fetch(self) -> tuple[str | None, tuple[str, dict[str, object]] | None]:
         """The file downloaded and staged (its key), or why it could not be."""
@@ -260,7 +283,6 @@ async def _identify(turn: SecretariatTurn, key: str, name: str, source: ImportSo
         try:
             source = detect_source(path, settings.limits)
         except (UnreadableFile, LimitExceeded) as exc:
-            settings.staging.discard(key)
             turn.reset()
             turn.say("imports.unreadable", name=name, reason=_reason(exc, path, name))
             return
@@ -294,7 +316,6 @@ async def _preview(turn: SecretariatTurn, key: str, name: str, source: ImportSou
     except _Preview as done:
         report = done.report
     except (ImportRejected, UnreadableFile, LimitExceeded) as exc:
-        settings.staging.discard(key)
         turn.reset()
         _refuse(turn, exc, path, name)
         return
@@ -323,8 +344,6 @@ async def _apply(turn: SecretariatTurn, key: str, name: str, source: ImportSourc
     except (ImportRejected, UnreadableFile, LimitExceeded) as exc:
         _refuse(turn, exc, path, name)
         return
-    finally:
-        settings.staging.discard(key)
     counts = _counts(report)
     lines = [turn.text("imports.done", name=name, kind=turn.text(f"imports.kind_{source.value}"))]
     lines += _table_lines(turn, counts, "imports.did")

@@ -322,6 +322,24 @@ async def test_a_job_that_fails_says_so_and_ends_the_dialogue(
     assert staged(staging) == []
 
 
+async def test_a_job_waits_out_a_database_briefly_gone(
+    gateway: FakeGateway, fetcher: FakeFetcher, bot: ConversationEngine, users: dict[str, int], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from handlers import chat_imports
+
+    once, calls = chat_imports._Job._once, []
+
+    async def flaky(job: object, *args: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionResetError("the database went away")
+        return await once(job, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(chat_imports._Job, "_once", flaky)
+    [preview] = await handled(bot, gateway, sends(colin, fetcher, "health.csv", b"code,name,kind\nMOH,Ministry of Health,ministry\n"))
+    assert preview.key == "imports.preview" and len(calls) == 2 and fetcher.calls == ["file-health.csv"]
+
+
 async def test_without_a_fetcher_files_are_refused_clearly(
     sessions: async_sessionmaker[AsyncSession], gateway: FakeGateway, clock: FakeClock, users: dict[str, int],
 ) -> None:
