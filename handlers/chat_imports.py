@@ -42,7 +42,7 @@ from handlers.secretariat_routes import Action, Command, Dialogue, Files, Routes
 from handlers.turn import SecretariatTurn
 from messages import local_number, t
 from storage.audit import acting_as
-from storage.conversations import State, load_state, save_state
+from storage.conversations import State, load_state, lock_state, save_state
 from storage.database import is_unavailable, writing
 from storage.enums import ImportSource, SecretariatRole
 from storage.import_staging import ImportStaging
@@ -82,6 +82,10 @@ class ImportSettings:
     keep_for: timedelta = field(default=timedelta(hours=2))
 
 
+class _MovedOn(Exception):
+    """Leaves a job's transaction, rolled back: the dialogue is no longer the one that asked."""
+
+
 class _Preview(Exception):
     """Leaves the savepoint with the report, so that everything is rolled back."""
 
@@ -112,7 +116,11 @@ async def on_files(turn: SecretariatTurn) -> bool:
     if received.size_bytes is not None and received.size_bytes > settings.max_file_bytes:
         turn.say("imports.too_large", name=name, limit=local_number(settings.max_file_bytes // 2**20, turn.language))
         return True
-    # A file sent while another waits for its button replaces it.
+    if turn.state.name == APPLYING:
+        # Replaced half-way, the import would be dropped unsaid: it finishes first.
+        turn.say("imports.wait", name=str(turn.state.data.get("sent", "?")))
+        return True
+    # A file sent while another is read or waits for its button replaces it.
     _drop(turn)
     turn.begin(READING, sent=name)
     turn.say("imports.reading", name=name)
@@ -124,7 +132,8 @@ async def on_files(turn: SecretariatTurn) -> bool:
 async def on_action(turn: SecretariatTurn, argument: str) -> bool:
     settings = turn.imports
     state = turn.state
-    if settings is None or not state.name.startswith("import."):
+    # Only the buttons the dialogue sent, bound to its step: a made-up payload is not a press.
+    if settings is None or not state.name.startswith("import.") or buttons.read(turn.message.action or "").place is None:
         return False
     key, name = str(state.data.get("file", "")), str(state.data.get("sent", "?"))
     token = str(state.data.get("conversation", ""))
@@ -217,11 +226,18 @@ class _Job:
                     problem: tuple[str, dict[str, object]] | None) -> SecretariatTurn | None:
         """The preview or the import, in one transaction, as a turn of the
         dialogue; None when the dialogue is no longer the one that asked."""
+        try:
+            return await self._in_transaction(sessions, key, problem)
+        except _MovedOn:
+            return None
+
+    async def _in_transaction(self, sessions: async_sessionmaker[AsyncSession], key: str | None,
+                              problem: tuple[str, dict[str, object]] | None) -> SecretariatTurn | None:
         address = self.message.address
         async with writing(sessions) as session:
             user = await session.get(SecretariatUser, self.user_id)
             state = await load_state(session, address.platform, address.workspace_id, address.user_id)
-            if user is None or not user.active or state.name != self.step or state.data.get("conversation") != self.token:
+            if user is None or not user.active or not self._still_asked(state):
                 # Cancelled, or another file sent meanwhile: nothing to say.
                 return None
             turn = SecretariatTurn(self.message, session, state, self.now, user=user, imports=self.settings)
@@ -236,8 +252,15 @@ class _Job:
                     assert key is not None
                     await _identify(turn, key, self.name, self.source)
                 await session.flush()
+            # The person may have moved on while this ran (a cancel, another
+            # file): then nothing of it is kept, an import neither.
+            if not self._still_asked(await lock_state(session, address.platform, address.workspace_id, address.user_id)):
+                raise _MovedOn()
             await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, self.now)
         return turn
+
+    def _still_asked(self, state: State) -> bool:
+        return state.name == self.step and state.data.get("conversation") == self.token
 
     async def _fetch(self) -> tuple[str | None, tuple[str, dict[str, object]] | None]:
         """The file downloaded and staged (its key), or why it could not be."""

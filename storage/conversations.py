@@ -43,6 +43,26 @@ async def load_state(session: AsyncSession, platform: Platform, workspace_id: st
     return State(row.state, dict(row.data or {}), row.updated_at)
 
 
+async def lock_state(session: AsyncSession, platform: Platform, workspace_id: str, user_id: str) -> State:
+    """The state as committed now, its row locked until the transaction ends
+    (PostgreSQL; SQLite's writer holds the database already): for work done
+    outside a turn that saves a state only if the person's conversation is
+    still where it was when the work began."""
+    row = await session.scalar(
+        select(ConversationState)
+        .where(
+            ConversationState.platform == platform,
+            ConversationState.workspace_id == workspace_id,
+            ConversationState.platform_user_id == user_id,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if row is None:
+        return State()
+    return State(row.state, dict(row.data or {}), row.updated_at)
+
+
 async def save_state(
     session: AsyncSession, platform: Platform, workspace_id: str, user_id: str, state: State, now: datetime
 ) -> None:

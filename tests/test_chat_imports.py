@@ -26,12 +26,14 @@ from bot.transports.slack import SlackTransport
 from handlers.chat_imports import ImportSettings
 from handlers.chat_port import ChatAddress, FetchFailed, IncomingMessage, OutgoingMessage, ReceivedFile
 from handlers.engine import ConversationEngine
+from handlers.turn import SecretariatTurn
 from storage.enums import ImportSource, Platform, SecretariatRole
 from storage.import_staging import ImportStaging
 from storage.importers.detect import detect_source
 from storage.importers.limits import ImportLimits
 from storage.importers.run import import_file
 from storage.models import AuditEntry, ImportRun, Institution, Recommendation
+from storage.conversations import State, load_state, save_state
 from storage.secretariat import SecretariatUserData, add_secretariat_user, edit_secretariat_user
 from tests.chat_harness import live_telegram
 from tests.dialogue_harness import clock, gateway
@@ -338,6 +340,44 @@ async def test_a_job_waits_out_a_database_briefly_gone(
     monkeypatch.setattr(chat_imports._Job, "_once", flaky)
     [preview] = await handled(bot, gateway, sends(colin, fetcher, "health.csv", b"code,name,kind\nMOH,Ministry of Health,ministry\n"))
     assert preview.key == "imports.preview" and len(calls) == 2 and fetcher.calls == ["file-health.csv"]
+
+
+async def test_an_import_whose_dialogue_moved_on_meanwhile_is_rolled_back_unsaid(
+    sessions: async_sessionmaker[AsyncSession], gateway: FakeGateway, fetcher: FakeFetcher, staging: ImportStaging,
+    bot: ConversationEngine, users: dict[str, int], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from handlers import chat_imports
+
+    [preview] = await handled(bot, gateway, sends(colin, fetcher, "health.csv", b"code,name,kind\nMOH,Ministry of Health,ministry\n"))
+    before = await counts(sessions)
+    apply = chat_imports._apply
+
+    async def cancelled_meanwhile(turn: SecretariatTurn, *args: object) -> None:
+        await apply(turn, *args)  # type: ignore[arg-type]
+        # The person's /cancel, committed while the import ran (PostgreSQL lets it).
+        address = turn.message.address
+        await save_state(turn.session, address.platform, address.workspace_id, address.user_id, State(), turn.now)
+
+    monkeypatch.setattr(chat_imports, "_apply", cancelled_meanwhile)
+    assert await talk(bot, gateway, colin.presses(gateway.action("Import", "901"))) == []
+    assert await counts(sessions) == before, "the import was rolled back"
+    assert staged(staging) == []
+
+
+async def test_no_file_replaces_one_being_imported(
+    sessions: async_sessionmaker[AsyncSession], gateway: FakeGateway, fetcher: FakeFetcher, staging: ImportStaging,
+    bot: ConversationEngine, users: dict[str, int],
+) -> None:
+    await handled(bot, gateway, sends(colin, fetcher, "health.csv", b"code,name,kind\nMOH,Ministry of Health,ministry\n"))
+    # As while its import runs.
+    async with sessions() as session, session.begin():
+        state = await load_state(session, Platform.TELEGRAM, "", "901")
+        await save_state(session, Platform.TELEGRAM, "", "901", State("import.applying", state.data), state.updated_at or FakeClock()())
+    [wait] = await handled(bot, gateway, sends(colin, fetcher, "other.csv", b"code,name,kind\n"))
+    assert wait.text.startswith("Still working on health.csv") and len(staged(staging)) == 1
+    # Nor is a made-up payload a press of its buttons.
+    assert await talk(bot, gateway, colin.presses("imp:no")) == ["secretariat.help"]
+    assert len(staged(staging)) == 1
 
 
 async def test_without_a_fetcher_files_are_refused_clearly(
