@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 import holidays
 from sqlalchemy import select
@@ -110,9 +110,10 @@ class Closures:
         return _days_for(self, country, subdivision)
 
 
-@cache
+@lru_cache(maxsize=512)
 def _days_for(closures: Closures, country: str | None, subdivision: str | None) -> frozenset[date]:
-    # Cached on the (immutable, hashable) closures: a reload makes a new key.
+    # Cached on the closures' value: each planning pass reloads them, and an
+    # unchanged set finds its days here; a changed one is a new key.
     return frozenset(day for span in closures.spans if span.concerns(country, subdivision) for day in span.days())
 
 
