@@ -6,6 +6,7 @@ returned or waiting. On SQLite and PostgreSQL, on a fake clock."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from storage.requests import Target, create_request, record_answer
 from storage.secretariat import SecretariatUserData, add_secretariat_user
 from storage.status import UpdateData, record_update
 from storage.validations import SelfValidation, validate
+from tests.cli_harness import Cli
 from tests.dialogue_harness import bot, chat, clock, gateway
 from tests.fakes import FakeClock, FakeGateway, Person
 
@@ -255,3 +257,37 @@ async def test_the_draft_shows_typed_answers_and_the_draft_and_matrix_mark_each_
     spanish = await make_report(sessions, ReportOrder("matrix", "es", "UTC"), tmp_path / "matriz.xlsx", clock)
     cells = [row[column] for row in load_workbook(spanish.path, read_only=True)["UPR"].iter_rows(min_row=2, values_only=True)]
     assert any(cell and cell.endswith(f"[{t('matrix.validation.returned', 'es')}]") for cell in cells)
+
+
+@pytest.fixture
+def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NMRF_DATABASE_URL", db_url)
+    return Cli(capsys)
+
+
+async def test_on_the_command_line_the_same_rules_hold(
+    bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], moj: dict[str, int], cli: Cli,
+) -> None:
+    async def run(*args: str, expect: int = 0) -> tuple[str, str]:
+        # The CLI runs its own event loop: in a thread of its own, as from a shell.
+        return await asyncio.to_thread(cli, *args, expect=expect)
+
+    await _update(bot, gateway, bruno, moj["mine"], "Bruno's own input.")
+    async with sessions() as session:
+        own = await session.scalar(select(StatusUpdate.id).where(StatusUpdate.author_focal_point_id == moj["bruno"]))
+    out, _ = await run("validations", "list", "--format", "csv")
+    assert out.splitlines()[0].startswith("update,recommendation,institution") and f"{own},#{moj['mine']}" in out and "MOJ" in out
+    _, err = await run("validations", "approve", str(own), "--by", "bruno@justicia.example", expect=1)
+    assert err.startswith(f"error: Bruno Silva gave update {own} themselves and cannot validate it")
+    _, err = await run("validations", "approve", str(own), "--by", "nobody@mfa.example", expect=1)
+    assert "no secretariat user or focal point 'nobody@mfa.example'" in err
+    out, _ = await run("validations", "return", str(own), "--comment", "Which law?", "--by", "colin@mfa.example")
+    assert out == f"update {own} returned by Colin Reyes: its author is told in their working hours\n"
+    _, err = await run("validations", "approve", str(own), "--by", "colin@mfa.example", expect=1)
+    assert "not the secretariat's to validate" in err
+    out, _ = await run("validations", "list")
+    assert str(own) not in out.split()
+    async with sessions() as session:
+        notice = await session.scalar(select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.VALIDATION_RETURNED))
+    assert notice is not None and notice.focal_point_id == moj["bruno"] and "Which law?" in notice.message["text"]

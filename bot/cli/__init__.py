@@ -26,6 +26,7 @@ from bot.cli.report import report
 from bot.cli.requests import requests_group
 from bot.cli.run import run
 from bot.cli.secretariat import secretariat
+from bot.cli.validations import validations_group
 from bot.logs import Redacting
 from bot.redaction import mask
 from storage.clock import Clock, wall_clock
@@ -67,7 +68,7 @@ def starting_at(moment: datetime, clock: Clock) -> Clock:
 
 for command in (
     demo, chat, db, import_group, institutions, focal_points, assign_command, clusters, deadlines, recommendations, secretariat, reminders, report, requests_group, run,
-    calendar, audit,
+    calendar, audit, validations_group,
 ):
     cli.add_command(command)
 
