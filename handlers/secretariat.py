@@ -15,11 +15,12 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
-from handlers import broadcast, buttons, chat_imports, closures, evidence, home, people, refusals, roles, secretariat_users, secretariat_validations
+from handlers import broadcast, buttons, chat_imports, closures, deadlines_chat, evidence, home, people, refusals, roles, secretariat_users, secretariat_validations
 from handlers.buttons import Verdict
 from handlers.report_orders import parse_order
 from handlers.secretariat_routes import Action, Command, Dialogue, Routes
 from handlers.summaries import summarise
+from handlers.timeliness import on_time_line
 from handlers.turn import SecretariatTurn
 from messages import local_date, local_number
 from storage.audit import acting_as
@@ -85,7 +86,7 @@ CORE = Routes(
 )
 
 # Every capability the secretariat has in chat, in the order its help lists them.
-CAPABILITIES: tuple[Routes, ...] = (CORE, secretariat_users.ROUTES, home.ROUTES, chat_imports.ROUTES, closures.ROUTES, secretariat_validations.ROUTES, people.ROUTES)
+CAPABILITIES: tuple[Routes, ...] = (CORE, secretariat_users.ROUTES, home.ROUTES, chat_imports.ROUTES, closures.ROUTES, secretariat_validations.ROUTES, people.ROUTES, deadlines_chat.ROUTES)
 
 _COMMANDS: dict[str, Command] = {name: c for routes in CAPABILITIES for name, c in routes.commands.items()}
 _ACTIONS: dict[str, Action] = {verb: a for routes in CAPABILITIES for verb, a in routes.actions.items()}
@@ -240,6 +241,9 @@ async def _summary(turn: SecretariatTurn, command: str, text: str) -> None:
             )
             for line in lines
         ]
+        reports = await on_time_line(turn.session, turn.local_day(turn.now), lang)
+        if reports is not None:
+            body.append(reports)
         turn.say_lines("secretariat.progress", body)
         return
     field = "overdue" if command == "/overdue" else "missing"

@@ -132,6 +132,8 @@ async def list_deadlines(
         select(Deadline, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.deadline_id == Deadline.id)
         .options(*NAME_OPTIONS)
+        # A withdrawn deadline is kept for the history (storage.deadline_changes), out of every list.
+        .where(Deadline.withdrawn_at.is_(None))
         .order_by(Deadline.due_on, Deadline.id)
     )
     if kind:

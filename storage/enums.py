@@ -145,6 +145,8 @@ class OutboxKind(StrEnum):
     HANDOVER = "handover"
     # To the author of an input a validator returned: the comment, and a button to answer it.
     VALIDATION_RETURNED = "validation_returned"
+    # To a focal point concerned: a deadline moved to another date, or was withdrawn.
+    DEADLINE_CHANGED = "deadline_changed"
 
 
 class OutboxStatus(StrEnum):

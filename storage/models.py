@@ -352,6 +352,14 @@ class Deadline(Base, Timestamped):
     # An internal input deadline points at the report deadline it serves.
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("deadlines.id"))
     notes: Mapped[str | None] = mapped_column(Text)
+    # The report went to the mechanism on this day (the State's calendar): its
+    # reminders stop, and the day tells on time from late. Who said so.
+    submitted_on: Mapped[date | None] = mapped_column(Date)
+    submitted_by: Mapped[str | None] = mapped_column(String(200))
+    # Withdrawn rather than deleted (storage.deadline_changes): sent reminders,
+    # requests and the audit log still name it, so it stays, out of every list.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(200))
 
     mechanism: Mapped[Mechanism | None] = relationship()
     parent: Mapped[Deadline | None] = relationship(remote_side="Deadline.id")

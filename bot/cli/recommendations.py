@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app import reminder_policy
 from bot.cli.context import AppContext
 from bot.cli.options import DATE, IDS, enum_choice, output_options, selector_from, selector_options
 from bot.output import RowWriter, write_rows
 from handlers.deadline_names import deadline_name
+from handlers.deadline_replan import after_change, after_submitted
 from messages import DEFAULT_LANGUAGE, t
 from storage.assignments import assign
 from storage.clusters import add_cluster, list_clusters, put_in_cluster
 from storage.deadline_rules import parse_lead
 from storage.deadline_suggestions import Suggestion, accept as accept_suggestions, suggest
+from storage.deadline_changes import edit_deadline, mark_submitted, withdraw_deadline
 from storage.deadlines import DeadlineData, add_deadline, deadline_names, list_deadlines
-from storage.errors import InvalidValue
+from storage.errors import InvalidValue, NotFound
 from storage.models import Deadline
 from storage.enums import (
     AssignmentRole,
@@ -233,6 +237,74 @@ def deadlines_list(
             ]
 
     write_rows(app.run(work), DEADLINE_COLUMNS, fmt, limit)
+
+
+def _today(app: AppContext) -> date:
+    """Today in the secretariat's own calendar ([schedule] timezone)."""
+    return app.now().astimezone(ZoneInfo(app.config.schedule.timezone)).date()
+
+
+@deadlines.command("edit")
+@click.argument("deadline_id", metavar="ID", type=int)
+@click.option("--due", type=DATE, default=None, help="New due date, YYYY-MM-DD: its reminders are re-planned and the focal points concerned told.")
+@click.option("--title", default=None, help='New title ("" to name it again from its kind, mechanism and State).')
+@click.pass_obj
+def deadlines_edit(app: AppContext, deadline_id: int, due: date | None, title: str | None) -> None:
+    """Change a deadline's due date or title."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session, session.begin():
+            change = await edit_deadline(session, deadline_id, due_on=due, title=title)
+            told = await after_change(session, reminder_policy(app.config), change, app.now())
+            name = deadline_name((await deadline_names(session, [deadline_id]))[deadline_id], "en")
+            if not change.moved:
+                return f"deadline {deadline_id}: {name}, due {change.old_due}" + (" (title changed)" if change.title_changed else " (unchanged)")
+            return f"deadline {deadline_id}: {name}, moved from {change.old_due} to {change.new_due}; {told} focal point(s) will be told"
+
+    click.echo(app.run(work))
+
+
+@deadlines.command("delete")
+@click.argument("deadline_id", metavar="ID", type=int)
+@click.pass_obj
+def deadlines_delete(app: AppContext, deadline_id: int) -> None:
+    """Withdraw a deadline: no more reminders, the focal points concerned are
+    told. The row is kept, marked withdrawn, so what was sent and the audit
+    log still name it."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session, session.begin():
+            name = deadline_name((await deadline_names(session, [deadline_id])).get(deadline_id) or _missing(deadline_id), "en")
+            change = await withdraw_deadline(session, deadline_id, app.now())
+            told = await after_change(session, reminder_policy(app.config), change, app.now())
+            return f"withdrew deadline {deadline_id}: {name}, due {change.old_due}; {told} focal point(s) will be told"
+
+    click.echo(app.run(work))
+
+
+def _missing(deadline_id: int) -> Any:
+    raise NotFound(f"no deadline with id {deadline_id}")
+
+
+@deadlines.command("submitted")
+@click.argument("deadline_id", metavar="ID", type=int)
+@click.option("--on", "on", type=DATE, default=None, help="The day it was sent (default: today).")
+@click.pass_obj
+def deadlines_submitted(app: AppContext, deadline_id: int, on: date | None) -> None:
+    """Mark a report as submitted: its reminders (and its input deadlines') stop."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions() as session, session.begin():
+            today = _today(app)
+            deadline = await mark_submitted(session, deadline_id, on or today, today)
+            await after_submitted(session, deadline_id)
+            name = deadline_name((await deadline_names(session, [deadline_id]))[deadline_id], "en")
+            assert deadline.submitted_on is not None
+            late = (deadline.submitted_on - deadline.due_on).days
+            when = "on time" if late <= 0 else f"{late} day(s) late"
+            return f"deadline {deadline_id}: {name}, submitted on {deadline.submitted_on} ({when}; due {deadline.due_on})"
+
+    click.echo(app.run(work))
 
 
 SUGGESTION_COLUMNS = ("number", "kind", "due_on", "mechanism", "country", "serves", "recommendations", "exists", "basis")

@@ -6,6 +6,7 @@ import os
 
 from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,6 +16,7 @@ from bot.app import reminder_policy
 from bot.cli.options import DATE, output_options
 from bot.output import write_rows
 from handlers.summaries import GROUPINGS, SUMMARY_COLUMNS, summarise
+from handlers.timeliness import on_time_line
 from messages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, t
 from bot.reports.build import make_report
 from handlers.report_orders import ReportFile, ReportOrder, last_moment_of
@@ -188,3 +190,14 @@ def report_summary(
 
     columns = {"progress": SUMMARY_COLUMNS, "overdue": ("group", "overdue", "total"), "missing": ("group", "missing", "total")}[kind]
     write_rows(app.run(work), columns, fmt, limit)
+    if kind == "progress" and fmt == "table":
+        # Below the table only: CSV and JSON stay one table a tool can read.
+        day = as_of or app.now().astimezone(ZoneInfo(app.config.schedule.timezone)).date()
+
+        async def reports(sessions: async_sessionmaker[AsyncSession]) -> str | None:
+            async with sessions() as session:
+                return await on_time_line(session, day, DEFAULT_LANGUAGE)
+
+        line = app.run(reports)
+        if line is not None:
+            click.echo(line)

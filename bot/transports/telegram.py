@@ -79,6 +79,8 @@ SECRETARIAT_COMMANDS = [
     BotCommand("validations", "Inputs nobody in their institution may validate (coordinators)"),
     BotCommand("people", "Focal points: add, invite, change, end a term (admins)"),
     BotCommand("institutions", "Institutions: list and add (admins)"),
+    BotCommand("deadlines", "Deadlines: list, add, move, withdraw (coordinators)"),
+    BotCommand("submitted", "Mark a report as submitted: /submitted 4 (coordinators)"),
 ]
 
 

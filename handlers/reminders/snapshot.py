@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.chat_port import ChatAddress
@@ -110,11 +110,17 @@ async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) ->
     secretariat = await _secretariat(session, secretariat_identity)
     institutions: dict[int, str] = {i: name for i, name in await session.execute(select(Institution.id, Institution.name))}
 
-    # A report served by input deadlines is reminded through them.
-    parents = select(Deadline.parent_id).where(Deadline.parent_id.is_not(None))
+    # A report served by input deadlines is reminded through them. Nothing
+    # is reminded of a withdrawn deadline, nor of a submitted report or its inputs.
+    parents = select(Deadline.parent_id).where(Deadline.parent_id.is_not(None), Deadline.withdrawn_at.is_(None))
+    submitted = select(Deadline.id).where(Deadline.submitted_on.is_not(None))
     deadlines_rows = (
         await session.scalars(
-            select(Deadline).where(Deadline.due_on >= today - OVERDUE_HORIZON, Deadline.id.not_in(parents))
+            select(Deadline).where(
+                Deadline.due_on >= today - OVERDUE_HORIZON, Deadline.id.not_in(parents),
+                Deadline.withdrawn_at.is_(None), Deadline.submitted_on.is_(None),
+                or_(Deadline.parent_id.is_(None), Deadline.parent_id.not_in(submitted)),
+            )
             .options(*NAME_OPTIONS).order_by(Deadline.due_on, Deadline.id)
         )
     ).all()
