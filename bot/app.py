@@ -27,6 +27,7 @@ from bot.outbox_dispatch import OutboxDispatcher
 from bot.supervision import Loops, guarded, keep_trying
 from bot.transports.slack import SlackTransport
 from bot.transports.telegram import TelegramTransport
+from bot.public_tracker import PublicTracker
 from bot.web import WebServer
 from handlers.assignment_notices import NoticeService
 from handlers.chat_imports import ImportSettings
@@ -93,7 +94,7 @@ class BotApp:
         evidence_store = config.evidence.store_path(config.database.url)
         self.engine = ConversationEngine(
             sessions, self.router, clock, timeout=timeout, policy=self.policy,
-            reports=ReportBuilder(sessions, clock),
+            reports=ReportBuilder(sessions, clock, public_requires_validation=config.reports.public_requires_validation),
             evidence=EvidenceSettings(config.evidence.max_file_bytes, evidence_store),
             imports=ImportSettings(
                 self.file_fetcher, ImportStaging(config.imports.staging_path(evidence_store)),
@@ -132,11 +133,18 @@ class BotApp:
             )
         needs_web = (tg.token is not None and tg.mode == "webhook") or (sl.bot_token is not None and sl.mode == "http")
         self.web: WebServer | None = None
-        if needs_web or config.http.health:
+        self.public: PublicTracker | None = None
+        if config.public.enabled:
+            self.public = PublicTracker(
+                sessions, languages=config.public.languages, timezone=config.schedule.timezone,
+                validated_only=config.reports.public_requires_validation, clock=clock,
+            )
+        if needs_web or config.http.health or self.public is not None:
             self.web = WebServer(
                 telegram=self.telegram if tg.mode == "webhook" else None,
                 slack_handler=self.slack.handle_http if self.slack is not None and sl.mode == "http" else None,
                 health=self.health,
+                public=self.public,
             )
         self.reminders = ReminderService(sessions, self.policy, clock)
         self.notices = NoticeService(sessions, self.policy, clock)

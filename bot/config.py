@@ -312,6 +312,31 @@ class ImportsConfig(Section):
         return evidence_store.with_name(evidence_store.name + "-imports")
 
 
+class ReportsConfig(Section):
+    """What the compiled outputs hold ([reports])."""
+
+    # The public progress page (report progress --public, /public and
+    # /public.json) shows only input a validator approved; the secretariat's
+    # own records count as they are.
+    public_requires_validation: bool = True
+
+
+class PublicConfig(Section):
+    """The live public tracker ([public]): /public and /public.json on [http]."""
+
+    enabled: bool = False
+    # The page's languages; the first is served at /public, each at /public/LANG.
+    languages: list[Language] = Field(default_factory=lambda: [DEFAULT_LANGUAGE], min_length=1)
+
+    @field_validator("languages")
+    @classmethod
+    def _each_once(cls, value: list[str]) -> list[str]:
+        twice = sorted({code for code in value if value.count(code) > 1})
+        if twice:
+            raise ValueError(f"each language once; given more than once: {', '.join(twice)}")
+        return value
+
+
 class SecretariatUserConfig(Section):
     name: str = Field(min_length=1)
     email: Email
@@ -338,6 +363,8 @@ class Config(Section):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     imports: ImportsConfig = Field(default_factory=ImportsConfig)
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
+    reports: ReportsConfig = Field(default_factory=ReportsConfig)
+    public: PublicConfig = Field(default_factory=PublicConfig)
 
     @model_validator(mode="after")
     def _modes_have_what_they_need(self) -> Config:

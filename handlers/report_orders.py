@@ -25,6 +25,8 @@ class ReportOrder:
     cycle: int | None = None
     country: str | None = None
     public: bool = False
+    # The public variant from validated input only ([reports] public_requires_validation).
+    validated_only: bool = False
     # export only
     fmt: str = "csv"
     # None: now; else the history as it stood at that moment.

@@ -96,11 +96,12 @@ def status_column() -> Any:
     return func.coalesce(StatusUpdate.status, literal(ImplementationStatus.NOT_STARTED.value))
 
 
-def with_latest_update(statement: Select[Any], as_of: datetime | None = None) -> Select[Any]:
+def with_latest_update(statement: Select[Any], as_of: datetime | None = None, validated_only: bool = False) -> Select[Any]:
     """Recommendations joined to their mechanism, review, document, cluster
     and the update that gives the overall status (storage/status.py's rule),
-    as history stood at ``as_of``, for any columns."""
-    latest = overall_update_ids(as_of).subquery()
+    as history stood at ``as_of`` (with ``validated_only``, among the updates
+    the public may see: storage.public_input), for any columns."""
+    latest = overall_update_ids(as_of, validated_only).subquery()
     return (
         statement.join(Mechanism, Mechanism.id == Recommendation.mechanism_id)
         .outerjoin(Review, Review.id == Recommendation.review_id)

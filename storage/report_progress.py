@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import ImplementationStatus
 from storage.models import Assignment, Institution, StatusUpdate
+from storage.public_input import counts_publicly
 from storage.report_rows import ReportScope, stream_report_rows
 
 
@@ -31,11 +32,15 @@ class Progress:
     updates_by_month: Counter[str] = field(default_factory=Counter)
 
 
-async def progress(session: AsyncSession, scope: ReportScope, as_of: datetime | None, unclustered: str) -> tuple[Progress, list[dict[str, object]]]:
-    """The figures, and the rows they come from (for the page's table)."""
+async def progress(
+    session: AsyncSession, scope: ReportScope, as_of: datetime | None, unclustered: str, validated_only: bool = False,
+) -> tuple[Progress, list[dict[str, object]]]:
+    """The figures, and the rows they come from (for the page's table); with
+    ``validated_only``, from the updates the public may see only
+    (storage.public_input): statuses, answers and updates over time alike."""
     figures = Progress()
     rows = []
-    async for row in stream_report_rows(session, scope, as_of):
+    async for row in stream_report_rows(session, scope, as_of, validated_only):
         status = str(row["status"])
         figures.total += 1
         figures.answered += row["last_update_at"] is not None
@@ -68,11 +73,15 @@ async def progress(session: AsyncSession, scope: ReportScope, as_of: datetime | 
         )
         if as_of is not None:
             done = done.where(StatusUpdate.created_at <= as_of)
+        if validated_only:
+            done = done.where(counts_publicly(as_of))
         for code, n in await session.execute(done):
             answered[code] += n
         months = select(StatusUpdate.created_at).where(StatusUpdate.recommendation_id.in_(chunk))
         if as_of is not None:
             months = months.where(StatusUpdate.created_at <= as_of)
+        if validated_only:
+            months = months.where(counts_publicly(as_of))
         for (at,) in await session.execute(months):
             figures.updates_by_month[at.strftime("%Y-%m")] += 1
     figures.response = {code: (assigned[code], answered.get(code, 0)) for code in sorted(assigned)}

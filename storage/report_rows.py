@@ -58,7 +58,7 @@ def _validation(update_id: Any, as_of: datetime | None) -> Any:
     return decided.order_by(Validation.id.desc()).limit(1).scalar_subquery()
 
 
-def report_statement(scope: ReportScope, as_of: datetime | None) -> Select[Any]:
+def report_statement(scope: ReportScope, as_of: datetime | None, validated_only: bool = False) -> Select[Any]:
     statement = (
         with_latest_update(
             select(
@@ -86,6 +86,7 @@ def report_statement(scope: ReportScope, as_of: datetime | None) -> Select[Any]:
                 _validation(StatusUpdate.id, as_of).label("validation"),
             ),
             as_of,
+            validated_only,
         )
         .where(*conditions(country=scope.country, mechanism=scope.mechanism))
         .order_by(Mechanism.code, Cluster.name.is_(None), Cluster.name, Document.symbol, Recommendation.paragraph, Recommendation.id)
@@ -95,11 +96,17 @@ def report_statement(scope: ReportScope, as_of: datetime | None) -> Select[Any]:
     return statement
 
 
-async def stream_report_rows(session: AsyncSession, scope: ReportScope, as_of: datetime | None = None) -> AsyncIterator[dict[str, Any]]:
-    result = await session.stream(report_statement(scope, as_of).execution_options(yield_per=CHUNK))
+async def stream_report_rows(
+    session: AsyncSession, scope: ReportScope, as_of: datetime | None = None, validated_only: bool = False,
+) -> AsyncIterator[dict[str, Any]]:
+    """The rows; with ``validated_only``, as the public may see them: each
+    status and input from validated updates only (storage.public_input)."""
+    result = await session.stream(report_statement(scope, as_of, validated_only).execution_options(yield_per=CHUNK))
     async for rows in result.partitions(CHUNK):
         batch = [_row(row) for row in rows]
-        inputs = await institution_inputs(session, [int(r["id"]) for r in batch], as_of, assigned={int(r["id"]): _assigned(r) for r in batch})
+        inputs = await institution_inputs(
+            session, [int(r["id"]) for r in batch], as_of, assigned={int(r["id"]): _assigned(r) for r in batch}, validated_only=validated_only,
+        )
         updates = [int(r["update_id"]) for r in batch if r["update_id"] is not None]
         updates += [i.update_id for given in inputs.values() for i in given if i.update_id is not None]
         files = await files_of_updates(session, updates)

@@ -35,6 +35,7 @@ from storage.errors import InvalidValue, NotFound
 from storage import evidence_files
 from storage.idempotent import add_once
 from storage.models import Assignment, Evidence, FocalPoint, Institution, Recommendation, StatusUpdate
+from storage.public_input import counts_publicly
 from storage.types import utcnow
 from storage.validations import answer_return
 
@@ -120,11 +121,12 @@ async def _by_key(session: AsyncSession, key: str) -> StatusUpdate | None:
     )
 
 
-def overall_update_ids(as_of: datetime | None = None) -> Select[tuple[int, int]]:
+def overall_update_ids(as_of: datetime | None = None, validated_only: bool = False) -> Select[tuple[int, int]]:
     """(recommendation_id, id of the update that gives its overall status), by
     the rule in this module's docstring; optionally as history stood at
-    ``as_of``. One grouped query over every recommendation: narrow it with
-    ``.where(StatusUpdate.recommendation_id ...)``."""
+    ``as_of``, and with ``validated_only`` among the updates the public may
+    see (storage.public_input). One grouped query over every recommendation:
+    narrow it with ``.where(StatusUpdate.recommendation_id ...)``."""
     lead = aliased(Assignment)
     counts = or_(StatusUpdate.institution_id.is_(None), lead.id.is_not(None))
     statement = select(
@@ -140,19 +142,24 @@ def overall_update_ids(as_of: datetime | None = None) -> Select[tuple[int, int]]
     )
     if as_of is not None:
         statement = statement.where(StatusUpdate.created_at <= as_of)
+    if validated_only:
+        statement = statement.where(counts_publicly(as_of))
     return statement.group_by(StatusUpdate.recommendation_id)
 
 
-def institution_latest_ids(as_of: datetime | None = None) -> Select[tuple[int, int | None, int]]:
+def institution_latest_ids(as_of: datetime | None = None, validated_only: bool = False) -> Select[tuple[int, int | None, int]]:
     """(recommendation_id, institution_id, id of that institution's latest update);
     the secretariat's own records (no institution) are one more group, with
-    institution_id NULL. Optionally as history stood at ``as_of``. A correction
-    is an update like any other: the newest (highest id) wins."""
+    institution_id NULL. Optionally as history stood at ``as_of``, and with
+    ``validated_only`` its latest the public may see. A correction is an
+    update like any other: the newest (highest id) wins."""
     statement = select(
         StatusUpdate.recommendation_id, StatusUpdate.institution_id, func.max(StatusUpdate.id).label("update_id")
     )
     if as_of is not None:
         statement = statement.where(StatusUpdate.created_at <= as_of)
+    if validated_only:
+        statement = statement.where(counts_publicly(as_of))
     return statement.group_by(StatusUpdate.recommendation_id, StatusUpdate.institution_id)
 
 
@@ -192,12 +199,13 @@ Assigned = Mapping[int, Sequence[tuple[str, AssignmentRole]]]
 
 
 async def institution_inputs(
-    session: AsyncSession, recommendation_ids: Sequence[int], as_of: datetime | None = None, assigned: Assigned | None = None
+    session: AsyncSession, recommendation_ids: Sequence[int], as_of: datetime | None = None, assigned: Assigned | None = None,
+    validated_only: bool = False,
 ) -> dict[int, list[InstitutionInput]]:
-    """For each recommendation, each institution's own latest update: the
-    assigned ones (lead first, then by code), answered or not, then any other
-    institution that answered. One query a chunk of recommendations (two
-    without ``assigned``)."""
+    """For each recommendation, each institution's own latest update (with
+    ``validated_only``, its latest validated one): the assigned ones (lead
+    first, then by code), answered or not, then any other institution that
+    answered. One query a chunk of recommendations (two without ``assigned``)."""
     out: dict[int, list[InstitutionInput]] = {}
     for start in range(0, len(recommendation_ids), CHUNK):
         chunk = list(recommendation_ids[start:start + CHUNK])
@@ -214,7 +222,7 @@ async def institution_inputs(
         # The ids written into the statement (whole numbers only): PostgreSQL then plans each chunk
         # for its own ids, a third faster than with 2000 parameters of a statement it keeps.
         ids = bindparam("ids", [int(i) for i in chunk], expanding=True, literal_execute=True)
-        latest = institution_latest_ids(as_of).where(
+        latest = institution_latest_ids(as_of, validated_only).where(
             StatusUpdate.recommendation_id.in_(ids), StatusUpdate.institution_id.is_not(None)
         ).subquery()
         answered = select(

@@ -43,6 +43,8 @@ async def test_the_progress_page_and_its_public_variant(registry: dict[str, int]
     monkeypatch.setenv("NMRF_DATABASE_URL", db_url)
     monkeypatch.chdir(tmp_path)
     internal, public = tmp_path / "progress.html", tmp_path / "public.html"
+    # Every input counts here (tests/test_public_tracker.py: only validated input, the default).
+    (tmp_path / "config.toml").write_text("[reports]\npublic_requires_validation = false\n", encoding="utf-8")
     await run("report", "progress", "--out", str(internal))
     await run("report", "progress", "--out", str(public), "--public")
     inside, outside = internal.read_text(encoding="utf-8"), public.read_text(encoding="utf-8")

@@ -288,6 +288,8 @@ async def test_the_draft_and_the_public_page_hold_what_the_cli_writes(
     assert any("UPR" in p.text for p in draft.paragraphs)
     page = gateway.files["progress-public-2026-11-23.html"].decode()
     assert "<svg" in page and "Ana Pérez" not in page
+    # [reports] public_requires_validation holds in chat as on the command line.
+    assert "Solo se tiene en cuenta la información validada por cada institución." in page
     assert gateway.files["recommendations-2026-11-23.json"].startswith(b"[")
 
 

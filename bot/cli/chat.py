@@ -45,7 +45,7 @@ def chat(app: AppContext, as_: str | None, as_secretariat: str | None, files: Pa
         gateway = TerminalGateway(click.echo, files)
         engine = TerminalEngine(
             sessions, gateway, app.clock, timeout=timedelta(minutes=app.config.conversation.timeout_minutes),
-            policy=reminder_policy(app.config), reports=ReportBuilder(sessions, app.clock), person=person,
+            policy=reminder_policy(app.config), reports=ReportBuilder(sessions, app.clock, public_requires_validation=app.config.reports.public_requires_validation), person=person,
         )
         interactive = sys.stdin.isatty()
         click.echo(f"You are {person.name}. Type /help, or /quit to leave.", err=True)

@@ -96,14 +96,24 @@ def report_matrix(
 @report.command("export")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), required=True)
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, callback=writable_out)
+@click.option(
+    "--public", is_flag=True,
+    help="Only the recommendations, institutions and statuses, to publish (no narratives, next steps, evidence or names); "
+    "only validated input while [reports] public_requires_validation.",
+)
 @as_of_option
 @scope_options
 @click.pass_obj
-def report_export(app: AppContext, fmt: str, out: Path, as_of: date | None, country: str | None, mechanism: str | None, cycle: int | None) -> None:
+def report_export(
+    app: AppContext, fmt: str, out: Path, public: bool, as_of: date | None, country: str | None, mechanism: str | None, cycle: int | None,
+) -> None:
     """Every recommendation with its state, as CSV or JSON, for other tools."""
-    order = ReportOrder("export", DEFAULT_LANGUAGE, app.config.schedule.timezone, mechanism, cycle, country, fmt=fmt, as_of=end_of_day(app, as_of))
-    made = app.run(lambda sessions: make_report(sessions, order, out))
-    click.echo(wrote(out, made) + f" ({t('count.recommendations', DEFAULT_LANGUAGE, count=made.count)})")
+    order = ReportOrder(
+        "export", DEFAULT_LANGUAGE, app.config.schedule.timezone, mechanism, cycle, country, public=public,
+        validated_only=public and app.config.reports.public_requires_validation, fmt=fmt, as_of=end_of_day(app, as_of),
+    )
+    made = app.run(lambda sessions: make_report(sessions, order, out, app.clock))
+    click.echo(wrote(out, made) + f" ({t('count.recommendations', DEFAULT_LANGUAGE, count=made.count)}{', public version' if public else ''})")
 
 
 @report.command("evidence")
@@ -146,7 +156,10 @@ def report_draft(app: AppContext, mechanism: str, cycle: int | None, country: st
 
 @report.command("progress")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, callback=writable_out, help="The .html to write.")
-@click.option("--public", is_flag=True, help="Leave out internal notes and the names of individuals, to publish.")
+@click.option(
+    "--public", is_flag=True,
+    help="Leave out internal notes and the names of individuals, to publish; only validated input while [reports] public_requires_validation.",
+)
 @click.option("--language", type=click.Choice(SUPPORTED_LANGUAGES), default=None, help="Default: the first secretariat user's, else English.")
 @as_of_option
 @scope_options
@@ -157,9 +170,10 @@ def report_progress(
     """A self-contained progress page with charts: status by cluster and by
     institution, response rate per institution, updates over time."""
     order = ReportOrder(
-        "progress", report_language(app, language), app.config.schedule.timezone, mechanism, cycle, country, public=public, as_of=end_of_day(app, as_of)
+        "progress", report_language(app, language), app.config.schedule.timezone, mechanism, cycle, country, public=public,
+        validated_only=public and app.config.reports.public_requires_validation, as_of=end_of_day(app, as_of),
     )
-    made = app.run(lambda sessions: make_report(sessions, order, out))
+    made = app.run(lambda sessions: make_report(sessions, order, out, app.clock))
     click.echo(wrote(out, made) + f" ({t('count.recommendations', DEFAULT_LANGUAGE, count=made.count)}{', public version' if public else ''})")
 
 

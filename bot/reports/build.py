@@ -47,7 +47,7 @@ def file_name(order: ReportOrder, now: datetime) -> str:
         "matrix": ["implementation-matrix", order.mechanism],
         "draft": ["draft", order.mechanism, f"cycle-{order.cycle}" if order.cycle else None],
         "progress": ["progress-public" if order.public else "progress"],
-        "export": ["recommendations", order.mechanism],
+        "export": ["recommendations-public" if order.public else "recommendations", order.mechanism],
         "evidence": ["evidence", order.mechanism],
     }[order.kind]
     suffix = {"matrix": "xlsx", "draft": "docx", "progress": "html", "export": order.fmt, "evidence": "zip"}[order.kind]
@@ -135,7 +135,8 @@ async def _make_report(
             )
             return ReportFile(out, MIME_TYPES["matrix"], count)
         if order.kind == "export":
-            count = await write_export(stream_report_rows(session, scope, moment), out, order.fmt)
+            rows = stream_report_rows(session, scope, moment, order.public and order.validated_only)
+            count = await write_export(rows, out, order.fmt, public=order.public)
             return ReportFile(out, MIME_TYPES[order.fmt], count)
         if order.kind == "draft":
             if not order.mechanism:
@@ -146,17 +147,26 @@ async def _make_report(
                 as_of=moment or clock(), language=order.language, timezone=order.timezone, typed=typed,
             )
             return ReportFile(out, MIME_TYPES["draft"], count, missing)
-        figures, rows = await progress(session, scope, moment, t("draft.not_clustered", order.language))
-    write_progress_page(figures, rows, out, as_of=moment or clock(), language=order.language, timezone=order.timezone, public=order.public)
+        figures, rows = await progress(session, scope, moment, t("draft.not_clustered", order.language), order.public and order.validated_only)
+    write_progress_page(
+        figures, rows, out, as_of=moment or clock(), language=order.language, timezone=order.timezone, public=order.public,
+        validated_only=order.public and order.validated_only,
+    )
     return ReportFile(out, MIME_TYPES["progress"], figures.total)
 
 
 class ReportBuilder:
     """The ReportMaker the conversation engine is given: a file in
-    ``directory``, named for what it holds."""
+    ``directory``, named for what it holds. A public one holds validated
+    input only while ``public_requires_validation`` (the chat's order does
+    not know the configuration)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime] = utcnow, *, public_requires_validation: bool = True,
+    ) -> None:
         self.sessions, self.clock = sessions, clock
+        self.public_requires_validation = public_requires_validation
 
     async def __call__(self, order: ReportOrder, directory: Path) -> ReportFile:
+        order = replace(order, validated_only=order.public and self.public_requires_validation)
         return await make_report(self.sessions, order, directory / file_name(order, self.clock()), self.clock)

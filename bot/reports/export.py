@@ -22,11 +22,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _inputs_json(inputs: list[InstitutionInput]) -> list[dict[str, Any]]:
+# What the public export (report export --public) holds: the recommendation,
+# who answers for it and the statuses, never a narrative, next step,
+# evidence, author, channel or an id of ours.
+PUBLIC_COLUMNS = (
+    "external_id", "country", "mechanism", "cycle", "document", "paragraph", "cluster", "themes", "text", "lead", "institutions", "status", "inputs",
+)
+
+
+def _inputs_json(inputs: list[InstitutionInput], public: bool = False) -> list[dict[str, Any]]:
     """Each institution's own latest answer: role, status (None: none yet), when."""
     return [
         {"institution": i.code, "role": str(i.role) if i.role else None, "status": str(i.status) if i.status else None,
-         "at": _plain(i.at), "update_id": i.update_id}
+         "at": _plain(i.at), **({} if public else {"update_id": i.update_id})}
         for i in inputs
     ]
 
@@ -56,23 +64,26 @@ def files_text(files: list[KeptFile]) -> str:
     )
 
 
-async def write_export(rows: AsyncIterator[dict[str, Any]], path: Path, fmt: str) -> int:
+async def write_export(rows: AsyncIterator[dict[str, Any]], path: Path, fmt: str, *, public: bool = False) -> int:
+    """Every row, every column; ``public``: only PUBLIC_COLUMNS."""
     n = 0
+    columns = PUBLIC_COLUMNS if public else REPORT_COLUMNS
     with path.open("w", encoding="utf-8", newline="") as out:
         if fmt == "csv":
             # Every text quoted, numbers not: OWASP's advice, and a spreadsheet still sums the numbers.
             writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
-            writer.writerow(REPORT_COLUMNS)
+            writer.writerow(columns)
             async for row in rows:
                 values = {**row, "inputs": inputs_text(row.get("inputs") or []), "evidence_files": files_text(row.get("evidence_files") or [])}
-                writer.writerow([csv_safe(_plain(values.get(c))) for c in REPORT_COLUMNS])
+                writer.writerow([csv_safe(_plain(values.get(c))) for c in columns])
                 n += 1
         else:
             out.write("[")
             async for row in rows:
-                values = {c: _plain(row.get(c)) for c in REPORT_COLUMNS}
-                values["inputs"] = _inputs_json(row.get("inputs") or [])
-                values["evidence_files"] = _files_json(row.get("evidence_files") or [])
+                values = {c: _plain(row.get(c)) for c in columns}
+                values["inputs"] = _inputs_json(row.get("inputs") or [], public)
+                if not public:
+                    values["evidence_files"] = _files_json(row.get("evidence_files") or [])
                 out.write(("," if n else "") + "\n" + json.dumps(values, ensure_ascii=False))
                 n += 1
             out.write("\n]\n")

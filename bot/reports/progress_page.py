@@ -104,11 +104,25 @@ def _inputs(inputs: Sequence[InstitutionInput], language: str, timezone: str) ->
 
 def write_progress_page(
     figures: Progress, rows: list[dict[str, object]], path: Path, *, as_of: datetime, language: str, timezone: str, public: bool,
+    validated_only: bool = False,
 ) -> None:
+    path.write_text(
+        render_progress_page(figures, rows, as_of=as_of, language=language, timezone=timezone, public=public, validated_only=validated_only),
+        encoding="utf-8",
+    )
+
+
+def render_progress_page(
+    figures: Progress, rows: list[dict[str, object]], *, as_of: datetime, language: str, timezone: str, public: bool,
+    validated_only: bool = False, built_at: datetime | None = None, languages: Sequence[tuple[str, str]] = (),
+) -> str:
+    """The page. The live tracker (bot.public_tracker) adds the moment it
+    was built (``built_at``) and links to its other ``languages``: (code, href)."""
     def say(key: str, **values: object) -> str:
         return html.escape(t(key, language, **values))
 
-    day = local_date(as_of.astimezone(ZoneInfo(timezone)).date(), language)
+    zone = ZoneInfo(timezone)
+    day = local_date(as_of.astimezone(zone).date(), language)
     updated = figures.answered
     share = f"{local_number(round(100 * updated / figures.total, 1) if figures.total else 0, language)} %"
     # Names are text, not TeX: "Budget ($) and aid ($)" would otherwise be set
@@ -136,12 +150,25 @@ def write_progress_page(
             by = f"{row.get('last_update_by')}, {updated_at:%Y-%m-%d}" if isinstance(updated_at, datetime) else ""
             cells += [html.escape(str(row.get("narrative") or "")), html.escape(by)]
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    page = f"""<!DOCTYPE html>
+    notes = []
+    if built_at is not None:
+        notes.append(say("public.as_of_time", time=f"{built_at.astimezone(zone):%Y-%m-%d %H:%M}", timezone=timezone))
+    if public:
+        notes.append(say("progress.public_note"))
+    if public and validated_only:
+        notes.append(say("progress.validated_note"))
+    links = [
+        f'<a href="{html.escape(href)}" hreflang="{html.escape(code)}" lang="{html.escape(code)}">{html.escape(t("public.language_name", code))}</a>'
+        for code, href in languages if code != language
+    ]
+    nav = f'<nav class="note">{say("public.languages")} {" · ".join(links)}</nav>' if links else ""
+    return f"""<!DOCTYPE html>
 <html lang="{html.escape(language)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{say("progress.title")}</title><style>{STYLE}</style></head><body>
+{nav}
 <h1>{say("progress.title")}</h1>
 <p class="note">{say("progress.as_of", date=day, updated=local_number(updated, language), count=figures.total, share=share)}</p>
-{f'<p class="note">{say("progress.public_note")}</p>' if public else ""}
+{"".join(f'<p class="note">{note}</p>' for note in notes)}
 <div class="charts">{"".join(f'<figure class="chart"><figcaption>{title}</figcaption>{svg}</figure>' for title, svg in charts)}</div>
 <h2>{say("progress.table")}</h2>
 <table><thead><tr>{"".join(f"<th>{h}</th>" for h in head)}</tr></thead><tbody>
@@ -149,4 +176,3 @@ def write_progress_page(
 </tbody></table>
 </body></html>
 """
-    path.write_text(page, encoding="utf-8")

@@ -1,0 +1,167 @@
+"""The live public tracker: the public progress page (and its figures as
+JSON) that ``nmrf-bot run`` serves at /public when ``[public] enabled``.
+
+It is the page ``report progress --public`` writes, built from the same
+figures (storage.report_progress) and renderer (bot.reports.progress_page),
+with only validated input while ``[reports] public_requires_validation``.
+Building it costs a query over every recommendation and four charts, so a
+built page is kept and served as it is until it is a minute old; requests
+that find it older wait together for one new build instead of each making
+its own. Nothing personal or internal is put in: no names, e-mail
+addresses, chat ids, narratives, next steps or evidence, and no database id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.reports.progress_page import render_progress_page
+from messages import t
+from storage.report_progress import Progress, progress
+from storage.report_rows import ReportScope
+from storage.status import InstitutionInput
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_AGE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class PublicPage:
+    """One language's page and its JSON, as built at ``built_at`` (UTC)."""
+
+    language: str
+    html: bytes
+    json: bytes
+    built_at: datetime
+
+
+class TrackerUnavailable(Exception):
+    """No page could be built (the database does not answer) and none was kept."""
+
+
+def public_href(language: str) -> str:
+    return f"/public/{language}"
+
+
+class PublicTracker:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        languages: Sequence[str],
+        timezone: str,
+        validated_only: bool,
+        clock: Callable[[], datetime] = utcnow,
+        max_age: timedelta = MAX_AGE,
+    ) -> None:
+        if not languages:
+            raise ValueError("the public tracker needs at least one language")
+        self.sessions, self.clock = sessions, clock
+        self.languages = tuple(languages)
+        self.timezone, self.validated_only, self.max_age = timezone, validated_only, max_age
+        self._kept: dict[str, PublicPage] = {}
+        self._building: dict[str, asyncio.Task[PublicPage]] = {}
+        self.builds = 0
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    async def page(self, language: str) -> PublicPage:
+        """The page in ``language`` (one of ``languages``), at most ``max_age`` old
+        while the database answers; else the last one built, said in its time."""
+        kept = self._kept.get(language)
+        if kept is not None and self.clock() - kept.built_at < self.max_age:
+            return kept
+        task = self._building.get(language)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._build(language))
+            self._building[language] = task
+            task.add_done_callback(lambda done: self._building.pop(language, None) if self._building.get(language) is done else None)
+        try:
+            # Shielded: a visitor who leaves does not cancel the build the others wait for.
+            return await asyncio.shield(task)
+        except Exception:
+            if kept is not None:
+                log.exception("public tracker: the %s page could not be rebuilt; the one of %s is served", language, kept.built_at)
+                return kept
+            log.exception("public tracker: the %s page could not be built", language)
+            raise TrackerUnavailable("the public page cannot be built now") from None
+
+    async def _build(self, language: str) -> PublicPage:
+        now = self.clock()
+        async with self.sessions() as session:
+            figures, rows = await progress(session, ReportScope(), None, t("draft.not_clustered", language), self.validated_only)
+        page = render_progress_page(
+            figures, rows, as_of=now, language=language, timezone=self.timezone, public=True, validated_only=self.validated_only,
+            built_at=now, languages=[(code, public_href(code)) for code in self.languages],
+        )
+        data = public_json(figures, rows, built_at=now, language=language, validated_only=self.validated_only)
+        built = PublicPage(language, page.encode("utf-8"), data, now)
+        self._kept[language] = built
+        self.builds += 1
+        return built
+
+
+def _utc(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # SQLite gives back naive UTC
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _input(part: InstitutionInput) -> dict[str, Any]:
+    return {
+        "institution": part.code,
+        "role": str(part.role) if part.role is not None else None,
+        "status": str(part.status) if part.status is not None else None,
+        "at": _utc(part.at),
+    }
+
+
+def public_json(figures: Progress, rows: list[dict[str, object]], *, built_at: datetime, language: str, validated_only: bool) -> bytes:
+    """The page's figures and table as JSON: the same content, statuses by
+    their codes (not_started, in_progress, ...), times in UTC. Only the
+    columns named here leave: never a narrative, a name or an id of ours."""
+    recommendations = []
+    for row in rows:
+        inputs: Sequence[InstitutionInput] = row.get("inputs") or []  # type: ignore[assignment]
+        recommendations.append({
+            "external_id": row.get("external_id"),
+            "country": row.get("country"),
+            "mechanism": row.get("mechanism"),
+            "cycle": row.get("cycle"),
+            "document": row.get("document"),
+            "paragraph": row.get("paragraph"),
+            "cluster": row.get("cluster"),
+            "themes": row.get("themes"),
+            "text": row.get("text"),
+            "status": str(row["status"]),
+            "institutions": [_input(part) for part in inputs],
+        })
+    document = {
+        "title": t("progress.title", language),
+        "language": language,
+        "as_of": _utc(built_at),
+        "validated_only": validated_only,
+        "total": figures.total,
+        "answered": figures.answered,
+        "by_status": dict(sorted(figures.by_status.items())),
+        "by_cluster": {name: dict(sorted(counts.items())) for name, counts in sorted(figures.by_cluster.items())},
+        "by_institution": {code: dict(sorted(counts.items())) for code, counts in sorted(figures.by_institution.items())},
+        "response": {code: {"assigned": assigned, "answered": answered} for code, (assigned, answered) in figures.response.items()},
+        "updates_by_month": dict(sorted(figures.updates_by_month.items())),
+        "recommendations": recommendations,
+    }
+    return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
