@@ -400,3 +400,47 @@ async def test_chromium_draws_the_public_page_and_no_request_leaves_it(served: t
     finally:
         await runner.cleanup()
         await proxy.cleanup()
+
+
+async def test_nmrf_bot_run_serves_the_tracker_over_http(network: dict[str, int], db_url: str, tmp_path: Path) -> None:
+    """The real process: `nmrf-bot run` with [public] enabled, both platforms' stand-ins, /public fetched over HTTP."""
+    import signal
+    import socket
+
+    from bot.standins.slack import SlackStandIn
+    from bot.standins.telegram import TelegramStandIn
+    from tests.test_run import NMRF_BOT, _environment
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    telegram, slack = TelegramStandIn(TELEGRAM_TOKEN), SlackStandIn()
+    await telegram.start()
+    await slack.start()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[telegram]\nbase_url = "{telegram.base_url}"\n[slack]\napi_url = "{slack.api_url}"\n'
+        f'[http]\nhost = "127.0.0.1"\nport = {port}\n[public]\nenabled = true\nlanguages = ["fr", "en"]\n',
+        encoding="utf-8",
+    )
+    process = await asyncio.create_subprocess_exec(
+        NMRF_BOT, "--config", str(config), "run", env=_environment(db_url, slack),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await slack.wait_for_socket(timeout=30)
+        status, headers, body = await fetch(f"http://127.0.0.1:{port}/public")
+        data = json.loads((await fetch(f"http://127.0.0.1:{port}/public/en.json"))[2])
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await telegram.stop()
+        await slack.stop()
+    assert process.returncode == 0, stderr.decode()
+    page = body.decode("utf-8")
+    assert status == 200 and headers["Content-Language"] == "fr" and "<h1>Avancement de la mise en œuvre</h1>" in page and page.count("<svg") == 4
+    assert headers["Content-Security-Policy"] == PUBLIC_HEADERS["Content-Security-Policy"]
+    assert '<a href="/public/en"' in page and "Ana P" not in page
+    assert data["language"] == "en" and data["by_status"] == {"in_progress": 1, "not_started": 2}
