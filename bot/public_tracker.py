@@ -33,6 +33,9 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 MAX_AGE = timedelta(seconds=60)
+# After a build fails (the database does not answer), none is tried again for
+# this long: under load, a database that is down is not asked once a request.
+RETRY_AFTER = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class PublicTracker:
         self.timezone, self.validated_only, self.max_age = timezone, validated_only, max_age
         self._kept: dict[str, PublicPage] = {}
         self._building: dict[str, asyncio.Task[PublicPage]] = {}
+        self._failed_at: dict[str, datetime] = {}
         self.builds = 0
 
     @property
@@ -81,8 +85,14 @@ class PublicTracker:
         """The page in ``language`` (one of ``languages``), at most ``max_age`` old
         while the database answers; else the last one built, said in its time."""
         kept = self._kept.get(language)
-        if kept is not None and self.clock() - kept.built_at < self.max_age:
+        now = self.clock()
+        if kept is not None and now - kept.built_at < self.max_age:
             return kept
+        failed_at = self._failed_at.get(language)
+        if failed_at is not None and now - failed_at < RETRY_AFTER:
+            if kept is not None:
+                return kept
+            raise TrackerUnavailable("the public page cannot be built now")
         task = self._building.get(language)
         if task is None:
             task = asyncio.get_running_loop().create_task(self._build(language))
@@ -92,6 +102,7 @@ class PublicTracker:
             # Shielded: a visitor who leaves does not cancel the build the others wait for.
             return await asyncio.shield(task)
         except Exception:
+            self._failed_at[language] = self.clock()
             if kept is not None:
                 log.exception("public tracker: the %s page could not be rebuilt; the one of %s is served", language, kept.built_at)
                 return kept
@@ -109,6 +120,7 @@ class PublicTracker:
         data = public_json(figures, rows, built_at=now, language=language, validated_only=self.validated_only)
         built = PublicPage(language, page.encode("utf-8"), data, now)
         self._kept[language] = built
+        self._failed_at.pop(language, None)
         self.builds += 1
         return built
 

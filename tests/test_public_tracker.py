@@ -231,9 +231,12 @@ async def test_the_page_is_current_within_a_minute_and_built_once_for_many(serve
 async def test_a_database_that_does_not_answer_serves_the_last_page_or_503(network: dict[str, int], sessions: async_sessionmaker[AsyncSession]) -> None:
     clock = FakeClock()
     broken = False
+    asked = 0
 
     class Sessions:
         def __call__(self) -> AsyncSession:
+            nonlocal asked
+            asked += 1
             if broken:
                 raise ConnectionRefusedError("database down")
             return sessions()
@@ -246,7 +249,15 @@ async def test_a_database_that_does_not_answer_serves_the_last_page_or_503(netwo
         broken = True
         clock.advance(minutes=5)
         stale = await fetch(f"http://127.0.0.1:{server.port}/public")
-        assert ok[0] == stale[0] == 200 and stale[2] == ok[2]
+        assert ok[0] == stale[0] == 200 and stale[2] == ok[2] and asked == 2
+        # While it is down, a crowd does not ask it once a request: ten seconds between tries.
+        await asyncio.gather(*(fetch(f"http://127.0.0.1:{server.port}/public") for _ in range(10)))
+        assert asked == 2
+        clock.advance(seconds=11)
+        broken = False
+        fresh_again = await fetch(f"http://127.0.0.1:{server.port}/public")
+        assert asked == 3 and fresh_again[0] == 200 and tracker.builds == 2
+        broken = True
         fresh = PublicTracker(Sessions(), languages=["en"], timezone="UTC", validated_only=True, clock=clock)  # type: ignore[arg-type]
         server.public = fresh
     finally:
