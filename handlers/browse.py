@@ -130,6 +130,8 @@ async def show_filters(turn: Turn) -> None:
             select(Deadline)
             .where(
                 Deadline.due_on >= turn.now.date(),
+                # Withdrawn, or a report already submitted: nothing to filter by.
+                Deadline.withdrawn_at.is_(None), Deadline.submitted_on.is_(None),
                 Deadline.id.in_(
                     select(deadline_recommendations.c.deadline_id).where(
                         deadline_recommendations.c.recommendation_id.in_(mine)

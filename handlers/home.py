@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.chat_port import Button, ChatAddress, command_words
@@ -136,13 +136,17 @@ async def _open_items(session: AsyncSession, person: FocalPoint, now: datetime, 
         latest[rec] = _utc(at)
     # When the reminders of each one's latest deadline began, for those whose have.
     starts: dict[int, datetime] = {}
-    parents = select(Deadline.parent_id).where(Deadline.parent_id.is_not(None))
+    # As the reminder plan reads them: a withdrawn deadline, a submitted
+    # report and its inputs ask nothing (handlers.reminders.snapshot).
+    parents = select(Deadline.parent_id).where(Deadline.parent_id.is_not(None), Deadline.withdrawn_at.is_(None))
+    submitted = select(Deadline.id).where(Deadline.submitted_on.is_not(None))
     for deadline, rec in await session.execute(
         select(Deadline, deadline_recommendations.c.recommendation_id)
         .join(deadline_recommendations, deadline_recommendations.c.deadline_id == Deadline.id)
         .where(
             deadline_recommendations.c.recommendation_id.in_(assigned), Deadline.due_on >= now.date() - OVERDUE_HORIZON,
-            Deadline.id.not_in(parents),
+            Deadline.id.not_in(parents), Deadline.withdrawn_at.is_(None), Deadline.submitted_on.is_(None),
+            or_(Deadline.parent_id.is_(None), Deadline.parent_id.not_in(submitted)),
         )
     ):
         since = datetime.combine(deadline.due_on - timedelta(days=max(policy.steps(deadline.kind), default=0)), datetime.min.time(), tzinfo=timezone.utc)
@@ -177,7 +181,7 @@ async def _deadlines(session: AsyncSession, person: FocalPoint, today: date, lan
     assigned = select(Assignment.recommendation_id).where(Assignment.institution_id == person.institution_id)
     mine = select(deadline_recommendations.c.deadline_id).where(deadline_recommendations.c.recommendation_id.in_(assigned))
     deadlines = (await session.scalars(
-        select(Deadline).where(Deadline.due_on >= today, Deadline.id.in_(mine)).order_by(Deadline.due_on, Deadline.id).limit(DEADLINES_SHOWN)
+        select(Deadline).where(Deadline.due_on >= today, Deadline.id.in_(mine), Deadline.withdrawn_at.is_(None), Deadline.submitted_on.is_(None)).order_by(Deadline.due_on, Deadline.id).limit(DEADLINES_SHOWN)
     )).all()
     names = await deadline_names(session, [d.id for d in deadlines])
     return [

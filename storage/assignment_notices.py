@@ -138,7 +138,7 @@ async def item_deadlines(session: AsyncSession, recommendation_ids: Iterable[int
         rows = await session.execute(
             select(deadline_recommendations.c.recommendation_id, Deadline.id, Deadline.due_on)
             .join(Deadline, Deadline.id == deadline_recommendations.c.deadline_id)
-            .where(deadline_recommendations.c.recommendation_id.in_(chunk))
+            .where(deadline_recommendations.c.recommendation_id.in_(chunk), Deadline.withdrawn_at.is_(None))
         )
         for rec, deadline_id, due_on in rows:
             links[rec].append((due_on, deadline_id))

@@ -385,3 +385,28 @@ async def test_the_list_is_paged_upcoming_first(
     await bot.handle(coordinator.presses(gateway.action("Next ›", coordinator.user_id)))
     [second] = gateway.take()
     assert [line.split(":")[0] for line in second.text.splitlines()[1:]] == ["• #11 Report 10", "• #12 Report 11", "• #13 Old report"]
+
+
+async def test_a_withdrawn_deadline_and_a_submitted_report_leave_the_home_and_the_assignment_notices(
+    sessions: async_sessionmaker[AsyncSession], world: dict[str, int],
+) -> None:
+    from handlers.home import focal_point_home
+    from storage.assignment_notices import item_deadlines
+    from storage.models import FocalPoint
+    from tests.fakes import Person as Someone
+
+    now = utc(2026, 12, 10, 13)
+    async with sessions() as session, session.begin():
+        await add_deadline(session, DeadlineData(DeadlineKind.INTERNAL_INPUT, date(2026, 12, 18), "Kept"), Selector(ids=tuple(world["mine_all"])))
+        gone = await add_deadline(session, DeadlineData(DeadlineKind.INTERNAL_INPUT, date(2026, 12, 15), "Gone"), Selector(ids=tuple(world["mine_all"])))
+        sent = await add_deadline(session, DeadlineData(DeadlineKind.TREATY_REPORT, date(2026, 12, 14), "Sent"), Selector(ids=tuple(world["mine_all"])))
+        await withdraw_deadline(session, gone.id, now)
+        await mark_submitted(session, sent.id, date(2026, 12, 9), date(2026, 12, 10))
+        person = await session.get(FocalPoint, world["ana"])
+        assert person is not None
+        await session.refresh(person, ["institution"])
+        home = await focal_point_home(session, person, Someone(ANA).address, now, POLICY)
+        deadlines = [line.text for line in home.sections[1].lines]
+        assert len(deadlines) == 1 and "Kept" in deadlines[0], deadlines
+        shown = await item_deadlines(session, world["mine_all"], date(2026, 12, 10))
+        assert {d.name.title for d in shown.values()} <= {"Kept", "Sent"} and "Gone" not in {d.name.title for d in shown.values()}
