@@ -179,7 +179,7 @@ async def on_action(turn: SecretariatTurn, argument: str) -> bool:
             await invite(turn, user)
         else:
             role = SecretariatRole(data["role"]) if data.get("role") else None
-            user = await edit_secretariat_user(turn.session, data["who"], role=role, active=data.get("active"))
+            user = await edit_secretariat_user(turn.session, data["who"], role=role, active=data.get("active"), now=turn.now)
             turn.say("secretariat_users.changed", id=user.id, name=user.name, role=turn.text(f"role.{SecretariatRole(user.role).value}"),
                      state=turn.text("secretariat_users.active" if user.active else "secretariat_users.inactive"))
     except Conflict as exc:

@@ -620,6 +620,8 @@ class SecretariatInvite(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     used_platform: Mapped[Platform | None] = mapped_column(str_enum(Platform, "platform"))
+    # Ended unspent: a newer code was made, or the user was removed.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class InviteUse(Base):

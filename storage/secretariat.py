@@ -9,6 +9,7 @@ secretariat without an active admin."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +17,9 @@ from sqlalchemy.orm import selectinload
 
 from storage.enums import Platform, SecretariatRole
 from storage.errors import Conflict, NotFound
+from storage.clock import utcnow
 from storage.models import ChatIdentity, SecretariatUser
+from storage.secretariat_invites import revoke_secretariat_invites
 from storage.validation import check_email, check_language, check_timezone
 
 
@@ -48,6 +51,19 @@ async def active_admins(session: AsyncSession) -> int:
     return await session.scalar(
         select(func.count()).select_from(SecretariatUser).where(SecretariatUser.active.is_(True), SecretariatUser.role == SecretariatRole.ADMIN)
     ) or 0
+
+
+async def _lock_active_admins(session: AsyncSession) -> list[int]:
+    """The active admins, their rows locked until the transaction ends: two
+    admins demoting each other at once on PostgreSQL would each count two and
+    leave none; with the lock the second waits, then counts again (PostgreSQL
+    re-reads the rows it waited for). SQLite runs one writer at a time."""
+    return list(await session.scalars(
+        select(SecretariatUser.id)
+        .where(SecretariatUser.active.is_(True), SecretariatUser.role == SecretariatRole.ADMIN)
+        .order_by(SecretariatUser.id)
+        .with_for_update()
+    ))
 
 
 async def seed_secretariat_users(session: AsyncSession, users: list[SecretariatUserData]) -> Seeded:
@@ -120,13 +136,14 @@ async def edit_secretariat_user(
     active: bool | None = None,
     telegram_user_id: int | None = None,
     slack_user_id: str | None = None,
+    now: datetime | None = None,
 ) -> SecretariatUser:
     """Change what is given. Refused (Conflict) when it would leave no active admin."""
     user = await find_secretariat_user(session, who)
     loses_admin = user.active and user.role == SecretariatRole.ADMIN and (
         (role is not None and role != SecretariatRole.ADMIN) or active is False
     )
-    if loses_admin and await active_admins(session) <= 1:
+    if loses_admin and len(await _lock_active_admins(session)) <= 1:
         raise Conflict(f"{user.email} is the last active admin: make someone else admin first")
     if name is not None:
         if not name.strip():
@@ -139,6 +156,9 @@ async def edit_secretariat_user(
     if timezone is not None:
         user.timezone = check_timezone(timezone)
     if active is not None:
+        if not active and user.active:
+            # Their codes not yet used must not let anyone in when they are restored.
+            await revoke_secretariat_invites(session, user.id, now or utcnow())
         user.active = active
     await _ensure_identity(session, user, Platform.TELEGRAM, telegram_user_id)
     await _ensure_identity(session, user, Platform.SLACK, slack_user_id)
@@ -146,9 +166,9 @@ async def edit_secretariat_user(
     return user
 
 
-async def remove_secretariat_user(session: AsyncSession, who: str) -> SecretariatUser:
+async def remove_secretariat_user(session: AsyncSession, who: str, now: datetime | None = None) -> SecretariatUser:
     """Deactivated, not deleted: what they did stays attributed to them."""
-    return await edit_secretariat_user(session, who, active=False)
+    return await edit_secretariat_user(session, who, active=False, now=now)
 
 
 async def list_secretariat_users(session: AsyncSession, *, include_inactive: bool = True) -> list[SecretariatUser]:

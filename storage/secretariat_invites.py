@@ -26,11 +26,24 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.strip().encode("utf-8")).hexdigest()
 
 
+async def revoke_secretariat_invites(session: AsyncSession, user_id: int, now: datetime) -> int:
+    """End every unspent code of the user (a leaked one is made useless by
+    asking for a new one, or by removing the user); how many were ended."""
+    ended = await session.execute(
+        update(SecretariatInvite)
+        .where(SecretariatInvite.secretariat_user_id == user_id, SecretariatInvite.used_at.is_(None), SecretariatInvite.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return ended.rowcount or 0
+
+
 async def create_secretariat_invite(session: AsyncSession, user: SecretariatUser, now: datetime) -> str:
-    """A fresh code for an active user; earlier unspent codes of theirs stay
-    valid until they expire (each links at most one account)."""
+    """A fresh code for an active user; any earlier unspent code of theirs
+    ends, so only the latest one handed out can link an account."""
     if not user.active:
         raise Conflict(f"{user.email} is removed from the secretariat: restore them before inviting them")
+    await revoke_secretariat_invites(session, user.id, now)
     code = secrets.token_urlsafe(12)
     session.add(SecretariatInvite(code_hash=_hash(code), secretariat_user_id=user.id, created_at=now, expires_at=now + INVITE_LIFETIME))
     await session.flush()
@@ -44,14 +57,14 @@ async def redeem_secretariat_invite(
     code is unknown, expired, spent, or its user removed. The account becomes
     their one account on this platform (an older one there is replaced)."""
     invite = await session.scalar(select(SecretariatInvite).where(SecretariatInvite.code_hash == _hash(code)))
-    if invite is None or invite.expires_at <= now or invite.used_at is not None:
+    if invite is None or invite.expires_at <= now or invite.used_at is not None or invite.revoked_at is not None:
         return None
     user = await session.get(SecretariatUser, invite.secretariat_user_id)
     if user is None or not user.active:
         return None
     claimed = await session.execute(
         update(SecretariatInvite)
-        .where(SecretariatInvite.id == invite.id, SecretariatInvite.used_at.is_(None))
+        .where(SecretariatInvite.id == invite.id, SecretariatInvite.used_at.is_(None), SecretariatInvite.revoked_at.is_(None))
         .values(used_at=now, used_platform=platform)
         .execution_options(synchronize_session=False)
     )

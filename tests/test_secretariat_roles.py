@@ -18,6 +18,7 @@ from bot.gateway import PlatformRouter
 from bot.standins.slack import SlackStandIn
 from bot.transports.slack import SlackTransport
 from handlers.engine import ConversationEngine
+from storage.database import writing
 from storage.enums import Platform, SecretariatRole
 from storage.errors import Conflict
 from storage.models import AuditEntry, ChatIdentity, SecretariatUser
@@ -327,3 +328,46 @@ async def test_each_secretariat_users_telegram_menu_holds_what_their_role_may_do
         await app.telegram.application.shutdown()
     finally:
         await standin.stop()
+
+
+async def test_two_admins_demoting_each_other_at_once_leave_one_admin(sessions: async_sessionmaker[AsyncSession], users: dict[str, int]) -> None:
+    async with sessions() as session, session.begin():
+        await edit_secretariat_user(session, "colin@mfa.example", role=SecretariatRole.ADMIN)
+    first_locked = asyncio.Event()
+
+    async def demote(who: str, *, hold: bool) -> str:
+        try:
+            if not hold:
+                await first_locked.wait()
+            async with writing(sessions) as session:
+                await edit_secretariat_user(session, who, role=SecretariatRole.VIEWER)
+                if hold:
+                    # The first keeps its transaction open while the second tries.
+                    first_locked.set()
+                    await asyncio.sleep(0.5)
+            return "demoted"
+        except Conflict as exc:
+            return str(exc)
+
+    results = await asyncio.gather(demote("mary@mfa.example", hold=True), demote("colin@mfa.example", hold=False))
+    assert results[0] == "demoted" and "last active admin" in results[1]
+    async with sessions() as session:
+        admins = (await session.scalars(select(SecretariatUser.email).where(SecretariatUser.role == SecretariatRole.ADMIN))).all()
+    assert admins == ["colin@mfa.example"]
+
+
+async def test_a_new_invite_or_a_removal_ends_the_codes_not_yet_used(
+    bot: ConversationEngine, gateway: FakeGateway, users: dict[str, int]
+) -> None:
+    await bot.handle(admin.says("/secretariat invite colin@mfa.example"))
+    [leaked] = gateway.take()
+    await bot.handle(admin.says("/secretariat invite colin@mfa.example"))
+    [latest] = gateway.take()
+    assert await chat(bot, gateway, Person("8801").says(f"/start {_code(leaked.text)}")) == ["onboarding.bad_code"]
+    await bot.handle(admin.says("/secretariat invite vera@mfa.example"))
+    [before_removal] = gateway.take()
+    assert await chat(bot, gateway, admin.says("/secretariat remove vera@mfa.example"), tap("Confirm", admin),
+                      admin.says("/secretariat restore vera@mfa.example"), tap("Confirm", admin)) == [
+        "secretariat_users.confirm", "secretariat_users.changed", "secretariat_users.confirm", "secretariat_users.changed"]
+    assert await chat(bot, gateway, Person("8802").says(f"/start {_code(before_removal.text)}")) == ["onboarding.bad_code"]
+    assert await chat(bot, gateway, Person("8803").says(f"/start {_code(latest.text)}")) == ["secretariat_users.welcome"]

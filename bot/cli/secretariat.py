@@ -16,6 +16,7 @@ from bot.cli.db import secretariat_from_config
 from bot.cli.options import output_options
 from bot.output import write_rows
 from messages import DEFAULT_LANGUAGE
+from storage.database import writing
 from storage.enums import SecretariatRole
 from storage.models import SecretariatUser
 from storage.secretariat_invites import INVITE_LIFETIME, create_secretariat_invite
@@ -53,7 +54,7 @@ def secretariat_seed(app: AppContext) -> None:
     users = secretariat_from_config(app)
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
-        async with sessions() as session, session.begin():
+        async with writing(sessions) as session:
             return str(await seed_secretariat_users(session, users))
 
     click.echo(app.run(work))
@@ -78,7 +79,7 @@ def secretariat_add(app: AppContext, name: str, email: str, role: str, language:
     )
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
-        async with sessions() as session, session.begin():
+        async with writing(sessions) as session:
             user = await add_secretariat_user(session, data)
             return f"secretariat user {user.id} added: {user.name} <{user.email}>, {SecretariatRole(user.role).value}"
 
@@ -100,7 +101,7 @@ def secretariat_edit(app: AppContext, who: str, name: str | None, role: str | No
     """Change a secretariat user (WHO: their e-mail or id). The last active admin cannot be demoted."""
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
-        async with sessions() as session, session.begin():
+        async with writing(sessions) as session:
             user = await edit_secretariat_user(
                 session, who, name=name, role=SecretariatRole(role) if role else None, language=language, timezone=timezone,
                 active=active, telegram_user_id=telegram_user_id, slack_user_id=slack_user_id,
@@ -119,7 +120,7 @@ def secretariat_remove(app: AppContext, who: str) -> None:
     so what they did stays theirs; the last active admin cannot be removed."""
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
-        async with sessions() as session, session.begin():
+        async with writing(sessions) as session:
             user = await remove_secretariat_user(session, who)
             return f"secretariat user {user.id} ({user.email}) removed: inactive, their history kept"
 
@@ -135,7 +136,7 @@ def secretariat_invite(app: AppContext, who: str) -> None:
     becomes theirs. Valid for 14 days; only its hash is stored."""
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
-        async with sessions() as session, session.begin():
+        async with writing(sessions) as session:
             user = await find_secretariat_user(session, who)
             code = await create_secretariat_invite(session, user, app.now())
             until = (app.now() + INVITE_LIFETIME).date().isoformat()

@@ -30,6 +30,7 @@ def upgrade() -> None:
     sa.Column('expires_at', UTCDateTime(), nullable=False),
     sa.Column('used_at', UTCDateTime(), nullable=True),
     sa.Column('used_platform', sa.String(length=32), nullable=True),
+    sa.Column('revoked_at', UTCDateTime(), nullable=True),
     sa.CheckConstraint("used_platform IN ('telegram', 'slack')", name=op.f('ck_secretariat_invites_platform')),
     sa.ForeignKeyConstraint(['secretariat_user_id'], ['secretariat_users.id'], name=op.f('fk_secretariat_invites_secretariat_user_id_secretariat_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_secretariat_invites')),
