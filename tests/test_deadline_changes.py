@@ -261,7 +261,7 @@ def test_deadlines_edit_delete_and_submitted_through_the_cli(cli: Cli, db_url: s
     out, _ = cli("deadlines", "delete", "2")
     assert out.strip() == "withdrew deadline 2: CAT follow-up information, due 2027-06-01; 0 focal point(s) will be told"
     out, _ = cli("deadlines", "list", "--format", "csv")
-    assert [line.split(",")[0] for line in out.splitlines()] == ["id", "1"]
+    assert [(line.split(",")[0], line.split(",")[-1]) for line in out.splitlines()] == [("id", "submitted_on"), ("1", "2026-11-22")]
     for args, error in [
         (("edit", "2", "--due", "2027-07-01"), "error: deadline 2 was withdrawn on 2026-11-23"),
         (("delete", "9"), "error: no deadline with id 9"),

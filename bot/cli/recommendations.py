@@ -191,7 +191,7 @@ async def _added(session: AsyncSession, made: list[Deadline]) -> list[str]:
     return [f"added deadline {d.id}: {deadline_name(names[d.id], 'en')}, due {d.due_on}" for d in made]
 
 
-DEADLINE_COLUMNS = ("id", "kind", "title", "due_on", "mechanism", "parent", "recommendations", "notes")
+DEADLINE_COLUMNS = ("id", "kind", "title", "due_on", "mechanism", "parent", "recommendations", "notes", "submitted_on")
 
 
 @deadlines.command("list")
@@ -232,6 +232,7 @@ def deadlines_list(
                     "parent": d.parent_id,
                     "recommendations": n,
                     "notes": d.notes,
+                    "submitted_on": d.submitted_on,
                 }
                 for d, n in found
             ]
