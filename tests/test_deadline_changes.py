@@ -410,3 +410,23 @@ async def test_a_withdrawn_deadline_and_a_submitted_report_leave_the_home_and_th
         assert len(deadlines) == 1 and "Kept" in deadlines[0], deadlines
         shown = await item_deadlines(session, world["mine_all"], date(2026, 12, 10))
         assert {d.name.title for d in shown.values()} <= {"Kept", "Sent"} and "Gone" not in {d.name.title for d in shown.values()}
+
+
+async def test_on_slack_the_bare_words_work_in_the_readers_language(
+    bot: ConversationEngine, gateway: FakeGateway, secretariat: dict[str, int], sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    from storage.enums import Platform
+
+    async with sessions() as session, session.begin():
+        await add_secretariat_user(session, SecretariatUserData(
+            "Sam Okafor", "sam@mfa.example", "fr", "Europe/Paris", slack_user_id="USAM", role=SecretariatRole.COORDINATOR))
+        await add_deadline(session, DeadlineData(DeadlineKind.TREATY_REPORT, date(2026, 11, 20), "Rapport CEDAW"))
+    sam = Person("USAM", Platform.SLACK)
+    assert await chat(bot, gateway, sam.says("submitted 1 2026-11-20"), tap("Confirmer", sam)) == ["deadlines.confirm", "deadlines.submitted"]
+    summary, done = [m for _, m in gateway.history if m.key in ("deadlines.confirm", "deadlines.submitted")]
+    assert summary.text == "Marquer Rapport CEDAW comme soumis le 20 novembre 2026 (échéance le 20 novembre 2026 : dans les délais) ? Ses rappels s’arrêtent."
+    assert done.text == "Rapport CEDAW : soumis le 20 novembre 2026. Ses rappels se sont arrêtés."
+    await bot.handle(sam.says("deadlines move"))
+    [usage] = gateway.take()
+    # Slack spells the commands as bare words.
+    assert usage.key == "deadlines.usage" and "deadlines date numéro" in usage.text and "/deadlines" not in usage.text
