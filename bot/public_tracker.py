@@ -113,9 +113,11 @@ class PublicTracker:
         now = self.clock()
         async with self.sessions() as session:
             figures, rows = await progress(session, ReportScope(), None, t("draft.not_clustered", language), self.validated_only)
-        page = render_progress_page(
-            figures, rows, as_of=now, language=language, timezone=self.timezone, public=True, validated_only=self.validated_only,
-            built_at=now, languages=[(code, public_href(code)) for code in self.languages],
+        # Drawing the charts takes a while on a large registry: in a worker
+        # thread, so the chats served by the same event loop are not held up.
+        page = await asyncio.to_thread(
+            render_progress_page, figures, rows, as_of=now, language=language, timezone=self.timezone, public=True,
+            validated_only=self.validated_only, built_at=now, languages=[(code, public_href(code)) for code in self.languages],
         )
         data = public_json(figures, rows, built_at=now, language=language, validated_only=self.validated_only)
         built = PublicPage(language, page.encode("utf-8"), data, now)

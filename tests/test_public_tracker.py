@@ -271,6 +271,28 @@ async def test_a_database_that_does_not_answer_serves_the_last_page_or_503(netwo
         await other.stop()
 
 
+async def test_a_build_does_not_hold_up_the_event_loop(network: dict[str, int], sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The charts are drawn in a worker thread: the chats on the same loop go on meanwhile."""
+    import time
+
+    import bot.public_tracker as tracker_module
+
+    real = tracker_module.render_progress_page
+
+    def slow(*args: object, **kwargs: object) -> str:
+        time.sleep(0.6)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tracker_module, "render_progress_page", slow)
+    tracker = PublicTracker(sessions, languages=["en"], timezone="UTC", validated_only=True, clock=FakeClock())
+    build = asyncio.create_task(tracker.page("en"))
+    ticks = 0
+    while not build.done():
+        await asyncio.sleep(0.05)
+        ticks += 1
+    assert (await build).html.startswith(b"<!DOCTYPE html>") and ticks >= 8
+
+
 async def test_public_requires_validation_false_counts_every_input(network: dict[str, int], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NMRF_DATABASE_URL", db_url)
     monkeypatch.chdir(tmp_path)

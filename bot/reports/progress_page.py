@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import io
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
@@ -35,6 +36,7 @@ STATUS_COLOURS = {
     "not_applicable": "#8a8f98",
 }
 STATUSES = [s.value for s in ImplementationStatus]
+_PYPLOT = threading.Lock()
 # A chart lists this many clusters or institutions, the largest.
 MAX_BARS = 25
 STYLE = """
@@ -127,7 +129,9 @@ def render_progress_page(
     share = f"{local_number(round(100 * updated / figures.total, 1) if figures.total else 0, language)} %"
     # Names are text, not TeX: "Budget ($) and aid ($)" would otherwise be set
     # as a formula, and a stray backslash in one would stop the whole page.
-    with plt.rc_context({"text.parse_math": False}):
+    # pyplot's state is global: one page's charts at a time, whichever thread
+    # draws them (the live tracker draws in a worker thread).
+    with _PYPLOT, plt.rc_context({"text.parse_math": False}):
         charts = [
             (say("progress.by_cluster"), _stacked(figures.by_cluster, language)),
             (say("progress.by_institution"), _stacked(figures.by_institution, language)),
