@@ -7,10 +7,11 @@ taken already hold for the old date:
   deadline is cancelled and the steps it took are freed, so the plan folds
   what it carried of other deadlines into the reader's next working day's
   digest, as a closure day does (handlers.reminders.calendars);
-- for a new date, the deadline's steps start again from it: the steps of the
-  new date that already fell due are recorded as skipped, because the notice
-  of the change tells the person today, and a reminder beside it would say
-  the same thing twice;
+- for a new date, the deadline's steps start again from it (escalation too:
+  the reminders delivered for the old date no longer count towards it): the
+  steps of the new date that already fell due are recorded as skipped,
+  because the notice of the change tells the person today, and a reminder
+  beside it would say the same thing twice;
 - a withdrawn deadline or a submitted report is no longer planned at all
   (handlers.reminders.snapshot leaves it out).
 

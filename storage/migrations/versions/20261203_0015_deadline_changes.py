@@ -49,6 +49,8 @@ def downgrade() -> None:
     with op.batch_alter_table('outbox') as batch:
         batch.drop_constraint(op.f('ck_outbox_outbox_kind'), type_='check')
         batch.create_check_constraint(op.f('ck_outbox_outbox_kind'), _kinds(KINDS))
+    # The older schema has no withdrawn deadline nor submitted report: a
+    # withdrawn one is live again there, and reminded of, as it was before.
     with op.batch_alter_table('deadlines') as batch:
         batch.drop_column('withdrawn_by')
         batch.drop_column('withdrawn_at')
