@@ -66,6 +66,7 @@ from storage.conversations import (
 from storage.database import is_unavailable, writing
 from storage.secretariat_invites import redeem_secretariat_invite
 from storage.enums import Platform
+from storage.home_audience import changed_institutions, concerned_accounts
 from storage.models import FocalPoint, SecretariatUser, StatusUpdate
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,8 @@ class ConversationEngine:
         # (once each), and whether the outage was logged (once).
         self._told_waiting: set[ChatAddress] = set()
         self._outage: str | None = None
+        # Per delivery being handled: the other people whose Home its turn changed.
+        self._concerned: dict[str, list[ChatAddress]] = {}
 
     async def handle(self, message: IncomingMessage) -> None:
         """Handle one delivery. A database that is busy or briefly gone (SQLite
@@ -141,6 +144,7 @@ class ConversationEngine:
                 if attempt == self.db_attempts:
                     # No longer a lock waited out: an outage, said once.
                     self._note_outage(exc)
+                    self._concerned.pop(message.delivery_id, None)
                     await self._tell_waiting(message.address)
                     raise HandlingDeferred(f"delivery {message.delivery_id}: the database is out of reach ({exc.__class__.__name__})") from exc
                 log.debug("delivery %s: database busy (attempt %s): %s; retrying", message.delivery_id, attempt, exc.__class__.__name__)
@@ -153,6 +157,10 @@ class ConversationEngine:
         if replies or orders:
             # A turn that said something may have changed what their Home shows.
             self._refresh_home(message.address)
+        me = (message.address.platform, message.address.user_id)
+        for other in self._concerned.pop(message.delivery_id, ()):
+            if (other.platform, other.user_id) != me:
+                self._refresh_home(other)
         if choice is not None and message.pressed is not None:
             # Before the replies: the question shows its answer before the next one arrives.
             await self._settle(message.address, message.pressed, choice)
@@ -172,6 +180,20 @@ class ConversationEngine:
             job = asyncio.get_running_loop().create_task(work)
             self._jobs.add(job)
             job.add_done_callback(self._jobs.discard)
+
+    async def _note_concerned(self, session: AsyncSession, message: IncomingMessage, now: datetime) -> None:
+        """Whose Home the turn's answers change besides the writer's: their
+        institution's other focal points and the secretariat, refreshed once
+        the turn has committed. Only where a platform keeps Homes."""
+        if getattr(self.gateway, "refresh_home", None) is None:
+            return
+        changed = changed_institutions(session)
+        if not changed:
+            return
+        self._concerned[message.delivery_id] = [
+            ChatAddress(platform, user_id, chat_id or user_id, workspace_id)
+            for platform, workspace_id, user_id, chat_id in await concerned_accounts(session, changed, now.date())
+        ]
 
     def _refresh_home(self, address: ChatAddress) -> None:
         """The person's Home rebuilt, where the platform has one (a
@@ -283,6 +305,7 @@ class ConversationEngine:
                 # Now, not at the commit: the audit reads the actor as each flush runs.
                 await session.flush()
             await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, now)
+            await self._note_concerned(session, message, now)
             return turn.replies, [], turn.settled_choice()
 
     async def _secretariat(

@@ -351,3 +351,35 @@ async def test_a_ministry_with_more_items_than_a_home_holds_reads_and_n_more(
     assert len(home["blocks"]) <= MAX_HOME_BLOCKS and 20 < len(items) < 150
     assert f"…and {150 - len(items)} more: write mine to the bot under Messages." in shown(home)
     assert "Information requests to answer" in shown(home) and "Coming deadlines" in shown(home)
+
+
+async def test_a_colleagues_answer_republishes_the_other_focal_points_and_the_secretariats_homes(
+    socket_only: SlackBot, sessions: async_sessionmaker[AsyncSession], world: dict[str, int]
+) -> None:
+    from storage.conversations import link_identity
+    from storage.enums import FocalPointRole, Platform
+    from storage.network import FocalPointData, add_focal_point
+
+    bot, bruno = socket_only, "U0BRUNO"
+    bot.standin.add_user(bruno, "bruno", "bruno@justicia.example")
+    bot.standin.add_user(MARIA, "maria", "maria@cancilleria.example")
+    async with sessions() as session, session.begin():
+        colleague = await add_focal_point(session, FocalPointData(
+            "Bruno Díaz", "MOJ", FocalPointRole.TECHNICAL, "en", "America/Montevideo", date(2025, 1, 1), "bruno@justicia.example"))
+        await link_identity(session, colleague.id, Platform.SLACK, bot.standin.team_id, bruno, bot.standin.dm_channel(bruno))
+        await seed_secretariat_users(session, [SecretariatUserData("María González", "maria@cancilleria.example", "en", "UTC", slack_user_id=MARIA)])
+    first = world["mine_all"][0]
+    ana_home = await opened_home(bot, ANA)
+    assert f"#{first} " in shown(ana_home)
+    await opened_home(bot, MARIA)
+    ana_published, maria_published = len(bot.standin.homes[ANA]), len(bot.standin.homes[MARIA])
+    # Bruno answers #first for the Ministry of Justice from his own Home's form.
+    await opened_home(bot, bruno)
+    views = len(bot.standin.views)
+    bot.standin.user_clicks_home(bruno, "Give an update")
+    while len(bot.standin.views) == views:
+        await bot.standin.settle()
+    bot.standin.user_fills(bruno, bot.standin.views[-1], {"status": "in progress", "done": "Bill drafted."})
+    # Ana's Home, which she keeps open, no longer waits on it; María's is rebuilt too.
+    await home_where(bot, ANA, lambda view: f"#{first} " not in shown(view), ana_published)
+    await bot.standin.wait_for_home(MARIA, maria_published + 1)
