@@ -17,8 +17,14 @@ from storage.models import Base, Mechanism
 from storage.reference import MECHANISMS
 
 
+def _not_search_index(name: str | None, type_: str, parent_names: Any) -> bool:
+    # Migration 0014's full-text search lives outside the models: SQLite's FTS5
+    # table (and its shadow tables) and PostgreSQL's expression index.
+    return not (name or "").startswith(("recommendations_fts", "ix_recommendations_text_search"))
+
+
 def _diff(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": _not_search_index})
     return compare_metadata(context, Base.metadata)
 
 

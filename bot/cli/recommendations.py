@@ -33,6 +33,7 @@ from storage.enums import (
     UprPosition,
 )
 from storage.recommendations import COLUMNS, TABLE_COLUMNS, RecommendationFilter, stream_recommendations
+from storage.search import search_recommendations
 
 
 @click.group()
@@ -66,6 +67,40 @@ def recommendations_list(app: AppContext, fmt: str, limit: int | None, **filters
         async with sessions() as session:
             async for row in stream_recommendations(session, chosen, limit):
                 writer.write(row)
+        writer.close()
+        return writer.count
+
+    count = app.run(work)
+    if fmt == "table":
+        click.echo(t("count.recommendations", DEFAULT_LANGUAGE, count=count), err=True)
+
+
+@recommendations.command("find")
+@click.argument("words", nargs=-1, required=True)
+@click.option("--mechanism", default=None, help="UPR, CEDAW, CRC, ...")
+@click.option("--institution", default=None, help="Assigned to this institution (code).")
+@click.option("--status", type=enum_choice(ImplementationStatus), default=None, help="Current status.")
+@click.option("--unassigned", is_flag=True, help="Only recommendations no institution answers for.")
+@output_options
+@click.pass_obj
+def recommendations_find(
+    app: AppContext, words: tuple[str, ...], mechanism: str | None, institution: str | None,
+    status: str | None, unassigned: bool, fmt: str, limit: int | None,
+) -> None:
+    """Recommendations whose text has every one of WORDS, best match first (what /find answers)."""
+    chosen = RecommendationFilter(
+        mechanism=mechanism, institution=institution, status=ImplementationStatus(status) if status else None
+    )
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
+        writer = RowWriter(TABLE_COLUMNS if fmt == "table" else COLUMNS, fmt)
+        async with sessions() as session:
+            # The CLI prints every match unless --limit: one page as large as asked.
+            page = await search_recommendations(
+                session, " ".join(words), chosen, unassigned=unassigned, limit=limit or 1_000_000
+            )
+        for row in page.rows:
+            writer.write(row)
         writer.close()
         return writer.count
 
