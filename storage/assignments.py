@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import current_actor
-from storage.enums import AssignmentRole
+from storage.enums import AssignmentRole, OutboxStatus
 from storage.errors import Conflict
-from storage.models import Assignment, Institution
+from storage.models import Assignment, AssignmentNotice, Institution, OutboxMessage
 from storage.network import get_institution
 from storage.selection import Selector, select_ids
 from storage.types import utcnow
@@ -94,5 +94,63 @@ async def assign(
             result.role_changed += 1
         else:
             result.unchanged += 1
+    await session.flush()
+    return result
+
+
+@dataclass
+class UnassignResult:
+    removed: int = 0
+    not_assigned: int = 0
+    notices_withdrawn: int = 0
+
+
+async def unassign(session: AsyncSession, institution_code: str, selector: Selector) -> UnassignResult:
+    """Remove the institution's assignments of the selected recommendations.
+
+    The history stays: each removal is an audit entry (the ORM delete goes
+    through storage.audit with the actor), and the institution's updates are
+    untouched. An assignment notice not yet sent that names a removed
+    assignment must not go out: it is withdrawn from the outbox, and every
+    assignment it told is forgotten as told, so the planner tells what is still
+    assigned in a new notice (storage.assignment_notices.untold_since).
+    """
+    institution = await get_institution(session, institution_code)
+    ids = await select_ids(session, selector)
+    result = UnassignResult()
+    found: list[Assignment] = []
+    for chunk_start in range(0, len(ids), 500):
+        chunk = ids[chunk_start : chunk_start + 500]
+        found.extend(
+            await session.scalars(
+                select(Assignment).where(Assignment.recommendation_id.in_(chunk), Assignment.institution_id == institution.id)
+            )
+        )
+    result.not_assigned = len(ids) - len(found)
+    removed_ids = [a.id for a in found]
+    for chunk_start in range(0, len(removed_ids), 500):
+        chunk = removed_ids[chunk_start : chunk_start + 500]
+        pending = (
+            await session.scalars(
+                select(OutboxMessage.id)
+                .join(AssignmentNotice, AssignmentNotice.outbox_id == OutboxMessage.id)
+                .where(AssignmentNotice.assignment_id.in_(chunk), OutboxMessage.status == OutboxStatus.PENDING)
+                .distinct()
+            )
+        ).all()
+        if pending:
+            # The unsent message is deleted, not only cancelled: its key
+            # (assigned:FP:DAY) is then free, so the planner tells that same
+            # day what is still assigned (or the next one, past its hour).
+            await session.execute(delete(AssignmentNotice).where(AssignmentNotice.outbox_id.in_(pending)))
+            withdrawn = await session.execute(
+                delete(OutboxMessage).where(OutboxMessage.id.in_(pending), OutboxMessage.status == OutboxStatus.PENDING)
+            )
+            result.notices_withdrawn += withdrawn.rowcount or 0
+        # Notices already sent keep no hold on a removed assignment.
+        await session.execute(delete(AssignmentNotice).where(AssignmentNotice.assignment_id.in_(chunk)))
+    for a in found:
+        await session.delete(a)
+    result.removed = len(found)
     await session.flush()
     return result

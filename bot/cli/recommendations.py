@@ -16,7 +16,7 @@ from bot.output import RowWriter, write_rows
 from handlers.deadline_names import deadline_name
 from handlers.deadline_replan import after_change, after_submitted
 from messages import DEFAULT_LANGUAGE, t
-from storage.assignments import assign
+from storage.assignments import assign, unassign
 from storage.clusters import add_cluster, list_clusters, put_in_cluster
 from storage.deadline_rules import parse_lead
 from storage.deadline_suggestions import Suggestion, accept as accept_suggestions, suggest
@@ -113,14 +113,19 @@ def recommendations_find(
 @click.option("--institution", required=True, help="Institution code.")
 @click.option("--role", type=enum_choice(AssignmentRole), default=AssignmentRole.LEAD.value, show_default=True)
 @click.option("--replace-lead", is_flag=True, help="Where another institution leads, make it contributing.")
+@click.option("--remove", is_flag=True, help="Remove the institution's assignments instead (history and updates stay).")
 @selector_options
 @click.pass_obj
-def assign_command(app: AppContext, institution: str, role: str, replace_lead: bool, **kwargs: Any) -> None:
-    """Assign recommendations to an institution, by ids, theme or cluster."""
+def assign_command(app: AppContext, institution: str, role: str, replace_lead: bool, remove: bool, **kwargs: Any) -> None:
+    """Assign recommendations to an institution, by ids, theme or cluster (or --remove them)."""
     selector = selector_from(kwargs)
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
         async with sessions() as session, session.begin():
+            if remove:
+                gone = await unassign(session, institution, selector)
+                withdrawn = f", {gone.notices_withdrawn} notice(s) not yet sent withdrawn" if gone.notices_withdrawn else ""
+                return f"{gone.removed} removed, {gone.not_assigned} were not assigned to it{withdrawn}"
             r = await assign(session, institution, selector, AssignmentRole(role), replace_lead=replace_lead)
         extra = f", {r.leads_replaced} former lead(s) now contributing" if r.leads_replaced else ""
         return f"{r.created} assigned, {r.role_changed} role changed, {r.unchanged} already assigned{extra}"
