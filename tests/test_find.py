@@ -18,7 +18,15 @@ from storage.network import InstitutionData, add_institution
 from storage.recommendations import RecommendationFilter
 from storage.search import search_recommendations
 from storage.selection import Selector
+from handlers import find_chat
+from handlers.engine import ConversationEngine
+from storage.enums import SecretariatRole
+from storage.secretariat import SecretariatUserData, add_secretariat_user, seed_secretariat_users
 from tests.cli_harness import Cli
+from tests.dialogue_harness import bot, chat, clock, gateway, tap
+from tests.fakes import FakeGateway, Person
+
+__all__ = ["bot", "clock", "gateway"]
 
 TEXTS = {
     "R1": ("UPR", "Guarantee access to safe drinking water and sanitation in rural areas"),
@@ -160,3 +168,48 @@ def test_the_cli_finds_with_the_same_function(cli: Cli, registry: dict[str, int]
     assert {row["id"] for row in json.loads(out)} == {registry["R1"], registry["R5"]}
     _, err = cli("recommendations", "find", "(*)", expect=1)
     assert "at least one word" in err
+
+
+# --- in chat: /find for every secretariat role ---------------------------------
+
+viewer = Person("902")
+
+
+@pytest.fixture
+async def secretariat(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session, session.begin():
+        await seed_secretariat_users(session, [SecretariatUserData("Mary Grant", "mary@mfa.example", "en", "UTC", telegram_user_id=900)])
+        await add_secretariat_user(session, SecretariatUserData(
+            "Vera Lind", "vera@mfa.example", "en", "UTC", telegram_user_id=902, role=SecretariatRole.VIEWER))
+
+
+async def test_a_viewer_finds_pages_and_filters_in_chat(
+    bot: ConversationEngine, gateway: FakeGateway, secretariat: None, registry: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(find_chat, "PAGE", 2)
+    await bot.handle(viewer.says("/find water"))
+    [first] = gateway.take()
+    assert first.key == "find.results"
+    lines = first.text.splitlines()
+    assert lines[0] == "3 recommendations found, best match first (1–2):"
+    assert lines[1].startswith(f"• #{registry['R2']} CRC: Ensure that water") and lines[1].endswith("(not started; MOJ)")
+    assert [b.label for row in first.buttons for b in row] == ["Next ›"]
+    assert await chat(bot, gateway, tap("Next ›", viewer)) == ["find.results"]
+    [second] = gateway.history[-1:]
+    assert second[1].text.splitlines()[0] == "3 recommendations found, best match first (3–3):"
+    assert [b.label for row in second[1].buttons for b in row] == ["‹ Previous"]
+    await bot.handle(viewer.says("/find water mechanism:crc"))
+    [only] = gateway.take()
+    assert only.text.splitlines()[1:] == [f"• #{registry['R2']} CRC: " + TEXTS["R2"][1] + " (not started; MOJ)"]
+    await bot.handle(viewer.says("/find niños unassigned"))
+    [accent] = gateway.take()
+    assert accent.text.splitlines()[1].endswith("(not started; not assigned)")
+    # No word, an unknown filter value, no match: each its own answer.
+    assert await chat(bot, gateway, viewer.says("/find (*)"), viewer.says("/find water status:done"), viewer.says("/find zzz")) == [
+        "find.usage", "find.bad_filter", "find.none"]
+
+
+async def test_a_focal_point_is_refused_find(bot: ConversationEngine, gateway: FakeGateway, registry: dict[str, int]) -> None:
+    await bot.handle(Person("555").says("/find water"))
+    [reply] = gateway.take()
+    assert reply.key != "find.results"

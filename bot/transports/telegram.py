@@ -76,6 +76,7 @@ SECRETARIAT_COMMANDS = [
     BotCommand("secretariat", "The secretariat's users and roles (admins)"),
     BotCommand("import", "Import a UHRI, UPR Info or template file: send it here"),
     BotCommand("closures", "Closure days: no reminder on them (coordinators)"),
+    BotCommand("find", "Search the recommendation texts"),
     BotCommand("validations", "Inputs nobody in their institution may validate (coordinators)"),
     BotCommand("people", "Focal points: add, invite, change, end a term (admins)"),
     BotCommand("institutions", "Institutions: list and add (admins)"),
