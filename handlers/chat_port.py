@@ -136,7 +136,7 @@ COMMAND_NAMES = (
     "mine", "help", "filter", "language", "cancel", "snooze", "hours", "validate",
     "progress", "overdue", "missing", "request", "requests", "report", "evidence",
     "secretariat", "import", "closures", "validations", "people", "institutions",
-    "deadlines", "submitted", "find",
+    "deadlines", "submitted", "find", "assign",
 )
 
 

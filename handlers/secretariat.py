@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
-from handlers import broadcast, buttons, chat_imports, closures, deadlines_chat, evidence, find_chat, home, people, refusals, roles, secretariat_users, secretariat_validations
+from handlers import assign_chat, broadcast, buttons, chat_imports, closures, deadlines_chat, evidence, find_chat, home, people, refusals, roles, secretariat_users, secretariat_validations
 from handlers.buttons import Verdict
 from handlers.report_orders import parse_order
 from handlers.secretariat_routes import Action, Command, Dialogue, Routes
@@ -86,7 +86,7 @@ CORE = Routes(
 )
 
 # Every capability the secretariat has in chat, in the order its help lists them.
-CAPABILITIES: tuple[Routes, ...] = (CORE, secretariat_users.ROUTES, home.ROUTES, chat_imports.ROUTES, closures.ROUTES, secretariat_validations.ROUTES, people.ROUTES, deadlines_chat.ROUTES, find_chat.ROUTES)
+CAPABILITIES: tuple[Routes, ...] = (CORE, secretariat_users.ROUTES, home.ROUTES, chat_imports.ROUTES, closures.ROUTES, secretariat_validations.ROUTES, people.ROUTES, deadlines_chat.ROUTES, find_chat.ROUTES, assign_chat.ROUTES)
 
 _COMMANDS: dict[str, Command] = {name: c for routes in CAPABILITIES for name, c in routes.commands.items()}
 _ACTIONS: dict[str, Action] = {verb: a for routes in CAPABILITIES for verb, a in routes.actions.items()}

@@ -77,6 +77,7 @@ SECRETARIAT_COMMANDS = [
     BotCommand("import", "Import a UHRI, UPR Info or template file: send it here"),
     BotCommand("closures", "Closure days: no reminder on them (coordinators)"),
     BotCommand("find", "Search the recommendation texts"),
+    BotCommand("assign", "Assign recommendations to an institution, or remove (coordinators)"),
     BotCommand("validations", "Inputs nobody in their institution may validate (coordinators)"),
     BotCommand("people", "Focal points: add, invite, change, end a term (admins)"),
     BotCommand("institutions", "Institutions: list and add (admins)"),
