@@ -278,6 +278,10 @@ class FocalPointEdit:
     role: FocalPointRole | None = None
     language: str | None = None
     timezone: str | None = None
+    # Where their public holidays come from (storage.calendars); "" clears it,
+    # so the [schedule] country applies again.
+    country: str | None = None
+    subdivision: str | None = None
 
 
 def checked_edit(edit: FocalPointEdit) -> FocalPointEdit:
@@ -288,6 +292,8 @@ def checked_edit(edit: FocalPointEdit) -> FocalPointEdit:
         role=edit.role,
         language=check_language(edit.language) if edit.language is not None else None,
         timezone=check_timezone(edit.timezone) if edit.timezone is not None else None,
+        country=edit.country,
+        subdivision=edit.subdivision,
     )
 
 
@@ -307,6 +313,11 @@ async def edit_focal_point(session: AsyncSession, ref: str, edit: FocalPointEdit
         )
         if value is not None
     }
+    if edit.country is not None or edit.subdivision is not None:
+        # A subdivision alone is within the country they have.
+        country = edit.country if edit.country is not None else focal_point.country
+        subdivision = edit.subdivision if edit.subdivision is not None else (focal_point.subdivision if edit.country is None else None)
+        wanted["country"], wanted["subdivision"] = check_place(country, subdivision)
     change = apply_changes(focal_point, wanted)
     await session.flush()
     return focal_point, change

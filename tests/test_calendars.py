@@ -258,6 +258,14 @@ def test_focal_point_place_through_the_cli(cli: Cli, db_url: str) -> None:
     out, _ = cli("focal-points", "list", "--format", "json")
     assert {f["name"]: f["holidays"] for f in json.loads(out)} == {"Anna": "DE-BY", "Ana": ""}
     assert query(db_url, select(FocalPoint.country, FocalPoint.subdivision).order_by(FocalPoint.id)) == [("DE", "BY"), (None, None)]
+    # Corrected later: Anna moves to Berlin, Ana is in Uruguay; a bad place is refused and changes nothing.
+    cli("focal-points", "edit", "2", "--country", "uy")
+    cli("focal-points", "edit", "1", "--subdivision", "be")
+    _, err = cli("focal-points", "edit", "1", "--subdivision", "Bavaria", expect=1)
+    assert "'Bavaria' is not a subdivision of DE" in err
+    assert query(db_url, select(FocalPoint.country, FocalPoint.subdivision).order_by(FocalPoint.id)) == [("DE", "BE"), ("UY", None)]
+    cli("focal-points", "edit", "1", "--country", "")
+    assert query(db_url, select(FocalPoint.country, FocalPoint.subdivision).order_by(FocalPoint.id)) == [(None, None), ("UY", None)]
 
 
 # --- in chat: /closures for a coordinator -----------------------------------

@@ -169,17 +169,20 @@ def focal_points_add(
 @click.option("--language", type=click.Choice(SUPPORTED_LANGUAGES), default=None)
 @click.option("--timezone", default=None, help="IANA time zone, e.g. America/Montevideo.")
 @click.option("--hours", "working_hours", default=None, help="Their own working hours, e.g. 08:00-14:00, or 'default'.")
+@click.option("--country", default=None, help="ISO 3166 country of their public holidays, e.g. UY; '' for [schedule] country.")
+@click.option("--subdivision", default=None, help="Its subdivision as the holidays package names it, e.g. BY for Bavaria.")
 @click.pass_obj
 def focal_points_edit(
     app: AppContext, focal_point: str, name: str | None, email: str | None, role: str | None, language: str | None,
-    timezone: str | None, working_hours: str | None,
+    timezone: str | None, working_hours: str | None, country: str | None, subdivision: str | None,
 ) -> None:
     """Correct a focal point's details (by id or e-mail), as an admin can in
     chat with /people; the audit log keeps what each field was. New hours
     move what is already planned for them to their next window."""
-    edit = FocalPointEdit(name=name, email=email, role=FocalPointRole(role) if role else None, language=language, timezone=timezone)
+    edit = FocalPointEdit(name=name, email=email, role=FocalPointRole(role) if role else None, language=language, timezone=timezone,
+                          country=country, subdivision=subdivision)
     if edit == FocalPointEdit() and working_hours is None:
-        raise click.UsageError("nothing to change: give --name, --email, --role, --language, --timezone or --hours")
+        raise click.UsageError("nothing to change: give --name, --email, --role, --language, --timezone, --hours, --country or --subdivision")
     hours = None
     if working_hours is not None and working_hours.strip().lower() != "default":
         hours = check_working_hours(working_hours)
