@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 # How often abandoned dialogues are looked for, and reminders planned.
 SWEEP_SECONDS = 60
 PLAN_SECONDS = 60
-SCHEDULED = ("reminder planner", "dialogue sweep", "delivery records sweep")
+SCHEDULED = ("reminder planner", "dialogue sweep", "delivery records sweep", "import staging sweep")
 # How long a clean stop waits for a scheduled job under way.
 JOB_FINISH_SECONDS = 30.0
 # A health check that waits longer than this on the database calls it down.
