@@ -4,7 +4,7 @@ configured [schedule] country), and the secretariat's own closure days
 (closure_days), each for everyone, a country or one of its subdivisions
 
 Revision ID: 0017
-Revises: 0016
+Revises: 0015
 Create Date: 2026-12-03 09:00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from storage.types import UTCDateTime
 
 revision: str = '0017'
-down_revision: str | None = '0016'
+down_revision: str | None = '0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
