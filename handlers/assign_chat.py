@@ -28,7 +28,10 @@ from storage.models import Recommendation
 from storage.selection import Selector, parse_ids
 
 CONFIRM = "assign.confirm"
-buttons.register_dialogue("assign", "a", {CONFIRM: "k"})
+# A result of /find was picked: which institution gets it is asked.
+PICK = "assign.pick"
+PICK_VERB = "fa"
+buttons.register_dialogue("assign", "a", {CONFIRM: "k", PICK: "p"})
 COORDINATOR = SecretariatRole.COORDINATOR
 VERB = "assign"
 _SHOWN = 12
@@ -122,8 +125,33 @@ async def _no_text(turn: SecretariatTurn, text: str) -> bool:
     return True
 
 
+async def on_pick(turn: SecretariatTurn, argument: str) -> bool:
+    """``fa:12`` or ``fa:12,15,19`` from /find's results: ask for the institution."""
+    try:
+        ids = list(parse_ids(argument))
+    except (InvalidValue, ValueError):
+        return False
+    if not ids or len(argument) > 200:
+        return False
+    turn.begin(PICK, ids=ids)
+    turn.ask("assign.ask_institution", ((turn.bound("button.cancel", "cancel"),),), ids=_ids_text(ids))
+    return True
+
+
+async def _picked(turn: SecretariatTurn, text: str) -> bool:
+    """``MOJ``, ``MOJ contributing`` or ``remove MOJ``: the same summary and
+    Confirm as /assign gives."""
+    ids = ",".join(str(i) for i in turn.state.data["ids"])  # type: ignore[union-attr]
+    words = text.split()
+    if words and words[0].lower() == "remove":
+        await command(turn, " ".join(["remove", ids, *words[1:]]))
+    else:
+        await command(turn, " ".join([ids, *words]))
+    return True
+
+
 ROUTES = Routes(
     commands={"/assign": Command(COORDINATOR, command, "secretariat.help_assign")},
-    actions={VERB: Action(COORDINATOR, on_action)},
-    dialogues={"assign.": Dialogue(COORDINATOR, _no_text)},
+    actions={VERB: Action(COORDINATOR, on_action), PICK_VERB: Action(COORDINATOR, on_pick)},
+    dialogues={"assign.pick": Dialogue(COORDINATOR, _picked), "assign.": Dialogue(COORDINATOR, _no_text)},
 )

@@ -10,7 +10,8 @@ never searched for). Accents do not matter: "ninos" finds "niños"."""
 
 from __future__ import annotations
 
-from handlers import buttons
+from handlers import assign_chat, buttons, roles
+from handlers.chat_port import Button
 from handlers.secretariat_routes import Action, Command, Dialogue, Routes
 from handlers.turn import SecretariatTurn
 from messages import shorten
@@ -88,12 +89,20 @@ async def _show(turn: SecretariatTurn, offset: int) -> None:
             text=shorten(" ".join(str(row["text"]).split()), 160), status=turn.text(f"status.{row['status']}"),
             institutions=row["institutions"] or turn.text("find.unassigned"),
         ))
+    # A coordinator assigns from a result (handlers.assign_chat takes it from there).
+    picks: list[tuple[Button, ...]] = []
+    if roles.permits(turn, SecretariatRole.COORDINATOR):
+        row_buttons = [turn.button("find.assign_one", f"{assign_chat.PICK_VERB}:{row['id']}", id=row["id"]) for row in page.rows]
+        picks = [tuple(row_buttons[i:i + 4]) for i in range(0, len(row_buttons), 4)]
+        if len(page.rows) > 1:
+            ids = ",".join(str(row["id"]) for row in page.rows)
+            picks.append((turn.button("find.assign_page", f"{assign_chat.PICK_VERB}:{ids}", count=len(page.rows)),))
     paging = []
     if page.has_previous:
         paging.append(turn.bound("button.previous_page", f"{VERB}:{max(0, offset - PAGE)}"))
     if page.has_next:
         paging.append(turn.bound("button.next_page", f"{VERB}:{offset + PAGE}"))
-    turn.say_lines("find.results", lines, (tuple(paging),) if paging else ())
+    turn.say_lines("find.results", lines, tuple(picks) + ((tuple(paging),) if paging else ()))
 
 
 async def on_action(turn: SecretariatTurn, argument: str) -> bool:

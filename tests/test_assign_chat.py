@@ -78,3 +78,37 @@ async def test_unknown_ids_codes_and_words_are_named_and_change_nothing(
     [refused] = gateway.take()
     assert refused.key != "assign.confirm" and "oordinator" in refused.text
     assert await _assigned(sessions) == before
+
+
+async def test_a_coordinator_assigns_from_a_search_result_and_a_viewer_gets_no_such_buttons(
+    bot: ConversationEngine, gateway: FakeGateway, secretariat: None, registry: dict[str, int], sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    r1, r5 = registry["R1"], registry["R5"]
+    await bot.handle(viewer.says("/find water"))
+    [results] = gateway.take()
+    assert not [b for row in results.buttons for b in row if b.action.startswith("fa:")]
+    await bot.handle(coordinator.says("/find water"))
+    [results] = gateway.take()
+    labels = [b.label for row in results.buttons for b in row]
+    assert f"Assign #{r1}…" in labels and "Assign all 3 above…" in labels
+    before = await _assigned(sessions)
+    # One result: the institution is asked, then the same summary and Confirm as /assign.
+    assert await chat(bot, gateway, tap(f"Assign #{r5}…", coordinator)) == ["assign.ask_institution"]
+    assert await chat(bot, gateway, coordinator.says("NOPE")) == ["assign.unknown_institution"]
+    await bot.handle(coordinator.says("moj contributing"))
+    [summary] = gateway.take()
+    assert summary.key == "assign.confirm" and summary.text.startswith(f"Assign #{r5} to MOJ (Ministry of Justice) as contributing?")
+    assert await _assigned(sessions) == before
+    assert await chat(bot, gateway, tap("Confirm", coordinator)) == ["assign.assigned"]
+    assert (r5, "MOJ", "contributing") in await _assigned(sessions)
+    # The whole page, taken back in one go.
+    await bot.handle(coordinator.says("/find water"))
+    gateway.take()
+    assert await chat(bot, gateway, tap("Assign all 3 above…", coordinator), coordinator.says("remove MOJ")) == [
+        "assign.ask_institution", "assign.confirm"]
+    assert await chat(bot, gateway, tap("Confirm", coordinator)) == ["assign.removed"]
+    assert not {(r, c) for r, c, _ in await _assigned(sessions)} & {(r1, "MOJ"), (r5, "MOJ"), (registry["R2"], "MOJ")}
+    # A viewer pressing a forwarded pick is refused naming the role.
+    await bot.handle(viewer.presses(f"fa:{r1}"))
+    [refusal] = gateway.take()
+    assert refusal.key == "role.needed" and "coordinator role" in refusal.text
