@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers import buttons
+from handlers import buttons, roles
 from handlers.chat_port import (
     ChatGateway,
     DeliveryFailed,
@@ -108,8 +108,10 @@ async def on_files(turn: SecretariatTurn) -> bool:
         turn.say("imports.one_file")
         return True
     received = files[0]
-    name = PurePath(received.name or "").name[:120] or "?"
-    suffix = PurePath(name).suffix.lower()
+    full = PurePath(received.name or "").name
+    # The type from the whole name; only what is shown is cut.
+    suffix = PurePath(full).suffix.lower()
+    name = (full if len(full) <= 120 else full[:100] + "…" + full[-19:]) or "?"
     if suffix not in _SUFFIXES:
         turn.say("imports.wrong_type", name=name)
         return True
@@ -240,6 +242,13 @@ class _Job:
             if user is None or not user.active or not self._still_asked(state):
                 # Cancelled, or another file sent meanwhile: nothing to say.
                 return None
+            if not SecretariatRole(user.role).allows(SecretariatRole.COORDINATOR):
+                # Demoted since the press: the import is not theirs to make any more.
+                turn = SecretariatTurn(self.message, session, state, self.now, user=user, imports=self.settings)
+                turn.reset()
+                roles.refuse(turn, SecretariatRole.COORDINATOR)
+                await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, self.now)
+                return turn
             turn = SecretariatTurn(self.message, session, state, self.now, user=user, imports=self.settings)
             with acting_as(f"secretariat:{user.id}"):
                 if problem is not None:
@@ -421,6 +430,6 @@ def _reason(exc: Exception, path: Path, name: str) -> str:
 ROUTES = Routes(
     commands={"/import": Command(COORDINATOR, _how, "imports.help")},
     actions={"imp": Action(COORDINATOR, on_action)},
-    dialogues={"import.": Dialogue(COORDINATOR, _no_text)},
+    dialogues={"import.": Dialogue(COORDINATOR, _no_text, on_cancel=_drop)},
     files=Files(COORDINATOR, on_files),
 )

@@ -283,6 +283,10 @@ async def _propose_end(turn: SecretariatTurn, who: str, day: str | None) -> None
     if last_day < person.active_from:
         turn.say("people.end_before_start", name=person.name, date=local_date(person.active_from, turn.language))
         return
+    if person.active_to is not None and last_day > person.active_to:
+        # A later end would bring them back in office (storage refuses it too).
+        turn.say("people.already_ended", name=person.name, date=local_date(person.active_to, turn.language))
+        return
     turn.begin(CONFIRM, op="end", who=person.id, day=last_day.isoformat())
     _ask_confirm(turn, turn.text("people.confirm_end", name=person.name, institution=person.institution.code,
                                  date=local_date(last_day, turn.language)))

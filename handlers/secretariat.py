@@ -130,7 +130,7 @@ async def handle(turn: SecretariatTurn) -> None:
     action = turn.message.action
     with acting_as(f"secretariat:{turn.user.id}"):
         if command == "/cancel":
-            turn.reset()
+            _cancel(turn)
             turn.say("update.cancelled")
         elif command in _COMMANDS:
             entry = _COMMANDS[command]
@@ -147,6 +147,13 @@ async def handle(turn: SecretariatTurn) -> None:
             pass
         else:
             _help(turn)
+
+
+def _cancel(turn: SecretariatTurn) -> None:
+    dialogue = _dialogue(turn)
+    if dialogue is not None and dialogue.on_cancel is not None:
+        dialogue.on_cancel(turn)
+    turn.reset()
 
 
 def _help(turn: SecretariatTurn) -> None:
@@ -195,7 +202,7 @@ async def _on_action(turn: SecretariatTurn, action: str) -> None:
             refusals.refuse(turn, pressed.place, verdict)
             return
         if pressed.action == "cancel":
-            turn.reset()
+            _cancel(turn)
             turn.say("update.cancelled")
             return
     verb, _, argument = pressed.action.partition(":")

@@ -45,6 +45,9 @@ class Dialogue:
 
     role: SecretariatRole
     on_text: TextRun
+    # Called when the person cancels it (/cancel, a Cancel button), before the
+    # state is reset: for what the dialogue keeps outside it (a staged file).
+    on_cancel: Callable[[SecretariatTurn], None] | None = None
 
 
 @dataclass(frozen=True)

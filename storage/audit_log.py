@@ -5,18 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import InvalidValue
 from storage.models import AuditEntry, Base
 
-ACTIONS = ("insert", "update", "delete")
+# Row changes, and whole imports (storage.importers.run records one per file).
+ACTIONS = ("insert", "update", "delete", "import")
 
 
 @dataclass(frozen=True)
 class AuditFilter:
-    # Part of the actor, e.g. "secretariat:3", "cli:maria", "focal_point:12".
+    # One word of the actor, whole: "secretariat:3" (not secretariat:31),
+    # "cli:maria", "focal_point:12", "telegram:111"; ending in ":" it is a
+    # kind, "cli:" every command-line user, "secretariat:" every secretariat
+    # user; without a ":" a name of any kind, "maria" for cli:maria.
     actor: str | None = None
     # The table changed, e.g. "focal_points" (see audited_tables()).
     table: str | None = None
@@ -41,9 +45,14 @@ async def list_audit(session: AsyncSession, wanted: AuditFilter) -> list[AuditEn
         raise InvalidValue("--until is before --since: nothing can match", field="until")
     statement = select(AuditEntry).order_by(AuditEntry.id.desc())
     if wanted.actor:
-        # Part of the actor: a chat actor names the account and whose it is.
-        pattern = "%" + wanted.actor.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        statement = statement.where(AuditEntry.actor.like(pattern, escape="\\"))
+        # A chat actor is words: the account and whose it is ("telegram:111 focal_point:7").
+        word = wanted.actor.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        tail = "%" if word.endswith(":") else ""
+        # Without a kind, a name: "maria" is cli:maria (or any kind's maria).
+        heads = ("", "% ") if ":" in word else ("%:", "% %:", "", "% ")
+        statement = statement.where(or_(*(
+            AuditEntry.actor.like(f"{head}{word}{tail}{end}", escape="\\") for head in heads for end in ("", " %")
+        )))
     if wanted.table:
         statement = statement.where(AuditEntry.entity == wanted.table)
     if wanted.action:

@@ -221,6 +221,12 @@ async def end_focal_point(session: AsyncSession, ref: str, last_day: date) -> Fo
     focal_point = await find_focal_point(session, ref)
     if last_day < focal_point.active_from:
         raise InvalidValue(f"{last_day} is before this focal point started ({focal_point.active_from})")
+    if focal_point.active_to is not None and last_day > focal_point.active_to:
+        # Moving the end later would put them back in office, beside any successor.
+        raise Conflict(
+            f"{focal_point.name}'s term ended on {focal_point.active_to}; a later end would bring them back "
+            "(an earlier one corrects it); a new term is a new focal point"
+        )
     focal_point.active_to = last_day
     await session.flush()
     return focal_point

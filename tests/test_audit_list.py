@@ -146,3 +146,26 @@ async def test_a_focal_points_own_change_in_chat_names_them(
     assert [m.key for m in gateway.take()] == ["hours.set"]
     [entry] = await asyncio.to_thread(audit, cli, "--table", "focal_points", "--action", "update")
     assert entry["actor"] == f"telegram:111 focal_point:{world['ana']}" and entry["changes"]["working_hours"] == [None, "08:00-14:00"]
+
+
+async def test_the_actor_filter_matches_a_whole_word_and_imports_are_an_action(sessions: async_sessionmaker[AsyncSession]) -> None:
+    from storage.audit import audit_record
+    from storage.audit_log import AuditFilter, list_audit
+
+    async with sessions() as session, session.begin():
+        for actor in ("secretariat:1", "secretariat:12", "telegram:5 secretariat:1", "slack:T1/U9 focal_point:1", "cli:maria"):
+            with acting_as(actor):
+                await audit_record(session, action="insert", entity="institutions", entity_id=actor, changes={})
+        with acting_as("cli:maria"):
+            await audit_record(session, action="import", entity="import_runs", entity_id="1", changes={"file": "x.csv"})
+
+    async def actors(**wanted: Any) -> list[str]:
+        async with sessions() as session:
+            return sorted(e.actor for e in await list_audit(session, AuditFilter(**wanted)))
+
+    assert await actors(actor="secretariat:1") == ["secretariat:1", "telegram:5 secretariat:1"]
+    assert await actors(actor="secretariat:") == ["secretariat:1", "secretariat:12", "telegram:5 secretariat:1"]
+    assert await actors(actor="focal_point:1") == ["slack:T1/U9 focal_point:1"]
+    assert await actors(actor="cli:maria", action="import") == ["cli:maria"]
+    assert await actors(actor="secretariat") == []
+    assert await actors(actor="maria") == ["cli:maria", "cli:maria"]

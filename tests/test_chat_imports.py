@@ -526,3 +526,32 @@ def test_the_bot_gives_the_engine_the_platforms_downloads_and_the_staging_folder
     assert imports.fetcher.downloaders == {Platform.TELEGRAM: app.telegram}
     assert imports.staging.directory == tmp_path / "nmrf-evidence-imports"
     assert imports.max_file_bytes == 5 * 1024 * 1024 and imports.keep_for == timedelta(minutes=60)
+
+
+async def test_a_typed_cancel_a_long_name_and_a_demotion_before_the_job_keep_nothing(
+    sessions: async_sessionmaker[AsyncSession], gateway: FakeGateway, fetcher: FakeFetcher, staging: ImportStaging,
+    bot: ConversationEngine, users: dict[str, int], tmp_path: Path,
+) -> None:
+    from storage.enums import SecretariatRole
+    from storage.secretariat import edit_secretariat_user
+
+    workbook = write_workbook(tmp_path / "network.xlsx", network_sheets()).read_bytes()
+    before = await counts(sessions)
+    # A name longer than what is shown keeps its type.
+    long_name = "Network of the ministries " + "x" * 130 + ".xlsx"
+    [preview] = await handled(bot, gateway, sends(colin, fetcher, long_name, workbook))
+    assert preview.key == "imports.preview"
+    assert len(staged(staging)) == 1
+    # Typed /cancel, not the button: the staged file goes with the dialogue.
+    assert await talk(bot, gateway, colin.says("/cancel")) == ["update.cancelled"]
+    assert staged(staging) == []
+    # Colin previews again, presses Import, and is made a viewer before the import runs.
+    [preview] = await handled(bot, gateway, sends(colin, fetcher, "network.xlsx", workbook))
+    press = colin.presses(gateway.action("Import", "901"))
+    async with sessions() as session, session.begin():
+        await edit_secretariat_user(session, "colin@mfa.example", role=SecretariatRole.VIEWER)
+    demoted = await counts(sessions)
+    said = await handled(bot, gateway, press)
+    assert [m.key for m in said] == ["role.needed"], [m.key for m in said]
+    # Nothing imported; only the demotion itself was audited.
+    assert await counts(sessions) == demoted and demoted["audit_log"] == before["audit_log"] + 1

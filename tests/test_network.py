@@ -133,3 +133,16 @@ async def test_ending_before_the_start_is_refused(sessions: async_sessionmaker[A
     with pytest.raises(InvalidValue, match="before this focal point started"):
         async with sessions() as session, session.begin():
             await end_focal_point(session, str(created.id), date(2024, 12, 31))
+
+
+async def test_an_ended_term_can_end_earlier_but_not_later(sessions: async_sessionmaker[AsyncSession], moj: None) -> None:
+    async with sessions() as session, session.begin():
+        created = await add_focal_point(session, fp())
+        await end_focal_point(session, str(created.id), date(2026, 6, 30))
+    # A later end would bring her back in office, beside whoever succeeded her.
+    with pytest.raises(Conflict, match="term ended on 2026-06-30"):
+        async with sessions() as session, session.begin():
+            await end_focal_point(session, str(created.id), date(2099, 1, 1))
+    async with sessions() as session, session.begin():
+        corrected = await end_focal_point(session, str(created.id), date(2026, 5, 31))
+        assert corrected.active_to == date(2026, 5, 31)

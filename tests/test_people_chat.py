@@ -188,6 +188,10 @@ async def test_an_admin_ends_a_term_and_another_with_a_successor_who_is_handed_o
     # A term already ended is not ended again with a successor, and gets no invite.
     assert await chat(bot, gateway, admin.says("/people replace ana@justicia.example Eva eva@justicia.example"),
                       admin.says("/people invite ana@justicia.example")) == ["people.already_ended", "people.invite_ended"]
+    # Nor ended later, which would bring her back in office beside Luis.
+    assert await chat(bot, gateway, admin.says("/people end ana@justicia.example 2099-01-01")) == ["people.already_ended"]
+    ana = await person(sessions, "ana@justicia.example")
+    assert ana is not None and ana.active_to == date(2026, 11, 22)
 
 
 async def test_lists_are_paged_and_institutions_are_added(
