@@ -202,7 +202,11 @@ async def _person_details(
     if at is None or at == 0:
         turn.say("people.usage")
         return None
-    name, rest = " ".join(words[:at]), words[at + 1:]
+    name, rest = " ".join(words[:at]).strip(), words[at + 1:]
+    if not name:
+        # '"" ana@x' quoted nothing: a person needs a name before any summary.
+        turn.say("people.usage")
+        return None
     try:
         email = check_email(words[at])
     except InvalidValue:

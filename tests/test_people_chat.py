@@ -95,6 +95,7 @@ async def test_an_admin_adds_a_focal_point_after_a_summary_and_gets_the_invite(
 
 
 @pytest.mark.parametrize(("command", "key"), [
+    ('/people add MOJ "" luis@justicia.example senior', "people.usage"),
     ("/people add MOJ Luis luis-at-justicia senior", "people.usage"),
     ("/people add MOJ Luis luis@justicia senior", "people.bad_email"),
     ("/people add MOJ Luis luis@justicia.example chief", "people.bad_role"),
