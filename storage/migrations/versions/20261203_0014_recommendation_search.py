@@ -11,6 +11,10 @@ immutable and needs no extension (unaccent is not always installable, and is
 not immutable). storage/search.py builds the same expression; keep
 FOLD_FROM/FOLD_TO equal to its own, or the index is not used.
 
+A later migration that rebuilds ``recommendations`` on SQLite (a
+batch_alter_table copies the table) drops these triggers with the old table:
+it must create them again (from SQLITE_UP below), or the search stops following.
+
 Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-03 09:00:00
