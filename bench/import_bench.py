@@ -1,14 +1,19 @@
-"""Import benchmark: a UHRI-sized export (267,500 rows) into SQLite and PostgreSQL.
+"""Import benchmark: a UHRI-sized export (267,500 rows) into SQLite and PostgreSQL,
+side by side with a plain read of the same file by python-calamine.
 
     python bench/import_bench.py                  # both backends, 267,500 rows
     python bench/import_bench.py --rows 20000 --backend sqlite
 
-Prints one table: rows/s for a first import and for a re-import of the same
-file (which must change nothing), and the peak memory (RSS) of the process
-doing the import. Each import runs in a fresh subprocess so its peak is its
-own. PostgreSQL uses the database `nmrf_bench` on the server named by
-NMRF_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres),
-creating it if needed; it is skipped when the server cannot be reached.
+Prints one table: for a first import and for a re-import of the same file
+(which must change nothing), the whole `nmrf-bot import uhri FILE` command
+(start-up included) against a plain read of every row of the file with
+python-calamine (a process of its own too), each as wall time and as CPU time
+(the fairer figure on a shared machine), their ratios (issue 18: at most 2x
+for a first import, 1.5x for a re-import), rows/s and the peak memory (RSS)
+of each process. PostgreSQL uses the database NMRF_BENCH_POSTGRES_DB (default
+`nmrf_bench`) on the server named by NMRF_BENCH_POSTGRES_URL (default
+postgresql://postgres@127.0.0.1:5432/postgres), creating it if needed; it is
+skipped when the server cannot be reached.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ import asyncio
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -129,17 +136,18 @@ async def postgres_bench_url() -> str | None:
     import asyncpg
 
     server = os.environ.get("NMRF_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = os.environ.get("NMRF_BENCH_POSTGRES_DB", "nmrf_bench")
     try:
         conn = await asyncpg.connect(server, timeout=5)
     except (OSError, asyncpg.PostgresError) as exc:
         print(f"PostgreSQL skipped: {exc}", file=sys.stderr)
         return None
     try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = 'nmrf_bench'"):
-            await conn.execute("CREATE DATABASE nmrf_bench")
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    return server.rsplit("/", 1)[0] + "/nmrf_bench"
+    return server.rsplit("/", 1)[0] + "/" + name
 
 
 def run_import(url: str, path: Path) -> dict[str, float]:
@@ -149,6 +157,98 @@ def run_import(url: str, path: Path) -> dict[str, float]:
     if done.returncode != 0:
         raise SystemExit(f"import failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# A child that writes its peak memory (VmHWM, see peak.py) where the parent reads it.
+_PEAK_AT_EXIT = (
+    "import atexit, sys\n"
+    "def _peak():\n"
+    "    line = next(l for l in open('/proc/self/status') if l.startswith('VmHWM:'))\n"
+    "    open(sys.argv[1], 'w').write(line.split()[1])\n"
+    "atexit.register(_peak)\n"
+)
+_PLAIN_READ = (
+    "from python_calamine import CalamineWorkbook\n"
+    "rows = 0\n"
+    "for row in CalamineWorkbook.from_path(sys.argv[2]).get_sheet_by_index(0).iter_rows():\n"
+    "    rows += 1\n"
+    "print(rows)\n"
+)
+_IMPORT = "from bot.cli import main\nmain(['import', 'uhri', sys.argv[2], '--no-progress'])\n"
+
+
+def _timed(code: str, path: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``code`` in a fresh interpreter: wall and CPU seconds (its own and
+    its children's), peak RSS in MiB, and what it printed."""
+    peak_file = OUT / f"peak-{os.getpid()}"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK_AT_EXIT + code, str(peak_file), str(path)],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        capture_output=True, text=True, check=False,
+    )
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"failed:\n{done.stderr[-3000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    peak = int(peak_file.read_text()) / 1024
+    peak_file.unlink()
+    return {"seconds": seconds, "cpu": cpu, "peak_mib": peak, "out": done.stdout}
+
+
+def plain_read(path: Path) -> dict[str, Any]:
+    """Every row of the file read by python-calamine, and nothing else: the anchor."""
+    return _timed(_PLAIN_READ, path)
+
+
+def import_command(url: str, path: Path) -> dict[str, Any]:
+    """The whole `nmrf-bot import uhri FILE --no-progress`, start-up included."""
+    figures = _timed(_IMPORT, path, {"NMRF_DATABASE_URL": url})
+    # "export.xlsx: recommendations: 20000 rows: 20000 created, 0 updated, 0 unchanged"
+    counts = figures["out"].strip().splitlines()[-1].split(": ", 2)[2]
+    rows, _, changes = counts.partition(" rows")
+    figures["rows"] = int(rows)
+    figures["changes"] = changes.lstrip(": ")
+    return figures
+
+
+def uhri_file(rows: int) -> Path:
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"uhri_{rows}.xlsx"
+    if not path.exists():
+        started = time.perf_counter()
+        generate(path, rows)
+        print(f"generated {path.name} ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return path
+
+
+def targets(backend: str) -> list[tuple[str, str]]:
+    """(name, database URL) of each backend asked for, each emptied first."""
+    found: list[tuple[str, str]] = []
+    if backend in ("sqlite", "both"):
+        db = OUT / "bench.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        found.append(("SQLite", f"sqlite:///{db}"))
+    if backend in ("postgresql", "both"):
+        pg = asyncio.run(postgres_bench_url())
+        if pg:
+            found.append(("PostgreSQL", pg))
+    return found
+
+
+def measure(rows: int, backend: str = "both") -> list[dict[str, Any]]:
+    """A plain read, then a first import and a re-import on each backend."""
+    path = uhri_file(rows)
+    read = plain_read(path)
+    results = []
+    for name, url in targets(backend):
+        asyncio.run(prepare(url))
+        for run, aim in (("first import", 2.0), ("re-import", 1.5)):
+            results.append({"backend": name, "rows": rows, "run": run, "aim": aim, "read": read, "import": import_command(url, path)})
+    return results
 
 
 def main() -> None:
@@ -164,42 +264,24 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"uhri_{args.rows}.xlsx"
-    if not path.exists():
-        started = time.perf_counter()
-        generate(path, args.rows)
-        print(f"generated {path.name} ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-
-    targets: list[tuple[str, str]] = []
-    if args.backend in ("sqlite", "both"):
-        db = OUT / "bench.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-        targets.append(("SQLite", f"sqlite:///{db}"))
-    if args.backend in ("postgresql", "both"):
-        pg = asyncio.run(postgres_bench_url())
-        if pg:
-            targets.append(("PostgreSQL", pg))
-
-    table = Table(title=f"UHRI import, {args.rows:,} rows ({path.name})")
-    for column in ("backend", "run", "rows", "created", "unchanged", "seconds", "rows/s", "peak RSS (MiB)"):
-        table.add_column(column, justify="right" if column not in ("backend", "run") else "left")
-    for name, url in targets:
-        asyncio.run(prepare(url))
-        for run in ("first import", "re-import"):
-            figures = run_import(url, path)
-            table.add_row(
-                name,
-                run,
-                f"{figures['rows']:,.0f}",
-                f"{figures['created']:,.0f}",
-                f"{figures['unchanged']:,.0f}",
-                f"{figures['seconds']:.1f}",
-                f"{figures['rows'] / figures['seconds']:,.0f}",
-                f"{figures['peak_rss_mib']:.0f}",
-            )
-    Console(width=120).print(table)
+    table = Table(title=f"UHRI import, {args.rows:,} rows: the whole nmrf-bot import against a plain calamine read")
+    columns = ("backend", "run", "result", "plain read s (CPU)", "import s (CPU)", "ratio (CPU)", "aim", "rows/s", "peak MiB read / import")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("backend", "run", "result") else "right")
+    for r in measure(args.rows, args.backend):
+        read, done = r["read"], r["import"]
+        table.add_row(
+            r["backend"],
+            r["run"],
+            done["changes"],
+            f"{read['seconds']:.2f} ({read['cpu']:.2f})",
+            f"{done['seconds']:.2f} ({done['cpu']:.2f})",
+            f"{done['seconds'] / read['seconds']:.2f}x ({done['cpu'] / read['cpu']:.2f}x)",
+            f"<= {r['aim']}x",
+            f"{done['rows'] / done['seconds']:,.0f}",
+            f"{read['peak_mib']:.0f} / {done['peak_mib']:.0f}",
+        )
+    Console(width=160).print(table)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -24,6 +25,8 @@ from bot.file_fetch import PlatformFileFetcher
 from bot.gateway import PlatformRouter
 from bot.reports.build import ReportBuilder
 from bot.outbox_dispatch import OutboxDispatcher
+# Re-exported: where the commands and tests have always found it.
+from bot.policy import reminder_policy
 from bot.supervision import Loops, guarded, keep_trying
 from bot.transports.slack import SlackTransport
 from bot.transports.telegram import TelegramTransport
@@ -34,13 +37,11 @@ from handlers.chat_imports import ImportSettings
 from handlers.engine import ConversationEngine
 from handlers.invite_links import InviteLinks
 from handlers.evidence import EvidenceSettings
-from handlers.reminders.plan import Policy
 from handlers.reminders.service import ReminderService
-from handlers.reminders.working_time import weekday_numbers
 from handlers.secretariat import commands_for
-from storage.enums import DeadlineKind, Platform
+from storage.enums import Platform
 from storage.import_staging import ImportStaging
-from storage.secretariat import telegram_chats
+from storage.secretariat import telegram_chat_languages, telegram_chats
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -51,23 +52,18 @@ PLAN_SECONDS = 60
 SCHEDULED = ("reminder planner", "dialogue sweep", "delivery records sweep", "import staging sweep")
 # How long a clean stop waits for a scheduled job under way.
 JOB_FINISH_SECONDS = 30.0
+# The longest wait between tries at Slack's connection.
+SLACK_LONGEST_WAIT = 15.0
+# How long a stop waits for a platform's connection attempt under way.
+PLATFORM_STOP_SECONDS = 5.0
 # A health check that waits longer than this on the database calls it down.
 HEALTH_DB_TIMEOUT = 5.0
 
 
-def reminder_policy(config: Config) -> Policy:
-    r, schedule = config.reminders, config.schedule
-    return Policy(
-        steps_days=tuple(r.steps_days),
-        steps_by_kind={DeadlineKind(kind): tuple(k.steps_days) for kind, k in r.kinds.items()},
-        overdue_every=r.overdue_every_working_days,
-        overdue_max=r.overdue_max,
-        escalate_after=r.escalate_after,
-        hours=schedule.window,
-        working_days=weekday_numbers(list(schedule.working_days)),
-        country=schedule.country,
-        subdivision=schedule.subdivision,
-    )
+def slack_spool_path(evidence_store: Path) -> Path:
+    """Where Slack interactions wait while the database is out of reach:
+    local disk beside the evidence store (bot.transports.slack_spool)."""
+    return evidence_store.with_name(evidence_store.name + "-spool") / "slack.jsonl"
 
 
 class NothingToRun(Exception):
@@ -115,6 +111,7 @@ class BotApp:
                 base_url=tg.base_url, mode=tg.mode, webhook_url=tg.webhook_url,
                 delivery_check_chat_id=tg.delivery_check_chat_id,
                 secretariat_menus=self._secretariat_menus,
+                secretariat_languages=self._secretariat_languages,
                 health=self.loops.add("telegram", logging.getLogger("bot.transports.telegram")),
             )
             self.router.register(self.telegram)
@@ -124,6 +121,7 @@ class BotApp:
                 app_token=sl.app_token.get_secret_value() if sl.app_token else None,
                 signing_secret=sl.signing_secret.get_secret_value() if sl.signing_secret else None,
                 api_url=sl.api_url, mode=sl.mode, clock=clock, sessions=sessions, home_policy=self.policy,
+                spool=slack_spool_path(evidence_store),
             )
             self.router.register(self.slack)
         if self.telegram is None and self.slack is None:
@@ -166,7 +164,10 @@ class BotApp:
         self._evidence_task: asyncio.Task[None] | None = None
         self._platform_tasks: list[asyncio.Task[None]] = []
         if self.slack is not None:
-            self.loops.add("slack", logging.getLogger("bot.transports.slack"))
+            slack_health = self.loops.add("slack", logging.getLogger("bot.transports.slack"))
+            slack_health.expected = self.slack.unavailable
+            # Events wait at Slack meanwhile; a click or a command fails: tried often.
+            slack_health.longest_wait = SLACK_LONGEST_WAIT
         self.loops.add("outbox", logging.getLogger("bot.outbox_dispatch"))
         self.loops.add("evidence", logging.getLogger("bot.evidence_fetch"))
         # Each job records how it went; a failed one runs again at its next interval.
@@ -193,6 +194,11 @@ class BotApp:
         async with self.sessions() as session:
             chats = await telegram_chats(session)
         return {chat_id: commands_for(role) for chat_id, role in chats.items()}
+
+    async def _secretariat_languages(self) -> dict[int, str]:
+        """Each secretariat user's Telegram chat and their language: their menu is described in it."""
+        async with self.sessions() as session:
+            return await telegram_chat_languages(session)
 
     async def plan(self) -> int:
         """The planner's tick: the reminders, then the assignment notices and
@@ -228,6 +234,7 @@ class BotApp:
         health = self.loops.loops["slack"]
         if await keep_trying(health, self._stop, slack.start, fatal=slack.rejection):
             health.running = True
+            await slack.watch(self._stop, health)
         self._check_platforms()
 
     def _check_platforms(self) -> None:
@@ -261,8 +268,13 @@ class BotApp:
                 await asyncio.wait_for(self._evidence_task, JOB_FINISH_SECONDS)
             except asyncio.TimeoutError:
                 log.warning("evidence: a download was cut off by the stop; it is tried again at the next start")
-        for task in self._platform_tasks:
-            await task
+        # Each ends at the stop; one stuck in a connection attempt is cut off,
+        # so that SIGTERM ends the process in every state.
+        if self._platform_tasks:
+            _, stuck = await asyncio.wait(self._platform_tasks, timeout=PLATFORM_STOP_SECONDS)
+            for task in stuck:
+                task.cancel()
+            await asyncio.gather(*self._platform_tasks, return_exceptions=True)
         # A report being made for someone is finished and sent.
         await self.engine.drain()
         for transport in (self.telegram, self.slack):

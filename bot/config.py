@@ -16,7 +16,6 @@ from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import holidays
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -38,6 +37,7 @@ from storage.calendars import check_place
 from storage.database import async_url
 from storage.errors import ConfigurationError, InvalidValue
 from storage.importers.limits import ImportLimits
+from storage.priorities import CRITERIA, DEFAULT_MARGINALISED, PriorityRules
 from storage.validation import check_email, check_language, check_timezone
 
 DEFAULT_CONFIG_FILE = Path("config.toml")
@@ -83,6 +83,7 @@ Email = Annotated[str, AfterValidator(_pydantic(check_email))]
 TimeZoneName = Annotated[str, AfterValidator(_pydantic(check_timezone))]
 Language = Annotated[str, AfterValidator(_pydantic(check_language))]
 HttpUrl = Annotated[str, AfterValidator(_pydantic(_check_http_url))]
+PriorityName = Literal["high", "medium", "low"]
 DeadlineKindName = Literal[
     "treaty_report", "list_of_issues_reply", "follow_up_information", "upr_midterm",
     "upr_national_report", "internal_input", "information_request",
@@ -215,12 +216,21 @@ class RemindersConfig(Section):
     escalate_after: int = Field(default=2, ge=1, le=10)
     # Other steps for some kinds of deadline, e.g. [reminders.kinds.treaty_report].
     kinds: dict[DeadlineKindName, ReminderKindConfig] = Field(default_factory=dict)
+    # The priority levels reminders and escalations cover (handlers.reminders.plan).
+    priorities: list[PriorityName] = Field(default_factory=lambda: ["high", "medium", "low"], min_length=1)
 
     @field_validator("steps_days")
     @classmethod
     def _positive(cls, value: list[int]) -> list[int]:
         if any(d < 0 or d > 3650 for d in value) or len(set(value)) != len(value):
             raise ValueError("distinct numbers of days between 0 and 3650")
+        return value
+
+    @field_validator("priorities")
+    @classmethod
+    def _each_level_once(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each level once: high, medium, low")
         return value
 
 
@@ -239,6 +249,8 @@ class ScheduleConfig(Section):
     def _country(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        import holidays  # loaded only for a configuration that names a country
+
         if value.upper() not in holidays.list_supported_countries():
             raise ValueError(f"an ISO 3166 country code known to the holidays package, such as UY, PY, PT or FJ; got {value!r}")
         return value.upper()
@@ -289,6 +301,8 @@ class ImportsConfig(Section):
     max_rows: int = Field(default=ImportLimits.max_rows, ge=2, le=100_000_000)
     max_unpacked_mb: int = Field(default=ImportLimits.max_unpacked_mb, ge=1, le=1_000_000)
     max_strings_mb: int = Field(default=ImportLimits.max_strings_mb, ge=1, le=1_000_000)
+    max_parts_mb: int = Field(default=ImportLimits.max_parts_mb, ge=1, le=1_000_000)
+    max_parts_elements: int = Field(default=ImportLimits.max_parts_elements, ge=1_000, le=1_000_000_000)
     # A file sent in chat to be imported: over this it is refused when sent
     # (Telegram gives a bot 20 MB at most, whatever this says).
     max_file_mb: int = Field(default=50, ge=1, le=2000)
@@ -299,7 +313,10 @@ class ImportsConfig(Section):
 
     @property
     def limits(self) -> ImportLimits:
-        return ImportLimits(self.max_cell_chars, self.max_rows, self.max_unpacked_mb, self.max_strings_mb)
+        return ImportLimits(
+            self.max_cell_chars, self.max_rows, self.max_unpacked_mb, self.max_strings_mb,
+            self.max_parts_mb, self.max_parts_elements,
+        )
 
     @property
     def max_file_bytes(self) -> int:
@@ -310,6 +327,36 @@ class ImportsConfig(Section):
         if self.staging is not None:
             return Path(self.staging).expanduser()
         return evidence_store.with_name(evidence_store.name + "-imports")
+
+
+class PrioritiesConfig(Section):
+    """How the Guide's five criteria make a priority ([priorities])."""
+
+    # Criteria met for high, and for medium; fewer is low.
+    high_at: int = Field(default=PriorityRules.high_at, ge=1, le=len(CRITERIA))
+    medium_at: int = Field(default=PriorityRules.medium_at, ge=1, le=len(CRITERIA))
+    # Recurrence: a confirmed linked group spanning this many mechanisms, or
+    # this many recommending States on a recommendation or across its group.
+    recurrence_mechanisms: int = Field(default=PriorityRules.recurrence_mechanisms, ge=2, le=100)
+    recurrence_states: int = Field(default=PriorityRules.recurrence_states, ge=2, le=1000)
+    # Affected persons that count as marginalised groups, matched word for
+    # word, case aside, within the tag ("women" matches "Women & girls").
+    marginalised: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=lambda: list(DEFAULT_MARGINALISED), min_length=1
+    )
+
+    @model_validator(mode="after")
+    def _medium_below_high(self) -> PrioritiesConfig:
+        if self.medium_at > self.high_at:
+            raise ValueError(f"medium_at ({self.medium_at}) is at most high_at ({self.high_at})")
+        return self
+
+    @property
+    def rules(self) -> PriorityRules:
+        return PriorityRules(
+            high_at=self.high_at, medium_at=self.medium_at, recurrence_mechanisms=self.recurrence_mechanisms,
+            recurrence_states=self.recurrence_states, marginalised=tuple(self.marginalised),
+        )
 
 
 class ReportsConfig(Section):
@@ -364,6 +411,7 @@ class Config(Section):
     imports: ImportsConfig = Field(default_factory=ImportsConfig)
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
+    priorities: PrioritiesConfig = Field(default_factory=PrioritiesConfig)
     public: PublicConfig = Field(default_factory=PublicConfig)
 
     @model_validator(mode="after")

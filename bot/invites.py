@@ -118,10 +118,22 @@ async def _find_on_slack(slack: SlackTransport, email: str) -> _SlackMember | No
         found = await _ask_slack("users.lookupByEmail", slack, slack.client.users_lookupByEmail(email=email), missing="users_not_found")
     except _Missing:
         return None
-    user = str(found["user"]["id"])
+    user = _answered(found, "users.lookupByEmail", "user", "id")
     team = str((await _ask_slack("auth.test", slack, slack.client.auth_test())).get("team_id", ""))
-    channel = await _ask_slack("conversations.open", slack, slack.open_dm(user))
-    return _SlackMember(user, team, channel)
+    opened = await _ask_slack("conversations.open", slack, slack.client.conversations_open(users=user))
+    return _SlackMember(user, team, _answered(opened, "conversations.open", "channel", "id"))
+
+
+def _answered(answer: Any, method: str, *path: str) -> str:
+    """The id an ok answer holds at ``path``; PlatformFailed when Slack said
+    ok without it, which the Web API's documentation says never happens."""
+    value = answer
+    for key in path:
+        value = value.get(key) if hasattr(value, "get") else None
+    if not isinstance(value, str) or not value:
+        status = getattr(answer, "status_code", 200)
+        raise PlatformFailed(f"Slack answered {method} with HTTP {status} but no {'.'.join(path)}; {NOTHING_MADE}")
+    return value
 
 
 class _Missing(Exception):

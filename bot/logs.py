@@ -13,7 +13,6 @@ import sys
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from pythonjsonlogger.json import JsonFormatter
 
 from bot.redaction import mask, remember
 
@@ -51,6 +50,9 @@ def configure(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = (
     """Send every log line to ``stream`` (stderr) in ``fmt`` ("text" or "json")."""
     inner: logging.Formatter
     if fmt == "json":
+        # Imported for JSON logs only: every command loads this module, few log JSON.
+        from pythonjsonlogger.json import JsonFormatter
+
         inner = JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},

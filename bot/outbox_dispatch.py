@@ -1,5 +1,7 @@
-"""Sending what the outbox holds: claimed in batches, each at the platform's
-rate, each marked sent in its own transaction as soon as the platform took it.
+"""Sending what the outbox holds: claimed in batches, the next one while this
+one goes out, several sends on their way at once, each in its slot of the
+platform's rate, each marked sent in its own transaction as soon as the
+platform took it.
 
 Nothing is dropped: a network failure or a platform still refusing after
 the transport's own retries sends the row back to pending with a backoff; a
@@ -15,15 +17,17 @@ import dataclasses
 import logging
 import os
 import socket
-from collections.abc import Callable
-from dataclasses import replace
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.supervision import LoopHealth, poll
-from handlers.chat_port import ChatAddress, ChatGateway, DeliveryFailed, DeliveryProbe, OutgoingMessage, RecipientUnreachable
+from handlers.chat_port import ChatAddress, ChatGateway, DeliveryFailed, DeliveryProbe, OutgoingMessage, RateLimited, RecipientUnreachable
 from bot.ratelimit import SendLimits
 from handlers.reminders.working_time import WorkingTime, parse_hours
 from storage.audit import acts_as
@@ -37,6 +41,10 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 # After a failed send: 1, 2, 4 ... minutes, at most an hour.
 MAX_BACKOFF = timedelta(hours=1)
+# A message the platform refused this many times in a row (429) waits like a failed send.
+MAX_REFUSALS = 8
+# Waits the given seconds; False when the sender is to stop instead.
+Pause = Callable[[float], Awaitable[bool]]
 
 
 def worker_name() -> str:
@@ -74,20 +82,28 @@ class OutboxDispatcher:
         self.working_time = working_time
         self.limits = limits or SendLimits()
         self.worker = worker or worker_name()
-        # Few rows claimed at a time: what a crash leaves claimed waits least.
-        self.batch = batch or concurrency * 2
+        # About a second of sending claimed at a time, the next batch while
+        # this one goes out: few rows for a crash to leave claimed (a restart
+        # frees them at once) and few claims between the sends.
+        self.batch = batch or concurrency * 8
+        # Sends begun and not yet recorded: all a crash can leave in doubt.
         self.concurrency = concurrency
         self.lease = lease
         self.on_unreachable = on_unreachable
+        # Every claim and every outcome: one writer, several to a transaction.
+        self._writes = GroupWriter(sessions)
         # Batches being claimed or sent, by any caller of run_once (the
         # running loop, a drain): drain waits for them, since what another
         # caller claimed is no longer "due" and yet not sent.
         self._in_flight = 0
         self._settled = asyncio.Event()
         self._settled.set()
+        # The running loop's stop: no new send begins once it is set.
+        self._stop: asyncio.Event | None = None
 
     async def run_once(self) -> int:
-        """Claim one batch and send it; how many were claimed."""
+        """Send what is due, until nothing due is left or the loop is told to
+        stop; how many rows were claimed."""
         self._in_flight += 1
         self._settled.clear()
         try:
@@ -99,21 +115,88 @@ class OutboxDispatcher:
 
     @acts_as("system:outbox")
     async def _claim_and_send(self) -> int:
+        """A pipeline: the next batch is claimed while this one is sent, and
+        up to ``concurrency`` sends are on their way at once, each waiting
+        for its own slot of the platform's rate. Sent one after the other, a
+        fan-out loses the rate to every round trip and commit between two
+        sends, and to every claim between two batches."""
         async with self.sessions() as session:
             if not await outbox.anything_due(session, self.clock()):
                 return 0
-        async with writing(self.sessions) as session:
-            rows = await outbox.claim(session, self.worker, self.clock(), self.batch, self.lease)
-        if not rows:
-            return 0
+        claimed: deque[OutboxMessage] = deque(await self._claim())
+        total = len(claimed)
+        more = len(claimed) == self.batch
+        ahead: asyncio.Task[list[OutboxMessage]] | None = None
         gate = asyncio.Semaphore(self.concurrency)
+        sending: set[asyncio.Task[None]] = set()
+        failures: list[BaseException] = []
+
+        async def pause(seconds: float) -> bool:
+            # Out of the gate meanwhile: the other sends keep the pace.
+            gate.release()
+            try:
+                await asyncio.sleep(seconds)
+            finally:
+                await gate.acquire()
+            return not (failures or self._stopping())
 
         async def one(row: OutboxMessage) -> None:
-            async with gate:
-                await self._send(row)
+            held = True
 
-        await asyncio.gather(*(one(row) for row in rows))
-        return len(rows)
+            def recording() -> None:
+                # The record of this send is queued: the next send's start is
+                # queued after it, so it commits in the same transaction or a
+                # later one, and no more than ``concurrency`` are ever in doubt.
+                nonlocal held
+                held = False
+                gate.release()
+
+            try:
+                await self._send(row, pause, recording)
+            except Exception as exc:  # noqa: BLE001 - raised below, once the other sends have ended
+                failures.append(exc)
+            finally:
+                if held:
+                    gate.release()
+
+        try:
+            while claimed:
+                if more and ahead is None and len(claimed) <= max(self.batch // 2, 1):
+                    ahead = asyncio.create_task(self._claim())
+                await gate.acquire()
+                if failures or self._stopping():
+                    gate.release()
+                    break
+                task = asyncio.create_task(one(claimed.popleft()))
+                sending.add(task)
+                task.add_done_callback(sending.discard)
+                if not claimed and ahead is not None:
+                    rows, ahead = await ahead, None
+                    claimed.extend(rows)
+                    total += len(rows)
+                    more = len(rows) == self.batch
+        finally:
+            if ahead is not None:
+                try:
+                    claimed.extend(await ahead)
+                except Exception as exc:  # noqa: BLE001 - nothing was claimed by it
+                    failures.append(exc)
+            if sending:
+                await asyncio.gather(*sending, return_exceptions=True)
+            if claimed:
+                # Stopped, or a send failed: what is claimed and not begun
+                # goes back as it was (else its lease frees it).
+                await self._finish(outbox.unclaim, [row.id for row in claimed], self.worker)
+        if failures:
+            raise failures[0]
+        return total
+
+    async def _claim(self) -> list[OutboxMessage]:
+        rows: list[OutboxMessage] = await self._writes.run(outbox.claim, self.worker, self.clock(), self.batch, self.lease)
+        return rows
+
+    def _stopping(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
 
     async def drain(self) -> int:
         """Send until nothing is due and nothing this dispatcher claimed is
@@ -154,6 +237,7 @@ class OutboxDispatcher:
                 recovered = True
             return await self.run_once()
 
+        self._stop = stop
         await poll(health or LoopHealth("outbox", log, self.clock), stop, once, idle)
 
     async def _reader_calendar(self, row: OutboxMessage) -> WorkingTime:
@@ -170,7 +254,10 @@ class OutboxDispatcher:
             calendar = dataclasses.replace(calendar, country=person.country, subdivision=person.subdivision)
         return dataclasses.replace(calendar, extra_closed=closures.days_for(calendar.country, calendar.subdivision))
 
-    async def _send(self, row: OutboxMessage) -> None:
+    async def _send(self, row: OutboxMessage, pause: Pause, recording: Callable[[], None] = lambda: None) -> None:
+        """Send one claimed row and record how it went. ``pause`` waits out a
+        429 away from the sends in flight (False: stop instead); ``recording``
+        is called once the platform took it and its record is queued."""
         now = self.clock()
         if row.not_after is not None and now >= row.not_after:
             # Too late today: never in the reader's night, weekend, holiday or closure day.
@@ -188,24 +275,49 @@ class OutboxDispatcher:
                 return
             if arrived is None:
                 log.warning("outbox %s (%s) was cut off mid-send by a crash and the platform cannot say if it arrived; sending it again", row.id, row.key)
-        try:
-            await self.limits.acquire(row.platform, row.chat_id)
-            if not await self._finish(outbox.mark_started, row.id, self.worker, self.clock()):
-                return  # no longer ours: the lease ran out and another process took it
-            receipt = await self.gateway.send(address, replace(OutgoingMessage.from_dict(row.message), outbox_key=row.key))
-        except RecipientUnreachable as exc:
-            log.info("outbox %s: %s", row.id, exc)
-            if await self._finish(outbox.mark_unreachable, row, self.worker, self.clock(), exc.reason) and self.on_unreachable:
-                await _maybe_await(self.on_unreachable(row, exc.reason))
-            return
-        except (DeliveryFailed, OSError, asyncio.TimeoutError) as exc:
+        message = replace(OutgoingMessage.from_dict(row.message), outbox_key=row.key, paced=True)
+        refused = 0
+        failure: Exception
+        while True:
+            try:
+                await self.limits.acquire_chat(row.platform, row.chat_id)
+                if not await self._finish(outbox.mark_started, row.id, self.worker, self.clock()):
+                    return  # no longer ours: the lease ran out and another process took it
+                # The commit before the platform's slot, not inside it: its time
+                # varies, and varied between slot and send it would bunch sends
+                # at the platform into more than it allows in one second.
+                await self.limits.acquire_platform(row.platform)
+                receipt = await self.gateway.send(address, message)
+                break
+            except RateLimited as exc:
+                refused += 1
+                if refused >= MAX_REFUSALS:
+                    failure = exc
+                else:
+                    # Refused before any of it arrived: not begun after all, so
+                    # the wait holds no send in doubt, and the next try takes a
+                    # slot of the pace like any other send.
+                    await self._finish(outbox.mark_unstarted, row.id, self.worker)
+                    if await pause(exc.retry_after):
+                        continue
+                    await self._finish(outbox.unclaim, [row.id], self.worker)
+                    return
+            except RecipientUnreachable as exc:
+                log.info("outbox %s: %s", row.id, exc)
+                if await self._finish(outbox.mark_unreachable, row, self.worker, self.clock(), exc.reason) and self.on_unreachable:
+                    await _maybe_await(self.on_unreachable(row, exc.reason))
+                return
+            except (DeliveryFailed, OSError, asyncio.TimeoutError) as exc:
+                failure = exc
             backoff = min(timedelta(minutes=2 ** max(row.attempts - 1, 0)), MAX_BACKOFF)
-            log.warning("outbox %s: not sent (%s); again in %s", row.id, exc, backoff)
-            await self._finish(outbox.release, row.id, self.worker, self.clock() + backoff, str(exc))
+            log.warning("outbox %s: not sent (%s); again in %s", row.id, failure, backoff)
+            await self._finish(outbox.release, row.id, self.worker, self.clock() + backoff, str(failure))
             return
         last_id = receipt.message_ids[-1] if receipt is not None and receipt.message_ids else None
         # Checked and found missing before this send: it went out once.
-        await self._finish(outbox.mark_sent, row.id, self.worker, self.clock(), last_id, settled=arrived is False)
+        record = self._writes.queue(outbox.mark_sent, row.id, self.worker, self.clock(), last_id, settled=arrived is False)
+        recording()
+        await record
         # What was delivered (a request, a new assignment, a reminder) shows on their Home.
         refresh = getattr(self.gateway, "refresh_home", None)
         if refresh is not None:
@@ -224,18 +336,107 @@ class OutboxDispatcher:
             log.info("outbox: could not ask the platform about %s: %s", row.key, exc)
             return None
 
-    async def _finish(self, step: Callable[..., object], *args: object, **kwargs: object) -> bool:
+    async def _finish(self, step: Callable[..., Awaitable[object]], *args: object, **kwargs: object) -> bool:
         """Record the outcome, retrying a busy database: the send happened,
         and losing the record of it would send it twice."""
-        for attempt in range(1, 8):
+        return bool(await self._writes.run(step, *args, **kwargs))
+
+
+class GroupWriter:
+    """Writes steps (``step(session, *args)``) in as few transactions as the
+    database allows: each step queued while a transaction runs goes into the
+    next one, and one task writes them all. So the process never contends
+    with itself for SQLite's write lock, whose busy handler sleeps up to
+    100 ms at a time, and a fan-out commits once for several sends rather
+    than twice for each. A step's result comes back to its caller after the
+    commit that holds it; a busy database is tried again, a step that fails
+    on its own is written alone so it takes none of the others down."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], attempts: int = 7) -> None:
+        self.sessions = sessions
+        self.attempts = attempts
+        self._queue: list[_Queued] = []
+        self._task: asyncio.Task[None] | None = None
+        # Transactions written and steps in them, for the tests.
+        self.transactions = 0
+        self.steps = 0
+
+    async def run(self, step: Callable[..., Awaitable[Any]], *args: object, **kwargs: object) -> Any:
+        return await self.queue(step, *args, **kwargs)
+
+    def queue(self, step: Callable[..., Awaitable[Any]], *args: object, **kwargs: object) -> asyncio.Future[Any]:
+        """Queue ``step`` now; the future has its result once committed.
+        Steps commit in the order queued."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.append(_Queued(step, args, kwargs, future))
+        if self._task is None:
+            # Made in the caller's context: the audit names whoever queued first.
+            self._task = loop.create_task(self._write())
+        return future
+
+    async def _write(self) -> None:
+        try:
+            # A few turns of the loop first: the steps that the one just
+            # queued sets going (the next send's start, once a send is
+            # recorded) join its transaction.
+            for _ in range(3):
+                await asyncio.sleep(0)
+            while self._queue:
+                batch, self._queue = self._queue, []
+                await self._write_batch(batch)
+        except BaseException as exc:
+            left, self._queue = self._queue, []
+            _fail(left, exc)
+            raise
+        finally:
+            self._task = None
+
+    async def _write_batch(self, batch: list[_Queued]) -> None:
+        for attempt in range(1, self.attempts + 1):
             try:
                 async with writing(self.sessions) as session:
-                    return bool(await step(session, *args, **kwargs))  # type: ignore[misc]
-            except (OperationalError, InterfaceError):
-                if attempt == 7:
-                    raise
+                    results = [await q.step(session, *q.args, **q.kwargs) for q in batch]
+            except (OperationalError, InterfaceError) as exc:
+                if attempt == self.attempts:
+                    _fail(batch, exc)
+                    return
                 await asyncio.sleep(0.05 * 2**attempt)
-        return False
+                continue
+            except Exception as exc:  # noqa: BLE001 - the step's own fault, told to its caller
+                if len(batch) == 1:
+                    _fail(batch, exc)
+                    return
+                for queued in batch:
+                    await self._write_batch([queued])
+                return
+            except BaseException as exc:
+                _fail(batch, exc)
+                raise
+            self.transactions += 1
+            self.steps += len(batch)
+            for queued, result in zip(batch, results, strict=True):
+                if not queued.future.done():
+                    queued.future.set_result(result)
+            return
+
+
+@dataclass
+class _Queued:
+    step: Callable[..., Awaitable[Any]]
+    args: tuple[object, ...]
+    kwargs: dict[str, object]
+    future: asyncio.Future[Any]
+
+
+def _fail(batch: list[_Queued], exc: BaseException) -> None:
+    for queued in batch:
+        if queued.future.done():
+            continue
+        if isinstance(exc, asyncio.CancelledError):
+            queued.future.cancel()
+        else:
+            queued.future.set_exception(exc)
 
 
 async def _maybe_await(value: object) -> None:

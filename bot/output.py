@@ -15,9 +15,6 @@ from datetime import date, datetime
 from enum import Enum
 from typing import IO, Any
 
-from rich.console import Console
-from rich.table import Table
-
 from bot.reports.cells import csv_safe
 from messages import shorten
 
@@ -46,8 +43,11 @@ class RowWriter:
         self.count = 0
         self._table_rows: list[list[str]] = []
         if fmt == "csv":
-            self._csv = csv.writer(self.out, lineterminator="\n")
-            self._csv.writerow(self.columns)
+            # Every text field quoted, as the export writes them: a reader that
+            # honours quotes splits no value at whatever separator it picks.
+            self._csv = csv.writer(self.out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+            # The header is our own column names: plain, as tools matching it expect.
+            csv.writer(self.out, lineterminator="\n").writerow(self.columns)
         elif fmt == "json":
             self.out.write("[")
 
@@ -66,10 +66,25 @@ class RowWriter:
         if self.fmt == "json":
             self.out.write("\n]\n" if self.count else "]\n")
         elif self.fmt == "table":
-            table = Table(*self.columns, show_lines=False, header_style="bold")
-            for values in self._table_rows:
-                table.add_row(*values)
-            Console(file=self.out, width=max(120, len(self.columns) * 16), highlight=False).print(table)
+            # Imported here: every command's --help loads this module, few print a table.
+            from rich.console import Console
+            from rich.table import Table
+            from rich.text import Text
+
+            from bot import plain_table
+
+            width = max(120, len(self.columns) * 16)
+            console = Console(file=self.out, width=width, highlight=False)
+            # Without colours (a file, a pipe, a pager) the same table, line for line,
+            # in a fraction of rich's time. Either way a cell is its text, never markup.
+            lines = plain_table.render(self.columns, self._table_rows, width) if console.color_system is None and console.encoding.startswith("utf") else None
+            if lines is not None:
+                self.out.write("".join(f"{line}\n" for line in lines))
+            else:
+                table = Table(*self.columns, show_lines=False, header_style="bold")
+                for values in self._table_rows:
+                    table.add_row(*(Text(value) for value in values))
+                console.print(table)
         self.out.flush()
 
 

@@ -23,7 +23,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.reports.progress_page import render_progress_page
 from messages import t
 from storage.report_progress import Progress, progress
 from storage.report_rows import ReportScope
@@ -116,7 +115,7 @@ class PublicTracker:
         # Drawing the charts takes a while on a large registry: in a worker
         # thread, so the chats served by the same event loop are not held up.
         page = await asyncio.to_thread(
-            render_progress_page, figures, rows, as_of=now, language=language, timezone=self.timezone, public=True,
+            _render, figures, rows, as_of=now, language=language, timezone=self.timezone, public=True,
             validated_only=self.validated_only, built_at=now, languages=[(code, public_href(code)) for code in self.languages],
         )
         data = public_json(figures, rows, built_at=now, language=language, validated_only=self.validated_only)
@@ -177,5 +176,47 @@ def public_json(figures: Progress, rows: list[dict[str, object]], *, built_at: d
         "response": {code: {"assigned": assigned, "answered": answered} for code, (assigned, answered) in figures.response.items()},
         "updates_by_month": dict(sorted(figures.updates_by_month.items())),
         "recommendations": recommendations,
+        **plan_json(figures, rows),
     }
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def plan_json(figures: Progress, rows: list[dict[str, object]]) -> dict[str, object]:
+    """The plan the page charts: each action with its status and dates, its
+    budget unless the secretariat marked it internal, the recommendations it
+    serves by their UN identifiers (never our ids); each indicator with its
+    baseline, target and the value counted for each period."""
+    external = {row["id"]: row.get("external_id") for row in rows}
+    actions = [
+        {
+            "code": a.code, "title": a.title, "status": a.status.value, "responsible": a.responsible_code,
+            "contributing": [code for code, _ in a.contributing],
+            "start_date": a.start_date.isoformat() if a.start_date else None, "target_date": a.target_date.isoformat() if a.target_date else None,
+            "budget": None if a.budget is None or a.budget.internal else {"amount": str(a.budget.amount), "currency": a.budget.currency},
+            "recommendations": [external[r] for r in a.served if r in external],
+        }
+        for a in figures.plan.actions
+    ]
+    indicators = [
+        {
+            "code": p.indicator.code, "kind": p.indicator.kind.value, "definition": p.indicator.definition, "unit": p.indicator.unit,
+            "institution": p.institution,
+            "baseline": None if p.indicator.baseline_value is None else {"value": float(p.indicator.baseline_value), "date": str(p.indicator.baseline_date)},
+            "target": None if p.indicator.target_value is None else {"value": float(p.indicator.target_value), "date": str(p.indicator.target_date)},
+            "values": [
+                {"period_start": v.value.period_start.isoformat(), "period_end": v.value.period_end.isoformat(), "value": float(v.value.value)}
+                for v in p.series.points
+            ],
+        }
+        for p in figures.plan.indicators
+    ]
+    return {"actions_by_status": dict(sorted(figures.plan.by_status.items())), "actions": actions, "indicators": indicators}
+
+
+def _render(*args: Any, **kwargs: Any) -> str:
+    """bot.reports.progress_page's page, imported in the worker thread when the
+    first page is built: matplotlib takes a second to load, which `nmrf-bot
+    run` then spends neither at start nor on the event loop."""
+    from bot.reports.progress_page import render_progress_page
+
+    return render_progress_page(*args, **kwargs)

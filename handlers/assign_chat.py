@@ -14,7 +14,7 @@ code is named and nothing is proposed."""
 
 from __future__ import annotations
 
-from handlers import buttons
+from handlers import buttons, confirm_step, refusals
 from handlers.secretariat_routes import Action, Command, Dialogue, Routes
 from handlers.turn import SecretariatTurn
 from messages import shorten
@@ -85,7 +85,7 @@ async def command(turn: SecretariatTurn, args: str) -> None:
         result = await _change(turn, op, ids, institution.code, role)
     except Conflict as exc:
         await savepoint.rollback()
-        turn.say("assign.lead_conflict", reason=str(exc), assign=_word(turn))
+        turn.say("assign.lead_conflict", reason=refusals.reason(turn, exc), assign=_word(turn))
         return
     await savepoint.rollback()
     turn.begin(CONFIRM, op=op, ids=ids, code=institution.code, role=role.value)
@@ -97,31 +97,22 @@ async def command(turn: SecretariatTurn, args: str) -> None:
             "assign.confirm_add", ids=_ids_text(ids), institution=name, role=turn.text(f"notice.role.{role.value}"),
             new=result.created, changed=result.role_changed, same=result.unchanged,
         )
-    turn.say_lines("assign.confirm", [summary], (
-        (turn.bound("button.confirm", f"{VERB}:apply"), turn.bound("button.cancel", "cancel")),
-    ))
+    confirm_step.ask(turn, "assign.confirm", f"{VERB}:apply", summary)
 
 
 async def on_action(turn: SecretariatTurn, argument: str) -> bool:
-    if argument != "apply" or turn.state.name != CONFIRM:
+    if (data := confirm_step.confirmed(turn, argument, CONFIRM)) is None:
         return False
-    data = dict(turn.state.data)
-    turn.reset()
     ids = [int(i) for i in data["ids"]]  # type: ignore[union-attr]
     try:
         result = await _change(turn, str(data["op"]), ids, str(data["code"]), AssignmentRole(str(data["role"])))
     except RegistryError as exc:
-        turn.say("assign.failed", reason=str(exc))
+        turn.say("assign.failed", reason=refusals.reason(turn, exc))
         return True
     if isinstance(result, UnassignResult):
         turn.say("assign.removed", removed=result.removed, code=data["code"])
     else:
         turn.say("assign.assigned", new=result.created, changed=result.role_changed, code=data["code"])
-    return True
-
-
-async def _no_text(turn: SecretariatTurn, text: str) -> bool:
-    turn.say("assign.press")
     return True
 
 
@@ -153,5 +144,5 @@ async def _picked(turn: SecretariatTurn, text: str) -> bool:
 ROUTES = Routes(
     commands={"/assign": Command(COORDINATOR, command, "secretariat.help_assign")},
     actions={VERB: Action(COORDINATOR, on_action), PICK_VERB: Action(COORDINATOR, on_pick)},
-    dialogues={"assign.pick": Dialogue(COORDINATOR, _picked), "assign.": Dialogue(COORDINATOR, _no_text)},
+    dialogues={"assign.pick": Dialogue(COORDINATOR, _picked), "assign.": Dialogue(COORDINATOR, confirm_step.press_reminder("assign.press"))},
 )

@@ -30,7 +30,7 @@ The planner runs with the reminders' tick (bot.app), on the injected clock.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -41,6 +41,7 @@ from sqlalchemy.orm import selectinload
 
 from handlers.chat_port import Button, OutgoingMessage, command_words
 from handlers.deadline_names import deadline_name
+from handlers.group_labels import group_title
 from handlers.reminders.plan import Policy
 from handlers.reminders.snapshot import address_of, reachable_identities
 from handlers.reminders.working_time import Window, WorkingTime
@@ -62,6 +63,7 @@ from storage.assignment_notices import (
 from storage.audit import acts_as
 from storage.database import writing
 from storage.enums import OutboxKind, Platform
+from storage.linked_items import group_names, groups_of, items_of
 from storage.models import ChatIdentity, FocalPoint, OutboxMessage
 from storage.network import active_on
 
@@ -158,13 +160,18 @@ class NoticeService:
                 return 0
             recs = {a.recommendation_id for n in notices for a in n.items}
             names, deadlines = await labels(session, recs), await item_deadlines(session, recs, now.date())
+            # A linked group is told once (storage.linked_items).
+            group_of = await groups_of(session, recs)
+            titles = await group_names(session, group_of.values())
         added = 0
         async with writing(self.sessions) as session:
             for notice in notices:
                 person, window = notice.person, notice.window
                 address = address_of(notice.identity)
                 assert address is not None
-                message = notice_message(notice.items, person.institution.name, person.language, address.platform, names, deadlines)
+                message = notice_message(
+                    notice.items, person.institution.name, person.language, address.platform, names, deadlines, group_of, titles,
+                )
                 outbox_id = await outbox.enqueue(session, outbox.NewMessage(
                     key=f"assigned:{person.id}:{window.day.isoformat()}", kind=OutboxKind.ASSIGNMENT_NOTICE,
                     platform=address.platform, workspace_id=address.workspace_id, platform_user_id=address.user_id,
@@ -196,16 +203,25 @@ class NoticeService:
                 if key in planned:
                     continue
                 items = await open_items(session, person.institution_id)
-                recs = [i.recommendation_id for i in items[:MAX_LISTED]]
-                welcomes.append((key, person, identities[person.id], person.institution.name, before, items, await labels(session, recs)))
+                # A linked group is one entry (storage.linked_items), named by its title.
+                group_of = await groups_of(session, [i.recommendation_id for i in items])
+                recs = [i.recommendation_id for entry in _entries(items, group_of)[:MAX_LISTED] for i in entry]
+                titles = {
+                    item.group_id: group_title(item)
+                    for item in await items_of(session, [r for r in recs if r in group_of]) if item.group_id is not None
+                }
+                welcomes.append((
+                    key, person, identities[person.id], person.institution.name, before, items, await labels(session, recs), group_of, titles,
+                ))
         added = 0
         async with writing(self.sessions) as session:
-            for key, person, identity, institution, before, items, names in welcomes:
+            for key, person, identity, institution, before, items, names, group_of, titles in welcomes:
                 address = address_of(identity)
                 assert address is not None
                 window = self.calendar(person, closures).next_window(now)
                 message = handover_message(
                     person.name, institution, [p.name for p in before], items, names, person.language, address.platform, person.timezone,
+                    group_of, titles,
                 )
                 outbox_id = await outbox.enqueue(session, outbox.NewMessage(
                     key=key, kind=OutboxKind.HANDOVER, platform=address.platform, workspace_id=address.workspace_id,
@@ -219,8 +235,12 @@ class NoticeService:
         return added
 
 
-def _buttons(recs: Sequence[int], hidden: int, language: str) -> tuple[tuple[Button, ...], ...]:
-    opens = [Button(f"#{r}", f"rec:{r}") for r in recs]
+def _buttons(recs: Sequence[int], hidden: int, language: str, group_of: Mapping[int, int] | None = None) -> tuple[tuple[Button, ...], ...]:
+    group_of = group_of or {}
+    opens = [
+        Button(t("button.open_group", language, id=r), f"grp:{group_of[r]}") if r in group_of else Button(f"#{r}", f"rec:{r}")
+        for r in recs
+    ]
     rows = [tuple(opens[i:i + BUTTONS_A_ROW]) for i in range(0, len(opens), BUTTONS_A_ROW)]
     if hidden > 0:
         rows.append((Button(t("button.my_list", language), "mine:1"),))
@@ -230,16 +250,42 @@ def _buttons(recs: Sequence[int], hidden: int, language: str) -> tuple[tuple[But
 def notice_message(
     items: Sequence[Assigned], institution: str, language: str, platform: Platform,
     names: dict[int, str], deadlines: dict[int, ItemDeadline],
+    group_of: Mapping[int, int] | None = None, titles: Mapping[int, str] | None = None,
 ) -> OutgoingMessage:
-    """One message for a day's assignments: each item, its role and deadline."""
+    """One message for a day's assignments: each item, its role and
+    deadline; the members of a linked group in one line, opened as the group."""
     words = command_words(platform)
+    group_of = group_of or {}
     listed = sorted({a.recommendation_id: a for a in items}.values(), key=lambda a: a.recommendation_id)
-    shown, hidden = listed[:MAX_LISTED], len(listed) - MAX_LISTED
+    entries: list[list[Assigned]] = []
+    by_group: dict[int, list[Assigned]] = {}
+    for a in listed:
+        group = group_of.get(a.recommendation_id)
+        if group is None:
+            entries.append([a])
+        elif group in by_group:
+            by_group[group].append(a)
+        else:
+            by_group[group] = [a]
+            entries.append(by_group[group])
+    shown, hidden = entries[:MAX_LISTED], len(entries) - MAX_LISTED
     lines = [t("notice.header", language, institution=institution), ""]
-    for a in shown:
-        label = f"#{a.recommendation_id} {names.get(a.recommendation_id, '')}".rstrip()
-        role = t(f"notice.role.{a.role.value}", language)
-        deadline = deadlines.get(a.recommendation_id)
+    for entry in shown:
+        first = entry[0]
+        role = ", ".join(dict.fromkeys(t(f"notice.role.{a.role.value}", language) for a in entry))
+        due = [deadlines[a.recommendation_id] for a in entry if a.recommendation_id in deadlines]
+        deadline = min(due, key=lambda d: d.due_on) if due else None
+        if first.recommendation_id in group_of:
+            values = {
+                "title": (titles or {}).get(group_of[first.recommendation_id]) or names.get(first.recommendation_id, ""),
+                "items": ", ".join(f"#{a.recommendation_id} {names.get(a.recommendation_id, '')}".rstrip() for a in entry), "role": role,
+            }
+            if deadline is None:
+                lines.append(t("notice.group_item_no_deadline", language, **values))
+            else:
+                lines.append(t("notice.group_item", language, deadline=deadline_name(deadline.name, language), date=local_date(deadline.due_on, language), **values))
+            continue
+        label = f"#{first.recommendation_id} {names.get(first.recommendation_id, '')}".rstrip()
         if deadline is None:
             lines.append(t("notice.item_no_deadline", language, item=label, role=role))
         else:
@@ -247,33 +293,65 @@ def notice_message(
     if hidden > 0:
         lines.append(t("notice.more", language, count=hidden, button=t("button.my_list", language)))
     lines += ["", t("notice.footer", language, **words)]
-    return OutgoingMessage(NOTICE, "\n".join(lines), _buttons([a.recommendation_id for a in shown], hidden, language), language=language)
+    return OutgoingMessage(NOTICE, "\n".join(lines), _buttons([e[0].recommendation_id for e in shown], hidden, language, group_of), language=language)
+
+
+def _entries(items: Sequence[OpenItem], group_of: Mapping[int, int]) -> list[list[OpenItem]]:
+    """The open items in id order, a linked group's members together as one
+    entry where its first member stands."""
+    entries: list[list[OpenItem]] = []
+    by_group: dict[int, list[OpenItem]] = {}
+    for item in sorted(items, key=lambda i: i.recommendation_id):
+        group = group_of.get(item.recommendation_id)
+        if group is None:
+            entries.append([item])
+        elif group in by_group:
+            by_group[group].append(item)
+        else:
+            by_group[group] = [item]
+            entries.append(by_group[group])
+    return entries
 
 
 def handover_message(
     name: str, institution: str, predecessors: Sequence[str], items: Sequence[OpenItem], names: dict[int, str], language: str,
-    platform: Platform, zone: str,
+    platform: Platform, zone: str, group_of: Mapping[int, int] | None = None, titles: Mapping[int, str] | None = None,
 ) -> OutgoingMessage:
-    """The welcome of a successor: whom they follow, and each open item with its last update."""
+    """The welcome of a successor: whom they follow, and each open item with
+    its last update; a linked group's members in one line, with the last
+    update given on any of them, opened as the group."""
     words = command_words(platform)
+    group_of = group_of or {}
     before = ", ".join(dict.fromkeys(predecessors))
     if not items:
         text = t("handover.nothing_open", language, name=name, names=before, institution=institution, **words)
         return OutgoingMessage(HANDOVER, text, language=language)
-    shown, hidden = items[:MAX_LISTED], len(items) - MAX_LISTED
+    entries = _entries(items, group_of)
+    shown, hidden = entries[:MAX_LISTED], len(entries) - MAX_LISTED
     lines = [t("handover.header", language, name=name, names=before, institution=institution), ""]
-    for item in shown:
-        label = f"#{item.recommendation_id} {names.get(item.recommendation_id, '')}".rstrip()
-        last = item.last
-        if last is None:
-            lines.append(t("handover.item_never", language, item=label))
-            continue
-        values = {"item": label, "status": t(f"status.{last.status.value}", language), "date": local_date(last.at.astimezone(ZoneInfo(zone)).date(), language), "author": last.author}
-        if last.narrative and last.narrative.strip():
-            lines.append(t("handover.item", language, narrative=shorten(" ".join(last.narrative.split()), NARRATIVE_CHARS), **values))
+    for entry in shown:
+        first = entry[0].recommendation_id
+        grouped = first in group_of
+        said = [item.last for item in entry if item.last is not None]
+        last = max(said, key=lambda u: u.at) if said else None
+        if grouped:
+            key = "handover.group_item"
+            values: dict[str, str] = {
+                "title": (titles or {}).get(group_of[first]) or names.get(first, ""),
+                "items": ", ".join(f"#{i.recommendation_id} {names.get(i.recommendation_id, '')}".rstrip() for i in entry),
+            }
         else:
-            lines.append(t("handover.item_no_narrative", language, **values))
+            key = "handover.item"
+            values = {"item": f"#{first} {names.get(first, '')}".rstrip()}
+        if last is None:
+            lines.append(t(f"{key}_never", language, **values))
+            continue
+        values |= {"status": t(f"status.{last.status.value}", language), "date": local_date(last.at.astimezone(ZoneInfo(zone)).date(), language), "author": last.author}
+        if last.narrative and last.narrative.strip():
+            lines.append(t(key, language, narrative=shorten(" ".join(last.narrative.split()), NARRATIVE_CHARS), **values))
+        else:
+            lines.append(t(f"{key}_no_narrative", language, **values))
     if hidden > 0:
         lines.append(t("notice.more", language, count=hidden, button=t("button.my_list", language)))
     lines += ["", t("handover.footer", language, **words)]
-    return OutgoingMessage(HANDOVER, "\n".join(lines), _buttons([i.recommendation_id for i in shown], hidden, language), language=language)
+    return OutgoingMessage(HANDOVER, "\n".join(lines), _buttons([e[0].recommendation_id for e in shown], hidden, language, group_of), language=language)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from handlers import refusals
 from handlers.chat_port import Button
 from handlers.reminders.plan import Policy
 from handlers.requests import send
 from handlers.turn import SecretariatTurn
+from handlers.update_text import read_date
 from messages import DATE_EXAMPLE, local_date, local_number, shorten
 from storage.errors import InvalidValue, NotFound
 from storage.requests import MAX_TEXT, TARGET_KINDS, Target, answers_to, audience, create_request, recent_requests, track
@@ -44,10 +46,8 @@ async def on_text(turn: SecretariatTurn, text: str) -> bool:
         turn.go("compose.due", text=text)
         _ask_due(turn)
     elif name == "compose.due":
-        try:
-            due = date.fromisoformat(text.strip())
-        except ValueError:
-            due = None
+        # An ISO date in any script's digits (handlers.update_text.read_date).
+        due = read_date(text)
         if due is None or due < turn.local_day(turn.now):
             turn.ask("compose.bad_date", (_cancel_row(turn),), text=text[:40], example=DATE_EXAMPLE)
             return True
@@ -57,7 +57,7 @@ async def on_text(turn: SecretariatTurn, text: str) -> bool:
         try:
             values = _values(kind, text)
         except InvalidValue as exc:
-            turn.ask("compose.bad_target", (_cancel_row(turn),), reason=str(exc))
+            turn.ask("compose.bad_target", (_cancel_row(turn),), reason=refusals.reason(turn, exc))
             return True
         await _preview(turn, Target(kind, values))
     else:
@@ -105,9 +105,11 @@ def _values(kind: str, text: str) -> tuple[str, ...]:
         return tuple(str(i) for i in parse_ids(text))
     values = tuple(v.strip() for v in text.split(",") if v.strip())
     if not values:
-        raise InvalidValue("nothing given")
-    if kind in ("cluster", "theme") and len(values) > 1:
-        raise InvalidValue(f"one {kind} at a time")
+        raise InvalidValue("nothing given", key="refusal.requests.nothing_given")
+    if kind == "cluster" and len(values) > 1:
+        raise InvalidValue("one cluster at a time", key="refusal.requests.one_cluster")
+    if kind == "theme" and len(values) > 1:
+        raise InvalidValue("one theme at a time", key="refusal.requests.one_theme")
     return values
 
 
@@ -116,7 +118,7 @@ async def _preview(turn: SecretariatTurn, target: Target) -> None:
     try:
         asked = await audience(turn.session, target, turn.local_day(turn.now))
     except (InvalidValue, NotFound) as exc:
-        turn.ask("compose.bad_target", (_cancel_row(turn),), reason=str(exc))
+        turn.ask("compose.bad_target", (_cancel_row(turn),), reason=refusals.reason(turn, exc))
         return
     people = len(asked.recipients)
     if not people:

@@ -2,7 +2,10 @@
 and one opened.
 
 The chosen filter lives in the conversation state ("browse"), so paging keeps
-it and a restart does not lose it. Button actions carry ids, never names: a
+it and a restart does not lose it. A linked group is one item of the list
+(storage.linked_items), shown once with its members' ids and opened by
+``grp:`` (handlers.group_items); the list is in priority order, high first
+(a group by its highest member), then by id. Button actions carry ids, never names: a
 mandate's name can be longer than the 64 bytes a Telegram button holds.
 """
 
@@ -15,11 +18,14 @@ from sqlalchemy.orm import selectinload
 
 from handlers.chat_port import Button
 from handlers.deadline_names import deadline_name
+from handlers.group_labels import group_ids, group_title, mechanisms, own_summary, update_button
+from handlers.plan_line import plan_line
 from handlers.turn import Turn
 from messages import local_date, shorten
 from storage.conversations import State
 from storage.deadlines import DeadlineName, deadline_names
-from storage.enums import ImplementationStatus
+from storage.enums import ImplementationStatus, Priority
+from storage.linked_items import Item, by_priority, groups_of, institution_items, own_statuses
 from storage.models import (
     Assignment,
     Cluster,
@@ -39,7 +45,7 @@ DEADLINES_OFFERED = 5
 DEADLINE_LABEL = 48
 # The last update may be corrected this long after it was given.
 CORRECTION_WINDOW = timedelta(hours=24)
-_FILTER_KINDS = ("s", "m", "c", "d")
+_FILTER_KINDS = ("s", "m", "c", "d", "p")
 
 
 async def is_assigned(turn: Turn, recommendation_id: int) -> bool:
@@ -57,44 +63,61 @@ def _assigned_ids(turn: Turn):  # type: ignore[no-untyped-def]
 
 
 async def show_mine(turn: Turn, page: int = 1) -> None:
-    """A page of the institution's recommendations, one message each with its
-    Update button; the paging buttons ride on the last one."""
+    """A page of the institution's items (a recommendation, or a linked
+    group once), one message each with its Update button; the paging
+    buttons ride on the last one."""
     chosen: dict[str, str] = dict(turn.state.data.get("filter", {})) if turn.state.name == "browse" else {}
     turn.state = State("browse", {"filter": chosen})
     institution = turn.focal_point.institution
     filters, label = await _filter(turn, chosen)
     statement = list_statement(filters)
-    count = await turn.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    # Only the ids of what matches, to fold into items; the columns for the page alone.
+    matching = set((await turn.session.scalars(statement.with_only_columns(Recommendation.id))).all())
+    items = await institution_items(turn.session, turn.focal_point.institution_id, matching=matching) if matching else []
+    if chosen.get("p") in set(Priority):
+        items = [i for i in items if i.priority == Priority(chosen["p"])]
+    items = by_priority(items)
     header_buttons = (turn.button("button.filter", "filter"),)
     if chosen:
         header_buttons += (turn.button("button.show_all", "f:all"),)
-    if count == 0:
+    plan = await plan_line(turn)
+    below = [plan] if plan else []
+    if not items:
         if chosen:
-            turn.say("mine.none_match", (header_buttons,), institution=institution.name, filter=label)
+            turn.say_lines("mine.none_match", [turn.text("mine.none_match", institution=institution.name, filter=label), *below], (header_buttons,))
         else:
-            turn.say("mine.empty", institution=institution.name)
+            turn.say_lines("mine.empty", [turn.text("mine.empty", institution=institution.name), *below])
         return
-    pages = -(-count // PAGE_SIZE)
+    # The header counts recommendations; a page holds items.
+    count = sum(len(i.members) for i in items)
+    pages = -(-len(items) // PAGE_SIZE)
     page = min(max(page, 1), pages)
-    rows = (await turn.session.execute(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))).mappings().all()
+    shown = items[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
     paging: list[Button] = []
     if page > 1:
         paging.append(turn.button("button.previous_page", f"mine:{page - 1}"))
     if page < pages:
         paging.append(turn.button("button.next_page", f"mine:{page + 1}"))
     if chosen:
-        turn.say("mine.header_filtered", (header_buttons,), institution=institution.name, count=count, page=page, pages=pages, filter=label)
+        header = turn.text("mine.header_filtered", institution=institution.name, count=count, page=page, pages=pages, filter=label)
+        turn.say_lines("mine.header_filtered", [header, *below], (header_buttons,))
     else:
-        turn.say("mine.header", (header_buttons,), institution=institution.name, count=count, page=page, pages=pages)
-    for index, row in enumerate(rows):
-        buttons: tuple[tuple[Button, ...], ...] = (
-            (turn.button("button.open", f"rec:{row['id']}"), Button(turn.text("button.update"), f"upd:{row['id']}", form="update")),
-        )
-        if index == len(rows) - 1 and paging:
-            buttons += (tuple(paging),)
+        header = turn.text("mine.header", institution=institution.name, count=count, page=page, pages=pages)
+        turn.say_lines("mine.header", [header, *below], (header_buttons,))
+    own = await own_statuses(turn.session, [m for i in shown if i.group_id is not None for m in i.ids], turn.focal_point.institution_id)
+    singles = [i.first for i in shown if i.group_id is None]
+    rows = {
+        row["id"]: row for row in (await turn.session.execute(statement.where(Recommendation.id.in_(singles)))).mappings().all()
+    } if singles else {}
+    for index, item in enumerate(shown):
+        last_row: tuple[tuple[Button, ...], ...] = (tuple(paging),) if index == len(shown) - 1 and paging else ()
+        if item.group_id is not None:
+            _say_group(turn, item, own, last_row)
+            continue
+        row = rows[item.first]
         turn.say(
             "recommendation.summary",
-            buttons,
+            ((turn.button("button.open", f"rec:{row['id']}"), Button(turn.text("button.update"), f"upd:{row['id']}", form="update")),) + last_row,
             id=row["id"],
             mechanism=row["mechanism"],
             paragraph=f" {row['paragraph']}" if row["paragraph"] else "",
@@ -105,6 +128,19 @@ async def show_mine(turn: Turn, page: int = 1) -> None:
             ),
             text=row["text"],
         )
+
+
+def _say_group(turn: Turn, item: Item, own: dict[int, ImplementationStatus], last_row: tuple[tuple[Button, ...], ...]) -> None:
+    assert item.group_id is not None
+    turn.say(
+        "group.summary",
+        ((turn.button("button.open", f"grp:{item.group_id}"), update_button(item, turn.text("button.update"), turn.language)),) + last_row,
+        title=group_title(item),
+        count=len(item.members),
+        mechanisms=mechanisms(item),
+        ids=group_ids(item),
+        own=own_summary(item, own, turn.language),
+    )
 
 
 async def show_filters(turn: Turn) -> None:
@@ -125,6 +161,11 @@ async def show_filters(turn: Turn) -> None:
         ).all()
         if used:
             rows.append(tuple(Button(name, f"f:{kind}:{ident}") for ident, name in used))
+    priorities = set(
+        (await turn.session.scalars(select(Recommendation.priority).distinct().where(Recommendation.id.in_(mine)))).all()
+    )
+    if priorities - {None}:
+        rows.append(tuple(turn.button(f"mine.priority_{p.value}", f"f:p:{p.value}") for p in Priority if p in priorities))
     deadlines = (
         await turn.session.scalars(
             select(Deadline)
@@ -185,6 +226,9 @@ async def _filter(turn: Turn, chosen: dict[str, str]) -> tuple[RecommendationFil
         deadline_id = deadline.id if deadline else -1
         names = await deadline_names(turn.session, [deadline_id])
         labels.append(_deadline_label(turn, deadline, names[deadline_id]) if deadline else "?")
+    if chosen.get("p") in set(Priority):
+        # Applied to the items (a group has its highest member's), not here.
+        labels.append(turn.text(f"mine.priority_{chosen['p']}"))
     filters = RecommendationFilter(
         institution=turn.focal_point.institution.code,
         # A focal point's list reads their institution's own answers: what
@@ -241,6 +285,10 @@ async def open_recommendation(turn: Turn, recommendation_id: int) -> None:
     correctable = await correctable_update(turn, rec.id)
     if correctable is not None:
         buttons.append(turn.button("button.correct_last", f"fix:{correctable.id}"))
+    group = (await groups_of(turn.session, [rec.id])).get(rec.id)
+    if group is not None:
+        # Opened by its own number (a search, an older message): its group answers it with the others.
+        buttons.append(turn.button("button.open_group", f"grp:{group}", id=rec.id))
     source = " ".join(part for part in (rec.document.symbol if rec.document else None, rec.paragraph) if part)
     turn.say(
         "recommendation.detail",

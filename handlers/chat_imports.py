@@ -386,17 +386,28 @@ async def _apply(turn: SecretariatTurn, key: str, name: str, source: ImportSourc
 
 
 def _counts(report: ImportReport) -> dict[str, dict[str, int]]:
-    return {table: {"rows": c.rows, "created": c.created, "updated": c.updated, "unchanged": c.unchanged} for table, c in report.tables.items()}
+    return {
+        table: {"rows": c.rows, "created": c.created, "updated": c.updated, "unchanged": c.unchanged, "merged": c.merged,
+                "folded": c.folded, "moved": c.moved}
+        for table, c in report.tables.items()
+    }
 
 
 def _table_lines(turn: SecretariatTurn, counts: dict[str, dict[str, int]], key: str) -> list[str]:
     lang = turn.language
-    return [
-        turn.text(key, table=turn.text(f"imports.table_{table}"), count=c["rows"],
-                  created=local_number(c["created"], lang), updated=local_number(c["updated"], lang),
-                  unchanged=local_number(c["unchanged"], lang))
-        for table, c in counts.items()
-    ]
+    lines = []
+    for table, c in counts.items():
+        lines.append(turn.text(key, table=turn.text(f"imports.table_{table}"), count=c["rows"],
+                               created=local_number(c["created"], lang), updated=local_number(c["updated"], lang),
+                               unchanged=local_number(c["unchanged"], lang)))
+        # Rows that another source had already given (UHRI and UPR Info).
+        if c.get("merged"):
+            lines.append(turn.text("imports.merged", count=c["merged"]))
+        # UPR Info's one row per recommending State of a paragraph (storage.recommendation_match).
+        for name in ("folded", "moved"):
+            if c.get(name):
+                lines.append(turn.text(f"imports.{name}", count=c[name]))
+    return lines
 
 
 def _refuse(turn: SecretariatTurn, exc: Exception, path: Path, name: str) -> None:

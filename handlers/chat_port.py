@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from messages import for_reader
 from storage.enums import Platform
 
 # Telegram refuses callback_data over 64 bytes; Slack's action value allows
@@ -39,6 +40,11 @@ class Button:
     # named here (e.g. "update") instead of sending its action; the form's
     # submission comes back as an IncomingMessage with ``action`` and ``form``.
     form: str | None = None
+    # What the form answers, as the person knows it (a linked group's title
+    # and its recommendations' numbers): its first line titles the form, cut
+    # to what the platform takes, and the whole is shown at the form's top.
+    # None: the platform names the form after the action's recommendation.
+    form_title: str | None = None
 
     def __post_init__(self) -> None:
         if len(self.action.encode("utf-8")) > MAX_ACTION_BYTES:
@@ -94,6 +100,9 @@ class IncomingMessage:
     form: dict[str, str] | None = None
     # With ``action``: the message the pressed button sits on, where the platform says.
     pressed: PressedMessage | None = None
+    # The language the person's app is set to, as the platform tells it
+    # (Telegram's language_code "pt-BR", Slack's user locale "ar-SA"): onboarding proposes it.
+    locale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,16 @@ class OutgoingMessage:
     # Sent with the text as its caption. Not kept by the outbox: a report is
     # sent at once to the person who asked for it.
     document: OutgoingFile | None = None
+    # Set by the outbox, which paces its sends: a 429 that comes before any
+    # of the message arrived is raised (RateLimited) for the outbox to send it
+    # again in a slot of its pace; waited out here, its retry would come
+    # outside the pace and push the send after it over the limit.
+    paced: bool = False
+
+    def __post_init__(self) -> None:
+        # A right-to-left reader's every paragraph begins so, whoever put the
+        # text together (a reminder's list, a summary): messages.bidi.
+        object.__setattr__(self, "text", for_reader(self.text, self.language))
 
     def to_dict(self) -> dict[str, Any]:
         """For the outbox, which keeps a message until it is sent."""
@@ -122,12 +141,15 @@ class OutgoingMessage:
             "text": self.text,
             "language": self.language,
             "asks_for_text": self.asks_for_text,
-            "buttons": [[{"label": b.label, "action": b.action, **({"form": b.form} if b.form else {})} for b in row] for row in self.buttons],
+            "buttons": [
+                [{"label": b.label, "action": b.action, **({"form": b.form} if b.form else {}), **({"form_title": b.form_title} if b.form_title else {})} for b in row]
+                for row in self.buttons
+            ],
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> OutgoingMessage:
-        buttons = tuple(tuple(Button(b["label"], b["action"], b.get("form")) for b in row) for row in data.get("buttons", []))
+        buttons = tuple(tuple(Button(b["label"], b["action"], b.get("form"), b.get("form_title")) for b in row) for row in data.get("buttons", []))
         return cls(data["key"], data["text"], buttons, bool(data.get("asks_for_text")), data.get("language", "en"))
 
 
@@ -136,7 +158,8 @@ COMMAND_NAMES = (
     "mine", "help", "filter", "language", "cancel", "snooze", "hours", "validate",
     "progress", "overdue", "missing", "request", "requests", "report", "evidence",
     "secretariat", "import", "closures", "validations", "people", "institutions",
-    "deadlines", "submitted", "find", "assign",
+    "deadlines", "submitted", "find", "assign", "links", "priority", "followup", "actions",
+    "pledges",
 )
 
 
@@ -219,6 +242,15 @@ class HandlingDeferred(Exception):
 
 class DeliveryFailed(Exception):
     """A send still failing after every retry (the platform down, say)."""
+
+
+class RateLimited(DeliveryFailed):
+    """The platform refused a paced message for now (429) before any of it
+    arrived: nothing was delivered; it may go again after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: float, reason: str) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 class FileTooLarge(Exception):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from handlers import buttons
+from handlers import buttons, confirm_step, refusals
 from handlers.reminders.calendars import keep_off_closed_days
 from handlers.secretariat_routes import Action, Command, Dialogue, Routes
 from handlers.turn import SecretariatTurn
@@ -145,16 +145,12 @@ async def _propose_remove(turn: SecretariatTurn, ref: str) -> None:
 
 
 def _ask_confirm(turn: SecretariatTurn, summary: str) -> None:
-    turn.say_lines("closures.confirm", [summary], (
-        (turn.bound("button.confirm", f"{VERB}:apply"), turn.bound("button.cancel", "cancel")),
-    ))
+    confirm_step.ask(turn, "closures.confirm", f"{VERB}:apply", summary)
 
 
 async def on_action(turn: SecretariatTurn, argument: str) -> bool:
-    if argument != "apply" or turn.state.name != CONFIRM:
+    if (data := confirm_step.confirmed(turn, argument, CONFIRM)) is None:
         return False
-    data = dict(turn.state.data)
-    turn.reset()
     try:
         if data["op"] == "add":
             added = await add_closure(turn.session, ClosureData(
@@ -170,18 +166,13 @@ async def on_action(turn: SecretariatTurn, argument: str) -> bool:
     except NotFound:
         turn.say("closures.unknown", id=str(data.get("id", "?")))
     except RegistryError as exc:
-        turn.say("closures.failed", reason=str(exc))
+        turn.say("closures.failed", reason=refusals.reason(turn, exc))
     return True
 
-
-async def _no_text(turn: SecretariatTurn, text: str) -> bool:
-    # The confirmation waits for a button; typed words are answered with it again.
-    turn.say("closures.press")
-    return True
 
 
 ROUTES = Routes(
     commands={"/closures": Command(COORDINATOR, command, "secretariat.help_closures")},
     actions={VERB: Action(COORDINATOR, on_action)},
-    dialogues={"closures.": Dialogue(COORDINATOR, _no_text)},
+    dialogues={"closures.": Dialogue(COORDINATOR, confirm_step.press_reminder("closures.press"))},
 )

@@ -33,14 +33,14 @@ from handlers.chat_port import OutgoingMessage
 from handlers.deadline_names import deadline_name
 from handlers.reminders.calendars import PLANNED_KINDS, focal_point_calendar
 from handlers.reminders.plan import DeadlineFacts, Policy, reminder_steps
-from handlers.reminders.snapshot import address_of
+from handlers.reminders.snapshot import address_of, reachable_identity_of
 from messages import local_date, t
 from storage import outbox
 from storage.calendars import load_closures
 from storage.deadline_changes import DeadlineChange, concerned_focal_points, stopped_deadline_ids
 from storage.deadlines import deadline_names
 from storage.enums import OutboxKind, OutboxStatus
-from storage.models import ChatIdentity, Deadline, FocalPoint, OutboxMessage, ReminderStep
+from storage.models import Deadline, FocalPoint, OutboxMessage, ReminderStep
 
 MOVED = "deadline.changed.moved"
 WITHDRAWN = "deadline.changed.withdrawn"
@@ -111,11 +111,7 @@ async def _tell(session: AsyncSession, policy: Policy, change: DeadlineChange, p
         was = min((date.fromisoformat(k[len(prefix):].split(":")[0]) for k in earlier), default=change.old_due)
         if change.new_due is not None and change.new_due == was:
             continue
-        identity = await session.scalar(
-            select(ChatIdentity)
-            .where(ChatIdentity.focal_point_id == person.id, ChatIdentity.unreachable_since.is_(None))
-            .order_by(ChatIdentity.created_at.desc(), ChatIdentity.id.desc()).limit(1)
-        )
+        identity = await reachable_identity_of(session, person.id)
         address = address_of(identity)
         if identity is None or address is None:
             continue

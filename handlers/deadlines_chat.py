@@ -17,7 +17,7 @@ from datetime import date
 
 from sqlalchemy import case, func, select
 
-from handlers import buttons
+from handlers import buttons, confirm_step, refusals
 from handlers.chat_port import Button
 from handlers.deadline_names import deadline_name
 from handlers.deadline_replan import after_change, after_submitted
@@ -169,7 +169,7 @@ async def _propose_add(turn: SecretariatTurn, words: list[str]) -> None:
         try:
             ids = parse_ids(rest[0])
         except RegistryError as exc:
-            turn.say("deadlines.failed", reason=str(exc))
+            turn.say("deadlines.failed", reason=refusals.reason(turn, exc))
             return
         rest = rest[1:]
     title = " ".join(rest) or None
@@ -207,9 +207,7 @@ async def _propose_delete(turn: SecretariatTurn, ref: str) -> None:
 
 
 def _ask_confirm(turn: SecretariatTurn, summary: str) -> None:
-    turn.say_lines("deadlines.confirm", [summary], (
-        (turn.bound("button.confirm", f"{VERB}:apply"), turn.bound("button.cancel", "cancel")),
-    ))
+    confirm_step.ask(turn, "deadlines.confirm", f"{VERB}:apply", summary)
 
 
 async def on_action(turn: SecretariatTurn, argument: str) -> bool:
@@ -217,17 +215,15 @@ async def on_action(turn: SecretariatTurn, argument: str) -> bool:
     if verb == "page" and rest.isdigit():
         await _list(turn, int(rest))
         return True
-    if argument != "apply" or turn.state.name != CONFIRM:
+    if (data := confirm_step.confirmed(turn, argument, CONFIRM)) is None:
         return False
-    data = dict(turn.state.data)
-    turn.reset()
     try:
         # A savepoint: a refusal met half-way (an add whose ids are not all
         # found) leaves nothing behind, while the turn itself commits.
         async with turn.session.begin_nested():
             await _apply(turn, data)
     except RegistryError as exc:
-        turn.say("deadlines.failed", reason=str(exc))
+        turn.say("deadlines.failed", reason=refusals.reason(turn, exc))
     return True
 
 
@@ -267,11 +263,6 @@ async def _apply(turn: SecretariatTurn, data: dict[str, object]) -> None:
     turn.say("deadlines.told", count=told)
 
 
-async def _no_text(turn: SecretariatTurn, text: str) -> bool:
-    # The confirmation waits for a button; typed words are answered with it again.
-    turn.say("deadlines.press")
-    return True
-
 
 ROUTES = Routes(
     commands={
@@ -279,5 +270,5 @@ ROUTES = Routes(
         "/submitted": Command(COORDINATOR, submitted, "secretariat.help_submitted"),
     },
     actions={VERB: Action(COORDINATOR, on_action)},
-    dialogues={"deadline.": Dialogue(COORDINATOR, _no_text)},
+    dialogues={"deadline.": Dialogue(COORDINATOR, confirm_step.press_reminder("deadlines.press"))},
 )

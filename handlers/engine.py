@@ -34,14 +34,17 @@ from handlers.chat_port import (
     RecipientUnreachable,
     command_words,
 )
-from handlers import browse, buttons, hours, item_lists, refusals, requests, secretariat, snooze, status_update, validate
+from handlers import action_updates, browse, buttons, group_items, hours, item_lists, refusals, requests, secretariat, snooze, status_update, validate
+from handlers import indicator_values_chat
+from handlers import pledges_chat
 from handlers.buttons import Place, Pressed, Verdict
 from handlers.chat_imports import ImportSettings
 from handlers.evidence import EvidenceSettings
 from handlers.invite_links import InviteLinks
-from handlers.onboarding import tell_former_accounts
+from handlers.onboarding import propose_language, tell_former_accounts
 from handlers.secretariat_users import secretariat_welcome
 from handlers.reminders.plan import Policy
+from handlers.report_jobs import ReportAbandoned, ReportRetry, Sleep, pause, through_outages
 from handlers.report_orders import ReportMaker, ReportOrder
 from handlers.turn import SecretariatTurn, Turn, TurnJob
 from messages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, SUPPORTED_LANGUAGES, local_date, local_number, t
@@ -77,7 +80,7 @@ DEFAULT_TIMEOUT = timedelta(minutes=30)
 SETTLE_TIMEOUT = 5.0
 # Buttons that start something anew (a list, a dialogue) and so would drop
 # the dialogue that is open: refused while one is.
-_OPENERS = frozenset({"mine", "filter", "f", "upd", "same", "nca", "ncr", "nco", "fix", "addn", "adde", "req"})
+_OPENERS = frozenset({"mine", "filter", "f", "upd", "same", "nca", "ncr", "nco", "fix", "addn", "adde", "req", indicator_values_chat.VERB}) | group_items.VERBS
 
 
 class ConversationEngine:
@@ -93,6 +96,8 @@ class ConversationEngine:
         evidence: EvidenceSettings | None = None,
         imports: ImportSettings | None = None,
         invite_links: InviteLinks | None = None,
+        report_retry: ReportRetry | None = None,
+        report_sleep: Sleep = pause,
     ) -> None:
         self.sessions = sessions
         self.gateway = gateway
@@ -103,6 +108,10 @@ class ConversationEngine:
         self.policy = policy or Policy()
         # Makes the reports the secretariat orders in chat (bot.reports.build).
         self.reports = reports
+        # A report job waits out a database outage (handlers.report_jobs), until the process stops.
+        self.report_retry = report_retry or ReportRetry()
+        self._report_sleep = report_sleep
+        self._stopping = asyncio.Event()
         # [evidence]: files over its limit are refused when sent; /evidence reads its store.
         self.evidence = evidence or EvidenceSettings()
         # Imports in chat: where files wait for their button, how they are fetched; None refuses them.
@@ -238,9 +247,15 @@ class ConversationEngine:
             log.info("could not tell %s:%s that their message waits: %s", address.platform.value, address.user_id, exc)
 
     async def drain(self) -> None:
-        """Wait for the reports being made to be sent (at shutdown, in tests)."""
-        while self._jobs:
-            await asyncio.gather(*list(self._jobs), return_exceptions=True)
+        """Wait for the reports being made to be sent (at shutdown, in tests).
+        One waiting for the database tries once more, then gives up (the
+        person is told): a stop is not held up by an outage."""
+        self._stopping.set()
+        try:
+            while self._jobs:
+                await asyncio.gather(*list(self._jobs), return_exceptions=True)
+        finally:
+            self._stopping.clear()
 
     async def _deliver_report(self, address: ChatAddress, order: ReportOrder) -> None:
         lang = order.language
@@ -255,10 +270,14 @@ class ConversationEngine:
             await tell("report.failed")
             return
         with tempfile.TemporaryDirectory(prefix="nmrf-report-") as directory:
+            make, what = self.reports, f"report {order.kind} for {address.platform.value}:{address.user_id}"
             try:
-                made = await self.reports(order, Path(directory))
+                made = await through_outages(lambda: make(order, Path(directory)), what, self._stopping, self.report_retry, self._report_sleep)
+            except ReportAbandoned:
+                await tell("report.failed")
+                return
             except Exception:  # noqa: BLE001 - whatever broke, the person must hear of it
-                log.exception("report %s for %s:%s failed", order.kind, address.platform.value, address.user_id)
+                log.exception("%s failed", what)
                 await tell("report.failed")
                 return
             day = local_date((order.as_of or self.clock()).astimezone(ZoneInfo(order.timezone)).date(), lang)
@@ -388,7 +407,7 @@ class ConversationEngine:
         text = (message.text or "").strip()
         code = text.removeprefix("/start").strip() if text.startswith("/start") else ""
         if code:
-            return await self._redeem(session, address, code, now)
+            return await self._redeem(session, address, code, now, message.locale)
         if message.email:
             focal_point = await focal_point_by_email(session, message.email, now.date())
             if focal_point is not None:
@@ -401,11 +420,13 @@ class ConversationEngine:
                     await link_identity(
                         session, focal_point.id, address.platform, address.workspace_id, address.user_id, address.chat_id, now=now
                     )
-                return [welcome(focal_point, address.platform)]
+                return [welcome(focal_point, address.platform), *propose_language(focal_point, address.platform, message.locale)]
         log.info("refused unknown %s user %s", address.platform.value, address.user_id)
         return [OutgoingMessage("refuse.unknown_user", t("refuse.unknown_user", DEFAULT_LANGUAGE))]
 
-    async def _redeem(self, session: AsyncSession, address: ChatAddress, code: str, now: datetime) -> list[OutgoingMessage]:
+    async def _redeem(
+        self, session: AsyncSession, address: ChatAddress, code: str, now: datetime, locale: str | None = None,
+    ) -> list[OutgoingMessage]:
         """``/start CODE``: the first account on a platform spends the code there;
         any other is refused, whether the code came second or was already
         spent by an e-mail match. A fresh invite moves the access, and the
@@ -428,7 +449,7 @@ class ConversationEngine:
             return [OutgoingMessage("onboarding.bad_code", t("onboarding.bad_code", DEFAULT_LANGUAGE))]
         if former:
             log.info("focal point %s moved on %s from %s account(s) to user %s", focal_point.id, address.platform.value, len(former), address.user_id)
-        return [welcome(focal_point, address.platform)]
+        return [welcome(focal_point, address.platform), *propose_language(focal_point, address.platform, locale)]
 
     async def _route(self, turn: Turn) -> None:
         message = turn.message
@@ -449,6 +470,14 @@ class ConversationEngine:
             await snooze.snooze(turn, text.partition(" ")[2])
         elif command == "/hours":
             await hours.hours(turn, text.partition(" ")[2], self.policy)
+        elif command == "/actions":
+            # Before the secretariat's commands: a focal point has an /actions of their own.
+            turn.reset()
+            await action_updates.show_actions(turn)
+        elif command == "/pledges":
+            # As /actions: a focal point has a /pledges of their own.
+            turn.reset()
+            await pledges_chat.show_round(turn)
         elif command in secretariat.COMMANDS:
             turn.say("secretariat.only")
         elif command == "/validate":
@@ -470,7 +499,10 @@ class ConversationEngine:
             if not (
                 await validate.on_text(turn, text, self.policy)
                 or await requests.on_text(turn, text)
+                or await indicator_values_chat.on_text(turn, text)
+                or await pledges_chat.on_text(turn, text)
                 or await status_update.on_text(turn, text)
+                or await action_updates.on_text(turn, text)
             ):
                 self._not_understood(turn)
         else:
@@ -480,6 +512,20 @@ class ConversationEngine:
         """A form submitted (Slack's update modal): the Update button's action with every field."""
         verb, _, argument = action.partition(":")
         parts = argument.split(":")
+        if verb == "gupd" and 1 <= len(parts) <= 2 and all(p.isdigit() for p in parts):
+            # gupd:G, or gupd:G:REQUEST from a request's list (checked as the button is, handlers.group_items).
+            group, asked = int(parts[0]), int(parts[1]) if len(parts) == 2 else None
+            if asked is not None and not await group_items.asks_about_group(turn, group, asked):
+                turn.say("request.not_for_you")
+                return
+            turn.reset()
+            await status_update.on_group_form(turn, group, form, request=asked)
+            return
+        if verb == "xupd" and argument.isdigit():
+            # An action's form (handlers.action_updates.FORM).
+            turn.reset()
+            await action_updates.on_form(turn, int(argument), form)
+            return
         if verb != "upd" or not all(p.isdigit() for p in parts) or len(parts) > 2:
             self._not_understood(turn)
             return
@@ -563,6 +609,14 @@ class ConversationEngine:
             await snooze.snooze(turn, argument)
         elif verb == "fix" and argument.isdigit():
             await status_update.start_correction(turn, int(argument))
+        elif verb in group_items.VERBS and await group_items.on_action(turn, verb, argument):
+            pass
+        elif verb in action_updates.VERBS and await action_updates.on_action(turn, verb, argument):
+            pass
+        elif verb in pledges_chat.VERBS and await pledges_chat.on_action(turn, verb, argument):
+            pass
+        elif verb == indicator_values_chat.VERB:
+            await indicator_values_chat.open_request_button(turn, argument)
         else:
             self._not_understood(turn)
 
@@ -575,7 +629,9 @@ class ConversationEngine:
             if pressed.action == "cancel":
                 turn.reset()
                 turn.say("update.cancelled")
-            elif not await status_update.on_action(turn, pressed.action):
+            elif not (await indicator_values_chat.on_action(turn, pressed.action) or await status_update.on_action(turn, pressed.action)
+                         or await action_updates.on_dialogue_action(turn, pressed.action)
+                         or await pledges_chat.on_dialogue_action(turn, pressed.action)):
                 self._not_understood(turn)
             return
         if verdict is Verdict.CLOSED and sent.kind == "u" and sent.item == turn.expired_rec:
@@ -602,6 +658,10 @@ class ConversationEngine:
             return Place("q", ident, "", "")
         if verb in ("upd", "same"):
             return Place("u", ident, "", "")
+        if verb in group_items.VERBS:
+            return Place("g", ident, "", "")
+        if verb == indicator_values_chat.VERB:
+            return Place("n", indicator_values_chat.item_of(argument), "", "")
         return None
 
 

@@ -6,7 +6,9 @@ buttons are refused as stale).
 
 Filters are typed among the words: ``mechanism:CRC``, ``status:in_progress``,
 ``institution:MOJ`` and the bare word ``unassigned`` (so that word itself is
-never searched for). Accents do not matter: "ninos" finds "niños"."""
+never searched for), each in the reader's language too (``estado:en_curso``,
+``sin-asignar``: the catalogs' ``words.*``, messages.words). Accents do not
+matter: "ninos" finds "niños"."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from handlers.chat_port import Button
 from handlers.secretariat_routes import Action, Command, Dialogue, Routes
 from handlers.turn import SecretariatTurn
 from messages import shorten
+from messages.words import read_word
 from storage.enums import ImplementationStatus, Platform, SecretariatRole
 from storage.errors import InvalidValue
 from storage.recommendations import RecommendationFilter
@@ -26,34 +29,43 @@ VIEWER = SecretariatRole.VIEWER
 VERB = "find"
 PAGE = 8
 _FILTERS = ("mechanism", "status", "institution")
+_FILTER_WORDS = {name: f"words.filter.{name}" for name in _FILTERS}
+_STATUS_WORDS = {s.value: f"words.status.{s.value}" for s in ImplementationStatus}
+_UNASSIGNED = {"unassigned": "words.unassigned"}
 
 
 def _word(turn: SecretariatTurn) -> str:
     return ("/" if turn.message.address.platform is Platform.TELEGRAM else "") + "find"
 
 
-def parse(args: str) -> tuple[str, dict[str, str], bool] | str:
-    """(words, filters, unassigned), or the one token that is not understood."""
+def parse(args: str, language: str = "en") -> tuple[str, dict[str, str], bool] | str:
+    """(words, filters, unassigned), or the one token that is not understood;
+    a status is given as its value (in_progress) whatever language it was typed in."""
     words: list[str] = []
     filters: dict[str, str] = {}
     unassigned = False
     for token in args.split():
-        name, colon, value = token.partition(":")
-        if colon and name.lower() in _FILTERS:
+        # A Chinese or Japanese keyboard types the colon full width (：).
+        typed, colon, value = token.replace("\uff1a", ":").partition(":")
+        name = read_word(typed, _FILTER_WORDS, language) if colon else None
+        if name is not None:
             if not value:
                 return token
-            filters[name.lower()] = value
-        elif token.lower() == "unassigned":
+            if name == "status":
+                status = read_word(value, _STATUS_WORDS, language)
+                if status is None:
+                    return token
+                value = status
+            filters[name] = value
+        elif read_word(token, _UNASSIGNED, language):
             unassigned = True
         else:
             words.append(token)
-    if "status" in filters and filters["status"].lower() not in {s.value for s in ImplementationStatus}:
-        return "status:" + filters["status"]
     return " ".join(words), filters, unassigned
 
 
 async def command(turn: SecretariatTurn, args: str) -> None:
-    parsed = parse(args)
+    parsed = parse(args, turn.language)
     if isinstance(parsed, str):
         turn.say("find.bad_filter", token=shorten(parsed, 40), statuses=", ".join(s.value for s in ImplementationStatus), find=_word(turn))
         return

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.chat_port import Button, ChatAddress, command_words
 from handlers.deadline_names import deadline_name
+from handlers.group_labels import group_ids, group_title, mechanisms, own_summary, update_button
 from handlers.reminders.plan import Policy
 from handlers.reminders.snapshot import OVERDUE_HORIZON
 from handlers.secretariat_routes import Action, Routes
@@ -32,6 +33,7 @@ from handlers.turn import SecretariatTurn
 from messages import local_date, shorten, t
 from storage.conversations import focal_point_for, secretariat_user_for
 from storage.deadlines import deadline_names
+from storage.linked_items import by_priority, institution_items, own_statuses
 from storage.enums import SecretariatRole
 from storage.models import (
     Assignment, Deadline, FocalPoint, InformationRequest, RequestAnswer, RequestRecipient, SecretariatUser, StatusUpdate, deadline_recommendations,
@@ -120,7 +122,8 @@ async def _open_items(session: AsyncSession, person: FocalPoint, now: datetime, 
     """The institution's recommendations waiting for its answer: never
     answered, or under a deadline whose reminders began after its last
     answer (the reminders' rule, handlers.reminders.snapshot). Each with the
-    Open and Update buttons of /mine."""
+    Open and Update buttons of /mine; a linked group once, whole, with its
+    own (its form titled with the group), in /mine's order (by priority)."""
     lang = person.language
     institution_id = person.institution_id
     filters = RecommendationFilter(institution=person.institution.code, answering=institution_id)
@@ -153,23 +156,33 @@ async def _open_items(session: AsyncSession, person: FocalPoint, now: datetime, 
         # A deadline whose reminders have not begun asks nothing yet.
         if since <= now:
             starts[rec] = max(starts.get(rec, since), since)
+    by_id = {int(row["id"]): row for row in rows}
+    waiting = [
+        rec for rec in by_id
+        if (answered := latest.get(rec)) is None or (rec in starts and answered < starts[rec])
+    ]
+    # A linked group is one item, whole, as in /mine: one answer is for all of it.
+    items = by_priority(await institution_items(session, institution_id, matching=waiting)) if waiting else []
+    shown = items[:MAX_READ]
+    own = await own_statuses(session, [r for i in shown if i.group_id is not None for r in i.ids], institution_id)
     lines: list[HomeLine] = []
-    open_count = 0
-    for row in rows:
-        rec = int(row["id"])
-        answered = latest.get(rec)
-        if answered is not None and (rec not in starts or answered >= starts[rec]):
+    for item in shown:
+        if item.group_id is not None:
+            lines.append(HomeLine(
+                t("home.group_item", lang, title=group_title(item), count=len(item.members), mechanisms=mechanisms(item),
+                  ids=group_ids(item), status=own_summary(item, own, lang)),
+                (Button(t("button.open", lang), f"grp:{item.group_id}"), update_button(item, t("button.update", lang), lang)),
+            ))
             continue
-        open_count += 1
-        if len(lines) >= MAX_READ:
-            continue
-        own = t(f"status.{row['own_status']}", lang) if row["own_status"] else t("recommendation.own_none", lang)
+        rec = item.first
+        row = by_id[rec]
+        said = t(f"status.{row['own_status']}", lang) if row["own_status"] else t("recommendation.own_none", lang)
         lines.append(HomeLine(
             t("home.item", lang, id=rec, mechanism=row["mechanism"], paragraph=f" {row['paragraph']}" if row["paragraph"] else "",
-              status=own, text=shorten(str(row["text"]), ITEM_TEXT)),
+              status=said, text=shorten(str(row["text"]), ITEM_TEXT)),
             (Button(t("button.open", lang), f"rec:{rec}"), Button(t("button.update", lang), f"upd:{rec}", form="update")),
         ))
-    return lines, open_count - len(lines)
+    return lines, len(items) - len(lines)
 
 
 def _utc(moment: datetime) -> datetime:

@@ -2,7 +2,8 @@
 
 "No change on all of these" must name its items in Telegram's 64 bytes of
 callback data. Sorted ids are written as base-36 gaps: #1204, #1205, #1311
-become "xg.1.2y" (nca:...). When they do not fit, the button names the
+become "xg.1.2y" (nca:...); a linked group's members fold back into the group
+when pressed. When they do not fit, the button names the
 outbox message it is sent in instead (nco:KEY), whose "#N: no change"
 buttons are the list: the message itself keeps it.
 """
@@ -78,5 +79,18 @@ def no_change_items(buttons: list[list[dict[str, str]]]) -> list[tuple[int, int 
             verb, _, rest = str(button.get("action", "")).partition(":")
             parts = rest.split(":")
             if verb == "same" and 1 <= len(parts) <= 2 and all(p.isdigit() for p in parts):
+                found.append((int(parts[0]), int(parts[1]) if len(parts) == 2 else None))
+    return found
+
+
+def no_change_groups(buttons: list[list[dict[str, str]]]) -> list[tuple[int, int | None]]:
+    """(linked group, request or None) of each group's "no change" button
+    (``gsame:G`` or ``gsame:G:REQUEST``) of a message as the outbox keeps it."""
+    found: list[tuple[int, int | None]] = []
+    for row in buttons:
+        for button in row:
+            verb, _, rest = str(button.get("action", "")).partition(":")
+            parts = rest.split(":")
+            if verb == "gsame" and 1 <= len(parts) <= 2 and all(p.isdigit() for p in parts):
                 found.append((int(parts[0]), int(parts[1]) if len(parts) == 2 else None))
     return found

@@ -11,13 +11,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.chat_port import OutgoingMessage
+from handlers.chat_port import Button, OutgoingMessage, command_words
 from handlers.reminders.calendars import focal_point_calendar
 from handlers.reminders.plan import Policy
-from messages import t
+from messages import LANGUAGE_NAMES, language_of_locale, t
 from storage import outbox
 from storage.conversations import FormerAccount
-from storage.enums import OutboxKind
+from storage.enums import OutboxKind, Platform
 from storage.models import FocalPoint
 
 MOVED = "onboarding.moved"
@@ -47,3 +47,17 @@ async def tell_former_accounts(
         ))
         queued += added is not None
     return queued
+
+
+def propose_language(focal_point: FocalPoint, platform: Platform, locale: str | None) -> list[OutgoingMessage]:
+    """When the person's app is set to a language the bot speaks and they
+    were not invited in it: an offer to switch, written in that language and
+    answered by a tap on either language's own name (``lang:``, as /language)."""
+    proposed = language_of_locale(locale)
+    current = focal_point.language
+    if proposed is None or proposed == current:
+        return []
+    key = "language.propose"
+    buttons = ((Button(LANGUAGE_NAMES[proposed], f"lang:{proposed}"),), (Button(LANGUAGE_NAMES[current], f"lang:{current}"),))
+    text = t(key, proposed, name=LANGUAGE_NAMES[proposed], **command_words(platform))
+    return [OutgoingMessage(key, text, buttons, language=proposed)]

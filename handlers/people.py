@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from handlers import buttons
+from handlers import buttons, confirm_step, refusals
 from handlers.chat_port import Button
 from handlers.hours import set_working_hours
 from handlers.secretariat_routes import Action, Command, Dialogue, Routes
@@ -322,9 +322,7 @@ async def _propose_replace(turn: SecretariatTurn, who: str, words: list[str]) ->
 
 
 def _ask_confirm(turn: SecretariatTurn, summary: str) -> None:
-    turn.say_lines("people.confirm", [summary], (
-        (turn.bound("button.confirm", "pp:apply"), turn.bound("button.cancel", "cancel")),
-    ))
+    confirm_step.ask(turn, "people.confirm", "pp:apply", summary)
 
 
 # --- buttons -------------------------------------------------------------------
@@ -341,15 +339,13 @@ async def on_action(turn: SecretariatTurn, argument: str) -> bool:
     if verb == "invite" and rest.isdigit():
         await _invite_command(turn, rest)
         return True
-    if verb != "apply" or turn.state.name != CONFIRM:
+    if (data := confirm_step.confirmed(turn, verb, CONFIRM)) is None:
         return False
-    data = dict(turn.state.data)
-    turn.reset()
     try:
         await _apply(turn, data)
     except RegistryError as exc:
         # What changed since the summary (someone else's edit): told, nothing kept.
-        turn.say("people.failed", reason=str(exc))
+        turn.say("people.failed", reason=refusals.reason(turn, exc))
     return True
 
 
@@ -394,7 +390,7 @@ async def _institution_of(turn: SecretariatTurn, focal_point_id: int) -> str:
         select(Institution.code).join(FocalPoint, FocalPoint.institution_id == Institution.id).where(FocalPoint.id == focal_point_id)
     )
     if found is None:
-        raise NotFound(f"focal point {focal_point_id} is no longer there")
+        raise NotFound(f"focal point {focal_point_id} is no longer there", key="refusal.people.gone", values={"id": focal_point_id})
     return found
 
 
@@ -470,11 +466,6 @@ def _pager(turn: SecretariatTurn, verb: str, page: int, more: bool, key: str) ->
     return (tuple(row),) if row else ()
 
 
-async def _no_text(turn: SecretariatTurn, text: str) -> bool:
-    # The confirmation waits for a button; typed words are answered with it again.
-    turn.say("people.press")
-    return True
-
 
 ROUTES = Routes(
     commands={
@@ -482,5 +473,5 @@ ROUTES = Routes(
         "/institutions": Command(ADMIN, institutions, "people.help_institutions"),
     },
     actions={"pp": Action(ADMIN, on_action)},
-    dialogues={"people.": Dialogue(ADMIN, _no_text)},
+    dialogues={"people.": Dialogue(ADMIN, confirm_step.press_reminder("people.press"))},
 )

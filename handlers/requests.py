@@ -3,12 +3,14 @@ language, and the answer, typed or given as status updates."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.chat_port import MAX_ACTION_BYTES, Button, OutgoingMessage, command_words
+from handlers.group_labels import update_button
 from handlers.item_lists import NO_CHANGE_OF_MESSAGE, encode, fitting
 from handlers.reminders.calendars import focal_point_calendar
 from handlers.reminders.plan import Policy
@@ -18,6 +20,7 @@ from messages import local_date, t
 from storage import outbox
 from storage.calendars import load_closures
 from storage.enums import OutboxKind, Platform
+from storage.linked_items import Item, items_of
 from storage.models import Assignment, FocalPoint, InformationRequest, Institution, RequestRecipient, request_recommendations
 from storage.requests import record_answer
 
@@ -29,24 +32,41 @@ MAX_ITEM_ROWS = MAX_LISTED
 NO_CHANGE_ALL_OF_REQUEST = "ncr:"
 
 
+def item_rows(items: Sequence[Item], request_id: int, language: str) -> list[tuple[Button, ...]]:
+    """Each item's update (a form on Slack) and its one-tap "no change", both
+    answering the request: a linked group once, as the group, whose one
+    answer is saved on each of its members."""
+    rows: list[tuple[Button, ...]] = []
+    for item in items:
+        first = item.first
+        if item.group_id is not None:
+            rows.append((
+                update_button(item, t("button.open_group", language, id=first), language, request=request_id),
+                Button(t("button.no_change_group", language, id=first), f"gsame:{item.group_id}:{request_id}"),
+            ))
+        else:
+            rows.append((Button(f"#{first}", f"upd:{first}:{request_id}", form="update"), Button(t("button.no_change_item", language, id=first), f"same:{first}:{request_id}")))
+    return rows
+
+
 def request_message(
-    request: InformationRequest, institution: Institution, recs: list[int], language: str, platform: Platform, outbox_key: str | None = None,
+    request: InformationRequest, institution: Institution, items: Sequence[Item], language: str, platform: Platform, outbox_key: str | None = None,
 ) -> OutgoingMessage:
+    """``items``: the recommendations it names that the institution answers
+    for, folded by linked group (storage.linked_items.items_of)."""
     words = command_words(platform)
+    recs = sorted(r for item in items for r in item.ids)
     text = t("request.frame", language, institution=institution.name, text=request.text, date=local_date(request.due_on, language), **words)
     if recs:
         text += "\n\n" + t("request.frame_recommendations", language, ids=", ".join(f"#{r}" for r in recs[:MAX_LISTED]))
     rows: list[tuple[Button, ...]] = [(Button(t("button.answer", language), f"req:{request.id}"),)]
-    # Each item: its update (a form on Slack) and "no change" in one tap, which answer the request.
-    listed = recs[:MAX_ITEM_ROWS]
-    rows += [
-        (Button(f"#{r}", f"upd:{r}:{request.id}", form="update"), Button(t("button.no_change_item", language, id=r), f"same:{r}:{request.id}"))
-        for r in listed
-    ]
+    shown = list(items)[:MAX_ITEM_ROWS]
+    rows += item_rows(shown, request.id, language)
+    listed = [r for item in shown for r in item.ids]
     prefix = f"{NO_CHANGE_ALL_OF_REQUEST}{request.id}:"
-    if len(listed) > 1 and fitting(prefix, listed, MAX_ACTION_BYTES) == listed:
+    if len(shown) > 1 and fitting(prefix, listed, MAX_ACTION_BYTES) == listed:
         rows.append((Button(t("button.no_change_all", language), prefix + encode(listed)),))
-    elif len(listed) > 1 and outbox_key is not None:
+    elif len(shown) > 1 and outbox_key is not None:
         # The ids do not fit a payload: the button names this message, which lists them.
         rows.append((Button(t("button.no_change_all", language), NO_CHANGE_OF_MESSAGE + outbox_key),))
     return OutgoingMessage("request.frame", text, tuple(rows), language=language)
@@ -74,7 +94,7 @@ async def send(
         outbox_id = await outbox.enqueue(session, outbox.NewMessage(
             key=key, kind=OutboxKind.INFORMATION_REQUEST, platform=address.platform,
             workspace_id=address.workspace_id, platform_user_id=address.user_id, chat_id=address.chat_id, timezone=person.timezone,
-            message=request_message(request, institution, mine, person.language, address.platform, key).to_dict(),
+            message=request_message(request, institution, await items_of(session, mine), person.language, address.platform, key).to_dict(),
             due_at=max(now, window.start), not_after=window.end, identity_id=identity.id, focal_point_id=person.id,
             working_hours=person.working_hours,
         ))
@@ -113,12 +133,8 @@ async def open_request(turn: Turn, request_id: int) -> None:
         return
     turn.reset()
     # Each button names the request, so the update it opens answers this
-    # request and no other (see status_update.start).
-    # Each item: its update (a form on Slack) and its one-tap "no change".
-    rows = [
-        (Button(f"#{r}", f"upd:{r}:{request_id}", form="update"), turn.button("button.no_change_item", f"same:{r}:{request_id}", id=r))
-        for r in mine[:MAX_LISTED]
-    ]
+    # request and no other (see status_update.start); a linked group once.
+    rows = item_rows((await items_of(turn.session, mine))[:MAX_LISTED], request_id, turn.language)
     turn.say("request.pick", tuple(rows), id=request_id, institution=me.institution.name)
 
 

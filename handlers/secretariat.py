@@ -15,14 +15,16 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
-from handlers import assign_chat, broadcast, buttons, chat_imports, closures, deadlines_chat, evidence, find_chat, home, people, refusals, roles, secretariat_users, secretariat_validations
+from handlers import actions_chat, assign_chat, broadcast, buttons, chat_imports, closures, deadlines_chat, evidence, find_chat, follow_up_chat, home, links_chat, people, priorities_chat, refusals, roles, secretariat_users, secretariat_validations
+from handlers import pledges_secretariat
 from handlers.buttons import Verdict
-from handlers.report_orders import parse_order
+from handlers.report_orders import BadReportFilter, parse_order
 from handlers.secretariat_routes import Action, Command, Dialogue, Routes
 from handlers.summaries import summarise
 from handlers.timeliness import on_time_line
 from handlers.turn import SecretariatTurn
 from messages import local_date, local_number
+from messages.words import read_word
 from storage.audit import acting_as
 from storage.enums import SecretariatRole
 from storage.errors import InvalidValue
@@ -86,7 +88,7 @@ CORE = Routes(
 )
 
 # Every capability the secretariat has in chat, in the order its help lists them.
-CAPABILITIES: tuple[Routes, ...] = (CORE, secretariat_users.ROUTES, home.ROUTES, chat_imports.ROUTES, closures.ROUTES, secretariat_validations.ROUTES, people.ROUTES, deadlines_chat.ROUTES, find_chat.ROUTES, assign_chat.ROUTES)
+CAPABILITIES: tuple[Routes, ...] = (CORE, secretariat_users.ROUTES, home.ROUTES, chat_imports.ROUTES, closures.ROUTES, secretariat_validations.ROUTES, people.ROUTES, deadlines_chat.ROUTES, find_chat.ROUTES, assign_chat.ROUTES, links_chat.ROUTES, priorities_chat.ROUTES, follow_up_chat.ROUTES, actions_chat.ROUTES, pledges_secretariat.ROUTES)
 
 _COMMANDS: dict[str, Command] = {name: c for routes in CAPABILITIES for name, c in routes.commands.items()}
 _ACTIONS: dict[str, Action] = {verb: a for routes in CAPABILITIES for verb, a in routes.actions.items()}
@@ -219,8 +221,11 @@ async def _on_action(turn: SecretariatTurn, action: str) -> None:
 async def _order_report(turn: SecretariatTurn, words: list[str]) -> None:
     try:
         order = parse_order(words, turn.language, turn.timezone)
+    except BadReportFilter as exc:
+        turn.say(exc.key, **exc.values)
+        return
     except InvalidValue:
-        turn.say("report.usage")
+        turn.say_lines("report.usage", [turn.text("report.usage"), turn.text("report.usage_plan")])
         return
     if order.mechanism is not None:
         # A typo should be told, not answered with an empty file.
@@ -236,7 +241,8 @@ async def _order_report(turn: SecretariatTurn, words: list[str]) -> None:
 
 async def _summary(turn: SecretariatTurn, command: str, text: str) -> None:
     lang = turn.language
-    by = "cluster" if "cluster" in text.lower() else "institution"
+    # "/progress cluster", in the reader's words too (regroupement, agrupación: messages.words).
+    by = "cluster" if any(read_word(w.rpartition(":")[2], {"cluster": "words.by.cluster"}, lang) for w in text.split()) else "institution"
     lines = await summarise(turn.session, by, turn.policy, as_of=turn.now)
     by_word = turn.text(f"secretariat.by_{by}")
     if command == "/progress":

@@ -6,13 +6,13 @@ user added gets a one-time invite code for their chat account at once."""
 
 from __future__ import annotations
 
-from handlers import buttons
+from handlers import buttons, confirm_step, refusals
 from handlers.chat_port import OutgoingMessage, command_words
 from handlers.secretariat_routes import Action, Command, Dialogue, Routes
 from handlers.turn import SecretariatTurn
 from messages import SUPPORTED_LANGUAGES, local_date, t
 from storage.enums import Platform, SecretariatRole
-from storage.errors import Conflict, InvalidValue, NotFound, RegistryError
+from storage.errors import InvalidValue, NotFound, RegistryError
 from storage.secretariat import (
     SecretariatUserData,
     add_secretariat_user,
@@ -159,16 +159,12 @@ async def _invite(turn: SecretariatTurn, who: str) -> None:
 
 
 def _ask_confirm(turn: SecretariatTurn, summary: str) -> None:
-    turn.say_lines("secretariat_users.confirm", [summary], (
-        (turn.bound("button.confirm", "su:apply"), turn.bound("button.cancel", "cancel")),
-    ))
+    confirm_step.ask(turn, "secretariat_users.confirm", "su:apply", summary)
 
 
 async def on_action(turn: SecretariatTurn, argument: str) -> bool:
-    if argument != "apply" or turn.state.name != CONFIRM:
+    if (data := confirm_step.confirmed(turn, argument, CONFIRM)) is None:
         return False
-    data = dict(turn.state.data)
-    turn.reset()
     try:
         if data["op"] == "add":
             user = await add_secretariat_user(turn.session, SecretariatUserData(
@@ -182,24 +178,17 @@ async def on_action(turn: SecretariatTurn, argument: str) -> bool:
             user = await edit_secretariat_user(turn.session, data["who"], role=role, active=data.get("active"), now=turn.now)
             turn.say("secretariat_users.changed", id=user.id, name=user.name, role=turn.text(f"role.{SecretariatRole(user.role).value}"),
                      state=turn.text("secretariat_users.active" if user.active else "secretariat_users.inactive"))
-    except Conflict as exc:
-        if "last active admin" in str(exc):
-            turn.say("secretariat_users.last_admin")
-        else:
-            turn.say("secretariat_users.failed", reason=str(exc))
     except RegistryError as exc:
-        turn.say("secretariat_users.failed", reason=str(exc))
+        if exc.key == "refusal.secretariat.last_admin":
+            turn.say("secretariat_users.last_admin")
+            return True
+        turn.say("secretariat_users.failed", reason=refusals.reason(turn, exc))
     return True
 
-
-async def _no_text(turn: SecretariatTurn, text: str) -> bool:
-    # The confirmation waits for a button; typed words are answered with it again.
-    turn.say("secretariat_users.press")
-    return True
 
 
 ROUTES = Routes(
     commands={"/secretariat": Command(ADMIN, command, "secretariat.help_secretariat")},
     actions={"su": Action(ADMIN, on_action)},
-    dialogues={"secretariat_users.": Dialogue(ADMIN, _no_text)},
+    dialogues={"secretariat_users.": Dialogue(ADMIN, confirm_step.press_reminder("secretariat_users.press"))},
 )

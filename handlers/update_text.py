@@ -16,11 +16,15 @@ a new language brings its own and a reader may type in any of them.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 
 from messages import SUPPORTED_LANGUAGES, t
+from messages.bidi import strip_controls
+from messages.numbers import latin_digits
 
 URL = re.compile(r"https?://[^\s<>\"']+")
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
@@ -39,28 +43,38 @@ class ReadUpdate:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def _words(key: str) -> tuple[str, ...]:
+def _plain(text: str) -> str:
+    """A word as it is compared: without direction marks (messages.bidi), in
+    its case-folded form, and without Arabic's short vowels and shadda
+    (combining marks a reader may or may not type: تخطٍّ is تخط). Letters
+    with their accent (é, ñ) are single characters and keep it."""
+    return "".join(c for c in strip_controls(text).casefold() if unicodedata.category(c) != "Mn")
+
+
+def _words(key: str, compare: Callable[[str], str]) -> tuple[str, ...]:
     found: list[str] = []
     for language in SUPPORTED_LANGUAGES:
-        found.extend(w.strip().casefold() for w in t(key, language).split("|") if w.strip())
+        found.extend(compare(w).strip() for w in t(key, language).split("|") if strip_controls(w).strip())
     return tuple(dict.fromkeys(found))
 
 
 @cache
 def skip_words() -> frozenset[str]:
-    return frozenset(_words("words.skip"))
+    return frozenset(_words("words.skip", _plain))
 
 
 @cache
 def _next_line() -> re.Pattern[str]:
-    words = sorted(_words("words.next"), key=len, reverse=True)
+    # Matched against the line as typed (case aside), marks only taken out.
+    words = sorted(_words("words.next", lambda w: strip_controls(w).casefold()), key=len, reverse=True)
     alternatives = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
     return re.compile(rf"^\s*(?:{alternatives})\s*[:：–—]\s*(?P<step>.+?)\s*$", re.IGNORECASE)
 
 
 def is_skip(text: str) -> bool:
     """"skip", "passer", "omitir"...: typed where the Skip button is."""
-    return text.strip().strip(".!").casefold() in skip_words()
+    # The full stop and exclamation mark of Arabic and Chinese keyboards too (؟ 。 ！).
+    return _plain(text).strip().strip(".!؟\u3002\uff01").strip() in skip_words()
 
 
 def links_in(text: str) -> tuple[str, ...]:
@@ -68,9 +82,10 @@ def links_in(text: str) -> tuple[str, ...]:
 
 
 def read_date(text: str) -> date | None:
-    """An ISO date, or None when it is none (2027-02-30, "soon")."""
+    """An ISO date, or None when it is none (2027-02-30, "soon"); in any
+    script's digits (٢٠٢٧-٠٣-٣١ from an Arabic reader)."""
     try:
-        return date.fromisoformat(text.strip())
+        return date.fromisoformat(latin_digits(strip_controls(text)).strip())
     except ValueError:
         return None
 
@@ -82,7 +97,7 @@ def read_update(text: str) -> ReadUpdate:
     next_date: date | None = None
     bad_date: str | None = None
     for line in text.splitlines():
-        found = _next_line().match(line) if next_step is None else None
+        found = _next_line().match(strip_controls(line)) if next_step is None else None
         if found is None:
             narrative_lines.append(line)
             continue

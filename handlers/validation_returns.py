@@ -18,11 +18,11 @@ from sqlalchemy.orm import selectinload
 from handlers.chat_port import Button, OutgoingMessage
 from handlers.reminders.calendars import focal_point_calendar
 from handlers.reminders.plan import Policy
-from handlers.reminders.snapshot import address_of
+from handlers.reminders.snapshot import address_of, reachable_identity_of
 from messages import shorten, t
 from storage import outbox
 from storage.enums import OutboxKind
-from storage.models import ChatIdentity, FocalPoint, Recommendation, StatusUpdate, Validation
+from storage.models import FocalPoint, Recommendation, StatusUpdate, Validation
 
 NOTICE = "validate.returned_notice"
 # The comment is quoted whole up to this; the validator typed at most 2,000.
@@ -48,11 +48,7 @@ async def tell_author(session: AsyncSession, validation: Validation, policy: Pol
     if update is None or update.author_focal_point_id is None:
         return False
     author = await session.get(FocalPoint, update.author_focal_point_id)
-    identity = await session.scalar(
-        select(ChatIdentity)
-        .where(ChatIdentity.focal_point_id == update.author_focal_point_id, ChatIdentity.unreachable_since.is_(None))
-        .order_by(ChatIdentity.created_at.desc(), ChatIdentity.id.desc()).limit(1)
-    )
+    identity = await reachable_identity_of(session, update.author_focal_point_id)
     address = address_of(identity)
     if author is None or identity is None or address is None:
         return False

@@ -28,16 +28,37 @@ from functools import cache
 from importlib import resources
 from typing import Any, BinaryIO
 
+from babel import Locale
 from babel.dates import format_date
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
-SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "fr", "es")
+from messages import bidi
+
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "fr", "es", "ar", "zh", "ru", "pt")
+# Languages whose catalogs are being written: everything below knows them
+# (locale, name, direction), tests check their catalogs as far as they go,
+# and they join SUPPORTED_LANGUAGES (what a person may choose and t()
+# speaks) once their catalog is complete. Issue 17's four have joined.
+UPCOMING_LANGUAGES: tuple[str, ...] = ()
 DEFAULT_LANGUAGE = "en"
+# Each language's Babel locale, for its dates and numbers.
 # The UN writes British English: "22 November 2026".
-_LOCALES = {"en": "en_GB", "fr": "fr", "es": "es"}
+# Arabic is ar_EG, not CLDR's bare "ar" (ar_001): the bare one counts in
+# Latin digits, as the Maghreb does; ar_EG (like ar_SA) in Arabic-Indic
+# digits, "٢٢ نوفمبر ٢٠٢٦", as the UN's Arabic documents and the Mashriq do,
+# with the same month names. A reader typing either kind is understood
+# (messages.numbers.read_number). Chinese is Simplified, the UN's; Portuguese
+# is CLDR's "pt" (Brazil's habits: 1.234,5; 0 and 1 singular).
+_LOCALES = {"en": "en_GB", "fr": "fr", "es": "es", "ar": "ar_EG", "zh": "zh_Hans_CN", "ru": "ru", "pt": "pt"}
 # Each language by its own name, as a language picker shows them.
-LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español"}
+LANGUAGE_NAMES = {
+    "en": "English", "fr": "Français", "es": "Español",
+    "ar": "العربية", "zh": "中文", "ru": "Русский", "pt": "Português",
+}
+# Written right to left: t() marks their paragraphs and isolates their values (messages.bidi).
+RIGHT_TO_LEFT_LANGUAGES = frozenset({"ar"})
 # Dates are typed as ISO everywhere: unambiguous whatever the reader's habits.
 DATE_EXAMPLE = "2027-03-31"
 
@@ -96,7 +117,13 @@ def parse_catalog(source: BinaryIO, language: str) -> Catalog:
 
 @cache
 def _load(language: str) -> Catalog:
-    with resources.files(__package__).joinpath("locale", f"{language}.po").open("rb") as fh:
+    source = resources.files(__package__).joinpath("locale", f"{language}.po")
+    if not source.is_file():
+        # A language whose catalog is not written yet: every key falls back to
+        # English, with CLDR's plural forms ready for when it comes.
+        rule = get_plural(language)
+        return Catalog({}, PluralRule(f"nplurals={rule.num_plurals}; plural={rule.plural_expr};", rule.num_plurals, rule.plural_expr))
+    with source.open("rb") as fh:
         return parse_catalog(fh, language)
 
 
@@ -129,12 +156,58 @@ def t(key: str, language: str, /, **values: Any) -> str:
             raise TypeError(f"message {key!r} has plural forms: give count= as a whole number, not {count!r}")
         text = _load(language).form(key, count)
         values = {**values, "count": local_number(count, language)}
-    return text.format(**values) if values else text
+    if language in RIGHT_TO_LEFT_LANGUAGES:
+        # The one place right-to-left text is made to read so on every platform.
+        return bidi.fill_right_to_left(text, values)
+    if not values:
+        return text
+    return text.format(**{name: bidi.isolate_in_left_to_right(value) for name, value in values.items()})
+
+
+def language_of_locale(tag: str | None) -> str | None:
+    """The supported language a platform's locale names (Telegram's
+    ``language_code`` "pt-BR", "zh-hans", "ar"; Slack's "ar-SA", "zh-CN"),
+    or None when the bot does not speak it."""
+    if not tag:
+        return None
+    # zh-TW, zh-HK and zh-Hant (Traditional) are proposed Chinese too: the
+    # catalog is Simplified, the UN's, and a reader of Traditional reads it
+    # far more readily than English; the proposal is one they may decline.
+    code = tag.replace("_", "-").split("-")[0].lower()
+    return code if code in SUPPORTED_LANGUAGES else None
+
+
+def for_reader(text: str, language: str) -> str:
+    """Text put together from lines already rendered (a list), each of its
+    paragraphs marked right to left for a reader of such a language."""
+    return bidi.mark_paragraphs(text) if language in RIGHT_TO_LEFT_LANGUAGES else text
+
+
+def locale_of(language: str) -> str:
+    """The Babel locale a language's dates and numbers are written in."""
+    return _LOCALES.get(language, "en_GB")
+
+
+# The digits of the numbering systems our locales count in, beyond Latin;
+# Babel gives a locale's symbols in them (٫ ٬) but writes every digit in Latin.
+_ZEROS = {"arab": 0x0660, "arabext": 0x06F0}
+
+
+@cache
+def _digit_table(locale: str) -> dict[int, str]:
+    zero = _ZEROS.get(Locale.parse(locale).default_numbering_system)
+    return {} if zero is None else {ord("0") + d: chr(zero + d) for d in range(10)}
+
+
+def native_digits(text: str, language: str) -> str:
+    """``text`` (a number or date Babel wrote) in the digits its locale counts in: ١٢٣ in Arabic."""
+    table = _digit_table(locale_of(language))
+    return text.translate(table) if table else text
 
 
 def local_date(day: date, language: str) -> str:
-    """'22 November 2026', '22 novembre 2026', '22 de noviembre de 2026'."""
-    return format_date(day, format="long", locale=_LOCALES.get(language, "en_GB"))
+    """'22 November 2026', '22 novembre 2026', '22 de noviembre de 2026', '٢٢ نوفمبر ٢٠٢٦'."""
+    return native_digits(format_date(day, format="long", locale=locale_of(language)), language)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -143,4 +216,5 @@ def shorten(text: str, limit: int) -> str:
 
 
 def local_number(value: float, language: str) -> str:
-    return format_decimal(value, locale=_LOCALES.get(language, "en_GB"))
+    """1,234.5 / 1 234,5 / ١٬٢٣٤٫٥: the locale's own numbering system, symbols and digits."""
+    return native_digits(format_decimal(value, locale=locale_of(language), numbering_system="default"), language)

@@ -65,10 +65,11 @@ async def assign(
             f"{rec_id} ({codes[a.institution_id]})" for rec_id, a in sorted(other_leads.items())[:_SHOWN]
         )
         more = f" and {len(other_leads) - _SHOWN} more" if len(other_leads) > _SHOWN else ""
+        beyond = f" (+{len(other_leads) - _SHOWN})" if len(other_leads) > _SHOWN else ""
         raise Conflict(
             f"{len(other_leads)} recommendation(s) already have a lead institution: {listed}{more}; "
             "assign as contributing, or replace the lead (--replace-lead)",
-            field="role",
+            field="role", key="refusal.assign.lead_taken", values={"count": len(other_leads), "leads": listed + beyond},
         )
 
     if role == AssignmentRole.LEAD and replace_lead:

@@ -8,11 +8,9 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.choices import AUDIT_ACTIONS as ACTIONS
 from storage.errors import InvalidValue
 from storage.models import AuditEntry, Base
-
-# Row changes, and whole imports (storage.importers.run records one per file).
-ACTIONS = ("insert", "update", "delete", "import")
 
 
 @dataclass(frozen=True)

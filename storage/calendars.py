@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache, lru_cache
 
-import holidays
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +28,10 @@ NAME_CHARS = 200
 
 @cache
 def _supported() -> dict[str, tuple[str, ...]]:
+    # Imported when a place is checked: the package takes a fifth of a second
+    # to load, which the commands that never name a place need not spend.
+    import holidays
+
     return {country: tuple(subdivisions) for country, subdivisions in holidays.list_supported_countries().items()}
 
 
@@ -43,7 +46,7 @@ def check_country(value: str) -> str:
     if code not in _supported():
         raise InvalidValue(
             f"expected an ISO 3166-1 alpha-2 country code the holidays package knows, such as UY, DE or FR; got {value!r}",
-            field="country",
+            field="country", key="refusal.calendars.country", values={"value": value.strip()[:20]},
         )
     return code
 
@@ -55,7 +58,10 @@ def check_place(country: str | None, subdivision: str | None) -> tuple[str | Non
     country = (country or "").strip() or None
     if country is None:
         if subdivision is not None:
-            raise InvalidValue(f"a subdivision ({subdivision!r}) needs its country, e.g. country DE with subdivision BY", field="subdivision")
+            raise InvalidValue(
+                f"a subdivision ({subdivision!r}) needs its country, e.g. country DE with subdivision BY",
+                field="subdivision", key="refusal.calendars.subdivision_alone", values={"subdivision": subdivision[:20]},
+            )
         return None, None
     code = check_country(country)
     if subdivision is None:
@@ -65,8 +71,15 @@ def check_place(country: str | None, subdivision: str | None) -> tuple[str | Non
         if name.upper() == subdivision.upper():
             return code, name
     if not known:
-        raise InvalidValue(f"the holidays package has no subdivisions for {code}; leave the subdivision out", field="subdivision")
-    raise InvalidValue(f"{subdivision!r} is not a subdivision of {code} the holidays package knows; expected one of {', '.join(known)}", field="subdivision")
+        raise InvalidValue(
+            f"the holidays package has no subdivisions for {code}; leave the subdivision out",
+            field="subdivision", key="refusal.calendars.no_subdivisions", values={"country": code},
+        )
+    raise InvalidValue(
+        f"{subdivision!r} is not a subdivision of {code} the holidays package knows; expected one of {', '.join(known)}",
+        field="subdivision", key="refusal.calendars.unknown_subdivision",
+        values={"subdivision": subdivision[:20], "country": code, "known": ", ".join(known)},
+    )
 
 
 @dataclass(frozen=True)
@@ -132,15 +145,24 @@ class ClosureData:
 def check_closure(data: ClosureData) -> ClosureData:
     name = " ".join(data.name.split())
     if not name:
-        raise InvalidValue("a closure needs a name, e.g. 'Semana de Turismo'", field="name")
+        raise InvalidValue("a closure needs a name, e.g. 'Semana de Turismo'", field="name", key="refusal.calendars.no_name")
     if len(name) > NAME_CHARS:
-        raise InvalidValue(f"a closure's name is at most {NAME_CHARS} characters, not {len(name)}", field="name")
+        raise InvalidValue(
+            f"a closure's name is at most {NAME_CHARS} characters, not {len(name)}",
+            field="name", key="refusal.calendars.long_name", values={"count": NAME_CHARS, "length": len(name)},
+        )
     ends_on = data.ends_on or data.starts_on
     if ends_on < data.starts_on:
-        raise InvalidValue(f"a closure ends on or after its first day: {ends_on.isoformat()} is before {data.starts_on.isoformat()}", field="to")
+        raise InvalidValue(
+            f"a closure ends on or after its first day: {ends_on.isoformat()} is before {data.starts_on.isoformat()}",
+            field="to", key="refusal.calendars.ends_before_start", values={"end": ends_on, "start": data.starts_on},
+        )
     length = (ends_on - data.starts_on).days + 1
     if length > MAX_CLOSURE_DAYS:
-        raise InvalidValue(f"a closure lasts at most {MAX_CLOSURE_DAYS} days, not {length}: add each closure separately", field="to")
+        raise InvalidValue(
+            f"a closure lasts at most {MAX_CLOSURE_DAYS} days, not {length}: add each closure separately",
+            field="to", key="refusal.calendars.too_long", values={"count": MAX_CLOSURE_DAYS, "length": length},
+        )
     country, subdivision = check_place(data.country, data.subdivision)
     return ClosureData(name, data.starts_on, ends_on, country, subdivision)
 
@@ -168,14 +190,18 @@ async def list_closures(session: AsyncSession, since: date | None = None) -> lis
 async def get_closure(session: AsyncSession, closure_id: int) -> Closure:
     row = await session.get(ClosureDay, closure_id)
     if row is None:
-        raise NotFound(f"no closure with id {closure_id} (see: nmrf-bot calendar closures list)", field="id")
+        raise NotFound(
+            f"no closure with id {closure_id} (see: nmrf-bot calendar closures list)", field="id", key="refusal.calendars.unknown_closure", values={"id": closure_id}
+        )
     return _closure(row)
 
 
 async def remove_closure(session: AsyncSession, closure_id: int) -> Closure:
     row = await session.get(ClosureDay, closure_id)
     if row is None:
-        raise NotFound(f"no closure with id {closure_id} (see: nmrf-bot calendar closures list)", field="id")
+        raise NotFound(
+            f"no closure with id {closure_id} (see: nmrf-bot calendar closures list)", field="id", key="refusal.calendars.unknown_closure", values={"id": closure_id}
+        )
     closure = _closure(row)
     await session.delete(row)
     await session.flush()

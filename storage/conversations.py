@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, delete, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from storage.audit import audit_record
 from storage.clock import utcnow
@@ -70,6 +70,7 @@ async def save_state(
     if row is None:
         row = ConversationState(platform=platform, workspace_id=workspace_id, platform_user_id=user_id)
         session.add(row)
+        _turn_rows(session)[("state", platform, workspace_id, user_id)] = row
     row.state, row.data, row.updated_at = state.name, dict(state.data), now
     await session.flush()
 
@@ -77,13 +78,33 @@ async def save_state(
 async def _state_row(
     session: AsyncSession, platform: Platform, workspace_id: str, user_id: str
 ) -> ConversationState | None:
-    return await session.scalar(
+    rows = _turn_rows(session)
+    key = ("state", platform, workspace_id, user_id)
+    row = rows.get(key)
+    if row is not None and not (insp := inspect(row)).deleted and not insp.detached:
+        return row  # type: ignore[no-any-return]
+    row = await session.scalar(
         select(ConversationState).where(
             ConversationState.platform == platform,
             ConversationState.workspace_id == workspace_id,
             ConversationState.platform_user_id == user_id,
         )
     )
+    if row is not None:
+        rows[key] = row
+    return row
+
+
+def _turn_rows(session: AsyncSession) -> dict[tuple[Any, ...], Any]:
+    """What this transaction already read of a turn's own rows: a turn loads
+    its state and saves it, finds its account and marks it reachable, and
+    each statement through aiosqlite is a dozen hops to its thread and back.
+    Kept with the transaction, so a later one reads afresh."""
+    transaction = session.sync_session.get_transaction()
+    held = session.info.get("nmrf_turn_rows")
+    if held is None or held[0] is not transaction:
+        held = session.info["nmrf_turn_rows"] = (transaction, {})
+    return held[1]  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -160,8 +181,8 @@ async def focal_point_for(
     session: AsyncSession, platform: Platform, workspace_id: str, user_id: str, today: date
 ) -> FocalPoint | None:
     """The focal point in office behind a chat account, if any."""
-    return await session.scalar(
-        select(FocalPoint)
+    found = (await session.execute(
+        select(FocalPoint, ChatIdentity.unreachable_since)
         .join(ChatIdentity, ChatIdentity.focal_point_id == FocalPoint.id)
         .where(
             ChatIdentity.platform == platform,
@@ -169,11 +190,19 @@ async def focal_point_for(
             ChatIdentity.platform_user_id == user_id,
             active_on(today),
         )
-        .options(selectinload(FocalPoint.institution))
-    )
+        # In the same statement: every turn reads the institution.
+        .options(joinedload(FocalPoint.institution))
+    )).first()
+    if found is None:
+        return None
+    # mark_reachable need not write for an account known reachable.
+    _turn_rows(session)[("reachable", platform, workspace_id, user_id)] = found[1] is None
+    return found[0]  # type: ignore[no-any-return]
 
 
 async def mark_reachable(session: AsyncSession, platform: Platform, workspace_id: str, user_id: str) -> None:
+    if _turn_rows(session).get(("reachable", platform, workspace_id, user_id)):
+        return
     await session.execute(
         update(ChatIdentity)
         .where(
@@ -216,14 +245,15 @@ async def focal_point_by_email(session: AsyncSession, email: str, today: date) -
     )
 
 
-def _hash(code: str) -> str:
+def invite_code_hash(code: str) -> str:
+    """What is stored of an invite code (focal points' and secretariat users')."""
     return hashlib.sha256(code.strip().encode("utf-8")).hexdigest()
 
 
 async def create_invite(session: AsyncSession, focal_point_id: int, now: datetime) -> str:
     """A fresh one-time code; only its hash is stored."""
     code = secrets.token_urlsafe(12)
-    session.add(Invite(code_hash=_hash(code), focal_point_id=focal_point_id, created_at=now, expires_at=now + INVITE_LIFETIME))
+    session.add(Invite(code_hash=invite_code_hash(code), focal_point_id=focal_point_id, created_at=now, expires_at=now + INVITE_LIFETIME))
     await session.flush()
     return code
 
@@ -241,7 +271,7 @@ class FormerAccount:
 async def usable_invite(session: AsyncSession, code: str, platform: Platform, now: datetime) -> tuple[Invite, FocalPoint] | None:
     """The invite behind a code and its focal point, if it may still link an
     account on this platform: known, not expired, not spent there yet."""
-    invite = await session.scalar(select(Invite).where(Invite.code_hash == _hash(code)))
+    invite = await session.scalar(select(Invite).where(Invite.code_hash == invite_code_hash(code)))
     if invite is None or invite.expires_at <= now:
         return None
     spent = await session.scalar(select(InviteUse.invite_id).where(InviteUse.invite_id == invite.id, InviteUse.platform == platform))

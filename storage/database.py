@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.audit import AuditedSession
 from storage.errors import ConfigurationError
+from storage.paragraph_order import register_sqlite
 
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -93,6 +94,8 @@ def _configure_sqlite(engine: AsyncEngine, *, in_memory: bool, busy_ms: int) -> 
         # How long a writer waits for another's lock before "database is locked".
         cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
         cursor.close()
+        # Natural paragraph order in SQL (storage.paragraph_order); PostgreSQL has it built in.
+        register_sqlite(dbapi_connection)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:

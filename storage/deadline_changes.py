@@ -55,9 +55,12 @@ def live() -> object:
 async def live_deadline(session: AsyncSession, deadline_id: int) -> Deadline:
     deadline = await session.get(Deadline, deadline_id)
     if deadline is None:
-        raise NotFound(f"no deadline with id {deadline_id}")
+        raise NotFound(f"no deadline with id {deadline_id}", key="refusal.deadlines.unknown", values={"id": deadline_id})
     if deadline.withdrawn_at is not None:
-        raise InvalidValue(f"deadline {deadline_id} was withdrawn on {deadline.withdrawn_at.date().isoformat()}")
+        raise InvalidValue(
+            f"deadline {deadline_id} was withdrawn on {deadline.withdrawn_at.date().isoformat()}",
+            key="refusal.deadlines.withdrawn", values={"id": deadline_id, "date": deadline.withdrawn_at.date()},
+        )
     return deadline
 
 
@@ -74,26 +77,30 @@ async def edit_deadline(
     report it serves, and a report on or after its input deadlines."""
     deadline = await live_deadline(session, deadline_id)
     if due_on is None and title is None:
-        raise InvalidValue("nothing to change: give a new due date or a title")
+        raise InvalidValue("nothing to change: give a new due date or a title", key="refusal.deadlines.nothing_to_change")
     old_due = deadline.due_on
     if due_on is not None and due_on != deadline.due_on:
         if deadline.parent_id is not None:
             parent = await session.get(Deadline, deadline.parent_id)
             if parent is not None and due_on > parent.due_on:
                 raise InvalidValue(
-                    f"an input deadline ({due_on}) after the deadline it serves ({parent.due_on}, deadline {parent.id})"
+                    f"an input deadline ({due_on}) after the deadline it serves ({parent.due_on}, deadline {parent.id})",
+                    key="refusal.deadlines.input_after_report", values={"due": due_on, "report_due": parent.due_on, "report": parent.id},
                 )
         late = [c for c in await _live_children(session, deadline.id) if c.due_on > due_on]
         if late:
             raise InvalidValue(
-                f"the input deadline {late[0].id} is due {late[0].due_on}, after {due_on}: move it first"
+                f"the input deadline {late[0].id} is due {late[0].due_on}, after {due_on}: move it first",
+                key="refusal.deadlines.input_later", values={"input": late[0].id, "input_due": late[0].due_on, "due": due_on},
             )
         deadline.due_on = due_on
     title_changed = False
     if title is not None:
         cleaned = title.strip() or None
         if cleaned and len(cleaned) > 300:
-            raise InvalidValue(f"a title is at most 300 characters, got {len(cleaned)}")
+            raise InvalidValue(
+                f"a title is at most 300 characters, got {len(cleaned)}", key="refusal.deadlines.long_title", values={"count": 300, "length": len(cleaned)}
+            )
         title_changed = cleaned != deadline.title
         deadline.title = cleaned
     await session.flush()
@@ -105,11 +112,17 @@ async def withdraw_deadline(session: AsyncSession, deadline_id: int, now: dateti
     deadline = await live_deadline(session, deadline_id)
     request = await session.scalar(select(InformationRequest.id).where(InformationRequest.deadline_id == deadline.id))
     if request is not None:
-        raise InvalidValue(f"deadline {deadline.id} is the reply date of information request {request}: it goes with the request")
+        raise InvalidValue(
+            f"deadline {deadline.id} is the reply date of information request {request}: it goes with the request",
+            key="refusal.deadlines.request_reply", values={"id": deadline.id, "request": request},
+        )
     children = await _live_children(session, deadline.id)
     if children:
         ids = ", ".join(str(c.id) for c in children)
-        raise InvalidValue(f"deadline {deadline.id} is served by the input deadlines {ids}: withdraw them first")
+        raise InvalidValue(
+            f"deadline {deadline.id} is served by the input deadlines {ids}: withdraw them first",
+            key="refusal.deadlines.has_inputs", values={"id": deadline.id, "inputs": ids},
+        )
     deadline.withdrawn_at = now
     deadline.withdrawn_by = current_actor()[:200]
     await session.flush()
@@ -122,12 +135,19 @@ async def mark_submitted(session: AsyncSession, deadline_id: int, on: date, toda
     deadline = await live_deadline(session, deadline_id)
     if deadline.kind not in REPORT_KINDS:
         raise InvalidValue(
-            f"deadline {deadline.id} is an {deadline.kind.value.replace('_', ' ')} deadline, not a report: only a report is submitted"
+            f"deadline {deadline.id} is an {deadline.kind.value.replace('_', ' ')} deadline, not a report: only a report is submitted",
+            key="refusal.deadlines.not_a_report", values={"id": deadline.id},
         )
     if deadline.submitted_on is not None:
-        raise InvalidValue(f"deadline {deadline.id} was already marked submitted on {deadline.submitted_on}")
+        raise InvalidValue(
+            f"deadline {deadline.id} was already marked submitted on {deadline.submitted_on}",
+            key="refusal.deadlines.already_submitted", values={"id": deadline.id, "date": deadline.submitted_on},
+        )
     if on > today:
-        raise InvalidValue(f"a report cannot be submitted in the future ({on}; today is {today})")
+        raise InvalidValue(
+            f"a report cannot be submitted in the future ({on}; today is {today})",
+            key="refusal.deadlines.submitted_in_future", values={"date": on, "today": today},
+        )
     deadline.submitted_on = on
     deadline.submitted_by = current_actor()[:200]
     await session.flush()

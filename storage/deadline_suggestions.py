@@ -6,6 +6,13 @@ review with a date: the mid-term report and the next national report. Each
 report gets an internal input deadline for the ministries ahead of it.
 Nothing is written until the secretariat accepts a suggestion; one already
 in the registry (same kind, mechanism and date) is shown as such.
+
+The follow-up information deadline covers the paragraphs the committee
+selected for its follow-up procedure (storage.follow_up), and only those:
+its basis names them. Concluding observations with no selection recorded get
+no follow-up suggestion at all (``missing_selections`` names them), because
+a deadline over every paragraph would have the ministries chased for what the
+committee did not ask about; the periodic report is suggested as before.
 """
 
 from __future__ import annotations
@@ -21,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import deadline_rules as rules
 from storage.deadlines import DeadlineData, add_deadline
 from storage.enums import DeadlineKind, MechanismKind
-from storage.models import Deadline, Document, Mechanism, Recommendation, Review
+from storage.follow_up import FOLLOW_UP_KINDS, describe_paragraphs, follow_up_deadlines, get_document
+from storage.models import Deadline, Document, FollowUpSelection, Mechanism, Recommendation, Review, deadline_recommendations
 from storage.selection import Selector
 
 
@@ -38,6 +46,32 @@ class Suggestion:
     serves: int | None = None
     exists: bool = False
     inputs: list[Suggestion] = field(default_factory=list)
+    # A follow-up deadline's documents, for `followup apply-deadline`.
+    documents: tuple[str, ...] = ()
+    # The deadline already in the registry covers other recommendations than
+    # these (a follow-up deadline made before its selection): its id.
+    repoint: int | None = None
+
+
+@dataclass(frozen=True)
+class MissingSelection:
+    """Concluding observations whose follow-up deadline waits for their selection."""
+
+    mechanism: str
+    country: str
+    documents: tuple[str, ...]
+    due_on: date
+
+
+@dataclass(frozen=True)
+class _TreatyDocument:
+    mechanism: str
+    published: date
+    country: str
+    rec_ids: tuple[int, ...]
+    documents: tuple[str, ...]
+    # The selected paragraphs: (recommendation id, paragraph).
+    selected: tuple[tuple[int, str | None], ...]
 
 
 async def suggest(
@@ -50,11 +84,17 @@ async def suggest(
 ) -> list[Suggestion]:
     """Every deadline the rules give from today on, numbered for --accept."""
     found: list[Suggestion] = []
-    for mechanism, doc_date, ctry, rec_ids in await _treaty_documents(session, country):
-        found.append(_suggestion(DeadlineKind.FOLLOW_UP_INFORMATION, rules.follow_up(mechanism, doc_date), mechanism, ctry, rec_ids))
-        periodic = rules.next_periodic_report(mechanism, doc_date)
+    for doc in await _treaty_documents(session, country):
+        if doc.selected:
+            due = rules.follow_up(doc.mechanism, doc.published)
+            covers = describe_paragraphs([p for _, p in doc.selected], [i for i, p in doc.selected if not p])
+            due = rules.Due(due.on, f"{due.basis}; covers {covers} of {', '.join(doc.documents)}")
+            follow_up = _suggestion(DeadlineKind.FOLLOW_UP_INFORMATION, due, doc.mechanism, doc.country, tuple(i for i, _ in doc.selected))
+            follow_up.documents = doc.documents
+            found.append(follow_up)
+        periodic = rules.next_periodic_report(doc.mechanism, doc.published)
         if periodic is not None:
-            found.append(_suggestion(DeadlineKind.TREATY_REPORT, periodic, mechanism, ctry, rec_ids))
+            found.append(_suggestion(DeadlineKind.TREATY_REPORT, periodic, doc.mechanism, doc.country, doc.rec_ids))
     for ctry, review_date, rec_ids in await _upr_reviews(session, country, upr_reviews or {}):
         dates = rules.upr_dates(review_date)
         found.append(_suggestion(DeadlineKind.UPR_MIDTERM, dates["midterm"], "UPR", ctry, rec_ids))
@@ -74,8 +114,26 @@ async def suggest(
             report.inputs.append(inputs)
             numbered.append(inputs)
     for suggestion in numbered:
-        suggestion.exists = await _exists(session, suggestion)
+        existing = await _existing(session, suggestion)
+        suggestion.exists = existing is not None
+        if existing is not None and existing.withdrawn_at is None and suggestion.kind is DeadlineKind.FOLLOW_UP_INFORMATION:
+            covered = set((await session.scalars(
+                select(deadline_recommendations.c.recommendation_id).where(deadline_recommendations.c.deadline_id == existing.id)
+            )).all())
+            if covered != set(suggestion.recommendation_ids):
+                suggestion.repoint = existing.id
     return numbered
+
+
+async def missing_selections(session: AsyncSession, today: date, *, country: str | None = None) -> list[MissingSelection]:
+    """Concluding observations still to come due for follow-up that have no
+    selection recorded: their follow-up deadline is not suggested until they do."""
+    out = []
+    for doc in await _treaty_documents(session, country):
+        due = rules.follow_up(doc.mechanism, doc.published).on
+        if not doc.selected and due >= today:
+            out.append(MissingSelection(doc.mechanism, doc.country, doc.documents, due))
+    return sorted(out, key=lambda m: (m.due_on, m.mechanism, m.documents))
 
 
 async def accept(
@@ -91,7 +149,8 @@ async def accept(
         if number in by_number:
             s = by_number[number]
             shift = on - s.due_on
-            s.due_on, s.basis = on, "date stated by the committee (given by the secretariat)"
+            covers = s.basis.partition("; covers ")[2]
+            s.due_on, s.basis = on, "date stated by the committee (given by the secretariat)" + (f"; covers {covers}" if covers else "")
             for inputs in s.inputs:
                 inputs.due_on += shift
     unknown = (numbers | set(stated)) - set(by_number)
@@ -121,22 +180,36 @@ def _describe(lead: relativedelta) -> str:
     return ", ".join(parts) or "0 days"
 
 
-async def _treaty_documents(session: AsyncSession, country: str | None) -> list[tuple[str, date, str, tuple[int, ...]]]:
-    """(committee, date of the concluding observations, State, recommendation ids)."""
+async def _treaty_documents(session: AsyncSession, country: str | None) -> list[_TreatyDocument]:
+    """Each committee's concluding observations of a date for a State: their
+    recommendations, document symbols and follow-up selection."""
     statement = (
-        select(Mechanism.code, Document.published_on, Recommendation.country, Recommendation.id)
+        select(
+            Mechanism.code, Document.published_on, Recommendation.country, Recommendation.id, Document.symbol,
+            Recommendation.paragraph, Recommendation.kind, FollowUpSelection.recommendation_id,
+        )
         .join(Document, Document.id == Recommendation.document_id)
         .join(Mechanism, Mechanism.id == Recommendation.mechanism_id)
+        .outerjoin(FollowUpSelection, FollowUpSelection.recommendation_id == Recommendation.id)
         .where(Mechanism.kind == MechanismKind.TREATY_BODY, Document.published_on.is_not(None))
         .order_by(Recommendation.id)
     )
     if country:
         statement = statement.where(func.lower(Recommendation.country) == country.lower())
     grouped: dict[tuple[str, date, str], list[int]] = defaultdict(list)
-    for code, published, ctry, rec_id in await session.execute(statement):
+    symbols: dict[tuple[str, date, str], dict[str, None]] = defaultdict(dict)
+    selected: dict[tuple[str, date, str], list[tuple[int, str | None]]] = defaultdict(list)
+    for code, published, ctry, rec_id, symbol, paragraph, kind, chosen in await session.execute(statement):
         if code.upper() in rules.TREATY_PERIODICITY:
-            grouped[(code.upper(), published, ctry)].append(rec_id)
-    return [(code, published, ctry, tuple(ids)) for (code, published, ctry), ids in grouped.items()]
+            key = (code.upper(), published, ctry)
+            grouped[key].append(rec_id)
+            symbols[key][symbol] = None
+            if chosen is not None and kind in FOLLOW_UP_KINDS:
+                selected[key].append((rec_id, paragraph))
+    return [
+        _TreatyDocument(code, published, ctry, tuple(ids), tuple(symbols[(code, published, ctry)]), tuple(selected[(code, published, ctry)]))
+        for (code, published, ctry), ids in grouped.items()
+    ]
 
 
 async def _upr_reviews(session: AsyncSession, country: str | None, given: dict[str, date]) -> list[tuple[str, date, tuple[int, ...]]]:
@@ -172,13 +245,18 @@ async def _upr_reviews(session: AsyncSession, country: str | None, given: dict[s
 
 
 async def _existing(session: AsyncSession, s: Suggestion) -> Deadline | None:
-    return await session.scalar(
+    if s.kind is DeadlineKind.FOLLOW_UP_INFORMATION and s.documents:
+        # The lookup `followup apply-deadline` makes, so the deadline named here is the one it re-points.
+        for symbol in s.documents:
+            document, mechanism = await get_document(session, symbol)
+            if found := await follow_up_deadlines(session, document, mechanism):
+                return found[0]
+    statement = (
         select(Deadline)
         .join(Mechanism, Mechanism.id == Deadline.mechanism_id)
         .where(Deadline.kind == s.kind, Deadline.due_on == s.due_on, Mechanism.code == s.mechanism)
-        .limit(1)
     )
-
-
-async def _exists(session: AsyncSession, s: Suggestion) -> bool:
-    return await _existing(session, s) is not None
+    if s.kind is DeadlineKind.FOLLOW_UP_INFORMATION and s.documents:
+        # Only a withdrawn one is left to find: it still keeps --accept from making it again.
+        statement = statement.where(Deadline.withdrawn_at.is_not(None))
+    return await session.scalar(statement.limit(1))

@@ -79,22 +79,32 @@ async def add_deadline(session: AsyncSession, data: DeadlineData, selector: Sele
     if data.mechanism_code:
         mechanism = await session.scalar(select(Mechanism).where(same_name(Mechanism.code, data.mechanism_code)))
         if mechanism is None:
-            raise NotFound(f"no mechanism {data.mechanism_code!r} (UPR, CEDAW, CRC, ...)")
+            raise NotFound(
+                f"no mechanism {data.mechanism_code!r} (UPR, CEDAW, CRC, ...)",
+                key="refusal.deadlines.unknown_mechanism", values={"mechanism": data.mechanism_code.strip()[:40]},
+            )
     if data.kind in (DeadlineKind.UPR_MIDTERM, DeadlineKind.UPR_NATIONAL_REPORT) and mechanism and mechanism.code != "UPR":
-        raise InvalidValue(f"a {data.kind.value} deadline belongs to the UPR, not {mechanism.code}")
+        raise InvalidValue(
+            f"a {data.kind.value} deadline belongs to the UPR, not {mechanism.code}", key="refusal.deadlines.upr_only", values={"mechanism": mechanism.code}
+        )
     parent = None
     if data.parent_id is not None:
         parent = await session.get(Deadline, data.parent_id)
         if parent is None:
-            raise NotFound(f"no deadline with id {data.parent_id}")
+            raise NotFound(f"no deadline with id {data.parent_id}", key="refusal.deadlines.unknown", values={"id": data.parent_id})
         if data.due_on > parent.due_on:
-            raise InvalidValue(f"an input deadline ({data.due_on}) after the deadline it serves ({parent.due_on})")
+            raise InvalidValue(
+                f"an input deadline ({data.due_on}) after the deadline it serves ({parent.due_on})",
+                key="refusal.deadlines.input_after_report", values={"due": data.due_on, "report_due": parent.due_on, "report": parent.id},
+            )
     title = (data.title or "").strip() or None
     if title and len(title) > 300:
-        raise InvalidValue(f"a title is at most 300 characters, got {len(title)}")
+        raise InvalidValue(f"a title is at most 300 characters, got {len(title)}", key="refusal.deadlines.long_title", values={"count": 300, "length": len(title)})
     country = (data.country or "").strip() or None
     if country and len(country) > 200:
-        raise InvalidValue(f"a State's name is at most 200 characters, got {len(country)}")
+        raise InvalidValue(
+            f"a State's name is at most 200 characters, got {len(country)}", key="refusal.deadlines.long_country", values={"count": 200, "length": len(country)}
+        )
     deadline = Deadline(
         kind=data.kind,
         title=title,

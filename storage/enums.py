@@ -175,3 +175,74 @@ class EvidenceFileState(StrEnum):
     REFUSED = "refused"
     # The platform will not give it (gone, or every try failed): the person was told.
     FAILED = "failed"
+
+
+class BudgetImplications(StrEnum):
+    """The Guide's third criterion: a recommendation that needs no new money
+    is a quick win. Unset means nobody has said yet."""
+
+    NONE = "none"
+    SOME = "some"
+
+
+class FollowUpSource(StrEnum):
+    """Where a concluding observation's follow-up selection came from."""
+
+    IMPORT = "import"
+    SECRETARIAT = "secretariat"
+
+
+class LinkDecision(StrEnum):
+    """What the secretariat made of a suggested group of linked recommendations."""
+
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
+
+
+class FrameworkKind(StrEnum):
+    """A national plan an action can serve besides the recommendations."""
+
+    HUMAN_RIGHTS_PLAN = "human_rights_plan"
+    DEVELOPMENT_PLAN = "development_plan"
+    OTHER = "other"
+
+
+class ActionState(StrEnum):
+    """Whether the secretariat has taken an action into the plan: one it
+    creates is accepted at once; one a focal point proposes waits."""
+
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class IndicatorKind(StrEnum):
+    """OHCHR's three kinds (HR/PUB/12/5): commitment, effort, result."""
+
+    STRUCTURAL = "structural"
+    PROCESS = "process"
+    OUTCOME = "outcome"
+
+
+class IndicatorFrequency(StrEnum):
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    HALF_YEARLY = "half_yearly"
+    YEARLY = "yearly"
+
+
+class PledgeState(StrEnum):
+    """A pledge an institution makes for a year: drafted, then confirmed by
+    it; withdrawn rather than deleted."""
+
+    DRAFT = "draft"
+    CONFIRMED = "confirmed"
+    WITHDRAWN = "withdrawn"
+
+
+class PledgeOutcomeKind(StrEnum):
+    """What became of a pledge, as its institution reports back at the year's end."""
+
+    DONE = "done"
+    PARTLY = "partly"
+    NOT_DONE = "not"

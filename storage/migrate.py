@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import ast
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import session_factory
 from storage.reference import ensure_mechanisms
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# A migration file's own `revision = ...` and `down_revision = ...` lines.
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=\n]*=\s*(.+?)\s*$", re.M)
 
 
 def alembic_config() -> Config:
+    # Alembic is loaded to migrate, not by every command that checks the schema.
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return cfg
@@ -31,6 +38,8 @@ class MigrationError(RuntimeError):
 def _run(connection: Connection, cfg: Config, revision: str, down: bool) -> None:
     # env.py uses this connection, so the migration runs inside our event loop
     # and our transaction instead of opening an engine of its own.
+    from alembic import command
+
     cfg.attributes["connection"] = connection
     (command.downgrade if down else command.upgrade)(cfg, revision)
 
@@ -89,7 +98,14 @@ async def rebuild_from_scratch(engine: AsyncEngine) -> None:
 
 
 def _current(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    """The revision alembic_version holds (None before the first upgrade or
+    after a downgrade to base), read as Alembic's MigrationContext would."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    if len(versions) > 1:
+        raise RuntimeError(f"the database is at several revisions at once: {', '.join(sorted(versions))}")
+    return versions[0] if versions else None
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
@@ -98,4 +114,23 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
 
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """The newest migration's revision: the one no other migration revises.
+
+    Read from each migration file's own ``revision`` and ``down_revision``
+    lines rather than through Alembic's ScriptDirectory, which imports Alembic
+    and every migration: each command checks the schema before it works, and
+    that was a third of a second of each (tests/test_startup.py checks that
+    both give the same head)."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        if "revision" not in found:
+            continue
+        revisions.add(ast.literal_eval(found["revision"]))
+        down = ast.literal_eval(found.get("down_revision", "None"))
+        revised.update((down,) if isinstance(down, str) else down or ())
+    heads = revisions - revised
+    if len(heads) > 1:
+        raise RuntimeError(f"the migrations have several heads: {', '.join(sorted(heads))}")
+    return next(iter(heads), None)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Column,
     Date,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -34,14 +35,17 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.enums import (
     AssignmentRole,
+    BudgetImplications,
     Channel,
     DeadlineKind,
     EvidenceFileState,
     EvidenceKind,
     FocalPointRole,
+    FollowUpSource,
     ImplementationStatus,
     ImportSource,
     InstitutionKind,
+    LinkDecision,
     MechanismKind,
     OutboxKind,
     OutboxStatus,
@@ -173,6 +177,7 @@ class Recommendation(Base, Timestamped):
         Index("ix_recommendations_mechanism_id", "mechanism_id"),
         Index("ix_recommendations_cluster_id", "cluster_id"),
         Index("ix_recommendations_external_id", "external_id"),
+        Index("ix_recommendations_match_key", "match_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -195,12 +200,121 @@ class Recommendation(Base, Timestamped):
     published_on: Mapped[date | None] = mapped_column(Date)
     # Hash of everything imported for this row: an unchanged re-import writes nothing.
     content_hash: Mapped[str] = mapped_column(String(64))
+    # What a UHRI row and a UPR Info row of one UPR recommendation share
+    # (storage.recommendation_match); NULL for all else.
+    match_key: Mapped[str | None] = mapped_column(String(64))
 
     mechanism: Mapped[Mechanism] = relationship()
     document: Mapped[Document | None] = relationship()
     review: Mapped[Review | None] = relationship()
     cluster: Mapped[Cluster | None] = relationship()
     tags: Mapped[list[Tag]] = relationship(secondary=recommendation_tags)
+
+
+class RecommendationSource(Base):
+    """Every source a recommendation came from, with that source's own id:
+    a UPR recommendation published by UHRI and by UPR Info is one
+    recommendation with (at least) two. The recommendation's own
+    (source, external_id) is the first of them."""
+
+    __tablename__ = "recommendation_sources"
+    __table_args__ = (UniqueConstraint("source", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendations.id"), index=True)
+    source: Mapped[ImportSource] = mapped_column(str_enum(ImportSource, "import_source"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    # This source's row as last imported: its re-import with no change writes nothing.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A UPR Info row's own tags, [[kind, value], ...] (its recommending State
+    # among them): the recommendation holds several States' rows, and a UHRI
+    # paragraph naming only some takes those (storage.importers.writer).
+    # NULL for other sources and for rows imported before migration 0026.
+    row_tags: Mapped[list[list[str]] | None] = mapped_column(JSON)
+
+
+
+# --- one issue, one answer (issue 15) ----------------------------------------
+
+
+class LinkGroup(Base):
+    """Recommendations that ask for the same thing, from any mechanisms,
+    confirmed by the secretariat: answered once, counted once as recurring."""
+
+    __tablename__ = "link_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The secretariat's own name for the issue; none until it gives one.
+    title: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class LinkGroupMember(Base):
+    """A recommendation is in at most one group: the primary key says so."""
+
+    __tablename__ = "link_group_members"
+
+    recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendations.id"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("link_groups.id"), index=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    added_by: Mapped[str] = mapped_column(String(200))
+
+
+class LinkSuggestion(Base):
+    """A group proposed by `links suggest`, kept so it can be confirmed or
+    dismissed later, from the command line or a chat button, by its number."""
+
+    __tablename__ = "link_suggestions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The recommendation ids, ascending, as a JSON list.
+    member_ids: Mapped[list[int]] = mapped_column(JSON)
+    # How alike the members are, 0-1, for ordering and for the reader.
+    score: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decision: Mapped[LinkDecision | None] = mapped_column(str_enum(LinkDecision, "link_decision"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    # The group a confirmation made.
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("link_groups.id"))
+
+
+class PriorityInput(Base):
+    """What only the secretariat can say about a recommendation's priority
+    (the Guide's criteria 3 and 4) and its override. The other criteria are
+    read from the data (storage.priorities); recommendations.priority holds
+    the result."""
+
+    __tablename__ = "priority_inputs"
+
+    recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendations.id"), primary_key=True)
+    budget_implications: Mapped[BudgetImplications | None] = mapped_column(
+        str_enum(BudgetImplications, "budget_implications")
+    )
+    national_priority: Mapped[bool | None] = mapped_column(Boolean)
+    # The secretariat's word on the criteria read from the data (urgency,
+    # recurrence, marginalised groups): NULL follows the data.
+    urgency: Mapped[bool | None] = mapped_column(Boolean)
+    recurrence: Mapped[bool | None] = mapped_column(Boolean)
+    marginalised: Mapped[bool | None] = mapped_column(Boolean)
+    override: Mapped[Priority | None] = mapped_column(str_enum(Priority, "priority_override"))
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class FollowUpSelection(Base):
+    """A concluding observation's paragraph the committee selected for its
+    follow-up procedure: the follow-up information deadline covers these."""
+
+    __tablename__ = "follow_up_selections"
+
+    recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendations.id"), primary_key=True)
+    source: Mapped[FollowUpSource] = mapped_column(str_enum(FollowUpSource, "follow_up_source"))
+    selected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    selected_by: Mapped[str] = mapped_column(String(200))
 
 
 # --- who answers for them --------------------------------------------------
@@ -410,6 +524,9 @@ class StatusUpdate(Base):
     # Set from the platform's delivery id so a redelivered message stores nothing new.
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Given once for a whole linked group (storage.links): the same answer is
+    # stored on each of its recommendations, each row naming the group.
+    link_group_id: Mapped[int | None] = mapped_column(ForeignKey("link_groups.id"), index=True)
 
     evidence: Mapped[list[Evidence]] = relationship(back_populates="status_update")
 
@@ -775,4 +892,13 @@ class ClosureDay(Base, Timestamped):
 # UPDATE and DELETE on them, and storage.audit refuses them in the ORM.
 APPEND_ONLY_TABLES: tuple[str, ...] = (
     "status_updates", "evidence", "audit_log", "validations", "request_answers", "validation_answers",
+    "action_updates", "indicator_values", "pledge_outcomes", "priority_changes",
 )
+
+# The implementation plan's tables (issue 16) live in their own module; loaded
+# here so every user of Base.metadata (the migrations, their comparison with
+# the models, the mappers) has them. Last, since it needs Base and str_enum.
+from storage import action_models as action_models  # noqa: E402
+from storage import indicator_models as indicator_models  # noqa: E402
+from storage import pledge_models as pledge_models  # noqa: E402
+from storage import priority_models as priority_models  # noqa: E402

@@ -57,7 +57,10 @@ async def get_institution(session: AsyncSession, code: str) -> Institution:
     code = institution_code(code)
     found = await session.scalar(select(Institution).where(Institution.code == code))
     if found is None:
-        raise NotFound(f"no institution with code {code!r} (see: nmrf-bot institutions list)", field="institution")
+        raise NotFound(
+            f"no institution with code {code!r} (see: nmrf-bot institutions list)",
+            field="institution", key="refusal.network.unknown_institution", values={"code": code},
+        )
     return found
 
 
@@ -67,22 +70,27 @@ async def _resolve_parent(session: AsyncSession, data: InstitutionData, code: st
     try:
         parent = await get_institution(session, data.parent_code)
     except NotFound as exc:
-        raise NotFound(f"{exc} (list a parent before its children)", field="parent") from None
+        raise NotFound(
+            f"{exc} (list a parent before its children)", field="parent", key="refusal.network.unknown_parent", values={"code": institution_code(data.parent_code)}
+        ) from None
     if parent.code == code:
-        raise InvalidValue(f"institution {code!r} cannot be its own parent", field="parent")
+        raise InvalidValue(f"institution {code!r} cannot be its own parent", field="parent", key="refusal.network.own_parent", values={"code": code})
     # Walk up from the parent: meeting ourselves would close a loop.
     ancestor: Institution | None = parent
     while ancestor is not None and ancestor.parent_id is not None:
         ancestor = await session.get(Institution, ancestor.parent_id)
         if ancestor is not None and ancestor.code == code:
-            raise InvalidValue(f"making {parent.code!r} the parent of {code!r} would create a loop", field="parent")
+            raise InvalidValue(
+                f"making {parent.code!r} the parent of {code!r} would create a loop",
+                field="parent", key="refusal.network.parent_loop", values={"parent": parent.code, "code": code},
+            )
     return parent.id
 
 
 async def add_institution(session: AsyncSession, data: InstitutionData) -> Institution:
     code = institution_code(data.code)
     if await session.scalar(select(Institution.id).where(Institution.code == code)):
-        raise Conflict(f"an institution with code {code!r} exists already")
+        raise Conflict(f"an institution with code {code!r} exists already", key="refusal.network.institution_exists", values={"code": code})
     institution = Institution(
         code=code, name=_name(data.name, 300), kind=data.kind, parent_id=await _resolve_parent(session, data, code)
     )
@@ -140,7 +148,10 @@ def active_on(day: date) -> ColumnElement[bool]:
 def check_focal_point(data: FocalPointData) -> FocalPointData:
     """Validate and normalise what a person typed or a template held."""
     if data.active_to is not None and data.active_to < data.active_from:
-        raise InvalidValue(f"active_to {data.active_to} is before active_from {data.active_from}")
+        raise InvalidValue(
+            f"active_to {data.active_to} is before active_from {data.active_from}",
+            key="refusal.network.ends_before_start", values={"end": data.active_to, "start": data.active_from},
+        )
     country, subdivision = check_place(data.country, data.subdivision)
     return FocalPointData(
         name=_name(data.name),
@@ -161,7 +172,9 @@ async def add_focal_point(session: AsyncSession, data: FocalPointData) -> FocalP
     data = check_focal_point(data)
     institution = await get_institution(session, data.institution_code)
     if data.email and await session.scalar(select(FocalPoint.id).where(FocalPoint.email == data.email)):
-        raise Conflict(f"a focal point with e-mail {data.email!r} exists already", field="email")
+        raise Conflict(
+            f"a focal point with e-mail {data.email!r} exists already", field="email", key="refusal.network.email_taken", values={"email": data.email}
+        )
     focal_point = FocalPoint(
         name=data.name,
         email=data.email,
@@ -184,7 +197,7 @@ async def upsert_focal_point(session: AsyncSession, data: FocalPointData) -> Cha
     """By e-mail, the one key a ministry official reliably has."""
     data = check_focal_point(data)
     if not data.email:
-        raise InvalidValue("an e-mail address is needed to match the focal point on re-import")
+        raise InvalidValue("an e-mail address is needed to match the focal point on re-import", key="refusal.network.email_needed")
     existing = await session.scalar(select(FocalPoint).where(FocalPoint.email == data.email))
     if existing is None:
         await add_focal_point(session, data)
@@ -212,7 +225,10 @@ async def find_focal_point(session: AsyncSession, ref: str) -> FocalPoint:
     else:
         found = await session.scalar(select(FocalPoint).where(FocalPoint.email == ref.strip().lower()))
     if found is None:
-        raise NotFound(f"no focal point {ref!r} (give an id or an e-mail; see: nmrf-bot focal-points list)")
+        raise NotFound(
+            f"no focal point {ref!r} (give an id or an e-mail; see: nmrf-bot focal-points list)",
+            key="refusal.network.unknown_focal_point", values={"who": ref.strip()[:80]},
+        )
     return found
 
 
@@ -220,12 +236,16 @@ async def end_focal_point(session: AsyncSession, ref: str, last_day: date) -> Fo
     """Close a focal point's term; their past updates keep their name."""
     focal_point = await find_focal_point(session, ref)
     if last_day < focal_point.active_from:
-        raise InvalidValue(f"{last_day} is before this focal point started ({focal_point.active_from})")
+        raise InvalidValue(
+            f"{last_day} is before this focal point started ({focal_point.active_from})",
+            key="refusal.network.end_before_start", values={"name": focal_point.name, "date": last_day, "start": focal_point.active_from},
+        )
     if focal_point.active_to is not None and last_day > focal_point.active_to:
         # Moving the end later would put them back in office, beside any successor.
         raise Conflict(
             f"{focal_point.name}'s term ended on {focal_point.active_to}; a later end would bring them back "
-            "(an earlier one corrects it); a new term is a new focal point"
+            "(an earlier one corrects it); a new term is a new focal point",
+            key="refusal.network.end_later", values={"name": focal_point.name, "date": focal_point.active_to},
         )
     focal_point.active_to = last_day
     await session.flush()
@@ -258,9 +278,11 @@ async def list_focal_points(
 def _name(value: str, limit: int = 200) -> str:
     name = " ".join(value.split())
     if not name:
-        raise InvalidValue("a name is required", field="name")
+        raise InvalidValue("a name is required", field="name", key="refusal.network.no_name")
     if len(name) > limit:
-        raise InvalidValue(f"a name is at most {limit} characters, got {len(name)}", field="name")
+        raise InvalidValue(
+            f"a name is at most {limit} characters, got {len(name)}", field="name", key="refusal.network.long_name", values={"count": limit, "length": len(name)}
+        )
     return name
 
 
@@ -311,7 +333,10 @@ async def edit_focal_point(session: AsyncSession, ref: str, edit: FocalPointEdit
     if edit.email is not None and edit.email != focal_point.email:
         taken = await session.scalar(select(FocalPoint.id).where(FocalPoint.email == edit.email, FocalPoint.id != focal_point.id))
         if taken is not None:
-            raise Conflict(f"focal point {taken} has the e-mail {edit.email!r} already", field="email")
+            raise Conflict(
+                f"focal point {taken} has the e-mail {edit.email!r} already",
+                field="email", key="refusal.network.email_of_other", values={"id": taken, "email": edit.email},
+            )
     wanted = {
         attr: value
         for attr, value in (
@@ -365,15 +390,23 @@ async def succeed_focal_point(session: AsyncSession, ref: str, successor: FocalP
     predecessor = await find_focal_point(session, ref)
     last_day = date.fromordinal(successor.active_from.toordinal() - 1)
     if predecessor.active_to is not None and predecessor.active_to < successor.active_from:
-        raise InvalidValue(f"{predecessor.name}'s term ended on {predecessor.active_to} already; add the successor instead")
-    if last_day < predecessor.active_from:
         raise InvalidValue(
-            f"{predecessor.name} started on {predecessor.active_from}: a successor can start on {date.fromordinal(predecessor.active_from.toordinal() + 1)} at the earliest"
+            f"{predecessor.name}'s term ended on {predecessor.active_to} already; add the successor instead",
+            key="refusal.network.already_ended", values={"name": predecessor.name, "date": predecessor.active_to},
+        )
+    if last_day < predecessor.active_from:
+        earliest = date.fromordinal(predecessor.active_from.toordinal() + 1)
+        raise InvalidValue(
+            f"{predecessor.name} started on {predecessor.active_from}: a successor can start on {earliest} at the earliest",
+            key="refusal.network.successor_too_soon", values={"name": predecessor.name, "start": predecessor.active_from, "date": earliest},
         )
     await session.refresh(predecessor, ["institution"])
     data = check_focal_point(successor)
     if data.institution_code != predecessor.institution.code:
-        raise InvalidValue(f"a successor joins {predecessor.institution.code}, not {data.institution_code}", field="institution")
+        raise InvalidValue(
+            f"a successor joins {predecessor.institution.code}, not {data.institution_code}",
+            field="institution", key="refusal.network.successor_elsewhere", values={"institution": predecessor.institution.code, "other": data.institution_code},
+        )
     predecessor.active_to = last_day
     await session.flush()
     return predecessor, await add_focal_point(session, data)

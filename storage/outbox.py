@@ -138,6 +138,12 @@ async def mark_started(session: AsyncSession, row_id: int, worker: str, now: dat
     return await _finish(session, row_id, worker, send_started_at=now)
 
 
+async def mark_unstarted(session: AsyncSession, row_id: int, worker: str) -> bool:
+    """The platform refused the send before any of it arrived (429): not
+    begun after all, so a crash while it waits leaves nothing in doubt."""
+    return await _finish(session, row_id, worker, send_started_at=None)
+
+
 async def release_orphans(session: AsyncSession, host: str, alive: Callable[[int], bool], now: datetime) -> int:
     """Claims of processes on this host that are gone: claimable at once
     rather than at the end of their lease."""
@@ -199,6 +205,23 @@ async def mark_unreachable(session: AsyncSession, row: OutboxMessage, worker: st
             .execution_options(synchronize_session=False)
         )
     return done
+
+
+async def unclaim(session: AsyncSession, row_ids: Sequence[int], worker: str) -> int:
+    """Give back rows ``worker`` claimed and never began to send (claimed
+    ahead, then told to stop): pending again as before the claim, the
+    attempt not counted. A row found cut off keeps its ``ambiguous`` flag,
+    so whoever claims it next still looks for it first. How many."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(list(row_ids)), OutboxMessage.claimed_by == worker,
+            OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.send_started_at.is_(None),
+        )
+        .values(status=OutboxStatus.PENDING, claimed_by=None, lease_until=None, attempts=OutboxMessage.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def release(session: AsyncSession, row_id: int, worker: str, due_at: datetime, error: str | None, not_after: datetime | None = None) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.enums import AssignmentRole, ImplementationStatus, RecommendationKind, TagKind, UprPosition
+from storage.enums import AssignmentRole, ImplementationStatus, Priority, RecommendationKind, TagKind, UprPosition
 from storage.models import (
     Assignment,
     Cluster,
@@ -25,6 +25,7 @@ from storage.models import (
     deadline_recommendations,
     recommendation_tags,
 )
+from storage.priority_order import priority_rank
 from storage.selection import conditions
 from storage.status import overall_update_ids
 from storage.validation import institution_code
@@ -40,6 +41,7 @@ COLUMNS = (
     "kind",
     "position",
     "status",
+    "priority",
     "lead",
     "institutions",
     "cluster",
@@ -49,7 +51,7 @@ COLUMNS = (
 )
 
 # What fits a screen; JSON and CSV carry every column.
-TABLE_COLUMNS = ("id", "country", "mechanism", "cycle", "paragraph", "position", "status", "lead", "themes", "text")
+TABLE_COLUMNS = ("id", "country", "mechanism", "cycle", "paragraph", "position", "status", "priority", "lead", "themes", "text")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,10 @@ class RecommendationFilter:
     # The institution whose own answers ``status`` reads (a focal point's
     # list), with an ``own_status`` column; else the overall status.
     answering: int | None = None
+    # The effective priority (storage.priorities); ``by_priority`` sorts
+    # high, medium, low, none (storage.priority_order), then by id.
+    priority: Priority | None = None
+    by_priority: bool = False
 
 
 def tags_of(kind: TagKind) -> Any:
@@ -125,6 +131,7 @@ def list_statement(filters: RecommendationFilter, limit: int | None = None) -> S
             Recommendation.kind,
             Recommendation.upr_position.label("position"),
             status_column().label("status"),
+            Recommendation.priority,
             institutions_of(AssignmentRole.LEAD).label("lead"),
             institutions_of(None).label("institutions"),
             Cluster.name.label("cluster"),
@@ -132,8 +139,10 @@ def list_statement(filters: RecommendationFilter, limit: int | None = None) -> S
             tags_of(TagKind.RECOMMENDING_STATE).label("recommending_states"),
             Recommendation.text,
         )
-    ).order_by(Recommendation.id)
+    ).order_by(*((priority_rank(),) if filters.by_priority else ()), Recommendation.id)
     f = filters
+    if f.priority is not None:
+        statement = statement.where(Recommendation.priority == f.priority)
     statement = statement.where(*conditions(country=f.country, mechanism=f.mechanism, theme=f.theme, cluster=f.cluster))
     if f.institution:
         statement = statement.where(

@@ -1,5 +1,7 @@
 """Each institution's latest input on each recommendation, as of a moment:
-what a draft report quotes, with its source."""
+what a draft report quotes, with its source; and the recommendation's
+priority with its criteria (storage.priorities) and its SDGs (storage.sdgs),
+each read a chunk of recommendations at a time."""
 
 from __future__ import annotations
 
@@ -10,11 +12,14 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.enums import Channel, ImplementationStatus, ValidationDecision
+from storage.enums import Channel, ImplementationStatus, Priority, ValidationDecision
 from storage.evidence_files import KeptFile, files_of_updates
 from storage.models import Assignment, Cluster, Document, Evidence, Institution, Recommendation, Review, StatusUpdate
-from storage.report_rows import ReportScope
-from storage.selection import conditions
+from storage.paragraph_order import paragraph_order
+from storage.priorities import PriorityView
+from storage.priority_history import priority_column, views_as_of
+from storage.report_rows import ReportScope, scope_conditions, sdg_tags_of
+from storage.sdgs import Sdg, sdgs_of
 from storage.status import overall_update_ids
 from storage.validations import decisions
 
@@ -48,22 +53,26 @@ class RecommendationInputs:
     inputs: list[Input] = field(default_factory=list)
     # The overall status, by the rule stated in storage/status.py.
     status: ImplementationStatus = ImplementationStatus.NOT_STARTED
+    # The effective priority and its criteria at the draft's moment (storage.priority_history).
+    priority: Priority | None = None
+    priority_view: PriorityView | None = None
+    sdgs: list[Sdg] = field(default_factory=list)
 
 
 async def stream_inputs(session: AsyncSession, scope: ReportScope, as_of: datetime | None) -> AsyncIterator[RecommendationInputs]:
     """Recommendations by cluster, then paragraph, each with its inputs."""
     recs = (
-        select(Recommendation.id, Cluster.name, Recommendation.paragraph, Document.symbol, Recommendation.text)
+        select(Recommendation.id, Cluster.name, Recommendation.paragraph, Document.symbol, Recommendation.text, priority_column(as_of))
         .outerjoin(Cluster, Cluster.id == Recommendation.cluster_id)
         .outerjoin(Document, Document.id == Recommendation.document_id)
         .outerjoin(Review, Review.id == Recommendation.review_id)
-        .where(*conditions(country=scope.country, mechanism=scope.mechanism))
-        .order_by(Cluster.name.is_(None), Cluster.name, Recommendation.paragraph, Recommendation.id)
+        .where(*scope_conditions(scope, await sdg_tags_of(session, scope), as_of))
+        .order_by(Cluster.name.is_(None), Cluster.name, paragraph_order(Recommendation.paragraph), Recommendation.id)
     )
-    if scope.cycle is not None:
-        recs = recs.where(Review.cycle == scope.cycle)
     rows = (await session.execute(recs)).all()
     ids = [r[0] for r in rows]
+    tagged = await sdgs_of(session, ids)
+    views = await views_as_of(session, ids, as_of)
     assigned: dict[int, list[str]] = {}
     latest: dict[int, list[StatusUpdate]] = {}
     overall: dict[int, ImplementationStatus] = {}
@@ -94,9 +103,10 @@ async def stream_inputs(session: AsyncSession, scope: ReportScope, as_of: dateti
         ):
             evidence.setdefault(update_id, []).append(url or name or "")
     files = await files_of_updates(session, update_ids)
-    for rec_id, cluster, paragraph, document, text in rows:
+    for rec_id, cluster, paragraph, document, text, priority in rows:
         item = RecommendationInputs(
-            rec_id, cluster, paragraph, document, text, assigned.get(rec_id, []), status=overall.get(rec_id, ImplementationStatus.NOT_STARTED)
+            rec_id, cluster, paragraph, document, text, assigned.get(rec_id, []), status=overall.get(rec_id, ImplementationStatus.NOT_STARTED),
+            priority=priority, priority_view=views.get(rec_id), sdgs=tagged.get(rec_id, []),
         )
         for u in latest.get(rec_id, []):
             decision, comment = judged.get(u.id, (None, None))

@@ -1,7 +1,11 @@
 """The figures of the progress page: counts by status per cluster (overall
 status, by the rule in storage/status.py) and per institution (each by its
 own answers), response rate per institution (its own answers only), updates
-over time. As of a moment."""
+over time, and by SDG goal (overall status; a recommendation under several
+goals counts under each). As of a moment. With them, the implementation
+plan's actions serving those recommendations and the indicators measuring
+them (storage.report_plan), for the charts of each indicator and of the
+actions by status."""
 
 from __future__ import annotations
 
@@ -15,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.enums import ImplementationStatus
 from storage.models import Assignment, Institution, StatusUpdate
 from storage.public_input import counts_publicly
+from storage.report_plan import PlanFigures, plan_figures
 from storage.report_rows import ReportScope, stream_report_rows
+from storage.sdgs import goals_of
 
 
 @dataclass
@@ -26,10 +32,14 @@ class Progress:
     by_status: Counter[str] = field(default_factory=Counter)
     by_cluster: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     by_institution: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    # SDG goal (1-17) -> counts by overall status; a recommendation under each of its goals.
+    by_goal: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     # institution -> (assigned, answered)
     response: dict[str, tuple[int, int]] = field(default_factory=dict)
     # "YYYY-MM" -> updates given that month
     updates_by_month: Counter[str] = field(default_factory=Counter)
+    # The plan's actions and indicators for these recommendations, internal budgets kept.
+    plan: PlanFigures = field(default_factory=PlanFigures)
 
 
 async def progress(
@@ -46,6 +56,8 @@ async def progress(
         figures.answered += row["last_update_at"] is not None
         figures.by_status[status] += 1
         figures.by_cluster[str(row["cluster"] or unclustered)][status] += 1
+        for goal in goals_of(row["sdgs"]):
+            figures.by_goal[goal][status] += 1
         # Each institution by its own answer on what is assigned to it: another
         # institution's update of a shared recommendation is not its answer.
         assigned_to = [i for i in row["inputs"] if i.role is not None]
@@ -85,4 +97,5 @@ async def progress(
         for (at,) in await session.execute(months):
             figures.updates_by_month[at.strftime("%Y-%m")] += 1
     figures.response = {code: (assigned[code], answered.get(code, 0)) for code in sorted(assigned)}
+    figures.plan = await plan_figures(session, ids, as_of)
     return figures, rows

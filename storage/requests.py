@@ -50,9 +50,12 @@ class Target:
 
     def __post_init__(self) -> None:
         if self.kind not in TARGET_KINDS:
-            raise InvalidValue(f"a request goes to {', '.join(TARGET_KINDS)}, not {self.kind!r}")
+            raise InvalidValue(
+                f"a request goes to {', '.join(TARGET_KINDS)}, not {self.kind!r}",
+                key="refusal.requests.bad_target_kind", values={"kinds": ", ".join(TARGET_KINDS), "kind": self.kind[:40]},
+            )
         if self.kind != "all" and not self.values:
-            raise InvalidValue(f"a request to a {self.kind} needs at least one")
+            raise InvalidValue(f"a request to a {self.kind} needs at least one", key="refusal.requests.target_empty")
 
 
 async def _recommendations(session: AsyncSession, target: Target) -> list[int]:
@@ -92,13 +95,18 @@ async def audience(session: AsyncSession, target: Target, today: date) -> Audien
     is shown before confirming a request, and what create_request sends to."""
     recs = await _recommendations(session, target)
     if target.kind != "all" and target.kind != "institutions" and not recs:
-        raise NotFound(f"no recommendation matches the {target.kind} {', '.join(target.values)!r}")
+        raise NotFound(
+            f"no recommendation matches the {target.kind} {', '.join(target.values)!r}",
+            key="refusal.requests.no_match", values={"values": ", ".join(target.values)[:80]},
+        )
     if target.kind == "institutions":
         codes = [institution_code(v) for v in target.values]
         institutions = list((await session.scalars(select(Institution).where(Institution.code.in_(codes)).order_by(Institution.code))).all())
         missing = set(codes) - {i.code for i in institutions}
         if missing:
-            raise NotFound(f"no institution with code {', '.join(sorted(missing))}")
+            raise NotFound(
+                f"no institution with code {', '.join(sorted(missing))}", key="refusal.requests.unknown_institutions", values={"codes": ", ".join(sorted(missing))}
+            )
     elif target.kind == "all":
         institutions = list((await session.scalars(select(Institution).where(Institution.active.is_(True)).order_by(Institution.code))).all())
     else:
@@ -112,11 +120,13 @@ def check_request(text: str, due_on: date, today: date) -> str:
     """The request's text, trimmed, or InvalidValue saying what is wrong."""
     text = text.strip()
     if not text:
-        raise InvalidValue("a request needs a text")
+        raise InvalidValue("a request needs a text", key="refusal.requests.no_text")
     if len(text) > MAX_TEXT:
-        raise InvalidValue(f"a request is at most {MAX_TEXT} characters, got {len(text)}")
+        raise InvalidValue(
+            f"a request is at most {MAX_TEXT} characters, got {len(text)}", key="refusal.requests.long_text", values={"count": MAX_TEXT, "length": len(text)}
+        )
     if due_on < today:
-        raise InvalidValue(f"the answer date {due_on} is in the past")
+        raise InvalidValue(f"the answer date {due_on} is in the past", key="refusal.requests.past_due", values={"date": due_on})
     return text
 
 
@@ -170,7 +180,7 @@ async def record_answer(
 ) -> RequestAnswer:
     request = await session.get(InformationRequest, request_id)
     if request is None:
-        raise NotFound(f"no request {request_id}")
+        raise NotFound(f"no request {request_id}", key="refusal.requests.unknown_request", values={"id": request_id})
     answer = RequestAnswer(
         request_id=request_id, institution_id=person.institution_id, focal_point_id=person.id, text=text,
         status_update_id=status_update_id, idempotency_key=idempotency_key, created_at=at,
@@ -208,7 +218,7 @@ async def recent_requests(session: AsyncSession, limit: int | None = None) -> li
 async def get_request(session: AsyncSession, request_id: int) -> InformationRequest:
     request = await session.get(InformationRequest, request_id)
     if request is None:
-        raise NotFound(f"no request {request_id} (see: nmrf-bot requests list)")
+        raise NotFound(f"no request {request_id} (see: nmrf-bot requests list)", key="refusal.requests.unknown_request", values={"id": request_id})
     return request
 
 

@@ -99,10 +99,13 @@ async def add_secretariat_user(session: AsyncSession, data: SecretariatUserData)
     (an inactive user is brought back with ``edit --active``)."""
     email = check_email(data.email)
     if await session.scalar(select(SecretariatUser).where(SecretariatUser.email == email)) is not None:
-        raise Conflict(f"a secretariat user with e-mail {email} exists already; change it with 'secretariat edit {email}'", field="email")
+        raise Conflict(
+            f"a secretariat user with e-mail {email} exists already; change it with 'secretariat edit {email}'",
+            field="email", key="refusal.secretariat.email_taken", values={"email": email},
+        )
     name = data.name.strip()
     if not name:
-        raise Conflict("a secretariat user needs a name", field="name")
+        raise Conflict("a secretariat user needs a name", field="name", key="refusal.secretariat.no_name")
     user = SecretariatUser(email=email, name=name, language=check_language(data.language),
                            timezone=check_timezone(data.timezone), role=SecretariatRole(data.role), active=True)
     session.add(user)
@@ -121,7 +124,10 @@ async def find_secretariat_user(session: AsyncSession, who: str) -> SecretariatU
     else:
         user = await session.scalar(select(SecretariatUser).where(SecretariatUser.email == who.lower()))
     if user is None:
-        raise NotFound(f"no secretariat user {who!r} (give an e-mail or an id from 'secretariat list')")
+        raise NotFound(
+            f"no secretariat user {who!r} (give an e-mail or an id from 'secretariat list')",
+            key="refusal.secretariat.unknown_user", values={"who": who.strip()[:80]},
+        )
     return user
 
 
@@ -144,10 +150,12 @@ async def edit_secretariat_user(
         (role is not None and role != SecretariatRole.ADMIN) or active is False
     )
     if loses_admin and len(await _lock_active_admins(session)) <= 1:
-        raise Conflict(f"{user.email} is the last active admin: make someone else admin first")
+        raise Conflict(
+            f"{user.email} is the last active admin: make someone else admin first", key="refusal.secretariat.last_admin", values={"email": user.email}
+        )
     if name is not None:
         if not name.strip():
-            raise Conflict("a secretariat user needs a name", field="name")
+            raise Conflict("a secretariat user needs a name", field="name", key="refusal.secretariat.no_name")
         user.name = name.strip()
     if role is not None:
         user.role = SecretariatRole(role)
@@ -189,6 +197,16 @@ async def telegram_chats(session: AsyncSession) -> dict[int, SecretariatRole]:
     return {int(user_id): SecretariatRole(role) for user_id, role in rows if str(user_id).lstrip("-").isdigit()}
 
 
+async def telegram_chat_languages(session: AsyncSession) -> dict[int, str]:
+    """Each active secretariat user's Telegram chat and their language."""
+    rows = await session.execute(
+        select(ChatIdentity.platform_user_id, SecretariatUser.language)
+        .join(SecretariatUser, ChatIdentity.secretariat_user_id == SecretariatUser.id)
+        .where(ChatIdentity.platform == Platform.TELEGRAM, SecretariatUser.active.is_(True))
+    )
+    return {int(user_id): language for user_id, language in rows if str(user_id).lstrip("-").isdigit()}
+
+
 async def _ensure_identity(
     session: AsyncSession, user: SecretariatUser, platform: Platform, platform_user_id: int | str | None
 ) -> None:
@@ -203,4 +221,7 @@ async def _ensure_identity(
         session.add(ChatIdentity(platform=platform, platform_user_id=str(platform_user_id), secretariat_user_id=user.id))
     elif found.secretariat_user_id != user.id:
         owner = f"focal point {found.focal_point_id}" if found.focal_point_id is not None else f"secretariat user {found.secretariat_user_id}"
-        raise Conflict(f"{platform.value} account {platform_user_id} is {owner}'s already")
+        raise Conflict(
+            f"{platform.value} account {platform_user_id} is {owner}'s already",
+            key="refusal.secretariat.account_taken", values={"platform": platform.value.capitalize(), "account": str(platform_user_id)},
+        )

@@ -8,23 +8,16 @@ refused. Only the code's hash is stored."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.conversations import INVITE_LIFETIME, invite_code_hash
 from storage.enums import Platform
 from storage.errors import Conflict
 from storage.models import ChatIdentity, SecretariatInvite, SecretariatUser
-
-INVITE_LIFETIME = timedelta(days=14)
-
-
-def _hash(code: str) -> str:
-    return hashlib.sha256(code.strip().encode("utf-8")).hexdigest()
-
 
 async def revoke_secretariat_invites(session: AsyncSession, user_id: int, now: datetime) -> int:
     """End every unspent code of the user (a leaked one is made useless by
@@ -45,7 +38,7 @@ async def create_secretariat_invite(session: AsyncSession, user: SecretariatUser
         raise Conflict(f"{user.email} is removed from the secretariat: restore them before inviting them")
     await revoke_secretariat_invites(session, user.id, now)
     code = secrets.token_urlsafe(12)
-    session.add(SecretariatInvite(code_hash=_hash(code), secretariat_user_id=user.id, created_at=now, expires_at=now + INVITE_LIFETIME))
+    session.add(SecretariatInvite(code_hash=invite_code_hash(code), secretariat_user_id=user.id, created_at=now, expires_at=now + INVITE_LIFETIME))
     await session.flush()
     return code
 
@@ -56,7 +49,7 @@ async def redeem_secretariat_invite(
     """The secretariat user the code links this account to, or None when the
     code is unknown, expired, spent, or its user removed. The account becomes
     their one account on this platform (an older one there is replaced)."""
-    invite = await session.scalar(select(SecretariatInvite).where(SecretariatInvite.code_hash == _hash(code)))
+    invite = await session.scalar(select(SecretariatInvite).where(SecretariatInvite.code_hash == invite_code_hash(code)))
     if invite is None or invite.expires_at <= now or invite.used_at is not None or invite.revoked_at is not None:
         return None
     user = await session.get(SecretariatUser, invite.secretariat_user_id)

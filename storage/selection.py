@@ -8,9 +8,10 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import TagKind
-from storage.errors import InvalidValue, NotFound
+from storage.errors import InvalidValue, NotFound, ids_value
 from storage.matching import same_name
 from storage.models import Cluster, Mechanism, Recommendation, Tag, recommendation_tags
+from storage.recommendation_sources import known_external_ids, with_external_id
 
 
 def parse_ids(text: str) -> tuple[int, ...]:
@@ -30,9 +31,11 @@ def parse_ids(text: str) -> tuple[int, ...]:
             else:
                 ids.append(int(part))
         except ValueError:
-            raise InvalidValue(f"expected ids such as '3,5,9' or '10-20', got {part!r}") from None
+            raise InvalidValue(
+                f"expected ids such as '3,5,9' or '10-20', got {part!r}", key="refusal.selection.bad_ids", values={"text": part[:40]}
+            ) from None
     if not ids:
-        raise InvalidValue("no ids given")
+        raise InvalidValue("no ids given", key="refusal.selection.no_ids")
     return tuple(dict.fromkeys(ids))
 
 
@@ -78,7 +81,7 @@ def conditions(
 
 def selection_statement(selector: Selector) -> Select[tuple[int]]:
     if selector.is_empty():
-        raise InvalidValue("say which recommendations: give ids, external ids, a theme or a cluster")
+        raise InvalidValue("say which recommendations: give ids, external ids, a theme or a cluster", key="refusal.selection.empty")
     statement = select(Recommendation.id).where(
         *conditions(
             country=selector.country, mechanism=selector.mechanism, theme=selector.theme, cluster=selector.cluster
@@ -87,20 +90,29 @@ def selection_statement(selector: Selector) -> Select[tuple[int]]:
     if selector.ids:
         statement = statement.where(Recommendation.id.in_(selector.ids))
     if selector.external_ids:
-        statement = statement.where(Recommendation.external_id.in_(selector.external_ids))
+        # Any source's id: a UPR recommendation from UHRI and UPR Info has both.
+        statement = statement.where(with_external_id(selector.external_ids))
     return statement.order_by(Recommendation.id)
 
 
 async def select_ids(session: AsyncSession, selector: Selector) -> list[int]:
     """The ids selected. An id or external id asked for by name must exist:
     a typo should fail loudly, not assign nine recommendations out of ten."""
-    for column, wanted in ((Recommendation.id, selector.ids), (Recommendation.external_id, selector.external_ids)):
-        if wanted:
-            known = set((await session.scalars(select(column).where(column.in_(wanted)))).all())
-            missing = [str(w) for w in wanted if w not in known]
-            if missing:
-                raise NotFound(f"no recommendation with {column.key.replace('_', ' ')} {', '.join(missing)}")
+    if selector.ids:
+        known = set((await session.scalars(select(Recommendation.id).where(Recommendation.id.in_(selector.ids)))).all())
+        if missing := [w for w in selector.ids if w not in known]:
+            raise NotFound(
+                f"no recommendation with id {', '.join(map(str, missing))}", key="refusal.selection.unknown_ids", values={"ids": ids_value(missing)}
+            )
+    if selector.external_ids:
+        known_ext = await known_external_ids(session, selector.external_ids)
+        if missing := [w for w in selector.external_ids if w not in known_ext]:
+            beyond = f" (+{len(missing) - 8})" if len(missing) > 8 else ""
+            raise NotFound(
+                f"no recommendation with external id {', '.join(missing)}",
+                key="refusal.selection.unknown_external_ids", values={"ids": ", ".join(missing[:8]) + beyond},
+            )
     ids = list((await session.scalars(selection_statement(selector))).all())
     if not ids:
-        raise NotFound("no recommendation matches")
+        raise NotFound("no recommendation matches", key="refusal.selection.no_match")
     return ids

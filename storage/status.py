@@ -65,6 +65,8 @@ class UpdateData:
     corrects_id: int | None = None
     idempotency_key: str | None = None
     evidence: Sequence[EvidenceData] = ()
+    # One answer given for a whole linked group (storage.linked_items).
+    link_group_id: int | None = None
 
 
 async def record_update(session: AsyncSession, data: UpdateData, at: datetime | None = None) -> StatusUpdate:
@@ -101,6 +103,7 @@ async def record_update(session: AsyncSession, data: UpdateData, at: datetime | 
         channel=data.channel,
         corrects_id=data.corrects_id,
         idempotency_key=data.idempotency_key,
+        link_group_id=data.link_group_id,
         created_at=at or utcnow(),
         evidence=[Evidence(**vars(e)) for e in data.evidence],
     )

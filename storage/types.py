@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Numeric
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -42,3 +43,30 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+class Money(TypeDecorator[Decimal]):
+    """An amount with two decimals, read back as a Decimal on every backend.
+
+    SQLite has no decimal type: SQLAlchemy's Numeric there warns, and stores
+    a float. Bound as a float (exact to the cent for any budget under
+    10**13) and rounded back to the cent, it reads the same on both.
+    """
+
+    impl = Numeric(18, 2, asdecimal=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, (Decimal, int)):
+            raise TypeError(f"expected a Decimal, got {type(value).__name__}")
+        return Decimal(value).quantize(_CENT)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(str(value)).quantize(_CENT)
+
+
+_CENT = Decimal("0.01")

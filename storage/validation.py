@@ -18,7 +18,9 @@ def check_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidValue(f"expected an IANA time zone such as 'Europe/Lisbon', got {value!r}") from None
+        raise InvalidValue(
+            f"expected an IANA time zone such as 'Europe/Lisbon', got {value!r}", key="refusal.validation.timezone", values={"value": value[:60]}
+        ) from None
     return value
 
 
@@ -30,21 +32,29 @@ def check_working_hours(value: str) -> str:
             raise ValueError
         start, end = time(int(match[1]), int(match[2])), time(int(match[3]), int(match[4]))
     except ValueError:
-        raise InvalidValue(f"working hours are a range 'HH:MM-HH:MM' such as '09:00-17:00', not {value!r}") from None
+        raise InvalidValue(
+            f"working hours are a range 'HH:MM-HH:MM' such as '09:00-17:00', not {value!r}",
+            key="refusal.validation.hours_format", values={"value": value[:40]},
+        ) from None
     if start >= end:
-        raise InvalidValue(f"working hours start before they end, within one day, not {value!r}")
+        raise InvalidValue(
+            f"working hours start before they end, within one day, not {value!r}", key="refusal.validation.hours_order", values={"value": value[:40]}
+        )
     return f"{start:%H:%M}-{end:%H:%M}"
 
 
 def check_language(value: str) -> str:
     if value not in SUPPORTED_LANGUAGES:
-        raise InvalidValue(f"expected one of {', '.join(SUPPORTED_LANGUAGES)}, got {value!r}")
+        raise InvalidValue(
+            f"expected one of {', '.join(SUPPORTED_LANGUAGES)}, got {value!r}",
+            key="refusal.validation.language", values={"languages": ", ".join(SUPPORTED_LANGUAGES), "value": value[:40]},
+        )
     return value
 
 
 def check_email(value: str) -> str:
     if not _EMAIL.fullmatch(value):
-        raise InvalidValue(f"expected an e-mail address, got {value!r}")
+        raise InvalidValue(f"expected an e-mail address, got {value!r}", key="refusal.validation.email", values={"value": value[:80]})
     return value.lower()
 
 
@@ -52,7 +62,8 @@ def institution_code(value: str) -> str:
     code = value.strip().upper()
     if not _CODE.fullmatch(code):
         raise InvalidValue(
-            f"expected a short code of letters, digits, '.', '_' or '-' (at most 32), got {value!r}"
+            f"expected a short code of letters, digits, '.', '_' or '-' (at most 32), got {value!r}",
+            key="refusal.validation.code", values={"value": value[:40]},
         )
     return code
 
@@ -63,4 +74,6 @@ def choice(enum_cls: type, value: str, what: str) -> object:
         return enum_cls(value.strip().lower())
     except ValueError:
         allowed = ", ".join(m.value for m in enum_cls)
-        raise InvalidValue(f"{what}: expected one of {allowed}, got {value!r}") from None
+        raise InvalidValue(
+            f"{what}: expected one of {allowed}, got {value!r}", key="refusal.validation.choice", values={"what": what, "allowed": allowed, "value": value[:40]}
+        ) from None

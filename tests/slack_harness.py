@@ -7,9 +7,10 @@ import asyncio
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,8 @@ class SlackBot:
     sessions: async_sessionmaker[AsyncSession]
     clock: FakeClock
     server: WebServer | None = None
+    # Slack interactions kept while the database is gone; the same across restarts.
+    spool: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="nmrf-spool-")) / "slack.jsonl")
 
     async def start(self, mode: str) -> None:
         router = PlatformRouter()
@@ -49,7 +52,7 @@ class SlackBot:
         self.transport = SlackTransport(
             self.standin.bot_token, self.engine.handle, app_token=self.standin.app_token,
             signing_secret=self.standin.signing_secret, api_url=self.standin.api_url, mode=mode, clock=self.clock,
-            sessions=self.sessions,
+            sessions=self.sessions, spool=self.spool,
         )
         router.register(self.transport)
         if mode == "http":

@@ -225,7 +225,7 @@ def test_a_report_that_cannot_be_saved_says_where_not_the_database(cli: Cli, tmp
     async def disk_full(*_args: object, **_kwargs: object) -> int:
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "all.csv"))
 
-    monkeypatch.setattr("bot.reports.build.write_export", disk_full)
+    monkeypatch.setattr("bot.reports.export.write_export", disk_full)
     _, err = cli("report", "export", "--format", "csv", "--out", str(tmp_path / "all.csv"), expect=1)
     assert err == f"error: no space left on device writing {tmp_path / 'all.csv'}\n"
 
@@ -393,4 +393,4 @@ def test_csv_listings_never_hold_a_formula_a_spreadsheet_would_run(cli: Cli) -> 
     cli("institutions", "add", "MOE", "Ministry of Education, -2 offices")
     out, _ = cli("institutions", "list", "--format", "csv")
     names = {row["code"]: row["name"] for row in csv.DictReader(io.StringIO(out))}
-    assert names == {"MOJ": "x;'=1+1", "MOW": "'=HYPERLINK(\"http://evil.example\",\"x\")", "MOE": "Ministry of Education,' -2 offices"}
+    assert names == {"MOJ": "x;'=1+1", "MOW": "'=HYPERLINK(\"http://evil.example\",\"x\")", "MOE": "Ministry of Education, '-2 offices"}

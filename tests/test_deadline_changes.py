@@ -10,6 +10,8 @@ point receives and when."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -261,7 +263,7 @@ def test_deadlines_edit_delete_and_submitted_through_the_cli(cli: Cli, db_url: s
     out, _ = cli("deadlines", "delete", "2")
     assert out.strip() == "withdrew deadline 2: CAT follow-up information, due 2027-06-01; 0 focal point(s) will be told"
     out, _ = cli("deadlines", "list", "--format", "csv")
-    assert [(line.split(",")[0], line.split(",")[-1]) for line in out.splitlines()] == [("id", "submitted_on"), ("1", "2026-11-22")]
+    assert [(row[0], row[-1]) for row in csv.reader(io.StringIO(out))] == [("id", "submitted_on"), ("1", "2026-11-22")]
     for args, error in [
         (("edit", "2", "--due", "2027-07-01"), "error: deadline 2 was withdrawn on 2026-11-23"),
         (("delete", "9"), "error: no deadline with id 9"),
@@ -338,7 +340,7 @@ async def test_a_coordinator_adds_moves_submits_and_withdraws_deadlines_in_chat(
 @pytest.mark.parametrize(("typed", "key", "shown"), [
     ("/deadlines add weekly 2027-01-15", "deadlines.bad_kind", "“weekly” is not a kind of deadline"),
     ("/deadlines add treaty_report 15/01/2027", "deadlines.bad_date", "“15/01/2027” is not a date"),
-    ("/deadlines add treaty_report 2027-01-15 12-x", "deadlines.failed", "expected ids such as"),
+    ("/deadlines add treaty_report 2027-01-15 12-x", "deadlines.failed", "recommendation numbers are written like 3,5,9 or 10-20, not “12-x”"),
     ("/deadlines date 9 2027-01-15", "deadlines.unknown", "There is no deadline number 9."),
     ("/deadlines delete x", "deadlines.unknown", "There is no deadline number x."),
     ("/deadlines move 1", "deadlines.usage", "/deadlines date number YYYY-MM-DD"),

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import deadline_rules as rules
 from storage.deadline_suggestions import accept, suggest
+from storage.follow_up import resolve_paragraphs, select_paragraphs
 from storage.deadlines import list_deadlines
 from storage.enums import DeadlineKind, ImportSource
 from storage.importers.run import import_file
@@ -64,6 +65,10 @@ async def test_suggestions_for_imported_recommendations(sessions: async_sessionm
     ]
     await import_file(sessions, ImportSource.UHRI, write_uhri_xlsx(tmp_path / "uhri.xlsx", rows))
     await import_file(sessions, ImportSource.UPRINFO, FIXTURES / "uprinfo_small.csv")
+    # The follow-up deadline covers the paragraphs selected for follow-up (storage.follow_up).
+    async with sessions() as session, session.begin():
+        _, chosen = await resolve_paragraphs(session, "CEDAW/C/IRQ/CO/8", "49, 50")
+        await select_paragraphs(session, chosen)
     today = date(2026, 11, 22)
     async with sessions() as session:
         found = await suggest(session, today, upr_reviews={"uruguay": date(2024, 1, 23)})

@@ -52,8 +52,10 @@ def resolve(command: str) -> list[str]:
             assert option is not None, f"{' '.join(path) or 'nmrf-bot'} has no option {word}"
             i += 1 if option.is_flag else 2
             continue
-        assert isinstance(group, click.Group) and word in group.commands, f"no command {word!r} under {' '.join(path) or 'nmrf-bot'}"
-        group = group.commands[word]
+        # get_command, not .commands: the top group imports its commands when asked (bot.cli.LazyGroup).
+        found = group.get_command(click.Context(group), word) if isinstance(group, click.Group) else None
+        assert found is not None, f"no command {word!r} under {' '.join(path) or 'nmrf-bot'}"
+        group = found
         path.append(word)
         i += 1
     return path

@@ -73,7 +73,7 @@ async def test_one_bad_row_anywhere_imports_nothing(sessions: async_sessionmaker
     sheets = network_sheets()
     sheets["institutions"].append(["MOH", "Ministry of Health", "hospital", None])
     sheets["institutions"].append(["CHILD", "Child Protection Unit", "agency", "MINSOC"])
-    sheets["focal_points"].append(["dup@x.example", "Dup", "NOPE", "boss", "pt", "Mars/Olympus", "2026-13-01", None])
+    sheets["focal_points"].append(["dup@x.example", "Dup", "NOPE", "boss", "de", "Mars/Olympus", "2026-13-01", None])
     sheets["recommendations"].append(["R-1", "Same id again", "UPR", "Uruguay", None, None, None, None, None, None, None])
     sheets["assignments"].append(["R-404", "MOJ", "lead"])
     sheets["assignments"].append(["R-2", "MOJ", "lead"])  # MOW already leads R-2

@@ -174,8 +174,12 @@ async def test_reports_show_the_overall_status_and_each_institutions_input(sessi
     assert [(i["institution"], i["role"], i["status"]) for i in early["inputs"]] == [("MOE", "lead", None), ("MIDES", "contributing", None)]
     draft = await make(sessions, tmp_path, "draft")
     texts = [p.text for p in docx.Document(str(draft)).paragraphs]
+    # Each institution's input follows the overall status, after the
+    # priority's lines (its level, then the five criteria).
     start = texts.index("Overall status: partially implemented")
-    assert texts[start + 1:start + 4] == ["Ministry of Education: partially implemented", "Teachers trained in 12 departments.", texts[start + 3]]
+    moe = texts.index("Ministry of Education: partially implemented", start)
+    assert texts[start + 1].startswith("Priority: ") and moe - start == 7
+    assert texts[moe + 1] == "Teachers trained in 12 departments."
     assert "Ministry of Social Development: no answer" in texts[start:]
     page = (await make(sessions, tmp_path, "progress")).read_text(encoding="utf-8")
     assert "MOE: partially implemented (2026-03-01); MIDES: no answer" in page

@@ -259,6 +259,11 @@ FAULTS = {
     "json 503 on lookup": ("users.lookupByEmail", 503, "application/json", '{"ok": false, "error": "service_unavailable"}'),
     "html 500 on conversations.open": ("conversations.open", 500, "text/html", "<html>Internal Server Error</html>"),
     "html 502 on the welcome": ("chat.postMessage", 502, "text/html", "<html><body>502</body></html>"),
+    # ok, and not what the Web API says it answers:
+    "ok with no user on lookup": ("users.lookupByEmail", 200, "application/json", '{"ok": true}'),
+    "ok with a user id that is a number": ("users.lookupByEmail", 200, "application/json", '{"ok": true, "user": {"id": 5}}'),
+    "ok with no channel on conversations.open": ("conversations.open", 200, "application/json", '{"ok": true}'),
+    "ok with a channel that is text": ("conversations.open", 200, "application/json", '{"ok": true, "channel": "D1"}'),
 }
 
 

@@ -186,3 +186,34 @@ async def test_0010_gives_a_focal_points_update_its_institution_and_loses_nothin
             await conn.execute(text("DELETE FROM status_updates"))
     await upgrade(engine)
     assert [r[1] for r in await rows()] == [2, 1, None]
+
+
+async def test_0020_keeps_status_updates_append_only_both_ways(engine: AsyncEngine) -> None:
+    """0020 adds status_updates.link_group_id without rebuilding the table,
+    which on SQLite would drop the triggers that keep history; its downgrade
+    drops the column the same way."""
+    async def refuses_update() -> None:
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with engine.begin() as conn:
+                await conn.execute(text("UPDATE status_updates SET status = 'not_started'"))
+
+    async with engine.begin() as conn:
+        await conn.execute(text(
+            "INSERT INTO recommendations (source, external_id, text, country, kind, mechanism_id, content_hash, created_at, updated_at) "
+            "VALUES ('template', 'R1', 't', 'Uruguay', 'recommendation', 1, 'h', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ))
+        await conn.execute(text("INSERT INTO link_groups (created_at, created_by) VALUES (CURRENT_TIMESTAMP, 'test')"))
+        await conn.execute(text(
+            "INSERT INTO status_updates (recommendation_id, status, author_label, channel, created_at, link_group_id) "
+            "VALUES (1, 'in_progress', 'test', 'cli', CURRENT_TIMESTAMP, 1)"
+        ))
+    await refuses_update()
+    await downgrade(engine, "0019")
+    async with engine.connect() as conn:
+        columns = await conn.run_sync(lambda c: {col["name"] for col in inspect(c).get_columns("status_updates")})
+    assert "link_group_id" not in columns
+    await refuses_update()
+    await upgrade(engine)
+    await refuses_update()
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM status_updates"))).scalar() == 1

@@ -85,7 +85,7 @@ async def test_changes_are_audited_with_actor_and_old_and_new_values(sessions: a
     ("override", "message"),
     [
         ({"timezone": "Montevideo"}, "IANA time zone"),
-        ({"language": "pt"}, "one of en, fr, es"),
+        ({"language": "de"}, "one of en, fr, es, ar, zh, ru, pt"),
         ({"email": "ana-at-justicia"}, "e-mail address"),
         ({"active_to": date(2024, 1, 1)}, "before active_from"),
         ({"institution_code": "NOPE"}, "no institution with code 'NOPE'"),

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -129,6 +130,15 @@ async def queue_reminders(sessions: async_sessionmaker[AsyncSession], standin: T
     await queue_due_reminders(sessions, standin, ((user, f"fp {user}", f"reminder:{label}:{user}", f"{label} reminder to {user}") for user in users))
 
 
+def waits(text: str) -> bool:
+    """The engine's notice that a message waits for the database (error.deferred)."""
+    return "cannot reach my records" in text
+
+
+async def answered(telegram: TelegramStandIn, before: int) -> bool:
+    return any(not waits(m.text) for m in telegram.messages_to(111)[before:])
+
+
 async def nothing_pending(sessions: async_sessionmaker[AsyncSession]) -> bool:
     async with sessions() as session:
         left = await session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != OutboxStatus.SENT))
@@ -232,6 +242,12 @@ async def _state(bot: BotProcess, loop: str, state: str) -> bool:
     return body.get("loops", {}).get(loop, {}).get("state") == state
 
 
+async def _failing_with(bot: BotProcess, loop: str, reason: str) -> bool:
+    _, body = await bot.healthz()
+    entry = body.get("loops", {}).get(loop, {})
+    return entry.get("state") == "failing" and reason in str(entry.get("reason"))
+
+
 @pytest.mark.fault
 async def test_with_its_only_platform_refusing_the_token_run_ends_in_one_line(tmp_path: Path, db_url: str, world: dict[str, int]) -> None:
     telegram = TelegramStandIn(TELEGRAM_TOKEN)
@@ -283,7 +299,9 @@ async def test_ten_seconds_without_the_database_lose_nothing_and_send_nothing_tw
         await asyncio.sleep(max(0.0, 10 - (time.monotonic() - outage_began)))
         await proxy.open()
         await queue_reminders(sessions, telegram, "after", users["after"])
-        replies = await telegram.wait_for_messages(111, before + 1, timeout=90)
+        # The notice that the message waits may come first (when the turn's
+        # retries outlast the outage): wait for the answer itself.
+        await wait_for(lambda: answered(telegram, before), timeout=90, what="/help answered after the outage")
         await bot.wait_health(200, timeout=90)
         await wait_for(lambda: nothing_pending(sessions), timeout=120, what="every reminder sent")
     finally:
@@ -291,8 +309,10 @@ async def test_ten_seconds_without_the_database_lose_nothing_and_send_nothing_tw
         await proxy.close()
         await telegram.stop()
     assert code == 0, bot.log
-    answers = [m.text for m in replies[before:] if "cannot reach my records" not in m.text]
+    replies = telegram.messages_to(111)
+    answers = [m.text for m in replies[before:] if not waits(m.text)]
     assert len(answers) == 1 and answers[0], replies
+    assert sum(waits(m.text) for m in replies[before:]) <= 1, replies
     counts = {label: received(telegram, label) for label in users}
     sent = sum(len(c) for c in counts.values())
     duplicated = sum(n - 1 for c in counts.values() for n in c.values())
@@ -304,19 +324,35 @@ async def test_ten_seconds_without_the_database_lose_nothing_and_send_nothing_tw
     no_traceback_nor_token(bot.log)
 
 
-KILL_DELAYS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.8)
-PRESSES_PER_ROUND = 3
+# Sixteen kills, from just after the updates were queued to well into their handling.
+KILL_DELAYS = (0.02, 0.03, 0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8)
+PRESSES_PER_ROUND = 2
+TYPED_PER_ROUND = 2
+
+
+def typed_text(user: int) -> str:
+    return f"Circular {user} sent to every prosecutor's office."
+
+
+def _typist(narrative: str) -> str:
+    return narrative.removeprefix("Circular ").partition(" ")[0]
 
 
 @pytest.mark.fault
 async def test_sigkill_while_people_write_loses_nothing_and_handles_nothing_twice(tmp_path: Path, db_url: str, sessions: async_sessionmaker[AsyncSession], world: dict[str, int], fault_report: dict[str, object]) -> None:
-    """People press "No change" (each press one status update), and the bot
-    is killed with SIGKILL a moment later, at several delays, then started
-    again. Telegram keeps what was not confirmed; what was handled before the
-    kill is recognised when it comes again. Every press is one update."""
+    """People press "No change" (each press one status update) or type what
+    was done in an update they had begun (each text one status update), and
+    the bot is killed with SIGKILL a moment later, at sixteen delays, then
+    started again. Telegram keeps what was not confirmed; what was handled
+    before the kill is recognised when it comes again. Every press and every
+    text is one update, and nobody gets a second answer to one text."""
     telegram = TelegramStandIn(TELEGRAM_TOKEN)
     await telegram.start()
-    people = range(FIRST_USER, FIRST_USER + PRESSES_PER_ROUND * len(KILL_DELAYS))
+    per_round = PRESSES_PER_ROUND + TYPED_PER_ROUND
+    people = range(FIRST_USER, FIRST_USER + per_round * len(KILL_DELAYS))
+    rounds = [list(people)[n * per_round:(n + 1) * per_round] for n in range(len(KILL_DELAYS))]
+    pressing = {user for batch in rounds for user in batch[:PRESSES_PER_ROUND]}
+    typing = {user for batch in rounds for user in batch[PRESSES_PER_ROUND:]}
     rec = world["mine"]
     async with sessions() as session, session.begin():
         for user in people:
@@ -327,33 +363,44 @@ async def test_sigkill_while_people_write_loses_nothing_and_handles_nothing_twic
         now = utcnow()
         for user in people:
             telegram.add_user(user, f"fp {user}").started = True
+            button = {"label": "No change", "action": f"same:{rec}"} if user in pressing else {"label": "Give an update", "action": f"upd:{rec}"}
             await outbox.enqueue(session, outbox.NewMessage(
                 key=f"nudge:{user}", kind=OutboxKind.REMINDER, platform=Platform.TELEGRAM,
                 workspace_id="", platform_user_id=str(user), chat_id=str(user), timezone="UTC",
-                message={"key": "reminder.digest", "text": f"#{rec}: anything new?", "language": "en",
-                         "buttons": [[{"label": "No change", "action": f"same:{rec}"}]]},
+                message={"key": "reminder.digest", "text": f"#{rec}: anything new?", "language": "en", "buttons": [[button]]},
                 due_at=now - timedelta(minutes=1),
             ))
     # The ministry answered before: each "No change" is then one stored update, in one tap.
     await answered_before(sessions, "MOJ", rec)
     bot = BotProcess(tmp_path, db_url, telegram_url=telegram.base_url, slack=None)
     kills = 0
+    typed_at: dict[int, int] = {}
     try:
         await bot.start()
         await wait_for(lambda: nothing_pending(sessions), what="the nudges sent")
-        batches = [list(people)[n * PRESSES_PER_ROUND:(n + 1) * PRESSES_PER_ROUND] for n in range(len(KILL_DELAYS))]
-        for delay, batch in zip(KILL_DELAYS, batches, strict=True):
+        # Those who type begin their update first, with no kill: the bot asks what was done.
+        for user in sorted(typing):
+            person = TelegramPerson(telegram, user)
+            await person.presses("Give an update", on=person.inbox[0])
+            (asked,) = await person.presses("partially implemented")
+            assert asked.text.startswith("What was done?"), asked.text
+        for delay, batch in zip(KILL_DELAYS, rounds, strict=True):
             await bot.wait_health(200)
             for user in batch:
-                (nudge,) = telegram.messages_to(user)[:1]
-                telegram.user_presses(user, nudge, f"same:{rec}")
+                if user in pressing:
+                    (nudge,) = telegram.messages_to(user)[:1]
+                    telegram.user_presses(user, nudge, f"same:{rec}")
+                else:
+                    typed_at[user] = len(telegram.messages_to(user))
+                    telegram.user_sends(user, typed_text(user))
             await asyncio.sleep(delay)
             assert bot.process is not None
             bot.process.kill()  # SIGKILL: no clean stop, no last confirmation
             await bot.process.wait()
             kills += 1
             await bot.start()
-        await wait_for(lambda: _updates_by(sessions, rec, len(people) + 1), timeout=120, what="every press handled")
+        await wait_for(lambda: _updates_by(sessions, rec, len(people) + 1), timeout=120, what="every press and text handled")
+        await telegram.wait_until_confirmed(timeout=30)
         await asyncio.sleep(2)  # anything handled twice would show by now
     finally:
         await bot.stop()
@@ -361,11 +408,20 @@ async def test_sigkill_while_people_write_loses_nothing_and_handles_nothing_twic
     async with sessions() as session:
         rows = (await session.scalars(select(StatusUpdate).where(StatusUpdate.recommendation_id == rec, StatusUpdate.author_focal_point_id.is_not(None)))).all()
     per_person = Counter(row.author_label for row in rows)
-    lost = sum(1 for user in people if per_person[f"Person {user}"] == 0)
+    # "No change" copies the last narrative: a text is counted in its author's own rows.
+    per_text = Counter(row.narrative for row in rows if row.narrative and row.author_label == f"Person {_typist(row.narrative)}")
+    lost_presses = sum(1 for user in pressing if per_person[f"Person {user}"] == 0)
+    lost_texts = sum(1 for user in typing if per_text[typed_text(user)] == 0)
     duplicated = sum(n - 1 for n in per_person.values() if n > 1)
-    fault_report.update(kills=kills, pressed=len(people), stored=len(rows), lost=lost, duplicated=duplicated)
+    # A text handled twice would have had a second answer (its dialogue had moved on).
+    answered_twice = sum(1 for user, before in typed_at.items() if len(telegram.messages_to(user)) - before > 1)
+    fault_report.update(
+        kills=kills, pressed=len(pressing), typed=len(typing), stored=len(rows),
+        lost=lost_presses + lost_texts, duplicated=duplicated + answered_twice,
+    )
     assert kills == len(KILL_DELAYS)
-    assert (lost, duplicated) == (0, 0), per_person
+    assert (lost_presses, lost_texts, duplicated, answered_twice) == (0, 0, 0, 0), (per_person, per_text)
+    assert all(per_text[typed_text(user)] == 1 for user in typing), per_text
 
 
 async def _updates_by(sessions: async_sessionmaker[AsyncSession], rec: int, count: int) -> bool:
@@ -426,3 +482,105 @@ async def test_a_database_server_down_at_start_is_waited_for(tmp_path: Path, db_
 
 async def _logged(bot: BotProcess, text: str) -> bool:
     return any(text in line for line in bot.lines)
+
+
+class BadGateway:
+    """What stands on the platform's port while it is "down": a proxy in the
+    way that answers every request with an HTML 502 page, not the Bot API's JSON."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.requests = 0
+        self._runner: web.AppRunner | None = None
+
+    async def _answer(self, _request: web.Request) -> web.Response:
+        self.requests += 1
+        return web.Response(status=502, text="<html><body><h1>502 Bad Gateway</h1>\n<hr>nginx</body></html>", content_type="text/html")
+
+    async def open(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._answer)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("when", ["at start", "mid-run"])
+async def test_telegram_answering_an_html_502_is_one_line_each_way_and_loses_nothing(tmp_path: Path, db_url: str, world: dict[str, int], when: str) -> None:
+    """A proxy in front of Telegram answers 502 with an HTML page, at start or
+    while the bot runs: one line when it begins, one when it ends, no
+    traceback (python-telegram-bot logged one at every try), /healthz names
+    Telegram meanwhile, polling goes on, and what people wrote meanwhile is
+    answered once each when Telegram is back."""
+    telegram = TelegramStandIn(TELEGRAM_TOKEN)
+    await telegram.start()
+    proxy = TcpProxy("127.0.0.1", telegram.port)
+    proxy.port = free_port()
+    gateway = BadGateway(proxy.port)
+    bot = BotProcess(tmp_path, db_url, telegram_url=f"http://127.0.0.1:{proxy.port}/bot", slack=None)
+    people = [TelegramPerson(telegram, user) for user in (111, 112, 113)]
+    for person in people:
+        telegram.add_user(person.user_id, f"fp {person.user_id}").started = True
+    try:
+        if when == "mid-run":
+            await proxy.open()
+            await bot.start()
+            await bot.wait_health(200)
+            (answer,) = await people[0].says("/help")
+            assert answer.text
+            await proxy.close()
+        await gateway.open()
+        if when == "at start":
+            await bot.start()
+        # Mid-run, the first failure is the long poll cut when the proxy closed; then the 502s.
+        await wait_for(lambda: _failing_with(bot, "telegram", "502"), what="telegram failing with the 502")
+        status, body = await bot.healthz()
+        assert status == 503 and body["database"] == "ok", body
+        before = [len(person.inbox) for person in people]
+        for person in people:
+            telegram.user_sends(person.user_id, "/help")
+        tried = gateway.requests
+
+        async def tried_again() -> bool:
+            return gateway.requests >= tried + 2
+
+        # Two more tries: 2 then 4 s apart (jittered) by now, so the backoff goes on.
+        await wait_for(tried_again, timeout=30, what="polling trying again")
+        assert bot.process is not None and bot.process.returncode is None, bot.log
+        await gateway.close()
+        await proxy.open()
+        # Back within a backoff, not after a whole long poll.
+        await bot.wait_health(200, timeout=30)
+        for person, had in zip(people, before, strict=True):
+            await telegram.wait_for_messages(person.user_id, had + 1, timeout=30)
+        await telegram.wait_until_confirmed(timeout=30)
+        await asyncio.sleep(2)  # a second answer would show by now
+        assert [len(person.inbox) - had for person, had in zip(people, before, strict=True)] == [1, 1, 1]
+        # A second outage with nobody writing: the first poll that works
+        # turns /healthz green, not the end of a 30 s long poll after it.
+        await proxy.close()
+        await gateway.open()
+        await wait_for(lambda: _state(bot, "telegram", "failing"), what="telegram failing again")
+        await asyncio.sleep(3)
+        await gateway.close()
+        await proxy.open()
+        await bot.wait_health(200, timeout=20)
+    finally:
+        code = await bot.stop() if bot.process is not None else None
+        await gateway.close()
+        await proxy.close()
+        await telegram.stop()
+    assert code == 0, bot.log
+    telegram_lines = [line for line in bot.lines if "telegram" in line.lower()]
+    # One line as each outage began and one as it ended, whatever the tries.
+    assert sum("trying again until it works" in line for line in telegram_lines) == 2, bot.log
+    assert sum("telegram: working again" in line for line in telegram_lines) == 2, bot.log
+    assert not any(" ERROR " in line for line in bot.lines), bot.log
+    assert "<html>" not in bot.log and "nginx" not in bot.log, bot.log
+    no_traceback_nor_token(bot.log)

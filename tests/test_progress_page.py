@@ -49,8 +49,8 @@ async def test_the_progress_page_and_its_public_variant(registry: dict[str, int]
     await run("report", "progress", "--out", str(public), "--public")
     inside, outside = internal.read_text(encoding="utf-8"), public.read_text(encoding="utf-8")
     for page in (inside, outside):
-        # Self-contained: four inline charts, nothing loaded from anywhere.
-        assert page.count("<svg") == 4 and "<script" not in page and "<link" not in page and " src=" not in page
+        # Self-contained: five inline charts (the CEDAW one has an SDG target), nothing loaded from anywhere.
+        assert page.count("<svg") == 5 and "<script" not in page and "<link" not in page and " src=" not in page
         assert "As of" in page and "1 of 7 recommendations have an update" in page
     # Internal: the latest narrative, escaped, and who gave it.
     assert html.escape(TRICKY) in inside and "<b>bold</b>" not in inside and "Ana Pérez" in inside
@@ -73,7 +73,7 @@ async def test_names_with_dollars_and_backslashes_are_text_not_formulas(registry
     monkeypatch.chdir(tmp_path)
     page = tmp_path / "progress.html"
     await run("report", "progress", "--out", str(page))
-    assert page.read_text(encoding="utf-8").count("<svg") == 4
+    assert page.read_text(encoding="utf-8").count("<svg") == 5
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)")

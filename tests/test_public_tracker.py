@@ -275,15 +275,16 @@ async def test_a_build_does_not_hold_up_the_event_loop(network: dict[str, int], 
     """The charts are drawn in a worker thread: the chats on the same loop go on meanwhile."""
     import time
 
-    import bot.public_tracker as tracker_module
+    # Where bot.public_tracker finds it, in the worker thread, at each build.
+    import bot.reports.progress_page as page_module
 
-    real = tracker_module.render_progress_page
+    real = page_module.render_progress_page
 
     def slow(*args: object, **kwargs: object) -> str:
         time.sleep(0.6)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(tracker_module, "render_progress_page", slow)
+    monkeypatch.setattr(page_module, "render_progress_page", slow)
     tracker = PublicTracker(sessions, languages=["en"], timezone="UTC", validated_only=True, clock=FakeClock())
     build = asyncio.create_task(tracker.page("en"))
     ticks = 0

@@ -202,7 +202,7 @@ def test_an_unexpected_crash_prints_a_masked_traceback(secrets: Secrets, configu
     def crash() -> str:
         raise RuntimeError(f"token {secrets.telegram} url {secrets.database_url()} signing '{secrets.signing_secret}'")
 
-    monkeypatch.setattr(sys.modules["bot.cli.db"], "head_revision", crash)
+    monkeypatch.setattr("storage.migrate.head_revision", crash)
     code, printed = run_main(["db", "status"], capsys)
     assert code == 1
     assert "Traceback" in printed and "RuntimeError: token ***" in printed
@@ -291,6 +291,22 @@ def _clean_environ() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("NMRF_")}
 
 
+async def run_to_the_end(env: dict[str, str], cwd: Path, timeout: float = 60) -> tuple[int | None, str]:
+    """`nmrf-bot run` (after `db upgrade`) until it ends by itself: its exit
+    status and all it printed. Killed if it has not ended within ``timeout``."""
+    await asyncio.to_thread(_process, ["db", "upgrade"], env, cwd)
+    process = await asyncio.create_subprocess_exec(
+        NMRF_BOT, "run", env={**_clean_environ(), **env}, cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout)
+    finally:
+        if process.returncode is None:
+            process.kill()
+    return process.returncode, out.decode() + err.decode()
+
+
 @pytest.mark.parametrize("secrets", PROCESS_CASES)
 def test_as_a_process_failing_commands_hide_every_secret(secrets: Secrets, tmp_path: Path) -> None:
     env = secrets.environment(secrets.database_url(port=1))
@@ -321,7 +337,8 @@ from bot.cli import main
 def crash():
     raise RuntimeError("token {telegram} url {url} signing '{signing}'")
 
-sys.modules["bot.cli.db"].head_revision = crash
+import storage.migrate
+storage.migrate.head_revision = crash
 main(sys.argv[1:])
 """
 
@@ -354,22 +371,11 @@ async def test_as_a_process_run_with_a_rejected_token_hides_it(tmp_path: Path) -
             f'[http]\nhost = "127.0.0.1"\nport = 0\n[logging]\nformat = "{log_format}"\nlevel = "DEBUG"\n',
             encoding="utf-8",
         )
-        env = secrets.environment(f"sqlite:///{tmp_path / 'x.db'}")
-        await asyncio.to_thread(_process, ["db", "upgrade"], env, tmp_path)
-        process = await asyncio.create_subprocess_exec(
-            NMRF_BOT, "run", env={**_clean_environ(), **env}, cwd=tmp_path,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )
-        try:
-            out, err = await asyncio.wait_for(process.communicate(), 60)
-        finally:
-            if process.returncode is None:
-                process.kill()
+        code, printed = await run_to_the_end(secrets.environment(f"sqlite:///{tmp_path / 'x.db'}"), tmp_path)
     finally:
         await telegram.stop()
         await slack.stop()
-    printed = out.decode() + err.decode()
-    assert process.returncode != 0, printed
+    assert code != 0, printed
     assert "rejected" in printed or "Unauthorized" in printed or "token" in printed.lower(), printed
     assert_no_secret(printed, secrets)
 

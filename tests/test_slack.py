@@ -115,7 +115,8 @@ async def test_the_slash_command_and_dm_words(slack: SlackBot) -> None:
     (help_text,) = await ana.says("help")
     assert "/nmrf" in help_text.shown
     (picker,) = await ana.runs("/nmrf", "language")
-    assert list(picker.buttons) == ["English", "Français", "Español"]
+    # Every language the bot speaks, each by its own name.
+    assert list(picker.buttons) == ["English", "Français", "Español", "العربية", "中文", "Русский", "Português"]
     (done,) = await ana.clicks("Français")
     assert done.shown == "Désormais, je vous écrirai en français."
 
@@ -388,7 +389,10 @@ async def test_an_envelope_is_acked_only_after_its_handling_so_a_failure_is_rede
     ("interactive", {"type": "block_actions", "user": {"id": ANA}, "trigger_id": "1.T0NMRF.x", "actions": [], "message": {"text": "Confidential"}}),
     ("events_api", {"type": "event_callback", "event_id": "Ev0BAD", "event": {"type": "message", "channel": "D0ANA", "channel_type": "im", "user": ANA, "text": ["Confidential"]}}),
     ("slash_commands", {"command": "/nmrf", "text": "Confidential", "team_id": "T0NMRF"}),
-], ids=["block_actions with no actions", "text that is not text", "a command with no user"])
+    ("events_api", {"type": "event_callback", "event_id": "Ev0BAD", "command": "/nmrf", "event": {"type": "message", "channel": "D0ANA", "channel_type": "im", "user": ANA, "text": "Confidential"}}),
+    ("interactive", {"type": "block_actions", "user": {"id": ANA}, "trigger_id": "1.T0NMRF.x", "container": "Confidential", "actions": [{"action_id": "nmrf:help", "value": "help"}]}),
+    ("interactive", {"type": "block_actions", "user": {"id": ANA}, "trigger_id": "1.T0NMRF.x", "actions": [{"action_id": "nmrf:help", "value": "help", "text": "Confidential"}]}),
+], ids=["block_actions with no actions", "text that is not text", "a command with no user", "an event with a command key", "a container that is text", "an action text that is text"])
 async def test_a_malformed_envelope_is_acked_and_ignored(slack: SlackBot, caplog: pytest.LogCaptureFixture, kind: str, payload: dict[str, object]) -> None:
     caplog.set_level(logging.INFO)
     slack.standin.sends(kind, payload)

@@ -96,6 +96,16 @@ MALFORMED = [
     ("a block_actions whose event is text", FORM, _form({**ACTIONS, "actions": [{"action_id": "nmrf:1", "value": "v"}], "event": TYPED})),
     # JSON escapes one half of a surrogate pair; no UTF-8 or database holds it.
     ("a lone surrogate in the message's user", JSON, json.dumps(_event(event={**_event()["event"], "user": "\ud800"})).encode()),  # type: ignore[dict-item]
+    # A payload of one kind carrying another kind's keys, or a field the listeners read of another type:
+    ("an event_callback with a command key", JSON, json.dumps(_event(command="/nmrf")).encode()),
+    ("a block_actions with a command key", FORM, _form({**ACTIONS, "actions": [{"action_id": "nmrf:1", "value": "v"}], "command": "/nmrf"})),
+    ("a view_submission with a command key", FORM, _form({**SUBMISSION, "command": "/nmrf"})),
+    ("a block_actions whose container is text", FORM, _form({**ACTIONS, "actions": [{"action_id": "nmrf:help", "value": "help"}], "container": TYPED})),
+    ("a block_actions whose action text is text", FORM, _form({
+        **ACTIONS, "actions": [{"action_id": "nmrf:help", "value": "help", "text": TYPED}], "container": {"type": "message", "message_ts": "1.1"},
+    })),
+    ("a block_actions whose message ts is a number", FORM, _form({**ACTIONS, "actions": [{"action_id": "nmrf:help", "value": "help"}], "message": {"ts": 5, "blocks": []}})),
+    ("a block_actions whose message blocks are text", FORM, _form({**ACTIONS, "actions": [{"action_id": "nmrf:help", "value": "help"}], "message": {"blocks": [TYPED]}})),
 ]
 
 

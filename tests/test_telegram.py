@@ -318,3 +318,34 @@ async def test_a_deferred_update_stays_unconfirmed_until_it_is_handled(telegram:
         await server.stop()
     assert reply.text.startswith("I help you report")
     assert not [r for r in caplog.records if r.exc_info]
+
+
+@pytest.mark.parametrize(("status", "raised"), [(502, "NetworkError"), (200, "NetworkError"), (401, "InvalidToken"), (404, "InvalidToken")])
+async def test_a_page_that_is_not_the_bot_apis_json_is_its_usual_error_without_a_traceback(caplog: pytest.LogCaptureFixture, status: int, raised: str) -> None:
+    """An HTML page from a proxy in front of Telegram: python-telegram-bot had
+    logged an ERROR with a JSON traceback at each call. Now the status's usual
+    error (a 502 an outage, a 401/404 a refused token), and nothing logged
+    above DEBUG."""
+    from aiohttp import web
+    from telegram.error import InvalidToken, NetworkError
+
+    async def page(_request: web.Request) -> web.Response:
+        return web.Response(status=status, text="<html><body>proxy error</body></html>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    transport = TelegramTransport(TELEGRAM_TOKEN, lambda _m: asyncio.sleep(0), base_url=f"http://127.0.0.1:{port}/bot", retry=FAST)
+    try:
+        with caplog.at_level("INFO"), pytest.raises((InvalidToken, NetworkError)) as caught:
+            await transport.application.bot.get_me()
+    finally:
+        await transport.application.shutdown()
+        await runner.cleanup()
+    assert type(caught.value).__name__ == raised
+    assert "html" not in str(caught.value)
+    assert [r for r in caplog.records if r.levelno > 10 and r.name.startswith("telegram")] == []

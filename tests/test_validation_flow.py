@@ -7,6 +7,8 @@ returned or waiting. On SQLite and PostgreSQL, on a fake clock."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -277,7 +279,10 @@ async def test_on_the_command_line_the_same_rules_hold(
     async with sessions() as session:
         own = await session.scalar(select(StatusUpdate.id).where(StatusUpdate.author_focal_point_id == moj["bruno"]))
     out, _ = await run("validations", "list", "--format", "csv")
-    assert out.splitlines()[0].startswith("update,recommendation,institution") and f"{own},#{moj['mine']}" in out and "MOJ" in out
+    # Read as a spreadsheet would: the CLI's CSV quotes every text field.
+    listed = list(csv.reader(io.StringIO(out)))
+    assert listed[0][:3] == ["update", "recommendation", "institution"]
+    assert any(row[0] == str(own) and row[1].startswith(f"#{moj['mine']} ") and row[2] == "MOJ" for row in listed[1:])
     _, err = await run("validations", "approve", str(own), "--by", "bruno@justicia.example", expect=1)
     assert err.startswith(f"error: Bruno Silva gave update {own} themselves and cannot validate it")
     _, err = await run("validations", "approve", str(own), "--by", "nobody@mfa.example", expect=1)

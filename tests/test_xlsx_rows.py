@@ -159,3 +159,28 @@ def test_an_empty_sheet_gets_its_rows(tmp_path: Path, empty: str) -> None:
     splice(tmp_path / "saved.xlsx", tmp_path / "out.xlsx", {"Data": fast})
     fast.close()
     assert [r for r in openpyxl.load_workbook(tmp_path / "out.xlsx")["Data"].iter_rows(values_only=True)] == [("only row",)]
+
+
+def test_a_text_met_again_is_written_as_the_first_time(tmp_path: Path) -> None:
+    # Texts recur down a sheet (statuses, institutions): each is kept written once and reused; the
+    # reused cell must be in its own row and column, safe and escaped as the first, and as openpyxl's.
+    again = [list(reversed(row)) for row in ROWS] + ROWS + ROWS
+    reference, ours = write_both(tmp_path, again)
+    got = cells(ours)
+    assert got == cells(reference)
+    assert [v for v, *_ in got[len(ROWS) + 1]] == ROWS[0] == [v for v, *_ in got[2 * len(ROWS) + 1]]
+    assert got[len(ROWS) + 2][0][3] and got[2 * len(ROWS) + 2][0][3]  # a formula stays text, each time
+
+
+def test_a_large_report_collects_less_and_gives_the_thresholds_back() -> None:
+    import gc
+
+    from bot.reports.fewer_collections import YOUNG, fewer_collections
+
+    before = gc.get_threshold()
+    with fewer_collections():
+        assert gc.get_threshold()[0] >= YOUNG
+        with fewer_collections():  # two reports at once: the first to end leaves them raised
+            pass
+        assert gc.get_threshold()[0] >= YOUNG
+    assert gc.get_threshold() == before

@@ -2,39 +2,80 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import logging
 import sys
 import threading
 import traceback
 from datetime import UTC, datetime
+from typing import Any
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
-from bot.cli.audit import audit
-from bot.cli.calendar import calendar
-from bot.cli.chat import chat
-from bot.cli.context import AppContext
-from bot.cli.db import db
-from bot.cli.demo import demo
-from bot.cli.imports import import_group
-from bot.cli.network import focal_points, institutions
-from bot.cli.recommendations import assign_command, clusters, deadlines, recommendations
-from bot.cli.reminders import reminders
-from bot.cli.report import report
-from bot.cli.requests import requests_group
-from bot.cli.run import run
-from bot.cli.secretariat import secretariat
-from bot.cli.validations import validations_group
 from bot.logs import Redacting
 from bot.redaction import mask
 from storage.clock import Clock, wall_clock
 from storage.errors import RegistryError
 from storage.importers.errors import ImportRejected
 
+# Each command by the module that defines it, imported only when the command is
+# asked for: `nmrf-bot report --help` loads the report module alone, not the chat
+# SDKs `run` needs nor the charts `report` draws (tests/test_startup.py).
+COMMANDS = {
+    "actions": "bot.cli.actions:actions",
+    "assign": "bot.cli.recommendations:assign_command",
+    "audit": "bot.cli.audit:audit",
+    "calendar": "bot.cli.calendar:calendar",
+    "chat": "bot.cli.chat:chat",
+    "clusters": "bot.cli.recommendations:clusters",
+    "db": "bot.cli.db:db",
+    "deadlines": "bot.cli.recommendations:deadlines",
+    "demo": "bot.cli.demo:demo",
+    "focal-points": "bot.cli.network:focal_points",
+    "followup": "bot.cli.follow_up:follow_up",
+    "frameworks": "bot.cli.actions:frameworks",
+    "import": "bot.cli.imports:import_group",
+    "indicators": "bot.cli.indicators:indicators",
+    "institutions": "bot.cli.network:institutions",
+    "links": "bot.cli.links:links",
+    "pledges": "bot.cli.pledges:pledges",
+    "priorities": "bot.cli.priorities:priorities",
+    "recommendations": "bot.cli.recommendations:recommendations",
+    "reminders": "bot.cli.reminders:reminders",
+    "report": "bot.cli.report:report",
+    "requests": "bot.cli.requests:requests_group",
+    "run": "bot.cli.run:run",
+    "secretariat": "bot.cli.secretariat:secretariat",
+    "validations": "bot.cli.validations:validations_group",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are named by import path and imported when
+    resolved: click's documented LazyGroup (``lazy_subcommands``)."""
+
+    def __init__(self, *args: Any, lazy_subcommands: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_subcommands = lazy_subcommands or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_subcommands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_subcommands:
+            return self._load(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def _load(self, cmd_name: str) -> click.Command:
+        module_name, attribute = self.lazy_subcommands[cmd_name].split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command) or command.name != cmd_name:
+            raise TypeError(f"{self.lazy_subcommands[cmd_name]} is not the click command {cmd_name!r}")
+        return command
+
+
+@click.group(cls=LazyGroup, lazy_subcommands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
@@ -57,6 +98,8 @@ def cli(ctx: click.Context, config_path: str | None, now: datetime | None) -> No
     clock: Clock = ctx.obj if callable(ctx.obj) else wall_clock
     if now is not None:
         clock = starting_at(now if now.tzinfo else now.replace(tzinfo=UTC), clock)
+    from bot.cli.context import AppContext
+
     ctx.obj = AppContext(config_path, clock)
 
 
@@ -65,12 +108,6 @@ def starting_at(moment: datetime, clock: Clock) -> Clock:
     offset = moment - clock()
     return lambda: clock() + offset
 
-
-for command in (
-    demo, chat, db, import_group, institutions, focal_points, assign_command, clusters, deadlines, recommendations, secretariat, reminders, report, requests_group, run,
-    calendar, audit, validations_group,
-):
-    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> None:
@@ -97,17 +134,26 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> None:
     except RegistryError as exc:
         _error(str(exc))
         sys.exit(1)
-    except SQLAlchemyError as exc:
-        # The driver's own message, without SQLAlchemy's SQL echo and link.
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        _error(f"database: {reason}")
-        sys.exit(1)
     except OSError as exc:
         _error(str(exc))
         sys.exit(1)
-    except Exception:  # noqa: BLE001 - a bug: its traceback is wanted, its secrets are not
+    except Exception as exc:  # noqa: BLE001 - a bug: its traceback is wanted, its secrets are not
+        reason = _database_failure(exc)
+        if reason is not None:
+            _error(f"database: {reason}")
+            sys.exit(1)
         click.echo(mask(traceback.format_exc()), err=True, nl=False)
         sys.exit(1)
+
+
+def _database_failure(exc: Exception) -> str | None:
+    """The driver's own message if ``exc`` is SQLAlchemy's, without its SQL echo
+    and link. SQLAlchemy is not imported to ask: only a command that imported
+    it can have raised one of its errors."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    if errors is None or not isinstance(exc, errors.SQLAlchemyError):
+        return None
+    return str(getattr(exc, "orig", None) or exc).splitlines()[0]
 
 
 def _error(message: str) -> None:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli.context import AppContext
 from bot.cli.options import DATE
-from bot.output import FORMATS, write_rows
-from storage.audit_log import ACTIONS, AuditFilter, list_audit
+from bot.output import FORMATS
+from storage.choices import AUDIT_ACTIONS
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 COLUMNS = ("id", "at", "zone", "actor", "action", "table", "row", "changes")
 
@@ -26,7 +28,7 @@ def audit() -> None:
 @audit.command("list")
 @click.option("--actor", default=None, help="Part of the actor: secretariat:3, focal_point:12, cli:maria, telegram:111.")
 @click.option("--table", default=None, help="Only changes to this table, e.g. focal_points, institutions, assignments.")
-@click.option("--action", type=click.Choice(ACTIONS), default=None)
+@click.option("--action", type=click.Choice(AUDIT_ACTIONS), default=None)
 @click.option("--since", type=DATE, default=None, help="From this day (in the shown time zone).")
 @click.option("--until", type=DATE, default=None, help="Up to and including this day (in the shown time zone).")
 @click.option("--utc", is_flag=True, help="Show and read days in UTC instead of [schedule] timezone.")
@@ -39,6 +41,9 @@ def audit_list(
 ) -> None:
     """Who changed what, newest first. Times are in [schedule] timezone
     (or UTC with --utc), and the zone is named in each row."""
+    from bot.output import write_rows
+    from storage.audit_log import AuditFilter, list_audit
+
     zone_name = "UTC" if utc else app.config.schedule.timezone
     zone = ZoneInfo(zone_name)
 

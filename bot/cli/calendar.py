@@ -8,17 +8,16 @@ subdivision. No reminder lands on either."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import reminder_policy
 from bot.cli.context import AppContext
 from bot.cli.options import DATE, output_options
-from bot.output import write_rows
-from handlers.reminders.calendars import keep_off_closed_days
-from storage.calendars import Closure, ClosureData, add_closure, list_closures, remove_closure
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+    from storage.calendars import Closure
 
 COLUMNS = ("id", "name", "from", "to", "days", "scope")
 
@@ -52,6 +51,9 @@ def closures() -> None:
 @click.pass_obj
 def closures_add(app: AppContext, name: str, starts_on: date, ends_on: date | None, country: str | None, subdivision: str | None) -> None:
     """Declare a closure, e.g. `calendar closures add --name "Semana de Turismo" --from 2027-03-22 --to 2027-03-26 --country UY`."""
+    from bot.policy import reminder_policy
+    from handlers.reminders.calendars import keep_off_closed_days
+    from storage.calendars import ClosureData, add_closure
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
         async with sessions() as session, session.begin():
@@ -69,6 +71,8 @@ def closures_add(app: AppContext, name: str, starts_on: date, ends_on: date | No
 @click.pass_obj
 def closures_list(app: AppContext, since: date | None, fmt: str, limit: int | None) -> None:
     """List the closures in date order."""
+    from bot.output import write_rows
+    from storage.calendars import list_closures
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
         async with sessions() as session:
@@ -82,6 +86,7 @@ def closures_list(app: AppContext, since: date | None, fmt: str, limit: int | No
 @click.pass_obj
 def closures_remove(app: AppContext, closure_id: int) -> None:
     """Remove a closure by its id (see `calendar closures list`)."""
+    from storage.calendars import remove_closure
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
         async with sessions() as session, session.begin():

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import reminder_policy
 from bot.cli.context import AppContext
-from bot.reports.build import ReportBuilder
-from bot.terminal import TerminalEngine, TerminalGateway, address_for, converse
 from storage.errors import NotFound
-from storage.models import FocalPoint, SecretariatUser
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
 @click.command("chat")
@@ -28,6 +25,14 @@ def chat(app: AppContext, as_: str | None, as_secretariat: str | None, files: Pa
     """Talk to the bot in this terminal, as a focal point or a secretariat
     user, against the configured database: /help, /mine, the buttons by
     their number. End with /quit or Ctrl-D. Updates given here are real."""
+    import asyncio
+
+    from sqlalchemy import func, select
+    from bot.policy import reminder_policy
+    from bot.reports.build import ReportBuilder
+    from bot.terminal import TerminalEngine, TerminalGateway, address_for, converse
+    from storage.models import FocalPoint, SecretariatUser
+
     if (as_ is None) == (as_secretariat is None):
         raise click.UsageError("give --as ID|EMAIL or --as-secretariat EMAIL")
 

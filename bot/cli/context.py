@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
-from bot.config import Config, load_config
-from storage.audit import acting_as
 from storage.clock import Clock, running_on, wall_clock
-from storage.database import create_engine, dispose, is_unavailable, session_factory
 from storage.errors import ConfigurationError, DatabaseUnreachable
-from storage.migrate import current_revision, head_revision
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+    from bot.config import Config
 
 T = TypeVar("T")
 
@@ -40,8 +36,11 @@ class AppContext:
 
     @property
     def config(self) -> Config:
-        # Loaded on first use, so `nmrf-bot --help` works with a broken file.
+        # Loaded on first use, so `nmrf-bot --help` works with a broken file
+        # (and without loading pydantic).
         if self._config is None:
+            from bot.config import load_config
+
             self._config = load_config(self._config_path)
         return self._config
 
@@ -58,6 +57,8 @@ class AppContext:
         *,
         check_schema: bool = True,
     ) -> T:
+        from storage.database import session_factory
+
         async def with_sessions(engine: AsyncEngine) -> T:
             if check_schema:
                 await ensure_current_schema(engine)
@@ -65,12 +66,21 @@ class AppContext:
 
         return self.run_with_engine(with_sessions)
 
-    def run_with_engine(self, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    def run_with_engine(self, work: Callable[[AsyncEngine], Awaitable[T]], **engine_options: Any) -> T:
+        """``engine_options``: for storage.database.create_engine (`run` keeps fewer SQLite connections)."""
+        # asyncio is a tenth of a second to import: for the commands that work, not for --help.
+        import asyncio
+
+        from storage.audit import acting_as
+        from storage.database import create_engine, dispose
+        from storage.priorities import ruling_with
+
         async def go() -> T:
-            engine = create_engine(self.config.database.url)
+            engine = create_engine(self.config.database.url, **engine_options)
             failed = True
             try:
-                with acting_as(self.actor), running_on(self.clock):
+                # The [priorities] rules, for every refresh below (imports, links...).
+                with acting_as(self.actor), running_on(self.clock), ruling_with(self.config.priorities.rules):
                     result = await work(engine)
                 failed = False
                 return result
@@ -86,6 +96,10 @@ class AppContext:
 
 async def ensure_current_schema(engine: AsyncEngine) -> None:
     """Refuse to work on a database the code does not match, with the fix."""
+    from sqlalchemy.exc import DBAPIError
+    from storage.database import is_unavailable
+    from storage.migrate import current_revision, head_revision
+
     try:
         current = await current_revision(engine)
     except (DBAPIError, OSError) as exc:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cli.context import AppContext
-from storage.backup import backup_sqlite
-from storage.database import session_factory
 from storage.errors import ConfigurationError
-from storage.migrate import current_revision, head_revision, upgrade
-from storage.secretariat import SecretariatUserData, seed_secretariat_users
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+    from sqlalchemy.ext.asyncio import AsyncEngine
+    from storage.secretariat import SecretariatUserData
 
 
 @click.group()
@@ -27,6 +27,9 @@ def db() -> None:
 def db_upgrade(app: AppContext, revision: str) -> None:
     """Create the database or bring it up to date, then sync reference data and
     the secretariat users listed in the configuration."""
+    from storage.database import session_factory
+    from storage.migrate import current_revision, upgrade
+    from storage.secretariat import seed_secretariat_users
 
     async def work(engine: AsyncEngine) -> str | None:
         before = await current_revision(engine)
@@ -43,6 +46,8 @@ def db_upgrade(app: AppContext, revision: str) -> None:
 @click.pass_obj
 def db_status(app: AppContext) -> None:
     """Show the schema revision of the database and of this code."""
+    from storage.migrate import current_revision, head_revision
+
     current = app.run_with_engine(current_revision)
     head = head_revision()
     state = "up to date" if current == head else "needs `nmrf-bot db upgrade`"
@@ -58,6 +63,8 @@ def without_password(url: URL) -> str:
     """The URL as libpq reads it, with no password in it, neither in the
     userinfo nor as a query parameter: a printed command line ends up in shell
     histories and tickets."""
+    from sqlalchemy.engine import URL
+
     # URL.set(password=None) would keep the password: None there means "unchanged".
     bare = URL.create(
         "postgresql", username=url.username, host=url.host, port=url.port, database=url.database,
@@ -67,6 +74,8 @@ def without_password(url: URL) -> str:
 
 
 def secretariat_from_config(app: AppContext) -> list[SecretariatUserData]:
+    from storage.secretariat import SecretariatUserData
+
     config = app.config
     return [
         SecretariatUserData(
@@ -88,6 +97,9 @@ def secretariat_from_config(app: AppContext) -> list[SecretariatUserData]:
 def db_backup(app: AppContext, target: Path, force: bool) -> None:
     """Copy a SQLite database to TARGET while the bot keeps running (SQLite's
     online backup), then check the copy. For PostgreSQL, says how to use pg_dump."""
+    from sqlalchemy.engine import make_url
+    from storage.backup import backup_sqlite
+
     url = make_url(app.config.database.url)
     if url.get_backend_name() == "postgresql":
         safe = without_password(url)

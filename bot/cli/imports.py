@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli.context import AppContext
-from bot.progress import RichProgress
-from bot.reports.build import report_target, whole_or_nothing
 from storage.enums import ImportSource
-from storage.importers.run import ImportOptions, ImportReport, NoProgress, import_file
-from storage.importers.template import write_blank_template
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+    from storage.importers.run import ImportReport
 
 
 @click.group("import")
@@ -31,6 +31,9 @@ def _import_command(source: ImportSource, help_text: str) -> click.Command:
     @click.option("--no-progress", is_flag=True, help="Do not draw a progress bar.")
     @click.pass_obj
     def command(app: AppContext, file: Path, encoding: str | None, no_progress: bool) -> None:
+        from bot.progress import RichProgress
+        from storage.importers.run import ImportOptions, NoProgress, import_file
+
         options = ImportOptions(
             encoding=encoding, default_timezone=app.config.schedule.timezone, limits=app.config.imports.limits
         )
@@ -41,9 +44,16 @@ def _import_command(source: ImportSource, help_text: str) -> click.Command:
 
         report = app.run(work)
         for table, counts in report.tables.items():
+            # Rows that were a recommendation another source (UHRI, UPR Info) had given.
+            merged = f", {counts.merged} already known from another source" if counts.merged else ""
+            # UPR Info's rows of one paragraph, one per recommending State (storage.recommendation_match).
+            if counts.folded:
+                merged += f", {counts.folded} kept with another State's row of the same recommendation"
+            if counts.moved:
+                merged += f", {counts.moved} UPR Info rows moved off a paragraph that does not name their State"
             click.echo(
                 f"{file.name}: {table}: {counts.rows} rows: {counts.created} created, "
-                f"{counts.updated} updated, {counts.unchanged} unchanged"
+                f"{counts.updated} updated, {counts.unchanged} unchanged{merged}"
             )
 
     return command
@@ -58,8 +68,8 @@ import_group.add_command(
 import_group.add_command(
     _import_command(
         ImportSource.TEMPLATE,
-        "Import the nmrf-bot template: an .xlsx with institutions, focal_points, recommendations and "
-        "assignments sheets, or a .csv holding one of them.",
+        "Import the nmrf-bot template: an .xlsx with institutions, focal_points, recommendations, "
+        "assignments, actions and indicators sheets (imported in that order), or a .csv holding one of them.",
     )
 )
 
@@ -68,6 +78,9 @@ import_group.add_command(
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def write_template(file: Path) -> None:
     """Write a blank template workbook, with a README sheet explaining each column."""
+    from bot.reports.build import report_target, whole_or_nothing
+    from storage.importers.template import write_blank_template
+
     if file.suffix.lower() != ".xlsx":
         raise click.BadParameter("the template is an .xlsx file", param_hint="FILE")
     # Beside it, then renamed: a full disk leaves neither a corrupt template nor a

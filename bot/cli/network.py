@@ -3,38 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from zoneinfo import ZoneInfo
 
 from bot.cli.context import AppContext
-from bot.invites import Invitation, invite, telegram_username
-from bot.transports.slack import SlackTransport
 from bot.cli.options import DATE, enum_choice, output_options
-from bot.output import write_rows
 from messages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 from storage.enums import FocalPointRole, InstitutionKind
-from storage.network import (
-    FocalPointData,
-    InstitutionData,
-    Change,
-    FocalPointEdit,
-    InstitutionEdit,
-    add_focal_point,
-    add_institution,
-    edit_focal_point,
-    edit_institution,
-    end_focal_point,
-    find_focal_point,
-    list_focal_points,
-    list_institutions,
-)
-from handlers.hours import set_working_hours
-from storage.validation import check_working_hours
-from bot.app import reminder_policy
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+    from bot.invites import Invitation
 
 
 @click.group()
@@ -50,6 +32,7 @@ def institutions() -> None:
 @click.pass_obj
 def institutions_add(app: AppContext, code: str, name: str, kind: str, parent: str | None) -> None:
     """Add an institution, e.g. `institutions add MOJ "Ministry of Justice"`."""
+    from storage.network import InstitutionData, add_institution
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
         async with sessions() as session, session.begin():
@@ -68,6 +51,8 @@ def institutions_add(app: AppContext, code: str, name: str, kind: str, parent: s
 @click.pass_obj
 def institutions_edit(app: AppContext, code: str, name: str | None, kind: str | None, parent: str | None, no_parent: bool) -> None:
     """Correct an institution's name, kind or parent; the audit log keeps what it was."""
+    from storage.network import Change, InstitutionEdit, edit_institution
+
     if parent is not None and no_parent:
         raise click.UsageError("give --parent CODE or --no-parent, not both")
     edit = InstitutionEdit(name=name, kind=InstitutionKind(kind) if kind else None, parent_code="" if no_parent else parent)
@@ -90,6 +75,8 @@ INSTITUTION_COLUMNS = ("id", "code", "name", "kind", "parent", "active", "focal_
 @click.pass_obj
 def institutions_list(app: AppContext, fmt: str, limit: int | None) -> None:
     """List institutions with their number of active focal points."""
+    from bot.output import write_rows
+    from storage.network import list_institutions
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
         async with sessions() as session:
@@ -140,6 +127,8 @@ def focal_points_add(
     subdivision: str | None,
 ) -> None:
     """Add a focal point to an institution."""
+    from storage.network import FocalPointData, add_focal_point
+
     data = FocalPointData(
         name=name,
         institution_code=institution,
@@ -179,6 +168,11 @@ def focal_points_edit(
     """Correct a focal point's details (by id or e-mail), as an admin can in
     chat with /people; the audit log keeps what each field was. New hours
     move what is already planned for them to their next window."""
+    from storage.network import Change, FocalPointEdit, edit_focal_point
+    from handlers.hours import set_working_hours
+    from storage.validation import check_working_hours
+    from bot.policy import reminder_policy
+
     edit = FocalPointEdit(name=name, email=email, role=FocalPointRole(role) if role else None, language=language, timezone=timezone,
                           country=country, subdivision=subdivision)
     if edit == FocalPointEdit() and working_hours is None:
@@ -209,6 +203,7 @@ def focal_points_edit(
 @click.pass_obj
 def focal_points_end(app: AppContext, focal_point: str, last_day: date | None) -> None:
     """Close a focal point's term (by id or e-mail); their history stays."""
+    from storage.network import end_focal_point
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
         async with sessions() as session, session.begin():
@@ -227,6 +222,11 @@ def focal_points_hours(app: AppContext, focal_point: str, working_hours: str) ->
     in their time zone, or 'default' for [schedule] hours. What is already
     planned for them moves to their next window. They can also set them in
     chat: /hours 08:00-14:00."""
+    from storage.network import find_focal_point
+    from handlers.hours import set_working_hours
+    from storage.validation import check_working_hours
+    from bot.policy import reminder_policy
+
     policy = reminder_policy(app.config)
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
@@ -255,6 +255,8 @@ def focal_points_list(
     app: AppContext, institution: str | None, role: str | None, include_inactive: bool, fmt: str, limit: int | None
 ) -> None:
     """List focal points (active ones unless --all)."""
+    from bot.output import write_rows
+    from storage.network import list_focal_points
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
         async with sessions() as session:
@@ -294,6 +296,10 @@ def focal_points_invite(app: AppContext, focal_point: str, no_slack: bool) -> No
     """A one-time invite for a focal point (by id or e-mail): a Telegram link
     and a code for Slack. With Slack configured, a member with the focal
     point's e-mail is linked at once and welcomed."""
+    from bot.invites import invite, telegram_username
+    from bot.transports.slack import SlackTransport
+    from bot.policy import reminder_policy
+
     config = app.config
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> Invitation:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from bot.output import FORMATS
 from storage.errors import InvalidValue
-from storage.selection import Selector, parse_ids
+
+if TYPE_CHECKING:
+    from storage.selection import Selector
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,6 +39,8 @@ class IdListType(click.ParamType):
     name = "IDS"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, ...]:
+        from storage.selection import parse_ids
+
         if isinstance(value, tuple):
             return value
         try:
@@ -51,6 +54,8 @@ IDS = IdListType()
 
 
 def output_options(func: F) -> F:
+    from bot.output import FORMATS
+
     func = click.option(
         "--limit", type=click.IntRange(min=1), default=None, help="Print at most this many rows (default: every row)."
     )(func)
@@ -65,7 +70,7 @@ def selector_options(func: F) -> F:
     for option in reversed(
         [
             click.option("--ids", type=IDS, default=None, help="Recommendation ids: '3,5,9' or '10-20'."),
-            click.option("--external-id", "external_ids", multiple=True, help="UHRI annotation id or template id (repeatable)."),
+            click.option("--external-id", "external_ids", multiple=True, help="Any source's id: UHRI annotation id, UPR Info key or template id (repeatable)."),
             click.option("--theme", default=None, help="Every recommendation with this theme."),
             click.option("--cluster", default=None, help="Every recommendation in this cluster."),
             click.option("--country", default=None, help="Only recommendations to this State."),
@@ -77,6 +82,8 @@ def selector_options(func: F) -> F:
 
 
 def selector_from(kwargs: dict[str, Any]) -> Selector:
+    from storage.selection import Selector
+
     return Selector(
         ids=kwargs.pop("ids") or (),
         external_ids=tuple(kwargs.pop("external_ids") or ()),

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import reminder_policy
 from bot.cli.context import AppContext
 from bot.cli.options import DATE, IDS, enum_choice, output_options, selector_from, selector_options
-from bot.output import RowWriter, write_rows
-from handlers.deadline_names import deadline_name
-from handlers.deadline_replan import after_change, after_submitted
 from messages import DEFAULT_LANGUAGE, t
-from storage.assignments import assign, unassign
-from storage.clusters import add_cluster, list_clusters, put_in_cluster
-from storage.deadline_rules import parse_lead
-from storage.deadline_suggestions import Suggestion, accept as accept_suggestions, suggest
-from storage.deadline_changes import edit_deadline, mark_submitted, withdraw_deadline
-from storage.deadlines import DeadlineData, add_deadline, deadline_names, list_deadlines
 from storage.errors import InvalidValue, NotFound
-from storage.models import Deadline
 from storage.enums import (
     AssignmentRole,
     DeadlineKind,
@@ -32,8 +20,11 @@ from storage.enums import (
     RecommendationKind,
     UprPosition,
 )
-from storage.recommendations import COLUMNS, TABLE_COLUMNS, RecommendationFilter, stream_recommendations
-from storage.search import search_recommendations
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+    from storage.deadline_suggestions import MissingSelection, Suggestion
+    from storage.models import Deadline
 
 
 @click.group()
@@ -51,16 +42,24 @@ def recommendations() -> None:
 @click.option("--kind", type=enum_choice(RecommendationKind), default=None)
 @click.option("--cluster", default=None)
 @click.option("--cycle", type=click.IntRange(min=1), default=None, help="UPR cycle.")
+@click.option("--priority", type=enum_choice(Priority), default=None, help="Effective priority (see: nmrf-bot priorities show).")
+@click.option(
+    "--sort", type=click.Choice(["id", "priority"]), default="id", show_default=True,
+    help="priority: high, medium, low, then none, each by id.",
+)
 @output_options
 @click.pass_obj
-def recommendations_list(app: AppContext, fmt: str, limit: int | None, **filters: Any) -> None:
-    """List recommendations with their current status and institutions."""
-    for key in ("status", "position", "kind"):
+def recommendations_list(app: AppContext, fmt: str, limit: int | None, sort: str, **filters: Any) -> None:
+    """List recommendations with their current status, priority and institutions."""
+    from bot.output import RowWriter
+    from storage.recommendations import COLUMNS, TABLE_COLUMNS, RecommendationFilter, stream_recommendations
+
+    for key in ("status", "position", "kind", "priority"):
         if filters[key]:
-            filters[key] = {"status": ImplementationStatus, "position": UprPosition, "kind": RecommendationKind}[key](
-                filters[key]
-            )
-    chosen = RecommendationFilter(**filters)
+            filters[key] = {
+                "status": ImplementationStatus, "position": UprPosition, "kind": RecommendationKind, "priority": Priority,
+            }[key](filters[key])
+    chosen = RecommendationFilter(**filters, by_priority=sort == "priority")
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
         writer = RowWriter(TABLE_COLUMNS if fmt == "table" else COLUMNS, fmt)
@@ -88,6 +87,10 @@ def recommendations_find(
     status: str | None, unassigned: bool, fmt: str, limit: int | None,
 ) -> None:
     """Recommendations whose text has every one of WORDS, best match first (what /find answers)."""
+    from bot.output import RowWriter
+    from storage.recommendations import COLUMNS, TABLE_COLUMNS, RecommendationFilter
+    from storage.search import search_recommendations
+
     chosen = RecommendationFilter(
         mechanism=mechanism, institution=institution, status=ImplementationStatus(status) if status else None
     )
@@ -118,6 +121,8 @@ def recommendations_find(
 @click.pass_obj
 def assign_command(app: AppContext, institution: str, role: str, replace_lead: bool, remove: bool, **kwargs: Any) -> None:
     """Assign recommendations to an institution, by ids, theme or cluster (or --remove them)."""
+    from storage.assignments import assign, unassign
+
     selector = selector_from(kwargs)
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
@@ -145,6 +150,7 @@ def clusters() -> None:
 @click.pass_obj
 def clusters_add(app: AppContext, name: str, description: str | None, priority: str | None) -> None:
     """Add a cluster."""
+    from storage.clusters import add_cluster
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
         async with sessions() as session, session.begin():
@@ -160,6 +166,8 @@ def clusters_add(app: AppContext, name: str, description: str | None, priority: 
 @click.pass_obj
 def clusters_put(app: AppContext, name: str, **kwargs: Any) -> None:
     """Put recommendations into a cluster, by ids, theme or cluster."""
+    from storage.clusters import put_in_cluster
+
     selector = selector_from(kwargs)
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
@@ -175,6 +183,8 @@ def clusters_put(app: AppContext, name: str, **kwargs: Any) -> None:
 @click.pass_obj
 def clusters_list(app: AppContext, fmt: str, limit: int | None) -> None:
     """List clusters with their number of recommendations."""
+    from bot.output import write_rows
+    from storage.clusters import list_clusters
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
         async with sessions() as session:
@@ -213,6 +223,8 @@ def deadlines_add(
     **kwargs: Any,
 ) -> None:
     """Add a deadline, optionally linked to recommendations (by ids, theme or cluster)."""
+    from storage.deadlines import DeadlineData, add_deadline
+
     selector = selector_from(kwargs)
     data = DeadlineData(
         kind=DeadlineKind(kind), due_on=due, title=title, mechanism_code=for_mechanism, parent_id=parent, notes=notes, country=for_country
@@ -227,6 +239,9 @@ def deadlines_add(
 
 
 async def _added(session: AsyncSession, made: list[Deadline]) -> list[str]:
+    from handlers.deadline_names import deadline_name
+    from storage.deadlines import deadline_names
+
     names = await deadline_names(session, [d.id for d in made])
     return [f"added deadline {d.id}: {deadline_name(names[d.id], 'en')}, due {d.due_on}" for d in made]
 
@@ -251,6 +266,9 @@ def deadlines_list(
     limit: int | None,
 ) -> None:
     """List deadlines by due date."""
+    from bot.output import write_rows
+    from handlers.deadline_names import deadline_name
+    from storage.deadlines import deadline_names, list_deadlines
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
         async with sessions() as session:
@@ -292,6 +310,11 @@ def _today(app: AppContext) -> date:
 @click.pass_obj
 def deadlines_edit(app: AppContext, deadline_id: int, due: date | None, title: str | None) -> None:
     """Change a deadline's due date or title."""
+    from bot.policy import reminder_policy
+    from handlers.deadline_names import deadline_name
+    from handlers.deadline_replan import after_change
+    from storage.deadline_changes import edit_deadline
+    from storage.deadlines import deadline_names
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
         async with sessions() as session, session.begin():
@@ -312,6 +335,11 @@ def deadlines_delete(app: AppContext, deadline_id: int) -> None:
     """Withdraw a deadline: no more reminders, the focal points concerned are
     told. The row is kept, marked withdrawn, so what was sent and the audit
     log still name it."""
+    from bot.policy import reminder_policy
+    from handlers.deadline_names import deadline_name
+    from handlers.deadline_replan import after_change
+    from storage.deadline_changes import withdraw_deadline
+    from storage.deadlines import deadline_names
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
         async with sessions() as session, session.begin():
@@ -333,6 +361,10 @@ def _missing(deadline_id: int) -> Any:
 @click.pass_obj
 def deadlines_submitted(app: AppContext, deadline_id: int, on: date | None) -> None:
     """Mark a report as submitted: its reminders (and its input deadlines') stop."""
+    from handlers.deadline_names import deadline_name
+    from handlers.deadline_replan import after_submitted
+    from storage.deadline_changes import mark_submitted
+    from storage.deadlines import deadline_names
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
         async with sessions() as session, session.begin():
@@ -367,6 +399,10 @@ def deadlines_suggest(
     registry (follow-up information, periodic reports, UPR mid-term and national
     reports, and the ministries' input deadlines before each). Nothing is
     created without --accept; to override a date, add the deadline yourself."""
+    from bot.output import write_rows
+    from storage.deadline_rules import parse_lead
+    from storage.deadline_suggestions import accept as accept_suggestions, missing_selections, suggest
+
     numbers_given = None if accept in (None, "all") else set(IDS.convert(accept, None, None))
     try:
         lead = parse_lead(input_lead)
@@ -381,9 +417,10 @@ def deadlines_suggest(
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
-    async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[list[Suggestion], list[str]]:
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> tuple[list[Suggestion], list[str], list[MissingSelection]]:
         async with sessions() as session, session.begin():
             found = await suggest(session, app.today(), country=country, input_lead=lead, upr_reviews=reviews)
+            missing = await missing_selections(session, app.today(), country=country)
             created: list[str] = []
             if accept or stated:
                 numbers = (numbers_given if numbers_given is not None else {s.number for s in found}) if accept else set()
@@ -392,9 +429,10 @@ def deadlines_suggest(
                 except ValueError as exc:
                     raise InvalidValue(str(exc)) from None
                 created = await _added(session, made)
-            return found, created
+            return found, created, missing
 
-    found, created = app.run(work)
+    found, created, missing = app.run(work)
+    _follow_up_notes(found, missing)
     if created or accept or overrides:
         click.echo("\n".join(created) or "nothing new: every chosen suggestion is in the registry already")
         return
@@ -406,3 +444,21 @@ def deadlines_suggest(
         for s in found
     ]
     write_rows(rows, SUGGESTION_COLUMNS, fmt, limit)
+
+
+def _follow_up_notes(found: list[Suggestion], missing: list[MissingSelection]) -> None:
+    """On stderr, so --format json stays one document: what the follow-up
+    deadlines wait for (storage.follow_up)."""
+    for m in missing:
+        docs = ", ".join(m.documents)
+        click.echo(
+            f"{m.mechanism} follow-up information ({m.country}, due {m.due_on}) not suggested: no follow-up selection "
+            f"recorded for {docs}; record it with `nmrf-bot followup select {m.documents[0]} PARAGRAPHS`", err=True,
+        )
+    for s in found:
+        if s.repoint is not None:
+            click.echo(
+                f"suggestion {s.number}: deadline {s.repoint} exists but covers other recommendations than the selection; "
+                f"`nmrf-bot followup apply-deadline {s.documents[0] if s.documents else 'SYMBOL'} --deadline {s.repoint}` re-points it",
+                err=True,
+            )

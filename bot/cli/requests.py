@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import reminder_policy
 from bot.cli.context import AppContext
 from bot.cli.options import DATE, IDS, output_options
-from bot.output import write_rows
-from handlers.requests import send
 from messages import DEFAULT_LANGUAGE, t
-from storage.requests import Target, answers_to, create_request, recent_requests, track
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
 @click.group("requests")
@@ -38,6 +36,10 @@ def requests_send(
     answering for a cluster, a theme, a mechanism or some recommendations.
     Each person gets it in their language, in their working hours, with an
     Answer button; non-responders are reminded when it names recommendations."""
+    from bot.policy import reminder_policy
+    from handlers.requests import send
+    from storage.requests import Target, create_request
+
     given = [(kind, value) for kind, value in (("institutions", institutions), ("cluster", cluster), ("theme", theme), ("mechanism", mechanism)) if value]
     if ids:
         given.append(("recommendations", ",".join(map(str, ids))))
@@ -65,6 +67,8 @@ def requests_send(
 @click.pass_obj
 def requests_list(app: AppContext, fmt: str, limit: int | None) -> None:
     """Every request with how many institutions were asked and answered."""
+    from bot.output import write_rows
+    from storage.requests import recent_requests
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
         async with sessions() as session:
@@ -81,6 +85,8 @@ def requests_list(app: AppContext, fmt: str, limit: int | None) -> None:
 def requests_show(app: AppContext, request_id: int, fmt: str, limit: int | None) -> None:
     """Who was asked, who answered and when, who was escalated (what they
     answered: requests answers)."""
+    from bot.output import write_rows
+    from storage.requests import track
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
         async with sessions() as session:
@@ -105,6 +111,8 @@ ANSWER_COLUMNS = ("institution", "by", "at", "recommendation", "status", "answer
 def requests_answers(app: AppContext, request_id: int, fmt: str, limit: int | None) -> None:
     """What each institution answered: the words typed, or the update given
     on each recommendation the request named (times in UTC)."""
+    from bot.output import write_rows
+    from storage.requests import answers_to
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
         async with sessions() as session:

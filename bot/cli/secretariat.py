@@ -6,29 +6,18 @@ changed and removed here or from chat by an admin."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli.context import AppContext
-from bot.cli.db import secretariat_from_config
 from bot.cli.options import output_options
-from bot.output import write_rows
 from messages import DEFAULT_LANGUAGE
-from storage.database import writing
 from storage.enums import SecretariatRole
-from storage.models import SecretariatUser
-from storage.secretariat_invites import INVITE_LIFETIME, create_secretariat_invite
-from storage.secretariat import (
-    SecretariatUserData,
-    add_secretariat_user,
-    edit_secretariat_user,
-    find_secretariat_user,
-    list_secretariat_users,
-    remove_secretariat_user,
-    seed_secretariat_users,
-)
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+    from storage.models import SecretariatUser
 
 ROLES = click.Choice([r.value for r in SecretariatRole])
 COLUMNS = ("id", "name", "email", "role", "language", "timezone", "active", "platforms")
@@ -51,6 +40,10 @@ def secretariat() -> None:
 @click.pass_obj
 def secretariat_seed(app: AppContext) -> None:
     """Create the configuration's [secretariat] users as admins, if the database has no active admin."""
+    from bot.cli.db import secretariat_from_config
+    from storage.database import writing
+    from storage.secretariat import seed_secretariat_users
+
     users = secretariat_from_config(app)
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
@@ -72,6 +65,9 @@ def secretariat_seed(app: AppContext) -> None:
 def secretariat_add(app: AppContext, name: str, email: str, role: str, language: str | None, timezone: str | None,
                     telegram_user_id: int | None, slack_user_id: str | None) -> None:
     """Add a secretariat user with a role."""
+    from storage.database import writing
+    from storage.secretariat import SecretariatUserData, add_secretariat_user
+
     data = SecretariatUserData(
         name=name, email=email, language=language or DEFAULT_LANGUAGE,
         timezone=timezone or app.config.schedule.timezone, telegram_user_id=telegram_user_id, slack_user_id=slack_user_id,
@@ -99,6 +95,8 @@ def secretariat_add(app: AppContext, name: str, email: str, role: str, language:
 def secretariat_edit(app: AppContext, who: str, name: str | None, role: str | None, language: str | None, timezone: str | None,
                      active: bool | None, telegram_user_id: int | None, slack_user_id: str | None) -> None:
     """Change a secretariat user (WHO: their e-mail or id). The last active admin cannot be demoted."""
+    from storage.database import writing
+    from storage.secretariat import edit_secretariat_user
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
         async with writing(sessions) as session:
@@ -118,6 +116,8 @@ def secretariat_edit(app: AppContext, who: str, name: str | None, role: str | No
 def secretariat_remove(app: AppContext, who: str) -> None:
     """Take a secretariat user's access away (WHO: e-mail or id). Kept, inactive,
     so what they did stays theirs; the last active admin cannot be removed."""
+    from storage.database import writing
+    from storage.secretariat import remove_secretariat_user
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
         async with writing(sessions) as session:
@@ -134,6 +134,9 @@ def secretariat_invite(app: AppContext, who: str) -> None:
     """A one-time invite code for a secretariat user (WHO: e-mail or id): the first
     chat account that sends it (/start CODE on Telegram, start CODE in a Slack DM)
     becomes theirs. Valid for 14 days; only its hash is stored."""
+    from storage.database import writing
+    from storage.secretariat_invites import INVITE_LIFETIME, create_secretariat_invite
+    from storage.secretariat import find_secretariat_user
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
         async with writing(sessions) as session:
@@ -152,6 +155,8 @@ def secretariat_invite(app: AppContext, who: str) -> None:
 @click.pass_obj
 def secretariat_list(app: AppContext, active_only: bool, fmt: str, limit: int | None) -> None:
     """List secretariat users with their roles."""
+    from bot.output import write_rows
+    from storage.secretariat import list_secretariat_users
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
         async with sessions() as session:

@@ -7,22 +7,18 @@ the outbox in their working hours."""
 
 from __future__ import annotations
 
-import click
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import selectinload
+from typing import TYPE_CHECKING
 
-from bot.app import reminder_policy
+import click
+
 from bot.cli.context import AppContext
 from bot.cli.options import output_options
-from bot.output import write_rows
-from handlers.validation_returns import tell_author
 from storage.enums import ValidationDecision
 from storage.errors import NotFound
-from storage.models import FocalPoint, Institution, Recommendation, SecretariatUser
-from storage.network import find_focal_point
-from storage.secretariat import find_secretariat_user
-from storage.validations import pending_for_secretariat, returns_answered, validate
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+    from storage.models import FocalPoint, SecretariatUser
 
 # Every waiting input, listed; --limit narrows what is printed.
 ALL = 1_000_000
@@ -41,6 +37,11 @@ def validations_list(app: AppContext, fmt: str, limit: int | None) -> None:
     """The inputs the secretariat is to validate: a validator's own input
     where the institution has no other validator in office, and any input of
     an institution with none."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+    from bot.output import write_rows
+    from storage.models import Institution, Recommendation
+    from storage.validations import pending_for_secretariat, returns_answered
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, object]]:
         async with sessions() as session:
@@ -66,6 +67,9 @@ def validations_list(app: AppContext, fmt: str, limit: int | None) -> None:
 
 async def _validator(session: AsyncSession, who: str) -> SecretariatUser | FocalPoint:
     """A secretariat user, else a focal point, by e-mail or id."""
+    from storage.network import find_focal_point
+    from storage.secretariat import find_secretariat_user
+
     try:
         return await find_secretariat_user(session, who)
     except NotFound:
@@ -77,6 +81,10 @@ async def _validator(session: AsyncSession, who: str) -> SecretariatUser | Focal
 
 
 def _decide(app: AppContext, update_id: int, decision: ValidationDecision, who: str, comment: str | None) -> str:
+    from bot.policy import reminder_policy
+    from handlers.validation_returns import tell_author
+    from storage.validations import validate
+
     policy = reminder_policy(app.config)
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:

@@ -6,7 +6,10 @@ buttons the bot really sent, on a clock that moves a day at a time.
 The story, in the demo network's people:
 - the secretariat sets a deadline for the ministries' inputs two weeks out;
 - focal points join (invite links on Telegram, their e-mail on Slack);
-- Lucía (Telegram, Spanish) answers the first reminder at once;
+- Lucía (Telegram, Spanish) answers the first reminder at once, then, from
+  the reminders that came with it, the plan's action on disability (its
+  target date a month away) and the indicator MIDES reports (persons
+  served, in her Spanish number format);
 - María, the secretariat, asks everyone a question in chat; Jean answers it in French;
 - Jean (Telegram, French) and Sofía (Slack) answer at the second reminder;
 - Pablo, Lucía's senior, validates her input;
@@ -14,15 +17,20 @@ The story, in the demo network's people:
   told, the secretariat gets the overdue digest, and Ana answers, late;
 - María asks for the progress, the matrix, the draft and the progress page
   in chat; the files she receives are saved next to the demo database.
+
+Played in one language (``nmrf-bot demo --language ar``), everyone reads the
+bot in it and types numbers in its format; in Arabic, Jean writes his answer
+and his update in Arabic, left-to-right fragments and all.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import BotApp
@@ -34,9 +42,15 @@ from bot.standins.people import SlackPerson, TelegramPerson
 from bot.standins.slack import SlackStandIn
 from bot.standins.telegram import TelegramStandIn
 from messages import t
+from messages.bidi import strip_controls
+from messages.numbers import local_decimal, local_period
 from handlers.requests import send as send_request
+from storage.actions import ActionData, create_action
+from storage.clock import running_on
 from storage.conversations import create_invite
-from storage.models import FocalPoint, Recommendation
+from storage.indicator_models import IndicatorFrequency, IndicatorKind
+from storage.indicators import IndicatorData, add_indicator, period_for
+from storage.models import FocalPoint, Recommendation, SecretariatUser
 from storage.requests import Target, create_request
 from storage.secretariat import SecretariatUserData, seed_secretariat_users
 
@@ -45,6 +59,15 @@ DEMO_TELEGRAM_TOKEN = "7000001:DEMOdemoDEMOdemoDEMOdemoDEMOdemo123"
 # 09:00 in Montevideo, 13:00 in Paris (winter): inside everyone's working hours.
 MORNING_UTC = time(12, 0)
 INPUT_DAYS = 14
+# The implementation plan's action on disability falls due a month out: its first reminder comes on the first day.
+ACTION_DAYS = 30
+# Jean's words in an Arabic play: the ministry's answer and its update, with
+# the figures, a year and a next step among them.
+JEAN_IN_ARABIC = {
+    "answer": "خصصت الوزارة 1,2 مليون بيزو لخطة التعليم للمنحدرين من أصل أفريقي في عام 2026.",
+    "update": "تتضمن الخطة الوطنية للتعليم الآن مكوناً للمنحدرين من أصل أفريقي؛ ويتبعه قطاع الصحة في عام 2027.",
+    "next_step": "اعتماد مكون الصحة",
+}
 
 
 @dataclass
@@ -113,10 +136,30 @@ class Actor:
             await self.press(self.label(f"status.{status}"))
             message = narrative + (f" {evidence}" if evidence else "")
             if next_step:
-                word = self.label("words.next").split("|")[0]
+                # As a person types it: without the marks an Arabic text carries.
+                word = strip_controls(self.label("words.next")).split("|")[0]
                 message += f"\n{word[0].upper()}{word[1:]}: {next_step}"
             await self.say(message)
         self.counted("a full update", taps, typed)
+
+    async def update_action(self, code: str, status: str, done: str) -> None:
+        """From the reminder's "A-1: update" to saved: the status, then one message."""
+        taps, typed = self.taps, self.typed
+        await self.press(self.label("action.button_update", code=code))
+        await self.press(self.label(f"status.{status}"))
+        await self.say(done)
+        self.counted(f"the update of action {code}", taps, typed)
+
+    async def give_value(self, code: str, typed_value: str, period: tuple[date, date], source: str) -> None:
+        """From the request's "Give I-1" to saved: the number as the reader writes it,
+        the period asked and the indicator's own source on buttons, no note."""
+        taps, typed = self.taps, self.typed
+        await self.press(self.label("button.give_value", code=code))
+        await self.say(typed_value)
+        await self.press(self.label("button.this_period", period=local_period(*period, self.language)))
+        await self.press(self.label("button.use_source", source=source))
+        await self.press(self.label("button.skip"))
+        self.counted(f"the value of indicator {code}", taps, typed)
 
     async def no_change(self, recommendation: int, status_if_first: str | None = None) -> None:
         """The reminder's "#N: no change"; an institution's first answer asks the status."""
@@ -127,8 +170,11 @@ class Actor:
         self.counted("no change", taps, typed)
 
 
-async def play(sessions: async_sessionmaker[AsyncSession], database: Path, transcript: Transcript, start: date) -> Outputs:
-    """The whole cycle; the files the secretariat received, saved beside ``database``."""
+async def play(
+    sessions: async_sessionmaker[AsyncSession], database: Path, transcript: Transcript, start: date, language: str | None = None,
+) -> Outputs:
+    """The whole cycle; the files the secretariat received, saved beside
+    ``database``. ``language``: everyone's, instead of each their own."""
     telegram = TelegramStandIn(DEMO_TELEGRAM_TOKEN, bot_username="nmrf_demo_bot")
     slack = SlackStandIn()
     await telegram.start()
@@ -150,6 +196,25 @@ async def play(sessions: async_sessionmaker[AsyncSession], database: Path, trans
             ids = {fp.email: fp.id for fp in await session.scalars(select(FocalPoint))}
             recs = {r.external_id: r.id for r in await session.scalars(select(Recommendation))}
             codes = {email: await create_invite(session, fp_id, clock()) for email, fp_id in ids.items()}
+            if language is not None:
+                # As the secretariat would have invited them (people language E-MAIL L).
+                await session.execute(update(FocalPoint).values(language=language))
+                await session.execute(update(SecretariatUser).values(language=language))
+        # The plan: one action and one indicator for MIDES, as `nmrf-bot actions add` and `indicators add` make them.
+        with running_on(clock):
+            async with sessions() as session, session.begin():
+                action = await create_action(session, ActionData(
+                    title="Extender el Plan Nacional de Discapacidad a los 19 departamentos", responsible="MIDES",
+                    recommendations=(recs["URY-2-005"],), start_date=start, target_date=start + timedelta(days=ACTION_DAYS),
+                    budget_amount=Decimal("38000000"), budget_currency="UYU", budget_source="Presupuesto nacional 2026",
+                ), actor="cli:demo", now=clock())
+                indicator = await add_indicator(session, IndicatorData(
+                    "I-1", IndicatorKind.OUTCOME, "Personas con discapacidad atendidas por el Plan Nacional de Discapacidad", "personas",
+                    IndicatorFrequency.QUARTERLY, "MIDES", start, baseline_value=Decimal(9800), baseline_date=date(2025, 12, 31),
+                    target_value=Decimal(20000), target_date=date(2030, 12, 31), data_source="Registro del MIDES",
+                    plausible_min=Decimal(0), plausible_max=Decimal(100000), actions=(action.code,), recommendations=(recs["URY-2-005"],),
+                ))
+        transcript.note(f"the plan: action {action.code} for MIDES on URY-2-005, due {action.target_date}; indicator {indicator.code}, quarterly from {start}")
 
         config = Config.model_validate({
             "database": {"url": f"sqlite:///{database}"},
@@ -163,13 +228,14 @@ async def play(sessions: async_sessionmaker[AsyncSession], database: Path, trans
         # The platforms connect in the background; a loaded machine may take a while.
         await slack.wait_for_socket(timeout=60)
 
-        def on_telegram(user_id: int, name: str, language: str) -> Actor:
-            telegram.add_user(user_id, name.split()[0], language_code=language)
-            return Actor(name, language, "Telegram", TelegramPerson(telegram, user_id), transcript)
+        def on_telegram(user_id: int, name: str, own: str) -> Actor:
+            reads = language or own
+            telegram.add_user(user_id, name.split()[0], language_code=reads)
+            return Actor(name, reads, "Telegram", TelegramPerson(telegram, user_id), transcript)
 
-        def on_slack(user_id: str, name: str, email: str, language: str) -> Actor:
+        def on_slack(user_id: str, name: str, email: str, own: str) -> Actor:
             slack.add_user(user_id, name.split()[0].lower(), email)
-            return Actor(name, language, "Slack", SlackPerson(slack, user_id), transcript)
+            return Actor(name, language or own, "Slack", SlackPerson(slack, user_id), transcript)
 
         lucia = on_telegram(101, "Lucía Fernández", "es")
         pablo = on_telegram(102, "Pablo Rodríguez", "es")
@@ -200,6 +266,10 @@ async def play(sessions: async_sessionmaker[AsyncSession], database: Path, trans
         await next_day(0, "The first reminders (14 days before the input deadline)")
         await lucia.update(recs["URY-2-005"], "in_progress", "Se aprobó el Plan Nacional de Discapacidad 2026-2030; 12 de 19 departamentos lo aplican.",
                            "https://www.gub.uy/mides/plan-discapacidad", "Extenderlo a los 7 departamentos restantes")
+        # The same morning brought the action's first reminder and the indicator's request.
+        await lucia.update_action(action.code, "in_progress", "Convenios firmados con 3 de las 7 intendencias restantes.")
+        # 12.450 in her Spanish; in the format of the language played, if one is.
+        await lucia.give_value(indicator.code, local_decimal(Decimal(12450), lucia.language), period_for(start, IndicatorFrequency.QUARTERLY), "Registro del MIDES")
 
         await next_day(2, "The secretariat asks everyone a question")
         await maria.say("/request")
@@ -211,13 +281,17 @@ async def play(sessions: async_sessionmaker[AsyncSession], database: Path, trans
         await app.dispatcher.drain()
         transcript.flush()
         await jean.press(jean.label("button.answer"))
-        await jean.say("Le ministère a consacré 1,2 million de pesos au plan d'éducation afro-descendante en 2026.")
+        arabic = language == "ar"
+        await jean.say(JEAN_IN_ARABIC["answer"] if arabic else "Le ministère a consacré 1,2 million de pesos au plan d'éducation afro-descendante en 2026.")
         await lucia.press(lucia.label("button.answer"))
         await lucia.say("MIDES destinó 38 millones de pesos al Plan Nacional de Discapacidad en 2026.")
 
         await next_day(5, "Second reminders (7 days before)")
-        await jean.update(recs["URY-2-004"], "partially_implemented", "Le plan national d'éducation inclut désormais un volet afro-descendant ; la santé suit en 2027.",
-                          None, "Adopter le volet santé")
+        if arabic:
+            await jean.update(recs["URY-2-004"], "partially_implemented", JEAN_IN_ARABIC["update"], None, JEAN_IN_ARABIC["next_step"])
+        else:
+            await jean.update(recs["URY-2-004"], "partially_implemented", "Le plan national d'éducation inclut désormais un volet afro-descendant ; la santé suit en 2027.",
+                              None, "Adopter le volet santé")
         await sofia.press(sofia.label("button.answer"))
         await sofia.say("INMUJERES: 12 millones de pesos para la campaña y los servicios de atención.")
         # MIDES has not answered on #4 before: "no change" asks for its status first.

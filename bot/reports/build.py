@@ -16,17 +16,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.reports.draft import write_draft
-from bot.reports.evidence_zip import write_evidence_zip
-from bot.reports.export import write_export
-from bot.reports.matrix import write_matrix
-from bot.reports.progress_page import write_progress_page
+from bot.reports.report_filters import matrix_reasons, scope_note
 from handlers.report_orders import ReportFile, ReportOrder
 from messages import t
 from storage.report_inputs import stream_inputs
+from storage.report_plan import load_plan, matrix_plan, with_plan
 from storage.report_progress import progress
 from storage.errors import RegistryError
-from storage.report_rows import ReportScope, stream_report_rows
+from storage.report_rows import ReportScope, scope_ids, sdg_tags_of, stream_report_rows
+from storage.report_groups import stream_grouped_rows
+from storage.sdgs import goals_in
 from storage.typed_answers import typed_answers
 from storage.types import utcnow
 
@@ -38,6 +37,8 @@ MIME_TYPES = {
     "json": "application/json",
     "evidence": "application/zip",
 }
+# The plan is a workbook or a document (its order's fmt).
+PLAN_MIME_TYPES = {"xlsx": MIME_TYPES["matrix"], "docx": MIME_TYPES["draft"]}
 
 
 def file_name(order: ReportOrder, now: datetime) -> str:
@@ -49,8 +50,9 @@ def file_name(order: ReportOrder, now: datetime) -> str:
         "progress": ["progress-public" if order.public else "progress"],
         "export": ["recommendations-public" if order.public else "recommendations", order.mechanism],
         "evidence": ["evidence", order.mechanism],
+        "plan": ["implementation-plan-public" if order.public else "implementation-plan", order.mechanism],
     }[order.kind]
-    suffix = {"matrix": "xlsx", "draft": "docx", "progress": "html", "export": order.fmt, "evidence": "zip"}[order.kind]
+    suffix = {"matrix": "xlsx", "draft": "docx", "progress": "html", "export": order.fmt, "evidence": "zip", "plan": order.fmt}[order.kind]
     return "-".join(p for p in [*parts, day] if p) + "." + suffix
 
 
@@ -120,25 +122,47 @@ async def _make_report(
     sessions: async_sessionmaker[AsyncSession], order: ReportOrder, out: Path, clock: Callable[[], datetime],
     evidence_store: Path | None = None,
 ) -> ReportFile:
-    scope = ReportScope(order.country, order.mechanism, order.cycle)
+    # Each writer is imported for the report asked for: together they bring
+    # matplotlib, openpyxl and python-docx, which `nmrf-bot run` starts without.
+    scope = ReportScope(order.country, order.mechanism, order.cycle, order.sdg, order.priority)
     moment = order.as_of
     async with sessions() as session:
         if order.kind == "evidence":
+            from bot.reports.evidence_zip import write_evidence_zip
+
             if evidence_store is None:
                 raise ValueError("the evidence bundle needs the evidence store")
             archived, listed = await write_evidence_zip(session, scope, moment, evidence_store, out, order.timezone)
             # count: files in the archive; without_input: files listed but not kept.
             return ReportFile(out, MIME_TYPES["evidence"], archived, listed - archived)
         if order.kind == "matrix":
+            from bot.reports.matrix import write_matrix
+
+            in_scope = scope_ids(scope, await sdg_tags_of(session, scope), moment)
+            goals = await goals_in(session, in_scope)
+            plan = await matrix_plan(session, None if in_scope is None else list((await session.scalars(in_scope)).all()), moment)
+            rows = (
+                stream_report_rows(session, scope, moment, sort=order.sort, explain=True) if order.by is None
+                else stream_grouped_rows(session, scope, moment, order.by, sort=order.sort, explain=True)
+            )
             count = await write_matrix(
-                stream_report_rows(session, scope, moment), out, moment, clock(), language=order.language, timezone=order.timezone
+                rows, out, moment, clock(), language=order.language, timezone=order.timezone, goals=goals, reasons=matrix_reasons, by=order.by,
+                plan=plan,
             )
             return ReportFile(out, MIME_TYPES["matrix"], count)
         if order.kind == "export":
-            rows = stream_report_rows(session, scope, moment, order.public and order.validated_only)
-            count = await write_export(rows, out, order.fmt, public=order.public)
+            from bot.reports.export import write_export
+
+            validated = order.public and order.validated_only
+            rows = (
+                stream_report_rows(session, scope, moment, validated) if order.by is None
+                else stream_grouped_rows(session, scope, moment, order.by, validated)
+            )
+            count = await write_export(with_plan(session, rows, moment, public=order.public), out, order.fmt, public=order.public, by=order.by)
             return ReportFile(out, MIME_TYPES[order.fmt], count)
         if order.kind == "draft":
+            from bot.reports.draft import write_draft
+
             if not order.mechanism:
                 raise ValueError("a draft is for one mechanism")
             typed = await typed_answers(session, moment)
@@ -147,10 +171,26 @@ async def _make_report(
                 as_of=moment or clock(), language=order.language, timezone=order.timezone, typed=typed,
             )
             return ReportFile(out, MIME_TYPES["draft"], count, missing)
+        if order.kind == "plan":
+            from bot.reports.plan import write_plan_docx, write_plan_xlsx
+
+            if order.fmt not in PLAN_MIME_TYPES:
+                raise ValueError(f"the plan is an .xlsx or a .docx, not .{order.fmt}")
+            plan = await load_plan(
+                session, scope, moment, by=order.by or "cluster", public=order.public, validated_only=order.public and order.validated_only,
+            )
+            as_of, now = moment or clock(), clock()
+            if order.fmt == "xlsx":
+                write_plan_xlsx(plan, out, as_of=as_of, generated_at=now, language=order.language, timezone=order.timezone, public=order.public)
+            else:
+                write_plan_docx(plan, out, as_of=as_of, language=order.language, timezone=order.timezone, public=order.public)
+            return ReportFile(out, PLAN_MIME_TYPES[order.fmt], plan.recommendations)
         figures, rows = await progress(session, scope, moment, t("draft.not_clustered", order.language), order.public and order.validated_only)
+    from bot.reports.progress_page import write_progress_page
+
     write_progress_page(
         figures, rows, out, as_of=moment or clock(), language=order.language, timezone=order.timezone, public=order.public,
-        validated_only=order.public and order.validated_only,
+        validated_only=order.public and order.validated_only, by=order.by, scope_note=scope_note(order),
     )
     return ReportFile(out, MIME_TYPES["progress"], figures.total)
 

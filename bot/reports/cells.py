@@ -33,8 +33,13 @@ def dangerous(value: Any) -> bool:
 
 # Where a spreadsheet may start a cell inside one CSV value.
 CSV_SPLITS = ",;\t|\r\n"
-# A cell start followed by a tab, CR or LF, or, after spaces or quotes, by = + - @.
-_RUNNABLE_CELL_START = re.compile(r"(?:^|(?<=[,;\t|\r\n]))(?=[\t\r\n]|[\s\"']*[=+\-@])")
+# A cell start followed by a tab, CR or LF; and every = + - @ that is not
+# after a letter or digit. Excel's import splits on whatever separator the
+# reader picks ("Space", "Other: :"), and honours no quotes if told so: any
+# character but a letter or digit may end a cell, so "x =1+1" runs =1+1 under
+# "Space". A separator that is a letter, a digit or the apostrophe itself
+# cannot be defended against without changing the text.
+_RUNNABLE_CELL_START = re.compile(r"(?:^|(?<=[,;\t|\r\n]))(?=[\t\r\n])|(?<![^\W_])(?=[=+\-@])")
 
 
 def csv_safe(value: Any) -> Any:

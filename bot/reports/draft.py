@@ -2,7 +2,9 @@
 report (a UPR mid-term report, a follow-up reply to a committee).
 
 Grouped by cluster, then paragraph; under each recommendation, its overall
-status (the rule is in storage/status.py), then each institution's own latest
+status (the rule is in storage/status.py), its priority with the criteria
+it rests on or the override and its reason (storage.priorities), and its SDG
+targets with their goals' names (storage.sdgs), then each institution's own latest
 input, narrative included, with its source; at the end, the list of
 recommendations nobody has answered yet, so a gap is seen, not hidden; the
 typed answers to information requests, under the recommendations they are
@@ -24,10 +26,13 @@ from docx import Document
 from docx.shared import Pt
 
 from bot.reports.cells import xml_text
+from bot.reports.report_filters import priority_reasons
+from bot.reports.rtl import is_rtl
 from messages import local_date, t
 from storage.enums import EvidenceFileState, ValidationDecision
 from storage.evidence_files import KeptFile
 from storage.report_inputs import RecommendationInputs
+from storage.sdgs import goal_label, goals_of, targets_text
 from storage.typed_answers import TypedAnswer, TypedAnswers
 
 
@@ -72,6 +77,15 @@ async def write_draft(
         doc.add_heading(say("draft.recommendation", paragraph=label), level=2)
         doc.add_paragraph(xml_text(item.text), style="Quote")
         doc.add_paragraph().add_run(say("draft.overall", status=say(f"status.{item.status.value}"))).bold = True
+        # The level line as /priority says it (an override with its reason), then each criterion.
+        level, *criteria = priority_reasons({"priority_view": item.priority_view}, language) or [say("draft.priority", priority=say("draft.priority_none"))]
+        doc.add_paragraph().add_run(xml_text(level)).bold = True
+        for reason in criteria:
+            # A level below the lists of the annexes, which are "List Bullet".
+            doc.add_paragraph(xml_text(reason), style="List Bullet 2")
+        if item.sdgs:
+            goals = "; ".join(goal_label(goal, language) for goal in goals_of(item.sdgs))
+            doc.add_paragraph(say("draft.sdgs", targets=targets_text(item.sdgs), goals=goals))
         if not item.inputs:
             missing.append((label, item.institutions))
         for given in item.inputs:
@@ -91,7 +105,7 @@ async def write_draft(
                 doc.add_paragraph(say("draft.next_step", next_step=given.next_step + due))
             source = doc.add_paragraph()
             source.add_run(say(
-                "draft.source", author=given.author, channel=given.channel.value.capitalize(),
+                "draft.source", author=given.author, channel=say(f"draft.channel_{given.channel.value}"),
                 date=local_date(given.at.astimezone(zone).date(), language),
             )).italic = True
             # Input that is not final says so where the reader cannot miss it.
@@ -141,6 +155,10 @@ async def write_draft(
         doc.add_paragraph(line, style="List Bullet")
     # Zipped in memory, then written: python-docx's ZipFile, left open on a file
     # whose write failed (a full disk), fails again when collected and prints a traceback.
+    if is_rtl(language):
+        from bot.reports.rtl import rtl_document
+
+        rtl_document(doc)
     buffer = io.BytesIO()
     doc.save(buffer)
     path.write_bytes(buffer.getvalue())

@@ -31,6 +31,7 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.reports.cells import cell_text, dangerous
+from bot.reports.rtl import has_rtl, rtl_alignment
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -39,6 +40,10 @@ _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"}
 _CHUNK = 1 << 20
 MAX_ROWS = 1_048_576  # Excel's, and LibreOffice's
 _EMPTY_SHEET_DATA = re.compile(r"<sheetData\s*/>")
+# The texts a sheet keeps written out for reuse: the short ones (a narrative
+# or a recommendation's text seldom recurs), and a bounded number of them.
+_REUSED_LONGEST = 200
+_REUSED_MOST = 10_000
 
 
 class SplicedRowsError(RuntimeError):
@@ -53,17 +58,22 @@ class CellStyles:
     """The style ids openpyxl gives the cells that need one, asked of
     openpyxl through a cell of each kind so its styles part lists them."""
 
-    def __init__(self, sheet: WriteOnlyWorksheet) -> None:
-        def style_of(value: Any, quote: bool = False) -> int:
+    def __init__(self, sheet: WriteOnlyWorksheet, *, right_to_left: bool = False) -> None:
+        def style_of(value: Any, quote: bool = False, rtl: bool = False) -> int:
             cell = WriteOnlyCell(sheet, value=value)
             if quote:
                 cell.quotePrefix = True
+            if rtl:
+                cell.alignment = rtl_alignment()
             return int(cell.style_id)
 
         self.datetime = style_of(datetime(2000, 1, 1, 1))
         self.date = style_of(date(2000, 1, 1))
         self.time = style_of(time(1))
         self.quoted = style_of("=", quote=True)
+        # A right-to-left workbook: a cell of right-to-left text reads right to left.
+        self.rtl_text = style_of("x", rtl=True) if right_to_left else None
+        self.rtl_quoted = style_of("=", quote=True, rtl=True) if right_to_left else None
 
 
 class SheetRows:
@@ -76,6 +86,8 @@ class SheetRows:
         # hundred MB of XML, which a small /tmp (often in memory) may not hold.
         self._file: IO[bytes] = tempfile.TemporaryFile(dir=folder)
         self.next_row = first_row
+        # A text's cell after its reference, by text (see append).
+        self._texts: dict[str, str] = {}
 
     def append(self, values: Sequence[Any]) -> None:
         if len(values) > len(self._letters):
@@ -85,11 +97,24 @@ class SheetRows:
             raise SheetFull(f"a worksheet holds at most {MAX_ROWS:,} rows")
         parts = [f'<row r="{n}">']
         add = parts.append
+        texts = self._texts
         for letter, value in zip(self._letters, values, strict=False):
             if value is None or value == "":  # as openpyxl: no value, no cell
                 continue
-            if isinstance(value, str):
-                add(self._text(f"{letter}{n}", value))
+            kind = type(value)
+            if kind is str:
+                # Most of a sheet's texts recur (statuses, institutions, clusters, next steps):
+                # each is made safe and escaped once, not once a cell.
+                tail = texts.get(value)
+                if tail is None:
+                    tail = self._text_tail(value)
+                    if len(value) <= _REUSED_LONGEST:
+                        if len(texts) >= _REUSED_MOST:
+                            texts.clear()
+                        texts[value] = tail
+                add(f'<c r="{letter}{n}"{tail}')
+            elif isinstance(value, str):
+                add(f'<c r="{letter}{n}"{self._text_tail(value)}')
             elif isinstance(value, bool):  # before int: a bool is an int
                 add(f'<c r="{letter}{n}" t="b"><v>{int(value)}</v></c>')
             elif isinstance(value, (int, float, Decimal)):
@@ -104,16 +129,20 @@ class SheetRows:
             elif isinstance(value, time):
                 add(f'<c r="{letter}{n}" s="{self._styles.time}" t="n"><v>{to_excel(value):.16g}</v></c>')
             else:
-                add(self._text(f"{letter}{n}", str(value)))
+                add(f'<c r="{letter}{n}"{self._text_tail(str(value))}')
         add("</row>")
         self._file.write("".join(parts).encode("utf-8"))
         self.next_row = n + 1
 
-    def _text(self, ref: str, value: str) -> str:
+    def _text_tail(self, value: str) -> str:
+        """A text cell after its reference: its style, its type and its text, safe and escaped."""
         value = cell_text(value)
-        style = f' s="{self._styles.quoted}"' if dangerous(value) else ""
+        styles = self._styles
+        rtl = styles.rtl_text is not None and has_rtl(value)
+        style_id = (styles.rtl_quoted if rtl else styles.quoted) if dangerous(value) else styles.rtl_text if rtl else None
+        style = f' s="{style_id}"' if style_id is not None else ""
         space = ' xml:space="preserve"' if value != value.strip() else ""
-        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{value.translate(_ESCAPES)}</t></is></c>'
+        return f'{style} t="inlineStr"><is><t{space}>{value.translate(_ESCAPES)}</t></is></c>'
 
     @property
     def last_row(self) -> int:

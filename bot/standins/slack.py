@@ -93,6 +93,8 @@ class SlackUser:
     email: str | None
     deleted: bool = False
     tz: str = "America/Montevideo"
+    # What users.info says with include_locale=true ("ar-SA", "pt-BR"); None: nothing.
+    locale: str | None = None
 
 
 @dataclass
@@ -693,7 +695,11 @@ class SlackStandIn:
         user = self.users.get(str(params.get("user", "")))
         if user is None:
             raise SlackError("user_not_found")
-        return {"user": self._user(user)}
+        shown = self._user(user)
+        # As Slack: the locale only when asked for.
+        if user.locale and str(params.get("include_locale", "")).lower() in ("true", "1"):
+            shown["locale"] = user.locale
+        return {"user": shown}
 
     async def _m_users_lookupByEmail(self, params: dict[str, Any]) -> dict[str, Any]:
         email = str(params.get("email", "")).lower()

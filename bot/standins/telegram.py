@@ -192,6 +192,8 @@ class TelegramStandIn:
         self.channels: dict[int, str] = {}
         # The menus the bot set: "default", or "chat:<id>" -> command names.
         self.command_menus: dict[str, list[str]] = {}
+        # The same menus' descriptions, by the same keys ("default", "default:fr").
+        self.command_descriptions: dict[str, list[str]] = {}
         self.channel_posts: dict[int, dict[int, dict[str, Any]]] = {}
         # Files people sent, by file_id: what getFile and the file URL serve.
         self.files: dict[str, SentFile] = {}
@@ -502,8 +504,12 @@ class TelegramStandIn:
             if _int(scope, "chat_id", 0) not in self.users:
                 raise ApiError(400, "Bad Request: chat not found")
             self.command_menus[f"chat:{scope['chat_id']}"] = [c["command"] for c in commands]
+            self.command_descriptions[f"chat:{scope['chat_id']}"] = [c["description"] for c in commands]
         else:
-            self.command_menus[str(scope.get("type"))] = [c["command"] for c in commands]
+            # A menu for the apps set to one language (language_code) is kept apart from the default.
+            key = str(scope.get("type")) + (f":{params['language_code']}" if params.get("language_code") else "")
+            self.command_menus[key] = [c["command"] for c in commands]
+            self.command_descriptions[key] = [c["description"] for c in commands]
         return True
 
     async def _m_answercallbackquery(self, params: dict[str, Any]) -> bool:

@@ -29,6 +29,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -45,22 +46,26 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.chat_port import (
-    COMMAND_NAMES, ChatAddress, DeliveryFailed, DeliveryProbe, IncomingMessage, OutgoingMessage, PressedMessage, ReceivedFile,
+    COMMAND_NAMES, ChatAddress, DeliveryFailed, HandlingDeferred, DeliveryProbe, IncomingMessage, OutgoingMessage, PressedMessage, ReceivedFile,
     RecipientUnreachable, Sent,
 )
 from bot.transports.downloads import CHUNK, DownloadFailed, DownloadTooLarge, Writer
+from bot.supervision import LoopHealth
 from bot.transports.slack_home import render_home
+from bot.transports.slack_spool import Spool
+from bot.transports.slack_socket import SocketUnavailable, TokenRefused, connect_once, library_logger, watch
+from bot.transports.slack_socket import close as close_socket
 from bot.transports.slack_blocks import (
-    ACTION_PREFIX, FORM_ACTION, MODAL_ACTION, MODAL_CALLBACK, UPDATE_CALLBACK, escape_mrkdwn, form_values, render, settled,
+    ACTION_PREFIX, FORM_ACTION, MODAL_ACTION, MODAL_CALLBACK, UPDATE_CALLBACK, escape_mrkdwn, form_values, read_form_value, render, settled,
     unescape_incoming, update_form,
 )
-from bot.transports.slack_requests import COMMAND, FOR_BOLT_TYPE, Refused, Route, delivery_id, for_bolt, parse, route, verify
+from bot.transports.slack_requests import COMMAND, FOR_BOLT_TYPE, Refused, Route, delivery_id, for_bolt, kind_of, parse, route, verify
 from handlers.home import home_for
 from handlers.reminders.plan import Policy
-from messages import t
+from messages import DEFAULT_LANGUAGE, t
 from storage import pending
 from storage.clock import utcnow
-from storage.database import writing
+from storage.database import is_unavailable, writing
 from storage.enums import ImplementationStatus, Platform
 
 log = logging.getLogger(__name__)
@@ -82,6 +87,14 @@ MODAL_MAX_LENGTH = 3000
 ACK_WITHIN_SECONDS = 2.0
 # Waits before each new try of a kept delivery whose handling failed.
 KEPT_RETRY_SECONDS = (5, 15, 60, 300, 900, 3600)
+# What Slack never delivers again: kept in the spool while the database is gone.
+_NOT_REDELIVERED = {"command", "block_actions", "view_submission"}
+# How long keeping an interaction in the database may take before the spool keeps it.
+KEEP_WITHIN_SECONDS = 0.7
+# How long a stop waits for a pass over the spool under way.
+SPOOL_STOP_SECONDS = 3.0
+# Waits before each pass over the spool.
+SPOOL_RETRY_SECONDS = (1.0, 2.0, 5.0, 15.0, 30.0, 60.0)
 # auth.test and apps.connections.open answers that no retry will change.
 _REFUSED_TOKEN = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "not_allowed_token_type"}
 _GONE = {"user_not_found", "user_disabled", "account_inactive", "channel_not_found", "cannot_dm_bot", "is_archived"}
@@ -112,12 +125,14 @@ class SlackTransport:
         ack_within: float = ACK_WITHIN_SECONDS,
         home_policy: Policy | None = None,
         home_interval: float = HOME_INTERVAL,
+        spool: Path | None = None,
     ) -> None:
         """``sessions`` keeps deliveries that outlast Slack's 3 seconds
         (storage.pending), and is where each person's Home is read; without
         it the ack waits for the handling and there is no Home.
         ``home_policy``: the reminder rules, for what the Home calls open
-        and overdue."""
+        and overdue. ``spool``: the file keeping slash commands, clicks and
+        forms while the database is out of reach (slack_spool)."""
         if mode == "socket" and not app_token:
             raise ValueError("Socket Mode needs slack.app_token (xapp-...)")
         if mode == "http" and not signing_secret:
@@ -130,6 +145,9 @@ class SlackTransport:
         self._ack_within = ack_within
         self._sessions = sessions
         self._late: set[asyncio.Task[None]] = set()
+        self._spool = Spool(spool) if spool is not None else None
+        self._draining: asyncio.Task[None] | None = None
+        self._handling: dict[str, asyncio.Future[None]] = {}
         self._stopping = asyncio.Event()
         self.client = AsyncWebClient(token=bot_token, base_url=api_url)
         # Waits what Retry-After says on 429; connection errors are retried by the default handler.
@@ -149,6 +167,8 @@ class SlackTransport:
         self._socket: AsyncSocketModeHandler | None = None
         self._dm_channels: dict[str, str] = {}
         self._emails: dict[str, str | None] = {}
+        # The member's locale ("ar-SA"), read with the e-mail: onboarding proposes its language.
+        self._locales: dict[str, str | None] = {}
         self._home_policy = home_policy or Policy()
         self.home_interval = home_interval
         self.home_retries: tuple[float, ...] = HOME_RETRY_SECONDS
@@ -160,36 +180,81 @@ class SlackTransport:
     # --- lifecycle -------------------------------------------------------------
 
     async def start(self) -> None:
+        """One try at connecting: the bot token checked, what a former
+        process kept handled, then (Socket Mode) the socket opened. Raises
+        TokenRefused, which no retry will change, or the outage's error."""
         self._stopping.clear()
-        identity = await self.client.auth_test()
-        log.info("slack: connected to team %s as %s (%s)", identity.get("team_id"), identity.get("user_id"), self.mode)
+        try:
+            identity = await self.client.auth_test()
+        except SlackApiError as exc:
+            if api_error(exc) in _REFUSED_TOKEN:
+                raise TokenRefused("slack.bot_token", api_error(exc)) from None
+            raise SocketUnavailable(f"auth.test: {api_error(exc)}") from None
         await self._replay()
+        if self._spool is not None and await self._spool.waiting():
+            self._drain_soon()
         if self.mode == "socket":
-            self._socket = AsyncSocketModeHandler(self.app, self._app_token)
+            await self._connect_socket()
+        log.info("slack: connected to team %s as %s (%s)", identity.get("team_id"), identity.get("user_id"), self.mode)
+
+    def _socket_client(self) -> Any:
+        # Made once: each handler starts a message processor of its own.
+        if self._socket is None:
+            self._socket = AsyncSocketModeHandler(self.app, self._app_token, logger=library_logger())
             client = self._socket.client
             client.on_message_listeners.append(self._log_retry)
             # The shape is checked before bolt builds its request, which
             # already reads actions[0] and so fails on an empty list.
             client.socket_mode_request_listeners.remove(self._socket.handle)
             client.socket_mode_request_listeners.append(self._on_envelope)
-            await self._socket.connect_async()
+        return self._socket.client
+
+    async def _connect_socket(self) -> None:
+        assert self._app_token is not None
+        await connect_once(self._socket_client(), self.client, self._app_token, _REFUSED_TOKEN, api_error)
+
+    async def watch(self, stop: asyncio.Event, health: LoopHealth) -> None:
+        """Socket Mode only: until ``stop``, a lost socket is noticed,
+        reported through ``health`` and connected again (slack_socket)."""
+        if self.mode != "socket":
+            await stop.wait()
+            return
+        await watch(self._socket_client(), health, stop, self._connect_socket, self.rejection)
+        if health.given_up is not None and self._socket is not None:
+            await close_socket(self._socket.client)
 
     @staticmethod
     def rejection(exc: BaseException) -> str | None:
         """Why trying again cannot help (Slack refused a token), or None."""
+        if isinstance(exc, TokenRefused):
+            return str(exc)
         if isinstance(exc, SlackApiError) and api_error(exc) in _REFUSED_TOKEN:
             return f"Slack refused the token ({api_error(exc)}): check slack.bot_token and slack.app_token, then restart"
         return None
 
+    @staticmethod
+    def unavailable(exc: BaseException) -> bool:
+        """An outage to name in one line (Slack or the network down, the
+        database gone), not a bug whose traceback is wanted."""
+        return isinstance(exc, (SocketUnavailable, SlackApiError, aiohttp.ClientError, OSError, asyncio.TimeoutError)) or is_unavailable(exc)
+
     async def stop(self) -> None:
         if self._socket is not None:
-            await self._socket.close_async()
+            await close_socket(self._socket.client)
             self._socket = None
         # Handling acknowledged before it ended is finished, not cut off;
         # retries of kept deliveries stop, for the next start to take up.
         self._stopping.set()
         if self._late:
             await asyncio.gather(*list(self._late), return_exceptions=True)
+        # What the spool keeps waits there for the next start; a pass held
+        # up by the database is cut off (its transaction rolls back, the
+        # delivery stays spooled), so that a stop takes seconds.
+        if self._draining is not None:
+            _, held = await asyncio.wait({self._draining}, timeout=SPOOL_STOP_SECONDS)
+            for task in held:
+                task.cancel()
+            await asyncio.gather(self._draining, return_exceptions=True)
         # A Home not yet published is built afresh at the next open.
         for task in list(self._home_tasks.values()):
             task.cancel()
@@ -270,13 +335,14 @@ class SlackTransport:
         await self._in_time(body)
 
     def _work(self, body: dict[str, Any], *, replay: bool = False) -> Awaitable[None]:
-        if "command" in body:
+        kind = kind_of(body)
+        if kind == "command":
             return self._command(body)
-        if body.get("type") == "event_callback" and (body.get("event") or {}).get("type") == "app_home_opened":
+        if kind == "event_callback" and (body.get("event") or {}).get("type") == "app_home_opened":
             return self._home_opened(body)
-        if body.get("type") == "event_callback":
+        if kind == "event_callback":
             return self._message(body)
-        if body.get("type") == "block_actions":
+        if kind == "block_actions":
             return self._action(body, replay=replay)
         return self._answer(body)
 
@@ -286,18 +352,43 @@ class SlackTransport:
         either propagates: the delivery is not acknowledged, and Slack sends
         it again (an event; a click or a command shows the person an error)."""
         task = asyncio.ensure_future(self._work(body))
-        done, _ = await asyncio.wait({task}, timeout=self._ack_within)
+        # An interaction may still have to be kept after this wait, within the same 3 s.
+        budget = max(self._ack_within - KEEP_WITHIN_SECONDS, 0.1) if self._spools(body) else self._ack_within
+        done, _ = await asyncio.wait({task}, timeout=budget)
         if task in done:
-            task.result()
+            try:
+                task.result()
+            except Exception as exc:
+                # Slack never sends an interaction again: kept on disk instead.
+                if not (self._spools(body) and _database_down(exc)):
+                    raise
+                await self._spool_it(body)
             return
         delivery = delivery_id(body)
         if self._sessions is None:
             await task
             return
         try:
-            async with writing(self._sessions) as session:
-                await pending.keep(session, Platform.SLACK, delivery, body, self._clock())
-        except Exception:
+            # An interaction has the spool to fall back on, so a database that
+            # hangs (a lock, a dead server) is not waited for past Slack's 3 s.
+            # Not cancelled when it takes too long: a cancelled SQLite write
+            # still waits out its lock before it lets go. If it ends up kept
+            # there too, the next start's replay finds it processed.
+            keeping = asyncio.ensure_future(self._keep(delivery, body))
+            if self._spools(body):
+                done, _ = await asyncio.wait({keeping}, timeout=KEEP_WITHIN_SECONDS)
+                if keeping not in done:
+                    keeping.add_done_callback(_consumed)
+                    raise asyncio.TimeoutError()
+            await keeping
+        except Exception as exc:
+            if self._spools(body) and (_database_down(exc) or isinstance(exc, asyncio.TimeoutError)):
+                # The drain waits for it rather than handle the same delivery beside it.
+                self._handling[delivery] = task
+                task.add_done_callback(lambda _task: self._handling.pop(delivery, None))
+                await self._spool_it(body)
+                self._late_task(self._finish(task, None, body, spooled=True))
+                return
             # Not kept, so not acknowledged: Slack's retry is deduplicated
             # if this handling commits after all.
             self._late_task(self._finish(task, None, body))
@@ -305,15 +396,23 @@ class SlackTransport:
         log.info("slack: delivery %s takes longer than %ss; kept, acknowledged, handled after", delivery, self._ack_within)
         self._late_task(self._finish(task, delivery, body))
 
+    async def _keep(self, delivery: str, body: dict[str, Any]) -> None:
+        assert self._sessions is not None
+        async with writing(self._sessions) as session:
+            await pending.keep(session, Platform.SLACK, delivery, body, self._clock())
+
     def _late_task(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
         self._late.add(task)
         task.add_done_callback(self._late.discard)
 
-    async def _finish(self, handling: Awaitable[None], kept: str | None, body: dict[str, Any]) -> None:
+    async def _finish(self, handling: Awaitable[None], kept: str | None, body: dict[str, Any], *, spooled: bool = False) -> None:
         try:
             await handling
         except Exception as exc:  # noqa: BLE001 - logged; kept or unacknowledged, it is not lost
+            if spooled:
+                log.info("slack: spooled delivery %s not handled yet (%s); handled once the database is back", delivery_id(body), exc.__class__.__name__)
+                return
             if kept is None:
                 log.warning("slack: a delivery left unacknowledged failed (%s); Slack delivers it again", exc.__class__.__name__)
                 return
@@ -322,6 +421,85 @@ class SlackTransport:
             return
         if kept is not None:
             await self._done(kept)
+        if spooled and self._spool is not None:
+            await self._unspool(delivery_id(body))
+
+    # --- the spool: interactions the database could not take -------------------
+
+    def _spools(self, body: dict[str, Any]) -> bool:
+        return self._spool is not None and kind_of(body) in _NOT_REDELIVERED
+
+    async def _spool_it(self, body: dict[str, Any]) -> None:
+        """Kept on local disk, then acknowledged; handled by the spool's
+        drain. If even that fails the person is told to send it again, as
+        nothing of it is kept anywhere."""
+        assert self._spool is not None
+        delivery = delivery_id(body)
+        try:
+            await self._spool.append(delivery, body)
+        except OSError as exc:
+            log.error("slack: delivery %s could not be kept (the database is out of reach, the spool failed: %s); the person is asked to send it again",
+                      delivery, exc.__class__.__name__)
+            await self._tell_not_kept(body)
+            return
+        log.info("slack: delivery %s kept in the spool until the database is back", delivery)
+        self._drain_soon()
+
+    async def _tell_not_kept(self, body: dict[str, Any]) -> None:
+        user = body.get("user_id") if kind_of(body) == "command" else (body.get("user") or {}).get("id")
+        if not isinstance(user, str):
+            return
+        try:
+            channel = await self.open_dm(user)
+            # The truth, against the "no need to send it again" already said:
+            # nothing was saved, try again later.
+            key = "error.internal"
+            await self.send(ChatAddress(Platform.SLACK, user, channel, ""), OutgoingMessage(key, t(key, DEFAULT_LANGUAGE)))
+        except Exception as exc:  # noqa: BLE001 - a courtesy; logged above already
+            log.info("slack: could not tell %s to send it again (%s)", user, exc.__class__.__name__)
+
+    def _drain_soon(self) -> None:
+        if self._draining is None or self._draining.done():
+            self._draining = asyncio.ensure_future(self._drain())
+
+    async def _drain(self) -> None:
+        """Handle what the spool keeps, oldest first, until it is empty or the
+        transport stops; a failure (the database still gone) waits longer."""
+        assert self._spool is not None
+        waits = iter(SPOOL_RETRY_SECONDS)
+        wait = next(waits)
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), wait)
+                return
+            except asyncio.TimeoutError:
+                pass
+            waiting = await self._spool.waiting()
+            if not waiting:
+                return
+            for delivery, body in waiting:
+                running = self._handling.get(delivery)
+                if running is not None:
+                    await asyncio.wait({running})
+                try:
+                    await self._work(body, replay=True)
+                except Exception as exc:  # noqa: BLE001 - kept, in order: tried again after a longer wait
+                    log.info("slack: spooled delivery %s not handled yet (%s)", delivery, exc.__class__.__name__)
+                    wait = next(waits, SPOOL_RETRY_SECONDS[-1])
+                    break
+                await self._unspool(delivery)
+                log.info("slack: spooled delivery %s handled", delivery)
+            else:
+                waits = iter(SPOOL_RETRY_SECONDS)
+                wait = next(waits)
+
+    async def _unspool(self, delivery: str) -> None:
+        assert self._spool is not None
+        try:
+            await self._spool.remove(delivery)
+        except OSError as exc:
+            # Left in the spool: handled again, it counts once (processed deliveries).
+            log.warning("slack: handled delivery %s stays in the spool for now (%s)", delivery, exc.__class__.__name__)
 
     async def _retry_kept(self, kept: str, body: dict[str, Any]) -> None:
         """Slack will not send an acknowledged delivery again: retried here,
@@ -381,7 +559,7 @@ class SlackTransport:
         elif _START.fullmatch(text):
             text = "/start " + text.split(None, 1)[1]
         email = await self._email(user)
-        await self._handle(IncomingMessage(address, delivery_id(body), text=text or None, files=files, email=email))
+        await self._handle(IncomingMessage(address, delivery_id(body), text=text or None, files=files, email=email, locale=self._locales.get(user)))
 
     async def _home_opened(self, body: dict[str, Any]) -> None:
         """The person opened the bot's Home tab: published afresh (unless
@@ -402,13 +580,13 @@ class SlackTransport:
                 await self._open_modal(body, channel, value.partition(":")[2])
             return
         if value.startswith(FORM_ACTION + ":"):
-            parts = value.split(":", 3)
-            if len(parts) != 4:
+            opened = read_form_value(value)
+            if opened is None:
                 log.info("slack: a form button without its action; ignored")
                 return
-            _, _form, language, action = parts
+            form, language, action, title = opened
             if not replay:
-                await self._open_update_form(body, channel, language, action)
+                await self._open_update_form(body, channel, language, action, title, form)
             return
         address = ChatAddress(Platform.SLACK, user, channel, (body.get("team") or {}).get("id", ""))
         await self._handle(IncomingMessage(address, delivery_id(body), action=value, pressed=_pressed(body, channel)))
@@ -434,13 +612,19 @@ class SlackTransport:
         words = (command.get("text") or "help").strip()
         address = ChatAddress(Platform.SLACK, user, await self.open_dm(user), command.get("team_id", ""))
         email = await self._email(user)
-        await self._handle(IncomingMessage(address, delivery_id(command), text="/" + words, email=email))
+        await self._handle(IncomingMessage(address, delivery_id(command), text="/" + words, email=email, locale=self._locales.get(user)))
 
-    async def _open_update_form(self, body: dict[str, Any], channel: str, language: str, action: str) -> None:
-        # The form names its item; the engine checks, at submission, that it is the person's.
-        item = action.split(":")[1] if action.count(":") else ""
+    async def _open_update_form(
+        self, body: dict[str, Any], channel: str, language: str, action: str, title: str | None = None, form: str = "update",
+    ) -> None:
+        # The form names its item (by the button's title when it gives one: a
+        # linked group's number is not what the person knows); the engine
+        # checks, at submission, that it is the person's. An action's form
+        # ("action") has no evidence links: its history keeps none.
+        verb, _, rest = action.partition(":")
+        item = rest.split(":")[0]
         statuses = [(s.value, t(f"status.{s.value}", language)) for s in ImplementationStatus]
-        view = update_form(action, int(item) if item.isdigit() else 0, channel, language, statuses)
+        view = update_form(action, int(item) if verb == "upd" and item.isdigit() else None, channel, language, statuses, title, links=form != "action")
         await self.client.views_open(trigger_id=body["trigger_id"], view=view)
 
     async def _submitted_update(self, body: dict[str, Any]) -> None:
@@ -479,11 +663,13 @@ class SlackTransport:
         )
 
     async def _email(self, user: str) -> str | None:
-        """The member's workspace e-mail (scope users:read.email), once per process."""
+        """The member's workspace e-mail (scope users:read.email), once per
+        process; and their locale, which users.info gives when asked."""
         if user not in self._emails:
             try:
-                info = await self.client.users_info(user=user)
+                info = await self.client.users_info(user=user, include_locale=True)
                 self._emails[user] = (info.get("user") or {}).get("profile", {}).get("email")
+                self._locales[user] = (info.get("user") or {}).get("locale")
             except SlackApiError as exc:
                 log.info("slack: no e-mail for %s: %s", user, api_error(exc))
                 self._emails[user] = None
@@ -662,6 +848,16 @@ def _pressed(body: dict[str, Any], channel: str) -> PressedMessage | None:
         if b.get("type") == "section" and isinstance(b.get("text"), dict)
     ]
     return PressedMessage(str(container.get("channel_id") or channel), str(ts), str(label), "\n".join(s for s in sections if s))
+
+
+def _consumed(task: asyncio.Future[None]) -> None:
+    # Its failure was answered already (by the spool); only read, so asyncio does not log it.
+    if not task.cancelled():
+        task.exception()
+
+
+def _database_down(exc: BaseException) -> bool:
+    return isinstance(exc, HandlingDeferred) or is_unavailable(exc)
 
 
 def api_error(exc: SlackApiError) -> str:

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from handlers.chat_port import Button, OutgoingMessage
-from bot.transports.text import split_text
+from bot.transports.text import split_for_reader, split_text
 from messages import shorten, t
 
 MAX_SECTION_TEXT = 3000
@@ -26,9 +26,14 @@ MAX_FALLBACK = 3000
 ACTION_PREFIX = "nmrf:"
 MODAL_ACTION = "modal"
 MODAL_CALLBACK = "nmrf_answer"
-# A button that opens a form: form:NAME:LANGUAGE:ACTION (Slack's value holds 2,000).
+# A button that opens a form: form:NAME:LANGUAGE:ACTION, then the form's title
+# after a line break when the button gives one (an action never holds a line
+# break); Slack's value holds 2,000 characters.
 FORM_ACTION = "form"
+MAX_VALUE = 2000
 UPDATE_CALLBACK = "nmrf_update"
+# A modal's title takes 24 characters.
+MAX_MODAL_TITLE = 24
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -60,6 +65,25 @@ def _label(text: str) -> dict[str, Any]:
     return {"type": "plain_text", "text": shorten(text, MAX_LABEL), "emoji": True}
 
 
+def form_value(button: Button, language: str) -> str:
+    """The value of a button that opens a form; the title is cut, never the action."""
+    head = f"{FORM_ACTION}:{button.form}:{language}:{button.action}"
+    if not button.form_title:
+        return head
+    return head + "\n" + shorten(button.form_title, MAX_VALUE - len(head) - 1)
+
+
+def read_form_value(value: str) -> tuple[str, str, str, str | None] | None:
+    """(form, language, action, title or None) of a form button's value; None
+    when it is not one. A button posted before titles were carried has none."""
+    head, _, title = value.partition("\n")
+    parts = head.split(":", 3)
+    if len(parts) != 4 or parts[0] != FORM_ACTION:
+        return None
+    _, form, language, action = parts
+    return form, language, action, title.strip() or None
+
+
 def _buttons(rows: tuple[tuple[Button, ...], ...], language: str, asks_for_text: bool) -> list[dict[str, Any]]:
     elements: list[dict[str, Any]] = []
     if asks_for_text:
@@ -67,7 +91,7 @@ def _buttons(rows: tuple[tuple[Button, ...], ...], language: str, asks_for_text:
         elements.append({"type": "button", "text": _label(t("button.write_answer", language)), "value": f"{MODAL_ACTION}:{language}", "style": "primary"})
     for row in rows:
         for button in row:
-            value = f"{FORM_ACTION}:{button.form}:{language}:{button.action}" if button.form else button.action
+            value = form_value(button, language) if button.form else button.action
             element: dict[str, Any] = {"type": "button", "text": _label(button.label), "value": value}
             # A dialogue's button names its step after "|" (handlers.buttons).
             if button.action.partition("|")[0] == "save":
@@ -86,7 +110,7 @@ def render(message: OutgoingMessage) -> list[tuple[str, list[dict[str, Any]]]]:
     """(fallback text, blocks) per Slack message; buttons follow the last text."""
     sections = [
         {"type": "section", "text": {"type": "plain_text", "text": piece, "emoji": False}}
-        for piece in split_text(message.text, MAX_SECTION_TEXT)
+        for piece in split_for_reader(message.text, MAX_SECTION_TEXT, message.language)
         if piece.strip()
     ]
     blocks = sections + _buttons(message.buttons, message.language, message.asks_for_text)
@@ -99,23 +123,36 @@ def render(message: OutgoingMessage) -> list[tuple[str, list[dict[str, Any]]]]:
     return out
 
 
-def update_form(action: str, recommendation_id: int, channel: str, language: str, statuses: list[tuple[str, str]]) -> dict[str, Any]:
-    """The update in one modal: status, what was done, evidence links, next
-    step and its date. ``statuses`` is (value, label) in the reader's language."""
+def update_form(
+    action: str, recommendation_id: int | None, channel: str, language: str, statuses: list[tuple[str, str]], title: str | None = None,
+    links: bool = True,
+) -> dict[str, Any]:
+    """The update in one modal: status, what was done, evidence links (not
+    with ``links`` False: an action's form), next step and its date.
+    ``statuses`` is (value, label) in the reader's language.
+    ``title``, the button's (a linked group's title and its numbers): its
+    first line titles the modal, and the whole heads it, since a modal's
+    title is cut at 24 characters; without it, "Update #N" for a
+    recommendation, and the Update button's own words for anything else (a
+    group's button posted before buttons carried titles)."""
     def text_input(block: str, key: str, multiline: bool, optional: bool = True) -> dict[str, Any]:
         return {
             "type": "input", "block_id": block, "optional": optional, "label": _label(t(key, language)),
             "element": {"type": "plain_text_input", "action_id": block, "multiline": multiline, "max_length": 3000},
         }
 
+    heading = [{"type": "section", "text": {"type": "plain_text", "text": shorten(title, MAX_SECTION_TEXT), "emoji": False}}] if title else []
+    named = (title.strip().splitlines() or [""])[0].strip() if title else ""
+    if not named:
+        named = t("button.update", language) if recommendation_id is None else t("slack.update_title", language, id=recommendation_id)
     return {
         "type": "modal",
         "callback_id": UPDATE_CALLBACK,
         "private_metadata": json.dumps({"channel": channel, "action": action}),
-        "title": {"type": "plain_text", "text": shorten(t("slack.update_title", language, id=recommendation_id), 24)},
-        "submit": {"type": "plain_text", "text": shorten(t("slack.update_submit", language), 24)},
-        "close": {"type": "plain_text", "text": shorten(t("button.cancel", language), 24)},
-        "blocks": [
+        "title": {"type": "plain_text", "text": shorten(named, MAX_MODAL_TITLE)},
+        "submit": {"type": "plain_text", "text": shorten(t("slack.update_submit", language), MAX_MODAL_TITLE)},
+        "close": {"type": "plain_text", "text": shorten(t("button.cancel", language), MAX_MODAL_TITLE)},
+        "blocks": heading + [
             {
                 "type": "input", "block_id": "status", "label": _label(t("slack.update_status", language)),
                 "element": {
@@ -124,7 +161,7 @@ def update_form(action: str, recommendation_id: int, channel: str, language: str
                 },
             },
             text_input("done", "slack.update_done", True),
-            text_input("links", "slack.update_links", True),
+            *([text_input("links", "slack.update_links", True)] if links else []),
             text_input("next_step", "slack.update_next_step", False),
             {
                 "type": "input", "block_id": "next_date", "optional": True, "label": _label(t("slack.update_next_date", language)),

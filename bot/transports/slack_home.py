@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.transports.slack_blocks import ACTION_PREFIX, FORM_ACTION, MAX_ACTIONS, MAX_LABEL, MAX_SECTION_TEXT
+from bot.transports.slack_blocks import ACTION_PREFIX, MAX_ACTIONS, MAX_LABEL, MAX_SECTION_TEXT, form_value
 from bot.transports.text import split_text
 from handlers.chat_port import Button, command_words
 from handlers.home import HomeLine, HomeView
@@ -44,7 +44,7 @@ class _Actions:
     def blocks(self, buttons: tuple[Button, ...]) -> list[dict[str, Any]]:
         elements = []
         for button in buttons:
-            value = f"{FORM_ACTION}:{button.form}:{self.language}:{button.action}" if button.form else button.action
+            value = form_value(button, self.language) if button.form else button.action
             elements.append({
                 "type": "button", "action_id": f"{ACTION_PREFIX}home{self.count}",
                 "text": {"type": "plain_text", "text": shorten(button.label, MAX_LABEL), "emoji": True}, "value": value[:MAX_VALUE],

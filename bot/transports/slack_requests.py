@@ -163,13 +163,31 @@ class _EventCallback(_Shape):
     event: _Event
 
 
+class _Text(_Shape):
+    text: StrictStr = ""
+
+
 class _Action(_Shape):
     action_id: StrictStr
     value: StrictStr = ""
+    # The clicked button's label, shown beneath the settled message.
+    text: _Text | None = None
+
+
+class _Block(_Shape):
+    type: StrictStr | None = None
 
 
 class _ActionMessage(_Shape):
-    blocks: list[dict[str, Any]] = []
+    ts: StrictStr | None = None
+    blocks: list[_Block] = []
+
+
+class _Container(_Shape):
+    type: StrictStr = "message"
+    message_ts: StrictStr | None = None
+    channel_id: StrictStr | None = None
+    is_ephemeral: StrictBool | None = None
 
 
 class _BlockActions(_Shape):
@@ -179,6 +197,7 @@ class _BlockActions(_Shape):
     team: _Id | None = None
     channel: _Id | None = None
     message: _ActionMessage | None = None
+    container: _Container | None = None
 
 
 class _State(_Shape):
@@ -284,9 +303,23 @@ def route(body: dict[str, Any]) -> Route:
     return where
 
 
+def kind_of(body: dict[str, Any]) -> str | None:
+    """Which payload a body is: "command" for a slash command (a form with a
+    command and no type), else its type. The one place that decides, for
+    the shape check, the listeners and the delivery id alike."""
+    kind = body.get("type")
+    if kind is None and "command" in body:
+        return "command"
+    return kind if isinstance(kind, str) else None
+
+
 def _route(body: dict[str, Any]) -> Route:
     kind = body.get("type")
-    if "command" in body and kind is None:
+    if "command" in body and kind is not None:
+        # Slack sends a command as a form without a type; a typed payload
+        # carrying one is neither, and bolt would take it for a command.
+        raise Refused(400, "malformed payload (a command key on a typed payload)")
+    if "command" in body:
         command = _check(_Command, body, "slash command")
         return Route.DISPATCH if command.command == COMMAND else Route.IGNORE
     if kind is None and body.get("ssl_check") == "1":
@@ -328,11 +361,12 @@ def delivery_id(body: dict[str, Any]) -> str:
     """The id the engine records a checked delivery under, which Slack's
     redelivery repeats: the event_id, or the trigger_id of a click or a
     slash command, or the id of the submitted view."""
-    if "command" in body:
+    kind = kind_of(body)
+    if kind == "command":
         return f"command:{body['trigger_id']}"
-    if body.get("type") == "event_callback":
+    if kind == "event_callback":
         return str(body["event_id"])
-    if body.get("type") == "block_actions":
+    if kind == "block_actions":
         return f"action:{body['trigger_id']}"
     return f"view:{body['view']['id']}"
 

@@ -28,15 +28,17 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 from telegram.ext import Application, ApplicationBuilder
 
 from handlers.chat_port import (
-    ChatAddress, DeliveryProbe, FileTooLarge, HandlingDeferred, IncomingMessage, OutgoingMessage, PressedMessage, ReceivedFile,
-    RecipientUnreachable, Sent,
+    ChatAddress, DeliveryProbe, FileTooLarge, HandlingDeferred, IncomingMessage, OutgoingMessage, PressedMessage, RateLimited,
+    ReceivedFile, RecipientUnreachable, Sent,
 )
 from bot.supervision import LoopHealth
 from bot.transports.downloads import CHUNK, DownloadFailed, DownloadTooLarge, Writer
 from bot.transports.retry import DEFAULT_RETRY, RetryPolicy, Verdict, with_retries
 from bot.transports.telegram_polling import UpdatePoller
+from bot.transports.telegram_request import BotApiRequest
 from bot.transports.telegram_format import MAX_MESSAGE, PARSE_MODE, escape, render
 from bot.transports.text import split_text, utf16_length
+from messages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, t
 from storage.database import is_unavailable
 from storage.enums import Platform
 
@@ -61,6 +63,8 @@ COMMANDS = [
     BotCommand("snooze", "Pause reminders until a date"),
     BotCommand("hours", "Your working hours for reminders"),
     BotCommand("validate", "Approve your institution's inputs"),
+    BotCommand("actions", "Your institution's actions of the plan: update, propose"),
+    BotCommand("pledges", "Your institution's pledges for the year, and the report-back"),
     BotCommand("language", "Change language"),
     BotCommand("cancel", "Stop what you are doing"),
     BotCommand("help", "What I can do"),
@@ -78,12 +82,35 @@ SECRETARIAT_COMMANDS = [
     BotCommand("closures", "Closure days: no reminder on them (coordinators)"),
     BotCommand("find", "Search the recommendation texts"),
     BotCommand("assign", "Assign recommendations to an institution, or remove (coordinators)"),
+    BotCommand("links", "Linked recommendations: suggestions and groups"),
+    BotCommand("priority", "A recommendation's priority and its reasons; change them (coordinators)"),
     BotCommand("validations", "Inputs nobody in their institution may validate (coordinators)"),
     BotCommand("people", "Focal points: add, invite, change, end a term (admins)"),
     BotCommand("institutions", "Institutions: list and add (admins)"),
     BotCommand("deadlines", "Deadlines: list, add, move, withdraw (coordinators)"),
     BotCommand("submitted", "Mark a report as submitted: /submitted 4 (coordinators)"),
+    BotCommand("followup", "Paragraphs a treaty body selected for follow-up: /followup CEDAW/C/URY/CO/10"),
+    BotCommand("actions", "The plan's actions; proposals to accept or reject: /actions proposed"),
+    BotCommand("pledges", "The year's pledges: who pledged, who confirmed, the report-back"),
 ]
+
+
+def menu(language: str) -> list[BotCommand]:
+    """The focal points' menu described in ``language`` (``command.NAME``):
+    Telegram shows it to everyone whose app is set to that language."""
+    return [BotCommand(c.command, t(f"command.{c.command}", language)) for c in COMMANDS]
+
+
+def secretariat_menu(theirs: list[BotCommand], language: str | None = None) -> list[BotCommand]:
+    """A secretariat user's menu: the focal points' commands and theirs, a
+    command both have (/actions, /pledges) once, described as theirs; in
+    ``language`` when it is given (``command.secretariat.NAME``)."""
+    names = {c.command for c in theirs}
+    focal = COMMANDS
+    if language is not None:
+        focal = menu(language)
+        theirs = [BotCommand(c.command, t(f"command.secretariat.{c.command}", language)) for c in theirs]
+    return [c for c in focal if c.command not in names] + theirs
 
 
 def webhook_secret(token: str) -> str:
@@ -110,6 +137,7 @@ class TelegramTransport:
         secretariat_chat_ids: tuple[int, ...] = (),
         health: LoopHealth | None = None,
         secretariat_menus: Callable[[], Awaitable[Mapping[int, Collection[str]]]] | None = None,
+        secretariat_languages: Callable[[], Awaitable[Mapping[int, str]]] | None = None,
     ) -> None:
         if mode == "webhook" and not webhook_url:
             raise ValueError("webhook mode needs telegram.webhook_url")
@@ -127,6 +155,8 @@ class TelegramTransport:
         # (read from the database at each connect); without it, every chat
         # in secretariat_chat_ids gets every secretariat command.
         self.secretariat_menus = secretariat_menus
+        # Each secretariat chat's language, which its menu is described in (English without it).
+        self.secretariat_languages = secretariat_languages
         self.health = health or LoopHealth("telegram", log)
         # Telegram's network errors are outages (one line), whoever made the record.
         self.health.expected = _outage
@@ -135,7 +165,10 @@ class TelegramTransport:
             .token(token)
             .base_url(base_url)
             .base_file_url(base_url.removesuffix("/bot") + "/file/bot")
-            .get_updates_read_timeout(poll_timeout + 10)
+            # The builder's own defaults (a pool of 256, of 1 for getUpdates),
+            # with pages that are not the API's JSON said in one line.
+            .request(BotApiRequest(connection_pool_size=256))
+            .get_updates_request(BotApiRequest(connection_pool_size=1, read_timeout=poll_timeout + 10))
             .updater(None)
         )
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
@@ -163,6 +196,9 @@ class TelegramTransport:
         await self.application.initialize()
         self.username = self.application.bot.username
         await self.application.bot.set_my_commands(COMMANDS)
+        for language in SUPPORTED_LANGUAGES:
+            if language != DEFAULT_LANGUAGE:
+                await self.application.bot.set_my_commands(menu(language), language_code=language)
         if self.secretariat_menus is not None:
             try:
                 allowed_in = await self.secretariat_menus()
@@ -172,10 +208,18 @@ class TelegramTransport:
             menus = {chat_id: [c for c in SECRETARIAT_COMMANDS if c.command in allowed] for chat_id, allowed in allowed_in.items()}
         else:
             menus = {chat_id: SECRETARIAT_COMMANDS for chat_id in self.secretariat_chat_ids}
+        languages: Mapping[int, str] = {}
+        if self.secretariat_languages is not None and menus:
+            try:
+                languages = await self.secretariat_languages()
+            except Exception as exc:  # noqa: BLE001 - as the menus: a courtesy, in English when the database does not answer
+                log.warning("telegram: secretariat menus in English, the database did not answer (%s)", exc.__class__.__name__)
         for chat_id, theirs in menus.items():
             # Only secretariat users see their commands in the menu, and only those their role may give.
             try:
-                await self.application.bot.set_my_commands(COMMANDS + theirs, scope=BotCommandScopeChat(chat_id))
+                await self.application.bot.set_my_commands(
+                    secretariat_menu(theirs, languages.get(chat_id)), scope=BotCommandScopeChat(chat_id),
+                )
             except BadRequest as exc:
                 log.info("telegram: no secretariat menu for chat %s (%s): they have not opened the bot yet", chat_id, exc.message)
         if self.mode == "polling":
@@ -254,7 +298,11 @@ class TelegramTransport:
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
                 )
 
-            sent = await with_retries(call, lambda exc, attempt: _judge(address, exc, attempt, self._retry), self._retry)
+            # Nothing of the message out yet: a paced sender takes a 429 back to its pace.
+            give_back = message.paced and not ids
+            sent = await with_retries(
+                call, lambda exc, attempt, give_back=give_back: _judge(address, exc, attempt, self._retry, give_back), self._retry,
+            )
             ids.append(str(sent.message_id))
         return Sent(tuple(ids))
 
@@ -379,13 +427,15 @@ def _outage(exc: BaseException) -> bool:
     return isinstance(exc, (NetworkError, HandlingDeferred)) or is_unavailable(exc)
 
 
-def _judge(address: ChatAddress, exc: Exception, attempt: int, policy: RetryPolicy) -> Verdict:
+def _judge(address: ChatAddress, exc: Exception, attempt: int, policy: RetryPolicy, give_back: bool = False) -> Verdict:
     if isinstance(exc, RetryAfter):
         with warnings.catch_warnings():
             # v22 warns that retry_after becomes a timedelta; both are handled.
             warnings.simplefilter("ignore")
             wait = exc.retry_after
         seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        if give_back:
+            raise RateLimited(seconds, f"429, retry after {seconds:g}s") from exc
         return Verdict(seconds, f"429, retry after {seconds:g}s")
     if isinstance(exc, Forbidden):
         raise RecipientUnreachable(address, exc.message) from exc
@@ -439,4 +489,4 @@ def to_incoming(update: Update) -> IncomingMessage | None:
     text = message.text or message.caption
     if text is None and not files:
         return None
-    return IncomingMessage(address, delivery, text=text, files=tuple(files))
+    return IncomingMessage(address, delivery, text=text, files=tuple(files), locale=user.language_code)

@@ -7,7 +7,7 @@ import html
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers.chat_port import OutgoingMessage
-from bot.transports.text import split_text, utf16_length
+from bot.transports.text import split_for_reader, utf16_length
 
 # "1-4096 characters after entities parsing" (Bot API, sendMessage).
 MAX_MESSAGE = 4096
@@ -25,7 +25,7 @@ def render(message: OutgoingMessage) -> list[tuple[str, InlineKeyboardMarkup | N
 
     The text is split before escaping: Telegram measures the text after
     parsing, so the escaped ``&lt;`` counts as the one ``<`` it shows."""
-    pieces = split_text(message.text, MAX_MESSAGE, utf16_length)
+    pieces = split_for_reader(message.text, MAX_MESSAGE, message.language, utf16_length)
     keyboard = (
         InlineKeyboardMarkup(
             [[InlineKeyboardButton(b.label, callback_data=b.action) for b in row] for row in message.buttons]

@@ -75,9 +75,12 @@ class UpdatePoller:
 
     async def _fetch(self, stop: asyncio.Event) -> tuple[Update, ...]:
         self._waiting = True
+        # Right after a failure, a poll that returns at once: /healthz turns
+        # green as soon as Telegram answers, not at the end of a long poll.
+        timeout = 0 if self.health.failing_since is not None else self.timeout
         try:
             batch = await self.bot.get_updates(
-                offset=self.offset, timeout=self.timeout, allowed_updates=self.allowed_updates,
+                offset=self.offset, timeout=timeout, allowed_updates=self.allowed_updates,
             )
         except asyncio.CancelledError:
             raise

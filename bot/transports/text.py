@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from messages import RIGHT_TO_LEFT_LANGUAGES
+from messages.bidi import RLM, mark_pieces
+
 # Break where a reader would: between paragraphs, then lines, then words;
 # but not so early that a piece is left mostly empty.
 _BREAKS = ("\n\n", "\n", " ")
@@ -50,3 +53,12 @@ def _fit(text: str, limit: int, measure: Callable[[str], int]) -> int:
 def utf16_length(text: str) -> int:
     """Telegram counts message length in UTF-16 code units."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def split_for_reader(text: str, limit: int, language: str, measure: Callable[[str], int] = len) -> list[str]:
+    """``split_text`` for a reader of ``language``: a right-to-left message's
+    pieces each begin with the RLM that makes it read so (messages.bidi), a
+    piece cut inside a paragraph too, with room left for it within ``limit``."""
+    if language not in RIGHT_TO_LEFT_LANGUAGES:
+        return split_text(text, limit, measure)
+    return mark_pieces(split_text(text, limit - measure(RLM), measure))

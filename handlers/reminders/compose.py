@@ -8,11 +8,12 @@ from datetime import date
 from handlers.chat_port import Button, OutgoingMessage, command_words
 from handlers.item_lists import no_change_all_action
 from handlers.deadline_names import deadline_name
-from handlers.reminders.plan import Item, Planned, Snapshot
+from handlers.reminders.plan import Item, Planned, Snapshot, grouped, level_of
 from messages import local_date, t
 from storage.enums import OutboxKind
+from storage.priority_order import rank_of
 
-# A digest lists this many recommendations a deadline; "Show all" opens the rest.
+# A digest lists this many items a deadline (a linked group is one); "Show all" opens the rest.
 MAX_LISTED = 20
 # Buttons a message: within Slack's 25 an actions block and Telegram's comfort.
 MAX_BUTTONS = 24
@@ -43,11 +44,13 @@ def compose(planned: Planned, snapshot: Snapshot) -> OutgoingMessage:
     buttons: list[Button] = []
     items_rows: list[tuple[Button, ...]] = []
     with_buttons: list[int] = []
+    # Items with their own buttons: a linked group is one, whatever its members.
+    buttoned = 0
     for_requests = False
     extra: list[Button] = []
 
     def section(header: str, items: list[Item]) -> None:
-        nonlocal for_requests
+        nonlocal for_requests, buttoned
         lines.extend([header, ""])
         for item in items:
             title, due = deadline_name(item.deadline.name, lang), local_date(item.deadline.due_on, lang)
@@ -57,16 +60,32 @@ def compose(planned: Planned, snapshot: Snapshot) -> OutgoingMessage:
                 lines.append(say("reminder.deadline", title=title, date=due, when=_when(item, planned.day, say)))
             if item.deadline.request_id is not None and not item.recommendations and len(buttons) < MAX_BUTTONS:
                 buttons.append(Button(say("button.answer"), f"req:{item.deadline.request_id}"))
-            for rec in item.recommendations[:MAX_LISTED]:
+            entries = listed(item.recommendations, snapshot)
+            for group, recs in entries[:MAX_LISTED]:
+                rec = recs[0]
+                request = f":{item.deadline.request_id}" if item.deadline.request_id is not None else ""
+                if group is not None:
+                    # A linked group once: its members of this deadline, one answer for all.
+                    names = ", ".join(f"#{r} {snapshot.labels.get(r, '')}".rstrip() for r in recs)
+                    lines.append(say("reminder.group_item", title=snapshot.group_titles.get(group, ""), items=names))
+                    if len(items_rows) < MAX_ITEM_ROWS and not set(recs) & set(with_buttons):
+                        items_rows.append((
+                            Button(say("button.open_group", id=rec), f"grp:{group}"),
+                            Button(say("button.no_change_group", id=rec), f"gsame:{group}{request}"),
+                        ))
+                        with_buttons.extend(recs)
+                        buttoned += 1
+                        for_requests = for_requests or bool(request)
+                    continue
                 lines.append(f"• #{rec} {snapshot.labels.get(rec, '')}".rstrip())
                 if len(items_rows) < MAX_ITEM_ROWS and rec not in with_buttons:
                     # Open it, or say in one tap that nothing changed.
                     # On a request's deadline, "no change" answers the request too.
-                    same = f"same:{rec}:{item.deadline.request_id}" if item.deadline.request_id is not None else f"same:{rec}"
-                    items_rows.append((Button(f"#{rec}", f"rec:{rec}"), Button(say("button.no_change_item", id=rec), same)))
+                    items_rows.append((Button(f"#{rec}", f"rec:{rec}"), Button(say("button.no_change_item", id=rec), f"same:{rec}{request}")))
                     with_buttons.append(rec)
-                    for_requests = for_requests or item.deadline.request_id is not None
-            hidden = len(item.recommendations) - MAX_LISTED
+                    buttoned += 1
+                    for_requests = for_requests or bool(request)
+            hidden = len(entries) - MAX_LISTED
             if hidden > 0:
                 lines.append(say("reminder.more", count=hidden))
                 extra.append(Button(say("button.show_all"), f"f:d:{item.deadline.id}"))
@@ -87,12 +106,19 @@ def compose(planned: Planned, snapshot: Snapshot) -> OutgoingMessage:
     rows = [tuple(buttons[i:i + BUTTONS_A_ROW]) for i in range(0, len(buttons), BUTTONS_A_ROW)] + items_rows
     # With requests among the items, the button names this message: its own
     # buttons say which request each item answers.
-    if len(with_buttons) > 1 and (every := no_change_all_action(with_buttons, planned.key, by_message=for_requests)) is not None:
+    if buttoned > 1 and (every := no_change_all_action(with_buttons, planned.key, by_message=for_requests)) is not None:
         rows.append((Button(say("button.no_change_all"), every),))
     if extra:
         rows.append(tuple(extra[:BUTTONS_A_ROW]))
     key = "reminder.digest" if reminders else "escalation.digest"
     return OutgoingMessage(key, "\n".join(lines).strip(), tuple(rows), language=lang)
+
+
+def listed(recommendations: tuple[int, ...], snapshot: Snapshot) -> list[tuple[int | None, tuple[int, ...]]]:
+    """(group or None, its recommendations) of a deadline's open items: a
+    linked group's members together, once; high priority first (a group by
+    its highest member), then by first id."""
+    return sorted(grouped(recommendations, snapshot), key=lambda e: (rank_of(level_of(e[1], snapshot)), e[1][0]))
 
 
 def _only_requests(items: list[Item]) -> bool:

@@ -24,11 +24,21 @@ The rules:
   alternate, the senior is told at the first escalation.
 - Each secretariat user gets one overdue digest a working day when any
   input is overdue.
+- Priority ([reminders] priorities, all three levels by default): reminders
+  and escalations cover the open items at those levels. A linked group is
+  one item, at its highest member's level (as the digest lists it); a
+  recommendation whose level is not worked out yet is covered, so none
+  falls silent for want of one; an information request is covered whole,
+  its items being the ones the secretariat named. An item left out is not
+  escalated either (nobody was reminded of it), but the secretariat's
+  overdue digest still counts it: the setting spares the focal points, it
+  hides nothing from the secretariat. An item raised to a covered level is
+  reminded at the next working day, its missed steps folded into one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -36,8 +46,9 @@ from handlers.chat_port import ChatAddress
 from handlers.reminders.working_time import WorkingTime, parse_hours
 from storage.calendars import NO_CLOSURES, Closures
 from storage.deadlines import DeadlineName
-from storage.enums import DeadlineKind, FocalPointRole, OutboxKind
+from storage.enums import DeadlineKind, FocalPointRole, OutboxKind, Priority
 from storage.network import answering
+from storage.priority_order import rank_of
 
 DEFAULT_STEPS = (60, 30, 14, 7, 3, 1)
 
@@ -56,6 +67,8 @@ class Policy:
     # place of their own (secretariat users, focal points without one).
     country: str | None = None
     subdivision: str | None = None
+    # [reminders] priorities: the levels reminders and escalations cover.
+    priorities: frozenset[Priority] = frozenset(Priority)
 
     def steps(self, kind: DeadlineKind) -> tuple[int, ...]:
         return tuple(sorted(self.steps_by_kind.get(kind, self.steps_days), reverse=True))
@@ -142,6 +155,12 @@ class Snapshot:
     request_answered: set[tuple[int, int]] = field(default_factory=set)
     # The secretariat's closure days (storage.calendars).
     closures: Closures = NO_CLOSURES
+    # recommendation -> its linked group, and each group's title (or its
+    # first member's first words): a digest names a group once.
+    groups: dict[int, int] = field(default_factory=dict)
+    group_titles: dict[int, str] = field(default_factory=dict)
+    # Each recommendation's priority (storage.priorities): digests list high first.
+    priorities: dict[int, Priority | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -166,6 +185,40 @@ class Planned:
     skipped: list[tuple[int, int, str]] = field(default_factory=list)
     # Secretariat digest: (institution id, deadline, open recommendations).
     overdue: list[tuple[int, DeadlineFacts, int]] = field(default_factory=list)
+
+
+def grouped(recommendations: Iterable[int], snapshot: Snapshot) -> list[tuple[int | None, tuple[int, ...]]]:
+    """(group or None, its recommendations), by first id: a linked group's
+    members together, once, as one item."""
+    groups: dict[int, list[int]] = {}
+    entries: list[tuple[int | None, tuple[int, ...]]] = []
+    for rec in sorted(recommendations):
+        group = snapshot.groups.get(rec)
+        if group is None:
+            entries.append((None, (rec,)))
+        else:
+            groups.setdefault(group, []).append(rec)
+    entries += [(group, tuple(recs)) for group, recs in groups.items()]
+    return sorted(entries, key=lambda e: e[1][0])
+
+
+def level_of(recommendations: Iterable[int], snapshot: Snapshot) -> Priority | None:
+    """An item's level: its highest member's; None while none has one."""
+    return min((snapshot.priorities.get(r) for r in recommendations), key=rank_of, default=None)
+
+
+def at_levels(recommendations: Iterable[int], snapshot: Snapshot, levels: Collection[Priority | None]) -> tuple[int, ...]:
+    """Those of ``recommendations`` whose item (a linked group is one) is at
+    one of ``levels``, by id."""
+    return tuple(sorted(r for _, members in grouped(recommendations, snapshot) if level_of(members, snapshot) in levels for r in members))
+
+
+def covered(deadline: DeadlineFacts, still_open: tuple[int, ...], snapshot: Snapshot, policy: Policy) -> tuple[int, ...]:
+    """The open items reminders and escalations cover ([reminders]
+    priorities; see the module's rules)."""
+    if deadline.request_id is not None or policy.priorities >= frozenset(Priority):
+        return still_open
+    return at_levels(still_open, snapshot, {*policy.priorities, None})
 
 
 def reminder_steps(deadline: DeadlineFacts, policy: Policy, calendar: WorkingTime, until: date) -> list[tuple[str, date]]:
@@ -229,6 +282,10 @@ def plan_day(day: date, snapshot: Snapshot, policy: Policy, include: Callable[[R
                     continue
             if day > deadline.due_on:
                 overdue_lines.append((institution, deadline, len(still_open) or 1))
+            if still_open:
+                still_open = covered(deadline, still_open, snapshot, policy)
+                if not still_open:
+                    continue
             for person in primary:
                 planned = message(OutboxKind.REMINDER, person)
                 if planned is None:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.reminders import action_dates, indicator_dates, pledge_dates
 from handlers.reminders.compose import compose, unreachable_notice
 from handlers.reminders.plan import Planned, Policy, Recipient, Snapshot, plan_day
 from handlers.reminders.snapshot import load_secretariat, load_snapshot
@@ -51,6 +52,12 @@ class ReminderService:
             planned.extend(plan_day(day, snapshot, self.policy, self._opening(now, day, snapshot)))
         async with writing(self.sessions) as session:
             added = await self._record(session, planned, snapshot, now)
+        # Indicators' due dates: their own requests, reminded and escalated alike.
+        added += await indicator_dates.tick(self.sessions, self.policy, now, self.lead)
+        # Actions' target dates (issue 16).
+        added += await action_dates.tick(self.sessions, self.policy, now, self.lead)
+        # Pledge rounds: the asking and the year-end report-back (issue 16).
+        added += await pledge_dates.tick(self.sessions, self.policy, now, self.lead)
         if added:
             log.info("reminders: %s messages planned", added)
         return added

@@ -13,7 +13,7 @@ from handlers.chat_port import ChatAddress
 from handlers.reminders.plan import DeadlineFacts, Policy, Recipient, Snapshot
 from storage.calendars import load_closures
 from storage.deadlines import NAME_OPTIONS, DeadlineName, request_numbers
-from storage.enums import OutboxStatus
+from storage.enums import OutboxStatus, Priority
 from storage.models import (
     Assignment,
     ChatIdentity,
@@ -30,6 +30,7 @@ from storage.models import (
     StatusUpdate,
     deadline_recommendations,
 )
+from storage.linked_items import group_names, groups_of
 from storage.network import active_on
 
 # Overdue deadlines stay in the plan this long (the overdue reminders end
@@ -41,6 +42,15 @@ def address_of(identity: ChatIdentity | None) -> ChatAddress | None:
     if identity is None:
         return None
     return ChatAddress(identity.platform, identity.platform_user_id, identity.chat_id or identity.platform_user_id, identity.workspace_id)
+
+
+async def reachable_identity_of(session: AsyncSession, focal_point_id: int) -> ChatIdentity | None:
+    """The focal point's newest identity the platform has not refused: where a notice for them goes."""
+    return await session.scalar(
+        select(ChatIdentity)
+        .where(ChatIdentity.focal_point_id == focal_point_id, ChatIdentity.unreachable_since.is_(None))
+        .order_by(ChatIdentity.created_at.desc(), ChatIdentity.id.desc()).limit(1)
+    )
 
 
 async def reachable_identities(session: AsyncSession) -> tuple[dict[int, ChatIdentity], dict[int, ChatIdentity]]:
@@ -146,16 +156,19 @@ async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) ->
 
     assigned: dict[int, set[int]] = defaultdict(set)
     labels: dict[int, str] = {}
+    priorities: dict[int, Priority | None] = {}
     latest: dict[tuple[int, int], datetime] = {}
     if recs:
         rec_list = sorted(recs)
         for chunk in (rec_list[i:i + 5000] for i in range(0, len(rec_list), 5000)):
             for institution, rec in await session.execute(select(Assignment.institution_id, Assignment.recommendation_id).where(Assignment.recommendation_id.in_(chunk))):
                 assigned[institution].add(rec)
-            for rec, code, paragraph in await session.execute(
-                select(Recommendation.id, Mechanism.code, Recommendation.paragraph).join(Mechanism).where(Recommendation.id.in_(chunk))
+            for rec, code, paragraph, priority in await session.execute(
+                select(Recommendation.id, Mechanism.code, Recommendation.paragraph, Recommendation.priority)
+                .join(Mechanism).where(Recommendation.id.in_(chunk))
             ):
                 labels[rec] = f"{code} {paragraph or ''}".strip()
+                priorities[rec] = priority
             for institution, rec, at in await session.execute(
                 select(StatusUpdate.institution_id, StatusUpdate.recommendation_id, func.max(StatusUpdate.created_at))
                 .where(StatusUpdate.recommendation_id.in_(chunk), StatusUpdate.institution_id.is_not(None))
@@ -172,9 +185,13 @@ async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) ->
                 if at is not None and at >= since:
                     answered.add((institution, d.id, rec))
 
+    groups = await groups_of(session, recs)
+    # One name a group, as everywhere (storage.linked_items.group_names).
+    names = await group_names(session, groups.values())
     snapshot = Snapshot(
         focal_points, secretariat, institutions, deadlines, {i: frozenset(r) for i, r in assigned.items()}, answered,
         labels=labels, request_answered=request_answered, closures=await load_closures(session),
+        groups=groups, group_titles=names, priorities=priorities,
     )
     zones = {fp.id: fp.timezone for fp in focal_points}
     institution_of = {fp.id: fp.institution_id for fp in focal_points}

@@ -15,8 +15,6 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import cache, cached_property
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from storage.validation import check_working_hours
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -119,6 +117,8 @@ class WorkingTime:
 def country_holidays(country: str, subdivision: str | None = None) -> Container[date]:
     """One calendar a place for the whole process: years fill in lazily.
     A subdivision's calendar holds the country's holidays and its own."""
+    import holidays  # a fifth of a second to load: when a calendar is first needed
+
     return holidays.country_holidays(country, subdiv=subdivision)
 
 

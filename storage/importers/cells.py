@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from functools import lru_cache
+from datetime import date, datetime, timedelta
 from typing import Any
 
 # Excel's serial day numbers: 1 is 1900-01-01, 2958465 is 9999-12-31.
 _MAX_SERIAL = 2958465
+# Excel's day 0 (Windows dates), as openpyxl.utils.datetime.WINDOWS_EPOCH.
+_EPOCH = date(1899, 12, 30)
 
 
 def cell_text(value: Any) -> str:
@@ -29,8 +32,24 @@ def strip_bullet(value: str) -> str:
 
 def bullet_list(value: Any) -> list[str]:
     """A UHRI multi-valued cell: one '- item' per line."""
-    items = (strip_bullet(line) for line in cell_text(value).splitlines())
-    return unique(item for item in items if item)
+    if isinstance(value, str) and len(value) <= _CACHED_CHARS:
+        return list(_bullets(value))
+    return list(_bullets.__wrapped__(cell_text(value)))
+
+
+# A UN export repeats its short cells (a State, a body, a list of themes) on
+# row after row: each is split once. Longer ones are not kept.
+_CACHED_CHARS = 400
+
+
+@lru_cache(maxsize=8192)
+def _bullets(text: str) -> tuple[str, ...]:
+    items: dict[str, None] = {}
+    for line in text.strip().splitlines():
+        item = strip_bullet(line)
+        if item:
+            items[item] = None
+    return tuple(items)
 
 
 def split_list(value: Any, separators: str = ";\n") -> list[str]:
@@ -66,9 +85,15 @@ def parse_date(value: Any) -> date | None:
 def _from_serial(serial: float) -> date:
     if not 1 <= serial <= _MAX_SERIAL:
         raise ValueError(f"expected an Excel date serial number, got {serial!r}")
-    from openpyxl.utils.datetime import from_excel
-
-    return from_excel(serial).date()
+    # openpyxl's from_excel, without importing openpyxl (a large share of a
+    # CSV or calamine import's start-up): the time of day rounded to the
+    # millisecond may carry to the next day; before 1900-03-01 Excel counts a
+    # 29 February 1900 that never was.
+    day, fraction = divmod(serial, 1)
+    days = int(day) + (1 if 0 < serial < 60 else 0)
+    if round(fraction * 86_400_000) >= 86_400_000:
+        days += 1
+    return _EPOCH + timedelta(days=days)
 
 
 def parse_int(value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int | None:

@@ -23,6 +23,15 @@ class ImportLimits:
     # reads it whole before the first row): UHRI's whole export, ~150 million
     # characters at 2 bytes each (one ’ in a string is enough), takes ~330 MB.
     max_strings_mb: int = 512
+    # Every other part openpyxl reads whole (workbook, styles, theme,
+    # properties, relationships), unpacked, together: a real workbook's are a
+    # few hundred KB; the theme alone is kept as bytes.
+    max_parts_mb: int = 64
+    # XML elements in those parts, together: openpyxl builds an object of
+    # 0.4 KB (a font) to 1.3 KB (a cell format) for each, so 900,000 fonts in
+    # a 64 KB file took 900 MB. A workbook bloated to Excel's 64,000 cell
+    # formats has ~130,000 and takes 170 MB; this bound, 330 MB at most.
+    max_parts_elements: int = 250_000
 
     @property
     def max_unpacked_bytes(self) -> int:
@@ -31,6 +40,10 @@ class ImportLimits:
     @property
     def max_strings_bytes(self) -> int:
         return self.max_strings_mb * 1024 * 1024
+
+    @property
+    def max_parts_bytes(self) -> int:
+        return self.max_parts_mb * 1024 * 1024
 
 
 DEFAULT_LIMITS = ImportLimits()

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field, fields
 from datetime import date
 
-from storage.enums import ImportSource, Priority, RecommendationKind, TagKind, UprPosition
+from storage.enums import BudgetImplications, ImportSource, Priority, RecommendationKind, TagKind, UprPosition
 from storage.importers.errors import RowError
 
 UPR_SESSIONS_PER_CYCLE = 14
@@ -21,6 +21,28 @@ def upr_cycle(session: int) -> int:
     if session <= 12:
         return 1
     return 2 + (session - 13) // UPR_SESSIONS_PER_CYCLE
+
+
+@dataclass(frozen=True)
+class SecretariatInputs:
+    """What the secretariat's template says beyond the recommendation itself:
+    its follow-up selection and its priority inputs (None: the cell was blank,
+    what the registry holds stays). Recorded after the row is written
+    (storage.importers.template_extras), not part of its content hash."""
+
+    follow_up: bool | None = None
+    budget_implications: BudgetImplications | None = None
+    national_priority: bool | None = None
+    # The priority column: an override of what the criteria give.
+    override: Priority | None = None
+    # "auto" in the priority column: the criteria decide again.
+    clear_override: bool = False
+
+    def any(self) -> bool:
+        return (
+            self.follow_up is not None or self.budget_implications is not None or self.national_priority is not None
+            or self.override is not None or self.clear_override
+        )
 
 
 @dataclass
@@ -42,6 +64,14 @@ class RecommendationRecord:
     priority: Priority | None = None
     published_on: date | None = None
     tags: list[tuple[TagKind, str]] = field(default_factory=list)
+    # Only the template has them.
+    inputs: SecretariatInputs | None = None
+    # The template's columns its sheet leaves out: what the registry holds
+    # for them stays (storage.importers.template_existing fills them in).
+    absent: frozenset[str] = frozenset()
+    # The stored recommendation a template row names by another source's id,
+    # by #N, or by its document and paragraph: the row joins it.
+    joins: int | None = None
 
     def content_hash(self) -> str:
         # Field by field rather than dataclasses.asdict, which deep-copies and
@@ -52,7 +82,9 @@ class RecommendationRecord:
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-_HASHED_FIELDS = tuple(f.name for f in fields(RecommendationRecord) if f.name != "tags")
+# The secretariat's inputs are not the recommendation's content: a change to
+# them alone leaves the row unchanged and is recorded on its own.
+_HASHED_FIELDS = tuple(f.name for f in fields(RecommendationRecord) if f.name not in ("tags", "inputs", "absent", "joins"))
 
 
 # Column widths in storage.models; a longer value is a row error, never a

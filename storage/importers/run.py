@@ -14,26 +14,39 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.assignments import assign
 from storage.audit import audit_record, current_actor
 from storage.enums import ImportSource
 from storage.errors import Conflict, NotFound, RegistryError
-from storage.importers import template, uhri, uprinfo
+from storage.importers import template, template_actions, template_existing, template_indicators, uhri, uprinfo
 from storage.importers.errors import ErrorList, ImportRejected, RowError, UnreadableFile
 from storage.importers.limits import DEFAULT_LIMITS, ImportLimits
-from storage.importers.readers import Sheet, SourceRow, open_workbook, read_csv, read_worksheet, suffix_of
+from storage.importers.readers import (
+    Sheet,
+    SourceRow,
+    open_workbook,
+    read_csv,
+    read_first_worksheet,
+    read_worksheet,
+    suffix_of,
+)
 from storage.importers.record import RecommendationRecord
+from storage import priorities
+from storage.importers.template_extras import RowInputs, record_inputs
 from storage.importers.writer import RecommendationWriter
-from storage.models import ImportRun, Recommendation
+from storage.models import ImportRun
 from storage.network import Change, upsert_focal_point, upsert_institution
+from storage.recommendation_sources import ids_for_external_id
 from storage.selection import Selector
 from storage.clock import today as clock_today
 from storage.types import utcnow
 
 _PROGRESS_EVERY = 250
+# Template rows looked up in the registry together (template_existing.prepare).
+_PREPARE_EVERY = 500
 
 
 class Progress(Protocol):
@@ -63,6 +76,14 @@ class TableCounts:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Rows recognised as a recommendation another source already gave.
+    merged: int = 0
+    # UPR Info rows kept as one recommendation with another State's row of
+    # the same words (storage.recommendation_match.choose_for_uprinfo).
+    folded: int = 0
+    # UPR Info rows, already imported, that left a recommendation this
+    # file's UHRI paragraph took without naming their State.
+    moved: int = 0
 
 
 @dataclass
@@ -151,8 +172,7 @@ def _sheets(source: ImportSource, path: Path, suffix: str, options: ImportOption
     if suffix == ".csv":
         sheet = read_csv(path, options.encoding, module.normalise_headers, options.limits)
     else:
-        workbook = open_workbook(path, options.limits)
-        sheet = read_worksheet(path, workbook.worksheets[0], required, module.normalise_headers, limits=options.limits)
+        sheet = read_first_worksheet(path, required, module.normalise_headers, options.limits)
     missing = [c for c in module.COLUMNS if c in required and c not in sheet.headers]
     if missing:
         problem = f"missing column: is this a {_LABEL[source]}?"
@@ -166,6 +186,8 @@ _LABEL = {ImportSource.UHRI: "UHRI export", ImportSource.UPRINFO: "UPR Info expo
 def _template_sheets(path: Path, suffix: str, options: ImportOptions) -> Iterator[tuple[str, Sheet]]:
     if suffix == ".csv":
         sheet = read_csv(path, options.encoding, limits=options.limits)
+        if repeated := template.repeated_columns(sheet.headers):
+            raise ImportRejected(str(path), [_repeated(sheet, c) for c in repeated])
         table = template.sheet_for_headers(sheet.headers)
         if table is None:
             expected = "; ".join(f"{name}: {', '.join(c.name for c in cols)}" for name, cols in template.SHEETS.items())
@@ -203,7 +225,12 @@ def _template_header_errors(table: str, sheet: Sheet) -> list[RowError]:
         RowError(row, c, f"unknown column for {table} (see the README sheet)", sheet.name)
         for c in template.unknown_columns(table, sheet.headers)
     ]
+    errors += [_repeated(sheet, c) for c in template.repeated_columns(sheet.headers)]
     return errors
+
+
+def _repeated(sheet: Sheet, column: str) -> RowError:
+    return RowError(sheet.header_row, column, "this column is given twice: keep one", sheet.name)
 
 
 class _ImportJob:
@@ -229,6 +256,10 @@ class _ImportJob:
         try:
             if table == "recommendations":
                 await self._recommendations(session, source, sheet, counts)
+            elif table == template_actions.SHEET:
+                await template_actions.import_actions(session, sheet, counts, self.errors)
+            elif table == template_indicators.SHEET:
+                await template_indicators.import_indicators(session, sheet, counts, self.errors)
             else:
                 await self._network(session, table, sheet, counts)
         finally:
@@ -245,6 +276,10 @@ class _ImportJob:
         writer = RecommendationWriter(session)
         seen = _SeenKeys()
         occurrences: dict[str, int] = {}
+        # The template's rows (a secretariat's file, not a UN export): their
+        # follow-up selection and priority inputs, recorded once all are written.
+        inputs: list[RowInputs] = []
+        pending: list[tuple[RecommendationRecord, int, str | None]] = []
         for row in sheet.rows:
             counts.rows += 1
             if counts.rows % _PROGRESS_EVERY == 0:
@@ -267,14 +302,49 @@ class _ImportJob:
                     RowError(row.number, key_column, f"{parsed.external_id!r} is also on row {first}", row.sheet)
                 )
                 continue
+            if source is ImportSource.TEMPLATE:
+                # Before the write, a chunk at a time: the recommendation each
+                # row names, and what its sheet leaves out, from the registry.
+                pending.append((parsed, row.number, row.sheet))
+                if len(pending) >= _PREPARE_EVERY:
+                    await self._template_rows(session, writer, pending, inputs)
+                continue
             # Valid rows are written even after a bad one (the transaction is
             # rolled back at the end), so that later rows and sheets referring
             # to them are checked against the truth, not reported as missing.
             await writer.add(parsed)
+        await self._template_rows(session, writer, pending, inputs)
         await writer.flush()
+        if inputs:
+            # Records the template's inputs and refreshes every row's priority.
+            self.errors.extend(await record_inputs(session, inputs))
+        elif writer.touched and not self.errors.kept:
+            # A UN export's tags (recommending States, affected persons) are
+            # criteria too: what it wrote gets its priority now, not at the
+            # next `priorities refresh`.
+            await priorities.refresh(session, sorted(set(writer.touched)))
         counts.created += writer.counts.created
         counts.updated += writer.counts.updated
         counts.unchanged += writer.counts.unchanged
+        counts.merged += writer.counts.merged
+        counts.folded += writer.counts.folded
+        counts.moved += writer.counts.moved
+
+    async def _template_rows(
+        self,
+        session: AsyncSession,
+        writer: RecommendationWriter,
+        pending: list[tuple[RecommendationRecord, int, str | None]],
+        inputs: list[RowInputs],
+    ) -> None:
+        errors = await template_existing.prepare(session, pending)
+        for record, number, sheet_name in pending:
+            if number in errors:
+                self.errors.extend(errors[number])
+                continue
+            await writer.add(record)
+            inputs.append(RowInputs(number, sheet_name, record.external_id, record.inputs))
+        pending.clear()
 
     async def _network(self, session: AsyncSession, table: str, sheet: Sheet, counts: TableCounts) -> None:
         seen = _SeenKeys()
@@ -318,9 +388,7 @@ class _ImportJob:
             return await upsert_institution(session, parsed)
         if table == "focal_points":
             return await upsert_focal_point(session, parsed)
-        rec_ids = list(
-            (await session.scalars(select(Recommendation.id).where(Recommendation.external_id == parsed.recommendation))).all()
-        )
+        rec_ids = await ids_for_external_id(session, parsed.recommendation)
         if not rec_ids:
             raise NotFound(f"no recommendation with id {parsed.recommendation!r}", field="recommendation")
         if len(rec_ids) > 1:

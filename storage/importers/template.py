@@ -2,7 +2,7 @@
 network (institutions, focal points), its own recommendations and clusters,
 and who is assigned what.
 
-An ``.xlsx`` holds up to four sheets named as in ``SHEETS``; a ``.csv`` holds
+An ``.xlsx`` holds up to six sheets named as in ``SHEETS``; a ``.csv`` holds
 one of them, recognised by its columns. The specs below are the single
 source for parsing, for the blank template (``nmrf-bot import write-template``)
 and for the README's table.
@@ -11,6 +11,7 @@ and for the README's table.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +20,9 @@ from typing import Any
 
 from storage.enums import (
     AssignmentRole,
+    BudgetImplications,
     FocalPointRole,
+    ImplementationStatus,
     ImportSource,
     InstitutionKind,
     Priority,
@@ -33,9 +36,10 @@ from storage.errors import InvalidValue
 from storage.importers.cells import cell_text, paragraph_of, parse_date, parse_int, split_list
 from storage.importers.errors import RowError
 from storage.importers.readers import SourceRow
-from storage.importers.record import RecommendationRecord, check_lengths, upr_cycle
+from storage.importers.record import RecommendationRecord, SecretariatInputs, check_lengths, upr_cycle
 from storage.network import FocalPointData, InstitutionData
 from storage.reference import canonical_code
+from storage.sdgs import is_target, targets_of
 from storage.validation import check_email, check_language, check_timezone, check_working_hours, choice, institution_code
 
 
@@ -83,20 +87,87 @@ SHEETS: dict[str, tuple[ColumnSpec, ...]] = {
         ColumnSpec("upr_position", False, _values(UprPosition)),
         ColumnSpec("recommending_states", False, "States, separated by ';'"),
         ColumnSpec("themes", False, "Themes, separated by ';'"),
-        ColumnSpec("sdgs", False, "SDG targets, separated by ';'"),
+        ColumnSpec(
+            "sdgs", False,
+            "SDG targets or goals, separated by ';': a target as goal.target, e.g. 5.2 or 16.a; a whole goal as its number, e.g. 5 (goals 1 to 17)",
+        ),
         ColumnSpec("affected_persons", False, "Groups, separated by ';'"),
         ColumnSpec("follow_up_grade", False, "Committee follow-up grade, e.g. A, B1, C"),
         ColumnSpec("cluster", False, "Cluster name (created if new)"),
-        ColumnSpec("priority", False, _values(Priority)),
+        ColumnSpec(
+            "priority", False,
+            f"{_values(Priority)}: overrides the priority the Guide's criteria give (kept with the reason 'set in the template'); "
+            "auto: the criteria decide again; blank: as it is",
+        ),
+        ColumnSpec(
+            "follow_up", False,
+            "yes or no: the treaty body selected this paragraph of its concluding observations for its follow-up procedure "
+            "(the follow-up information deadline covers those); blank: as it is",
+        ),
+        ColumnSpec(
+            "budget_implications", False,
+            f"{_values(BudgetImplications)}: whether implementing it needs new money (none: a quick win); blank: as it is",
+        ),
+        ColumnSpec(
+            "national_priority", False,
+            "yes or no: a national priority for the public, the media or civil society; blank: as it is",
+        ),
     ),
     "assignments": (
         ColumnSpec("recommendation", True, "The recommendation's id (template), UHRI annotation id or UPR Info key"),
         ColumnSpec("institution", True, "Institution code"),
         ColumnSpec("role", False, _values(AssignmentRole) + " (default lead)"),
     ),
+    # The implementation plan's actions (storage.importers.template_actions).
+    "actions": (
+        ColumnSpec("code", True, "The action's code, e.g. A-12; the key on re-import"),
+        ColumnSpec("title", True, "What the action does, in a line"),
+        ColumnSpec("responsible", True, "The responsible institution's code"),
+        ColumnSpec(
+            "recommendations", False,
+            "The recommendations it serves, separated by ';': the template's id, a UHRI annotation id, a UPR Info key, or #N (the registry's number)",
+        ),
+        ColumnSpec("link_groups", False, "The linked groups it serves, by number, separated by ';' (an action serves at least one recommendation or group)"),
+        ColumnSpec("description", False, "What it involves"),
+        ColumnSpec("contributing", False, "Contributing institutions' codes, separated by ';'"),
+        ColumnSpec("status", False, _values(ImplementationStatus) + " (new: default not_started); a change is kept in the action's history"),
+        ColumnSpec("start_date", False, "YYYY-MM-DD"),
+        ColumnSpec("target_date", False, "YYYY-MM-DD, on or after start_date; reminders cover it"),
+        ColumnSpec("budget_amount", False, "e.g. 150000 or 150000.50"),
+        ColumnSpec("budget_currency", False, "ISO 4217 code, e.g. UYU, EUR, USD; needed with an amount"),
+        ColumnSpec("budget_source", False, "Where the money comes from"),
+        ColumnSpec("budget_internal", False, "yes: the budget stays out of public outputs; no: it is shown"),
+        ColumnSpec("sdg_targets", False, "SDG targets, separated by ';', e.g. 5.2; 16.a"),
+        ColumnSpec("chapters", False, "Chapters of national plans, FRAMEWORK:CHAPTER separated by ';', e.g. PNDH:2.3 (see nmrf-bot frameworks list)"),
+    ),
+    # The implementation plan's indicators (storage.importers.template_indicators).
+    "indicators": (
+        ColumnSpec("code", True, "The indicator's code, e.g. I-3; the key on re-import"),
+        ColumnSpec("kind", True, "structural, process or outcome (OHCHR's kinds of indicator)"),
+        ColumnSpec("definition", True, "What is measured, e.g. Share of women among judges"),
+        ColumnSpec("unit", True, "e.g. %, cases, per 100,000 live births"),
+        ColumnSpec("frequency", True, "monthly, quarterly, half_yearly or yearly: how often a value is due"),
+        ColumnSpec("institution", True, "The code of the institution that reports it: its focal points are asked for each value"),
+        ColumnSpec("first_due", True, "The first due date, YYYY-MM-DD; the next follow at the frequency"),
+        ColumnSpec("baseline_value", False, "A number, e.g. 31.5 (with baseline_date)"),
+        ColumnSpec("baseline_date", False, "When the baseline was measured, YYYY-MM-DD"),
+        ColumnSpec("target_value", False, "A number (with target_date)"),
+        ColumnSpec("target_date", False, "When the target is to be reached, YYYY-MM-DD, after baseline_date"),
+        ColumnSpec("data_source", False, "Where values come from, e.g. Judiciary staff register (offered in chat)"),
+        ColumnSpec("disaggregation", False, "How values are broken down, e.g. sex; age; department"),
+        ColumnSpec("plausible_min", False, "The lowest plausible value: a value below is asked again in chat, with the reason"),
+        ColumnSpec("plausible_max", False, "The highest plausible value, at least plausible_min"),
+        ColumnSpec("actions", False, "The actions it measures, by code, separated by ';' (on the actions sheet or in the registry)"),
+        ColumnSpec(
+            "recommendations", False,
+            "The recommendations it measures, separated by ';': the template's id, a UHRI annotation id, a UPR Info key, or #N (the registry's number)",
+        ),
+    ),
 }
-# Dependency order: parents before children, recommendations before assignments.
-ORDER = ("institutions", "focal_points", "recommendations", "assignments")
+# Dependency order: parents before children, recommendations before
+# assignments, then actions (which name all of them), then the indicators
+# that measure them.
+ORDER = ("institutions", "focal_points", "recommendations", "assignments", "actions", "indicators")
 
 
 @dataclass(frozen=True)
@@ -119,9 +190,27 @@ def sheet_for_headers(headers: list[str]) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
+def repeated_columns(headers: list[str]) -> list[str]:
+    """The columns a sheet names more than once (case aside): a reader keeps
+    one of the cells, so the other would be dropped without a word."""
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for header in headers:
+        name = header.lower()
+        if name and name in seen and name not in repeated:
+            repeated.append(name)
+        seen.add(name)
+    return repeated
+
+
 def unknown_columns(sheet: str, headers: list[str]) -> list[str]:
     known = {c.name for c in SHEETS[sheet]}
     return [h for h in headers if h and h.lower() not in known]
+
+
+_YES = {"yes", "y", "true", "1", "x"}
+_NO = {"no", "n", "false", "0"}
+_SDG = re.compile(r"(?P<goal>\d{1,2})(?:\.(?P<target>\d{1,2}|[a-zA-Z]))?")
 
 
 class _Row:
@@ -162,6 +251,30 @@ class _Row:
         except InvalidValue as exc:
             self.error(column, str(exc))
             return value
+
+    def yes_no(self, column: str) -> bool | None:
+        value = self.text(column).lower()
+        if not value:
+            return None
+        if value in _YES or value in _NO:
+            return value in _YES
+        self.error(column, f"expected yes or no, got {self.text(column)!r}")
+        return None
+
+    def sdgs(self, column: str) -> list[str]:
+        """Each item a goal (1-17) or a target of one, as 5.2 or 16.a."""
+        items = []
+        for item in split_list(self.values.get(column)):
+            found = _SDG.fullmatch(item.strip())
+            if found is None or int(found["goal"]) not in range(1, 18):
+                self.error(column, f"{item!r} is not an SDG goal or target: a goal is 1 to 17 (e.g. 5), a target goal.target (e.g. 5.2 or 16.a)")
+                continue
+            goal, target = int(found["goal"]), found["target"]
+            if target and not is_target(goal, target):
+                self.error(column, f"{item!r} is not one of the 169 SDG targets: goal {goal} has {targets_of(goal)}")
+                continue
+            items.append(f"{goal}.{target.lower()}" if target else str(goal))
+        return items
 
     def date(self, column: str) -> date | None:
         try:
@@ -240,7 +353,23 @@ def parse_recommendation(row: SourceRow) -> RecommendationRecord | list[RowError
         r.error("upr_session", str(exc))
     tags: list[tuple[TagKind, str]] = []
     for column, kind in _TAG_COLUMNS:
-        tags.extend((kind, item) for item in split_list(r.values.get(column)))
+        items = r.sdgs(column) if kind is TagKind.SDG else split_list(r.values.get(column))
+        tags.extend((kind, item) for item in items)
+    priority_text = r.text("priority").lower()
+    clear_override = priority_text == "auto"
+    override = None
+    if priority_text and not clear_override:
+        if priority_text in {p.value for p in Priority}:
+            override = Priority(priority_text)
+        else:
+            r.error("priority", f"expected {_values(Priority)} or auto, got {r.text('priority')!r}")
+    inputs = SecretariatInputs(
+        follow_up=r.yes_no("follow_up"),
+        budget_implications=r.enum("budget_implications", BudgetImplications),
+        national_priority=r.yes_no("national_priority"),
+        override=override,
+        clear_override=clear_override,
+    )
     record = RecommendationRecord(
         source=ImportSource.TEMPLATE,
         external_id=r.text("id", required=True),
@@ -256,8 +385,10 @@ def parse_recommendation(row: SourceRow) -> RecommendationRecord | list[RowError
         upr_position=r.enum("upr_position", UprPosition),
         follow_up_grade=r.text("follow_up_grade").upper() or None,
         cluster=" ".join(r.text("cluster").split()) or None,
-        priority=r.enum("priority", Priority),
+        priority=override,
         tags=tags,
+        inputs=inputs if inputs.any() else None,
+        absent=frozenset(c.name for c in SHEETS["recommendations"] if c.name not in r.values),
     )
     if r.errors:
         return r.errors
