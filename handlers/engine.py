@@ -13,6 +13,7 @@ import logging
 import random
 import re
 import tempfile
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -35,7 +36,7 @@ from handlers.chat_port import (
     command_words,
 )
 from handlers import action_updates, browse, buttons, group_items, hours, item_lists, refusals, requests, secretariat, snooze, status_update, validate
-from handlers import indicator_values_chat
+from handlers import indicator_values_chat, kept_replies
 from handlers import pledges_chat
 from handlers.buttons import Place, Pressed, Verdict
 from handlers.chat_imports import ImportSettings
@@ -173,15 +174,11 @@ class ConversationEngine:
         if choice is not None and message.pressed is not None:
             # Before the replies: the question shows its answer before the next one arrives.
             await self._settle(message.address, message.pressed, choice)
-        for number, reply in enumerate(replies):
-            try:
-                await self.gateway.send(message.address, reply)
-            except (RecipientUnreachable, DeliveryFailed) as exc:
-                # What was said is kept (the transaction committed); the
-                # platform would not take the reply even after its retries.
-                log.error("reply %s/%s (%s) to %s:%s not delivered: %s", number + 1, len(replies), reply.key,
-                          message.address.platform.value, message.address.user_id, exc)
-                break
+        try:
+            # The turn committed: a reply the platform will not take now waits in the outbox.
+            await kept_replies.send_or_keep(self.gateway.send, self.sessions, self.clock, message.address, f"delivery:{message.delivery_id}", replies)
+        except RecipientUnreachable as exc:
+            log.warning("reply to %s:%s not delivered: %s", message.address.platform.value, message.address.user_id, exc)
         for order in orders:
             # Made in the background: a large matrix (or import) takes a while, and
             # the person (and everyone else) can go on talking to the bot meanwhile.
@@ -261,9 +258,10 @@ class ConversationEngine:
         lang = order.language
 
         async def tell(key: str, **values: object) -> None:
+            note = OutgoingMessage(key, t(key, lang, **values), language=lang)
             try:
-                await self.gateway.send(address, OutgoingMessage(key, t(key, lang, **values), language=lang))
-            except (RecipientUnreachable, DeliveryFailed) as exc:
+                await kept_replies.send_or_keep(self.gateway.send, self.sessions, self.clock, address, f"report:{uuid.uuid4().hex}:{key}", [note])
+            except RecipientUnreachable as exc:
                 log.warning("report note to %s:%s not delivered: %s", address.platform.value, address.user_id, exc)
 
         if self.reports is None:
@@ -392,8 +390,9 @@ class ConversationEngine:
             key = "update.timed_out"
             text = t(key, dialogue.language, id=dialogue.recommendation_id, **command_words(dialogue.platform))
             try:
-                await self.gateway.send(address, OutgoingMessage(key, text, language=dialogue.language))
-            except (RecipientUnreachable, DeliveryFailed) as exc:
+                note = OutgoingMessage(key, text, language=dialogue.language)
+                await kept_replies.send_or_keep(self.gateway.send, self.sessions, self.clock, address, f"timeout:{dialogue.state_id}:{now.isoformat()}", [note])
+            except RecipientUnreachable as exc:
                 # One person out of reach must not keep the others from their note.
                 log.warning("timeout note to %s:%s not delivered: %s", dialogue.platform.value, dialogue.user_id, exc)
                 continue

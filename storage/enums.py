@@ -147,6 +147,9 @@ class OutboxKind(StrEnum):
     VALIDATION_RETURNED = "validation_returned"
     # To a focal point concerned: a deadline moved to another date, or was withdrawn.
     DEADLINE_CHANGED = "deadline_changed"
+    # A turn's reply the platform would not take then (an outage outlasting
+    # the transport's retries): sent when it takes messages again.
+    CHAT_REPLY = "chat_reply"
 
 
 class OutboxStatus(StrEnum):
