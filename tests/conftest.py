@@ -18,7 +18,8 @@ import pytest
 from datetime import date
 
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage.assignments import assign
 from storage.conversations import link_identity
@@ -31,7 +32,30 @@ from storage.network import FocalPointData, InstitutionData, add_focal_point, ad
 from storage.reference import ensure_mechanisms
 from storage.selection import Selector
 
-PG_URL = os.environ.get("NMRF_TEST_DATABASE_URL")
+def _worker_database(url: str | None) -> str | None:
+    """Under pytest-xdist each worker has a database of its own (test_gw0,
+    test_gw1, ...), made on first use: the fixtures empty theirs between
+    tests, which on one shared database would pull it away from the other."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+async def _create_database(url: str) -> None:
+    parsed = make_url(url)
+    server = create_async_engine(parsed.set(drivername="postgresql+asyncpg", database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with server.connect() as conn:
+            known = await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database})
+            if not known:
+                await conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        await server.dispose()
+
+
+PG_URL = _worker_database(os.environ.get("NMRF_TEST_DATABASE_URL"))
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -56,6 +80,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def pg_migrated() -> str | None:
     if PG_URL:
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            asyncio.run(_create_database(PG_URL))
         asyncio.run(_migrate(PG_URL))
     return PG_URL
 
