@@ -10,7 +10,8 @@ from datetime import date
 from decimal import Decimal
 
 from babel.dates import format_interval
-from babel.numbers import NumberFormatError, format_decimal, get_decimal_symbol, get_group_symbol, parse_decimal
+from babel import Locale
+from babel.numbers import NumberFormatError, format_decimal, format_percent, get_decimal_symbol, get_group_symbol, parse_decimal
 
 from messages import bidi, locale_of, native_digits
 
@@ -95,3 +96,16 @@ def local_period(start: date, end: date, language: str) -> str:
 def local_amount(value: Decimal, language: str) -> str:
     """A sum of money to the cent, the locale's separators: 150 000,50 / 150.000,50 / 150,000.50."""
     return native_digits(format_decimal(value, format="#,##0.00", locale=_locale(language), numbering_system="default"), language)
+
+
+def local_percent(share: float, language: str) -> str:
+    """``share`` (0.125) as a percentage, to a decimal at most, in the
+    locale's pattern, digits and sign: 12.5% / 12,5 % / ١٢٫٥٪. Babel writes
+    the pattern's "%" whatever the locale's own sign, so that sign (Arabic's
+    ٪, with its letter mark) is put in here."""
+    locale = Locale.parse(_locale(language))
+    shown = format_percent(
+        Decimal(str(round(100 * share, 1))) / 100, locale=locale, decimal_quantization=False, numbering_system="default",
+    )
+    sign = locale.number_symbols.get(locale.default_numbering_system, {}).get("percentSign", "%")
+    return native_digits(shown.replace("%", sign), language)

@@ -82,6 +82,18 @@ def test_dates_in_the_readers_locale() -> None:
     assert {lang: local_date(day, lang) for lang in ALL_LANGUAGES} == {lang: expected[lang] for lang in ALL_LANGUAGES}
 
 
+def test_shares_in_the_readers_locale() -> None:
+    """Babel's percent pattern, a decimal at most, and the locale's own percent sign: Arabic's ٪ in its digits."""
+    from messages.numbers import local_percent
+
+    expected = {
+        "en": "12.5%", "fr": "12,5\u00a0%", "es": "12,5\u00a0%", "ar": "١٢٫٥٪\u061c",
+        "zh": "12.5%", "ru": "12,5\u00a0%", "pt": "12,5%",
+    }
+    assert {lang: local_percent(0.125, lang) for lang in ALL_LANGUAGES} == {lang: expected[lang] for lang in ALL_LANGUAGES}
+    assert (local_percent(1 / 3, "en"), local_percent(1, "ar"), local_percent(0, "fr")) == ("33.3%", "١٠٠٪\u061c", "0\u00a0%")
+
+
 def cldr_categories(language: str) -> list[str]:
     rule = Locale.parse(language).plural_form
     return [c for c in CLDR_ORDER if c in rule.tags or c == "other"]

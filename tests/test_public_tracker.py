@@ -126,7 +126,7 @@ async def test_public_serves_what_report_progress_public_writes(served: tuple[st
     page = body.decode("utf-8")
     # The same table and the same "as of" figures as the file, in the first language configured.
     assert table(page) == table(written["es"]) and as_of_line(page) == as_of_line(written["es"])
-    assert as_of_line(page) == "Al 23 de noviembre de 2026: 3 recomendaciones, 1 de ellas con una actualización (33,3 %)."
+    assert as_of_line(page) == "Al 23 de noviembre de 2026: 3 recomendaciones, 1 de ellas con una actualización (33,3\u00a0%)."
     assert page.count("<svg") == 4 and 'lang="es"' in page
     # With the moment it was built, where the secretariat is, and links to the other language.
     assert "Datos al 2026-11-23 10:00 (America/Montevideo)" in page and '<a href="/public/en" hreflang="en" lang="en">English</a>' in page

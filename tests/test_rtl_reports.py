@@ -256,3 +256,49 @@ async def test_the_pledges_report_in_arabic_is_right_to_left(
     # The summary's counts are in the reader's digits (one confirmed pledge: ١), as its sentences are.
     moj = next(row for row in Document(str(out)).tables[0].rows if row.cells[1].text == "MOJ")
     assert moj.cells[3].text == messages.local_number(1, "ar") == "١"
+
+
+def chart_texts(shown: str) -> list[str]:
+    """What matplotlib drew on the page's charts: each text's glyphs are paths,
+    after a comment that says the text."""
+    return re.findall(r"<!-- (.*?) -->", shown)
+
+
+def test_the_numbers_drawn_on_an_arabic_chart_are_in_arabic_indic_digits() -> None:
+    """Ticks, percentages and months, as the Arabic page writes its numbers (ar_EG, messages.local_number)."""
+    drawn = chart_texts(page("ar"))
+    numbers = [s for s in drawn if any(c.isdigit() for c in s)]
+    assert numbers and [s for s in numbers if re.search("[0-9]", s)] == []
+    # The response chart's axis is a share: Babel's Arabic percent sign, no bare "%" label beside it.
+    assert {"٠٪", "٢٠٪", "١٠٠٪"} <= set(drawn) and "%" not in drawn
+    assert "٢٫٥" in drawn and "٢٠٢٦-٠٩" in drawn
+
+
+@pytest.mark.parametrize(("language", "percent", "half"), [("en", "20%", "2.5"), ("zh", "20%", "2.5"), ("fr", "20\u00a0%", "2,5"), ("ru", "20\u00a0%", "2,5")])
+def test_the_numbers_drawn_on_other_charts_keep_latin_digits_in_their_locales_format(language: str, percent: str, half: str) -> None:
+    drawn = chart_texts(page(language))
+    assert percent in drawn and half in drawn and "2026-09" in drawn
+    assert not any(re.search("[\u0660-\u0669]", s) for s in drawn)
+
+
+def test_the_bars_of_the_actions_chart_are_labelled_in_the_readers_digits() -> None:
+    with progress_page._PYPLOT:
+        drawn = chart_texts(progress_page._actions_by_status(Counter({"in_progress": 12, "not_started": 3}), "ar"))
+    assert {"١٢", "٣"} <= set(drawn) and not any(re.search("[0-9]", s) for s in drawn)
+
+
+def test_an_indicators_dates_and_values_are_drawn_in_the_readers_digits() -> None:
+    """The date axis keeps matplotlib's choice of what to show (2026-05), in the locale's digits."""
+    from decimal import Decimal
+    from types import SimpleNamespace
+    from typing import cast
+
+    from storage.report_plan import PlanIndicator
+
+    indicator = SimpleNamespace(baseline_value=Decimal("31.5"), baseline_date=None, target_value=None, target_date=None, unit="%")
+    points = [SimpleNamespace(value=SimpleNamespace(period_end=datetime(2026, m, 28).date(), value=Decimal(v))) for m, v in ((3, "33.5"), (9, "35"))]
+    plan = cast(PlanIndicator, SimpleNamespace(indicator=indicator, series=SimpleNamespace(points=points)))
+    with progress_page._PYPLOT:
+        arabic, english = (chart_texts(progress_page._indicator(plan, language)) for language in ("ar", "en"))
+    assert "٢٠٢٦-٠٥" in arabic and "٣٤" in arabic and not any(re.search("[0-9]", s) for s in arabic)
+    assert "2026-05" in english and "34" in english

@@ -35,11 +35,15 @@ import matplotlib
 
 matplotlib.use("Agg")  # no screen on a server
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axis import Axis  # noqa: E402
+from matplotlib.category import StrCategoryConverter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, ScalarFormatter  # noqa: E402
 
 from bot.reports.chart_fonts import families  # noqa: E402
-from messages import local_date, local_number, t  # noqa: E402
+from messages import local_date, local_number, native_digits, t  # noqa: E402
 from bot.reports.rtl import html_lang, is_rtl, text_direction  # noqa: E402
-from messages.numbers import local_amount, local_decimal  # noqa: E402
+from messages.bidi import strip_controls  # noqa: E402
+from messages.numbers import local_amount, local_decimal, local_percent  # noqa: E402
 from storage.actions import ActionView  # noqa: E402
 from storage.enums import ImplementationStatus  # noqa: E402
 from storage.report_plan import PlanIndicator  # noqa: E402
@@ -68,7 +72,33 @@ th{background:#f5f7fa;position:sticky;top:0} .status{white-space:nowrap} tr.grou
 """
 
 
-def _svg(figure: plt.Figure) -> str:
+def drawn(text: str) -> str:
+    """A number as a chart draws it: matplotlib lays out the line itself, so
+    without the directional marks Babel gives Arabic's signs."""
+    return strip_controls(text)
+
+
+def _numbers_in_locale(axis: Axis, language: str, *, percent: bool) -> None:
+    """The axis's tick labels written as the reader writes numbers, through
+    Babel (messages): ١٢٫٥ and ٢٠٪ in Arabic, 12,5 and 20 % in French. Names
+    (a category axis) are left as they are; dates keep matplotlib's choice
+    of what to show, in the locale's digits."""
+    if isinstance(axis.get_converter(), StrCategoryConverter):
+        return
+    shown = axis.get_major_formatter()
+    if not isinstance(shown, ScalarFormatter):  # dates
+        axis.set_major_formatter(FuncFormatter(lambda value, pos: drawn(native_digits(shown(value, pos), language))))
+    elif percent:
+        axis.set_major_formatter(FuncFormatter(lambda value, _pos: drawn(local_percent(value / 100, language))))
+    else:
+        axis.set_major_formatter(FuncFormatter(lambda value, _pos: drawn(local_number(value, language))))
+
+
+def _svg(figure: plt.Figure, language: str, *, percent: bool = False) -> str:
+    """The figure as SVG, its numbers in the reader's locale (``percent``: its value axis is a share of 100)."""
+    for axes in figure.axes:
+        for axis in (axes.xaxis, axes.yaxis):
+            _numbers_in_locale(axis, language, percent=percent)
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(figure)
@@ -90,7 +120,7 @@ def _stacked(groups: dict[str, Counter[str]], language: str) -> str:
         left = [a + b for a, b in zip(left, values, strict=True)]
     axes.legend(loc="lower right", fontsize=8, frameon=False)
     axes.spines[["top", "right"]].set_visible(False)
-    return _svg(figure)
+    return _svg(figure, language)
 
 
 def goal_bar_labels(by_goal: dict[int, Counter[str]], language: str) -> list[str]:
@@ -98,7 +128,7 @@ def goal_bar_labels(by_goal: dict[int, Counter[str]], language: str) -> list[str
     def short(name: str) -> str:
         return name if len(name) <= 34 else name[:33].rstrip() + "…"
 
-    return [f"{goal} {short(goal_name(goal, language))} ({local_number(sum(by_goal[goal].values()), language)})" for goal in sorted(by_goal, reverse=True)]
+    return [f"{local_number(goal, language)} {short(goal_name(goal, language))} ({local_number(sum(by_goal[goal].values()), language)})" for goal in sorted(by_goal, reverse=True)]
 
 
 def _goal_shares(by_goal: dict[int, Counter[str]], language: str) -> str:
@@ -111,34 +141,33 @@ def _goal_shares(by_goal: dict[int, Counter[str]], language: str) -> str:
         axes.barh(labels, values, left=left, color=STATUS_COLOURS[status], label=t(f"status.{status}", language))
         left = [a + b for a, b in zip(left, values, strict=True)]
     axes.set_xlim(0, 100)
-    axes.set_xlabel("%")
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.6 / (len(goals) + 3)), ncol=3, fontsize=8, frameon=False)
     axes.spines[["top", "right"]].set_visible(False)
-    return _svg(figure)
+    return _svg(figure, language, percent=True)
 
 
-def _response(response: dict[str, tuple[int, int]]) -> str:
+def _response(response: dict[str, tuple[int, int]], language: str) -> str:
     largest = sorted(response.items(), key=lambda kv: -kv[1][0])[:MAX_BARS][::-1]
     figure, axes = plt.subplots(figsize=(7, 0.35 * len(largest) + 1.2))
     rates = [100 * answered / assigned if assigned else 0 for _, (assigned, answered) in largest]
     axes.barh([code for code, _ in largest], rates, color="#4f9ad8")
     axes.set_xlim(0, 100)
-    axes.set_xlabel("%")
     axes.spines[["top", "right"]].set_visible(False)
-    return _svg(figure)
+    return _svg(figure, language, percent=True)
 
 
-def _over_time(by_month: Counter[str]) -> str:
+def _over_time(by_month: Counter[str], language: str) -> str:
     months = sorted(by_month)
     figure, axes = plt.subplots(figsize=(7, 3))
     total, cumulative = 0, []
     for month in months:
         total += by_month[month]
         cumulative.append(total)
-    axes.plot(months or ["-"], cumulative or [0], marker="o", color="#2e9e5b")
+    # The months are names on their axis ("2026-09"), written in the reader's digits.
+    axes.plot([native_digits(m, language) for m in months] or ["-"], cumulative or [0], marker="o", color="#2e9e5b")
     axes.tick_params(axis="x", rotation=45, labelsize=8)
     axes.spines[["top", "right"]].set_visible(False)
-    return _svg(figure)
+    return _svg(figure, language)
 
 
 def _actions_by_status(counts: Counter[str], language: str) -> str:
@@ -148,10 +177,10 @@ def _actions_by_status(counts: Counter[str], language: str) -> str:
     labels = [t(f"status.{status}", language) for status in statuses]
     values = [counts.get(status, 0) for status in statuses]
     bars = axes.barh(labels, values, color=[STATUS_COLOURS[status] for status in statuses])
-    axes.bar_label(bars, labels=[local_number(v, language) for v in values], padding=3, fontsize=8)
+    axes.bar_label(bars, labels=[drawn(local_number(v, language)) for v in values], padding=3, fontsize=8)
     axes.xaxis.get_major_locator().set_params(integer=True)
     axes.spines[["top", "right"]].set_visible(False)
-    return _svg(figure)
+    return _svg(figure, language)
 
 
 def _indicator(plan: PlanIndicator, language: str) -> str:
@@ -177,7 +206,7 @@ def _indicator(plan: PlanIndicator, language: str) -> str:
     axes.tick_params(axis="x", rotation=30, labelsize=8)
     axes.legend(loc="best", fontsize=8, frameon=False)
     axes.spines[["top", "right"]].set_visible(False)
-    return _svg(figure)
+    return _svg(figure, language)
 
 
 def _indicator_caption(plan: PlanIndicator, language: str) -> str:
@@ -290,7 +319,7 @@ def render_progress_page(
     zone = ZoneInfo(timezone)
     day = local_date(as_of.astimezone(zone).date(), language)
     updated = figures.answered
-    share = f"{local_number(round(100 * updated / figures.total, 1) if figures.total else 0, language)} %"
+    share = local_percent(updated / figures.total if figures.total else 0, language)
     # Names are text, not TeX: "Budget ($) and aid ($)" would otherwise be set
     # as a formula, and a stray backslash in one would stop the whole page.
     # pyplot's state is global: one page's charts at a time, whichever thread
@@ -301,8 +330,8 @@ def render_progress_page(
             (say("progress.by_cluster"), _stacked(figures.by_cluster, language)),
             *([(say("progress.by_sdg_goal"), _goal_shares(figures.by_goal, language))] if figures.by_goal else []),
             (say("progress.by_institution"), _stacked(figures.by_institution, language)),
-            (say("progress.response"), _response(figures.response)),
-            (say("progress.over_time"), _over_time(figures.updates_by_month)),
+            (say("progress.response"), _response(figures.response, language)),
+            (say("progress.over_time"), _over_time(figures.updates_by_month, language)),
         ]
         plan = figures.plan
         if plan.actions:
