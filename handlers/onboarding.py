@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.chat_port import Button, OutgoingMessage, command_words
 from handlers.reminders.calendars import focal_point_calendar
 from handlers.reminders.plan import Policy
-from messages import LANGUAGE_NAMES, language_of_locale, t
+from messages import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, language_of_locale, t
 from storage import outbox
 from storage.conversations import FormerAccount
 from storage.enums import OutboxKind, Platform
-from storage.models import FocalPoint
+from storage.models import FocalPoint, SecretariatUser
 
 MOVED = "onboarding.moved"
 
@@ -49,12 +49,20 @@ async def tell_former_accounts(
     return queued
 
 
-def propose_language(focal_point: FocalPoint, platform: Platform, locale: str | None) -> list[OutgoingMessage]:
+def language_buttons() -> tuple[tuple[Button, ...], ...]:
+    """/language's buttons, focal points' and secretariat users' alike: each
+    language by its own name, answered as ``lang:CODE``."""
+    return tuple((Button(LANGUAGE_NAMES[lang], f"lang:{lang}"),) for lang in SUPPORTED_LANGUAGES)
+
+
+def propose_language(person: FocalPoint | SecretariatUser, platform: Platform, locale: str | None) -> list[OutgoingMessage]:
     """When the person's app is set to a language the bot speaks and they
     were not invited in it: an offer to switch, written in that language and
-    answered by a tap on either language's own name (``lang:``, as /language)."""
+    answered by a tap on either language's own name (``lang:``, as /language).
+    A focal point's first message and a secretariat user's alike
+    (handlers.secretariat_users.secretariat_joined)."""
     proposed = language_of_locale(locale)
-    current = focal_point.language
+    current = person.language
     if proposed is None or proposed == current:
         return []
     key = "language.propose"

@@ -96,8 +96,10 @@ _ACTIONS: dict[str, Action] = {verb: a for routes in CAPABILITIES for verb, a in
 _DIALOGUES: list[tuple[str, Dialogue]] = sorted(
     ((prefix, d) for routes in CAPABILITIES for prefix, d in routes.dialogues.items()), key=lambda item: -len(item[0])
 )
+# Commands focal points give too, answered in their own chat as theirs.
+FOCAL_POINTS_TOO = frozenset({"/language"})
 # The commands focal points are refused ("that is for the secretariat").
-COMMANDS: frozenset[str] = frozenset(_COMMANDS)
+COMMANDS: frozenset[str] = frozenset(_COMMANDS) - FOCAL_POINTS_TOO
 
 
 def commands_for(role: SecretariatRole) -> frozenset[str]:

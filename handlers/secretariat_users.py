@@ -2,12 +2,16 @@
 `nmrf-bot secretariat` does on the command line (the same storage
 functions): list them, add one with a role, change a role, remove one,
 invite one. Each change is shown before it applies and needs Confirm; a
-user added gets a one-time invite code for their chat account at once."""
+user added gets a one-time invite code for their chat account at once.
+
+Every user, whatever their role, picks the language the bot writes to them
+in (/language, or the proposal their app's locale brings when they link)."""
 
 from __future__ import annotations
 
 from handlers import buttons, confirm_step, refusals
 from handlers.chat_port import OutgoingMessage, command_words
+from handlers.onboarding import language_buttons, propose_language
 from handlers.secretariat_routes import Action, Command, Dialogue, Routes
 from handlers.turn import SecretariatTurn
 from messages import SUPPORTED_LANGUAGES, local_date, t
@@ -26,7 +30,7 @@ from storage.validation import check_email, check_timezone
 
 CONFIRM = "secretariat_users.confirm"
 buttons.register_dialogue("secretariat_users", "s", {CONFIRM: "k"})
-ADMIN = SecretariatRole.ADMIN
+ADMIN, VIEWER = SecretariatRole.ADMIN, SecretariatRole.VIEWER
 
 
 async def command(turn: SecretariatTurn, args: str) -> None:
@@ -54,6 +58,27 @@ def secretariat_welcome(user: SecretariatUser, platform: Platform) -> OutgoingMe
     role = t(f"role.{SecretariatRole(user.role).value}", lang)
     return OutgoingMessage("secretariat_users.welcome", t("secretariat_users.welcome", lang, name=user.name, role=role, **command_words(platform)),
                            language=lang)
+
+
+def secretariat_joined(user: SecretariatUser, platform: Platform, locale: str | None) -> list[OutgoingMessage]:
+    """What a secretariat user reads once their invite linked the account:
+    the welcome, then, when their app (Telegram's ``language_code``, Slack's
+    user locale) speaks another language the bot speaks, the offer to switch,
+    as a focal point gets (handlers.onboarding.propose_language)."""
+    return [secretariat_welcome(user, platform), *propose_language(user, platform, locale)]
+
+
+async def choose_language(turn: SecretariatTurn, args: str) -> None:
+    turn.say("language.choose", language_buttons())
+
+
+async def set_language(turn: SecretariatTurn, argument: str) -> bool:
+    """``lang:CODE``, from /language or the proposal: from now on in that language."""
+    if argument not in SUPPORTED_LANGUAGES:
+        return False
+    turn.user.language = argument
+    turn.say("language.set")
+    return True
 
 
 async def invite(turn: SecretariatTurn, user: SecretariatUser) -> None:
@@ -188,7 +213,10 @@ async def on_action(turn: SecretariatTurn, argument: str) -> bool:
 
 
 ROUTES = Routes(
-    commands={"/secretariat": Command(ADMIN, command, "secretariat.help_secretariat")},
-    actions={"su": Action(ADMIN, on_action)},
+    commands={
+        "/secretariat": Command(ADMIN, command, "secretariat.help_secretariat"),
+        "/language": Command(VIEWER, choose_language, "secretariat.help_language", resets=False),
+    },
+    actions={"su": Action(ADMIN, on_action), "lang": Action(VIEWER, set_language)},
     dialogues={"secretariat_users.": Dialogue(ADMIN, confirm_step.press_reminder("secretariat_users.press"))},
 )

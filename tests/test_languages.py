@@ -17,19 +17,22 @@ from collections.abc import Callable, Iterator
 from datetime import date
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import messages
 from handlers import update_text
 from handlers.chat_port import ChatAddress, IncomingMessage, OutgoingMessage
 from handlers.engine import ConversationEngine
+from handlers.secretariat_users import secretariat_joined
 from messages import UPCOMING_LANGUAGES, catalog, language_of_locale, t
 from messages.bidi import FSI, LRI, PDI, RLM, strip_controls
 from storage.conversations import create_invite
-from storage.enums import FocalPointRole, ImplementationStatus as S, Platform
-from storage.models import Document, FocalPoint, Recommendation
+from storage.enums import FocalPointRole, ImplementationStatus as S, Platform, SecretariatRole
+from storage.models import Document, FocalPoint, Recommendation, SecretariatUser
 from storage.network import FocalPointData, add_focal_point
+from storage.secretariat import SecretariatUserData, add_secretariat_user, seed_secretariat_users
+from storage.secretariat_invites import create_secretariat_invite
 from storage.status import history
 from tests.dialogue_harness import bot, chat, clock, gateway
 from tests.fakes import FakeClock, FakeGateway, Person
@@ -145,6 +148,99 @@ async def test_a_slack_member_matched_by_email_is_proposed_their_locale(
     welcome, proposal = gateway.take()
     assert (welcome.key, proposal.key, proposal.language) == ("onboarding.welcome", "language.propose", "zh")
     assert [b.action for row in proposal.buttons for b in row] == ["lang:zh", "lang:en"]
+
+
+async def _secretariat_invite(sessions: async_sessionmaker[AsyncSession], clock: FakeClock, name: str, email: str, language: str) -> str:
+    """A secretariat user added by an admin, and the one-time code they link their account with."""
+    async with sessions() as session, session.begin():
+        await seed_secretariat_users(session, [SecretariatUserData("Mary Grant", "mary@mfa.example", "en", "UTC")])
+        user = await add_secretariat_user(session, SecretariatUserData(name, email, language, "UTC", role=SecretariatRole.COORDINATOR))
+        return await create_secretariat_invite(session, user, clock())
+
+
+async def _secretariat_language(sessions: async_sessionmaker[AsyncSession], email: str) -> str:
+    async with sessions() as session:
+        user = await session.scalar(select(SecretariatUser).where(SecretariatUser.email == email))
+        assert user is not None
+        return user.language
+
+
+@pytest.mark.xfail(strict=True, reason="needs handlers/engine.py _redeem to return secretariat_joined(joined, address.platform, locale); the lead lands that line")
+@pytest.mark.parametrize(("platform", "locale", "proposed", "words"), [
+    (Platform.TELEGRAM, "pt-BR", "pt", {"language": "/language"}),
+    (Platform.SLACK, "ar-SA", "ar", {"language": "language"}),
+])
+async def test_a_secretariat_user_linking_their_account_is_proposed_their_apps_language(
+    bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock,
+    world: dict[str, int], speaking: Speak, platform: Platform, locale: str, proposed: str, words: dict[str, str],
+) -> None:
+    """Telegram's language_code, Slack's user locale: the same offer a focal point gets (handlers.onboarding.propose_language)."""
+    speaking(proposed)
+    code = await _secretariat_invite(sessions, clock, "Joana Lima", "joana@mfa.example", "en")
+    joana = ChatAddress(platform, "U0JOANA", "D0JOANA", "T0GOV") if platform is Platform.SLACK else Person("801").address
+    await bot.handle(IncomingMessage(joana, "s1", text=f"/start {code}", locale=locale))
+    welcome, proposal = gateway.take()
+    assert (welcome.key, welcome.language, proposal.key, proposal.language) == ("secretariat_users.welcome", "en", "language.propose", proposed)
+    assert proposal.text == t("language.propose", proposed, name=messages.LANGUAGE_NAMES[proposed], **words)
+    assert [b.action for row in proposal.buttons for b in row] == [f"lang:{proposed}", "lang:en"]
+    await bot.handle(IncomingMessage(joana, "s2", action=gateway.action(messages.LANGUAGE_NAMES[proposed], joana.user_id)))
+    (done,) = gateway.take()
+    assert (done.key, done.language, done.text) == ("language.set", proposed, t("language.set", proposed))
+    assert await _secretariat_language(sessions, "joana@mfa.example") == proposed
+
+
+async def test_a_secretariat_user_invited_in_their_apps_language_is_only_welcomed(
+    bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], clock: FakeClock,
+    world: dict[str, int], speaking: Speak,
+) -> None:
+    speaking("ru")
+    code = await _secretariat_invite(sessions, clock, "Irina Petrova", "irina@mfa.example", "ru")
+    await bot.handle(IncomingMessage(Person("802").address, "s3", text=f"/start {code}", locale="ru-RU"))
+    assert [m.key for m in gateway.take()] == ["secretariat_users.welcome"]
+    async with sessions() as session, session.begin():
+        other = await add_secretariat_user(session, SecretariatUserData("Dieter Roth", "dieter@mfa.example", "en", "UTC"))
+        code = await create_secretariat_invite(session, other, clock())
+    # An app in a language the bot does not speak: nothing to propose.
+    await bot.handle(IncomingMessage(Person("803").address, "s4", text=f"/start {code}", locale="de"))
+    assert [m.key for m in gateway.take()] == ["secretariat_users.welcome"]
+
+
+def test_a_secretariat_user_is_welcomed_then_proposed_their_apps_language() -> None:
+    """What the engine sends when an invite links a secretariat user (handlers.secretariat_users.secretariat_joined)."""
+    user = SecretariatUser(name="Joana Lima", email="joana@mfa.example", language="en", timezone="UTC", role=SecretariatRole.VIEWER)
+    joined = secretariat_joined(user, Platform.SLACK, "zh-CN")
+    assert [(m.key, m.language) for m in joined] == [("secretariat_users.welcome", "en"), ("language.propose", "zh")]
+    assert joined[1].text == t("language.propose", "zh", name="中文", language="language")
+    assert [m.key for m in secretariat_joined(user, Platform.TELEGRAM, "en-US")] == ["secretariat_users.welcome"]
+    assert [m.key for m in secretariat_joined(user, Platform.TELEGRAM, None)] == ["secretariat_users.welcome"]
+
+
+async def test_a_secretariat_user_changes_language_with_language_and_a_focal_point_still_can(
+    bot: ConversationEngine, gateway: FakeGateway, sessions: async_sessionmaker[AsyncSession], world: dict[str, int], speaking: Speak,
+) -> None:
+    speaking(*UPCOMING_LANGUAGES)
+    async with sessions() as session, session.begin():
+        await seed_secretariat_users(session, [SecretariatUserData("Mary Grant", "mary@mfa.example", "en", "UTC", telegram_user_id=900)])
+        await add_secretariat_user(session, SecretariatUserData(
+            "Vera Lind", "vera@mfa.example", "en", "UTC", telegram_user_id=902, role=SecretariatRole.VIEWER))
+    vera = Person("902")
+    await bot.handle(vera.says("/help"))
+    (help_,) = gateway.take()
+    assert t("secretariat.help_language", "en", language="/language") in help_.text.splitlines()
+    await bot.handle(vera.says("/language"))
+    (choose,) = gateway.take()
+    assert choose.key == "language.choose" and [b.label for row in choose.buttons for b in row] == [messages.LANGUAGE_NAMES[lang] for lang in messages.SUPPORTED_LANGUAGES]
+    assert await chat(bot, gateway, vera.presses(gateway.action("العربية", "902"))) == ["language.set"]
+    assert await _secretariat_language(sessions, "vera@mfa.example") == "ar"
+    await bot.handle(vera.says("/language"))
+    (again,) = gateway.take()
+    assert again.language == "ar" and again.text == t("language.choose", "ar")
+    # A language the bot does not speak is not taken from a forged press.
+    await bot.handle(vera.presses("lang:de"))
+    assert [m.key for m in gateway.take()] == ["secretariat.help"]
+    assert await _secretariat_language(sessions, "vera@mfa.example") == "ar"
+    # Focal points' /language is theirs, not refused as the secretariat's.
+    assert await chat(bot, gateway, ana.says("/language")) == ["language.choose"]
 
 
 async def test_language_lists_every_language_by_its_own_name(bot: ConversationEngine, gateway: FakeGateway, world: dict[str, int], speaking: Speak) -> None:
