@@ -391,7 +391,7 @@ async def test_follow_up_refusals_in_french_and_spanish(
         document, _ = await get_document(session, CO)
         document.mechanism_id = (await session.execute(select(Mechanism.id).where(Mechanism.code == "UPR"))).scalar_one()
     assert await _said(bot, gateway, tap("Confirmar", carlos)) == (
-        f"«{CO}» no son observaciones finales de un órgano de tratado: solo estas tienen párrafos seleccionados para el seguimiento. No se cambió nada."
+        f"«{CO}» no son observaciones finales de un órgano creado en virtud de tratados: solo estas tienen párrafos seleccionados para el seguimiento. No se cambió nada."
     )
 
 

@@ -246,3 +246,42 @@ def test_each_catalog_is_well_formed_for_gettext_tools(language: str) -> None:
                 if test(text.strip('"'), "\\n") != test(msgid.strip('"'), "\\n"):
                     problems.append(f"{number}: msgstr {where} with a line break its msgid has not")
     assert problems == []
+
+
+# The UN's own words for its mechanisms in each language, as
+# messages/locale/TERMS.md records them with their sources: each message
+# whose English names the thing uses that form (a stem where the language
+# inflects it). Portuguese, not a UN language, follows OHCHR's Portuguese
+# material and Brazil's government.
+UN_TERMS: dict[str, dict[str, str]] = {
+    r"national mechanism for implementation, reporting and follow-up": {
+        "fr": "mécanisme national de mise en œuvre, d'établissement de rapports et de suivi",
+        "es": "mecanismo nacional de aplicación, presentación de informes y seguimiento",
+        "ar": "الآلية الوطنية للتنفيذ والإبلاغ والمتابعة",
+        "zh": "国家执行、报告和后续行动机制",
+        "ru": "национального механизма по осуществлению, представлению докладов и последующим мерам",
+        "pt": "mecanismo nacional de implementação, elaboração de relatórios e seguimento",
+    },
+    r"treaty body": {
+        "fr": "organe conventionnel", "es": "órgano creado en virtud de tratados", "ar": "هيئة معاهدة",
+        "zh": "条约机构", "ru": "договорн", "pt": "órgão de tratado",
+    },
+    r"concluding observations": {
+        "fr": "observations finales", "es": "observaciones finales", "ar": "ختامية",
+        "zh": "结论性意见", "ru": "заключительные замечания", "pt": "observações finais",
+    },
+    r"^UPR (mid-term|national) report$": {
+        "fr": "EPU", "es": "EPU", "ar": "استعراض الدوري الشامل", "zh": "普遍定期审议", "ru": "УПО", "pt": "RPU",
+    },
+}
+
+
+@pytest.mark.parametrize("term", list(UN_TERMS))
+def test_the_un_mechanisms_are_named_as_the_un_names_them(term: str) -> None:
+    english = {key: text for key, text in catalog("en").items() if isinstance(text, str) and re.search(term, text)}
+    assert english, f"no English message names {term!r}"
+    off = [
+        (language, key) for language, form in UN_TERMS[term].items() for key in english
+        if form not in strip_controls(str(catalog(language)[key]))
+    ]
+    assert off == []
