@@ -12,7 +12,9 @@ can name a focal point or give the work to another institution.
 occasion (an action and its target date, an indicator and its due date, a
 round, its phase and the institution), so neither another tick, another
 process nor a restart tells it again; a new target date or due date is a
-new occasion.
+new occasion. A notice withdrawn before it went (a closure day declared
+that day: handlers.reminders.calendars withdraws escalations) was not told:
+its row is deleted when the next working day plans it again.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.chat_port import OutgoingMessage
@@ -30,7 +33,8 @@ from messages import local_date, shorten, t
 from storage import outbox
 from storage.calendars import Closures, load_closures
 from storage.database import writing
-from storage.enums import OutboxKind
+from storage.enums import OutboxKind, OutboxStatus
+from storage.models import OutboxMessage
 
 KEY_PREFIX = "nobody"
 TITLE_SHOWN = 90
@@ -115,4 +119,10 @@ async def tell(sessions: async_sessionmaker[AsyncSession], policy: Policy, now: 
 
 
 async def enqueue(session: AsyncSession, news: Sequence[outbox.NewMessage]) -> int:
+    # A withdrawn notice holds its key but told nobody: it makes way.
+    keys = [n.key for n in news]
+    for start in range(0, len(keys), 500):
+        await session.execute(
+            delete(OutboxMessage).where(OutboxMessage.key.in_(keys[start:start + 500]), OutboxMessage.status == OutboxStatus.CANCELLED)
+        )
     return len(await outbox.enqueue_many(session, list(news)))
