@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from messages.numbers import latin_digits
 from messages.words import read_word, shown
 from storage.choices import PROGRESS_GROUPS, SDG_GROUPS
 from storage.enums import Priority
@@ -150,7 +151,8 @@ def parse_order(words: list[str], language: str, timezone: str) -> ReportOrder:
         raise InvalidValue("one date at most")
     if dates:
         try:
-            day = date.fromisoformat(dates[0])
+            # \d is any script's digit: an Arabic keyboard types ٢٠٢٦-١١-٢٣.
+            day = date.fromisoformat(latin_digits(dates[0]))
         except ValueError:
             raise InvalidValue(f"not a date: {dates[0]!r}") from None
         as_of = last_moment_of(day, timezone)
