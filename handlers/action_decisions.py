@@ -13,7 +13,7 @@ one, which comes back with a reason.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +31,12 @@ from storage.models import FocalPoint
 ACCEPTED = "action.proposal_accepted_notice"
 REJECTED = "action.proposal_rejected_notice"
 TITLE_SHOWN = 120
+
+
+def in_office(person: FocalPoint, day: date) -> bool:
+    """As storage.network.active_on reads a term: their chat account may
+    outlive it, and an Update button for an institution they left is not theirs."""
+    return person.active_from <= day and (person.active_to is None or person.active_to >= day)
 
 
 def notice_message(action: Action, language: str, platform: Platform) -> OutgoingMessage:
@@ -53,7 +59,7 @@ async def tell_proposer(session: AsyncSession, action: Action, policy: Policy, n
     person = await session.get(FocalPoint, action.proposed_by)
     identity = await reachable_identity_of(session, action.proposed_by)
     address = address_of(identity)
-    if person is None or identity is None or address is None:
+    if person is None or identity is None or address is None or not in_office(person, now.date()):
         return False
     window = (await focal_point_calendar(session, policy, person)).next_window(now)
     kind = OutboxKind.ASSIGNMENT_NOTICE if action.state is ActionState.ACCEPTED else OutboxKind.VALIDATION_RETURNED
