@@ -537,7 +537,12 @@ async def check_overlap(session: AsyncSession, indicator: Indicator, start: date
     counts, the earlier kept in the history); one whose period overlaps
     another's without being it is refused, naming that period: both would
     count in the trend, a quarter's figure beside a year's or two quarters
-    shifted by a month, and a statistician could no longer read it."""
+    shifted by a month, and a statistician could no longer read it.
+    On PostgreSQL the indicator's row is locked first: two values given at
+    once (chat and the command line) would each miss the other's, not yet
+    committed; SQLite's writers hold its write lock already."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(Indicator.id).where(Indicator.id == indicator.id).with_for_update())
     other = await overlapping_period(session, indicator.id, start, end)
     if other is not None:
         raise InvalidValue(
