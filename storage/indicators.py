@@ -24,11 +24,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import inspect, or_, select
+from sqlalchemy import delete, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.action_models import Action
-from storage.enums import Channel
+from storage.enums import Channel, OutboxStatus
 from storage.errors import Conflict, InvalidValue, NotFound, ids_value
 from storage.idempotent import add_once
 from storage.indicator_models import (
@@ -39,10 +39,11 @@ from storage.indicator_models import (
     IndicatorFrequency,
     IndicatorKind,
     IndicatorRecommendation,
+    IndicatorReminderStep,
     IndicatorValue,
     plain,
 )
-from storage.models import AuditEntry, Institution, Recommendation
+from storage.models import AuditEntry, Institution, OutboxMessage, Recommendation
 from storage.network import Change, get_institution
 from storage.types import utcnow
 
@@ -385,8 +386,24 @@ async def retire_indicator(session: AsyncSession, code: str, reason: str, now: d
         )
     indicator.retired_reason = _text(reason, "reason", NOTE_CHARS, required=True)
     indicator.retired_at = now or utcnow()
+    await _take_back_asks(session, indicator.id)
     await session.flush()
     return indicator
+
+
+async def _take_back_asks(session: AsyncSession, indicator_id: int) -> None:
+    """The queued messages not yet sent that ask for the indicator's value
+    go, with the steps they took (of every indicator in them): their keys,
+    one a person a day, are then free, and the next tick asks for what is
+    still due without it. A sender that claimed one meanwhile keeps it."""
+    pending = (await session.scalars(
+        select(OutboxMessage.id).join(IndicatorReminderStep, IndicatorReminderStep.outbox_id == OutboxMessage.id)
+        .where(IndicatorReminderStep.indicator_id == indicator_id, OutboxMessage.status == OutboxStatus.PENDING).distinct()
+    )).all()
+    if not pending:
+        return
+    await session.execute(delete(IndicatorReminderStep).where(IndicatorReminderStep.outbox_id.in_(pending)))
+    await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(pending), OutboxMessage.status == OutboxStatus.PENDING))
 
 
 async def _links(session: AsyncSession, data: IndicatorData) -> tuple[set[int] | None, set[int] | None]:

@@ -1,0 +1,52 @@
+"""Issue 16 re-check: a retired indicator still asked. The reminder tick
+plans a person's indicator requests ahead of their window (and a message
+that missed its window waits for the next); retiring one of them then left
+that queued message in the outbox, and it went out asking for a value of
+the retired indicator. Now retiring takes back the queued, unsent messages
+that ask for it (as nmrf-bot assign --remove takes back an assignment
+notice), so the same tick plans what is still asked, without it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.chat_port import OutgoingMessage
+from handlers.reminders.plan import Policy
+from handlers.reminders.service import ReminderService
+from storage.clock import running_on
+from storage.enums import OutboxStatus
+from storage.indicator_models import IndicatorFrequency, IndicatorKind
+from storage.indicators import IndicatorData, add_indicator, retire_indicator
+from storage.models import OutboxMessage
+from tests.fakes import FakeClock
+
+
+async def _asks(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[OutboxStatus, str]]:
+    async with sessions() as session:
+        rows = await session.execute(select(OutboxMessage.status, OutboxMessage.message).where(OutboxMessage.key.like("indicators:%")).order_by(OutboxMessage.id))
+        return [(status, OutgoingMessage.from_dict(message).text) for status, message in rows]
+
+
+async def test_retiring_an_indicator_takes_back_the_queued_request_and_the_rest_is_asked_without_it(
+    sessions: async_sessionmaker[AsyncSession], world: dict[str, int],
+) -> None:
+    clock = FakeClock()
+    with running_on(clock):
+        async with sessions() as session, session.begin():
+            for code, definition in (("I-3", "Share of women among judges"), ("I-4", "Cases of free legal aid")):
+                await add_indicator(session, IndicatorData(code, IndicatorKind.OUTCOME, definition, "%", IndicatorFrequency.QUARTERLY, "MOJ", date(2026, 11, 23), data_source="register"))
+    assert await ReminderService(sessions, Policy(), clock).tick() == 1
+    [(status, text)] = await _asks(sessions)
+    assert status is OutboxStatus.PENDING and "I-3" in text and "I-4" in text
+    with running_on(clock):
+        async with sessions() as session, session.begin():
+            await retire_indicator(session, "I-3", "The judiciary no longer publishes it")
+    # Nothing queued asks for I-3 any more; Ana is asked for I-4 alone, once.
+    assert not any("I-3" in text for status, text in await _asks(sessions) if status is OutboxStatus.PENDING)
+    await ReminderService(sessions, Policy(), clock).tick()
+    await ReminderService(sessions, Policy(), clock).tick()
+    pending = [text for status, text in await _asks(sessions) if status is OutboxStatus.PENDING]
+    assert len(pending) == 1 and "I-4" in pending[0] and "I-3" not in pending[0]
