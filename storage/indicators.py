@@ -392,14 +392,20 @@ async def retire_indicator(session: AsyncSession, code: str, reason: str, now: d
 
 
 async def _take_back_asks(session: AsyncSession, indicator_id: int) -> None:
-    """The queued messages not yet sent that ask for the indicator's value
-    go, with the steps they took (of every indicator in them): their keys,
-    one a person a day, are then free, and the next tick asks for what is
-    still due without it. A sender that claimed one meanwhile keeps it."""
+    """The queued messages not yet sent that ask for the indicator's value,
+    or tell the secretariat that nobody can be asked for it, go, with the
+    steps they took (of every indicator in them): their keys, one a person
+    a day, are then free, and the next tick asks for what is still due
+    without it. A sender that claimed one meanwhile keeps it."""
     pending = (await session.scalars(
         select(OutboxMessage.id).join(IndicatorReminderStep, IndicatorReminderStep.outbox_id == OutboxMessage.id)
         .where(IndicatorReminderStep.indicator_id == indicator_id, OutboxMessage.status == OutboxStatus.PENDING).distinct()
     )).all()
+    # The secretariat's notice that nobody can be asked for it (keyed by
+    # handlers.reminders.nobody_asked: nobody:indicator:ID:DUE:...).
+    await session.execute(delete(OutboxMessage).where(
+        OutboxMessage.key.like(f"nobody:indicator:{indicator_id}:%"), OutboxMessage.status == OutboxStatus.PENDING,
+    ))
     if not pending:
         return
     await session.execute(delete(IndicatorReminderStep).where(IndicatorReminderStep.outbox_id.in_(pending)))

@@ -50,3 +50,29 @@ async def test_retiring_an_indicator_takes_back_the_queued_request_and_the_rest_
     await ReminderService(sessions, Policy(), clock).tick()
     pending = [text for status, text in await _asks(sessions) if status is OutboxStatus.PENDING]
     assert len(pending) == 1 and "I-4" in pending[0] and "I-3" not in pending[0]
+
+
+async def test_retiring_an_indicator_takes_back_the_secretariats_queued_notice_that_nobody_can_be_asked_for_it(
+    sessions: async_sessionmaker[AsyncSession], world: dict[str, int],
+) -> None:
+    from storage.secretariat import SecretariatUserData, seed_secretariat_users
+
+    clock = FakeClock()
+    with running_on(clock):
+        async with sessions() as session, session.begin():
+            await seed_secretariat_users(session, [SecretariatUserData("María González", "maria@cancilleria.example", "ar", "America/Montevideo", telegram_user_id=900)])
+            # The Ministry of Women has nobody to ask.
+            await add_indicator(session, IndicatorData("I-9", IndicatorKind.OUTCOME, "Women in shelters", "women", IndicatorFrequency.QUARTERLY, "MOW", date(2026, 11, 23), data_source="register"))
+    await ReminderService(sessions, Policy(), clock).tick()
+
+    async def nobody() -> list[OutboxStatus]:
+        async with sessions() as session:
+            return list((await session.scalars(select(OutboxMessage.status).where(OutboxMessage.key.like("nobody:indicator:%")))).all())
+
+    assert await nobody() == [OutboxStatus.PENDING]
+    with running_on(clock):
+        async with sessions() as session, session.begin():
+            await retire_indicator(session, "I-9", "Measured by the census now")
+    assert await nobody() == []
+    await ReminderService(sessions, Policy(), clock).tick()
+    assert await nobody() == []
