@@ -600,8 +600,14 @@ async def _links_of(session: AsyncSession, model: type, column: str, action_id: 
 
 
 async def decide(session: AsyncSession, ref: str, accept: bool, *, actor: str, now: datetime, note: str | None = None) -> Action:
-    """The secretariat's word on a proposed action: taken into the plan, or rejected (with why)."""
+    """The secretariat's word on a proposed action: taken into the plan, or
+    rejected (with why). On PostgreSQL the action's row is locked and read
+    again first: two decisions at once (chat and the command line) each read
+    'proposed', and the second overwrote the first, whose notice the
+    proposer had; SQLite's writers hold its write lock already."""
     action = await get_action(session, ref)
+    if session.get_bind().dialect.name == "postgresql":
+        await session.refresh(action, with_for_update=True)
     if action.state is not ActionState.PROPOSED:
         message = f"{action.code} is {action.state.value}, not proposed: there is nothing to decide"
         if action.state is ActionState.ACCEPTED:

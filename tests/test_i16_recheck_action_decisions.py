@@ -79,3 +79,36 @@ async def test_a_decision_taken_again_is_refused_and_tells_nobody_twice(
 async def _id(sessions: async_sessionmaker[AsyncSession], code: str) -> int:
     async with sessions() as session:
         return (await actions.get_action(session, code)).id
+
+
+async def test_two_decisions_taken_at_once_keep_the_first_and_refuse_the_second(
+    sessions: async_sessionmaker[AsyncSession], world: dict[str, int],
+) -> None:
+    """A coordinator's Confirm in chat and `actions reject` on the command
+    line at the same moment: on PostgreSQL both read 'proposed' and both
+    wrote, the last one's state kept while the proposer was told the first
+    (the notice's key taken). The action's row is now locked for the decision."""
+    from storage.action_models import ActionState
+    from storage.database import writing
+    from storage.errors import Conflict
+
+    code = await _propose(sessions, world["ana"], world["mine"], "Open a shelter in Salto")
+    hold = asyncio.Event()
+
+    async def decide(accept: bool, wait: asyncio.Event | None = None) -> None:
+        async with writing(sessions) as session:
+            await actions.decide(session, code, accept, actor="cli:maria" if accept else "secretariat:2", now=FakeClock().now, note=None if accept else "No")
+            if wait is not None:
+                await wait.wait()
+
+    first = asyncio.create_task(decide(True, hold))
+    await asyncio.sleep(0.3)
+    second = asyncio.create_task(decide(False))
+    await asyncio.sleep(0.5)
+    hold.set()
+    await first
+    with pytest.raises(Conflict) as refused:
+        await asyncio.wait_for(second, 20)
+    assert refused.value.key == "refusal.actions.already_accepted"
+    async with sessions() as session:
+        assert (await actions.get_action(session, code)).state is ActionState.ACCEPTED
