@@ -376,8 +376,13 @@ async def set_range(session: AsyncSession, code: str, minimum: Decimal | None, m
 async def retire_indicator(session: AsyncSession, code: str, reason: str, now: datetime | None = None) -> Indicator:
     """Retire an indicator: no value is asked of it from now on (open_requests
     leaves it out); it stays, with its values, in the history and the reports,
-    marked retired. The reason is kept beside it and in the audit log."""
+    marked retired. The reason is kept beside it and in the audit log. On
+    PostgreSQL the row is locked and read again first, so two retirements
+    at once do not both pass the check (the second's reason replacing the
+    first's); SQLite's writers hold its write lock already."""
     indicator = await get_indicator(session, code)
+    if session.get_bind().dialect.name == "postgresql":
+        await session.refresh(indicator, with_for_update=True)
     if indicator.retired_at is not None:
         raise InvalidValue(
             f"{indicator.code} was retired on {indicator.retired_at:%Y-%m-%d} already ({indicator.retired_reason})", field="code",

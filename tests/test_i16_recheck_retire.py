@@ -76,3 +76,42 @@ async def test_retiring_an_indicator_takes_back_the_secretariats_queued_notice_t
     assert await nobody() == []
     await ReminderService(sessions, Policy(), clock).tick()
     assert await nobody() == []
+
+
+async def test_two_retirements_at_once_keep_the_first_reason_and_refuse_the_second(
+    sessions: async_sessionmaker[AsyncSession], world: dict[str, int],
+) -> None:
+    """On PostgreSQL both read 'not retired' and the second's reason and day
+    replaced the first's; now the indicator's row is locked and read again."""
+    import asyncio
+
+    import pytest
+
+    from storage.database import writing
+    from storage.errors import InvalidValue
+    from storage.indicators import get_indicator
+
+    clock = FakeClock()
+    with running_on(clock):
+        async with sessions() as session, session.begin():
+            await add_indicator(session, IndicatorData("I-3", IndicatorKind.OUTCOME, "Women judges", "%", IndicatorFrequency.QUARTERLY, "MOJ", date(2026, 11, 23), data_source="register"))
+    hold = asyncio.Event()
+
+    async def retire(reason: str, wait: asyncio.Event | None = None) -> None:
+        with running_on(clock):
+            async with writing(sessions) as session:
+                await retire_indicator(session, "I-3", reason)
+                if wait is not None:
+                    await wait.wait()
+
+    first = asyncio.create_task(retire("No longer published", hold))
+    await asyncio.sleep(0.3)
+    second = asyncio.create_task(retire("Replaced by I-4"))
+    await asyncio.sleep(0.5)
+    hold.set()
+    await first
+    with pytest.raises(InvalidValue) as refused:
+        await asyncio.wait_for(second, 20)
+    assert refused.value.key == "refusal.indicators.already_retired"
+    async with sessions() as session:
+        assert (await get_indicator(session, "I-3")).retired_reason == "No longer published"
