@@ -43,7 +43,7 @@ from handlers.chat_imports import ImportSettings
 from handlers.evidence import EvidenceSettings
 from handlers.invite_links import InviteLinks
 from handlers.onboarding import propose_language, tell_former_accounts
-from handlers.secretariat_users import secretariat_welcome
+from handlers.secretariat_users import secretariat_joined
 from handlers.reminders.plan import Policy
 from handlers.report_jobs import ReportAbandoned, ReportRetry, Sleep, pause, through_outages
 from handlers.report_orders import ReportMaker, ReportOrder
@@ -435,7 +435,7 @@ class ConversationEngine:
             joined = await redeem_secretariat_invite(session, code, address.platform, address.workspace_id, address.user_id, address.chat_id, now)
             if joined is not None:
                 log.info("secretariat user %s linked on %s to user %s", joined.id, address.platform.value, address.user_id)
-                return [secretariat_welcome(joined, address.platform)]
+                return secretariat_joined(joined, address.platform, locale)
         former = None
         if found is not None:
             _, focal_point = found

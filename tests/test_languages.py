@@ -165,7 +165,6 @@ async def _secretariat_language(sessions: async_sessionmaker[AsyncSession], emai
         return user.language
 
 
-@pytest.mark.xfail(strict=True, reason="needs handlers/engine.py _redeem to return secretariat_joined(joined, address.platform, locale); the lead lands that line")
 @pytest.mark.parametrize(("platform", "locale", "proposed", "words"), [
     (Platform.TELEGRAM, "pt-BR", "pt", {"language": "/language"}),
     (Platform.SLACK, "ar-SA", "ar", {"language": "language"}),
