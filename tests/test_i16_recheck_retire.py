@@ -8,7 +8,11 @@ notice), so the same tick plans what is still asked, without it."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
+
+import pytest
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,6 +25,7 @@ from storage.enums import OutboxStatus
 from storage.indicator_models import IndicatorFrequency, IndicatorKind
 from storage.indicators import IndicatorData, add_indicator, retire_indicator
 from storage.models import OutboxMessage
+from tests.cli_harness import Cli
 from tests.fakes import FakeClock
 
 
@@ -85,8 +90,6 @@ async def test_two_retirements_at_once_keep_the_first_reason_and_refuse_the_seco
     replaced the first's; now the indicator's row is locked and read again."""
     import asyncio
 
-    import pytest
-
     from storage.database import writing
     from storage.errors import InvalidValue
     from storage.indicators import get_indicator
@@ -115,3 +118,25 @@ async def test_two_retirements_at_once_keep_the_first_reason_and_refuse_the_seco
     assert refused.value.key == "refusal.indicators.already_retired"
     async with sessions() as session:
         assert (await get_indicator(session, "I-3")).retired_reason == "No longer published"
+
+
+def test_a_retired_indicator_is_listed_retired_with_nothing_due(
+    db_url: str, world: dict[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`indicators list` gave a retired indicator a next due date and said
+    nothing of its retirement; `indicators show` named a next due date above
+    'no value is asked of it any more'."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NMRF_DATABASE_URL", db_url)
+    cli = Cli(capsys)
+    cli("indicators", "add", "I-3", "--kind", "outcome", "--definition", "Women judges", "--unit", "%", "--frequency", "quarterly",
+        "--institution", "MOJ", "--first-due", "2026-11-23", "--source", "register")
+    cli("indicators", "add", "I-4", "--kind", "process", "--definition", "Legal aid cases", "--unit", "cases", "--frequency", "quarterly",
+        "--institution", "MOJ", "--first-due", "2026-12-15", "--source", "register")
+    cli("indicators", "retire", "I-3", "--reason", "No longer published")
+    out, _ = cli("indicators", "list", "--format", "json")
+    rows = {r["code"]: r for r in json.loads(out)}
+    assert (rows["I-3"]["next_due"], rows["I-3"]["retired"]) == (None, "2026-11-23")
+    assert (rows["I-4"]["next_due"], rows["I-4"]["retired"]) == ("2026-12-15", None)
+    out, _ = cli("indicators", "show", "I-3")
+    assert "next due" not in out and "  unit: %; reported by MOJ, quarterly from 2026-11-23; retired, nothing due" in out.splitlines()

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 LIST_COLUMNS = (
     "code", "kind", "definition", "unit", "frequency", "institution", "first_due", "next_due", "baseline", "baseline_date",
     "target", "target_date", "latest", "latest_period", "plausible_min", "plausible_max", "source", "disaggregation", "actions", "recommendations",
+    # The day it was retired: nothing is due of it since (next_due empty).
+    "retired",
 )
 VALUE_COLUMNS = (
     "code", "value_id", "period_start", "period_end", "value", "change", "from_baseline", "counts", "due_on", "source", "note", "given_at", "given_by", "channel",
@@ -240,12 +242,13 @@ def indicators_list(app: AppContext, institution: str | None, kind: str | None, 
             latest = trends[i.id].latest
             out.append({
                 "code": i.code, "kind": i.kind, "definition": i.definition, "unit": i.unit, "frequency": i.frequency, "institution": row.institution,
-                "first_due": i.first_due, "next_due": next_due(i.first_due, i.frequency, app.today()),
+                "first_due": i.first_due, "next_due": None if i.retired_at else next_due(i.first_due, i.frequency, app.today()),
                 "baseline": _number(i.baseline_value), "baseline_date": i.baseline_date, "target": _number(i.target_value), "target_date": i.target_date,
                 "latest": _number(latest.value.value) if latest else None,
                 "latest_period": f"{latest.value.period_start.isoformat()}..{latest.value.period_end.isoformat()}" if latest else None,
                 "plausible_min": _number(i.plausible_min), "plausible_max": _number(i.plausible_max), "source": i.data_source, "disaggregation": i.disaggregation,
                 "actions": ",".join(row.actions), "recommendations": ",".join(map(str, row.recommendations)),
+                "retired": i.retired_at.date() if i.retired_at else None,
             })
         return out
 
@@ -290,7 +293,8 @@ def indicators_show(app: AppContext, code: str) -> None:
     i = found.indicator
     lines = [
         f"{i.code} ({i.kind.value}): {i.definition}",
-        f"  unit: {i.unit}; reported by {institution}, {i.frequency.value} from {i.first_due.isoformat()}; next due {next_due(i.first_due, i.frequency, today).isoformat()}",
+        f"  unit: {i.unit}; reported by {institution}, {i.frequency.value} from {i.first_due.isoformat()}; "
+        + ("retired, nothing due" if i.retired_at else f"next due {next_due(i.first_due, i.frequency, today).isoformat()}"),
         f"  baseline: {f'{i.baseline_value} ({i.baseline_date})' if i.baseline_value is not None else '-'}; "
         f"target: {f'{i.target_value} by {i.target_date}' if i.target_value is not None else '-'}",
     ]
