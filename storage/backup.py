@@ -31,7 +31,7 @@ def backup_sqlite(source: Path, target: Path) -> Copied:
         return _backup(source, target)
     except sqlite3.Error as exc:
         target.with_name(target.name + ".partial").unlink(missing_ok=True)
-        raise BackupFailed(f"backup of {source} failed: {exc}") from None
+        raise BackupFailed(f"backup of {source} to {target} failed: {exc}") from None
 
 
 def _backup(source: Path, target: Path) -> Copied:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -120,5 +121,11 @@ def db_backup(app: AppContext, target: Path, force: bool) -> None:
         raise ConfigurationError(f"{target} exists; give --force to replace it")
     if target.resolve() == source.resolve():
         raise ConfigurationError("the backup must go to another file than the database")
+    # Said as such: SQLite's own word for it is "unable to open database file".
+    folder = target.resolve().parent
+    if not folder.is_dir():
+        raise ConfigurationError(f"cannot write the backup to {target}: no folder {folder}")
+    if not os.access(folder, os.W_OK):
+        raise ConfigurationError(f"cannot write the backup to {target}: permission denied")
     copied = backup_sqlite(source, target)
     click.echo(f"backed up {source} to {target}: {copied.pages} pages, {copied.bytes / 2**20:.1f} MiB, schema {copied.revision}, integrity ok")
