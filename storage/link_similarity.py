@@ -27,12 +27,22 @@ The method, and why (the README says it for readers):
   their Jaccard overlap, a low one up to nearly x1.8): multiplied, not added, because two
   recommendations on one theme often ask different things, so tags alone
   never link two texts.
+- Across languages, and across mechanisms (a UPR recommendation and a
+  committee's paragraph word one ask differently), the concepts two texts
+  name by the bilingual term list of storage/link_terms.py ("violencia
+  contra la mujer" and "violence against women" are one concept) count too:
+  such a pair is at least a share of its concept similarity, damped when
+  the two have few concepts in common. Two texts of one language and one
+  mechanism are compared by their words alone.
 - Only recommendations to one State (``country``) are compared; those with
   no State, only with each other.
 - Groups come from average linkage over the chains of pairs above the
   threshold, not from the chains themselves: A~B~C where A and C are
   unrelated does not glue A and C together, and no group grows beyond
-  ``max_group``.
+  ``max_group``. A recommendation average linkage leaves alone then joins
+  the group whose centroid it is like (``_attach``): a group of many
+  loosely alike members has a short centroid, so a newcomer need not be as
+  like each member as they are like one another.
 
 scikit-learn and SciPy are imported inside ``suggest_groups``: the command
 line starts without them (issue 18).
@@ -78,6 +88,23 @@ _BLOCK = 512
 # threshold rises to split a larger one.
 LINKAGE_LIMIT = 600
 SPLIT_STEP = 0.05
+# The bilingual term list (storage/link_terms.py): two texts in different
+# languages are at least CONCEPT_WEIGHT times as alike as the concepts they
+# name (the cosine of their concept vectors, IDF-weighted); two in one
+# language from different mechanisms (a UPR recommendation and a committee's
+# paragraph, which word the same ask differently), CONCEPT_OTHER_MECHANISM
+# times; two in one language from one mechanism are compared by their words
+# alone (the concepts there raised wrong pairs as much as right ones).
+CONCEPT_WEIGHT = 0.8
+CONCEPT_OTHER_MECHANISM = 0.6
+# The concept similarity counts by shared / (shared + CONCEPT_SHARED), the
+# concepts the two have in common: two texts that name one same concept and
+# little else ("detention", "law") are not alike for that.
+CONCEPT_SHARED = 3.0
+# An item average linkage leaves alone joins the group whose centroid it is
+# like (``_attach``) when the cosine with the centroid is at least the
+# threshold times ATTACH_MARGIN.
+ATTACH_MARGIN = 1.2
 
 
 @dataclass(frozen=True)
@@ -221,6 +248,23 @@ def normalise(text: str) -> str:
     return " ".join(t.split())
 
 
+# The commonest function words of each language, to tell a text's language.
+_LANGUAGE_WORDS = {
+    "en": frozenset("the and of to in its for with on by all that".split()),
+    "es": frozenset("el la los las de del y que en para por con su sus al".split()),
+    "fr": frozenset("le la les des du de et pour dans son sa ses aux au".split()),
+}
+
+
+def language(normalised: str) -> str:
+    """The language (en, es, fr) whose function words a normalised text has
+    most of; English when it has none."""
+    words = normalised.split()
+    counts = {lang: sum(1 for w in words if w in vocab) for lang, vocab in _LANGUAGE_WORDS.items()}
+    best = max(counts, key=lambda lang: (counts[lang], lang == "en"))
+    return best
+
+
 def content(normalised: str) -> str:
     """The words that carry the ask: ``normalise``'s output without the
     stop words."""
@@ -310,13 +354,23 @@ class _Features:
         import numpy as np
         from sklearn.feature_extraction.text import TfidfVectorizer
 
+        from storage.link_terms import concepts
+
         normalised = [normalise(i.text) for i in items]
         texts = [stems(content(t) or t) for t in normalised]
+        named = [" ".join(concepts(content(t), STOP_WORDS)) for t in normalised]
         asked: list[str] = []
+        asked_named: list[str] = []
         counts: list[int] = []
-        for item, text in zip(items, texts, strict=True):
+        for item, text, whole in zip(items, texts, named, strict=True):
             parts = requests(item.text)
-            asked.extend([text] if len(parts) == 1 else [stems(content(normalise(p))) for p in parts])
+            if len(parts) == 1:
+                asked.append(text)
+                asked_named.append(whole)
+            else:
+                pieces = [content(normalise(p)) for p in parts]
+                asked.extend(stems(p) for p in pieces)
+                asked_named.extend(" ".join(concepts(p, STOP_WORDS)) for p in pieces)
             counts.append(len(parts))
         # Requests of item k are rows first[k] .. first[k] + count[k] - 1.
         self.count = np.asarray(counts)
@@ -332,6 +386,18 @@ class _Features:
             self.words = self.asked_words = None
         self.chars: Any = chars.fit_transform(texts)
         self.asked_chars: Any = chars.transform(asked)
+        # The concepts of the term list each text and request names, weighted
+        # by how rare they are among this State's recommendations.
+        bag = TfidfVectorizer(analyzer=str.split, binary=True, dtype=np.float32)
+        try:
+            self.concepts: Any = bag.fit_transform(named)
+            self.asked_concepts: Any = bag.transform(asked_named)
+        except ValueError:  # no concept anywhere
+            self.concepts = self.asked_concepts = None
+        self.language = np.asarray([language(t) for t in normalised])
+        self.asked_language = np.repeat(self.language, self.count)
+        self.mechanism = np.asarray([fold(i.mechanism) for i in items])
+        self.asked_mechanism = np.repeat(self.mechanism, self.count)
         self.treaties = _incidence([instruments(t) for t in normalised])
         self.tags = [_incidence([getattr(i, kind) for i in items]) for kind in ("themes", "affected", "sdgs")]
 
@@ -342,7 +408,7 @@ class _Features:
 
         a, a_starts = self._requests_of(rows)
         b, b_starts = self._requests_of(cols)
-        best = self._cosine(self.asked_words, self.asked_chars, a, b)
+        best = self._cosine(self.asked_words, self.asked_chars, self.asked_concepts, self.asked_language, self.asked_mechanism, a, b)
         return np.maximum.reduceat(np.maximum.reduceat(best, a_starts, axis=0), b_starts, axis=1)
 
     def _requests_of(self, items: Any) -> tuple[Any, Any]:
@@ -356,12 +422,19 @@ class _Features:
         return rows, starts
 
     @staticmethod
-    def _cosine(words: Any, chars: Any, a: Any, b: Any) -> Any:
+    def _cosine(words: Any, chars: Any, named: Any, languages: Any, mechanisms: Any, a: Any, b: Any) -> Any:
         import numpy as np
 
         sim = (chars[a] @ chars[b].T).toarray().astype(np.float64)
         if words is not None:
             sim = sim * (1.0 - WORD_WEIGHT) + (words[a] @ words[b].T).toarray() * WORD_WEIGHT
+        if named is not None:
+            alike = (named[a] @ named[b].T).toarray().astype(np.float64)
+            shared = ((named[a] > 0).astype(np.float64) @ (named[b] > 0).astype(np.float64).T).toarray()
+            alike *= shared / (shared + CONCEPT_SHARED)
+            apart = languages[a].reshape(-1, 1) != languages[b].reshape(1, -1)
+            other = mechanisms[a].reshape(-1, 1) != mechanisms[b].reshape(1, -1)
+            sim = np.maximum(sim, np.where(apart, CONCEPT_WEIGHT, np.where(other, CONCEPT_OTHER_MECHANISM, 0.0)) * alike)
         return sim
 
     def similarity(self, rows: Any, cols: Any) -> Any:
@@ -369,7 +442,7 @@ class _Features:
         ``cols`` (index arrays)."""
         import numpy as np
 
-        sim = self._cosine(self.words, self.chars, rows, cols)
+        sim = self._cosine(self.words, self.chars, self.concepts, self.language, self.mechanism, rows, cols)
         # The best-matching requests of the two: a one-line recommendation
         # and the one request of a long paragraph that asks the same. Two
         # texts of one request each are their whole texts, already compared.
@@ -483,7 +556,9 @@ def _groups_in_country(items: list[LinkItem], threshold: float, max_group: int) 
             idx = np.asarray(part)
             sim = features.similarity(idx, idx)
             np.fill_diagonal(sim, 1.0)
-            for cluster in _average_linkage(sim, threshold, max_group):
+            clusters = _average_linkage(sim, threshold, max_group)
+            clusters = _attach(sim, clusters, threshold, max_group)
+            for cluster in clusters:
                 if len(cluster) >= 2:
                     member_ids = tuple(sorted(items[part[k]].id for k in cluster))
                     out.append(SuggestedGroup(member_ids=member_ids, score=round(_mean_pairwise(sim, cluster), 4)))
@@ -555,6 +630,36 @@ def _average_linkage(sim: Any, threshold: float, max_group: int) -> list[list[in
         else:
             stack.extend((int(left), int(right)))
     return out
+
+
+def _attach(sim: Any, clusters: list[list[int]], threshold: float, max_group: int) -> list[list[int]]:
+    """Each item average linkage left alone joins the group whose centroid it
+    is most like, when at least ``threshold``: its mean similarity to the
+    members over the length of their centroid (the root of their mean
+    pairwise similarity, the diagonal included), i.e. the cosine with the
+    centroid where similarities are cosines. A group of many loosely alike
+    members has a short centroid, so a newcomer need not be as like each of
+    them as they are like one another."""
+    import numpy as np
+
+    groups = [list(c) for c in clusters if len(c) >= 2]
+    alone = [c[0] for c in clusters if len(c) == 1]
+    if not groups or not alone:
+        return clusters
+    length = [float(np.sqrt(max(sim[np.ix_(g, g)].mean(), 1e-9))) for g in groups]
+    joined: set[int] = set()
+    for item in alone:
+        best, where = threshold * ATTACH_MARGIN, -1
+        for k, g in enumerate(groups):
+            if len(g) >= max_group:
+                continue
+            score = float(sim[item, g].mean()) / length[k]
+            if score >= best:
+                best, where = score, k
+        if where >= 0:
+            groups[where].append(item)
+            joined.add(item)
+    return [sorted(g) for g in groups] + [[i] for i in alone if i not in joined]
 
 
 def _leaves(tree: Any, node: int, n: int) -> list[int]:

@@ -134,7 +134,11 @@ def test_french_and_spanish_texts_are_grouped_with_their_own() -> None:
     items, _ = _fixture()
     groups = {g.member_ids for g in suggest_groups(items)}
     assert (32, 33) in groups  # "traite des êtres humains"
-    assert (34, 35) in groups  # "violación" and "violacion": accents folded
+    # "violación" and "violacion": accents folded; and since the term list
+    # (storage/link_terms.py) bridges the languages, with the English asks
+    # for the same act ("criminalize marital rape"), as the labels' rule
+    # has it (bench/README-links.md: the same act, whatever the wording).
+    assert (6, 7, 8, 34, 35) in groups
     assert (1, 2, 3, 4, 5) in groups  # the French OP-CAT text with the English ones
 
 
@@ -271,3 +275,74 @@ def test_a_multi_request_paragraph_joins_the_group_of_its_request_and_an_unrelat
     # Both paragraphs end asking for the next periodic report: that is not
     # the same thing asked.
     assert suggest_groups([paragraph, unrelated]) == []
+
+
+def test_an_english_and_a_spanish_text_asking_the_same_are_grouped() -> None:
+    """No word in common but the concepts of the term list: an English UPR
+    recommendation and a Spanish committee paragraph on marital rape are one
+    group; the English and Spanish texts on other asks stay out of it."""
+    items = [
+        LinkItem(1, "Criminalize marital rape (Chile);", "UPR", "Utopia"),
+        LinkItem(2, "El Comité recomienda que el Estado parte tipifique como delito la violación conyugal.", "CEDAW", "Utopia"),
+        LinkItem(3, "Ratify the Convention on the Rights of Persons with Disabilities", "UPR", "Utopia"),
+        LinkItem(4, "Garantice el acceso a la educación secundaria de las niñas de las zonas rurales.", "CEDAW", "Utopia"),
+    ]
+    assert [g.member_ids for g in suggest_groups(items)] == [(1, 2)]
+    # Without the term list the two share no word, and are apart.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(link_similarity, "CONCEPT_WEIGHT", 0.0)
+        mp.setattr(link_similarity, "CONCEPT_OTHER_MECHANISM", 0.0)
+        assert suggest_groups(items) == []
+
+
+def test_concepts_are_named_alike_in_three_languages() -> None:
+    from storage.link_terms import concepts
+
+    def named(text: str) -> set[str]:
+        return set(concepts(link_similarity.content(normalise(text)), link_similarity.STOP_WORDS))
+
+    english = named("Combat violence against women")
+    spanish = named("Combatir la violencia contra la mujer")
+    french = named("Lutter contre la violence à l'égard des femmes")
+    assert {"vaw", "women", "violence"} <= english & spanish & french
+    assert "domestic_violence" in named("Violencia doméstica") & named("domestic violence") & named("violence domestique")
+    # "basada en el género": up to two words may stand between a term's words.
+    assert "gbv" in named("violencia basada en el género")
+    assert "gbv" not in named("violence against women")
+
+
+def test_language_is_told_by_function_words() -> None:
+    assert link_similarity.language(normalise("Establish a national human rights institution in line with the Paris Principles")) == "en"
+    assert link_similarity.language(normalise("Establecer una institución nacional de derechos humanos de conformidad con los Principios de París")) == "es"
+    assert link_similarity.language(normalise("Créer une institution nationale des droits de l'homme conforme aux Principes de Paris")) == "fr"
+
+
+def test_concepts_do_not_count_between_two_texts_of_one_language_and_mechanism() -> None:
+    """Two English UPR recommendations naming the same concepts in other
+    words are compared by their words alone: the term list is a bridge
+    between languages and mechanisms, not a second text similarity."""
+    items = [LinkItem(1, "Combat child labour", "UPR", "Utopia"), LinkItem(2, "Eliminate the work of children", "UPR", "Utopia")]
+    features = link_similarity._Features(items)
+    import numpy as np
+
+    words_only = features._cosine(features.words, features.chars, None, features.language, features.mechanism, np.arange(2), np.arange(2))
+    assert features.similarity(np.arange(2), np.arange(2))[0, 1] == pytest.approx(words_only[0, 1])
+
+
+def test_an_item_left_alone_joins_the_group_whose_centroid_it_is_like() -> None:
+    """Three members 0.4 alike; a fourth 0.29 like each of them is under the
+    threshold 0.3 on average, but its cosine with their centroid (0.29 over
+    the root of 0.6, their mean similarity with themselves, 0.37) is over
+    0.3 times ATTACH_MARGIN (0.36): it joins. One 0.2 like each does not."""
+    import numpy as np
+
+    def sim(newcomer: float) -> np.ndarray:
+        m = np.full((4, 4), 0.4)
+        m[3, :] = m[:, 3] = newcomer
+        np.fill_diagonal(m, 1.0)
+        return m
+
+    assert link_similarity._attach(sim(0.29), [[0, 1, 2], [3]], 0.3, 50) == [[0, 1, 2, 3]]
+    assert link_similarity._attach(sim(0.2), [[0, 1, 2], [3]], 0.3, 50) == [[0, 1, 2], [3]]
+    # A group at max_group takes no one.
+    assert link_similarity._attach(sim(0.29), [[0, 1, 2], [3]], 0.3, 3) == [[0, 1, 2], [3]]
