@@ -20,14 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.action_updates import update_button
 from handlers.chat_port import Button, OutgoingMessage, command_words
 from handlers.reminders import nobody_asked
 from handlers.reminders.plan import Policy, Recipient
+from handlers.reminders.recording import insert_steps, new_message, recent_keys, retake_withdrawn
 from handlers.reminders.snapshot import address_of, reachable_identities
 from handlers.reminders.working_time import WorkingTime
 from messages import local_date, shorten, t
@@ -191,9 +191,7 @@ async def load(session: AsyncSession, now: datetime) -> ActionSnapshot:
             # Withdrawn (a snooze, a closure day): planned again at the next working day.
             continue
         snapshot.taken.add((person, action_id, step))
-    snapshot.keys = set(
-        (await session.scalars(select(OutboxMessage.key).where(OutboxMessage.due_at >= now - timedelta(days=3), OutboxMessage.key.like("actions:%")))).all()
-    )
+    snapshot.keys = await recent_keys(session, now, "actions:%")
     return snapshot
 
 
@@ -244,16 +242,8 @@ def unasked(snapshot: ActionSnapshot) -> list[nobody_asked.Unasked]:
 async def record(session: AsyncSession, planned: list[PlannedReminder], snapshot: ActionSnapshot, now: datetime) -> int:
     """The messages and the steps they take, in one transaction; what another
     tick or process planned already is left as it is."""
-    news = []
-    for p in planned:
-        reader = p.recipient
-        assert reader.address is not None
-        news.append(outbox.NewMessage(
-            key=p.key, kind=OutboxKind.REMINDER, platform=reader.address.platform, workspace_id=reader.address.workspace_id,
-            platform_user_id=reader.address.user_id, chat_id=reader.address.chat_id, timezone=reader.timezone,
-            message=compose(p, snapshot).to_dict(), due_at=p.send_at, not_after=p.not_after, identity_id=reader.identity_id,
-            focal_point_id=reader.id, working_hours=reader.hours,
-        ))
+    # Every message is a reminder: an action's target date is never escalated.
+    news = [new_message(p.key, OutboxKind.REMINDER, p.recipient, compose(p, snapshot), p.send_at, p.not_after) for p in planned]
     added = await outbox.enqueue_many(session, news)
     rows = []
     for p in planned:
@@ -264,15 +254,6 @@ async def record(session: AsyncSession, planned: list[PlannedReminder], snapshot
         # Folded into a later step: never sent, never planned again.
         rows += [{"focal_point_id": f, "action_id": a, "step": s, "outbox_id": None, "created_at": now} for f, a, s in p.skipped]
     if rows:
-        # A step whose message was withdrawn is taken again by this one: its old row goes.
-        withdrawn = select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.CANCELLED)
-        for row in rows:
-            await session.execute(delete(ActionReminderStep).where(
-                ActionReminderStep.focal_point_id == row["focal_point_id"], ActionReminderStep.action_id == row["action_id"],
-                ActionReminderStep.step == row["step"], ActionReminderStep.outbox_id.in_(withdrawn),
-            ))
-        module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = module.insert(ActionReminderStep).on_conflict_do_nothing()
-        for start in range(0, len(rows), 1000):
-            await session.execute(statement, rows[start:start + 1000])
+        await retake_withdrawn(session, ActionReminderStep, rows, ("focal_point_id", "action_id", "step"))
+        await insert_steps(session, ActionReminderStep, rows)
     return len(added)

@@ -28,13 +28,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.chat_port import Button, OutgoingMessage, command_words
 from handlers.reminders import nobody_asked
 from handlers.reminders.plan import Policy, Recipient
+from handlers.reminders.recording import insert_steps, new_message, recent_keys, retake_withdrawn
 from handlers.reminders.snapshot import address_of, load_secretariat, reachable_identities
 from handlers.reminders.working_time import WorkingTime
 from messages import local_date, shorten, t
@@ -308,9 +308,7 @@ async def load(session: AsyncSession, now: datetime) -> IndicatorSnapshot:
                 snapshot.escalated[key] = min(local, snapshot.escalated.get(key, date.max))
             elif status == OutboxStatus.SENT:
                 snapshot.delivered.setdefault((institution, indicator_id, due_on), set()).add(step)
-    snapshot.keys = set(
-        (await session.scalars(select(OutboxMessage.key).where(OutboxMessage.due_at >= now - timedelta(days=3), OutboxMessage.key.like("indicators%")))).all()
-    )
+    snapshot.keys = await recent_keys(session, now, "indicators%")
     return snapshot
 
 
@@ -362,17 +360,7 @@ def unasked(snapshot: IndicatorSnapshot) -> list[nobody_asked.Unasked]:
 async def record(session: AsyncSession, planned: list[PlannedAsk], snapshot: IndicatorSnapshot, now: datetime) -> int:
     """The messages and the steps they take, in one transaction; what another
     tick or process planned already is left as it is."""
-    news = []
-    for p in planned:
-        reader = p.recipient
-        assert reader.address is not None
-        news.append(outbox.NewMessage(
-            key=p.key, kind=p.kind, platform=reader.address.platform, workspace_id=reader.address.workspace_id,
-            platform_user_id=reader.address.user_id, chat_id=reader.address.chat_id, timezone=reader.timezone,
-            message=compose(p, snapshot).to_dict(), due_at=p.send_at, not_after=p.not_after, identity_id=reader.identity_id,
-            focal_point_id=reader.id if reader.kind == "focal_point" else None,
-            secretariat_user_id=reader.id if reader.kind == "secretariat" else None, working_hours=reader.hours,
-        ))
+    news = [new_message(p.key, p.kind, p.recipient, compose(p, snapshot), p.send_at, p.not_after) for p in planned]
     added = await outbox.enqueue_many(session, news)
     rows = []
     for p in planned:
@@ -383,18 +371,6 @@ async def record(session: AsyncSession, planned: list[PlannedAsk], snapshot: Ind
         # Folded into a later step: never sent, never asked again.
         rows += [{"focal_point_id": f, "indicator_id": i, "due_on": d, "step": s, "outbox_id": None, "created_at": now} for f, i, d, s in p.skipped]
     if rows:
-        # A step whose message was withdrawn is taken again by this one: its old
-        # row goes, else the insert below would skip and leave the step untaken,
-        # asked again every day and never counted as delivered.
-        withdrawn = select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.CANCELLED)
-        for row in rows:
-            await session.execute(delete(IndicatorReminderStep).where(
-                IndicatorReminderStep.focal_point_id == row["focal_point_id"], IndicatorReminderStep.indicator_id == row["indicator_id"],
-                IndicatorReminderStep.due_on == row["due_on"], IndicatorReminderStep.step == row["step"],
-                IndicatorReminderStep.outbox_id.in_(withdrawn),
-            ))
-        module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = module.insert(IndicatorReminderStep).on_conflict_do_nothing()
-        for start in range(0, len(rows), 1000):
-            await session.execute(statement, rows[start:start + 1000])
+        await retake_withdrawn(session, IndicatorReminderStep, rows, ("focal_point_id", "indicator_id", "due_on", "step"))
+        await insert_steps(session, IndicatorReminderStep, rows)
     return len(added)

@@ -32,13 +32,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.chat_port import Button, OutgoingMessage, command_words
 from handlers.reminders import nobody_asked
 from handlers.reminders.plan import Policy, Recipient
+from handlers.reminders.recording import insert_steps, new_message, recent_keys, retake_withdrawn
 from handlers.reminders.snapshot import address_of, reachable_identities
 from handlers.reminders.working_time import WorkingTime
 from messages import local_date, shorten, t
@@ -293,9 +293,7 @@ async def load(session: AsyncSession, now: datetime) -> PledgeSnapshot:
             snapshot.escalated[key] = min(local, snapshot.escalated.get(key, date.max))
         elif status == OutboxStatus.SENT:
             snapshot.delivered.setdefault((institution, round_id, phase), set()).add(step)
-    snapshot.keys = set(
-        (await session.scalars(select(OutboxMessage.key).where(OutboxMessage.due_at >= now - timedelta(days=3), OutboxMessage.key.like(f"{KEY_PREFIX}:%")))).all()
-    )
+    snapshot.keys = await recent_keys(session, now, f"{KEY_PREFIX}:%")
     return snapshot
 
 
@@ -347,16 +345,7 @@ def unasked(snapshot: PledgeSnapshot) -> list[nobody_asked.Unasked]:
 async def record(session: AsyncSession, planned: list[PlannedAsk], snapshot: PledgeSnapshot, now: datetime) -> int:
     """The messages and the steps they take, in one transaction; what another
     tick or process planned already is left as it is."""
-    news = []
-    for p in planned:
-        reader = p.recipient
-        assert reader.address is not None
-        news.append(outbox.NewMessage(
-            key=p.key, kind=p.kind, platform=reader.address.platform, workspace_id=reader.address.workspace_id,
-            platform_user_id=reader.address.user_id, chat_id=reader.address.chat_id, timezone=reader.timezone,
-            message=compose(p, snapshot).to_dict(), due_at=p.send_at, not_after=p.not_after, identity_id=reader.identity_id,
-            focal_point_id=reader.id, working_hours=reader.hours,
-        ))
+    news = [new_message(p.key, p.kind, p.recipient, compose(p, snapshot), p.send_at, p.not_after) for p in planned]
     added = await outbox.enqueue_many(session, news)
     institution_of = {fp.id: fp.institution_id for fp in snapshot.focal_points}
     rows = []
@@ -371,15 +360,6 @@ async def record(session: AsyncSession, planned: list[PlannedAsk], snapshot: Ple
                 for f, r, ph, s in steps
             ]
     if rows:
-        # A step whose message was withdrawn is taken again by this one: its old row goes.
-        withdrawn = select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.CANCELLED)
-        for row in rows:
-            await session.execute(delete(PledgeReminderStep).where(
-                PledgeReminderStep.focal_point_id == row["focal_point_id"], PledgeReminderStep.round_id == row["round_id"],
-                PledgeReminderStep.phase == row["phase"], PledgeReminderStep.step == row["step"], PledgeReminderStep.outbox_id.in_(withdrawn),
-            ))
-        module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = module.insert(PledgeReminderStep).on_conflict_do_nothing()
-        for start in range(0, len(rows), 1000):
-            await session.execute(statement, rows[start:start + 1000])
+        await retake_withdrawn(session, PledgeReminderStep, rows, ("focal_point_id", "round_id", "phase", "step"))
+        await insert_steps(session, PledgeReminderStep, rows)
     return len(added)

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.reminders import action_dates, indicator_dates, pledge_dates
 from handlers.reminders.compose import compose, unreachable_notice
 from handlers.reminders.plan import Planned, Policy, Recipient, Snapshot, plan_day
+from handlers.reminders.recording import insert_steps, new_message
 from handlers.reminders.snapshot import load_secretariat, load_snapshot
 from storage.audit import acts_as
 from storage.calendars import load_closures
@@ -75,17 +75,7 @@ class ReminderService:
     async def _record(self, session: AsyncSession, planned: list[Planned], snapshot: Snapshot, now: datetime) -> int:
         """The messages and the steps they take, in one transaction; what an
         earlier tick or another process planned already is left as it is."""
-        news = []
-        for p in planned:
-            reader = p.recipient
-            assert reader.address is not None
-            news.append(outbox.NewMessage(
-                key=p.key, kind=p.kind, platform=reader.address.platform, workspace_id=reader.address.workspace_id,
-                platform_user_id=reader.address.user_id, chat_id=reader.address.chat_id, timezone=reader.timezone,
-                message=compose(p, snapshot).to_dict(), due_at=p.send_at, not_after=p.not_after, identity_id=reader.identity_id,
-                focal_point_id=reader.id if reader.kind == "focal_point" else None,
-                secretariat_user_id=reader.id if reader.kind == "secretariat" else None, working_hours=reader.hours,
-            ))
+        news = [new_message(p.key, p.kind, p.recipient, compose(p, snapshot), p.send_at, p.not_after) for p in planned]
         added = await outbox.enqueue_many(session, news)
         rows = []
         for p in planned:
@@ -95,10 +85,10 @@ class ReminderService:
             rows += [{"focal_point_id": f, "deadline_id": d, "step": s, "outbox_id": outbox_id, "created_at": now} for f, d, s in p.taken]
             rows += [{"focal_point_id": f, "deadline_id": d, "step": s, "outbox_id": None, "created_at": now} for f, d, s in p.skipped]
         if rows:
-            module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-            statement = module.insert(ReminderStep).on_conflict_do_nothing()
-            for start in range(0, len(rows), 1000):
-                await session.execute(statement, rows[start:start + 1000])
+            # No retake_withdrawn here, unlike the implementation plan's kinds:
+            # a deadline's step stays taken when its message is withdrawn
+            # (snapshot.load_snapshot counts it), so it is never planned again.
+            await insert_steps(session, ReminderStep, rows)
         return len(added)
 
     @acts_as("system:outbox")
