@@ -26,9 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.action_updates import update_button
 from handlers.chat_port import Button, OutgoingMessage, command_words
 from handlers.reminders import nobody_asked
+from handlers.reminders.asking import by_role, local_days, opening, overdue_steps
 from handlers.reminders.plan import Policy, Recipient
 from handlers.reminders.recording import insert_steps, new_message, recent_keys, retake_withdrawn
-from handlers.reminders.snapshot import address_of, reachable_identities
+from handlers.reminders.snapshot import focal_recipient, reachable_identities
 from handlers.reminders.working_time import WorkingTime
 from messages import local_date, shorten, t
 from storage import outbox
@@ -36,7 +37,7 @@ from storage.action_models import Action, ActionReminderStep, ActionState
 from storage.actions import FINISHED
 from storage.calendars import NO_CLOSURES, Closures, load_closures
 from storage.database import writing
-from storage.enums import FocalPointRole, ImplementationStatus, OutboxKind, OutboxStatus
+from storage.enums import ImplementationStatus, OutboxKind, OutboxStatus
 from storage.models import FocalPoint, Institution, OutboxMessage
 from storage.network import active_on, answering
 
@@ -88,21 +89,15 @@ class PlannedReminder:
 def steps(target: date, policy: Policy, calendar: WorkingTime, until: date) -> list[tuple[str, date]]:
     """(step, day it falls due) up to ``until``, in order."""
     out = [(str(days), target - timedelta(days=days)) for days in BEFORE]
-    day = calendar.add_working_days(target, 1)
-    for n in range(1, OVERDUE_MAX + 1):
-        if day > until:
-            break
-        out.append((f"overdue-{n}", day))
-        day = calendar.add_working_days(day, policy.overdue_every)
+    # Overdue from the first working day after the target date, at most OVERDUE_MAX times.
+    out += overdue_steps(calendar.add_working_days(target, 1), policy.overdue_every, OVERDUE_MAX, calendar, until)
     return [(name, on) for name, on in out if on <= until]
 
 
 def plan_day(day: date, snapshot: ActionSnapshot, policy: Policy, include: Callable[[Recipient], bool] = lambda r: True) -> list[PlannedReminder]:
     """What goes out on local day ``day`` about actions' target dates."""
     out: dict[str, PlannedReminder] = {}
-    by_institution: dict[int, dict[FocalPointRole, list[Recipient]]] = {}
-    for fp in snapshot.focal_points:
-        by_institution.setdefault(fp.institution_id or 0, {}).setdefault(fp.role or FocalPointRole.TECHNICAL, []).append(fp)
+    by_institution = by_role(snapshot.focal_points)
     for action in snapshot.actions:
         for person in answering(by_institution.get(action.institution_id, {})):
             key = f"actions:{person.id}:{day.isoformat()}"
@@ -167,12 +162,7 @@ async def load(session: AsyncSession, now: datetime) -> ActionSnapshot:
     focal_identity, _ = await reachable_identities(session)
     institutions = {a.institution_id for a in due}
     focal_points = [
-        Recipient(
-            "focal_point", fp.id, fp.name, fp.language, fp.timezone, address_of(focal_identity.get(fp.id)),
-            identity_id=focal_identity[fp.id].id if fp.id in focal_identity else None,
-            snoozed_until=fp.snoozed_until, role=fp.role, institution_id=fp.institution_id, hours=fp.working_hours,
-            country=fp.country, subdivision=fp.subdivision,
-        )
+        focal_recipient(fp, focal_identity)
         for fp in await session.scalars(
             select(FocalPoint).where(active_on(today), FocalPoint.institution_id.in_(institutions)).order_by(FocalPoint.id)
         )
@@ -203,19 +193,9 @@ async def tick(sessions: async_sessionmaker[AsyncSession], policy: Policy, now: 
     if not snapshot.actions:
         return 0
 
-    def include_on(day: date) -> Callable[[Recipient], bool]:
-        def include(r: Recipient) -> bool:
-            calendar = policy.calendar_of(r, snapshot.closures)
-            if calendar.local_day(now) != day:
-                return False
-            window = calendar.window(day)
-            return window is not None and window.start - lead <= now < window.end
-
-        return include
-
     planned: list[PlannedReminder] = []
-    for day in sorted({policy.working_time(r.timezone).local_day(now) for r in snapshot.focal_points}):
-        planned.extend(plan_day(day, snapshot, policy, include_on(day)))
+    for day in local_days(policy, snapshot.focal_points, now):
+        planned.extend(plan_day(day, snapshot, policy, opening(policy, snapshot.closures, now, lead, day)))
     added = await nobody_asked.tell(sessions, policy, now, lead, unasked(snapshot))
     if not planned:
         return added
@@ -226,9 +206,7 @@ async def tick(sessions: async_sessionmaker[AsyncSession], policy: Policy, now: 
 def unasked(snapshot: ActionSnapshot) -> list[nobody_asked.Unasked]:
     """The actions whose responsible institution has nobody in office to
     remind, or nobody there with a chat account: the secretariat is told."""
-    by_institution: dict[int, dict[FocalPointRole, list[Recipient]]] = {}
-    for fp in snapshot.focal_points:
-        by_institution.setdefault(fp.institution_id or 0, {}).setdefault(fp.role or FocalPointRole.TECHNICAL, []).append(fp)
+    by_institution = by_role(snapshot.focal_points)
     return [
         nobody_asked.Unasked(
             "action", f"action:{a.id}:{a.target_date.isoformat()}", snapshot.institutions.get(a.institution_id, "?"),

@@ -33,9 +33,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.chat_port import Button, OutgoingMessage, command_words
 from handlers.reminders import nobody_asked
+from handlers.reminders.asking import by_role, escalations, local_days, opening, overdue_steps
 from handlers.reminders.plan import Policy, Recipient
 from handlers.reminders.recording import insert_steps, new_message, recent_keys, retake_withdrawn
-from handlers.reminders.snapshot import address_of, load_secretariat, reachable_identities
+from handlers.reminders.snapshot import focal_recipient, load_secretariat, reachable_identities
 from handlers.reminders.working_time import WorkingTime
 from messages import local_date, shorten, t
 from messages.numbers import local_period
@@ -98,12 +99,8 @@ def request_steps(due_on: date, policy: Policy, calendar: WorkingTime, until: da
     """(step, day it falls due) up to ``until``: the request on the due date,
     then a reminder every ``overdue_every`` working days."""
     steps = [("due", due_on)]
-    day = calendar.add_working_days(due_on, policy.overdue_every)
-    for n in range(1, policy.overdue_max + 1):
-        if day > until:
-            break
-        steps.append((f"overdue-{n}", day))
-        day = calendar.add_working_days(day, policy.overdue_every)
+    # Overdue from ``overdue_every`` working days after the due date.
+    steps += overdue_steps(calendar.add_working_days(due_on, policy.overdue_every), policy.overdue_every, policy.overdue_max, calendar, until)
     return [(name, on) for name, on in steps if on <= until]
 
 
@@ -128,9 +125,7 @@ def plan_day(day: date, snapshot: IndicatorSnapshot, policy: Policy, include: Ca
             out[key].kind = kind  # a message with requests in it is a reminder
         return out[key]
 
-    by_institution: dict[int, dict[FocalPointRole, list[Recipient]]] = {}
-    for fp in snapshot.focal_points:
-        by_institution.setdefault(fp.institution_id or 0, {}).setdefault(fp.role or FocalPointRole.TECHNICAL, []).append(fp)
+    by_institution = by_role(snapshot.focal_points)
 
     late: list[DueRequest] = []
     for request in snapshot.requests:
@@ -179,33 +174,17 @@ def _escalate(
     2 with the step after that, a later day than level 1."""
     if not primary:
         return
-    primary_ids = {p.id for p in primary}
-    alternates = [p for p in roles.get(FocalPointRole.ALTERNATE, []) if p.id not in primary_ids]
-    seniors = [p for p in roles.get(FocalPointRole.SENIOR, []) if p.id not in primary_ids]
-    steps = request_steps(request.due_on, policy, calendar(primary[0], False), day)
+    steps = len(request_steps(request.due_on, policy, calendar(primary[0], False), day))
     delivered = len(snapshot.delivered.get((request.institution_id, request.indicator_id, request.due_on), ()))
-    unreachable = all(p.address is None for p in primary) and bool(steps)
-
-    def reached(level: int) -> bool:
-        after = policy.escalate_after + level - 1
-        return (delivered >= after and len(steps) > after) or (level == 1 and unreachable)
-
-    levels: list[tuple[int, list[Recipient]]] = []
-    if reached(1):
-        levels.append((1, alternates or seniors))
     first = snapshot.escalated.get((request.institution_id, request.indicator_id, request.due_on, 1))
-    if alternates and first is not None and first < day and reached(2):
-        levels.append((2, seniors))
-    for level, people in levels:
-        step = f"escalate-{level}"
-        for person in people:
-            if _step(person, request, step) in snapshot.taken:
-                continue
-            planned = message(OutboxKind.ESCALATION, person)
-            if planned is None:
-                continue
-            planned.items.append(Item(request, step))
-            planned.taken.append(_step(person, request, step))
+    for step, person in escalations(day, policy, roles, primary, steps, delivered, first):
+        if _step(person, request, step) in snapshot.taken:
+            continue
+        planned = message(OutboxKind.ESCALATION, person)
+        if planned is None:
+            continue
+        planned.items.append(Item(request, step))
+        planned.taken.append(_step(person, request, step))
 
 
 def compose(planned: PlannedAsk, snapshot: IndicatorSnapshot) -> OutgoingMessage:
@@ -272,12 +251,7 @@ async def load(session: AsyncSession, now: datetime) -> IndicatorSnapshot:
         return IndicatorSnapshot([], [], {}, [])
     focal_identity, _ = await reachable_identities(session)
     focal_points = [
-        Recipient(
-            "focal_point", fp.id, fp.name, fp.language, fp.timezone, address_of(focal_identity.get(fp.id)),
-            identity_id=focal_identity[fp.id].id if fp.id in focal_identity else None,
-            snoozed_until=fp.snoozed_until, role=fp.role, institution_id=fp.institution_id, hours=fp.working_hours,
-            country=fp.country, subdivision=fp.subdivision,
-        )
+        focal_recipient(fp, focal_identity)
         for fp in await session.scalars(select(FocalPoint).where(active_on(today)).order_by(FocalPoint.id))
     ]
     snapshot = IndicatorSnapshot(
@@ -321,20 +295,10 @@ async def tick(sessions: async_sessionmaker[AsyncSession], policy: Policy, now: 
     if not snapshot.requests:
         return 0
 
-    def include_on(day: date) -> Callable[[Recipient], bool]:
-        def include(r: Recipient) -> bool:
-            calendar = policy.calendar_of(r, snapshot.closures)
-            if calendar.local_day(now) != day:
-                return False
-            window = calendar.window(day)
-            return window is not None and window.start - lead <= now < window.end
-
-        return include
-
     planned: list[PlannedAsk] = []
-    days = {policy.working_time(r.timezone).local_day(now) for r in snapshot.focal_points + snapshot.secretariat}
-    for day in sorted(days):
-        planned.extend(plan_day(day, snapshot, policy, include_on(day)))
+    # The secretariat's days too: the late digest goes to them.
+    for day in local_days(policy, snapshot.focal_points + snapshot.secretariat, now):
+        planned.extend(plan_day(day, snapshot, policy, opening(policy, snapshot.closures, now, lead, day)))
     added = await nobody_asked.tell(sessions, policy, now, lead, unasked(snapshot))
     async with writing(sessions) as session:
         return added + await record(session, planned, snapshot, now)

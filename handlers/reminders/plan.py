@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from handlers.chat_port import ChatAddress
+from handlers.reminders.asking import by_role, escalations, overdue_steps
 from handlers.reminders.working_time import WorkingTime, parse_hours
 from storage.calendars import NO_CLOSURES, Closures
 from storage.deadlines import DeadlineName
@@ -224,12 +225,8 @@ def covered(deadline: DeadlineFacts, still_open: tuple[int, ...], snapshot: Snap
 def reminder_steps(deadline: DeadlineFacts, policy: Policy, calendar: WorkingTime, until: date) -> list[tuple[str, date]]:
     """(step name, day it falls due), in order, up to ``until``."""
     steps = [(str(days), deadline.due_on - timedelta(days=days)) for days in policy.steps(deadline.kind)]
-    day = calendar.add_working_days(deadline.due_on, 1)
-    for n in range(1, policy.overdue_max + 1):
-        if day > until:
-            break
-        steps.append((f"overdue-{n}", day))
-        day = calendar.add_working_days(day, policy.overdue_every)
+    # Overdue from the first working day after the due day.
+    steps += overdue_steps(calendar.add_working_days(deadline.due_on, 1), policy.overdue_every, policy.overdue_max, calendar, until)
     return [(name, on) for name, on in steps if on <= until]
 
 
@@ -259,9 +256,7 @@ def plan_day(day: date, snapshot: Snapshot, policy: Policy, include: Callable[[R
             out[key].kind = kind  # a digest with reminders in it is a reminder
         return out[key]
 
-    by_institution: dict[int, dict[FocalPointRole, list[Recipient]]] = {}
-    for fp in snapshot.focal_points:
-        by_institution.setdefault(fp.institution_id or 0, {}).setdefault(fp.role or FocalPointRole.TECHNICAL, []).append(fp)
+    by_institution = by_role(snapshot.focal_points)
 
     overdue_lines: list[tuple[int, DeadlineFacts, int]] = []
     asked = set().union(*(d.asked for d in snapshot.deadlines))
@@ -324,40 +319,20 @@ def _escalate(
     overdue), and only on a later day than level 1."""
     if not primary:
         return
-    primary_ids = {p.id for p in primary}
-    alternates = [p for p in roles.get(FocalPointRole.ALTERNATE, []) if p.id not in primary_ids]
-    seniors = [p for p in roles.get(FocalPointRole.SENIOR, []) if p.id not in primary_ids]
     schedule = calendar(primary[0], False)
-    step_days = [on for _, on in reminder_steps(deadline, policy, schedule, day)]
+    steps = len(reminder_steps(deadline, policy, schedule, day))
     delivered = len(snapshot.delivered.get((institution, deadline.id), ()))
-
-    # Nobody to remind (no chat account, or blocked the bot): escalate at the
-    # first step rather than wait for the deadline to pass.
-    unreachable = all(p.address is None for p in primary) and bool(step_days)
-
-    def reached(level: int) -> bool:
-        after = policy.escalate_after + level - 1
-        stepped = delivered >= after and len(step_days) > after
-        if level == 1:
-            return stepped or unreachable or day > deadline.due_on
-        return stepped or day >= schedule.add_working_days(deadline.due_on, policy.overdue_every)
-
-    levels: list[tuple[int, list[Recipient]]] = []
-    if reached(1):
-        levels.append((1, alternates or seniors))
     first = snapshot.escalated.get((institution, deadline.id, 1))
-    if alternates and first is not None and first < day and reached(2):
-        levels.append((2, seniors))
-    for level, people in levels:
-        step = f"escalate-{level}"
-        for person in people:
-            if (person.id, deadline.id, step) in snapshot.taken:
-                continue
-            planned = message(OutboxKind.ESCALATION, person)
-            if planned is None:
-                continue
-            planned.items.append(Item(deadline, step, still_open, institution))
-            planned.taken.append((person.id, deadline.id, step))
+    # A deadline's own: level 1 once it is overdue, level 2 ``overdue_every`` working days after.
+    also = (day > deadline.due_on, day >= schedule.add_working_days(deadline.due_on, policy.overdue_every))
+    for step, person in escalations(day, policy, roles, primary, steps, delivered, first, also):
+        if (person.id, deadline.id, step) in snapshot.taken:
+            continue
+        planned = message(OutboxKind.ESCALATION, person)
+        if planned is None:
+            continue
+        planned.items.append(Item(deadline, step, still_open, institution))
+        planned.taken.append((person.id, deadline.id, step))
 
 
 def apply(snapshot: Snapshot, planned: list[Planned]) -> None:

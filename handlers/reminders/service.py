@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.reminders import action_dates, indicator_dates, pledge_dates
+from handlers.reminders.asking import local_days, opening
 from handlers.reminders.compose import compose, unreachable_notice
 from handlers.reminders.plan import Planned, Policy, Recipient, Snapshot, plan_day
 from handlers.reminders.recording import insert_steps, new_message
@@ -47,8 +48,7 @@ class ReminderService:
         async with self.sessions() as session:
             snapshot = await load_snapshot(session, self.policy, now)
         planned: list[Planned] = []
-        days = {self.policy.working_time(r.timezone).local_day(now) for r in snapshot.focal_points + snapshot.secretariat}
-        for day in sorted(days):
+        for day in local_days(self.policy, snapshot.focal_points + snapshot.secretariat, now):
             planned.extend(plan_day(day, snapshot, self.policy, self._opening(now, day, snapshot)))
         async with writing(self.sessions) as session:
             added = await self._record(session, planned, snapshot, now)
@@ -62,15 +62,8 @@ class ReminderService:
             log.info("reminders: %s messages planned", added)
         return added
 
-    def _opening(self, now: datetime, day: object, snapshot: Snapshot) -> Callable[[Recipient], bool]:
-        def include(r: Recipient) -> bool:
-            calendar = self.policy.calendar_of(r, snapshot.closures)
-            if calendar.local_day(now) != day:
-                return False
-            window = calendar.window(calendar.local_day(now))
-            return window is not None and window.start - self.lead <= now < window.end
-
-        return include
+    def _opening(self, now: datetime, day: date, snapshot: Snapshot) -> Callable[[Recipient], bool]:
+        return opening(self.policy, snapshot.closures, now, self.lead, day)
 
     async def _record(self, session: AsyncSession, planned: list[Planned], snapshot: Snapshot, now: datetime) -> int:
         """The messages and the steps they take, in one transaction; what an

@@ -44,6 +44,16 @@ def address_of(identity: ChatIdentity | None) -> ChatAddress | None:
     return ChatAddress(identity.platform, identity.platform_user_id, identity.chat_id or identity.platform_user_id, identity.workspace_id)
 
 
+def focal_recipient(fp: FocalPoint, identities: dict[int, ChatIdentity]) -> Recipient:
+    """A focal point as the plans see it, written to at its reachable identity (``reachable_identities``)."""
+    return Recipient(
+        "focal_point", fp.id, fp.name, fp.language, fp.timezone, address_of(identities.get(fp.id)),
+        identity_id=identities[fp.id].id if fp.id in identities else None,
+        snoozed_until=fp.snoozed_until, role=fp.role, institution_id=fp.institution_id, hours=fp.working_hours,
+        country=fp.country, subdivision=fp.subdivision,
+    )
+
+
 async def reachable_identity_of(session: AsyncSession, focal_point_id: int) -> ChatIdentity | None:
     """The focal point's newest identity the platform has not refused: where a notice for them goes."""
     return await session.scalar(
@@ -109,12 +119,7 @@ async def load_snapshot(session: AsyncSession, policy: Policy, now: datetime) ->
     today = now.date()
     focal_identity, secretariat_identity = await reachable_identities(session)
     focal_points = [
-        Recipient(
-            "focal_point", fp.id, fp.name, fp.language, fp.timezone, address_of(focal_identity.get(fp.id)),
-            identity_id=focal_identity[fp.id].id if fp.id in focal_identity else None,
-            snoozed_until=fp.snoozed_until, role=fp.role, institution_id=fp.institution_id, hours=fp.working_hours,
-            country=fp.country, subdivision=fp.subdivision,
-        )
+        focal_recipient(fp, focal_identity)
         for fp in await session.scalars(select(FocalPoint).where(active_on(today)).order_by(FocalPoint.id))
     ]
     secretariat = await _secretariat(session, secretariat_identity)
