@@ -12,7 +12,7 @@ the escalations sent, the outbox keys. Nothing is sent or stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -76,65 +76,92 @@ def _apply(snapshot: Any, planned: list[Any], delivered: Callable[[Any, Any], tu
                 snapshot.delivered.setdefault(delivered(item, p), set()).add(item.step)
 
 
+@dataclass(frozen=True)
+class Kind:
+    """One kind of the implementation plan's messages, as the preview plans it."""
+
+    load: Callable[[AsyncSession, datetime], Awaitable[Any]]
+    plan_day: Callable[[date, Any, Policy], list[Any]]
+    # The snapshot's keys of an item (and the planned message carrying it):
+    # of its delivered requests, and of its escalations at a level. None: the
+    # kind counts neither (an action's target date is never escalated).
+    delivered: Callable[[Any, Any], tuple[Any, ...]] | None
+    escalated: Callable[[Any, Any, int], tuple[Any, ...]] | None
+    # A planned message's lines of the preview, read with the day's snapshot.
+    rows: Callable[[Any, Any], list[PreviewRow]]
+
+
+def _action_rows(p: action_dates.PlannedReminder, snapshot: action_dates.ActionSnapshot) -> list[PreviewRow]:
+    return [
+        PreviewRow(
+            p.recipient, p.send_at, OutboxKind.REMINDER, snapshot.institutions.get(action.institution_id), step,
+            f"action {action.code}", action.target_date, action.code,
+        )
+        for action, step in p.items
+    ]
+
+
+def _indicator_rows(p: indicator_dates.PlannedAsk, snapshot: indicator_dates.IndicatorSnapshot) -> list[PreviewRow]:
+    rows = []
+    for item in p.items:
+        r = item.request
+        rows.append(PreviewRow(
+            p.recipient, p.send_at, p.kind if not item.step.startswith("escalate-") else OutboxKind.ESCALATION,
+            snapshot.institutions.get(r.institution_id), item.step, f"indicator {r.code}", r.due_on,
+            f"{r.period[0].isoformat()}..{r.period[1].isoformat()}",
+        ))
+    if p.late:
+        rows.append(PreviewRow(
+            p.recipient, p.send_at, OutboxKind.OVERDUE_DIGEST, None, "overdue", "indicators", None,
+            ", ".join(dict.fromkeys(r.code for r in p.late)) + " late",
+        ))
+    return rows
+
+
+def _pledge_rows(p: pledge_dates.PlannedAsk, snapshot: pledge_dates.PledgeSnapshot) -> list[PreviewRow]:
+    rows = []
+    for item in p.items:
+        a = item.asked
+        about = f"pledges {a.year}" if a.phase == "pledge" else f"pledges {a.year} report-back"
+        shown = ", ".join(code for _, code, _ in a.awaited) if a.phase == "report" else f"{a.drafts} draft(s)"
+        rows.append(PreviewRow(
+            p.recipient, p.send_at, OutboxKind.ESCALATION if item.step.startswith("escalate-") else OutboxKind.REMINDER,
+            snapshot.institutions.get(a.institution_id), item.step, about, a.due, shown,
+        ))
+    return rows
+
+
+# In the order each day plans them.
+KINDS = (
+    Kind(action_dates.load, action_dates.plan_day, None, None, _action_rows),
+    Kind(
+        indicator_dates.load, indicator_dates.plan_day,
+        lambda item, p: (item.request.institution_id, item.request.indicator_id, item.request.due_on),
+        lambda item, p, level: (item.request.institution_id, item.request.indicator_id, item.request.due_on, level),
+        _indicator_rows,
+    ),
+    Kind(
+        pledge_dates.load, pledge_dates.plan_day,
+        lambda item, p: (item.asked.institution_id, item.asked.round_id, item.asked.phase),
+        lambda item, p, level: (item.asked.institution_id, item.asked.round_id, item.asked.phase, level),
+        _pledge_rows,
+    ),
+)
+
+
 async def plan_rows(session: AsyncSession, policy: Policy, first: date, last: date) -> list[PreviewRow]:
     """Every action, indicator and pledge message the plan holds from ``first`` to ``last`` (local days)."""
     rows: list[PreviewRow] = []
-    actions: action_dates.ActionSnapshot | None = None
-    indicators: indicator_dates.IndicatorSnapshot | None = None
-    pledges: pledge_dates.PledgeSnapshot | None = None
+    # Each kind's snapshot, carried from day to day.
+    snapshots: list[Any | None] = [None] * len(KINDS)
     day = first
     while day <= last:
         now = _moment(day)
-
-        actions = _carry(await action_dates.load(session, now), actions)
-        assert actions is not None
-        planned_actions = action_dates.plan_day(day, actions, policy)
-        _apply(actions, planned_actions, None, None)
-        for p in planned_actions:
-            for action, step in p.items:
-                rows.append(PreviewRow(
-                    p.recipient, p.send_at, OutboxKind.REMINDER, actions.institutions.get(action.institution_id), step,
-                    f"action {action.code}", action.target_date, action.code,
-                ))
-
-        indicators = _carry(await indicator_dates.load(session, now), indicators)
-        assert indicators is not None
-        planned_asks = indicator_dates.plan_day(day, indicators, policy)
-        _apply(
-            indicators, planned_asks,
-            lambda item, p: (item.request.institution_id, item.request.indicator_id, item.request.due_on),
-            lambda item, p, level: (item.request.institution_id, item.request.indicator_id, item.request.due_on, level),
-        )
-        for p in planned_asks:
-            for item in p.items:
-                r = item.request
-                rows.append(PreviewRow(
-                    p.recipient, p.send_at, p.kind if not item.step.startswith("escalate-") else OutboxKind.ESCALATION,
-                    indicators.institutions.get(r.institution_id), item.step, f"indicator {r.code}", r.due_on,
-                    f"{r.period[0].isoformat()}..{r.period[1].isoformat()}",
-                ))
-            if p.late:
-                rows.append(PreviewRow(
-                    p.recipient, p.send_at, OutboxKind.OVERDUE_DIGEST, None, "overdue", "indicators", None,
-                    ", ".join(dict.fromkeys(r.code for r in p.late)) + " late",
-                ))
-
-        pledges = _carry(await pledge_dates.load(session, now), pledges)
-        assert pledges is not None
-        planned_pledges = pledge_dates.plan_day(day, pledges, policy)
-        _apply(
-            pledges, planned_pledges,
-            lambda item, p: (item.asked.institution_id, item.asked.round_id, item.asked.phase),
-            lambda item, p, level: (item.asked.institution_id, item.asked.round_id, item.asked.phase, level),
-        )
-        for p in planned_pledges:
-            for item in p.items:
-                a = item.asked
-                about = f"pledges {a.year}" if a.phase == "pledge" else f"pledges {a.year} report-back"
-                shown = ", ".join(code for _, code, _ in a.awaited) if a.phase == "report" else f"{a.drafts} draft(s)"
-                rows.append(PreviewRow(
-                    p.recipient, p.send_at, OutboxKind.ESCALATION if item.step.startswith("escalate-") else OutboxKind.REMINDER,
-                    pledges.institutions.get(a.institution_id), item.step, about, a.due, shown,
-                ))
+        for n, kind in enumerate(KINDS):
+            snapshot = snapshots[n] = _carry(await kind.load(session, now), snapshots[n])
+            planned = kind.plan_day(day, snapshot, policy)
+            _apply(snapshot, planned, kind.delivered, kind.escalated)
+            for p in planned:
+                rows.extend(kind.rows(p, snapshot))
         day += timedelta(days=1)
     return sorted(rows, key=lambda r: (r.send_at, r.recipient.name, r.about))
