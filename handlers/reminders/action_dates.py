@@ -24,14 +24,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.action_updates import update_button
-from handlers.chat_port import Button, OutgoingMessage, command_words
+from handlers.chat_port import Button, OutgoingMessage
 from handlers.reminders import nobody_asked
 from handlers.reminders.asking import by_role, local_days, opening, overdue_steps
+from handlers.reminders.compose import sayer
 from handlers.reminders.plan import Policy, Recipient
-from handlers.reminders.recording import insert_steps, new_message, recent_keys, retake_withdrawn
+from handlers.reminders.recording import insert_steps, new_message, recent_keys, retake_withdrawn, step_rows
 from handlers.reminders.snapshot import focal_recipient, reachable_identities
 from handlers.reminders.working_time import WorkingTime
-from messages import local_date, shorten, t
+from messages import local_date, shorten
 from storage import outbox
 from storage.action_models import Action, ActionReminderStep, ActionState
 from storage.actions import FINISHED
@@ -121,10 +122,7 @@ def plan_day(day: date, snapshot: ActionSnapshot, policy: Policy, include: Calla
 def compose(planned: PlannedReminder, snapshot: ActionSnapshot) -> OutgoingMessage:
     reader = planned.recipient
     lang = reader.language
-    words = command_words(reader.address.platform) if reader.address else {}
-
-    def say(key: str, **values: object) -> str:
-        return t(key, lang, **{**words, **values})
+    say = sayer(reader)
 
     def when(target: date) -> str:
         days = (target - planned.day).days
@@ -223,14 +221,7 @@ async def record(session: AsyncSession, planned: list[PlannedReminder], snapshot
     # Every message is a reminder: an action's target date is never escalated.
     news = [new_message(p.key, OutboxKind.REMINDER, p.recipient, compose(p, snapshot), p.send_at, p.not_after) for p in planned]
     added = await outbox.enqueue_many(session, news)
-    rows = []
-    for p in planned:
-        outbox_id = added.get(p.key)
-        if outbox_id is None:
-            continue
-        rows += [{"focal_point_id": f, "action_id": a, "step": s, "outbox_id": outbox_id, "created_at": now} for f, a, s in p.taken]
-        # Folded into a later step: never sent, never planned again.
-        rows += [{"focal_point_id": f, "action_id": a, "step": s, "outbox_id": None, "created_at": now} for f, a, s in p.skipped]
+    rows = step_rows(planned, added, ("focal_point_id", "action_id", "step"), now)
     if rows:
         await retake_withdrawn(session, ActionReminderStep, rows, ("focal_point_id", "action_id", "step"))
         await insert_steps(session, ActionReminderStep, rows)

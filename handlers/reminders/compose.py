@@ -8,7 +8,7 @@ from datetime import date
 from handlers.chat_port import Button, OutgoingMessage, command_words
 from handlers.item_lists import no_change_all_action
 from handlers.deadline_names import deadline_name
-from handlers.reminders.plan import Item, Planned, Snapshot, grouped, level_of
+from handlers.reminders.plan import Item, Planned, Recipient, Snapshot, grouped, level_of
 from messages import local_date, t
 from storage.enums import OutboxKind
 from storage.priority_order import rank_of
@@ -23,13 +23,20 @@ MAX_ITEM_ROWS = 40
 BUTTONS_A_ROW = 4
 
 
-def compose(planned: Planned, snapshot: Snapshot) -> OutgoingMessage:
-    reader = planned.recipient
-    lang = reader.language
+def sayer(reader: Recipient) -> Callable[..., str]:
+    """A catalog lookup in ``reader``'s language, with their platform's command words."""
     words = command_words(reader.address.platform) if reader.address else {}
 
     def say(key: str, **values: object) -> str:
-        return t(key, lang, **{**words, **values})
+        return t(key, reader.language, **{**words, **values})
+
+    return say
+
+
+def compose(planned: Planned, snapshot: Snapshot) -> OutgoingMessage:
+    reader = planned.recipient
+    lang = reader.language
+    say = sayer(reader)
 
     if planned.kind is OutboxKind.OVERDUE_DIGEST:
         lines = [say("overdue.header")] + [

@@ -31,14 +31,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.chat_port import Button, OutgoingMessage, command_words
+from handlers.chat_port import Button, OutgoingMessage
 from handlers.reminders import nobody_asked
 from handlers.reminders.asking import by_role, escalations, local_days, opening, overdue_steps
+from handlers.reminders.compose import sayer
 from handlers.reminders.plan import Policy, Recipient
-from handlers.reminders.recording import insert_steps, new_message, recent_keys, retake_withdrawn
+from handlers.reminders.recording import insert_steps, new_message, recent_keys, retake_withdrawn, step_rows
 from handlers.reminders.snapshot import focal_recipient, load_secretariat, reachable_identities
 from handlers.reminders.working_time import WorkingTime
-from messages import local_date, shorten, t
+from messages import local_date, shorten
 from messages.numbers import local_period
 from storage import outbox
 from storage.calendars import NO_CLOSURES, Closures, load_closures
@@ -191,10 +192,7 @@ def compose(planned: PlannedAsk, snapshot: IndicatorSnapshot) -> OutgoingMessage
     """The words of a planned message, in its reader's language."""
     reader = planned.recipient
     lang = reader.language
-    words = command_words(reader.address.platform) if reader.address else {}
-
-    def say(key: str, **values: object) -> str:
-        return t(key, lang, **{**words, **values})
+    say = sayer(reader)
 
     def line(request: DueRequest) -> str:
         values = {
@@ -326,14 +324,7 @@ async def record(session: AsyncSession, planned: list[PlannedAsk], snapshot: Ind
     tick or process planned already is left as it is."""
     news = [new_message(p.key, p.kind, p.recipient, compose(p, snapshot), p.send_at, p.not_after) for p in planned]
     added = await outbox.enqueue_many(session, news)
-    rows = []
-    for p in planned:
-        outbox_id = added.get(p.key)
-        if outbox_id is None:
-            continue
-        rows += [{"focal_point_id": f, "indicator_id": i, "due_on": d, "step": s, "outbox_id": outbox_id, "created_at": now} for f, i, d, s in p.taken]
-        # Folded into a later step: never sent, never asked again.
-        rows += [{"focal_point_id": f, "indicator_id": i, "due_on": d, "step": s, "outbox_id": None, "created_at": now} for f, i, d, s in p.skipped]
+    rows = step_rows(planned, added, ("focal_point_id", "indicator_id", "due_on", "step"), now)
     if rows:
         await retake_withdrawn(session, IndicatorReminderStep, rows, ("focal_point_id", "indicator_id", "due_on", "step"))
         await insert_steps(session, IndicatorReminderStep, rows)

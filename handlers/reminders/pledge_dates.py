@@ -35,14 +35,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.chat_port import Button, OutgoingMessage, command_words
+from handlers.chat_port import Button, OutgoingMessage
 from handlers.reminders import nobody_asked
 from handlers.reminders.asking import by_role, escalations, local_days, opening, overdue_steps
+from handlers.reminders.compose import sayer
 from handlers.reminders.plan import Policy, Recipient
-from handlers.reminders.recording import insert_steps, new_message, recent_keys, retake_withdrawn
+from handlers.reminders.recording import insert_steps, new_message, recent_keys, retake_withdrawn, step_rows
 from handlers.reminders.snapshot import focal_recipient, reachable_identities
 from handlers.reminders.working_time import WorkingTime
-from messages import local_date, shorten, t
+from messages import local_date, shorten
 from storage import outbox
 from storage.calendars import NO_CLOSURES, Closures, load_closures
 from storage.database import writing
@@ -182,10 +183,7 @@ def compose(planned: PlannedAsk, snapshot: PledgeSnapshot) -> OutgoingMessage:
     """The words of a planned message, in its reader's language."""
     reader = planned.recipient
     lang = reader.language
-    words = command_words(reader.address.platform) if reader.address else {}
-
-    def say(key: str, **values: object) -> str:
-        return t(key, lang, **{**words, **values})
+    say = sayer(reader)
 
     lines: list[str] = []
     rows: list[tuple[Button, ...]] = []
@@ -312,17 +310,10 @@ async def record(session: AsyncSession, planned: list[PlannedAsk], snapshot: Ple
     news = [new_message(p.key, p.kind, p.recipient, compose(p, snapshot), p.send_at, p.not_after) for p in planned]
     added = await outbox.enqueue_many(session, news)
     institution_of = {fp.id: fp.institution_id for fp in snapshot.focal_points}
-    rows = []
-    for p in planned:
-        outbox_id = added.get(p.key)
-        if outbox_id is None:
-            continue
-        for steps, kept in ((p.taken, outbox_id), (p.skipped, None)):
-            # Folded into a later step (no outbox row): never sent, never asked again.
-            rows += [
-                {"focal_point_id": f, "round_id": r, "institution_id": institution_of[f], "phase": ph, "step": s, "outbox_id": kept, "created_at": now}
-                for f, r, ph, s in steps
-            ]
+    rows = step_rows(planned, added, ("focal_point_id", "round_id", "phase", "step"), now)
+    for row in rows:
+        # A pledge step keeps the institution it was asked of.
+        row["institution_id"] = institution_of[row["focal_point_id"]]
     if rows:
         await retake_withdrawn(session, PledgeReminderStep, rows, ("focal_point_id", "round_id", "phase", "step"))
         await insert_steps(session, PledgeReminderStep, rows)

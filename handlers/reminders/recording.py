@@ -8,6 +8,7 @@ this holds only what is the same for all of them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,20 @@ def new_message(key: str, kind: OutboxKind, reader: Recipient, message: Outgoing
         focal_point_id=reader.id if reader.kind == "focal_point" else None,
         secretariat_user_id=reader.id if reader.kind == "secretariat" else None, working_hours=reader.hours,
     )
+
+
+def step_rows(planned: Iterable[Any], added: dict[str, int], columns: tuple[str, ...], now: datetime) -> list[dict[str, Any]]:
+    """The step rows of the planned messages the outbox took (``added``: key
+    -> outbox id), each step tuple named by ``columns``: a taken step with its
+    message; a folded one (``skipped``) with none, never sent, never asked again."""
+    rows: list[dict[str, Any]] = []
+    for p in planned:
+        outbox_id = added.get(p.key)
+        if outbox_id is None:
+            continue
+        for steps, kept in ((p.taken, outbox_id), (p.skipped, None)):
+            rows += [{**dict(zip(columns, step, strict=True)), "outbox_id": kept, "created_at": now} for step in steps]
+    return rows
 
 
 async def retake_withdrawn(session: AsyncSession, model: Any, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:

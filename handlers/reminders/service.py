@@ -20,7 +20,7 @@ from handlers.reminders import action_dates, indicator_dates, pledge_dates
 from handlers.reminders.asking import local_days, opening
 from handlers.reminders.compose import compose, unreachable_notice
 from handlers.reminders.plan import Planned, Policy, Recipient, Snapshot, plan_day
-from handlers.reminders.recording import insert_steps, new_message
+from handlers.reminders.recording import insert_steps, new_message, step_rows
 from handlers.reminders.snapshot import load_secretariat, load_snapshot
 from storage.audit import acts_as
 from storage.calendars import load_closures
@@ -70,13 +70,7 @@ class ReminderService:
         earlier tick or another process planned already is left as it is."""
         news = [new_message(p.key, p.kind, p.recipient, compose(p, snapshot), p.send_at, p.not_after) for p in planned]
         added = await outbox.enqueue_many(session, news)
-        rows = []
-        for p in planned:
-            outbox_id = added.get(p.key)
-            if outbox_id is None:
-                continue
-            rows += [{"focal_point_id": f, "deadline_id": d, "step": s, "outbox_id": outbox_id, "created_at": now} for f, d, s in p.taken]
-            rows += [{"focal_point_id": f, "deadline_id": d, "step": s, "outbox_id": None, "created_at": now} for f, d, s in p.skipped]
+        rows = step_rows(planned, added, ("focal_point_id", "deadline_id", "step"), now)
         if rows:
             # No retake_withdrawn here, unlike the implementation plan's kinds:
             # a deadline's step stays taken when its message is withdrawn
