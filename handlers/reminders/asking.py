@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from handlers.reminders.working_time import WorkingTime
 from storage.calendars import Closures
-from storage.enums import FocalPointRole
+from storage.enums import FocalPointRole, OutboxKind
 
 if TYPE_CHECKING:
     from handlers.reminders.plan import Policy, Recipient
@@ -78,6 +78,44 @@ def escalations(
     if alternates and first is not None and first < day and reached(2):
         levels.append((2, seniors))
     return [(f"escalate-{level}", person) for level, people in levels for person in people]
+
+
+class _Message(Protocol):
+    kind: OutboxKind
+
+
+M = TypeVar("M", bound=_Message)
+
+
+def day_messages(
+    day: date,
+    keys: set[str],
+    include: Callable[[Recipient], bool],
+    calendar: Callable[[Recipient], WorkingTime],
+    new: Callable[[str, OutboxKind, Recipient, date, datetime, datetime], M],
+    out: dict[str, M],
+) -> Callable[[str, OutboxKind, Recipient], M | None]:
+    """``message(prefix, kind, person)``: the one message of ``prefix`` a
+    person has on local day ``day``, added to ``out`` (``new(key, kind,
+    person, day, window start, window end)``) when first asked for; None when
+    it went already (its key is in ``keys``), the person has no chat account
+    or is left out (``include``), or ``day`` is not a working day of theirs.
+    A message with a reminder in it is a reminder, whatever else it carries."""
+
+    def message(prefix: str, kind: OutboxKind, r: Recipient) -> M | None:
+        key = f"{prefix}:{r.kind}:{r.id}:{day.isoformat()}"
+        if key in keys or r.address is None or not include(r):
+            return None
+        window = calendar(r).window(day)
+        if window is None:
+            return None
+        if key not in out:
+            out[key] = new(key, kind, r, day, window.start, window.end)
+        elif kind is OutboxKind.REMINDER:
+            out[key].kind = kind
+        return out[key]
+
+    return message
 
 
 def opening(policy: Policy, closures: Closures, now: datetime, lead: timedelta, day: date) -> Callable[[Recipient], bool]:

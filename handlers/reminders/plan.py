@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from handlers.chat_port import ChatAddress
-from handlers.reminders.asking import by_role, escalations, overdue_steps
+from handlers.reminders.asking import by_role, day_messages, escalations, overdue_steps
 from handlers.reminders.working_time import WorkingTime, parse_hours
 from storage.calendars import NO_CLOSURES, Closures
 from storage.deadlines import DeadlineName
@@ -241,20 +241,11 @@ def plan_day(day: date, snapshot: Snapshot, policy: Policy, include: Callable[[R
             calendars[key] = policy.calendar_of(r, snapshot.closures, snoozes)
         return calendars[key]
 
+    planned_for = day_messages(day, snapshot.keys, include, calendar, Planned, out)
+
     def message(kind: OutboxKind, r: Recipient) -> Planned | None:
         # One digest a person a day: reminders and escalations share it.
-        digest = "overdue" if kind is OutboxKind.OVERDUE_DIGEST else "digest"
-        key = f"{digest}:{r.kind}:{r.id}:{day.isoformat()}"
-        if key in snapshot.keys or r.address is None or not include(r):
-            return None
-        window = calendar(r).window(day)
-        if window is None:
-            return None
-        if key not in out:
-            out[key] = Planned(key, kind, r, day, window.start, window.end)
-        elif kind is OutboxKind.REMINDER:
-            out[key].kind = kind  # a digest with reminders in it is a reminder
-        return out[key]
+        return planned_for("overdue" if kind is OutboxKind.OVERDUE_DIGEST else "digest", kind, r)
 
     by_institution = by_role(snapshot.focal_points)
 

@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.chat_port import Button, OutgoingMessage
 from handlers.reminders import nobody_asked
-from handlers.reminders.asking import by_role, escalations, local_days, opening, overdue_steps
+from handlers.reminders.asking import by_role, day_messages, escalations, local_days, opening, overdue_steps
 from handlers.reminders.compose import sayer
 from handlers.reminders.plan import Policy, Recipient
 from handlers.reminders.recording import insert_steps, new_message, recent_keys, retake_withdrawn, step_rows
@@ -120,18 +120,11 @@ def plan_day(day: date, snapshot: PledgeSnapshot, policy: Policy, include: Calla
     def calendar(r: Recipient, snoozes: bool = True) -> WorkingTime:
         return policy.calendar_of(r, snapshot.closures, snoozes)
 
+    planned_for = day_messages(day, snapshot.keys, include, calendar, PlannedAsk, out)
+
     def message(kind: OutboxKind, r: Recipient) -> PlannedAsk | None:
-        key = f"{KEY_PREFIX}:{r.kind}:{r.id}:{day.isoformat()}"
-        if key in snapshot.keys or r.address is None or not include(r):
-            return None
-        window = calendar(r).window(day)
-        if window is None:
-            return None
-        if key not in out:
-            out[key] = PlannedAsk(key, kind, r, day, window.start, window.end)
-        elif kind is OutboxKind.REMINDER:
-            out[key].kind = kind  # a message that asks something of the reader is a reminder
-        return out[key]
+        # Asks and escalations of every round share one message.
+        return planned_for(KEY_PREFIX, kind, r)
 
     by_institution = by_role(snapshot.focal_points)
 
