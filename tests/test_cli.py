@@ -394,3 +394,18 @@ def test_csv_listings_never_hold_a_formula_a_spreadsheet_would_run(cli: Cli) -> 
     out, _ = cli("institutions", "list", "--format", "csv")
     names = {row["code"]: row["name"] for row in csv.DictReader(io.StringIO(out))}
     assert names == {"MOJ": "x;'=1+1", "MOW": "'=HYPERLINK(\"http://evil.example\",\"x\")", "MOE": "Ministry of Education, '-2 offices"}
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (("focal-points", "add", "--name", "X", "--institution", "MOJ", "--role", "boss"), "Invalid value for '--role'"),
+    (("institutions", "list", "--no-such-option"), "No such option '--no-such-option'"),
+    (("institutions", "add"), "Missing argument 'CODE'"),
+    (("no-such-command",), "No such command 'no-such-command'"),
+])
+def test_a_usage_error_is_one_line_naming_the_help_to_read(empty_db: Cli, args: tuple[str, ...], said: str) -> None:
+    """Click's own block (Usage, Try, a blank line, Error) becomes the one
+    line every other failure is, with the command whose --help says more."""
+    _, err = empty_db(*args, expect=2)
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert said in err
+    assert "--help" in err

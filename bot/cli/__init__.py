@@ -121,6 +121,12 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except click.UsageError as exc:
+        # Click's block (Usage, Try, Error) as the one line every failure is.
+        command = exc.ctx.command_path if exc.ctx is not None else "nmrf-bot"
+        said = " ".join(exc.format_message().split())
+        _error(f"{said} (see: {command} --help)")
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         shown = io.StringIO()
         exc.show(file=shown)
