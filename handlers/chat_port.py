@@ -244,6 +244,11 @@ class DeliveryFailed(Exception):
     """A send still failing after every retry (the platform down, say)."""
 
 
+class DeliveryRefused(DeliveryFailed):
+    """The platform refused the message itself (too long, malformed): sent
+    again, later, it is refused again. A bug of ours, not an outage."""
+
+
 class RateLimited(DeliveryFailed):
     """The platform refused a paced message for now (429) before any of it
     arrived: nothing was delivered; it may go again after ``retry_after`` seconds."""

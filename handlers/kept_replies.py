@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.chat_port import ChatAddress, DeliveryFailed, OutgoingMessage
+from handlers.chat_port import ChatAddress, DeliveryFailed, DeliveryRefused, OutgoingMessage
 from storage import outbox
 from storage.database import writing
 from storage.enums import OutboxKind
@@ -77,11 +77,17 @@ async def send_or_keep(
     replies: Sequence[OutgoingMessage],
 ) -> None:
     """Send the replies in order; from the first the platform would not take
-    (DeliveryFailed), keep the rest for the outbox. RecipientUnreachable and
-    anything else is the caller's to handle."""
+    (DeliveryFailed), keep the rest for the outbox. One the platform refuses
+    for what it is (DeliveryRefused) is logged as an error and not kept.
+    RecipientUnreachable and anything else is the caller's to handle."""
     for number, reply in enumerate(replies):
         try:
             await send(address, reply)
+        except DeliveryRefused as exc:
+            # The message itself is refused: kept, it would be refused every
+            # hour for ever. A bug to fix, said as one; the next replies still go.
+            log.error("reply %s/%s (%s) to %s:%s refused by %s: %s", number + 1, len(replies), reply.key,
+                      address.platform.value, address.user_id, address.platform.value, exc)
         except DeliveryFailed as exc:
             try:
                 kept = await keep(sessions, clock(), address, origin, replies, number)

@@ -46,7 +46,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.chat_port import (
-    COMMAND_NAMES, ChatAddress, DeliveryFailed, HandlingDeferred, DeliveryProbe, IncomingMessage, OutgoingMessage, PressedMessage, ReceivedFile,
+    COMMAND_NAMES, ChatAddress, DeliveryFailed, DeliveryRefused, HandlingDeferred, DeliveryProbe, IncomingMessage, OutgoingMessage, PressedMessage, ReceivedFile,
     RecipientUnreachable, Sent,
 )
 from bot.transports.downloads import CHUNK, DownloadFailed, DownloadTooLarge, Writer
@@ -98,6 +98,11 @@ SPOOL_RETRY_SECONDS = (1.0, 2.0, 5.0, 15.0, 30.0, 60.0)
 # auth.test and apps.connections.open answers that no retry will change.
 _REFUSED_TOKEN = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "not_allowed_token_type"}
 _GONE = {"user_not_found", "user_disabled", "account_inactive", "channel_not_found", "cannot_dm_bot", "is_archived"}
+# chat.postMessage answers about the message itself: sent again, it is refused again.
+_MALFORMED = {
+    "msg_too_long", "no_text", "invalid_blocks", "invalid_blocks_format", "invalid_arguments", "invalid_attachments",
+    "too_many_attachments", "invalid_metadata_format", "invalid_metadata_schema", "metadata_too_large", "metadata_must_be_sent_from_app",
+}
 # A person's Home is published at most once in this many seconds; a change
 # in between is published when they are up.
 HOME_INTERVAL = 3.0
@@ -707,6 +712,8 @@ class SlackTransport:
             error = api_error(exc)
             if error in _GONE:
                 raise RecipientUnreachable(address, error) from exc
+            if error in _MALFORMED:
+                raise DeliveryRefused(f"slack: {error}") from exc
             raise DeliveryFailed(f"slack: {error}") from exc
 
     # --- the Home tab ----------------------------------------------------------

@@ -44,7 +44,8 @@ async def keep_off_closed_days(session: AsyncSession, policy: Policy, now: datet
     How many messages moved or were withdrawn."""
     rows = (await session.execute(
         select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.timezone, OutboxMessage.working_hours, OutboxMessage.due_at, OutboxMessage.focal_point_id)
-        .where(OutboxMessage.status == OutboxStatus.PENDING)
+        # A chat reply waits for the platform only, never for a working day.
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.kind != OutboxKind.CHAT_REPLY)
     )).all()
     if not rows:
         return 0
