@@ -9,7 +9,7 @@ import sys
 import threading
 import traceback
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -121,6 +121,9 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # `nmrf-bot` or `nmrf-bot db` alone: the help page, laid out as Click lays it out.
+        _show(exc)
     except click.UsageError as exc:
         # Click's block (Usage, Try, Error) as the one line every failure is.
         command = exc.ctx.command_path if exc.ctx is not None else "nmrf-bot"
@@ -128,10 +131,7 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> None:
         _error(f"{said} (see: {command} --help)")
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        shown = io.StringIO()
-        exc.show(file=shown)
-        click.echo(mask(shown.getvalue()), err=True, nl=False)
-        sys.exit(exc.exit_code)
+        _show(exc)
     except ImportRejected as exc:
         _error(str(exc))
         for line in exc.details():
@@ -160,6 +160,14 @@ def _database_failure(exc: Exception) -> str | None:
     if errors is None or not isinstance(exc, errors.SQLAlchemyError):
         return None
     return str(getattr(exc, "orig", None) or exc).splitlines()[0]
+
+
+def _show(exc: click.ClickException) -> NoReturn:
+    """Click's own words for ``exc``, masked, and its exit status."""
+    shown = io.StringIO()
+    exc.show(file=shown)
+    click.echo(mask(shown.getvalue()), err=True, nl=False)
+    sys.exit(exc.exit_code)
 
 
 def _error(message: str) -> None:
