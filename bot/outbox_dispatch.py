@@ -34,6 +34,7 @@ from storage.audit import acts_as
 from storage.database import writing
 from storage import outbox
 from storage.calendars import load_closures
+from storage.enums import OutboxKind
 from storage.models import FocalPoint, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,20 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 # After a failed send: 1, 2, 4 ... minutes, at most an hour.
 MAX_BACKOFF = timedelta(hours=1)
+MAX_REPLY_BACKOFF = timedelta(minutes=2)
 # A message the platform refused this many times in a row (429) waits like a failed send.
 MAX_REFUSALS = 8
 # Waits the given seconds; False when the sender is to stop instead.
 Pause = Callable[[float], Awaitable[bool]]
+
+
+def _backoff(row: OutboxMessage) -> timedelta:
+    """How long a failed send waits: 1, 2, 4 ... minutes, at most an hour; a
+    kept chat reply, which someone is waiting for, 10, 20, 40 ... seconds, at
+    most two minutes, so it follows soon after the platform is back."""
+    if row.kind is OutboxKind.CHAT_REPLY:
+        return min(timedelta(seconds=10 * 2 ** max(row.attempts - 1, 0)), MAX_REPLY_BACKOFF)
+    return min(timedelta(minutes=2 ** max(row.attempts - 1, 0)), MAX_BACKOFF)
 
 
 def worker_name() -> str:
@@ -309,7 +320,7 @@ class OutboxDispatcher:
                 return
             except (DeliveryFailed, OSError, asyncio.TimeoutError) as exc:
                 failure = exc
-            backoff = min(timedelta(minutes=2 ** max(row.attempts - 1, 0)), MAX_BACKOFF)
+            backoff = _backoff(row)
             log.warning("outbox %s: not sent (%s); again in %s", row.id, failure, backoff)
             await self._finish(outbox.release, row.id, self.worker, self.clock() + backoff, str(failure))
             return

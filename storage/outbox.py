@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.enums import OutboxKind, OutboxStatus, Platform
 from storage.models import ChatIdentity, OutboxMessage
@@ -77,10 +78,26 @@ async def enqueue_many(session: AsyncSession, news: Sequence[NewMessage]) -> dic
     return added
 
 
+def _in_turn() -> Any:
+    """A turn's kept replies go out in their order: one is not claimed while
+    an earlier one to the same chat waits (refused again, in its backoff) or
+    is being sent. Every other kind is claimed as it comes."""
+    earlier = aliased(OutboxMessage)
+    waiting = select(earlier.id).where(
+        earlier.kind == OutboxKind.CHAT_REPLY, earlier.platform == OutboxMessage.platform,
+        earlier.workspace_id == OutboxMessage.workspace_id, earlier.chat_id == OutboxMessage.chat_id,
+        earlier.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)), earlier.id < OutboxMessage.id,
+    ).exists()
+    return or_(OutboxMessage.kind != OutboxKind.CHAT_REPLY, ~waiting)
+
+
 def _claimable(now: datetime) -> Any:
-    return or_(
-        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.due_at <= now),
-        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now),
+    return and_(
+        or_(
+            and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.due_at <= now),
+            and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now),
+        ),
+        _in_turn(),
     )
 
 
