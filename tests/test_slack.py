@@ -511,3 +511,43 @@ async def test_a_kept_delivery_whose_handling_fails_is_tried_again(slack: SlackB
     await asyncio.sleep(0.3)
     assert flaky.calls == 2 and await _kept(slack) == []
     assert [(n, how) for kind, n, how in slack.standin.deliveries if kind == "events_api"] == [(0, "ack")]
+
+
+async def test_web_api_calls_share_kept_alive_connections(slack: SlackBot) -> None:
+    """One HTTP session for the Web API: a turn's users.info, chat.postMessage
+    and views.publish go over connections already open, not one new TCP
+    connection (and session) per call as slack_sdk makes without one."""
+    ana = SlackPerson(slack.standin, ANA)
+    slack.standin.api_connections.clear()
+    before = len(slack.standin.calls)
+    for _ in range(4):
+        (reply,) = await ana.says("help")
+        assert reply.shown.startswith("I help you report")
+    await slack.standin.settle()
+    calls = len(slack.standin.calls) - before
+    assert calls >= 5
+    # Two at most: a Home publish may run beside a reply.
+    assert len(slack.standin.api_connections) <= 2, (calls, slack.standin.api_connections)
+
+
+async def test_a_web_api_call_still_times_out_over_the_shared_session(slack: SlackBot) -> None:
+    """The shared session keeps slack_sdk's per-call limit (client.timeout):
+    an answer that does not come is given up on, not waited for for ever."""
+    await slack.transport.stop()
+    slack.transport.client.timeout = 1
+    await slack.transport.start()
+    slack.standin.slow("chat.postMessage", 5)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(asyncio.TimeoutError):
+        await slack.transport.send(ChatAddress(Platform.SLACK, ANA, "", "T0NMRF"), OutgoingMessage("x", "hello"))
+    assert loop.time() - started < 4
+
+
+async def test_a_stop_closes_the_web_api_session(slack: SlackBot) -> None:
+    session = slack.transport.client.session
+    assert session is not None and not session.closed
+    await slack.transport.stop()
+    assert session.closed and slack.transport.client.session is None
+    await slack.transport.start()
+    assert slack.transport.client.session is not None and not slack.transport.client.session.closed

@@ -178,6 +178,8 @@ class SlackStandIn:
     # user id -> every Home view published for them, in order (the last is what they see).
     homes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    # The bot's end of each TCP connection its Web API calls came over.
+    api_connections: set[tuple[str, int]] = field(default_factory=set)
     # (kind, retry number, HTTP status or "ack"/"late ack"/"timeout") per delivery attempt.
     deliveries: list[tuple[str, int, str]] = field(default_factory=list)
 
@@ -608,6 +610,8 @@ class SlackStandIn:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         self.calls.append(method)
+        if request.transport is not None and (peer := request.transport.get_extra_info("peername")):
+            self.api_connections.add((str(peer[0]), int(peer[1])))
         params: dict[str, Any] = dict(request.query)
         if request.can_read_body:
             if request.content_type == "application/json":

@@ -189,6 +189,7 @@ class SlackTransport:
         process kept handled, then (Socket Mode) the socket opened. Raises
         TokenRefused, which no retry will change, or the outage's error."""
         self._stopping.clear()
+        self._open_http()
         try:
             identity = await self.client.auth_test()
         except SlackApiError as exc:
@@ -201,6 +202,19 @@ class SlackTransport:
         if self.mode == "socket":
             await self._connect_socket()
         log.info("slack: connected to team %s as %s (%s)", identity.get("team_id"), identity.get("user_id"), self.mode)
+
+    def _open_http(self) -> None:
+        # One HTTP session for every Web API call, its connections kept
+        # alive: without it slack_sdk opens (and closes) a session, hence a
+        # TCP connection, per call. Its own per-call session has a total
+        # timeout of client.timeout; a shared one keeps that limit.
+        if self.client.session is None or self.client.session.closed:
+            self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
+
+    async def _close_http(self) -> None:
+        session, self.client.session = self.client.session, None
+        if session is not None and not session.closed:
+            await session.close()
 
     def _socket_client(self) -> Any:
         # Made once: each handler starts a message processor of its own.
@@ -266,6 +280,8 @@ class SlackTransport:
         if self._home_tasks:
             await asyncio.gather(*list(self._home_tasks.values()), return_exceptions=True)
         self._home_tasks.clear()
+        # Last: what was finished above may still have called the Web API.
+        await self._close_http()
 
     async def handle_http(self, request: web.Request) -> web.Response:
         """The Events API, interactivity and slash commands over HTTP: 401
