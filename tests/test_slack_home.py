@@ -383,3 +383,35 @@ async def test_a_colleagues_answer_republishes_the_other_focal_points_and_the_se
     # Ana's Home, which she keeps open, no longer waits on it; María's is rebuilt too.
     await home_where(bot, ANA, lambda view: f"#{first} " not in shown(view), ana_published)
     await bot.standin.wait_for_home(MARIA, maria_published + 1)
+
+
+async def test_a_homes_list_of_items_is_built_once_per_institution_and_reads_current_rows(
+    socket_only: SlackBot, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Home is rebuilt after every turn that answered: /mine's statement
+    for the institution is built once (building it cost two fifths of a
+    Home), and each Home still reads the rows as they are then."""
+    import handlers.home as home_module
+
+    built: list[Any] = []
+    real = home_module.list_statement
+
+    def counting(filters: Any, limit: int | None = None) -> Any:
+        built.append(filters)
+        return real(filters, limit)
+
+    monkeypatch.setattr(home_module, "list_statement", counting)
+    cached = getattr(home_module, "_listed_for", None)
+    if cached is not None:
+        cached.cache_clear()
+    ana = SlackPerson(socket_only.standin, ANA)
+    first = world["mine_all"][0]
+    assert f"#{first} " in shown(await opened_home(socket_only, ANA))
+    await ana.says("help")
+    published = len(socket_only.standin.homes[ANA])
+    # An answer saved elsewhere (the CLI, a colleague): the next Home reads it.
+    await answered_before(socket_only.sessions, "MOJ", first)
+    await ana.says("help")
+    after = await home_where(socket_only, ANA, lambda view: f"#{first} " not in shown(view), published)
+    assert f"#{world['mine_all'][1]} " in shown(after)
+    assert len(built) == 1, built
