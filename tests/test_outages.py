@@ -534,6 +534,13 @@ async def test_telegram_answering_an_html_502_is_one_line_each_way_and_loses_not
             await bot.wait_health(200)
             (answer,) = await people[0].says("/help")
             assert answer.text
+            # Closed once the bot has its answer's response: the stand-in holds
+            # the message before its response is written, and a response cut
+            # off then leaves the bot unable to know it arrived. Sent again
+            # when Telegram is back (a reply is never dropped), it would be the
+            # second answer this test is not about (tests/test_reply_outage.py).
+            # The bot's next poll confirms the update after the reply returned.
+            await telegram.wait_until_confirmed(timeout=30)
             await proxy.close()
         await gateway.open()
         if when == "at start":
@@ -561,7 +568,8 @@ async def test_telegram_answering_an_html_502_is_one_line_each_way_and_loses_not
             await telegram.wait_for_messages(person.user_id, had + 1, timeout=30)
         await telegram.wait_until_confirmed(timeout=30)
         await asyncio.sleep(2)  # a second answer would show by now
-        assert [len(person.inbox) - had for person, had in zip(people, before, strict=True)] == [1, 1, 1]
+        got = [[m.text[:40] for m in person.inbox[had:]] for person, had in zip(people, before, strict=True)]
+        assert [len(person.inbox) - had for person, had in zip(people, before, strict=True)] == [1, 1, 1], f"{got}\n{bot.log}"
         # A second outage with nobody writing: the first poll that works
         # turns /healthz green, not the end of a 30 s long poll after it.
         await proxy.close()
