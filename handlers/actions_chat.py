@@ -57,20 +57,6 @@ def _date(turn: SecretariatTurn, day: date | None) -> str:
     return local_date(day, turn.language) if day else turn.text("action.no_date")
 
 
-async def _in_savepoint(turn: SecretariatTurn, change: Callable[[], Awaitable[Any]], *, keep: bool) -> Any:
-    """Run a change in a savepoint, kept or rolled back (a summary); a refusal rolls it back."""
-    savepoint = await turn.session.begin_nested()
-    try:
-        result = await change()
-    except BaseException:
-        await savepoint.rollback()
-        raise
-    if keep:
-        await savepoint.commit()
-    else:
-        await savepoint.rollback()
-    return result
-
 
 # --- reading --------------------------------------------------------------------------------
 
@@ -215,7 +201,7 @@ _CHANGES: dict[str, Callable[[SecretariatTurn, dict[str, Any]], Awaitable[str]]]
 
 async def _summarise(turn: SecretariatTurn, op: str, data: dict[str, Any]) -> None:
     try:
-        outcome = await _in_savepoint(turn, lambda: _CHANGES[op](turn, data), keep=False)
+        outcome = await confirm_step.in_savepoint(turn, lambda: _CHANGES[op](turn, data), keep=False)
     except RegistryError as exc:
         turn.reset()
         turn.say("actions.failed", reason=refusals.reason(turn, exc))
@@ -252,7 +238,7 @@ async def on_apply(turn: SecretariatTurn, argument: str) -> bool:
     op = str(data.pop("op"))
     data.pop("conversation", None)
     try:
-        outcome = await _in_savepoint(turn, lambda: _CHANGES[op](turn, data), keep=True)
+        outcome = await confirm_step.in_savepoint(turn, lambda: _CHANGES[op](turn, data), keep=True)
     except RegistryError as exc:
         turn.say("actions.failed", reason=refusals.reason(turn, exc))
         return True

@@ -4,10 +4,28 @@ question, and a reminder for words typed while it waits."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from handlers.secretariat_routes import TextRun
 from handlers.turn import SecretariatTurn
+
+
+async def in_savepoint(turn: SecretariatTurn, change: Callable[[], Awaitable[Any]], *, keep: bool) -> Any:
+    """Run a change in a savepoint: kept, or rolled back (the summary is the
+    change itself, worked out and undone). A refusal rolls it back whatever
+    was written before it."""
+    savepoint = await turn.session.begin_nested()
+    try:
+        result = await change()
+    except BaseException:
+        await savepoint.rollback()
+        raise
+    if keep:
+        await savepoint.commit()
+    else:
+        await savepoint.rollback()
+    return result
 
 
 def ask(turn: SecretariatTurn, key: str, apply: str, summary: str) -> None:

@@ -22,7 +22,6 @@ back, so a refusal comes before Confirm) and apply on Confirm."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 from handlers import buttons, confirm_step, refusals, roles
 from handlers.chat_port import Button
@@ -68,21 +67,6 @@ def _numbers(words: Sequence[str]) -> list[int] | None:
             found.append(int(part))
     return found
 
-
-async def _in_savepoint(turn: SecretariatTurn, change: Callable[[], Awaitable[Any]], *, keep: bool) -> Any:
-    """Run a change in a savepoint: kept, or rolled back (a summary). A
-    refusal rolls it back whatever was written before it."""
-    savepoint = await turn.session.begin_nested()
-    try:
-        result = await change()
-    except BaseException:
-        await savepoint.rollback()
-        raise
-    if keep:
-        await savepoint.commit()
-    else:
-        await savepoint.rollback()
-    return result
 
 
 # --- reading -------------------------------------------------------------------
@@ -257,7 +241,7 @@ async def _propose(turn: SecretariatTurn, op: str, numbers: list[int], title: st
         turn.say("links.usage", links=_word(turn))
         return
     try:
-        outcome = await _in_savepoint(turn, lambda: _ALL[op](turn, numbers, title, False), keep=False)
+        outcome = await confirm_step.in_savepoint(turn, lambda: _ALL[op](turn, numbers, title, False), keep=False)
     except RegistryError as exc:
         turn.say("links.failed", reason=refusals.reason(turn, exc))
         return
@@ -273,7 +257,7 @@ async def on_action(turn: SecretariatTurn, argument: str) -> bool:
     if (data := confirm_step.confirmed(turn, verb, CONFIRM)) is not None:
         op, numbers, title = str(data["op"]), [int(n) for n in data["numbers"]], str(data.get("title") or "")  # type: ignore[union-attr]
         try:
-            outcome = await _in_savepoint(turn, lambda: _ALL[op](turn, numbers, title, True), keep=True)
+            outcome = await confirm_step.in_savepoint(turn, lambda: _ALL[op](turn, numbers, title, True), keep=True)
         except RegistryError as exc:
             turn.say("links.failed", reason=refusals.reason(turn, exc))
             return True
@@ -285,7 +269,7 @@ async def on_action(turn: SecretariatTurn, argument: str) -> bool:
             return True
         offset = int(turn.state.data.get("offset", 0))  # type: ignore[arg-type]
         try:
-            group = await _in_savepoint(turn, lambda: store.confirm(turn.session, int(number), current_actor(), turn.now), keep=True)
+            group = await confirm_step.in_savepoint(turn, lambda: store.confirm(turn.session, int(number), current_actor(), turn.now), keep=True)
         except RegistryError as exc:
             turn.say("links.failed", reason=refusals.reason(turn, exc))
         else:
