@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import ImportSource, TagKind
+from storage.errors import Conflict, NotFound
 from storage.models import Recommendation, RecommendationSource, Tag, recommendation_tags
 from storage.recommendation_match import Candidate, normalise_state, source_row
 
@@ -40,6 +41,25 @@ async def ids_for_external_id(session: AsyncSession, external_id: str) -> list[i
     several when different sources use the same id for different ones."""
     statement = select(Recommendation.id).where(with_external_id([external_id])).order_by(Recommendation.id)
     return list((await session.scalars(statement)).all())
+
+
+async def ids_for_references(session: AsyncSession, refs: tuple[str, ...]) -> tuple[int, ...]:
+    """The recommendations a template's cells name, in order, each once: "#N"
+    for the registry's own number, else an id some source knows. One that
+    no source knows, or that names recommendations of different sources, is
+    refused (field ``recommendations``)."""
+    ids: list[int] = []
+    for ref in refs:
+        if ref.startswith("#") and ref[1:].isdigit():
+            ids.append(int(ref[1:]))
+            continue
+        found = await ids_for_external_id(session, ref)
+        if not found:
+            raise NotFound(f"no recommendation with id {ref!r} (the template's id, a UHRI annotation id, a UPR Info key, or #N)", field="recommendations")
+        if len(found) > 1:
+            raise Conflict(f"{ref!r} names {len(found)} recommendations from different sources: write #N for the one meant", field="recommendations")
+        ids.append(found[0])
+    return tuple(dict.fromkeys(ids))
 
 
 async def known_external_ids(session: AsyncSession, external_ids: Collection[str]) -> set[str]:

@@ -26,13 +26,13 @@ from storage.action_models import Action
 from storage.actions import ActionData, ActionEdit, ActionUpdateData, ChapterRef
 from storage.audit import current_actor
 from storage.enums import Channel, ImplementationStatus
-from storage.errors import Conflict, InvalidValue, NotFound, RegistryError
+from storage.errors import Conflict, InvalidValue, RegistryError
 from storage.importers.cells import split_list
 from storage.importers.errors import ErrorList, RowError
 from storage.importers.readers import Sheet, SourceRow
 from storage.importers.template import _Row
 from storage.network import Change
-from storage.recommendation_sources import ids_for_external_id
+from storage.recommendation_sources import ids_for_references
 from storage.types import utcnow
 from storage.validation import institution_code
 
@@ -125,7 +125,7 @@ async def _lookup_errors(session: AsyncSession, row: SourceRow, data: ActionRow)
     recs: list[int] = []
     for ref in data.recommendations:
         try:
-            recs.extend(await _recommendation_ids(session, (ref,)))
+            recs.extend(await ids_for_references(session, (ref,)))
         except RegistryError as exc:
             errors.append(RowError(row.number, "recommendations", str(exc), row.sheet))
     for exc in await store.refusals_of(session, ActionData(
@@ -146,25 +146,11 @@ def _codes(r: _Row) -> tuple[str, ...]:
     return tuple(codes)
 
 
-async def _recommendation_ids(session: AsyncSession, refs: tuple[str, ...]) -> tuple[int, ...]:
-    ids: list[int] = []
-    for ref in refs:
-        if ref.startswith("#") and ref[1:].isdigit():
-            ids.append(int(ref[1:]))
-            continue
-        found = await ids_for_external_id(session, ref)
-        if not found:
-            raise NotFound(f"no recommendation with id {ref!r} (the template's id, a UHRI annotation id, a UPR Info key, or #N)", field="recommendations")
-        if len(found) > 1:
-            raise Conflict(f"{ref!r} names {len(found)} recommendations from different sources: write #N for the one meant", field="recommendations")
-        ids.append(found[0])
-    return tuple(dict.fromkeys(ids))
-
 
 async def write_action(session: AsyncSession, row: ActionRow) -> Change:
     """One row: a new action, or the changes to a known one."""
     actor, now = current_actor(), utcnow()
-    recs = await _recommendation_ids(session, row.recommendations)
+    recs = await ids_for_references(session, row.recommendations)
     existing = await session.scalar(select(Action).where(Action.code == row.code))
     if existing is None:
         action = await store.create_action(session, ActionData(

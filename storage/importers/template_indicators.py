@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.action_models import Action
-from storage.errors import Conflict, InvalidValue, NotFound, RegistryError
+from storage.errors import InvalidValue, NotFound, RegistryError
 from storage.importers.cells import split_list
 from storage.importers.errors import ErrorList, RowError
 from storage.importers.readers import Sheet, SourceRow
@@ -31,7 +31,7 @@ from storage.indicator_models import Indicator, IndicatorFrequency, IndicatorKin
 from storage.indicators import IndicatorData, check_indicator, indicator_code, indicator_refusals, parse_measure, upsert_indicator
 from storage.models import Recommendation
 from storage.network import Change, get_institution
-from storage.recommendation_sources import ids_for_external_id
+from storage.recommendation_sources import ids_for_references
 
 if TYPE_CHECKING:
     from storage.importers.run import TableCounts
@@ -103,7 +103,7 @@ async def _refusals(session: AsyncSession, row: SourceRow, data: IndicatorData, 
             found.append(NotFound(f"no action with code {', '.join(map(repr, missing))} (see: nmrf-bot actions list)", field="actions"))
     for ref in recommendations:
         try:
-            ids = await _recommendation_ids(session, (ref,))
+            ids = await ids_for_references(session, (ref,))
             if ref.startswith("#") and await session.get(Recommendation, ids[0]) is None:
                 raise NotFound(f"no recommendation with id {ids[0]}", field="recommendations")
         except RegistryError as exc:
@@ -111,20 +111,6 @@ async def _refusals(session: AsyncSession, row: SourceRow, data: IndicatorData, 
     # The cells' own errors already name a bad number or code: said once.
     return [RowError(row.number, exc.field or "", str(exc).removeprefix(f"{exc.field}: "), row.sheet) for exc in found]
 
-
-async def _recommendation_ids(session: AsyncSession, refs: tuple[str, ...]) -> tuple[int, ...]:
-    ids: list[int] = []
-    for ref in refs:
-        if ref.startswith("#") and ref[1:].isdigit():
-            ids.append(int(ref[1:]))
-            continue
-        found = await ids_for_external_id(session, ref)
-        if not found:
-            raise NotFound(f"no recommendation with id {ref!r} (the template's id, a UHRI annotation id, a UPR Info key, or #N)", field="recommendations")
-        if len(found) > 1:
-            raise Conflict(f"{ref!r} names {len(found)} recommendations from different sources: write #N for the one meant", field="recommendations")
-        ids.append(found[0])
-    return tuple(dict.fromkeys(ids))
 
 
 async def write_indicator(session: AsyncSession, data: IndicatorData, recommendations: tuple[str, ...]) -> Change:
@@ -135,7 +121,7 @@ async def write_indicator(session: AsyncSession, data: IndicatorData, recommenda
     # The row's own cells first, then what they name.
     data = check_indicator(data)
     if recommendations:
-        data = replace(data, recommendations=await _recommendation_ids(session, recommendations))
+        data = replace(data, recommendations=await ids_for_references(session, recommendations))
     return await upsert_indicator(session, data)
 
 
