@@ -232,6 +232,10 @@ class RecommendationSource(Base):
     # paragraph naming only some takes those (storage.importers.writer).
     # NULL for other sources and for rows imported before migration 0026.
     row_tags: Mapped[list[list[str]] | None] = mapped_column(JSON)
+    # A UHRI row's cells as last read (storage.importers.unchanged): the same
+    # cells again are the same recommendation, known without parsing them.
+    # NULL for other sources and for rows imported before migration 0031.
+    row_digest: Mapped[str | None] = mapped_column(String(32))
 
 
 

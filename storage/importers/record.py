@@ -72,6 +72,9 @@ class RecommendationRecord:
     # The stored recommendation a template row names by another source's id,
     # by #N, or by its document and paragraph: the row joins it.
     joins: int | None = None
+    # A UHRI row's cells as read (storage.importers.unchanged), kept with its
+    # source row; None for the other sources.
+    row_digest: str | None = None
 
     def content_hash(self) -> str:
         # Field by field rather than dataclasses.asdict, which deep-copies and
@@ -84,7 +87,7 @@ class RecommendationRecord:
 
 # The secretariat's inputs are not the recommendation's content: a change to
 # them alone leaves the row unchanged and is recorded on its own.
-_HASHED_FIELDS = tuple(f.name for f in fields(RecommendationRecord) if f.name not in ("tags", "inputs", "absent", "joins"))
+_HASHED_FIELDS = tuple(f.name for f in fields(RecommendationRecord) if f.name not in ("tags", "inputs", "absent", "joins", "row_digest"))
 
 
 # Column widths in storage.models; a longer value is a row error, never a

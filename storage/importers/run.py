@@ -34,6 +34,7 @@ from storage.importers.readers import (
     suffix_of,
 )
 from storage.importers.record import RecommendationRecord
+from storage.importers.unchanged import UnchangedRows
 from storage import priorities
 from storage.importers.template_extras import RowInputs, record_inputs
 from storage.importers.writer import RecommendationWriter
@@ -280,17 +281,20 @@ class _ImportJob:
         # follow-up selection and priority inputs, recorded once all are written.
         inputs: list[RowInputs] = []
         pending: list[tuple[RecommendationRecord, int, str | None]] = []
-        for row in sheet.rows:
-            counts.rows += 1
-            if counts.rows % _PROGRESS_EVERY == 0:
-                self.progress.update(sheet.position())
-            if row.errors:
-                self.errors.extend(row.errors)
-                continue
+        # A UHRI re-import's unchanged rows are known by their cells' digest,
+        # a batch at a time, without being parsed (storage.importers.unchanged).
+        sifter = (
+            UnchangedRows(session, source, uhri.COLUMNS, uhri.READ_VERSION, uhri.annotation_id_of)
+            if source is ImportSource.UHRI
+            else None
+        )
+
+        async def take(row: SourceRow, digest: str | None = None) -> None:
             parsed = parse(row)
             if isinstance(parsed, list):
                 self.errors.extend(parsed)
-                continue
+                return
+            parsed.row_digest = digest
             if source is ImportSource.UPRINFO:
                 # UPR Info has no ids; a recommendation made twice by one State
                 # in one review is two recommendations, numbered in file order.
@@ -301,18 +305,46 @@ class _ImportJob:
                 self.errors.add(
                     RowError(row.number, key_column, f"{parsed.external_id!r} is also on row {first}", row.sheet)
                 )
-                continue
+                return
             if source is ImportSource.TEMPLATE:
                 # Before the write, a chunk at a time: the recommendation each
                 # row names, and what its sheet leaves out, from the registry.
                 pending.append((parsed, row.number, row.sheet))
                 if len(pending) >= _PREPARE_EVERY:
                     await self._template_rows(session, writer, pending, inputs)
-                continue
+                return
             # Valid rows are written even after a bad one (the transaction is
             # rolled back at the end), so that later rows and sheets referring
             # to them are checked against the truth, not reported as missing.
             await writer.add(parsed)
+
+        async def sifted(batch: list[tuple[SourceRow, str, bool]]) -> None:
+            for row, digest, unchanged in batch:
+                if not unchanged:
+                    await take(row, digest)
+                    continue
+                external_id = uhri.annotation_id_of(row.values)
+                if (first := seen.check(external_id, row.number)) is not None:
+                    self.errors.add(RowError(row.number, key_column, f"{external_id!r} is also on row {first}", row.sheet))
+                    continue
+                writer.counts.unchanged += 1
+
+        for row in sheet.rows:
+            counts.rows += 1
+            if counts.rows % _PROGRESS_EVERY == 0:
+                self.progress.update(sheet.position())
+            if row.errors:
+                if sifter is not None:
+                    # The rows held before it first: errors are kept in file order.
+                    await sifted(await sifter.drain())
+                self.errors.extend(row.errors)
+                continue
+            if sifter is not None:
+                await sifted(await sifter.push(row))
+            else:
+                await take(row)
+        if sifter is not None:
+            await sifted(await sifter.drain())
         await self._template_rows(session, writer, pending, inputs)
         await writer.flush()
         if inputs:

@@ -181,6 +181,9 @@ class RecommendationWriter:
             unknown: list[tuple[RecommendationRecord, str]] = []
             changed: list[_Row] = []
             unlisted: list[_Row] = []
+            # Unchanged rows whose cells' digest was not the one stored (rows
+            # imported before it was kept, or a file read differently).
+            restamped: list[RecommendationRecord] = []
             for record in records:
                 digest = record.content_hash()
                 found = known.get(record.external_id)
@@ -194,6 +197,10 @@ class RecommendationWriter:
                     changed.append((rec_id, record, digest))
                 else:
                     self.counts.unchanged += 1
+                    if listed and record.row_digest is not None:
+                        restamped.append(record)
+            if restamped:
+                await self._store_row_digests(source, restamped)
             plan = await self._plan(source, unknown)
             if plan.created or plan.joined or changed or unlisted:
                 await self._write(source, plan, changed, unlisted)
@@ -298,23 +305,12 @@ class RecommendationWriter:
                     candidate.recommendation_id = rec_id
                 tag_rows.extend(self._tag_links(rec_id, record))
                 new_ids.append(rec_id)
-            sources = RecommendationSource.__table__
-            if source is ImportSource.UPRINFO:
-                # Each row's own tags go with it, so its State's paragraph can take it later.
-                await self.session.execute(
-                    sources.insert(),
-                    [_source_row(rec_id, record, digest, now) for rec_id, (_, record, digest, _) in zip(new_ids, plan.created, strict=True)],
-                )
-            else:
-                # Copied in the database: the ids are all the statement carries.
-                for chunk in _chunks(new_ids):
-                    await self.session.execute(
-                        sources.insert().from_select(
-                            ["recommendation_id", "source", "external_id", "content_hash", "added_at"],
-                            select(table.c.id, table.c.source, table.c.external_id, table.c.content_hash, table.c.created_at)
-                            .where(table.c.id.in_(chunk)),
-                        )
-                    )
+            # Each row's source row, with its own tags (a UPR Info row's, so its
+            # State's paragraph can take it later) and its cells' digest (a UHRI row's).
+            await self.session.execute(
+                RecommendationSource.__table__.insert(),
+                [_source_row(rec_id, record, digest, now) for rec_id, (_, record, digest, _) in zip(new_ids, plan.created, strict=True)],
+            )
             self.counts.created += len(plan.created)
             self.touched.extend(new_ids)
         await self._copy(plan, now)
@@ -517,14 +513,36 @@ class RecommendationWriter:
         statement = (
             update(table)
             .where(table.c.source == source.value, table.c.external_id == bindparam("b_external_id"))
-            .values(content_hash=bindparam("b_content_hash"), row_tags=bindparam("b_row_tags", type_=table.c.row_tags.type))
+            .values(
+                content_hash=bindparam("b_content_hash"),
+                row_tags=bindparam("b_row_tags", type_=table.c.row_tags.type),
+                row_digest=bindparam("b_row_digest"),
+            )
         )
         await self.session.execute(
             statement,
             [
-                {"b_external_id": record.external_id, "b_content_hash": digest, "b_row_tags": _row_tags(record)}
+                {
+                    "b_external_id": record.external_id,
+                    "b_content_hash": digest,
+                    "b_row_tags": _row_tags(record),
+                    "b_row_digest": record.row_digest,
+                }
                 for _, record, digest in rows
             ],
+            execution_options={"synchronize_session": False},
+        )
+
+    async def _store_row_digests(self, source: ImportSource, records: list[RecommendationRecord]) -> None:
+        table = RecommendationSource.__table__
+        statement = (
+            update(table)
+            .where(table.c.source == source.value, table.c.external_id == bindparam("b_external_id"))
+            .values(row_digest=bindparam("b_row_digest"))
+        )
+        await self.session.execute(
+            statement,
+            [{"b_external_id": r.external_id, "b_row_digest": r.row_digest} for r in records],
             execution_options={"synchronize_session": False},
         )
 
@@ -658,6 +676,7 @@ def _source_row(rec_id: int, record: RecommendationRecord, digest: str, now: Any
         "content_hash": digest,
         "added_at": now,
         "row_tags": _row_tags(record),
+        "row_digest": record.row_digest,
     }
 
 
