@@ -99,3 +99,47 @@ def test_what_the_survey_cannot_vouch_for_is_left_to_the_guard(tmp_path: Path, p
     assert vouch_for_calamine(path, DEFAULT_LIMITS)
     _rewrite(path, part, change)
     assert not vouch_for_calamine(path, DEFAULT_LIMITS)
+
+
+def _pieces_by_split(unit: bytes, most: int, regions: list[bytes]) -> tuple[bool, int, int]:
+    """The survey's runs as region.split(unit) first found them: (vouched, count, current)."""
+    current = count = 0
+    for region in regions:
+        pieces = region.split(unit)
+        current += len(pieces[0])
+        if len(pieces) > 1:
+            count += len(pieces) - 1
+            longest = max(current, max(map(len, pieces[1:-1]), default=0))
+            current = len(pieces[-1])
+            if longest > most:
+                return False, count, current
+        if current > most:
+            return False, count, current
+    return True, count, current
+
+
+def test_the_surveys_runs_between_openings_are_the_splits() -> None:
+    import random
+
+    from storage.importers.xlsx_guard import _NotVouched, _Pieces
+
+    rng = random.Random(18)
+    unit, most = b'<c r="', 40
+    outcomes = set()
+    for _ in range(3000):
+        parts = [unit if rng.random() < 0.3 else b"x" * rng.choice([0, 1, 5, 20, 39, 40, 41, 80]) for _ in range(rng.randint(0, 12))]
+        blob = b"".join(parts)
+        cuts = sorted(rng.sample(range(len(blob) + 1), k=min(len(blob) + 1, rng.randint(0, 3))))
+        regions = [blob[a:b] for a, b in zip([0, *cuts], [*cuts, len(blob)], strict=True)]
+        expected = _pieces_by_split(unit, most, regions)
+        pieces = _Pieces(unit, most)
+        try:
+            for region in regions:
+                pieces.feed(region)
+        except _NotVouched:
+            assert not expected[0], (regions, expected)
+            outcomes.add(False)
+            continue
+        assert expected == (True, pieces.count, pieces.current), regions
+        outcomes.add(True)
+    assert outcomes == {True, False}

@@ -39,8 +39,10 @@ def row_digest(values: dict[str, Any], columns: Sequence[str], version: str) -> 
     """The row's cells in ``columns``, in that order, as read; ``version``
     is the parser's, so a parser that reads a cell differently reads every
     row again."""
-    blob = "\x1f".join(repr(values.get(column)) for column in columns)
-    return hashlib.blake2b(f"{version}\x1e{blob}".encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    # One repr of the tuple: each cell's type and text, quoted, so no cell's
+    # text can pass for a boundary between two cells.
+    blob = repr((version, *map(values.get, columns)))
+    return hashlib.blake2b(blob.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 class UnchangedRows:

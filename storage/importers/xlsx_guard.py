@@ -466,21 +466,39 @@ class _Pieces:
     part fed in regions, and how many openings: a cell's text, a row's or a
     string's lies within one such run, and has no more characters than bytes."""
 
-    def __init__(self, unit: bytes, most: int) -> None:
+    def __init__(self, unit: bytes, most: int, *, counted: bool = True) -> None:
         self.unit, self.most = unit, most
         self.current = 0
         self.count = 0
+        # Counting is a search of its own: only where the count is read.
+        self.counted = counted
 
     def feed(self, region: bytes) -> None:
-        pieces = region.split(self.unit)
-        self.current += len(pieces[0])
-        if len(pieces) > 1:
-            self.count += len(pieces) - 1
-            longest = max(self.current, max(map(len, pieces[1:-1]), default=0))
-            self.current = len(pieces[-1])
-            if longest > self.most:
+        # Searches rather than region.split(unit): a sheet has a cell opening
+        # every few dozen bytes, and a bytes object for each was most of the
+        # survey. From each opening, the furthest next one within reach
+        # (``most`` bytes between them) is found, so the runs between are
+        # never looked at one by one.
+        unit, most, width = self.unit, self.most, len(self.unit)
+        at = region.find(unit)
+        if at < 0:
+            self.current += len(region)
+            if self.current > most:
                 raise _NotVouched
-        if self.current > self.most:
+            return
+        if self.current + at > most:
+            raise _NotVouched
+        if self.counted:
+            self.count += region.count(unit)
+        while True:
+            reach = region.rfind(unit, at + width, at + 2 * width + most)
+            if reach < 0:
+                if region.find(unit, at + width) >= 0:
+                    raise _NotVouched
+                break
+            at = reach
+        self.current = len(region) - at - width
+        if self.current > most:
             raise _NotVouched
 
 
@@ -510,8 +528,8 @@ def _survey_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Impor
     """Within every bound the guard sets, and shaped so that calamine's whole
     rectangle of cells stays the size of the rows the part holds: cells in
     columns A to Z, each naming its place, row numbers close to the rows' count."""
-    cells = _Pieces(b'<c r="', limits.max_cell_chars)
-    rows = _Pieces(b"<row", _TEXT_PER_ROW)
+    cells = _Pieces(b'<c r="', limits.max_cell_chars, counted=False)
+    rows = _Pieces(b"<row", _TEXT_PER_ROW, counted=False)
     numbered = highest = 0
     for region in _regions(archive, info, [cells, rows]):
         if _ODD_SHEET.search(region):
