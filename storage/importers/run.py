@@ -12,16 +12,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.assignments import assign
 from storage.audit import audit_record, current_actor
 from storage.enums import ImportSource
-from storage.errors import Conflict, NotFound, RegistryError
-from storage.importers import template, template_actions, template_existing, template_indicators, uhri, uprinfo
+from storage.importers import uhri, uprinfo
 from storage.importers.errors import ErrorList, ImportRejected, RowError, UnreadableFile
 from storage.importers.limits import DEFAULT_LIMITS, ImportLimits
 from storage.importers.readers import (
@@ -36,14 +34,18 @@ from storage.importers.readers import (
 from storage.importers.record import RecommendationRecord
 from storage.importers.unchanged import UnchangedRows
 from storage import priorities
-from storage.importers.template_extras import RowInputs, record_inputs
 from storage.importers.writer import RecommendationWriter
 from storage.models import ImportRun
-from storage.network import Change, upsert_focal_point, upsert_institution
-from storage.recommendation_sources import ids_for_external_id
-from storage.selection import Selector
 from storage.clock import today as clock_today
 from storage.types import utcnow
+
+if TYPE_CHECKING:
+    from storage.importers.template_extras import RowInputs
+    from storage.network import Change
+
+# The template's modules (its sheets, the network, assignments, actions,
+# indicators) are imported when a template is: a UN export's import, the
+# one that is a quarter of a million rows, starts without them.
 
 _PROGRESS_EVERY = 250
 # Template rows looked up in the registry together (template_existing.prepare).
@@ -185,6 +187,8 @@ _LABEL = {ImportSource.UHRI: "UHRI export", ImportSource.UPRINFO: "UPR Info expo
 
 
 def _template_sheets(path: Path, suffix: str, options: ImportOptions) -> Iterator[tuple[str, Sheet]]:
+    from storage.importers import template
+
     if suffix == ".csv":
         sheet = read_csv(path, options.encoding, limits=options.limits)
         if repeated := template.repeated_columns(sheet.headers):
@@ -219,6 +223,8 @@ def _template_sheets(path: Path, suffix: str, options: ImportOptions) -> Iterato
 
 
 def _template_header_errors(table: str, sheet: Sheet) -> list[RowError]:
+    from storage.importers import template
+
     lowered = {h.lower() for h in sheet.headers}
     row = sheet.header_row
     errors = [RowError(row, c, "missing column", sheet.name) for c in sorted(template.required(table) - lowered)]
@@ -257,7 +263,10 @@ class _ImportJob:
         try:
             if table == "recommendations":
                 await self._recommendations(session, source, sheet, counts)
-            elif table == template_actions.SHEET:
+                return
+            from storage.importers import template_actions, template_indicators
+
+            if table == template_actions.SHEET:
                 await template_actions.import_actions(session, sheet, counts, self.errors)
             elif table == template_indicators.SHEET:
                 await template_indicators.import_indicators(session, sheet, counts, self.errors)
@@ -268,11 +277,13 @@ class _ImportJob:
             self.progress.finish()
 
     async def _recommendations(self, session: AsyncSession, source: ImportSource, sheet: Sheet, counts: TableCounts) -> None:
-        parse: Callable[[SourceRow], RecommendationRecord | list[RowError]] = {
-            ImportSource.UHRI: uhri.parse_row,
-            ImportSource.UPRINFO: uprinfo.parse_row,
-            ImportSource.TEMPLATE: template.parse_recommendation,
-        }[source]
+        parse: Callable[[SourceRow], RecommendationRecord | list[RowError]]
+        if source is ImportSource.TEMPLATE:
+            from storage.importers import template
+
+            parse = template.parse_recommendation
+        else:
+            parse = uhri.parse_row if source is ImportSource.UHRI else uprinfo.parse_row
         key_column = {ImportSource.UHRI: "OHCHR Annotation Id", ImportSource.UPRINFO: "Text", ImportSource.TEMPLATE: "id"}[source]
         writer = RecommendationWriter(session)
         seen = _SeenKeys()
@@ -348,6 +359,8 @@ class _ImportJob:
         await self._template_rows(session, writer, pending, inputs)
         await writer.flush()
         if inputs:
+            from storage.importers.template_extras import record_inputs
+
             # Records the template's inputs and refreshes every row's priority.
             self.errors.extend(await record_inputs(session, inputs))
         elif writer.touched and not self.errors.kept:
@@ -369,6 +382,11 @@ class _ImportJob:
         pending: list[tuple[RecommendationRecord, int, str | None]],
         inputs: list[RowInputs],
     ) -> None:
+        if not pending:
+            return
+        from storage.importers import template_existing
+        from storage.importers.template_extras import RowInputs
+
         errors = await template_existing.prepare(session, pending)
         for record, number, sheet_name in pending:
             if number in errors:
@@ -379,6 +397,9 @@ class _ImportJob:
         pending.clear()
 
     async def _network(self, session: AsyncSession, table: str, sheet: Sheet, counts: TableCounts) -> None:
+        from storage.errors import RegistryError
+        from storage.importers import template
+
         seen = _SeenKeys()
         for row in sheet.rows:
             counts.rows += 1
@@ -416,6 +437,12 @@ class _ImportJob:
             setattr(counts, change.value, getattr(counts, change.value) + 1)
 
     async def _write_network_row(self, session: AsyncSession, table: str, parsed: Any) -> Change:
+        from storage.assignments import assign
+        from storage.errors import Conflict, NotFound
+        from storage.network import Change, upsert_focal_point, upsert_institution
+        from storage.recommendation_sources import ids_for_external_id
+        from storage.selection import Selector
+
         if table == "institutions":
             return await upsert_institution(session, parsed)
         if table == "focal_points":
