@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -27,18 +27,20 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.redaction import mask, remember
 from handlers.reminders.working_time import parse_hours
 from messages import DEFAULT_LANGUAGE
-from storage.calendars import check_place
 from storage.database import async_url
 from storage.errors import ConfigurationError, InvalidValue
 from storage.importers.limits import ImportLimits
-from storage.priorities import CRITERIA, DEFAULT_MARGINALISED, PriorityRules
 from storage.validation import check_email, check_language, check_timezone
+
+if TYPE_CHECKING:
+    from storage.priorities import PriorityRules
 
 DEFAULT_CONFIG_FILE = Path("config.toml")
 
@@ -264,6 +266,8 @@ class ScheduleConfig(Section):
         country = info.data["country"]
         if country is None:
             raise ValueError(f"a subdivision ({value!r}) needs [schedule] country")
+        from storage.calendars import check_place  # loads the models: only for a subdivision
+
         try:
             return check_place(country, value)[1]
         except InvalidValue as exc:
@@ -330,33 +334,55 @@ class ImportsConfig(Section):
 
 
 class PrioritiesConfig(Section):
-    """How the Guide's five criteria make a priority ([priorities])."""
+    """How the Guide's five criteria make a priority ([priorities]).
 
-    # Criteria met for high, and for medium; fewer is low.
-    high_at: int = Field(default=PriorityRules.high_at, ge=1, le=len(CRITERIA))
-    medium_at: int = Field(default=PriorityRules.medium_at, ge=1, le=len(CRITERIA))
+    A key left out (None) is storage.priorities.PriorityRules' own default,
+    looked up only by a file that sets a threshold and by `rules`: that module
+    loads every model, a quarter of a second that each command would pay
+    before its work, even one that never rates a recommendation (recommendations
+    list, tests/test_startup.py)."""
+
+    # Criteria met for high, and for medium; fewer is low. At most one per criterion.
+    high_at: int | None = Field(default=None, ge=1)
+    medium_at: int | None = Field(default=None, ge=1)
     # Recurrence: a confirmed linked group spanning this many mechanisms, or
     # this many recommending States on a recommendation or across its group.
-    recurrence_mechanisms: int = Field(default=PriorityRules.recurrence_mechanisms, ge=2, le=100)
-    recurrence_states: int = Field(default=PriorityRules.recurrence_states, ge=2, le=1000)
+    recurrence_mechanisms: int | None = Field(default=None, ge=2, le=100)
+    recurrence_states: int | None = Field(default=None, ge=2, le=1000)
     # Affected persons that count as marginalised groups, matched word for
     # word, case aside, within the tag ("women" matches "Women & girls").
-    marginalised: list[Annotated[str, Field(min_length=1)]] = Field(
-        default_factory=lambda: list(DEFAULT_MARGINALISED), min_length=1
-    )
+    marginalised: list[Annotated[str, Field(min_length=1)]] | None = Field(default=None, min_length=1)
+
+    @field_validator("high_at", "medium_at")
+    @classmethod
+    def _at_most_the_criteria(cls, value: int | None) -> int | None:
+        from storage.priorities import CRITERIA
+
+        if value is not None and value > len(CRITERIA):
+            # pydantic's own error for le=, as the other bounds report theirs.
+            raise PydanticCustomError("less_than_equal", "Input should be less than or equal to {le}", {"le": len(CRITERIA)})
+        return value
 
     @model_validator(mode="after")
     def _medium_below_high(self) -> PrioritiesConfig:
-        if self.medium_at > self.high_at:
-            raise ValueError(f"medium_at ({self.medium_at}) is at most high_at ({self.high_at})")
+        if self.medium_at is not None or self.high_at is not None:
+            from storage.priorities import PriorityRules
+
+            high = PriorityRules.high_at if self.high_at is None else self.high_at
+            medium = PriorityRules.medium_at if self.medium_at is None else self.medium_at
+            if medium > high:
+                raise ValueError(f"medium_at ({medium}) is at most high_at ({high})")
         return self
 
     @property
     def rules(self) -> PriorityRules:
-        return PriorityRules(
-            high_at=self.high_at, medium_at=self.medium_at, recurrence_mechanisms=self.recurrence_mechanisms,
-            recurrence_states=self.recurrence_states, marginalised=tuple(self.marginalised),
-        )
+        from storage.priorities import PriorityRules
+
+        given = {
+            "high_at": self.high_at, "medium_at": self.medium_at, "recurrence_mechanisms": self.recurrence_mechanisms,
+            "recurrence_states": self.recurrence_states, "marginalised": None if self.marginalised is None else tuple(self.marginalised),
+        }
+        return PriorityRules(**{key: value for key, value in given.items() if value is not None})
 
 
 class ReportsConfig(Section):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from enum import Enum
 from typing import IO, Any
@@ -51,7 +51,7 @@ class RowWriter:
         elif fmt == "json":
             self.out.write("[")
 
-    def write(self, row: dict[str, Any]) -> None:
+    def write(self, row: Mapping[str, Any]) -> None:
         values = [_plain(row.get(c)) for c in self.columns]
         if self.fmt == "csv":
             # What focal points typed reaches a spreadsheet: nothing in it may run.

@@ -21,8 +21,8 @@ import itertools
 from collections.abc import Sequence
 
 from rich._ratio import ratio_reduce
-from rich._wrap import divide_line
-from rich.cells import cell_len, set_cell_size
+from rich._wrap import divide_line, words
+from rich.cells import _SINGLE_CELLS, cell_len, get_character_cell_size, set_cell_size
 from rich.table import Table
 
 # rich's box.HEAVY_HEAD, edge by edge.
@@ -35,9 +35,39 @@ _BOTTOM = ("└", "─", "┴", "┘")
 _PADDING = 2
 
 
+# Characters rich gives one cell each, the ellipsis included: bot.output ends
+# every cut text with one, which rich's own fast check does not list, and its
+# count character by character was half the drawing of a national registry.
+_SINGLE = _SINGLE_CELLS | {c for c in "…" if get_character_cell_size(c) == 1}
+
+
+def _single(text: str) -> bool:
+    """Whether every character of ``text`` takes one cell (so cells == len)."""
+    return (text.isascii() and text.isprintable()) or _SINGLE.issuperset(text)
+
+
 def _cells(text: str) -> int:
-    """rich's cell_len: printable ASCII is a cell a character, counted at once."""
-    return len(text) if text.isascii() and text.isprintable() else cell_len(text)
+    """rich's cell_len, counted at once where every character is one cell."""
+    return len(text) if _single(text) else cell_len(text)
+
+
+def _divide(text: str, width: int) -> list[int]:
+    """rich's divide_line(text, width, fold=False) for text whose characters
+    are one cell each: the same walk over the same words, measured by len."""
+    breaks: list[int] = []
+    offset = 0
+    for start, _end, word in words(text):
+        length = len(word.rstrip())
+        if width - offset >= length:
+            offset += len(word)
+        elif length > width:
+            if start:
+                breaks.append(start)
+            offset = len(word)
+        elif offset and start:
+            breaks.append(start)
+            offset = len(word)
+    return breaks
 
 
 def _column_width(longest: int, width: int) -> int:
@@ -69,10 +99,11 @@ def widths(columns: Sequence[Sequence[str]], max_width: int) -> list[int]:
 def wrap(text: str, width: int) -> list[str]:
     """``text`` in lines of exactly ``width`` cells, as rich's Text.wrap gives them
     (justify left, overflow ellipsis, padded)."""
-    size = _cells(text)
+    single = _single(text)
+    size = len(text) if single else cell_len(text)
     if size <= width:
         return [text + " " * (width - size)]
-    offsets = [0, *divide_line(text, width, fold=False), len(text)]
+    offsets = [0, *(_divide(text, width) if single else divide_line(text, width, fold=False)), len(text)]
     lines = []
     for start, end in itertools.pairwise(offsets):
         line = text[start:end]
@@ -81,9 +112,9 @@ def wrap(text: str, width: int) -> list[str]:
             excess = len(line) - width
             spaces = len(line) - len(line.rstrip())
             line = line[: len(line) - min(spaces, excess)]
-        size = _cells(line)
+        size = len(line) if single else cell_len(line)
         if size > width:
-            line = set_cell_size(line, width - 1) + "…"
+            line = (line[: width - 1] if single else set_cell_size(line, width - 1)) + "…"
         elif size < width:
             line += " " * (width - size)
         lines.append(line)

@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import session_factory
-from storage.reference import ensure_mechanisms
 
+# Checking the schema (current_revision_of, head_revision) is every command's
+# first step, and loads neither the async engine nor the models: a read
+# without them (storage.recommendation_list) pays for neither.
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # A migration file's own `revision = ...` and `down_revision = ...` lines.
@@ -74,6 +76,8 @@ async def _migrate(engine: AsyncEngine, revision: str, *, down: bool) -> None:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    from storage.reference import ensure_mechanisms
+
     await _migrate(engine, revision, down=False)
     async with session_factory(engine)() as session, session.begin():
         await ensure_mechanisms(session)
@@ -97,7 +101,7 @@ async def rebuild_from_scratch(engine: AsyncEngine) -> None:
     await upgrade(engine)
 
 
-def _current(connection: Connection) -> str | None:
+def current_revision_of(connection: Connection) -> str | None:
     """The revision alembic_version holds (None before the first upgrade or
     after a downgrade to base), read as Alembic's MigrationContext would."""
     if not inspect(connection).has_table("alembic_version"):
@@ -110,7 +114,7 @@ def _current(connection: Connection) -> str | None:
 
 async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as conn:
-        return await conn.run_sync(_current)
+        return await conn.run_sync(current_revision_of)
 
 
 def head_revision() -> str | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +10,7 @@ from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.enums import AssignmentRole, ImplementationStatus, Priority, RecommendationKind, TagKind, UprPosition
+from storage.enums import AssignmentRole, ImplementationStatus, TagKind
 from storage.models import (
     Assignment,
     Cluster,
@@ -26,53 +25,10 @@ from storage.models import (
     recommendation_tags,
 )
 from storage.priority_order import priority_rank
+from storage.recommendation_list import COLUMNS as COLUMNS, TABLE_COLUMNS as TABLE_COLUMNS, RecommendationFilter as RecommendationFilter
 from storage.selection import conditions
 from storage.status import overall_update_ids
 from storage.validation import institution_code
-
-COLUMNS = (
-    "id",
-    "external_id",
-    "country",
-    "mechanism",
-    "cycle",
-    "document",
-    "paragraph",
-    "kind",
-    "position",
-    "status",
-    "priority",
-    "lead",
-    "institutions",
-    "cluster",
-    "themes",
-    "recommending_states",
-    "text",
-)
-
-# What fits a screen; JSON and CSV carry every column.
-TABLE_COLUMNS = ("id", "country", "mechanism", "cycle", "paragraph", "position", "status", "priority", "lead", "themes", "text")
-
-
-@dataclass(frozen=True)
-class RecommendationFilter:
-    country: str | None = None
-    mechanism: str | None = None
-    theme: str | None = None
-    institution: str | None = None
-    status: ImplementationStatus | None = None
-    position: UprPosition | None = None
-    kind: RecommendationKind | None = None
-    cluster: str | None = None
-    cycle: int | None = None
-    deadline_id: int | None = None
-    # The institution whose own answers ``status`` reads (a focal point's
-    # list), with an ``own_status`` column; else the overall status.
-    answering: int | None = None
-    # The effective priority (storage.priorities); ``by_priority`` sorts
-    # high, medium, low, none (storage.priority_order), then by id.
-    priority: Priority | None = None
-    by_priority: bool = False
 
 
 def tags_of(kind: TagKind) -> Any:

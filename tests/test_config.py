@@ -182,6 +182,22 @@ def test_example_config_documents_every_key_and_loads(tmp_path: Path) -> None:
     assert config.database.url.startswith("sqlite")
 
 
+def test_priorities_left_out_are_the_rules_own_defaults_and_bounds_hold(tmp_path: Path) -> None:
+    # The section does not load storage.priorities (every model) to be read;
+    # its defaults and bounds are still that module's.
+    from storage.priorities import CRITERIA, PriorityRules
+
+    assert load_config(write(tmp_path, ""), environ={}).priorities.rules == PriorityRules()
+    given = load_config(write(tmp_path, '[priorities]\nmedium_at = 2\nmarginalised = ["children"]\n'), environ={}).priorities.rules
+    assert given == PriorityRules(medium_at=2, marginalised=("children",))
+    too_high = len(CRITERIA) + 1
+    assert f"priorities.high_at: Input should be less than or equal to {len(CRITERIA)} (got {too_high})" in error_of(write(tmp_path, f"[priorities]\nhigh_at = {too_high}\n"))
+    assert f"medium_at ({PriorityRules.high_at + 1}) is at most high_at ({PriorityRules.high_at})" in error_of(
+        write(tmp_path, f"[priorities]\nmedium_at = {PriorityRules.high_at + 1}\n")
+    )
+    assert "priorities.recurrence_states: Input should be greater than or equal to 2 (got 1)" in error_of(write(tmp_path, "[priorities]\nrecurrence_states = 1\n"))
+
+
 def test_deadline_kinds_in_the_configuration_are_the_registrys() -> None:
     import typing
 

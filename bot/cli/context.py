@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from storage.clock import Clock, running_on, wall_clock
 from storage.errors import ConfigurationError, DatabaseUnreachable
 
 if TYPE_CHECKING:
+    from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
     from bot.config import Config
 
 T = TypeVar("T")
+
+
+class RowSink(Protocol):
+    def write(self, row: Mapping[str, Any], /) -> object: ...
+
+
+S = TypeVar("S", bound=RowSink)
 
 
 class AppContext:
@@ -93,18 +102,72 @@ class AppContext:
 
         return asyncio.run(go())
 
+    def read(self, statement: Select[Any], start: Callable[[], S]) -> S:
+        """A statement that only reads, its rows written to ``start()`` one by
+        one in order (made once the schema is checked, so a refusal prints no
+        header). On SQLite through Python's sqlite3, with no event loop, ORM or
+        models loaded (storage.database.sqlite_reading_engine); on PostgreSQL
+        through `run`'s engine. Nothing is written, so nothing is audited and
+        no priority is refreshed."""
+        from storage.database import async_url
 
-async def ensure_current_schema(engine: AsyncEngine) -> None:
-    """Refuse to work on a database the code does not match, with the fix."""
+        url = self.config.database.url
+        if async_url(url).get_backend_name() != "sqlite":
+
+            async def work(engine: AsyncEngine) -> S:
+                await ensure_current_schema(engine)
+                sink = start()
+                async with engine.connect() as conn:
+                    async for row in await conn.stream(statement.execution_options(yield_per=1000)):
+                        sink.write(row._mapping)
+                return sink
+
+            return self.run_with_engine(work)
+
+        from storage.database import sqlite_reading_engine
+        from storage.migrate import current_revision_of
+
+        engine = sqlite_reading_engine(url)
+        try:
+            with running_on(self.clock), contextlib.ExitStack() as stack:
+                with _opening_database():
+                    conn = stack.enter_context(engine.connect())
+                    current = current_revision_of(conn)
+                refuse_unless_current(current)
+                sink = start()
+                for row in conn.execution_options(yield_per=1000).execute(statement):
+                    sink.write(row._mapping)
+                return sink
+        finally:
+            engine.dispose()
+
+
+@contextlib.contextmanager
+def _opening_database() -> Iterator[None]:
+    """A database that cannot be opened, as the error the CLI prints."""
     from sqlalchemy.exc import DBAPIError
     from storage.database import is_unavailable
-    from storage.migrate import current_revision, head_revision
 
     try:
-        current = await current_revision(engine)
+        yield
     except (DBAPIError, OSError) as exc:
         kind = DatabaseUnreachable if is_unavailable(exc) else ConfigurationError
         raise kind(f"cannot open the database: {exc.__class__.__name__}: {exc}") from None
+
+
+async def ensure_current_schema(engine: AsyncEngine) -> None:
+    """Refuse to work on a database the code does not match, with the fix."""
+    from storage.migrate import current_revision
+
+    with _opening_database():
+        current = await current_revision(engine)
+    refuse_unless_current(current)
+
+
+def refuse_unless_current(current: str | None) -> None:
+    """``current``: the database's schema revision (None: no tables yet)."""
+    from storage.migrate import head_revision
+
     head = head_revision()
     if current is None:
         raise ConfigurationError("the database has no tables yet: run `nmrf-bot db upgrade` first")

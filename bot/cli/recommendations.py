@@ -52,26 +52,19 @@ def recommendations() -> None:
 def recommendations_list(app: AppContext, fmt: str, limit: int | None, sort: str, **filters: Any) -> None:
     """List recommendations with their current status, priority and institutions."""
     from bot.output import RowWriter
-    from storage.recommendations import COLUMNS, TABLE_COLUMNS, RecommendationFilter, stream_recommendations
+    # The listing in SQLAlchemy Core: no ORM, no models (storage.recommendation_list says why).
+    from storage.recommendation_list import COLUMNS, TABLE_COLUMNS, RecommendationFilter, list_statement
 
     for key in ("status", "position", "kind", "priority"):
         if filters[key]:
             filters[key] = {
                 "status": ImplementationStatus, "position": UprPosition, "kind": RecommendationKind, "priority": Priority,
             }[key](filters[key])
-    chosen = RecommendationFilter(**filters, by_priority=sort == "priority")
-
-    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
-        writer = RowWriter(TABLE_COLUMNS if fmt == "table" else COLUMNS, fmt)
-        async with sessions() as session:
-            async for row in stream_recommendations(session, chosen, limit):
-                writer.write(row)
-        writer.close()
-        return writer.count
-
-    count = app.run(work)
+    statement = list_statement(RecommendationFilter(**filters, by_priority=sort == "priority"), limit)
+    writer = app.read(statement, lambda: RowWriter(TABLE_COLUMNS if fmt == "table" else COLUMNS, fmt))
+    writer.close()
     if fmt == "table":
-        click.echo(t("count.recommendations", DEFAULT_LANGUAGE, count=count), err=True)
+        click.echo(t("count.recommendations", DEFAULT_LANGUAGE, count=writer.count), err=True)
 
 
 @recommendations.command("find")
