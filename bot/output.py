@@ -23,7 +23,14 @@ FORMATS = ("table", "json", "csv")
 TABLE_TRUNCATE = 60
 
 
+# Most values are these, printed as they are: known at once, not after every
+# isinstance below (a listing passes each of its 50,000 values here).
+_AS_THEY_ARE = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _AS_THEY_ARE:
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, (date, datetime)):
