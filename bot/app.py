@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
@@ -28,8 +28,6 @@ from bot.outbox_dispatch import OutboxDispatcher
 # Re-exported: where the commands and tests have always found it.
 from bot.policy import reminder_policy
 from bot.supervision import Loops, guarded, keep_trying
-from bot.transports.slack import SlackTransport
-from bot.transports.telegram import TelegramTransport
 from bot.public_tracker import PublicTracker
 from bot.web import WebServer
 from handlers.assignment_notices import NoticeService
@@ -43,6 +41,13 @@ from storage.enums import Platform
 from storage.import_staging import ImportStaging
 from storage.secretariat import telegram_chat_languages, telegram_chats
 from storage.types import utcnow
+
+if TYPE_CHECKING:
+    # Imported where configured: each platform's SDK is some 15 MiB resident
+    # (slack_bolt and slack_sdk, python-telegram-bot), for nothing in a
+    # process that does not talk to it.
+    from bot.transports.slack import SlackTransport
+    from bot.transports.telegram import TelegramTransport
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +111,8 @@ class BotApp:
         self.slack: SlackTransport | None = None
         tg, sl = config.telegram, config.slack
         if tg.token is not None:
+            from bot.transports.telegram import TelegramTransport
+
             self.telegram = TelegramTransport(
                 tg.token.get_secret_value(), self.engine.handle,
                 base_url=tg.base_url, mode=tg.mode, webhook_url=tg.webhook_url,
@@ -116,6 +123,8 @@ class BotApp:
             )
             self.router.register(self.telegram)
         if sl.bot_token is not None:
+            from bot.transports.slack import SlackTransport
+
             self.slack = SlackTransport(
                 sl.bot_token.get_secret_value(), self.engine.handle,
                 app_token=sl.app_token.get_secret_value() if sl.app_token else None,

@@ -14,12 +14,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.public_tracker import PublicTracker, TrackerUnavailable
-from bot.transports.telegram import TelegramTransport
 from handlers.chat_port import HandlingDeferred
+
+if TYPE_CHECKING:
+    # A Slack-only process need not load python-telegram-bot (bot.app).
+    from bot.transports.telegram import TelegramTransport
 
 log = logging.getLogger(__name__)
 

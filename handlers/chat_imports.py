@@ -22,7 +22,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -46,11 +46,14 @@ from storage.conversations import State, load_state, lock_state, save_state
 from storage.database import is_unavailable, writing
 from storage.enums import ImportSource, SecretariatRole
 from storage.import_staging import ImportStaging
-from storage.importers.detect import detect_source
 from storage.importers.errors import ImportRejected, LimitExceeded, RowError, UnreadableFile
 from storage.importers.limits import DEFAULT_LIMITS, ImportLimits
-from storage.importers.run import ImportOptions, ImportReport, import_into
 from storage.models import SecretariatUser
+
+if TYPE_CHECKING:
+    # The importers and their readers are some 7 MiB resident, in every
+    # `nmrf-bot run` for an import in chat that may never come: loaded at the first.
+    from storage.importers.run import ImportOptions, ImportReport
 
 log = logging.getLogger(__name__)
 
@@ -312,6 +315,8 @@ async def _identify(turn: SecretariatTurn, key: str, name: str, source: ImportSo
     assert settings is not None
     path = settings.staging.path(key)
     if source is None and path is not None:
+        from storage.importers.detect import detect_source
+
         try:
             source = detect_source(path, settings.limits)
         except (UnreadableFile, LimitExceeded) as exc:
@@ -329,6 +334,8 @@ async def _identify(turn: SecretariatTurn, key: str, name: str, source: ImportSo
 
 
 def _options(turn: SecretariatTurn) -> ImportOptions:
+    from storage.importers.run import ImportOptions
+
     settings = turn.imports
     assert settings is not None
     return ImportOptions(default_timezone=settings.default_timezone, today=turn.now.date(), limits=settings.limits)
@@ -342,6 +349,8 @@ async def _preview(turn: SecretariatTurn, key: str, name: str, source: ImportSou
         turn.reset()
         turn.say("imports.gone", name=name)
         return
+    from storage.importers.run import import_into
+
     try:
         async with turn.session.begin_nested():
             raise _Preview(await import_into(turn.session, source, path, _options(turn), file_name=name))
@@ -368,6 +377,8 @@ async def _apply(turn: SecretariatTurn, key: str, name: str, source: ImportSourc
     if path is None:
         turn.say("imports.gone", name=name)
         return
+    from storage.importers.run import import_into
+
     try:
         # A savepoint: a refused import rolls back its own writes, and the
         # turn still commits its state and says why.

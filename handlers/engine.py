@@ -70,7 +70,7 @@ from storage.conversations import (
 from storage.database import is_unavailable, writing
 from storage.secretariat_invites import redeem_secretariat_invite
 from storage.enums import Platform
-from storage.home_audience import changed_institutions, concerned_accounts
+from storage.home_audience import changed_institutions, concerned_accounts, wrote_beyond_bookkeeping
 from storage.models import FocalPoint, SecretariatUser, StatusUpdate
 
 log = logging.getLogger(__name__)
@@ -126,6 +126,9 @@ class ConversationEngine:
         self._outage: str | None = None
         # Per delivery being handled: the other people whose Home its turn changed.
         self._concerned: dict[str, list[ChatAddress]] = {}
+        # The deliveries being handled whose turn wrote more than its own
+        # bookkeeping: the writer's Home may show something new.
+        self._changed: set[str] = set()
 
     async def handle(self, message: IncomingMessage) -> None:
         """Handle one delivery. A database that is busy or briefly gone (SQLite
@@ -139,6 +142,8 @@ class ConversationEngine:
         orders: list[ReportOrder | TurnJob] = []
         choice: str | None = None
         for attempt in range(1, self.db_attempts + 1):
+            # What an attempt rolled back changed nothing.
+            self._changed.discard(message.delivery_id)
             try:
                 with acting_as(self.actor_of(message.address)):
                     replies, orders, choice = await self._handle_once(message)
@@ -155,6 +160,7 @@ class ConversationEngine:
                     # No longer a lock waited out: an outage, said once.
                     self._note_outage(exc)
                     self._concerned.pop(message.delivery_id, None)
+                    self._changed.discard(message.delivery_id)
                     await self._tell_waiting(message.address)
                     raise HandlingDeferred(f"delivery {message.delivery_id}: the database is out of reach ({exc.__class__.__name__})") from exc
                 log.debug("delivery %s: database busy (attempt %s): %s; retrying", message.delivery_id, attempt, exc.__class__.__name__)
@@ -164,8 +170,11 @@ class ConversationEngine:
             log.warning("conversations: the database is back; deliveries are handled again")
             self._outage = None
             self._told_waiting.clear()
-        if replies or orders:
-            # A turn that said something may have changed what their Home shows.
+        if message.delivery_id in self._changed or orders:
+            # A turn that wrote (an answer, a language, an account linked) may
+            # have changed what their Home shows; one that only read (help, a
+            # list, an item opened) did not, and their Home stays as it was.
+            self._changed.discard(message.delivery_id)
             self._refresh_home(message.address)
         me = (message.address.platform, message.address.user_id)
         for other in self._concerned.pop(message.delivery_id, ()):
@@ -297,33 +306,42 @@ class ConversationEngine:
         """The replies, the reports ordered and the work left for after the
         commit (TurnJob), and the line the pressed message is to show
         instead of its buttons (None: keep them)."""
+        async with writing(self.sessions) as session:
+            outcome = await self._turn(session, message)
+            if getattr(self.gateway, "refresh_home", None) is not None:
+                # Whatever is still pending would be flushed by the commit, after this look.
+                await session.flush()
+                if wrote_beyond_bookkeeping(session):
+                    self._changed.add(message.delivery_id)
+            return outcome
+
+    async def _turn(self, session: AsyncSession, message: IncomingMessage) -> tuple[list[OutgoingMessage], list[ReportOrder | TurnJob], str | None]:
         address = message.address
         now = self.clock()
-        async with writing(self.sessions) as session:
-            if not await first_delivery(session, address.platform, message.delivery_id, now):
-                log.info("redelivery %s:%s ignored", address.platform.value, message.delivery_id)
-                return [], [], None
-            person = await self.identify(session, address, now)
-            if isinstance(person, SecretariatUser):
-                return await self._secretariat(session, message, person, now)
-            if person is None:
-                return await self._stranger(session, message, now), [], None
-            focal_point = person
-            # Whoever writes can be written to again.
-            await mark_reachable(session, address.platform, address.workspace_id, address.user_id)
-            state = await load_state(session, address.platform, address.workspace_id, address.user_id)
-            expired_rec = None
-            if self._stale(state, now):
-                expired_rec = state.data.get("rec") if state.name.startswith("update.") else None
-                state = State()
-            turn = Turn(message, session, state, now, focal_point=focal_point, expired_rec=expired_rec, evidence=self.evidence)
-            with acting_as(self.actor_of(address, focal_point)):
-                await self._route(turn)
-                # Now, not at the commit: the audit reads the actor as each flush runs.
-                await session.flush()
-            await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, now)
-            await self._note_concerned(session, message, now)
-            return turn.replies, [], turn.settled_choice()
+        if not await first_delivery(session, address.platform, message.delivery_id, now):
+            log.info("redelivery %s:%s ignored", address.platform.value, message.delivery_id)
+            return [], [], None
+        person = await self.identify(session, address, now)
+        if isinstance(person, SecretariatUser):
+            return await self._secretariat(session, message, person, now)
+        if person is None:
+            return await self._stranger(session, message, now), [], None
+        focal_point = person
+        # Whoever writes can be written to again.
+        await mark_reachable(session, address.platform, address.workspace_id, address.user_id)
+        state = await load_state(session, address.platform, address.workspace_id, address.user_id)
+        expired_rec = None
+        if self._stale(state, now):
+            expired_rec = state.data.get("rec") if state.name.startswith("update.") else None
+            state = State()
+        turn = Turn(message, session, state, now, focal_point=focal_point, expired_rec=expired_rec, evidence=self.evidence)
+        with acting_as(self.actor_of(address, focal_point)):
+            await self._route(turn)
+            # Now, not at the commit: the audit reads the actor as each flush runs.
+            await session.flush()
+        await save_state(session, address.platform, address.workspace_id, address.user_id, turn.state, now)
+        await self._note_concerned(session, message, now)
+        return turn.replies, [], turn.settled_choice()
 
     async def _secretariat(
         self, session: AsyncSession, message: IncomingMessage, user: SecretariatUser, now: datetime

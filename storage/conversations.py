@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, inspect, select, update
+from sqlalchemy import Date, Select, and_, bindparam, delete, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from storage.audit import audit_record
 from storage.clock import utcnow
 from storage.enums import OutboxStatus, Platform
+from storage.home_audience import BOOKKEEPING
 from storage.idempotent import insert_if_new
 from storage.models import (
     ChatIdentity, ConversationState, FocalPoint, Invite, InviteUse, OutboxMessage, ProcessedDelivery, SecretariatUser,
@@ -71,6 +73,11 @@ async def save_state(
         row = ConversationState(platform=platform, workspace_id=workspace_id, platform_user_id=user_id)
         session.add(row)
         _turn_rows(session)[("state", platform, workspace_id, user_id)] = row
+    elif row.state == state.name == "idle" and not row.data and not state.data:
+        # Idle before and after (help, a list, an item opened): when an idle
+        # state was saved is read nowhere (only a dialogue's time runs out,
+        # abandoned_dialogues), so the turn need not write it again.
+        return
     row.state, row.data, row.updated_at = state.name, dict(state.data), now
     await session.flush()
 
@@ -81,18 +88,52 @@ async def _state_row(
     rows = _turn_rows(session)
     key = ("state", platform, workspace_id, user_id)
     row = rows.get(key)
+    if row is _NO_STATE:
+        return None
     if row is not None and not (insp := inspect(row)).deleted and not insp.detached:
         return row  # type: ignore[no-any-return]
-    row = await session.scalar(
-        select(ConversationState).where(
-            ConversationState.platform == platform,
-            ConversationState.workspace_id == workspace_id,
-            ConversationState.platform_user_id == user_id,
-        )
-    )
+    row = await session.scalar(_state_statement(), {"platform": platform, "workspace_id": workspace_id, "user_id": user_id})
     if row is not None:
         rows[key] = row
     return row
+
+
+# A turn's own statements, built once: building one (its clauses, its
+# coercions, the joined load) cost about as much processor time as running
+# it, every turn. A statement holds its parameters' names, not their values.
+@functools.cache
+def _state_statement() -> Select[Any]:
+    return select(ConversationState).where(
+        ConversationState.platform == bindparam("platform"),
+        ConversationState.workspace_id == bindparam("workspace_id"),
+        ConversationState.platform_user_id == bindparam("user_id"),
+    )
+
+
+# Read with the account: it has no state yet (its first turn).
+_NO_STATE = object()
+
+
+@functools.cache
+def _focal_point_statement() -> Select[Any]:
+    return (
+        # The account's conversation state in the same statement: the turn reads it next.
+        select(FocalPoint, ChatIdentity.unreachable_since, ConversationState)
+        .join(ChatIdentity, ChatIdentity.focal_point_id == FocalPoint.id)
+        .outerjoin(ConversationState, and_(
+            ConversationState.platform == ChatIdentity.platform,
+            ConversationState.workspace_id == ChatIdentity.workspace_id,
+            ConversationState.platform_user_id == ChatIdentity.platform_user_id,
+        ))
+        .where(
+            ChatIdentity.platform == bindparam("platform"),
+            ChatIdentity.workspace_id == bindparam("workspace_id"),
+            ChatIdentity.platform_user_id == bindparam("user_id"),
+            active_on(bindparam("today", type_=Date)),  # type: ignore[arg-type]
+        )
+        # In the same statement: every turn reads the institution.
+        .options(joinedload(FocalPoint.institution))
+    )
 
 
 def _turn_rows(session: AsyncSession) -> dict[tuple[Any, ...], Any]:
@@ -182,21 +223,14 @@ async def focal_point_for(
 ) -> FocalPoint | None:
     """The focal point in office behind a chat account, if any."""
     found = (await session.execute(
-        select(FocalPoint, ChatIdentity.unreachable_since)
-        .join(ChatIdentity, ChatIdentity.focal_point_id == FocalPoint.id)
-        .where(
-            ChatIdentity.platform == platform,
-            ChatIdentity.workspace_id == workspace_id,
-            ChatIdentity.platform_user_id == user_id,
-            active_on(today),
-        )
-        # In the same statement: every turn reads the institution.
-        .options(joinedload(FocalPoint.institution))
+        _focal_point_statement(), {"platform": platform, "workspace_id": workspace_id, "user_id": user_id, "today": today}
     )).first()
     if found is None:
         return None
+    rows = _turn_rows(session)
     # mark_reachable need not write for an account known reachable.
-    _turn_rows(session)[("reachable", platform, workspace_id, user_id)] = found[1] is None
+    rows[("reachable", platform, workspace_id, user_id)] = found[1] is None
+    rows[("state", platform, workspace_id, user_id)] = _NO_STATE if found[2] is None else found[2]
     return found[0]  # type: ignore[no-any-return]
 
 
@@ -212,7 +246,7 @@ async def mark_reachable(session: AsyncSession, platform: Platform, workspace_id
             ChatIdentity.unreachable_since.is_not(None),
         )
         .values(unreachable_since=None, unreachable_reason=None)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **BOOKKEEPING)
     )
 
 

@@ -146,6 +146,7 @@ async def test_a_home_publish_that_fails_is_retried_and_never_breaks_the_turn(
     ana = SlackPerson(slack.standin, ANA)
     slack.standin.refuse("views.publish", "internal_error")
     caplog.set_level(logging.INFO, "bot.transports.slack")
+    slack.standin.user_opens_home(ANA)
     (reply, *_) = await ana.says("mine", expect=4)
     assert reply.shown.startswith("Ministry of Justice: 3 recommendations")
     home = await slack.standin.wait_for_home(ANA, 1)
@@ -154,6 +155,7 @@ async def test_a_home_publish_that_fails_is_retried_and_never_breaks_the_turn(
     # The Home tab switched off in the app: said once in the log, and the DM works as before.
     slack.standin.home_enabled = False
     caplog.clear()
+    slack.standin.user_opens_home(ANA)
     (again, *_) = await ana.says("mine", expect=4)
     assert again.shown.startswith("Ministry of Justice")
     deadline = time.monotonic() + 10
@@ -388,9 +390,10 @@ async def test_a_colleagues_answer_republishes_the_other_focal_points_and_the_se
 async def test_a_homes_list_of_items_is_built_once_per_institution_and_reads_current_rows(
     socket_only: SlackBot, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A Home is rebuilt after every turn that answered: /mine's statement
-    for the institution is built once (building it cost two fifths of a
-    Home), and each Home still reads the rows as they are then."""
+    """A Home is rebuilt often (each time it is opened, after every turn
+    that changed it): /mine's statement for the institution is built once
+    (building it cost two fifths of a Home), and each Home still reads the
+    rows as they are then."""
     import handlers.home as home_module
 
     built: list[Any] = []
@@ -404,14 +407,79 @@ async def test_a_homes_list_of_items_is_built_once_per_institution_and_reads_cur
     cached = getattr(home_module, "_listed_for", None)
     if cached is not None:
         cached.cache_clear()
-    ana = SlackPerson(socket_only.standin, ANA)
     first = world["mine_all"][0]
     assert f"#{first} " in shown(await opened_home(socket_only, ANA))
-    await ana.says("help")
+    await opened_home(socket_only, ANA)
     published = len(socket_only.standin.homes[ANA])
     # An answer saved elsewhere (the CLI, a colleague): the next Home reads it.
     await answered_before(socket_only.sessions, "MOJ", first)
-    await ana.says("help")
+    socket_only.standin.user_opens_home(ANA)
     after = await home_where(socket_only, ANA, lambda view: f"#{first} " not in shown(view), published)
     assert f"#{world['mine_all'][1]} " in shown(after)
     assert len(built) == 1, built
+
+
+def refreshes(bot: SlackBot, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Whose Home the engine asked to rebuild, in order: asked before the
+    turn's reply is sent, so a reply received means its ask was made."""
+    asked: list[str] = []
+    real = bot.transport.refresh_home
+
+    def recording(address: Any) -> None:
+        asked.append(address.user_id)
+        real(address)
+
+    monkeypatch.setattr(bot.transport, "refresh_home", recording)
+    return asked
+
+
+async def test_a_turn_that_only_reads_leaves_the_home_as_it_was(
+    slack: SlackBot, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Help, /mine, an item opened from the Home: nothing the Home shows
+    changed, so it is not rebuilt (a Home costs several times the turn)."""
+    ana = SlackPerson(slack.standin, ANA)
+    await opened_home(slack, ANA)
+    published = len(slack.standin.homes[ANA])
+    asked = refreshes(slack, monkeypatch)
+    (help_text,) = await ana.says("help")
+    assert "mine" in help_text.shown
+    (listed, *_) = await ana.says("mine", expect=4)
+    assert listed.shown.startswith("Ministry of Justice: 3 recommendations")
+    before = len(ana.inbox)
+    slack.standin.user_clicks_home(ANA, "Open")
+    (detail,) = (await slack.standin.wait_for_messages(ANA, before + 1))[before:]
+    assert detail.shown.startswith(f"Recommendation #{world['mine_all'][0]} ")
+    await slack.standin.settle()
+    assert asked == []
+    assert len(slack.standin.homes[ANA]) == published
+
+
+async def test_every_turn_that_changes_what_the_home_shows_republishes_it(
+    socket_only: SlackBot, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Home lists what waits for an answer, in the person's language: an
+    update saved in the DM and a language chosen there each republish it,
+    showing the change; the turns between them that only read do not."""
+    slack = socket_only
+    ana = SlackPerson(slack.standin, ANA)
+    first, second = world["mine_all"][0], world["mine_all"][1]
+    home = await opened_home(slack, ANA)
+    assert f"#{first} " in shown(home)
+    asked = refreshes(slack, monkeypatch)
+    published = len(slack.standin.homes[ANA])
+    (_, *items) = await ana.says("mine", expect=4)
+    assert asked == []
+    (saved,) = await ana.fills_form("Give an update", {"status": "in progress", "done": "Bill drafted."}, on=items[0])
+    assert saved.shown.startswith(f"Saved: #{first} is “in progress”.")
+    assert asked == [ANA]
+    after = await home_where(slack, ANA, lambda view: f"#{first} " not in shown(view), published)
+    assert f"#{second} " in shown(after) and "Waiting for your institution's update" in shown(after)
+    published = len(slack.standin.homes[ANA])
+    await ana.says("language")
+    assert asked == [ANA], "the picker only reads"
+    (done,) = await ana.clicks("Français")
+    assert done.shown == "Désormais, je vous écrirai en français."
+    assert asked == [ANA, ANA]
+    french = await home_where(slack, ANA, lambda view: "En attente de la mise à jour de votre institution" in shown(view), published)
+    assert f"n° {second} " in shown(french) and ("Ouvrir", f"rec:{second}") in buttons(french)

@@ -170,3 +170,28 @@ def test_the_head_is_the_revision_no_migration_revises(tmp_path: Path, monkeypat
     migration("d", "revision: str = 'd'\ndown_revision: str | tuple[str, ...] | None = ('b', 'c')")
     (versions / "helpers.py").write_text("TABLES = ('x',)\n", encoding="utf-8")
     assert storage.migrate.head_revision() == "d"
+
+
+# What `nmrf-bot run` must not load for a platform it does not talk to, nor
+# for work that comes rarely (an import in chat): each is several MiB
+# resident for as long as the bot runs (issue 18: at most 150 MiB at
+# national scale, bench/run_memory_bench.py).
+RUN_PROBE = """
+import json, sys
+from bot.app import BotApp
+from bot.config import Config
+from storage.database import create_engine, session_factory
+BotApp(Config.model_validate({config!r}), session_factory(create_engine("sqlite://")))
+print(json.dumps(sorted(m for m in {unwanted!r} if m in sys.modules)))
+"""
+RUN_UNWANTED = ("storage.importers.run", "storage.importers.readers", "openpyxl", "matplotlib", "rich", "pygments")
+
+
+@pytest.mark.parametrize(("config", "unwanted"), [
+    ({"telegram": {"token": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"}}, ("slack_bolt", "slack_sdk", *RUN_UNWANTED)),
+    ({"slack": {"bot_token": "xoxb-1-2-slack-only", "app_token": "xapp-1-A-3-slack-only"}}, ("telegram", *RUN_UNWANTED)),
+], ids=["telegram", "slack"])
+def test_run_loads_only_the_platforms_configured_and_no_importer(tmp_path: Path, config: dict[str, object], unwanted: tuple[str, ...]) -> None:
+    done = _python(RUN_PROBE.format(config=config, unwanted=unwanted), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []

@@ -17,11 +17,23 @@ import hashlib
 import hmac
 import logging
 import os
+import sys
 import warnings
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
+
+if "httpx" not in sys.modules:
+    # python-telegram-bot imports httpx (though its requests go through
+    # bot.transports.telegram_request), and httpx's package imports its
+    # command line client, and with it rich and pygments: some 3 MiB resident
+    # in every `nmrf-bot run` for a command it never runs. Marked absent
+    # while httpx loads, httpx keeps its stub `main` instead.
+    sys.modules["httpx._main"] = None  # type: ignore[assignment]
+    import httpx  # noqa: F401
+
+    del sys.modules["httpx._main"]
 
 from telegram import BotCommand, BotCommandScopeChat, CallbackQuery, LinkPreviewOptions, Message, MessageOriginUser, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
