@@ -188,3 +188,37 @@ async def test_editing_a_deadline_reschedules_without_touching_any_job(cycle: Cy
     assert [at.astimezone(MONTEVIDEO).date() for at, _ in cycle.to(ANA)] == [
         date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 3), date(2026, 12, 10), date(2026, 12, 14), date(2026, 12, 16),
     ]
+
+
+
+async def test_a_tick_composes_and_records_a_few_messages_at_a_time(
+    sessions: async_sessionmaker[AsyncSession], world: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digests are composed and added RECORD_CHUNK at a time (a national
+    day's, all at once, were most of the bot's peak memory): one at a time,
+    every message planned is kept with its steps, and a second tick adds nothing."""
+    import handlers.reminders.service as service_module
+    from storage.models import ReminderStep
+
+    monkeypatch.setattr(service_module, "RECORD_CHUNK", 1)
+    async with sessions() as session, session.begin():
+        for n, institution in ((112, "MOJ"), (113, "MOJ"), (114, "MOW"), (115, "MOW")):
+            fp = await add_focal_point(session, FocalPointData(
+                f"Person {n}", institution, FocalPointRole.TECHNICAL, "en", "America/Montevideo", date(2025, 1, 1), f"{n}@gov.example"))
+            await link_identity(session, fp.id, Platform.TELEGRAM, "", str(n), str(n))
+        await add_deadline(session, DeadlineData(DeadlineKind.INTERNAL_INPUT, DUE, "Inputs for the UPR mid-term report"), Selector(ids=(*world["mine_all"], world["not_mine"])))
+    # The deadline's reminders begin 60 days before it; 10:00 in Montevideo.
+    clock = FakeClock(datetime(2026, 12, 1, 13, tzinfo=timezone.utc))
+    service = ReminderService(sessions, Policy(country="UY"), clock)
+    added = await service.tick()
+    async with sessions() as session:
+        rows = (await session.scalars(select(OutboxMessage))).all()
+        steps = (await session.scalars(select(ReminderStep))).all()
+    assert len(rows) == added == 5
+    reminded = {row.focal_point_id for row in rows}
+    assert len(reminded) == 5 and None not in reminded
+    # Each step is taken by its own person's message.
+    by_id = {row.id: row for row in rows}
+    assert {step.focal_point_id for step in steps} == reminded
+    assert all(by_id[step.outbox_id].focal_point_id == step.focal_point_id for step in steps if step.outbox_id is not None)
+    assert await service.tick() == 0

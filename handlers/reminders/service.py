@@ -32,6 +32,8 @@ from storage.models import FocalPoint, Institution, OutboxMessage, ReminderStep
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# Planned messages composed and added to the outbox at a time.
+RECORD_CHUNK = 50
 
 
 class ReminderService:
@@ -67,16 +69,24 @@ class ReminderService:
 
     async def _record(self, session: AsyncSession, planned: list[Planned], snapshot: Snapshot, now: datetime) -> int:
         """The messages and the steps they take, in one transaction; what an
-        earlier tick or another process planned already is left as it is."""
-        news = [new_message(p.key, p.kind, p.recipient, compose(p, snapshot), p.send_at, p.not_after) for p in planned]
-        added = await outbox.enqueue_many(session, news)
-        rows = step_rows(planned, added, ("focal_point_id", "deadline_id", "step"), now)
-        if rows:
-            # No retake_withdrawn here, unlike the implementation plan's kinds:
-            # a deadline's step stays taken when its message is withdrawn
-            # (snapshot.load_snapshot counts it), so it is never planned again.
-            await insert_steps(session, ReminderStep, rows)
-        return len(added)
+        earlier tick or another process planned already is left as it is.
+        Composed and added ``RECORD_CHUNK`` at a time, in the same
+        transaction: a national day's digests (300 of a hundred
+        recommendations each), held at once with their statement's
+        parameters, were most of the bot's peak memory."""
+        count = 0
+        for start in range(0, len(planned), RECORD_CHUNK):
+            chunk = planned[start:start + RECORD_CHUNK]
+            news = [new_message(p.key, p.kind, p.recipient, compose(p, snapshot), p.send_at, p.not_after) for p in chunk]
+            added = await outbox.enqueue_many(session, news)
+            rows = step_rows(chunk, added, ("focal_point_id", "deadline_id", "step"), now)
+            if rows:
+                # No retake_withdrawn here, unlike the implementation plan's kinds:
+                # a deadline's step stays taken when its message is withdrawn
+                # (snapshot.load_snapshot counts it), so it is never planned again.
+                await insert_steps(session, ReminderStep, rows)
+            count += len(added)
+        return count
 
     @acts_as("system:outbox")
     async def notify_unreachable(self, row: OutboxMessage, reason: str) -> None:
