@@ -65,10 +65,11 @@ def row_groups(sdgs: Sequence[Sdg], by: str) -> list[SdgGroup]:
 
 async def stream_grouped_rows(
     session: AsyncSession, scope: ReportScope, as_of: datetime | None, by: str, validated_only: bool = False, *,
-    sort: str = "default", explain: bool = False,
+    sort: str = "default", explain: bool = False, files: bool = True,
 ) -> AsyncIterator[dict[str, Any]]:
     """The rows of ``scope``, group after group, each with ``sdg_group``,
-    the group it is listed under (a fresh row each time it comes again)."""
+    the group it is listed under (a fresh row each time it comes again);
+    ``files``: as stream_report_rows's."""
     _check(by)
     known = await sdg_tags(session)
     group_of = {tag_id: SdgGroup(sdg.goal) if by == "sdg-goal" else SdgGroup(sdg.goal, sdg.target) for tag_id, sdg in known.items()}
@@ -82,7 +83,7 @@ async def stream_grouped_rows(
             select(recommendation_tags.c.recommendation_id, key.label("group_key"))
             .where(recommendation_tags.c.tag_id.in_(list(known))).distinct().subquery()
         )
-    async for row in stream_report_rows(session, scope, as_of, validated_only, sort=sort, explain=explain, groups=pairs):
+    async for row in stream_report_rows(session, scope, as_of, validated_only, sort=sort, explain=explain, groups=pairs, files=files):
         number_of = row.pop("group_key", None)
         group = NO_SDG if number_of is None else groups[number_of]
         # Tagged with the goal alone and with one of its targets: under the target only.

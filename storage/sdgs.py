@@ -191,7 +191,8 @@ async def sdgs_of(session: AsyncSession, recommendation_ids: Sequence[int], tags
             sdg = known.get(tag_id)
             if sdg is not None:
                 found.setdefault(rec, []).append(sdg)
-    return {rec: ordered(sdgs) for rec, sdgs in found.items()}
+    # Most recommendations have one SDG, already in order.
+    return {rec: sdgs if len(sdgs) == 1 else ordered(sdgs) for rec, sdgs in found.items()}
 
 
 async def goals_in(session: AsyncSession, recommendations: Select[tuple[int]] | None) -> list[int]:

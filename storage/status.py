@@ -221,7 +221,7 @@ async def institution_inputs(
             given: dict[int, list[tuple[str, AssignmentRole]]] = {}
             for rec, code, role in rows:
                 given.setdefault(rec, []).append((code, role))
-        parts = {rec: {code: InstitutionInput(code, role) for code, role in (assigned if assigned is not None else given).get(rec, ())} for rec in chunk}
+        roles_of = assigned if assigned is not None else given
         # The ids written into the statement (whole numbers only): PostgreSQL then plans each chunk
         # for its own ids, a third faster than with 2000 parameters of a statement it keeps.
         ids = bindparam("ids", [int(i) for i in chunk], expanding=True, literal_execute=True)
@@ -231,13 +231,25 @@ async def institution_inputs(
         answered = select(
             StatusUpdate.recommendation_id, Institution.code, StatusUpdate.status, StatusUpdate.created_at, StatusUpdate.id,
         ).join(latest, latest.c.update_id == StatusUpdate.id).join(Institution, Institution.id == StatusUpdate.institution_id)
+        answers: dict[int, dict[str, tuple[ImplementationStatus, datetime, int]]] = {}
         for rec, code, status, at, update_id in await session.execute(answered):
-            mine = parts[rec]
-            mine[code] = InstitutionInput(code, mine[code].role if code in mine else None, status, at, update_id)
-        for rec, found in parts.items():
+            answers.setdefault(rec, {})[code] = (status, at, update_id)
+        for rec in dict.fromkeys(chunk):
+            # Each input made once, from its role and its answer: a recommendation has one or two.
+            roles = dict(roles_of.get(rec, ()))
+            given_by = answers.get(rec, {})
+            found = [InstitutionInput(code, role, *given_by.get(code, ())) for code, role in roles.items()]
+            found += [InstitutionInput(code, None, *answer) for code, answer in given_by.items() if code not in roles]
+            if len(found) > 1:
+                found.sort(key=_input_order)
             if found:
-                out[rec] = sorted(found.values(), key=lambda p: (p.role is None, p.role is not AssignmentRole.LEAD, p.code))
+                out[rec] = found
     return out
+
+
+def _input_order(p: InstitutionInput) -> tuple[bool, bool, str]:
+    """Lead first, then the other assigned, then those who answered unasked; each by code."""
+    return (p.role is None, p.role is not AssignmentRole.LEAD, p.code)
 
 
 async def current_status(

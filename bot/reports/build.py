@@ -142,8 +142,8 @@ async def _make_report(
             goals = await goals_in(session, in_scope)
             plan = await matrix_plan(session, None if in_scope is None else list((await session.scalars(in_scope)).all()), moment)
             rows = (
-                stream_report_rows(session, scope, moment, sort=order.sort, explain=True) if order.by is None
-                else stream_grouped_rows(session, scope, moment, order.by, sort=order.sort, explain=True)
+                stream_report_rows(session, scope, moment, sort=order.sort, explain=True, files=False) if order.by is None
+                else stream_grouped_rows(session, scope, moment, order.by, sort=order.sort, explain=True, files=False)
             )
             count = await write_matrix(
                 rows, out, moment, clock(), language=order.language, timezone=order.timezone, goals=goals, reasons=matrix_reasons, by=order.by,

@@ -3,8 +3,10 @@ mechanism, one row a recommendation.
 
 openpyxl makes the workbook, in write-only mode; the rows of the mechanism
 sheets stream to temporary files as SpreadsheetML (bot/reports/xlsx_rows),
-so a UHRI-sized registry is written without holding it in memory and in
-about twice the time it takes to read it. Every sheet has its header frozen
+so a UHRI-sized registry is written without holding it in memory, in about
+three times the processor time of a plain read of its rows' SELECT
+(bench/matrix_bench.py): the rest is each chunk's inputs, SDGs and priority
+reasons, read beside it, and the cells. Every sheet has its header frozen
 and filters on. Headers, statuses and validation are in the reader's
 language, times in their time zone, named in the header. A text that would
 read as a formula is stored as text with Excel's quote prefix, so it stays
@@ -49,6 +51,7 @@ import re
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
+from datetime import timezone as _timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -66,9 +69,9 @@ from bot.reports.xlsx_rows import CellStyles, SheetRows, splice
 from messages import DEFAULT_LANGUAGE, t
 from messages.bidi import strip_controls
 from storage.enums import ImplementationStatus, Priority
-from storage.report_groups import SdgGroup, row_groups
+from storage.report_groups import NO_SDG, SdgGroup, row_groups
 from storage.report_plan import PlanFigures
-from storage.sdgs import Sdg, goal_label, goals_of
+from storage.sdgs import Sdg, goal_label
 from storage.status import InstitutionInput
 
 # (column, width); each header is the catalog's matrix.col.<column>.
@@ -137,6 +140,8 @@ class MatrixWriter:
         self.book = Workbook(write_only=True)
         self.scratch = scratch
         self.language, self.zone = language, ZoneInfo(timezone)
+        # UTC read as UTC: datetime's own zone, a fifth of the cost of converting through ZoneInfo's.
+        self._to = _UTC if timezone == "UTC" else self.zone
         self.rtl = is_rtl(language)
         self.summary = self._sheet(t("plan.sheet_summary", language))
         self.styles = CellStyles(self.summary, right_to_left=self.rtl)
@@ -157,6 +162,7 @@ class MatrixWriter:
         self.distinct_answered = 0
         self.goals = sorted(set(goals))
         self._goal_column = {goal: len(MATRIX_COLUMNS) + i for i, goal in enumerate(self.goals)}
+        self._no_goals: list[None] = [None] * len(self.goals)
         self.width = len(MATRIX_COLUMNS) + len(self.goals) + (by is not None)
         self._reasons = reasons
         self.plan = plan
@@ -186,7 +192,9 @@ class MatrixWriter:
         return sheet
 
     def _local(self, moment: datetime) -> datetime:
-        return moment.astimezone(self.zone).replace(tzinfo=None)
+        if moment.tzinfo is _UTC and self._to is _UTC:
+            return moment.replace(tzinfo=None)
+        return moment.astimezone(self._to).replace(tzinfo=None)
 
     def _cell(self, sheet: WriteOnlyWorksheet, value: Any, bold: bool = False) -> Any:
         """A cell of the small parts openpyxl writes itself: headers, the summary."""
@@ -237,35 +245,57 @@ class MatrixWriter:
             title = self.say("sdg.none") if group.goal is None else self.say("matrix.sheet_goal", goal=group.goal)
         rows = self._rows if made_for == self._sheet_for and self._rows is not None else self._open_sheet(title, made_for)
         get = row.get
-        values = [get(column) for column in _NAMES]
-        values[_STATUS] = self._statuses.get(values[_STATUS], values[_STATUS])
-        values[_VALIDATION] = self._validations.get(values[_VALIDATION], values[_VALIDATION])
-        values[_INPUTS] = self.inputs(values[_INPUTS] or [], get("input_validations") or {})
-        if values[_UPDATED] is not None:
-            values[_UPDATED] = self._local(values[_UPDATED])
-        values[_PRIORITY] = self._priorities.get(values[_PRIORITY], values[_PRIORITY])
+        values = list(map(get, _NAMES))
+        status = values[_STATUS]
+        values[_STATUS] = self._statuses.get(status, status)
+        validation = values[_VALIDATION]
+        values[_VALIDATION] = self._validations.get(validation, validation)
+        given = values[_INPUTS]
+        values[_INPUTS] = self.inputs(given, get("input_validations") or {}) if given else ""
+        updated = values[_UPDATED]
+        if updated is not None:
+            values[_UPDATED] = self._local(updated)
+        priority = values[_PRIORITY]
+        values[_PRIORITY] = self._priorities.get(priority, priority)
         values[_REASONS] = self._reasons_cell(row) if self._reasons is not None else None
         sdgs: list[Sdg] = get("sdgs") or []
-        if self.goals:
-            values += [None] * len(self.goals)
         status = row["status"]
-        groups = row_groups(sdgs, self.by) if group is not None and self.by is not None else []
-        for goal in goals_of(sdgs) if sdgs else ():
-            # Grouped, a recommendation comes once a group: counted under a goal at its first group of that goal.
-            if group is None or (goal == group.goal and next(g for g in groups if g.goal == goal) == group):
-                _count(self.by_goal, goal, status)
-            at = self._goal_column.get(goal)
-            if at is not None:
-                values[at] = "; ".join(s.target or str(s.goal) for s in sdgs if s.goal == goal)
-        answered = get("last_update_at") is not None
+        if sdgs:
+            groups = row_groups(sdgs, self.by) if group is not None and self.by is not None else []
+            goal_columns, by_goal = self._goal_column, self.by_goal
+            # One pass: each goal's targets in the row's order ("5.2; 5.3"), the goals in order.
+            targets: dict[int, list[str]] = {}
+            for s in sdgs:
+                found = targets.get(s.goal)
+                if found is None:
+                    found = targets[s.goal] = []
+                found.append(s.target or str(s.goal))
+            # The goals' columns up to the last this row fills: an empty cell is no cell.
+            last = max((goal_columns.get(goal, -1) for goal in targets), default=-1)
+            if last >= 0:
+                values += self._no_goals[: last - len(MATRIX_COLUMNS) + 1]
+            for goal in sorted(targets):
+                # Grouped, a recommendation comes once a group: counted under a goal at its first group of that goal.
+                if group is None or (goal == group.goal and next(g for g in groups if g.goal == goal) == group):
+                    _count(by_goal, goal, status)
+                at = goal_columns.get(goal)
+                if at is not None:
+                    values[at] = "; ".join(targets[goal])
+        else:
+            groups = [NO_SDG] if group is not None else []
+        answered = values[_UPDATED] is not None
         if group is not None:
             values.insert(0, key)
             if groups[0] == group:
                 self.distinct[status] += 1
                 self.distinct_answered += answered
         rows.append(values)
-        _count(self.counts, key, status)
-        self.answered[key] += answered
+        counts = self.counts.get(key)
+        if counts is None:
+            counts = self.counts[key] = Counter()
+        counts[status] += 1
+        if answered:
+            self.answered[key] += 1
 
     def _reasons_cell(self, row: dict[str, Any]) -> str:
         """The priority reasons' cell: one line a reason. The reasons give the
@@ -283,30 +313,39 @@ class MatrixWriter:
         returned or waiting: "MOE: Partially implemented (2026-03-02) [Approved]; MIDES: no answer"."""
         validations = validations or {}
         worded = self._input_lines
+        local = self._local
 
         def given(i: InstitutionInput) -> str:
-            # An institution's line recurs (the same status on the same day, the
-            # same mark): worded once, as the catalog words it, not once a row.
-            key = (i.code, i.status, self._day(i.at), validations.get(i.code))  # type: ignore[arg-type]
-            line = worded.get(key)
-            if line is None:
-                code, status, day, mark = key
-                line = self.say("report.input_line", institution=code, status=self._statuses.get(str(status), str(status)), date=day)
-                if mark:
-                    line = self.say("matrix.input_marked", input=line, validation=self._validations.get(mark, mark))
+            # An institution's line recurs but for its day (the same status, the
+            # same mark): worded once, as the catalog words it, around its day.
+            mark = validations.get(i.code)
+            key = (i.code, i.status, mark)
+            around = worded.get(key)
+            day = local(i.at).date().isoformat()  # type: ignore[arg-type]
+            if around is None:
                 if len(worded) >= _WORDED_MOST:
                     worded.clear()
-                worded[key] = line
-            return line
+                around = worded[key] = self._around_day(i.code, str(i.status), mark, day)
+            return self._input_line(i.code, str(i.status), mark, day) if around is _WORDED_WHOLE else day.join(around)
 
         return "; ".join(
             given(i) if i.status is not None and i.at is not None else self._no_input(i.code)
             for i in inputs
         )
 
-    def _day(self, moment: datetime) -> str:
-        """The reader's day of a moment, as the matrix writes it (2026-03-02)."""
-        return self._local(moment).date().isoformat()
+    def _input_line(self, code: str, status: str, mark: str | None, day: str) -> str:
+        line = self.say("report.input_line", institution=code, status=self._statuses.get(status, status), date=day)
+        if mark:
+            line = self.say("matrix.input_marked", input=line, validation=self._validations.get(mark, mark))
+        return line
+
+    def _around_day(self, code: str, status: str, mark: str | None, day: str) -> tuple[str, ...] | object:
+        """An institution's line cut where its day goes, to be joined around
+        any day; or _WORDED_WHOLE, when the catalog's words for this day are
+        not the same words around another (a right-to-left text isolates each
+        value): such a line is worded whole each time."""
+        around = tuple(self._input_line(code, status, mark, _DAY).split(_DAY))
+        return around if day.join(around) == self._input_line(code, status, mark, day) else _WORDED_WHOLE
 
     def _no_input(self, code: str) -> str:
         line = self._no_inputs.get(code)
@@ -447,6 +486,10 @@ MATRIX_VALUE_COLUMNS: tuple[tuple[str, int], ...] = (
 _WORDED_MOST = 10_000
 # No sheet open yet (a mechanism is a string, an SDG group's goal an int or None).
 _NO_SHEET = object()
+# Where an input line's day goes, while it is worded once (a character no catalog text holds, neutral in direction).
+_DAY = "\x00"
+_WORDED_WHOLE = object()
+_UTC = _timezone.utc
 
 
 def _count(counts: dict[Any, Counter[str]], key: Any, status: str) -> None:

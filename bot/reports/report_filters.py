@@ -30,10 +30,18 @@ def priority_reasons(row: dict[str, Any], language: str, *, met_only: bool = Fal
     view: PriorityView | None = row.get("priority_view")
     if view is None:
         return []
-    key = (
-        language, met_only, view.level, view.overridden, view.override_reason, view.computed,
-        tuple((c.code, c.met, c.source, repr(c.detail)) for c in view.criteria),
-    )
+    if met_only:
+        # The criteria not met say nothing but their number (in the level's
+        # line): the key leaves their details out, most of its cost a row.
+        key: tuple[object, ...] = (
+            language, met_only, view.level, view.overridden, view.override_reason, view.computed, len(view.criteria),
+            tuple((c.code, c.source, repr(c.detail)) for c in view.criteria if c.met),
+        )
+    else:
+        key = (
+            language, met_only, view.level, view.overridden, view.override_reason, view.computed,
+            tuple((c.code, c.met, c.source, repr(c.detail)) for c in view.criteria),
+        )
     worded = _WORDED.get(key)
     if worded is None:
         if len(_WORDED) >= _WORDED_MAX:
