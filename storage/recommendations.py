@@ -75,6 +75,9 @@ def with_latest_update(statement: Select[Any], as_of: datetime | None = None, va
 
 
 def list_statement(filters: RecommendationFilter, limit: int | None = None) -> Select[Any]:
+    """The chat's lists and /find build on it; storage.recommendation_list
+    writes its SQL without the ORM for `recommendations list`, and
+    tests/test_recommendation_list.py requires the two to stay the same."""
     statement = with_latest_update(
         select(
             Recommendation.id,

@@ -18,6 +18,10 @@ The overall status of a recommendation follows one rule, written here once
 correction (``corrects_id``) is an update like any other: being newer, it
 wins. The lead is the institution that leads the recommendation now. "As of"
 a moment, only updates given up to then are seen.
+
+`recommendations list` builds the same SQL without the ORM
+(storage.recommendation_list); tests/test_recommendation_list.py fails when
+the two differ, so a change here is made there too.
 """
 
 from __future__ import annotations
