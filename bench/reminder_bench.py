@@ -10,7 +10,14 @@ each institution with three recommendations under one input deadline whose
 plans the digests and sends them to the local Telegram stand-in, which
 enforces Telegram's limits (30 messages a second in all, one a second a chat)
 with 429 and retry_after. Prints one table: achieved / allowed rate (aim:
-0.97 or better), duplicates, lost, 429s received, the bot's peak memory.
+0.97 or better), duplicates, lost, 429s received, the bot's peak memory, and
+the processor time the bot used while it sent (in all and a message) beside
+the machine's load: on a shared machine a bot short of processor time falls
+behind the rate, which the wall-clock figures alone do not tell.
+
+PostgreSQL uses the database NMRF_BENCH_POSTGRES_DB (default `nmrf_bench`)
+on the server named by NMRF_BENCH_POSTGRES_URL (default
+`postgresql://postgres@127.0.0.1:5432/postgres`).
 """
 
 from __future__ import annotations
@@ -101,16 +108,20 @@ async def run(url: str, count: int) -> dict[str, float]:
         env=env, cwd=folder, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )
     first = last = None
+    cpu_first = 0.0
     while len(standin.sent) < count:
         if process.returncode is not None:
             error = (await process.stderr.read()).decode() if process.stderr else ""
             raise RuntimeError(f"the bot stopped (status {process.returncode}): {error[-2000:]}")
         if standin.sent and first is None:
             first = time.perf_counter()
+            cpu_first = cpu_seconds(process.pid)
         await asyncio.sleep(0.05)
         if time.perf_counter() - started > count / ALLOWED_RATE * 3 + 120:
             break
     last = time.perf_counter()
+    cpu_sending = cpu_seconds(process.pid) - cpu_first
+    load = os.getloadavg()[0]
     await asyncio.sleep(2)  # anything sent twice would arrive now
     memory = peak_mib(process.pid)
     process.send_signal(signal.SIGTERM)
@@ -127,7 +138,15 @@ async def run(url: str, count: int) -> dict[str, float]:
         "refused": standin.refused,
         "peak_mib": memory,
         "startup": (first or last) - started,
+        "cpu_sending": cpu_sending,
+        "load": load,
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """The processor time (user and system) process ``pid`` has used, from Linux's /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -138,7 +157,8 @@ def main() -> None:
     if args.backend == "sqlite":
         url = f"sqlite:///{tempfile.mkdtemp(prefix='nmrf-bench-')}/bench.db"
     else:
-        url = os.environ.get("NMRF_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres").rsplit("/", 1)[0] + "/nmrf_bench"
+        name = os.environ.get("NMRF_BENCH_POSTGRES_DB", "nmrf_bench")
+        url = os.environ.get("NMRF_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres").rsplit("/", 1)[0] + "/" + name
         asyncio.run(_ensure_database(url))
     asyncio.run(build_registry(url, args.count))
     figures = asyncio.run(run(url, args.count))
@@ -146,13 +166,20 @@ def main() -> None:
     from rich.table import Table
 
     table = Table(title=f"Reminder fan-out to {args.count:,} focal points ({args.backend}), Telegram stand-in at {ALLOWED_RATE:g} msg/s")
-    for column in ("achieved msg/s", "achieved / allowed", "duplicates", "lost", "429s", "send time", "plan + start", "bot peak RSS"):
+    columns = (
+        "achieved msg/s", "achieved / allowed", "duplicates", "lost", "429s", "send time", "plan + start", "bot peak RSS",
+        "bot CPU sending", "CPU / msg", "load (cores)",
+    )
+    for column in columns:
         table.add_column(column, justify="right")
+    sent = max(args.count - figures["lost"], 1)
     table.add_row(
         f"{figures['rate']:.1f}", f"{figures['rate'] / ALLOWED_RATE:.2f}", str(figures["duplicates"]), str(figures["lost"]),
         str(figures["refused"]), f"{figures['seconds']:.0f} s", f"{figures['startup']:.1f} s", f"{figures['peak_mib']:.0f} MiB",
+        f"{figures['cpu_sending']:.0f} s ({figures['cpu_sending'] / max(figures['seconds'], 1e-9):.0%})",
+        f"{figures['cpu_sending'] / sent * 1000:.1f} ms", f"{figures['load']:.1f} ({os.cpu_count()})",
     )
-    Console(width=140).print(table)
+    Console(width=180).print(table)
 
 
 async def _ensure_database(url: str) -> None:
@@ -161,8 +188,9 @@ async def _ensure_database(url: str) -> None:
     admin = url.rsplit("/", 1)[0].replace("postgresql://", "postgres://") + "/postgres"
     conn = await asyncpg.connect(admin)
     try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = 'nmrf_bench'"):
-            await conn.execute("CREATE DATABASE nmrf_bench")
+        name = url.rsplit("/", 1)[1]
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
 

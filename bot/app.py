@@ -54,6 +54,13 @@ log = logging.getLogger(__name__)
 # How often abandoned dialogues are looked for, and reminders planned.
 SWEEP_SECONDS = 60
 PLAN_SECONDS = 60
+# While the outbox sends a backlog (a fan-out), the planner's tick gives way
+# for this long at most: half the planner's lead (ReminderService.lead, ten
+# minutes), so nobody's day is planned late. What it would plan meanwhile
+# queues behind the backlog anyway (the outbox sends the longest due
+# first), and with 10,000 people a tick held the sends up for seconds each
+# minute on a busy machine: the processor time the sends needed.
+PLAN_GIVES_WAY = timedelta(minutes=5)
 SCHEDULED = ("reminder planner", "dialogue sweep", "delivery records sweep", "import staging sweep")
 # How long a clean stop waits for a scheduled job under way.
 JOB_FINISH_SECONDS = 30.0
@@ -169,6 +176,9 @@ class BotApp:
             config.evidence.max_file_bytes, downloaders,
         )
         self._stop = asyncio.Event()
+        self._clock = clock
+        # When the scheduler's tick last planned (see _scheduled_plan).
+        self._planned_at: datetime | None = None
         self._dispatch_task: asyncio.Task[None] | None = None
         self._evidence_task: asyncio.Task[None] | None = None
         self._platform_tasks: list[asyncio.Task[None]] = []
@@ -182,7 +192,7 @@ class BotApp:
         # Each job records how it went; a failed one runs again at its next interval.
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.scheduler.add_job(
-            guarded(self.loops.add("reminder planner", log), self.plan), "interval", seconds=PLAN_SECONDS,
+            guarded(self.loops.add("reminder planner", log), self._scheduled_plan), "interval", seconds=PLAN_SECONDS,
             id="plan_reminders", max_instances=1, coalesce=True, next_run_time=clock(),
         )
         self.scheduler.add_job(
@@ -208,6 +218,15 @@ class BotApp:
         """Each secretariat user's Telegram chat and their language: their menu is described in it."""
         async with self.sessions() as session:
             return await telegram_chat_languages(session)
+
+    async def _scheduled_plan(self) -> int:
+        """The scheduler's tick: plan, unless the outbox is sending a backlog
+        and the last plan is less than PLAN_GIVES_WAY old."""
+        now = self._clock()
+        if self.dispatcher.sending_backlog and self._planned_at is not None and now - self._planned_at < PLAN_GIVES_WAY:
+            return 0
+        self._planned_at = now
+        return await self.plan()
 
     async def plan(self) -> int:
         """The planner's tick: the reminders, then the assignment notices and

@@ -111,6 +111,13 @@ class OutboxDispatcher:
         self._settled.set()
         # The running loop's stop: no new send begins once it is set.
         self._stop: asyncio.Event | None = None
+        # Claims in progress that found a full batch, so more waiting behind it.
+        self._backlogs = 0
+
+    @property
+    def sending_backlog(self) -> bool:
+        """Whether more is due than one batch, and being sent: a fan-out."""
+        return self._backlogs > 0
 
     async def run_once(self) -> int:
         """Send what is due, until nothing due is left or the loop is told to
@@ -137,6 +144,9 @@ class OutboxDispatcher:
         claimed: deque[OutboxMessage] = deque(await self._claim())
         total = len(claimed)
         more = len(claimed) == self.batch
+        # A full first batch: more waiting behind it, sent in this call.
+        backlog = more
+        self._backlogs += backlog
         ahead: asyncio.Task[list[OutboxMessage]] | None = None
         gate = asyncio.Semaphore(self.concurrency)
         sending: set[asyncio.Task[None]] = set()
@@ -187,17 +197,20 @@ class OutboxDispatcher:
                     total += len(rows)
                     more = len(rows) == self.batch
         finally:
-            if ahead is not None:
-                try:
-                    claimed.extend(await ahead)
-                except Exception as exc:  # noqa: BLE001 - nothing was claimed by it
-                    failures.append(exc)
-            if sending:
-                await asyncio.gather(*sending, return_exceptions=True)
-            if claimed:
-                # Stopped, or a send failed: what is claimed and not begun
-                # goes back as it was (else its lease frees it).
-                await self._finish(outbox.unclaim, [row.id for row in claimed], self.worker)
+            try:
+                if ahead is not None:
+                    try:
+                        claimed.extend(await ahead)
+                    except Exception as exc:  # noqa: BLE001 - nothing was claimed by it
+                        failures.append(exc)
+                if sending:
+                    await asyncio.gather(*sending, return_exceptions=True)
+                if claimed:
+                    # Stopped, or a send failed: what is claimed and not begun
+                    # goes back as it was (else its lease frees it).
+                    await self._finish(outbox.unclaim, [row.id for row in claimed], self.worker)
+            finally:
+                self._backlogs -= backlog
         if failures:
             raise failures[0]
         return total

@@ -35,7 +35,15 @@ class Pace:
     was held up (a planning run, a busy machine) for up to ``catch_up``
     seconds are sent at once when it is back, as far as that rule allows,
     rather than lost; without it, an idle spell starts the timeline again
-    from now, so no burst follows it."""
+    from now, so no burst follows it.
+
+    The rule is reckoned from when each send went, not from its slot,
+    where its waiter woke more than ``late`` after it: reckoned from the
+    slot, the send ``count`` later would follow it by less than the span
+    and arrive within the platform's second, a 429 that costs its slot and
+    a retry. A waiter late by less keeps its slot in the reckoning, so the
+    small lateness of every timer costs no rate; the window's own spare
+    (1.02 s for Telegram's second) covers it."""
 
     def __init__(
         self,
@@ -43,6 +51,7 @@ class Pace:
         *,
         window: tuple[int, float] | None = None,
         catch_up: float = 0.0,
+        late: float = 0.01,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -53,30 +62,37 @@ class Pace:
         self.interval = 1.0 / rate
         self.window = window
         self.catch_up = catch_up if window is not None else 0.0
+        self.late = late
         self._clock = clock
         self._sleep = sleep
         self._next = float("-inf")
-        # The last window[0] sends' times, oldest first.
-        self._recent: deque[float] = deque(maxlen=window[0] if window is not None else 1)
+        # The last window[0] sends' times, oldest first: each its slot, or
+        # when its waiter woke if that was more than ``late`` after it.
+        self._recent: deque[list[float]] = deque(maxlen=window[0] if window is not None else 1)
 
     def _now(self) -> float:
         return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
 
     def reserve(self) -> float:
         """The next free slot, taken: the clock time at which to send."""
+        return self._reserve()[0]
+
+    def _reserve(self) -> list[float]:
         now = self._now()
         nominal = max(self._next, now - self.catch_up)
         if self.window is not None and len(self._recent) == self.window[0]:
-            nominal = max(nominal, self._recent[0] + self.window[1])
+            nominal = max(nominal, self._recent[0][0] + self.window[1])
         self._next = nominal + self.interval
-        slot = max(nominal, now)
-        self._recent.append(slot)
-        return slot
+        sent = [max(nominal, now)]
+        self._recent.append(sent)
+        return sent
 
     async def acquire(self) -> None:
-        wait = self.reserve() - self._now()
+        sent = self._reserve()
+        wait = sent[0] - self._now()
         if wait > 0:
             await self._sleep(wait)
+        sent[0] = max(sent[0], self._now() - self.late)
 
 
 @dataclass

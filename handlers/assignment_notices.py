@@ -33,6 +33,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -43,7 +44,7 @@ from handlers.chat_port import Button, OutgoingMessage, command_words
 from handlers.deadline_names import deadline_name
 from handlers.group_labels import group_title
 from handlers.reminders.plan import Policy
-from handlers.reminders.snapshot import address_of, reachable_identities
+from handlers.reminders.snapshot import Identity, address_of, reachable_identities
 from handlers.reminders.working_time import Window, WorkingTime
 from messages import local_date, shorten, t
 from storage import outbox
@@ -64,7 +65,7 @@ from storage.audit import acts_as
 from storage.database import writing
 from storage.enums import OutboxKind, Platform
 from storage.linked_items import group_names, groups_of, items_of
-from storage.models import ChatIdentity, FocalPoint, OutboxMessage
+from storage.models import FocalPoint, OutboxMessage
 from storage.network import active_on
 
 log = logging.getLogger(__name__)
@@ -100,10 +101,31 @@ def notice_window(calendar: WorkingTime, assigned_at: datetime, taken: set[date]
     return window
 
 
+class _CalendarFacts(Protocol):
+    """What a person's calendar is made of: a FocalPoint, or a row of _CALENDAR_FACTS."""
+
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def snoozed_until(self) -> date | None: ...
+    @property
+    def working_hours(self) -> str | None: ...
+    @property
+    def country(self) -> str | None: ...
+    @property
+    def subdivision(self) -> str | None: ...
+
+
+# The person's id, then what their calendar is made of.
+_CALENDAR_FACTS = (
+    FocalPoint.id, FocalPoint.timezone, FocalPoint.snoozed_until, FocalPoint.working_hours, FocalPoint.country, FocalPoint.subdivision,
+)
+
+
 @dataclass(frozen=True)
 class _Notice:
     person: FocalPoint
-    identity: ChatIdentity
+    identity: Identity
     window: Window
     items: list[Assigned]
 
@@ -114,7 +136,7 @@ class NoticeService:
         self.policy = policy
         self.clock = clock
 
-    def calendar(self, person: FocalPoint, closures: Closures) -> WorkingTime:
+    def calendar(self, person: _CalendarFacts, closures: Closures) -> WorkingTime:
         return self.policy.working_time(
             person.timezone, person.snoozed_until, person.working_hours, person.country, person.subdivision, closures,
         )
@@ -129,12 +151,14 @@ class NoticeService:
         since = now - HORIZON
         async with self.sessions() as session:
             identities, _ = await reachable_identities(session)
-            people = [
-                p for p in (await session.scalars(
-                    select(FocalPoint).where(active_on(now.date()), FocalPoint.id.in_(list(identities)))
-                    .options(selectinload(FocalPoint.institution)).order_by(FocalPoint.id)
-                )).all()
-            ] if identities else []
+            if not identities:
+                return 0
+            # Everyone's calendar is read each minute, most of the time to find
+            # no notice due yet: as rows, and the people themselves only for
+            # the notices that are due.
+            people = (await session.execute(
+                select(*_CALENDAR_FACTS).where(active_on(now.date()), FocalPoint.id.in_(list(identities))).order_by(FocalPoint.id)
+            )).all()
             if not people:
                 return 0
             untold = await untold_since(session, [p.id for p in people], since)
@@ -142,22 +166,31 @@ class NoticeService:
                 return 0
             days = await notice_days(session, [p.id for p in people], since.date() - timedelta(days=1))
             closures = await load_closures(session)
-            notices: list[_Notice] = []
+            due: list[tuple[int, Window, list[Assigned]]] = []
+            # One calendar for everyone who shares its place, hours and
+            # snooze, so each working day's window is worked out once.
+            calendars: dict[tuple[object, ...], WorkingTime] = {}
             for person in people:
                 mine = untold.get(person.id, [])
                 if not mine:
                     continue
-                calendar = self.calendar(person, closures)
+                shared = tuple(person[1:])
+                calendar = calendars.get(shared) or calendars.setdefault(shared, self.calendar(person, closures))
                 by_day: dict[date, tuple[Window, list[Assigned]]] = {}
                 for a in mine:
                     window = notice_window(calendar, a.assigned_at, days.get(person.id, set()))
                     by_day.setdefault(window.day, (window, []))[1].append(a)
-                notices += [
-                    _Notice(person, identities[person.id], window, items)
-                    for window, items in by_day.values() if cut(window) <= now
-                ]
-            if not notices:
+                due += [(person.id, window, items) for window, items in by_day.values() if cut(window) <= now]
+            if not due:
                 return 0
+            told = {
+                p.id: p for p in (await session.scalars(
+                    select(FocalPoint).where(FocalPoint.id.in_(list({person for person, _, _ in due})))
+                    .options(selectinload(FocalPoint.institution))
+                )).all()
+            }
+            # One who left meanwhile is not told.
+            notices = [_Notice(told[person], identities[person], window, items) for person, window, items in due if person in told]
             recs = {a.recommendation_id for n in notices for a in n.items}
             names, deadlines = await labels(session, recs), await item_deadlines(session, recs, now.date())
             # A linked group is told once (storage.linked_items).

@@ -142,13 +142,17 @@ async def claim(session: AsyncSession, worker: str, now: datetime, limit: int, l
 
 
 async def _finish(session: AsyncSession, row_id: int, worker: str, **values: Any) -> bool:
-    result = await session.execute(
+    # On the session's connection, past the ORM's bulk UPDATE: two of these
+    # a send, and the ORM's handling of them was about 7 % of the sending
+    # process's samples in a 10,000 fan-out, for nothing (no object of the
+    # session is touched, and the audit log reads flushes only).
+    connection = await session.connection()
+    result = await connection.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id, OutboxMessage.claimed_by == worker, OutboxMessage.status == OutboxStatus.SENDING)
         .values(**values)
-        .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return result.rowcount == 1
 
 
 async def mark_started(session: AsyncSession, row_id: int, worker: str, now: datetime) -> bool:

@@ -251,3 +251,22 @@ async def test_telegram_gives_a_paced_429_back_and_waits_out_one_after_part_of_t
     standin.throttle("sendMessage", 1, retry_after=1)
     await router.send(address, OutgoingMessage("x", "reply"))
     assert standin.sent[-1].text == "reply"
+
+
+async def test_a_fan_out_of_more_than_a_batch_is_a_backlog_while_it_is_sent_and_one_batch_is_not(sessions: async_sessionmaker[AsyncSession]) -> None:
+    await queue(sessions, 10)
+    gateway = Recording(sessions)
+    send = dispatcher(sessions, gateway, concurrency=2, batch=4)
+    seen: list[bool] = []
+
+    async def note(_text: str) -> None:
+        seen.append(send.sending_backlog)
+
+    gateway.hook = note
+    assert await send.drain() == 10
+    # The planner gives way to it meanwhile (bot.app.PLAN_GIVES_WAY).
+    assert set(seen) == {True} and not send.sending_backlog
+    await queue(sessions, 13)  # keys m:0 ... m:9 are taken: three new, less than a batch
+    seen.clear()
+    assert await send.drain() == 3
+    assert seen == [False, False, False]

@@ -134,4 +134,4 @@ def opening(policy: Policy, closures: Closures, now: datetime, lead: timedelta, 
 
 def local_days(policy: Policy, people: Iterable[Recipient], now: datetime) -> list[date]:
     """The local days it is at ``now`` for ``people``, in order."""
-    return sorted({policy.working_time(r.timezone).local_day(now) for r in people})
+    return sorted({policy.working_time(zone).local_day(now) for zone in {r.timezone for r in people}})

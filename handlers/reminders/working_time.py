@@ -66,9 +66,24 @@ class WorkingTime:
     def local_day(self, moment: datetime) -> date:
         return moment.astimezone(self.zone).date()
 
+    @cached_property
+    def _windows(self) -> dict[date, Window | None]:
+        return {}
+
     def window(self, day: date) -> Window | None:
         """The day's window, or None on a day off, a holiday, while snoozed,
         or on a local day that does not exist."""
+        # Kept per calendar, whose fields never change: a planner's tick asks
+        # one calendar for the same few days for every person who shares it
+        # (the notices, 30,000 times a minute for 10,000 people), and each
+        # answer takes several time zone conversions.
+        try:
+            return self._windows[day]
+        except KeyError:
+            found = self._windows[day] = self._window(day)
+            return found
+
+    def _window(self, day: date) -> Window | None:
         if not self.is_working_day(day):
             return None
         start = self._instant(day, self.start)
