@@ -33,7 +33,6 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -44,7 +43,7 @@ from handlers.chat_port import Button, OutgoingMessage, command_words
 from handlers.deadline_names import deadline_name
 from handlers.group_labels import group_title
 from handlers.reminders.plan import Policy
-from handlers.reminders.snapshot import Identity, address_of, reachable_identities
+from handlers.reminders.snapshot import CALENDAR_FACTS, CalendarFacts, Identity, address_of, reachable_identities
 from handlers.reminders.working_time import Window, WorkingTime
 from messages import local_date, shorten, t
 from storage import outbox
@@ -101,27 +100,6 @@ def notice_window(calendar: WorkingTime, assigned_at: datetime, taken: set[date]
     return window
 
 
-class _CalendarFacts(Protocol):
-    """What a person's calendar is made of: a FocalPoint, or a row of _CALENDAR_FACTS."""
-
-    @property
-    def timezone(self) -> str: ...
-    @property
-    def snoozed_until(self) -> date | None: ...
-    @property
-    def working_hours(self) -> str | None: ...
-    @property
-    def country(self) -> str | None: ...
-    @property
-    def subdivision(self) -> str | None: ...
-
-
-# The person's id, then what their calendar is made of.
-_CALENDAR_FACTS = (
-    FocalPoint.id, FocalPoint.timezone, FocalPoint.snoozed_until, FocalPoint.working_hours, FocalPoint.country, FocalPoint.subdivision,
-)
-
-
 @dataclass(frozen=True)
 class _Notice:
     person: FocalPoint
@@ -136,7 +114,7 @@ class NoticeService:
         self.policy = policy
         self.clock = clock
 
-    def calendar(self, person: _CalendarFacts, closures: Closures) -> WorkingTime:
+    def calendar(self, person: CalendarFacts, closures: Closures) -> WorkingTime:
         return self.policy.working_time(
             person.timezone, person.snoozed_until, person.working_hours, person.country, person.subdivision, closures,
         )
@@ -157,7 +135,8 @@ class NoticeService:
             # no notice due yet: as rows, and the people themselves only for
             # the notices that are due.
             people = (await session.execute(
-                select(*_CALENDAR_FACTS).where(active_on(now.date()), FocalPoint.id.in_(list(identities))).order_by(FocalPoint.id)
+                # The person's id, then what their calendar is made of.
+                select(FocalPoint.id, *CALENDAR_FACTS).where(active_on(now.date()), FocalPoint.id.in_(list(identities))).order_by(FocalPoint.id)
             )).all()
             if not people:
                 return 0
@@ -175,7 +154,9 @@ class NoticeService:
                 if not mine:
                     continue
                 shared = tuple(person[1:])
-                calendar = calendars.get(shared) or calendars.setdefault(shared, self.calendar(person, closures))
+                calendar = calendars.get(shared)
+                if calendar is None:
+                    calendar = calendars[shared] = self.calendar(person, closures)
                 by_day: dict[date, tuple[Window, list[Assigned]]] = {}
                 for a in mine:
                     window = notice_window(calendar, a.assigned_at, days.get(person.id, set()))

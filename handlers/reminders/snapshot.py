@@ -54,7 +54,22 @@ class Identity(NamedTuple):
     secretariat_user_id: int | None
 
 
-class FocalFacts(Protocol):
+class CalendarFacts(Protocol):
+    """What a person's calendar is made of: a FocalPoint, or a row of CALENDAR_FACTS."""
+
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def snoozed_until(self) -> date | None: ...
+    @property
+    def working_hours(self) -> str | None: ...
+    @property
+    def country(self) -> str | None: ...
+    @property
+    def subdivision(self) -> str | None: ...
+
+
+class FocalFacts(CalendarFacts, Protocol):
     """What a plan reads of a focal point: a FocalPoint, or a row of FOCAL_FACTS."""
 
     @property
@@ -64,26 +79,15 @@ class FocalFacts(Protocol):
     @property
     def language(self) -> str: ...
     @property
-    def timezone(self) -> str: ...
-    @property
-    def snoozed_until(self) -> date | None: ...
-    @property
     def role(self) -> FocalPointRole: ...
     @property
     def institution_id(self) -> int: ...
-    @property
-    def working_hours(self) -> str | None: ...
-    @property
-    def country(self) -> str | None: ...
-    @property
-    def subdivision(self) -> str | None: ...
 
 
-# The columns of FocalFacts, read as rows rather than ORM objects (see Identity).
-FOCAL_FACTS = (
-    FocalPoint.id, FocalPoint.name, FocalPoint.language, FocalPoint.timezone, FocalPoint.snoozed_until, FocalPoint.role,
-    FocalPoint.institution_id, FocalPoint.working_hours, FocalPoint.country, FocalPoint.subdivision,
-)
+# The columns of CalendarFacts and of FocalFacts, read as rows rather than
+# ORM objects (see Identity).
+CALENDAR_FACTS = (FocalPoint.timezone, FocalPoint.snoozed_until, FocalPoint.working_hours, FocalPoint.country, FocalPoint.subdivision)
+FOCAL_FACTS = (FocalPoint.id, FocalPoint.name, FocalPoint.language, FocalPoint.role, FocalPoint.institution_id, *CALENDAR_FACTS)
 
 
 def address_of(identity: ChatIdentity | Identity | None) -> ChatAddress | None:
