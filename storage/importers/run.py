@@ -32,7 +32,7 @@ from storage.importers.readers import (
     suffix_of,
 )
 from storage.importers.record import RecommendationRecord
-from storage.importers.unchanged import UnchangedRows
+from storage.importers.unchanged import SiftedRow, UnchangedRows
 from storage import priorities
 from storage.importers.writer import RecommendationWriter
 from storage.models import ImportRun
@@ -300,6 +300,13 @@ class _ImportJob:
             else None
         )
 
+        def repeated(external_id: str, row: SourceRow) -> bool:
+            """Whether an earlier row of the file had ``external_id``: then said, with both rows."""
+            if (first := seen.check(external_id, row.number)) is None:
+                return False
+            self.errors.add(RowError(row.number, key_column, f"{external_id!r} is also on row {first}", row.sheet))
+            return True
+
         async def take(row: SourceRow, digest: str | None = None) -> None:
             parsed = parse(row)
             if isinstance(parsed, list):
@@ -312,10 +319,7 @@ class _ImportJob:
                 n = occurrences[parsed.external_id] = occurrences.get(parsed.external_id, 0) + 1
                 if n > 1:
                     parsed.external_id = f"{parsed.external_id}#{n}"
-            elif (first := seen.check(parsed.external_id, row.number)) is not None:
-                self.errors.add(
-                    RowError(row.number, key_column, f"{parsed.external_id!r} is also on row {first}", row.sheet)
-                )
+            elif repeated(parsed.external_id, row):
                 return
             if source is ImportSource.TEMPLATE:
                 # Before the write, a chunk at a time: the recommendation each
@@ -329,16 +333,12 @@ class _ImportJob:
             # to them are checked against the truth, not reported as missing.
             await writer.add(parsed)
 
-        async def sifted(batch: list[tuple[SourceRow, str, bool]]) -> None:
-            for row, digest, unchanged in batch:
+        async def sifted(batch: list[SiftedRow]) -> None:
+            for row, key, digest, unchanged in batch:
                 if not unchanged:
                     await take(row, digest)
-                    continue
-                external_id = uhri.annotation_id_of(row.values)
-                if (first := seen.check(external_id, row.number)) is not None:
-                    self.errors.add(RowError(row.number, key_column, f"{external_id!r} is also on row {first}", row.sheet))
-                    continue
-                writer.counts.unchanged += 1
+                elif not repeated(key, row):
+                    writer.counts.unchanged += 1
 
         for row in sheet.rows:
             counts.rows += 1

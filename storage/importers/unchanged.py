@@ -45,9 +45,14 @@ def row_digest(values: dict[str, Any], columns: Sequence[str], version: str) -> 
     return hashlib.blake2b(blob.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
+# A row, its key (as the parser reads it), its digest, and whether its
+# source row was stored with that digest.
+SiftedRow = tuple[SourceRow, str, str, bool]
+
+
 class UnchangedRows:
     """Rows taken a batch at a time, given back in file order, each with its
-    digest and whether its source row was stored with the same digest."""
+    key, its digest and whether its source row was stored with the same digest."""
 
     def __init__(
         self,
@@ -66,19 +71,19 @@ class UnchangedRows:
         self.batch_size = batch_size
         self._held: list[tuple[SourceRow, str, str]] = []
 
-    async def push(self, row: SourceRow) -> list[tuple[SourceRow, str, bool]]:
+    async def push(self, row: SourceRow) -> list[SiftedRow]:
         """Hold ``row``; when the batch is full, every held row, sifted."""
         self._held.append((row, self.key_of(row.values), row_digest(row.values, self.columns, self.version)))
         if len(self._held) < self.batch_size:
             return []
         return await self.drain()
 
-    async def drain(self) -> list[tuple[SourceRow, str, bool]]:
+    async def drain(self) -> list[SiftedRow]:
         held, self._held = self._held, []
         if not held:
             return []
         stored = await self._stored_digests([key for _, key, _ in held if key])
-        return [(row, digest, bool(key) and stored.get(key) == digest) for row, key, digest in held]
+        return [(row, key, digest, bool(key) and stored.get(key) == digest) for row, key, digest in held]
 
     async def _stored_digests(self, keys: list[str]) -> dict[str, str | None]:
         table = RecommendationSource.__table__
